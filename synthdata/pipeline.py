@@ -1,0 +1,117 @@
+"""The per-clip pipeline: sample -> simulate -> render -> label, streamed in frame chunks.
+
+`generate_clip` is what a notebook, a test or a Dask task calls; it touches no files.
+`generate_shard` chains it over a shard's clips into a `ShardWriter` (io/).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from synthdata.plan import ShardSpec, clip_id as make_clip_id, clip_seed
+from synthdata.recipe.schema import Recipe
+from synthdata.world.types import World
+
+
+@dataclass
+class FrameChunk:
+    """Frames [start, start + len(frames)) of a clip and their object rows.
+
+    frames: (t, H, W, 3) uint8 RGB on the render device.
+    objects: column name -> list of values for the objects table, rows sorted by (frame, track_id)
+             (see labels/rows.py for the columns).
+    """
+
+    start: int
+    frames: torch.Tensor
+    objects: dict[str, list]
+
+
+@dataclass
+class ClipData:
+    """One clip ready to be written. `chunks` is consumed once, in frame order.
+
+    clip_row: clips-table values known before writing (everything except shard, video_member,
+              video_offset, video_size, which the writer fills in).
+    tracks, events: rows for those tables (known from geometry before any pixel is rendered).
+    """
+
+    clip_id: str
+    index: int
+    clip_row: dict[str, Any]
+    tracks: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    chunks: Iterator[FrameChunk]
+    world: World | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        from synthdata.errors import BadInput
+        raise BadInput("--device cuda: no CUDA device is available here (use --device cpu or auto)")
+    return torch.device(device)
+
+
+def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "auto") -> ClipData:
+    """Sample, simulate and prepare clip `index` of the recipe; frames render lazily per chunk."""
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    seed = clip_seed(recipe.seed, index)
+    cid = make_clip_id(recipe, index)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    spec = sample_clip(recipe, index, seed=seed, clip_id=cid)
+    world = simulate(spec)
+    timings["simulate"] = time.perf_counter() - t0
+    return clip_from_world(world, cid, index, seed, spec.to_json(), recipe, dev, timings)
+
+
+def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict, recipe: Recipe,
+                    device: torch.device, timings: dict[str, float] | None = None) -> ClipData:
+    """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
+    script a World by hand)."""
+    from synthdata.labels.rows import clip_row, event_rows, label_chunk, track_rows
+    from synthdata.render.renderer import Renderer
+
+    timings = timings if timings is not None else {}
+    row = clip_row(world, cid, seed, json.dumps(params, sort_keys=True, separators=(",", ":")))
+    tracks = track_rows(world, cid)
+    events = event_rows(world, cid)
+    chunk_frames = recipe.output.chunk_frames
+    with_masks = recipe.output.masks
+
+    def chunks() -> Iterator[FrameChunk]:
+        renderer = Renderer(world, device)
+        for start in range(0, world.num_frames, chunk_frames):
+            stop = min(start + chunk_frames, world.num_frames)
+            t0 = time.perf_counter()
+            batch = renderer.render(start, stop)
+            t1 = time.perf_counter()
+            objects = label_chunk(world, batch, cid, masks=with_masks)
+            t2 = time.perf_counter()
+            timings["render"] = timings.get("render", 0.0) + (t1 - t0)
+            timings["label"] = timings.get("label", 0.0) + (t2 - t1)
+            yield FrameChunk(start, batch.rgb, objects)
+
+    return ClipData(cid, index, row, tracks, events, chunks(), world, timings)
+
+
+def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",
+                   package_version: str | None = None) -> dict[str, Any]:
+    """Render every clip of `shard` and commit it atomically under `out`; returns the commit
+    summary (sizes, sha256, row counts, timings). Idempotent: the same inputs give the same bytes."""
+    from synthdata.io.shard import ShardWriter
+
+    with ShardWriter(out, shard, recipe) as writer:
+        for index in shard.clip_indices:
+            writer.add_clip(generate_clip(recipe, index, device=device))
+        return writer.commit()

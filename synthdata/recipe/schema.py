@@ -1,0 +1,58 @@
+"""The recipe: validated user input describing a dataset (DESIGN.md §1)."""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from synthdata.recipe.actors import ActorGroup
+from synthdata.recipe.scene import SceneSpec
+from synthdata.recipe.types import Model
+
+
+class VideoSpec(Model):
+    codec: Literal["h264"] = "h264"
+    crf: int = Field(23, ge=0, le=51)
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
+    gop: int = Field(0, ge=0, description="keyframe interval in frames; 0 = 2 seconds")
+
+
+class OutputSpec(Model):
+    clips: int = Field(..., ge=1)
+    clips_per_shard: int = Field(16, ge=1)
+    frames_per_clip: int = Field(..., ge=1, le=100_000)
+    fps: float = Field(..., gt=0, le=240)
+    resolution: tuple[int, int]
+    video: VideoSpec = VideoSpec()
+    masks: bool = True
+    chunk_frames: int = Field(32, ge=1, description="frames rendered at once (bounds memory)")
+
+    @field_validator("resolution")
+    @classmethod
+    def _even(cls, v: tuple[int, int]) -> tuple[int, int]:
+        w, h = v
+        if not (16 <= w <= 8192 and 16 <= h <= 8192) or w % 2 or h % 2:
+            raise ValueError(f"expected [width, height], even numbers between 16 and 8192, got {list(v)}")
+        return v
+
+
+class Recipe(Model):
+    version: Literal[1] = 1
+    name: str
+    description: str = ""
+    seed: int = Field(..., ge=0, lt=2**63)
+    output: OutputSpec
+    scene: SceneSpec = SceneSpec()
+    actors: list[ActorGroup] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", v):
+            raise ValueError(f"expected letters, digits, '-' or '_' (no dots or spaces, at most 64), got {v!r}")
+        return v
+
+    @property
+    def num_shards(self) -> int:
+        return -(-self.output.clips // self.output.clips_per_shard)

@@ -1,0 +1,187 @@
+"""Camera model: pinhole with radial distortion (Brown k1, k2) or equidistant fisheye.
+
+Conventions
+- World: z up, metres. Camera frame (OpenCV): x right, y down, z forward.
+- Pixels: column u, row v, origin at the top-left corner of the image; pixel (row i, col j)
+  covers [j, j+1) x [i, i+1) and its centre is (j + 0.5, i + 0.5).
+- Pose per frame: R (T, 3, 3) world-to-camera rotation and C (T, 3) camera centre, so
+  p_cam = R @ (p_world - C). Intrinsics fx, fy per frame (T,) allow zoom.
+- `pan_deg` is the yaw of the viewing direction (0 looks along +y, positive turns towards +x),
+  `tilt_deg` the downward pitch from horizontal, `roll_deg` the rotation about the optical axis.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.ndarray:
+    """World-to-camera rotation for a camera with the given pan, tilt (down) and roll."""
+    p, t, r = np.radians([pan_deg, tilt_deg, roll_deg])
+    forward = np.array([np.sin(p) * np.cos(t), np.cos(p) * np.cos(t), -np.sin(t)])
+    right = np.array([np.cos(p), -np.sin(p), 0.0])
+    down = np.cross(forward, right)
+    right_r = np.cos(r) * right + np.sin(r) * down
+    down_r = -np.sin(r) * right + np.cos(r) * down
+    return np.stack([right_r, down_r, forward])
+
+
+@dataclass
+class Camera:
+    width: int
+    height: int
+    fx: np.ndarray            # (T,) focal length in pixels
+    fy: np.ndarray            # (T,)
+    cx: float
+    cy: float
+    R: np.ndarray             # (T, 3, 3) world -> camera
+    C: np.ndarray             # (T, 3) camera centre, world metres
+    k1: float = 0.0
+    k2: float = 0.0
+    model: str = "pinhole"    # "pinhole" (Brown radial) | "fisheye" (equidistant, OpenCV style)
+
+    @staticmethod
+    def from_pose(width: int, height: int, *, position: tuple[float, float, float], pan_deg: float,
+                  tilt_deg: float, roll_deg: float = 0.0, hfov_deg: float | None = None,
+                  focal_px: float | None = None, k1: float = 0.0, k2: float = 0.0,
+                  model: str = "pinhole", num_frames: int = 1) -> "Camera":
+        """A fixed camera; give either the horizontal field of view or the focal length."""
+        if focal_px is None:
+            if hfov_deg is None:
+                raise ValueError("give hfov_deg or focal_px")
+            if model == "fisheye":
+                focal_px = (width / 2) / np.radians(hfov_deg / 2)
+            else:
+                focal_px = (width / 2) / np.tan(np.radians(hfov_deg / 2))
+        R = look_rotation(pan_deg, tilt_deg, roll_deg)
+        return Camera(width, height, np.full(num_frames, float(focal_px)), np.full(num_frames, float(focal_px)),
+                      width / 2.0, height / 2.0, np.broadcast_to(R, (num_frames, 3, 3)).copy(),
+                      np.broadcast_to(np.asarray(position, float), (num_frames, 3)).copy(), k1, k2, model)
+
+    @property
+    def num_frames(self) -> int:
+        return self.R.shape[0]
+
+    @property
+    def is_static(self) -> bool:
+        return bool(np.all(self.R == self.R[:1]) and np.all(self.C == self.C[:1])
+                    and np.all(self.fx == self.fx[:1]) and np.all(self.fy == self.fy[:1]))
+
+    def frame(self, t: int) -> "Camera":
+        t = min(t, self.num_frames - 1)
+        s = slice(t, t + 1)
+        return Camera(self.width, self.height, self.fx[s], self.fy[s], self.cx, self.cy, self.R[s], self.C[s],
+                      self.k1, self.k2, self.model)
+
+    def frames(self, start: int, stop: int) -> "Camera":
+        if self.num_frames == 1:
+            return self
+        s = slice(start, stop)
+        return Camera(self.width, self.height, self.fx[s], self.fy[s], self.cx, self.cy, self.R[s], self.C[s],
+                      self.k1, self.k2, self.model)
+
+    # ---- distortion on normalised coordinates -------------------------------------------
+    def distort(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ideal normalised coordinates (X/Z, Y/Z) -> distorted normalised coordinates."""
+        r2 = x * x + y * y
+        if self.model == "fisheye":
+            r = np.sqrt(r2)
+            th = np.arctan(r)
+            th2 = th * th
+            thd = th * (1 + self.k1 * th2 + self.k2 * th2 * th2)
+            scale = np.where(r > 1e-12, thd / np.maximum(r, 1e-12), 1.0)
+        else:
+            scale = 1 + self.k1 * r2 + self.k2 * r2 * r2
+        return x * scale, y * scale
+
+    def undistort(self, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of `distort` (iterative); fisheye returns the ray's tan-angle coordinates."""
+        rd = np.sqrt(xd * xd + yd * yd)
+        if self.model == "fisheye":
+            th = rd.copy()
+            for _ in range(20):   # Newton on th * (1 + k1 th^2 + k2 th^4) = rd
+                th2 = th * th
+                f = th * (1 + self.k1 * th2 + self.k2 * th2 * th2) - rd
+                df = 1 + 3 * self.k1 * th2 + 5 * self.k2 * th2 * th2
+                th = th - f / df
+            th = np.clip(th, 0, np.pi / 2 - 1e-6)
+            scale = np.where(rd > 1e-12, np.tan(th) / np.maximum(rd, 1e-12), 1.0)
+            return xd * scale, yd * scale
+        if self.k1 == 0 and self.k2 == 0:
+            return xd, yd
+        x, y = xd.copy(), yd.copy()
+        for _ in range(25):
+            r2 = x * x + y * y
+            scale = 1 + self.k1 * r2 + self.k2 * r2 * r2
+            x, y = xd / scale, yd / scale
+        return x, y
+
+    # ---- projection ---------------------------------------------------------------------
+    def to_camera(self, points: np.ndarray, t: int | None = None) -> np.ndarray:
+        """World points (..., 3) -> camera coordinates. With t=None, points must be (T, ..., 3)
+        with T matching the camera (or the camera static)."""
+        if t is not None:
+            R, C = self.R[min(t, self.num_frames - 1)], self.C[min(t, self.num_frames - 1)]
+            return (points - C) @ R.T
+        extra = points.ndim - 2
+        R = self.R.reshape(self.R.shape[:1] + (1,) * extra + (3, 3))
+        C = self.C.reshape(self.C.shape[:1] + (1,) * extra + (3,))
+        return np.einsum("...ij,...j->...i", R, points - C)
+
+    def project(self, points: np.ndarray, t: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """World points -> (uv pixels (..., 2), depth along the optical axis (...,)).
+
+        Points behind the camera (depth <= 0) get uv = nan. See `to_camera` for t."""
+        pc = self.to_camera(np.asarray(points, float), t)
+        z = pc[..., 2]
+        ok = z > 1e-6
+        zs = np.where(ok, z, 1.0)
+        x, y = self.distort(pc[..., 0] / zs, pc[..., 1] / zs)
+        if t is not None:
+            fx, fy = self.fx[min(t, self.num_frames - 1)], self.fy[min(t, self.num_frames - 1)]
+        else:
+            extra = pc.ndim - 2
+            fx = self.fx.reshape(self.fx.shape + (1,) * extra)
+            fy = self.fy.reshape(self.fy.shape + (1,) * extra)
+        u = np.where(ok, fx * x + self.cx, np.nan)
+        v = np.where(ok, fy * y + self.cy, np.nan)
+        return np.stack([u, v], axis=-1), z
+
+    def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None) -> np.ndarray:
+        """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3)."""
+        t = min(t, self.num_frames - 1)
+        if uv is None:
+            u = np.arange(self.width) + 0.5
+            v = np.arange(self.height) + 0.5
+            uu, vv = np.meshgrid(u, v)
+        else:
+            uu, vv = uv[..., 0], uv[..., 1]
+        xd = (uu - self.cx) / self.fx[t]
+        yd = (vv - self.cy) / self.fy[t]
+        x, y = self.undistort(xd, yd)
+        d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
+        d = d_cam @ self.R[t]          # camera -> world: R^T d, written row-wise
+        return d / np.linalg.norm(d, axis=-1, keepdims=True)
+
+    def ground_point(self, uv: np.ndarray, t: int = 0) -> np.ndarray:
+        """Back-project pixels onto the ground plane z = 0 -> (..., 3); nan above the horizon."""
+        d = self.pixel_rays(t, uv)
+        C = self.C[min(t, self.num_frames - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = -C[2] / d[..., 2]
+        s = np.where((d[..., 2] < -1e-9) & (s > 0), s, np.nan)
+        return C + s[..., None] * d
+
+    # ---- export ---------------------------------------------------------------------------
+    def intrinsics(self, t: int = 0) -> dict:
+        t = min(t, self.num_frames - 1)
+        return {"fx": float(self.fx[t]), "fy": float(self.fy[t]), "cx": float(self.cx), "cy": float(self.cy),
+                "k1": float(self.k1), "k2": float(self.k2), "camera_model": self.model}
+
+    def extrinsics(self, t: int = 0) -> dict:
+        """R (row-major 9) world->camera and t = -R C (OpenCV convention), camera centre C."""
+        t = min(t, self.num_frames - 1)
+        R, C = self.R[t], self.C[t]
+        return {"R": [float(x) for x in R.reshape(-1)], "t": [float(x) for x in (-R @ C)],
+                "cam_x": float(C[0]), "cam_y": float(C[1]), "cam_z": float(C[2])}

@@ -1,0 +1,264 @@
+"""Plain data types of a simulated clip: metres, seconds, frames; no pixels, no torch.
+
+Conventions
+- World frame: right-handed, z up, ground plane z = 0, metres.
+- Frames are 0-based; arrays with a leading T axis hold one entry per frame. A leading axis of
+  size 1 means "the same in every frame" (static geometry, a fixed camera).
+- Track ids are 1-based and unique within a clip; 0 means background in instance buffers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synthdata.world.camera import Camera
+
+# Primitive kinds
+ELLIPSOID, CAPSULE, BOX = 0, 1, 2
+
+# Materials (render/ maps them to visible and near-infrared reflectance)
+MATERIALS = ("default", "cloth", "skin", "hair", "paint", "glass", "rubber", "metal",
+             "retroreflective", "foliage", "concrete", "wood", "light")
+MATERIAL = {name: i for i, name in enumerate(MATERIALS)}
+
+# COCO-17 keypoint order
+COCO_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+                  "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+                  "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
+                 (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
+
+CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "bag")
+
+
+@dataclass
+class Shapes:
+    """Solid primitives of one body (or of the static scene) over T frames, world metres.
+
+    kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX
+    center:   (T, P, 3) ellipsoid/box centre; capsule end A
+    end:      (T, P, 3) capsule end B (ignored for other kinds)
+    axes:     (T, P, 3, 3) world-from-local rotation, columns are the local x, y, z axes
+              (ellipsoid/box; ignored for capsules)
+    size:     (T, P, 3) ellipsoid semi-axes / box half-extents along the local axes;
+              capsule radius in size[..., 0]
+    color:    (P, 3) float32 linear albedo in 0..1
+    material: (P,) int8 index into MATERIALS
+    """
+
+    kind: np.ndarray
+    center: np.ndarray
+    end: np.ndarray
+    axes: np.ndarray
+    size: np.ndarray
+    color: np.ndarray
+    material: np.ndarray
+
+    @property
+    def num_frames(self) -> int:
+        return self.center.shape[0]
+
+    @property
+    def num_shapes(self) -> int:
+        return self.kind.shape[0]
+
+    def at(self, t: int) -> "Shapes":
+        """The shapes in frame t (a T=1 view); static shapes return themselves."""
+        if self.num_frames == 1:
+            return self
+        s = slice(t, t + 1)
+        return Shapes(self.kind, self.center[s], self.end[s], self.axes[s], self.size[s],
+                      self.color, self.material)
+
+    def frames(self, start: int, stop: int) -> "Shapes":
+        if self.num_frames == 1:
+            return self
+        s = slice(start, stop)
+        return Shapes(self.kind, self.center[s], self.end[s], self.axes[s], self.size[s],
+                      self.color, self.material)
+
+    def bounding_spheres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centres (T, P, 3) and radii (T, P) of spheres enclosing each primitive."""
+        cap = self.kind == CAPSULE
+        centre = np.where(cap[None, :, None], 0.5 * (self.center + self.end), self.center)
+        half_len = 0.5 * np.linalg.norm(self.end - self.center, axis=-1)
+        r_cap = half_len + self.size[..., 0]
+        r_ell = self.size.max(axis=-1)
+        r_box = np.linalg.norm(self.size, axis=-1)
+        radius = np.where(cap[None], r_cap, np.where((self.kind == BOX)[None], r_box, r_ell))
+        return centre, radius
+
+    @staticmethod
+    def concat(parts: list["Shapes"]) -> "Shapes":
+        """Stack the primitives of several bodies with the same number of frames (or T=1)."""
+        parts = [p for p in parts if p.num_shapes]
+        if not parts:
+            return Shapes.empty()
+        t = max(p.num_frames for p in parts)
+
+        def grow(a: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(a, (t,) + a.shape[1:]) if a.shape[0] != t else a
+
+        return Shapes(
+            kind=np.concatenate([p.kind for p in parts]),
+            center=np.concatenate([grow(p.center) for p in parts], axis=1),
+            end=np.concatenate([grow(p.end) for p in parts], axis=1),
+            axes=np.concatenate([grow(p.axes) for p in parts], axis=1),
+            size=np.concatenate([grow(p.size) for p in parts], axis=1),
+            color=np.concatenate([p.color for p in parts]),
+            material=np.concatenate([p.material for p in parts]),
+        )
+
+    @staticmethod
+    def empty(num_frames: int = 1) -> "Shapes":
+        return Shapes(np.zeros(0, np.int8), np.zeros((num_frames, 0, 3)), np.zeros((num_frames, 0, 3)),
+                      np.zeros((num_frames, 0, 3, 3)), np.zeros((num_frames, 0, 3)),
+                      np.zeros((0, 3), np.float32), np.zeros(0, np.int8))
+
+
+@dataclass
+class Actor:
+    """One labelled object (a track) over the clip.
+
+    position: (T, 3) ground contact point in world metres (z = 0 when on the ground)
+    heading:  (T,) yaw in radians, 0 along +x, counter-clockwise
+    present:  (T,) bool, the object exists in the world in that frame (a bag before it is
+              brought in, a person who has not entered yet): absent frames get no row
+    keypoints: (T, 17, 3) COCO-17 joint positions for people, else None
+    keypoint_radius: (17,) body radius around each joint in metres (depth-test margin)
+    attributes: JSON-serialisable facts for the tracks table (height_m, colours, behaviour...)
+    """
+
+    track_id: int
+    category: str
+    shapes: Shapes
+    position: np.ndarray
+    heading: np.ndarray
+    present: np.ndarray
+    keypoints: np.ndarray | None = None
+    keypoint_radius: np.ndarray | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return self.position.shape[0]
+
+
+@dataclass
+class GroundPaint:
+    """Flat markings on the ground plane: filled polygons and stroked polylines (metres).
+
+    Drawn in order; later items cover earlier ones.
+    kind: "polygon" | "line"; points: (N, 2) ground x, y; width: line width in metres;
+    color: linear RGB 0..1; material: MATERIALS name (e.g. "retroreflective" paint).
+    """
+
+    kind: str
+    points: np.ndarray
+    color: tuple[float, float, float]
+    width: float = 0.12
+    material: str = "default"
+
+
+@dataclass
+class Ground:
+    """Appearance of the ground plane z = 0 (render/ turns it into pixels)."""
+
+    texture: str = "asphalt"           # asphalt | concrete | tiles | grass | paving
+    color: tuple[float, float, float] = (0.22, 0.22, 0.23)
+    texture_scale_m: float = 0.5       # size of the texture's features
+    texture_contrast: float = 0.15
+    tile_m: float = 0.6                # tiles/paving: tile size
+    paint: list[GroundPaint] = field(default_factory=list)
+    extent: tuple[float, float, float, float] = (-200.0, -200.0, 200.0, 200.0)  # xmin ymin xmax ymax
+    beyond_color: tuple[float, float, float] = (0.25, 0.3, 0.2)   # ground outside extent
+
+
+@dataclass
+class PointLight:
+    position: tuple[float, float, float]
+    color: tuple[float, float, float] = (1.0, 0.85, 0.6)
+    intensity: float = 1.0       # irradiance at 1 m, in units of the sun's irradiance
+    range_m: float = 25.0        # no contribution beyond this distance
+    direction: tuple[float, float, float] | None = None  # spotlight axis (headlights), None = omni
+    cone_deg: float = 60.0       # spotlight full cone angle
+
+
+@dataclass
+class Lighting:
+    """Light in the scene. sun_direction points from the scene towards the sun (unit)."""
+
+    time_of_day: str = "day"                     # day | dusk | night | indoor
+    sun_direction: tuple[float, float, float] = (0.3, -0.4, 0.866)
+    sun_color: tuple[float, float, float] = (1.0, 0.97, 0.9)
+    sun_intensity: float = 1.0
+    ambient_color: tuple[float, float, float] = (0.55, 0.62, 0.75)
+    ambient_intensity: float = 0.45
+    sky_top: tuple[float, float, float] = (0.35, 0.55, 0.85)
+    sky_horizon: tuple[float, float, float] = (0.75, 0.82, 0.9)
+    exposure: float = 1.0                        # linear multiplier before the tone curve
+    point_lights: list[PointLight] = field(default_factory=list)
+    shadows: bool = True
+
+
+@dataclass
+class Zone:
+    """A named ground polygon (or a tripwire polyline with a crossing direction)."""
+
+    name: str
+    kind: str                        # "zone" | "tripwire"
+    points: np.ndarray               # (N, 2) ground x, y in metres
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    """A labelled event over frames [start_frame, end_frame] (inclusive, 0-based)."""
+
+    type: str
+    start_frame: int
+    end_frame: int
+    track_id: int | None = None
+    track_ids: list[int] = field(default_factory=list)
+    zone: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """Everything render/ and labels/ need for one clip, in world units.
+
+    appearance holds per-clip effect settings (weather, sensor, optics) as plain values; render/
+    applies them but never samples anything itself. texture_seed / noise_seed seed the
+    deterministic procedural textures and sensor noise.
+    """
+
+    num_frames: int
+    fps: float
+    camera: Camera
+    static: Shapes
+    ground: Ground
+    lighting: Lighting
+    actors: list[Actor] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    indoor: bool = False
+    appearance: dict[str, Any] = field(default_factory=dict)
+    texture_seed: int = 0
+    noise_seed: int = 0
+
+    @property
+    def width(self) -> int:
+        return self.camera.width
+
+    @property
+    def height(self) -> int:
+        return self.camera.height
+
+    def actor(self, track_id: int) -> Actor:
+        for a in self.actors:
+            if a.track_id == track_id:
+                return a
+        raise KeyError(track_id)
