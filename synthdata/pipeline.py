@@ -79,12 +79,14 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
                     device: torch.device, timings: dict[str, float] | None = None) -> ClipData:
     """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
     script a World by hand)."""
+    from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import clip_row, event_rows, label_chunk, track_rows
     from synthdata.render.renderer import Renderer
 
     timings = timings if timings is not None else {}
     row = clip_row(world, cid, seed, json.dumps(params, sort_keys=True, separators=(",", ":")))
-    tracks = track_rows(world, cid)
+    ext = track_extents(world)
+    tracks = track_rows(world, cid, ext)
     events = event_rows(world, cid)
     chunk_frames = recipe.output.chunk_frames
     with_masks = recipe.output.masks
@@ -96,7 +98,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
             t0 = time.perf_counter()
             batch = renderer.render(start, stop)
             t1 = time.perf_counter()
-            objects = label_chunk(world, batch, cid, masks=with_masks)
+            objects = label_chunk(world, batch, cid, ext, masks=with_masks)
             t2 = time.perf_counter()
             timings["render"] = timings.get("render", 0.0) + (t1 - t0)
             timings["label"] = timings.get("label", 0.0) + (t2 - t1)

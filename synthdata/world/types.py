@@ -231,7 +231,8 @@ class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
     appearance holds per-clip effect settings (weather, sensor, optics) as plain values; render/
-    applies them but never samples anything itself. texture_seed / noise_seed seed the
+    applies them but never samples anything itself. info holds scalar facts about the clip (layout
+    type, time of day, camera height...) that become clips-table columns. texture_seed / noise_seed seed the
     deterministic procedural textures and sensor noise.
     """
 
@@ -246,6 +247,7 @@ class World:
     events: list[Event] = field(default_factory=list)
     indoor: bool = False
     appearance: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)   # scalar scene facts for the clips table
     texture_seed: int = 0
     noise_seed: int = 0
 

@@ -1,0 +1,184 @@
+"""Table rows from a World and its rendered buffers (DESIGN.md §3 columns).
+
+Pixel-derived columns (visible box, mask, visibility, keypoint flags) come from the very instance
+and depth buffers that made the pixels; geometry-derived ones (amodal box, keypoint positions,
+world position, truncation, depth) from labels/extents.py.
+
+objects columns, one row per object per frame (rows sorted by frame, then track_id):
+  clip_id, frame, track_id, category,
+  x, y, w, h          visible box: pixel extent of the object's pixels in the instance buffer,
+                      top-left origin, w = last column - first column + 1; None when hidden
+  ax, ay, aw, ah      amodal box from geometry (may extend past the image)
+  visibility          visible pixels / amodal in-image pixels (0 when hidden)
+  truncation          fraction of the amodal box area outside the image
+  depth               camera-axis depth of the object's centre, metres
+  keypoints           [x, y, v] * 17 COCO order for people (v 0 outside the image, 1 occluded,
+                      2 visible; x = y = 0 when v = 0), None otherwise
+  mask                COCO RLE {"size": [H, W], "counts": str} of the visible pixels, None when hidden
+  world_x, world_y, world_z, heading, visible_pixels, amodal_pixels
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import torch
+
+from synthdata.labels.extents import TrackExtents, project_keypoints
+from synthdata.labels.rle import encode_window
+from synthdata.render.renderer import FrameBatch
+from synthdata.world.types import World
+
+OBJECT_COLUMNS = ("clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah",
+                  "visibility", "truncation", "depth", "keypoints", "mask", "world_x", "world_y", "world_z",
+                  "heading", "visible_pixels", "amodal_pixels")
+KEYPOINT_MARGIN_M = 0.03   # depth tolerance on top of the body radius at a joint
+
+
+def clip_row(world: World, clip_id: str, seed: int, params_json: str) -> dict[str, Any]:
+    cam = world.camera
+    row: dict[str, Any] = {"clip_id": clip_id, "width": world.width, "height": world.height, "fps": float(world.fps),
+                           "num_frames": world.num_frames, "seed": int(seed), "params": params_json}
+    row.update(cam.intrinsics(0))
+    row.update(cam.extrinsics(0))
+    row["camera_moves"] = not cam.is_static
+    row["indoor"] = bool(world.indoor)
+    row["time_of_day"] = world.lighting.time_of_day
+    for k, v in world.info.items():
+        if isinstance(v, (bool, int, float, str)):
+            row.setdefault(k, v)
+    for k, v in world.appearance.items():
+        if isinstance(v, (bool, int, float, str)):
+            row.setdefault(k, v)
+    return row
+
+
+def track_rows(world: World, clip_id: str, ext: TrackExtents) -> list[dict[str, Any]]:
+    rows = []
+    for i, a in sorted(enumerate(world.actors), key=lambda p: p[1].track_id):
+        frames = np.flatnonzero(ext.in_view[i])
+        if not len(frames):
+            continue
+        attrs = {k: v for k, v in a.attributes.items()}
+        rows.append({"clip_id": clip_id, "track_id": int(a.track_id), "category": a.category,
+                     "first_frame": int(frames[0]), "last_frame": int(frames[-1]), "num_frames": int(len(frames)),
+                     "subtype": str(attrs.get("subtype", a.category)),
+                     "attributes": json.dumps(attrs, sort_keys=True, separators=(",", ":"), default=_jsonable)})
+    return rows
+
+
+def event_rows(world: World, clip_id: str) -> list[dict[str, Any]]:
+    evs = sorted(world.events, key=lambda e: (e.start_frame, e.type, e.track_id if e.track_id is not None else -1,
+                                              e.end_frame, e.zone or ""))
+    rows = []
+    for k, e in enumerate(evs):
+        ids = list(e.track_ids) or ([e.track_id] if e.track_id is not None else [])
+        rows.append({"clip_id": clip_id, "event_id": k, "type": e.type,
+                     "track_id": None if e.track_id is None else int(e.track_id),
+                     "track_ids": [int(x) for x in ids], "zone": e.zone,
+                     "start_frame": int(e.start_frame), "end_frame": int(e.end_frame),
+                     "attributes": json.dumps(e.attributes, sort_keys=True, separators=(",", ":"), default=_jsonable)})
+    return rows
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o))
+
+
+def visible_extents(instance: torch.Tensor, max_id: int) -> dict[str, np.ndarray]:
+    """Per (frame, track id): pixel count and min/max row/column of the instance buffer."""
+    T, H, W = instance.shape
+    K = T * (max_id + 1)
+    flat = instance.reshape(-1)
+    idx = (flat > 0).nonzero().squeeze(1)
+    tid = flat[idx].long()
+    t = idx // (H * W)
+    rem = idx - t * (H * W)
+    y, x = rem // W, rem % W
+    key = t * (max_id + 1) + tid
+    big = H + W + 1
+    dev = instance.device
+    out = {
+        "count": torch.bincount(key, minlength=K),
+        "x0": torch.full((K,), big, dtype=torch.long, device=dev).scatter_reduce(0, key, x, "amin"),
+        "x1": torch.full((K,), -1, dtype=torch.long, device=dev).scatter_reduce(0, key, x, "amax"),
+        "y0": torch.full((K,), big, dtype=torch.long, device=dev).scatter_reduce(0, key, y, "amin"),
+        "y1": torch.full((K,), -1, dtype=torch.long, device=dev).scatter_reduce(0, key, y, "amax"),
+    }
+    return {k: v.view(T, max_id + 1).cpu().numpy() for k, v in out.items()}
+
+
+def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents, *, masks: bool = True
+                ) -> dict[str, list]:
+    """Object rows for the frames of `batch`."""
+    cols: dict[str, list] = {c: [] for c in OBJECT_COLUMNS}
+    s0, s1 = batch.start, batch.stop
+    if not world.actors:
+        return cols
+    max_id = max(a.track_id for a in world.actors)
+    vis = visible_extents(batch.instance, max_id)
+    amodal_px = batch.amodal_pixels.cpu().numpy()
+    inst_np = batch.instance.cpu().numpy() if masks else None
+    order = sorted(range(len(world.actors)), key=lambda i: world.actors[i].track_id)
+    kp_cache = {}
+    for i in order:
+        a = world.actors[i]
+        if a.keypoints is not None and ext.in_view[i, s0:s1].any():
+            uv, z, inside = project_keypoints(world, a, s0, s1)
+            flags = np.zeros(z.shape, np.int8)
+            tt, jj = np.nonzero(inside)
+            if len(tt):
+                py = np.floor(uv[tt, jj, 1]).astype(np.int64)
+                px = np.floor(uv[tt, jj, 0]).astype(np.int64)
+                dev = batch.depth.device
+                dbuf = batch.depth[torch.as_tensor(tt, device=dev), torch.as_tensor(py, device=dev),
+                                   torch.as_tensor(px, device=dev)].cpu().numpy()
+                margin = (a.keypoint_radius[jj] if a.keypoint_radius is not None else 0.05) + KEYPOINT_MARGIN_M
+                flags[tt, jj] = np.where(dbuf >= z[tt, jj] - margin, 2, 1)
+            kp_cache[i] = (uv, flags)
+    for f in range(s0, s1):
+        lt = f - s0
+        for i in order:
+            if not ext.in_view[i, f]:
+                continue
+            a = world.actors[i]
+            tid = a.track_id
+            n_vis = int(vis["count"][lt, tid])
+            n_am = int(amodal_px[i, lt])
+            b = ext.box[i, f]
+            cols["clip_id"].append(clip_id)
+            cols["frame"].append(f)
+            cols["track_id"].append(int(tid))
+            cols["category"].append(a.category)
+            if n_vis:
+                x0, x1 = int(vis["x0"][lt, tid]), int(vis["x1"][lt, tid])
+                y0, y1 = int(vis["y0"][lt, tid]), int(vis["y1"][lt, tid])
+                cols["x"].append(float(x0)); cols["y"].append(float(y0))
+                cols["w"].append(float(x1 - x0 + 1)); cols["h"].append(float(y1 - y0 + 1))
+                cols["mask"].append(encode_window(inst_np[lt], tid, x0, x1) if masks else None)
+            else:
+                for c in ("x", "y", "w", "h", "mask"):
+                    cols[c].append(None)
+            cols["ax"].append(float(b[0])); cols["ay"].append(float(b[1]))
+            cols["aw"].append(float(b[2] - b[0])); cols["ah"].append(float(b[3] - b[1]))
+            cols["visibility"].append(float(min(n_vis / n_am, 1.0)) if n_am else 0.0)
+            cols["truncation"].append(float(ext.truncation[i, f]))
+            cols["depth"].append(float(ext.depth[i, f]))
+            if i in kp_cache:
+                uv, flags = kp_cache[i]
+                v = flags[lt]
+                xy = np.where((v > 0)[:, None], uv[lt], 0.0)
+                cols["keypoints"].append(np.concatenate([xy, v[:, None]], 1).reshape(-1).astype(float).tolist())
+            else:
+                cols["keypoints"].append(None)
+            p = a.position[f]
+            cols["world_x"].append(float(p[0])); cols["world_y"].append(float(p[1])); cols["world_z"].append(float(p[2]))
+            cols["heading"].append(float(a.heading[f]))
+            cols["visible_pixels"].append(n_vis)
+            cols["amodal_pixels"].append(n_am)
+    return cols

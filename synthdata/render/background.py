@@ -1,0 +1,220 @@
+"""The static part of a frame: ground texture and paint, static geometry, sky, static shadows.
+
+Rendered once per clip for a fixed camera (once per frame for a moving one). Besides the shaded
+image it keeps what later stages need: per-pixel depth, world point, and the image the ground
+would have in shadow (so actor shadows only swap pixels inside their windows).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from synthdata.render.intersect import ray_plane_z
+from synthdata.render.raster import TorchShapes, cast, resolve, windows
+from synthdata.render.shading import LightingT, shade, tonemap
+from synthdata.world.camera import Camera
+from synthdata.world.projection import screen_bounds
+from synthdata.world.types import MATERIAL, Ground, World
+
+
+@dataclass
+class Background:
+    rgb: torch.Tensor          # (H, W, 3) uint8, lit
+    rgb_shadow: torch.Tensor   # (H, W, 3) uint8, as if the sun were blocked
+    depth: torch.Tensor        # (H, W) camera-axis depth, inf for sky
+    point: torch.Tensor        # (H, W, 3) world point (0 for sky)
+    receiver: torch.Tensor     # (H, W) bool: a surface that can receive shadows
+
+
+def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torch.Tensor:
+    """Smooth noise in [-1, 1] at continuous lattice coordinates (wraps around)."""
+    n = lattice.shape[0]
+    x0f, y0f = torch.floor(x), torch.floor(y)
+    fx, fy = x - x0f, y - y0f
+    fx = fx * fx * (3 - 2 * fx)
+    fy = fy * fy * (3 - 2 * fy)
+    x0 = x0f.long() % n
+    y0 = y0f.long() % n
+    x1, y1 = (x0 + 1) % n, (y0 + 1) % n
+    a = lattice[y0, x0] * (1 - fx) + lattice[y0, x1] * fx
+    b = lattice[y1, x0] * (1 - fx) + lattice[y1, x1] * fx
+    return a * (1 - fy) + b * fy
+
+
+def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Albedo (..., 3) and material (...) of the ground at world x, y (metres)."""
+    dev = gx.device
+    gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
+    lat = (torch.rand((3, 128, 128), generator=gen) * 2 - 1).to(dev)
+    hue = (torch.rand((2, 3), generator=gen) * 2 - 1).to(dev)
+    s = max(ground.texture_scale_m, 1e-3)
+    n = (0.55 * value_noise(gx / s, gy / s, lat[0]) + 0.3 * value_noise(gx / (s * 0.31), gy / (s * 0.31), lat[1])
+         + 0.15 * value_noise(gx / (s * 5.3), gy / (s * 5.3), lat[2]))
+    base = torch.tensor(ground.color, dtype=torch.float32, device=dev)
+    k = ground.texture_contrast
+    albedo = base * (1 + k * n).unsqueeze(-1)
+    tex = ground.texture
+    if tex in ("tiles", "paving", "concrete"):
+        tile = ground.tile_m if tex != "concrete" else max(ground.tile_m, 3.0)
+        u, v = gx / tile, gy / tile
+        if tex == "paving":
+            u = u * 2 + torch.floor(v) % 2 * 0.5
+        fu, fv = u - torch.floor(u), v - torch.floor(v)
+        grout = 0.025 * (2 if tex == "paving" else 1) / tile * (3 if tex == "concrete" else 1)
+        line = (fu < grout) | (fv < grout)
+        cell = value_noise(torch.floor(u) * 7.31, torch.floor(v) * 3.17, lat[2])
+        albedo = albedo * (1 + 0.6 * k * cell).unsqueeze(-1)
+        albedo = torch.where(line.unsqueeze(-1), albedo * 0.65, albedo)
+    elif tex == "grass":
+        albedo = albedo * (1 + 0.5 * k * hue[0] * n.unsqueeze(-1))
+    xmin, ymin, xmax, ymax = ground.extent
+    outside = (gx < xmin) | (gx > xmax) | (gy < ymin) | (gy > ymax)
+    beyond = torch.tensor(ground.beyond_color, dtype=torch.float32, device=dev) * (1 + 0.3 * n).unsqueeze(-1)
+    albedo = torch.where(outside.unsqueeze(-1), beyond, albedo)
+    material = torch.full(gx.shape, MATERIAL["concrete"], dtype=torch.long, device=dev)
+    return albedo.clamp(0, 1), material
+
+
+def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor, valid: torch.Tensor,
+                 ground: Ground, camera: Camera) -> None:
+    """Draw ground markings in place, each only inside its screen window."""
+    H, W = valid.shape
+    for item in ground.paint:
+        pts = np.asarray(item.points, float)
+        pad = item.width
+        lo, hi = pts.min(0) - pad, pts.max(0) + pad
+        corners = np.array([[lo[0], lo[1], 0], [hi[0], lo[1], 0], [lo[0], hi[1], 0], [hi[0], hi[1], 0]])
+        uv, z = camera.project(corners, 0)
+        if np.all(z <= 0):
+            continue
+        if np.any(z <= 0) or not np.all(np.isfinite(uv)):
+            x0, y0, x1, y1 = 0, 0, W, H
+        else:
+            x0, y0 = max(int(np.floor(uv[:, 0].min())) - 2, 0), max(int(np.floor(uv[:, 1].min())) - 2, 0)
+            x1, y1 = min(int(np.ceil(uv[:, 0].max())) + 2, W), min(int(np.ceil(uv[:, 1].max())) + 2, H)
+            if camera.k1 or camera.k2 or camera.model != "pinhole":
+                x0, y0, x1, y1 = 0, 0, W, H
+        if x1 <= x0 or y1 <= y0:
+            continue
+        g = gpt[y0:y1, x0:x1]
+        gx, gy = g[..., 0], g[..., 1]
+        P = torch.as_tensor(pts, dtype=torch.float32, device=gpt.device)
+        if item.kind == "line":
+            inside = torch.zeros_like(gx, dtype=torch.bool)
+            for a, b in zip(P[:-1], P[1:]):
+                ab = b - a
+                t = (((gx - a[0]) * ab[0] + (gy - a[1]) * ab[1]) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
+                dx, dy = gx - (a[0] + t * ab[0]), gy - (a[1] + t * ab[1])
+                inside |= dx * dx + dy * dy <= (item.width / 2) ** 2
+        else:
+            inside = torch.zeros_like(gx, dtype=torch.bool)
+            for a, b in zip(P, torch.roll(P, -1, 0)):
+                cond = (a[1] > gy) != (b[1] > gy)
+                xc = (b[0] - a[0]) * (gy - a[1]) / (b[1] - a[1] + 1e-12) + a[0]
+                inside ^= cond & (gx < xc)
+        inside &= valid[y0:y1, x0:x1]
+        col = torch.tensor(item.color, dtype=torch.float32, device=gpt.device)
+        albedo[y0:y1, x0:x1][inside] = col
+        material[y0:y1, x0:x1][inside] = MATERIAL.get(item.material, 0)
+
+
+def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
+    top = torch.tensor(world.lighting.sky_top, dtype=torch.float32, device=rays.device)
+    hor = torch.tensor(world.lighting.sky_horizon, dtype=torch.float32, device=rays.device)
+    k = rays[..., 2].clamp(0, 1).pow(0.6).unsqueeze(-1)
+    return hor * (1 - k) + top * k
+
+
+def shadow_windows(shapes_np, sun: np.ndarray, camera: Camera) -> np.ndarray:
+    """Screen windows (T, P, 4) containing each primitive's shadow on the ground."""
+    ref, rad = shapes_np.bounding_spheres()
+    sz = max(sun[2], 0.05)
+    g = ref - (ref[..., 2:3] / sz) * sun
+    g[..., 2] = 0
+    r = rad / sz + rad
+    ang = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    ring = g[..., None, :] + r[..., None, None] * np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)
+    pts = np.concatenate([ring, ref[..., None, :] + rad[..., None, None] * np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)], axis=-2)
+    uv, z = camera.project(pts) if camera.num_frames == pts.shape[0] or camera.num_frames == 1 else camera.project(pts)
+    ok = np.all(z > 1e-3, axis=-1)
+    lo = np.where(ok[..., None, None], uv, np.inf).min(-2)
+    hi = np.where(ok[..., None, None], uv, -np.inf).max(-2)
+    b = np.concatenate([lo, hi], -1)
+    return windows(b, ok, camera.width, camera.height, pad=2)
+
+
+def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
+                      device: torch.device) -> Background:
+    """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3)."""
+    H, W = rays.shape[:2]
+    C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
+    fwd = torch.as_tensor(camera.R[0][2], dtype=torch.float32, device=device)
+    scale = (rays * fwd).sum(-1)
+    tg = ray_plane_z(C.expand_as(rays), rays)
+    depth = tg * scale
+    gpt = C + tg.clamp(max=1e6).unsqueeze(-1) * rays
+    ground_ok = torch.isfinite(tg) & (tg < 5000)
+    albedo, material = ground_albedo(gpt[..., 0], gpt[..., 1], world.ground, world.texture_seed)
+    paint_ground(albedo, material, gpt, ground_ok, world.ground, camera)
+    normal = torch.zeros_like(rays)
+    normal[..., 2] = 1
+    point = torch.where(ground_ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
+    depth = torch.where(ground_ok, depth, torch.full_like(depth, float("inf")))
+    if world.static.num_shapes:
+        st = TorchShapes.from_shapes(world.static, device)
+        b, ok = screen_bounds(world.static, camera)
+        win = windows(b, ok, W, H)
+
+        def cam_rays(t, y, x):
+            return C.expand(len(y), 3), rays[y, x]
+
+        hits = cast(st, win, cam_rays)
+        buf = resolve(hits, st, 1, (rays[hits.y, hits.x] * fwd).sum(-1))
+        if buf is not None:
+            h, w = buf.depth.shape[1:]
+            ys = (buf.y0[0] + torch.arange(h, device=device))[:, None].expand(h, w)
+            xs = (buf.x0[0] + torch.arange(w, device=device))[None, :].expand(h, w)
+            m = buf.covered[0] & (buf.depth[0] < depth[ys.clamp(max=H - 1), xs.clamp(max=W - 1)])
+            yy, xx = ys[m], xs[m]
+            depth[yy, xx] = buf.depth[0][m]
+            albedo[yy, xx] = buf.albedo[0][m]
+            material[yy, xx] = buf.material[0][m]
+            normal[yy, xx] = buf.normal[0][m]
+            point[yy, xx] = C + buf.dist[0][m].unsqueeze(-1) * rays[yy, xx]
+    receiver = torch.isfinite(depth)
+    sunlit = torch.ones_like(depth)
+    light_np = np.asarray(world.lighting.sun_direction, float)
+    light_np = light_np / np.linalg.norm(light_np)
+    if world.lighting.shadows and world.static.num_shapes and light_np[2] > 0.02:
+        sunlit = sunlit * (1 - sun_blocked(world.static, TorchShapes.from_shapes(world.static, device), point, normal,
+                                           receiver, light, camera, light_np).float())
+    lit = shade(albedo, normal, point, material, C, light, sunlit)
+    dark = shade(albedo, normal, point, material, C, light, 0.0)
+    sky_rgb = sky(rays, world)
+    lit = torch.where(receiver.unsqueeze(-1), lit, sky_rgb)
+    dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
+    return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver)
+
+
+def sun_blocked(shapes_np, shapes: TorchShapes, point: torch.Tensor, normal: torch.Tensor, receiver: torch.Tensor,
+                light: LightingT, camera: Camera, sun_np: np.ndarray, frame_offset: int = 0) -> torch.Tensor:
+    """(H, W) or (T, H, W) bool: the sun is blocked by `shapes` at the receiving surface points.
+
+    point/normal/receiver are per pixel, (H, W, ...) for a fixed camera."""
+    win = shadow_windows(shapes_np, sun_np, camera)
+    H, W = receiver.shape[-2:]
+    s = light.sun_dir
+
+    def sun_rays(t, y, x):
+        o = point[y, x] + normal[y, x] * 0.01
+        return o, s.expand(len(y), 3)
+
+    hits = cast(shapes, win, sun_rays, frame_offset)
+    T = win.shape[0]
+    blocked = torch.zeros((T, H, W), dtype=torch.bool, device=point.device)
+    if len(hits):
+        blocked[hits.t, hits.y, hits.x] = True
+    blocked &= receiver
+    return blocked[0] if shapes.num_frames == 1 and T == 1 else blocked

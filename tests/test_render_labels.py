@@ -1,0 +1,129 @@
+"""Labels match pixels: boxes, masks, visibility and keypoint flags against the render buffers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pycocotools import mask as mask_utils
+
+from synthdata.labels.extents import track_extents
+from synthdata.labels.rows import KEYPOINT_MARGIN_M, label_chunk
+from synthdata.render.renderer import Renderer
+from synthdata.world.types import World
+from tests.scenes import random_world
+
+
+def render_and_label(world: World):
+    batch = Renderer(world, "cpu").render(0, world.num_frames)
+    ext = track_extents(world)
+    return batch, ext, label_chunk(world, batch, "clip", ext)
+
+
+def rows_of(cols: dict) -> list[dict]:
+    return [dict(zip(cols, vals)) for vals in zip(*cols.values())]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_visible_box_and_mask_are_the_instance_pixels(seed):
+    world = random_world(seed, k1=0.08 if seed % 3 == 2 else 0.0)
+    batch, _, cols = render_and_label(world)
+    inst = batch.instance.numpy()
+    rows = rows_of(cols)
+    assert rows, "scene produced no rows"
+    seen = set()
+    for r in rows:
+        m = inst[r["frame"]] == r["track_id"]
+        seen.add((r["frame"], r["track_id"]))
+        if not m.any():
+            assert r["visibility"] == 0 and r["x"] is None and r["mask"] is None
+            continue
+        ys, xs = np.nonzero(m)
+        assert (r["x"], r["y"], r["w"], r["h"]) == (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+        rle = {"size": r["mask"]["size"], "counts": r["mask"]["counts"].encode()}
+        assert np.array_equal(mask_utils.decode(rle).astype(bool), m)
+        assert r["visible_pixels"] == m.sum()
+    # every object that has pixels got a row
+    for t in range(inst.shape[0]):
+        for tid in np.unique(inst[t]):
+            if tid:
+                assert (t, tid) in seen
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_amodal_box_contains_visible_box_and_alone_render_matches_amodal_pixels(seed):
+    world = random_world(seed, n_people=3, n_boxes=2)
+    batch, ext, cols = render_and_label(world)
+    for r in rows_of(cols):
+        assert 0.0 <= r["visibility"] <= 1.0
+        assert 0.0 <= r["truncation"] <= 1.0
+        if r["x"] is None:
+            continue
+        assert r["x"] >= r["ax"] - 1 and r["y"] >= r["ay"] - 1
+        assert r["x"] + r["w"] <= r["ax"] + r["aw"] + 1 and r["y"] + r["h"] <= r["ay"] + r["ah"] + 1
+    # each actor rendered alone covers exactly its amodal pixel count
+    for i, a in enumerate(world.actors):
+        alone = World(world.num_frames, world.fps, world.camera, world.static.__class__.empty(), world.ground,
+                      world.lighting, [a])
+        b = Renderer(alone, "cpu").render(0, world.num_frames)
+        counts = (b.instance == a.track_id).sum((1, 2))
+        assert torch.equal(counts, batch.amodal_pixels[i]), a.track_id
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_keypoint_flags_agree_with_depth_buffer(seed):
+    world = random_world(seed, n_people=5, n_boxes=2)
+    batch, _, cols = render_and_label(world)
+    depth = batch.depth.numpy()
+    n_occluded = n_visible = 0
+    for r in rows_of(cols):
+        if r["keypoints"] is None:
+            continue
+        kp = np.asarray(r["keypoints"]).reshape(17, 3)
+        actor = world.actor(r["track_id"])
+        joints = actor.keypoints[r["frame"]]
+        uv, z = world.camera.project(joints, r["frame"])
+        for j in range(17):
+            x, y, v = kp[j]
+            inside = 0 <= uv[j, 0] < world.width and 0 <= uv[j, 1] < world.height and z[j] > 0
+            if not inside:
+                assert v == 0 and x == 0 and y == 0
+                continue
+            assert np.allclose([x, y], uv[j])
+            d = depth[r["frame"], int(np.floor(y)), int(np.floor(x))]
+            expect = 2 if d >= z[j] - actor.keypoint_radius[j] - KEYPOINT_MARGIN_M else 1
+            assert v == expect
+            n_occluded += v == 1
+            n_visible += v == 2
+    assert n_visible > 0
+
+
+def test_hidden_object_keeps_its_row_with_zero_visibility():
+    world = random_world(0, n_people=1, n_boxes=0)
+    person = world.actors[0]
+    # a wall between the camera and the person hides it completely
+    from tests.scenes import box_body
+    pos = person.position[0]
+    cam = world.camera.C[0]
+    mid = cam + 0.3 * (pos + [0, 0, 1] - cam)
+    wall = box_body(world.num_frames, [mid[0], mid[1], mid[2] - 3], [0, 0, 0], half=(6, 0.3, 3))
+    world.static = wall.at(0)
+    batch, _, cols = render_and_label(world)
+    rows = rows_of(cols)
+    assert rows and all(r["visibility"] == 0 and r["x"] is None and r["mask"] is None for r in rows)
+    assert all(r["aw"] > 0 for r in rows)
+    assert all(v == 1 for r in rows for v in r["keypoints"][2::3] if v)
+
+
+def test_render_is_deterministic():
+    a = Renderer(random_world(3), "cpu").render(0, 4)
+    b = Renderer(random_world(3), "cpu").render(0, 4)
+    assert torch.equal(a.rgb, b.rgb) and torch.equal(a.instance, b.instance) and torch.equal(a.depth, b.depth)
+
+
+def test_chunked_render_equals_whole_render():
+    w = random_world(5, T=6)
+    r = Renderer(w, "cpu")
+    whole = r.render(0, 6)
+    parts = [r.render(0, 2), r.render(2, 5), r.render(5, 6)]
+    assert torch.equal(whole.rgb, torch.cat([p.rgb for p in parts]))
+    assert torch.equal(whole.instance, torch.cat([p.instance for p in parts]))
