@@ -128,16 +128,27 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
 
 
 def shadow_windows(shapes_np, sun: np.ndarray, camera: Camera) -> np.ndarray:
-    """Screen windows (T, P, 4) containing each primitive's shadow on the ground."""
+    """Screen windows (T, P, 4) containing each primitive's shadow on the ground.
+
+    The shadow of a primitive's bounding sphere (centre c, radius r) cast along the sun direction
+    onto z = 0 is an ellipse with semi-axes r across and r / sin(elevation) along the sun's
+    azimuth; the window bounds that ellipse and the sphere's own footprint."""
     ref, rad = shapes_np.bounding_spheres()
     sz = max(sun[2], 0.05)
     g = ref - (ref[..., 2:3] / sz) * sun
     g[..., 2] = 0
-    r = rad / sz + rad
+    horiz = np.array([sun[0], sun[1], 0.0])
+    hn = np.linalg.norm(horiz)
+    along = horiz / hn if hn > 1e-9 else np.array([1.0, 0, 0])
+    across = np.array([-along[1], along[0], 0.0])
     ang = np.linspace(0, 2 * np.pi, 12, endpoint=False)
-    ring = g[..., None, :] + r[..., None, None] * np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)
-    pts = np.concatenate([ring, ref[..., None, :] + rad[..., None, None] * np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)], axis=-2)
-    uv, z = camera.project(pts) if camera.num_frames == pts.shape[0] or camera.num_frames == 1 else camera.project(pts)
+    ring = (np.cos(ang)[:, None] * across + np.sin(ang)[:, None] * along / sz)            # (12, 3)
+    foot = np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)
+    base = ref.copy()
+    base[..., 2] = 0
+    pts = np.concatenate([g[..., None, :] + rad[..., None, None] * ring,
+                          base[..., None, :] + rad[..., None, None] * foot], axis=-2)
+    uv, z = camera.project(pts)
     ok = np.all(z > 1e-3, axis=-1)
     lo = np.where(ok[..., None, None], uv, np.inf).min(-2)
     hi = np.where(ok[..., None, None], uv, -np.inf).max(-2)
@@ -167,8 +178,10 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         b, ok = screen_bounds(world.static, camera)
         win = windows(b, ok, W, H)
 
+        rays_soa = rays.permute(2, 0, 1).contiguous()
+
         def cam_rays(t, y, x):
-            return C.expand(len(y), 3), rays[y, x]
+            return C.view((3,) + (1,) * y.dim()), rays_soa[:, y, x]
 
         hits = cast(st, win, cam_rays)
         buf = resolve(hits, st, 1, (rays[hits.y, hits.x] * fwd).sum(-1))
@@ -207,11 +220,13 @@ def sun_blocked(shapes_np, shapes: TorchShapes, point: torch.Tensor, normal: tor
     H, W = receiver.shape[-2:]
     s = light.sun_dir
 
-    def sun_rays(t, y, x):
-        o = point[y, x] + normal[y, x] * 0.01
-        return o, s.expand(len(y), 3)
+    pts = (point + normal * 0.01).permute(2, 0, 1)
 
-    hits = cast(shapes, win, sun_rays, frame_offset)
+    def sun_rays(t, y, x):
+        o = pts[:, y, x]
+        return o, s.view((3,) + (1,) * (o.dim() - 1))
+
+    hits = cast(shapes, win, sun_rays, frame_offset, normals=False)
     T = win.shape[0]
     blocked = torch.zeros((T, H, W), dtype=torch.bool, device=point.device)
     if len(hits):

@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from synthdata.render.intersect import ray_box, ray_capsule, ray_ellipsoid
+from synthdata.render.intersect import (hit_box, hit_capsule, hit_ellipsoid, normal_box, normal_capsule,
+                                        normal_ellipsoid)
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Shapes
 
 # an element list larger than this is processed one primitive at a time (bounds memory)
@@ -23,7 +24,8 @@ RayFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor,
 
 @dataclass
 class TorchShapes:
-    """Shapes on the render device (float32); T may be 1 for static geometry."""
+    """Shapes on the render device, float32, structure-of-arrays: vectors (3, T, P), rotations
+    (3, 3, T, P); T may be 1 for static geometry. color (P, 3), material (P,)."""
 
     kind: np.ndarray
     center: torch.Tensor
@@ -32,22 +34,25 @@ class TorchShapes:
     size: torch.Tensor
     color: torch.Tensor
     material: torch.Tensor
-    ref: torch.Tensor       # (T, P, 3) bounding-sphere centre
+    ref: torch.Tensor       # (3, T, P) bounding-sphere centre
     radius: torch.Tensor    # (T, P) bounding-sphere radius
 
     @staticmethod
     def from_shapes(s: Shapes, device: torch.device) -> "TorchShapes":
         ref, rad = s.bounding_spheres()
 
-        def f(a: np.ndarray) -> torch.Tensor:
+        def f(a: np.ndarray, lead: int = 1) -> torch.Tensor:
+            a = np.moveaxis(a, list(range(a.ndim - lead, a.ndim)), list(range(lead)))
             return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)
 
-        return TorchShapes(s.kind, f(s.center), f(s.end), f(s.axes), f(s.size), f(s.color),
-                           torch.as_tensor(s.material, dtype=torch.long, device=device), f(ref), f(rad))
+        return TorchShapes(s.kind, f(s.center), f(s.end), f(s.axes, 2), f(s.size),
+                           torch.as_tensor(s.color, dtype=torch.float32, device=device),
+                           torch.as_tensor(s.material, dtype=torch.long, device=device), f(ref),
+                           torch.as_tensor(rad, dtype=torch.float32, device=device))
 
     @property
     def num_frames(self) -> int:
-        return self.center.shape[0]
+        return self.center.shape[1]
 
 
 @dataclass
@@ -85,27 +90,30 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
 
 
-def _grid(win: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Element lists (t, p, y, x) of the pixels inside windows (T, P, 4)."""
-    w = (win[..., 2] - win[..., 0]).clamp_min(0)
-    h = (win[..., 3] - win[..., 1]).clamp_min(0)
-    hk, wk = int(h.max()), int(w.max())
-    if hk == 0 or wk == 0:
-        e = torch.zeros(0, dtype=torch.long, device=win.device)
-        return e, e, e, e
-    ii = torch.arange(hk, device=win.device)
-    jj = torch.arange(wk, device=win.device)
-    m = (ii[None, None, :, None] < h[..., None, None]) & (jj[None, None, None, :] < w[..., None, None])
-    t, p, i, j = m.nonzero(as_tuple=True)
-    return t, p, win[t, p, 1] + i, win[t, p, 0] + j
+def _slices(area: torch.Tensor, hk: torch.Tensor, wk: torch.Tensor) -> list[torch.Tensor]:
+    """Split window indices (sorted by area) into runs whose padded grids stay under MAX_GRID."""
+    order = torch.argsort(area)
+    h, w = hk[order].tolist(), wk[order].tolist()
+    out, begin, mh, mw = [], 0, 0, 0
+    for i in range(len(h)):
+        nh, nw = max(mh, h[i]), max(mw, w[i])
+        if i > begin and nh * nw * (i + 1 - begin) > MAX_GRID:
+            out.append(order[begin:i])
+            begin, nh, nw = i, h[i], w[i]
+        mh, mw = nh, nw
+    out.append(order[begin:])
+    return out
 
 
-def cast(shapes: TorchShapes, win: np.ndarray, ray_fn: RayFn, frame_offset: int = 0) -> Hits:
+def cast(shapes: TorchShapes, win: np.ndarray, ray_fn: RayFn, frame_offset: int = 0, *,
+         normals: bool = True) -> Hits:
     """Intersect each primitive with the rays of the pixels in its windows (T, P, 4).
 
-    ray_fn(t, y, x) returns origins and unit directions (N, 3) for those pixels, t being the
-    frame index within the window array. Shape parameters are indexed at t + frame_offset
-    (or 0 for static shapes)."""
+    ray_fn(t, y, x) takes broadcastable index tensors (frame within the window array, row,
+    column) and returns ray origins and unit directions as (3, ...) tensors broadcastable to
+    them. Windows are evaluated as dense padded grids with per-window parameters broadcast
+    (no per-pixel parameter gathers). Shape parameters are indexed at t + frame_offset (or 0 for
+    static shapes). With normals=False only hit/miss and distance are computed."""
     dev = shapes.center.device
     winT = torch.as_tensor(win, device=dev)
     parts: list[Hits] = []
@@ -113,30 +121,73 @@ def cast(shapes: TorchShapes, win: np.ndarray, ray_fn: RayFn, frame_offset: int 
         idx = np.nonzero(shapes.kind == kind)[0]
         if not len(idx):
             continue
-        sub = winT[:, idx]
-        area = ((sub[..., 2] - sub[..., 0]).clamp_min(0).max() * (sub[..., 3] - sub[..., 1]).clamp_min(0).max())
-        groups = [idx] if int(area) * sub.shape[0] * len(idx) <= MAX_GRID else [idx[i:i + 1] for i in range(len(idx))]
-        for g in groups:
-            gi = torch.as_tensor(g, device=dev)
-            t, pl, y, x = _grid(winT[:, gi])
-            if not len(t):
-                continue
-            p = gi[pl]
-            ts = t + frame_offset if shapes.num_frames > 1 else torch.zeros_like(t)
-            o, d = ray_fn(t, y, x)
-            # move the origin close to the primitive (float32 precision), never past it
-            ref, rad = shapes.ref[ts, p], shapes.radius[ts, p]
-            t0 = (((ref - o) * d).sum(-1) - rad - 0.01).clamp_min(0)
-            o = o + t0[:, None] * d
-            if kind == ELLIPSOID:
-                dist, n = ray_ellipsoid(o, d, shapes.center[ts, p], shapes.axes[ts, p], shapes.size[ts, p])
-            elif kind == CAPSULE:
-                dist, n = ray_capsule(o, d, shapes.center[ts, p], shapes.end[ts, p], shapes.size[ts, p, 0])
-            else:
-                dist, n = ray_box(o, d, shapes.center[ts, p], shapes.axes[ts, p], shapes.size[ts, p])
-            hit = torch.isfinite(dist)
-            parts.append(Hits(t[hit], y[hit], x[hit], p[hit], dist[hit] + t0[hit], n[hit]))
-    return Hits.cat(parts, dev)
+        gi = torch.as_tensor(idx, device=dev)
+        sub = winT[:, gi]
+        x0, y0, x1, y1 = sub.unbind(-1)
+        kt, kp = ((x1 > x0) & (y1 > y0)).nonzero(as_tuple=True)
+        if not len(kt):
+            continue
+        x0, y0, x1, y1 = x0[kt, kp], y0[kt, kp], x1[kt, kp], y1[kt, kp]
+        hk, wk = y1 - y0, x1 - x0
+        for sl in _slices(hk * wk, hk, wk):
+            parts.append(_cast_windows(shapes, kind, kt[sl], gi[kp[sl]], x0[sl], y0[sl], x1[sl], y1[sl],
+                                       ray_fn, frame_offset, normals))
+    return Hits.cat([h for h in parts if h is not None], dev)
+
+
+def _params(shapes: TorchShapes, kind: int, ts: torch.Tensor, p: torch.Tensor, expand: bool):
+    def e(v: torch.Tensor) -> torch.Tensor:
+        return v[..., None, None] if expand else v
+    c = e(shapes.center[:, ts, p])
+    if kind == CAPSULE:
+        return c, e(shapes.end[:, ts, p]), e(shapes.size[0, ts, p])
+    return c, e(shapes.axes[:, :, ts, p]), e(shapes.size[:, ts, p])
+
+
+def _cast_windows(shapes: TorchShapes, kind: int, t: torch.Tensor, p: torch.Tensor, x0, y0, x1, y1,
+                  ray_fn: RayFn, frame_offset: int, normals: bool) -> "Hits | None":
+    dev = t.device
+    hk, wk = int((y1 - y0).max()), int((x1 - x0).max())
+    ii = torch.arange(hk, device=dev)
+    jj = torch.arange(wk, device=dev)
+    ys = y0[:, None, None] + ii[None, :, None]                       # (G, hk, 1)
+    xs = x0[:, None, None] + jj[None, None, :]                       # (G, 1, wk)
+    valid = (ys < y1[:, None, None]) & (xs < x1[:, None, None])      # (G, hk, wk)
+    ysc = torch.minimum(ys, (y1 - 1)[:, None, None])
+    xsc = torch.minimum(xs, (x1 - 1)[:, None, None])
+    ts = t + frame_offset if shapes.num_frames > 1 else torch.zeros_like(t)
+    o, d = ray_fn(t[:, None, None], ysc, xsc)
+    ref = shapes.ref[:, ts, p][..., None, None]
+    rad = shapes.radius[ts, p][..., None, None]
+    # move origins close to the primitive (float32 precision), never past it
+    t0 = ((ref[0] - o[0]) * d[0] + (ref[1] - o[1]) * d[1] + (ref[2] - o[2]) * d[2] - rad - 0.01).clamp_min(0)
+    o = o + t0 * d
+    a, b, c = _params(shapes, kind, ts, p, True)
+    if kind == ELLIPSOID:
+        dist = hit_ellipsoid(o, d, a, b, c)
+    elif kind == CAPSULE:
+        dist = hit_capsule(o, d, a, b, c)
+    else:
+        dist = hit_box(o, d, a, b, c)
+    g, i, j = (torch.isfinite(dist) & valid).nonzero(as_tuple=True)
+    if not len(g):
+        return None
+    total = (dist + t0)[g, i, j]
+    th, yh, xh, ph = t[g], y0[g] + i, x0[g] + j, p[g]
+    if normals:
+        oh, dh = ray_fn(th, yh, xh)
+        pt = oh + total * dh
+        a, b, c = _params(shapes, kind, ts[g], ph, False)
+        if kind == ELLIPSOID:
+            n = normal_ellipsoid(pt, a, b, c)
+        elif kind == CAPSULE:
+            n = normal_capsule(pt, a, b, c)
+        else:
+            n = normal_box(pt, a, b, c)
+        n = n.T
+    else:
+        n = torch.zeros((len(g), 3), device=dev)
+    return Hits(th, yh, xh, ph, total, n)
 
 
 @dataclass

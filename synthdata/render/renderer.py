@@ -100,12 +100,14 @@ class Renderer:
         C = torch.as_tensor(cam.C, dtype=torch.float32, device=dev)
         fwd = torch.as_tensor(cam.R[:, 2], dtype=torch.float32, device=dev)
         per_frame = rays.shape[0] > 1
+        rays_soa = rays.permute(3, 0, 1, 2).contiguous()
+        C_soa = C.T.contiguous()
         amodal = torch.zeros((len(w.actors), T), dtype=torch.long, device=dev)
 
         def cam_rays(t: torch.Tensor, y: torch.Tensor, x: torch.Tensor):
             tc = t if per_frame else torch.zeros_like(t)
             ci = t if C.shape[0] > 1 else torch.zeros_like(t)
-            return C[ci], rays[tc, y, x]
+            return C_soa[:, ci], rays_soa[:, tc, y, x]
 
         order = sorted(range(len(w.actors)), key=lambda i: w.actors[i].track_id)
         for ai in order:
@@ -124,7 +126,8 @@ class Renderer:
             if not len(hits):
                 continue
             fw = fwd[hits.t] if fwd.shape[0] > 1 else fwd[0]
-            d_hit = cam_rays(hits.t, hits.y, hits.x)[1]
+            tc = hits.t if per_frame else torch.zeros_like(hits.t)
+            d_hit = rays[tc, hits.y, hits.x]
             buf = resolve(hits, ts, T, (d_hit * fw).sum(-1))
             cov = buf.covered
             amodal[ai] = cov.sum((1, 2))
@@ -141,6 +144,7 @@ class Renderer:
                 continue
             g, tt, ys, xs = g[vis], tt[vis], ys[vis], xs[vis]
             o, d = cam_rays(tt, ys, xs)
+            o, d = o.T, d.T
             point = o + buf.dist[cov][vis].unsqueeze(-1) * d
             lin = shade(buf.albedo[cov][vis], buf.normal[cov][vis], point, buf.material[cov][vis], o, self.light)
             depth.view(-1)[g] = z[vis]
@@ -163,14 +167,18 @@ class Renderer:
         s = self.light.sun_dir
         static_bg = len(bgs) == 1
 
-        def sun_rays(t, y, x):
-            if static_bg:
-                p = bgs[0].point[y, x]
-            else:
-                p = torch.stack([b.point for b in bgs])[t, y, x]
-            return p + torch.tensor([0.0, 0.0, 0.01], device=p.device), s.expand(len(y), 3)
+        if static_bg:
+            pts = bgs[0].point.permute(2, 0, 1)
+        else:
+            pts = torch.stack([b.point for b in bgs]).permute(3, 0, 1, 2)
+        lift = torch.tensor([0.0, 0.0, 0.01], device=s.device)
 
-        hits = cast(ts, win, sun_rays)
+        def sun_rays(t, y, x):
+            p = pts[:, y, x] if static_bg else pts[:, t, y, x]
+            shape = (3,) + (1,) * (p.dim() - 1)
+            return p + lift.view(shape), s.view(shape)
+
+        hits = cast(ts, win, sun_rays, normals=False)
         if not len(hits):
             return
         t, y, x = hits.t, hits.y, hits.x
