@@ -1,24 +1,69 @@
-"""Recipe sections describing the scene: layout, camera and lighting."""
+"""Recipe sections describing the scene: layout, camera and lighting.
+
+Every number or choice may be a distribution (see distributions.py); `None` means "the layout
+type's own default" (documented per field). Colours are sRGB hex strings such as "#6b6b6b", or a
+{choice: [...]} over them.
+"""
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, PlainSerializer
 
-from synthdata.recipe.types import Choice, Model, Num
+from synthdata.recipe.distributions import Dist, DistError, parse_choice
+from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
 LAYOUTS = ("parking_lot", "street", "indoor")
+GROUND_TEXTURES = ("asphalt", "concrete", "tiles", "grass", "paving")
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def parse_color(value: Any) -> Dist:
+    """'#rrggbb' or {choice: ['#rrggbb', ...]} (weighted maps allowed)."""
+    d = parse_choice(value)
+    for x in d.args:
+        if not isinstance(x, str) or not _HEX.fullmatch(x):
+            raise DistError(f"expected a colour '#rrggbb' (sRGB hex) or {{choice: [...]}} of them, got {x!r}")
+    return d
+
+
+Color = Annotated[Dist, BeforeValidator(parse_color), PlainSerializer(lambda d: d.to_yaml())]
 
 
 class LayoutSpec(Model):
-    """Static scene geometry. Sizes in metres; counts may be distributions."""
+    """Static scene geometry. Sizes in metres; counts may be distributions; None = per-type default.
+
+    The layout's near edge is y = 0 (the camera stands there), it extends to +y; x is across."""
 
     type: Choice(*LAYOUTS) = "parking_lot"
-    size_m: tuple[float, float] | None = Field(None, description="ground extent (x, y); default per type")
+    size_m: tuple[Num(5, 500), Num(5, 500)] | None = Field(
+        None, description="ground extent (across x, depth y); default per type")
+    ground_color: Color | None = None          # asphalt / paving / floor tiles colour
+    ground_texture: Choice(*GROUND_TEXTURES) | None = None
+    line_color: Color | None = None            # painted lines (bays, lanes)
+    trees: Int(0, 200) | None = None           # trees (indoor: potted plants)
+    light_poles: Int(0, 100) | None = None     # outdoor lamp posts (lit at dusk/night)
+    buildings: Int(0, 40) | None = None        # building facades along the far side
+    fence: Flag | None = None                  # parking lot: fence around the far/side edges
+    bay_rows: Int(0, 12) | None = None         # parking lot: rows of parking bays
+    islands: Flag | None = None                # parking lot: kerbed planting islands between rows
+    lanes_per_direction: Int(1, 4) | None = None   # street: traffic lanes each way
+    street_parking: Flag | None = None         # street: parallel parking bays along the near kerb
+    crossing: Flag | None = None               # street: zebra crossing
+    benches: Int(0, 50) | None = None          # benches and bins (street plaza, indoor lobby)
+    pillars: Int(0, 60) | None = None          # indoor: pillars
+    doors: Int(1, 12) | None = None            # indoor: doors people enter and leave through
+    ceiling_m: Num(2.4, 12) | None = None      # indoor: ceiling height
+    wall_color: Color | None = None            # indoor walls / building facades
 
 
 class CameraSpec(Model):
-    """An elevated CCTV camera looking into the layout."""
+    """An elevated CCTV camera at the layout's near edge, looking into it.
+
+    pan_deg turns the view from its base direction: straight into the layout (+y) for
+    `placement: edge`, towards the layout's centre for `corner`. Outdoors the camera stands
+    `distance_m` outside the near edge; indoors it hangs on the near wall, below the ceiling."""
 
     height_m: Num(0.5, 60) = 6.0
     tilt_deg: Num(0, 90) = 35.0
@@ -29,13 +74,19 @@ class CameraSpec(Model):
     k1: Num(-1, 1) = 0.0
     k2: Num(-1, 1) = 0.0
     distance_m: Num(0, 200) = 2.0   # how far outside the layout's near edge the camera stands
+    placement: Choice("edge", "corner") = "edge"
+    lateral: Num(-1, 1) = 0.0       # edge placement: position along the near edge, -1..1 of half the width
 
 
 class LightingSpec(Model):
+    """Daylight, dusk or night outdoors (indoor layouts are always lit by ceiling lights)."""
+
     time_of_day: Choice("day", "dusk", "night") = "day"
-    sun_elevation_deg: Num(1, 90) = 45.0
-    sun_azimuth_deg: Num(-360, 360) = 135.0
+    sun_elevation_deg: Num(1, 90) | None = None   # default: day 25-65, dusk 3-10
+    sun_azimuth_deg: Num(-360, 360) = 135.0       # compass: 0 = +y (into the scene), 90 = +x
+    cloud_cover: Num(0, 1) = 0.2                  # 0 clear (hard shadows) .. 1 overcast
     exposure: Num(0.05, 20) = 1.0
+    lamp_color: Choice("sodium", "led") = {"choice": ["sodium", "led"]}
 
 
 class SceneSpec(Model):

@@ -37,8 +37,13 @@ class OutputSpec(Model):
         return v
 
 
+RECIPE_VERSION = 1
+
+
 class Recipe(Model):
-    version: Literal[1] = 1
+    """A whole recipe. Keys every recipe has: name, seed, output (DESIGN.md §5)."""
+
+    version: int = Field(RECIPE_VERSION, description="recipe format version; this synthdata reads 1")
     name: str
     description: str = ""
     seed: int = Field(..., ge=0, lt=2**63)
@@ -46,11 +51,20 @@ class Recipe(Model):
     scene: SceneSpec = SceneSpec()
     actors: list[ActorGroup] = []
 
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v != RECIPE_VERSION:
+            raise ValueError(f"unsupported recipe version {v}; this synthdata reads version "
+                             f"{RECIPE_VERSION} recipes")
+        return v
+
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", v):
-            raise ValueError(f"expected letters, digits, '-' or '_' (no dots or spaces, at most 64), got {v!r}")
+            raise ValueError(f"expected letters, digits, '-' or '_' (no dots or spaces, at most 64), "
+                             f"got {v!r}")
         return v
 
     @property

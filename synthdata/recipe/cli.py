@@ -1,0 +1,108 @@
+"""`synthdata validate RECIPE [KEY=VALUE ...]`: check a recipe and summarise what it would make.
+
+Problems are raised as RecipeError (one line each; synthdata/cli.py prints them and exits 2).
+"""
+from __future__ import annotations
+
+import click
+
+from synthdata.recipe.distributions import Dist
+from synthdata.recipe.loader import flow_yaml, load_recipe, recipe_to_yaml
+from synthdata.recipe.schema import Recipe
+
+# Rough H.264 rate: bits per pixel per frame at crf 23, doubling every 6 crf lower.
+BPP_AT_CRF23 = 0.1
+# Rough compressed bytes per objects-table row: the box columns, plus COCO-17 keypoints for
+# people and an RLE mask when masks are on.
+ROW_BYTES, KEYPOINT_BYTES, MASK_BYTES = 40, 80, 60
+
+
+def bits_per_pixel(crf: int) -> float:
+    """Estimated H.264 bits per pixel per frame at a given crf (lower crf: more bits)."""
+    return BPP_AT_CRF23 * 2.0 ** ((23 - crf) / 6)
+
+
+def expected_objects_per_frame(recipe: Recipe) -> tuple[float, float]:
+    """Mean number of (all, people) actors per clip from the groups' counts."""
+    total = people = 0.0
+    for group in recipe.actors:
+        count = getattr(group, "count", 0)
+        mean = count.mean() if isinstance(count, Dist) else float(count or 0)
+        total += mean or 0.0
+        if getattr(group, "type", None) == "person":
+            people += mean or 0.0
+    return total, people
+
+
+def estimate_output_bytes(recipe: Recipe) -> tuple[int, int, int]:
+    """(video bytes, table bytes, object rows), rough: for planning disk space, not a promise."""
+    out = recipe.output
+    frames = out.clips * out.frames_per_clip
+    w, h = out.resolution
+    video = w * h * frames * bits_per_pixel(out.video.crf) / 8
+    objects, people = expected_objects_per_frame(recipe)
+    rows = frames * objects
+    mask = MASK_BYTES if out.masks else 0
+    table = frames * (objects * (ROW_BYTES + mask) + people * KEYPOINT_BYTES)
+    return int(video), int(table), round(rows)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n} B"  # unreachable
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
+    """A one-screen description of what the recipe will generate."""
+    out = recipe.output
+    w, h = out.resolution
+    frames = out.clips * out.frames_per_clip
+    video, table, rows = estimate_output_bytes(recipe)
+    where = f" ({source}" + (f", {overrides} override{'s' * (overrides != 1)}" if overrides else "") + ")"
+    lines = [
+        f"recipe {recipe.name}{where if source else ''}: valid",
+        f"  seed        {recipe.seed}",
+        f"  clips       {out.clips} in {recipe.num_shards} shard{'s' * (recipe.num_shards != 1)} "
+        f"({out.clips_per_shard} clips per shard)",
+        f"  frames      {out.frames_per_clip} per clip at {out.fps:g} fps "
+        f"({human_duration(out.frames_per_clip / out.fps)} per clip)",
+        f"  total       {frames:,} frames, {human_duration(frames / out.fps)} of video",
+        f"  resolution  {w}x{h}",
+        f"  video       {out.video.codec} crf {out.video.crf}, preset {out.video.preset}",
+        f"  estimate    ~{human_bytes(video + table)}: ~{human_bytes(video)} video, "
+        f"~{human_bytes(table)} tables (~{rows:,} object rows)",
+    ]
+    if recipe.actors:
+        lines.append(f"  actors      {len(recipe.actors)} group{'s' * (len(recipe.actors) != 1)}")
+        for i, group in enumerate(recipe.actors):
+            fields = group.model_dump(mode="python")
+            kind = fields.pop("type", type(group).__name__)
+            lines.append(f"    [{i}] {kind}: {flow_yaml(fields)}")
+    else:
+        lines.append("  actors      none (empty scenes)")
+    return "\n".join(lines)
+
+
+@click.command("validate")
+@click.argument("recipe", metavar="RECIPE")
+@click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")
+@click.option("--resolved", is_flag=True,
+              help="Print the resolved recipe (defaults filled in, overrides applied) as YAML.")
+def validate_command(recipe: str, overrides: tuple[str, ...], resolved: bool) -> None:
+    """Check RECIPE (with optional KEY=VALUE overrides such as output.clips=8) and summarise it.
+
+    Exits 0 when the recipe is valid; otherwise prints one line per problem and exits 2.
+    """
+    r = load_recipe(recipe, list(overrides))
+    click.echo(recipe_to_yaml(r) if resolved else summarize(r, recipe, len(overrides)), nl=not resolved)
