@@ -117,3 +117,38 @@ def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = 
         for index in shard.clip_indices:
             writer.add_clip(generate_clip(recipe, index, device=device))
         return writer.commit()
+
+
+@dataclass
+class RenderedClip:
+    """A whole clip in memory: frames (T, H, W, 3) uint8 numpy and its table rows."""
+
+    clip_id: str
+    frames: Any
+    objects: dict[str, list]
+    tracks: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    clip_row: dict[str, Any]
+    world: World | None = None
+
+    def objects_in_frame(self, frame: int) -> list[dict[str, Any]]:
+        keys = list(self.objects)
+        return [dict(zip(keys, vals)) for vals in zip(*self.objects.values()) if vals[keys.index("frame")] == frame]
+
+
+def render_clip(recipe: Recipe | str, index: int = 0, *, device: str = "auto",
+                overrides: list[str] | None = None) -> RenderedClip:
+    """Render clip `index` of a recipe (object or path) fully in memory: no Dask, no files."""
+    import numpy as np
+
+    if not isinstance(recipe, Recipe):
+        from synthdata.recipe.loader import load_recipe
+        recipe = load_recipe(recipe, list(overrides or []))
+    clip = generate_clip(recipe, index, device=device)
+    frames, objects = [], {}
+    for chunk in clip.chunks:
+        frames.append(chunk.frames.cpu().numpy())
+        for k, v in chunk.objects.items():
+            objects.setdefault(k, []).extend(v)
+    return RenderedClip(clip.clip_id, np.concatenate(frames), objects, clip.tracks, clip.events, clip.clip_row,
+                        clip.world)

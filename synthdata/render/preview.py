@@ -57,15 +57,10 @@ def rows_by_frame(objects: dict[str, list]) -> dict[int, list[dict]]:
 
 
 def render_clip_frames(recipe, index: int, device: str) -> tuple[np.ndarray, dict[int, list[dict]], str]:
-    from synthdata.pipeline import generate_clip
+    from synthdata.pipeline import render_clip
 
-    clip = generate_clip(recipe, index, device=device)
-    frames, objects = [], {}
-    for chunk in clip.chunks:
-        frames.append(chunk.frames.cpu().numpy())
-        for k, v in chunk.objects.items():
-            objects.setdefault(k, []).extend(v)
-    return np.concatenate(frames), rows_by_frame(objects), clip.clip_id
+    clip = render_clip(recipe, index, device=device)
+    return clip.frames, rows_by_frame(clip.objects), clip.clip_id
 
 
 def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0) -> Image.Image:
