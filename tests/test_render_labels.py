@@ -127,3 +127,32 @@ def test_chunked_render_equals_whole_render():
     parts = [r.render(0, 2), r.render(2, 5), r.render(5, 6)]
     assert torch.equal(whole.rgb, torch.cat([p.rgb for p in parts]))
     assert torch.equal(whole.instance, torch.cat([p.instance for p in parts]))
+
+
+def test_analytic_shadows_match_ray_cast_shadows():
+    """The analytic shadow test (render/raster.occluded) marks the same receiver pixels as casting
+    a ray from each receiver towards the sun."""
+    from synthdata.render.background import shadow_windows
+    from synthdata.render.raster import TorchShapes, cast, occluded
+
+    w = random_world(2, T=3, n_people=4, n_boxes=2)
+    r = Renderer(w, "cpu")
+    r.render(0, 1)
+    pts = r._bg.point.permute(2, 0, 1) + torch.tensor([0, 0, 0.01]).view(3, 1, 1)
+    s = r.light.sun_dir
+    for a in w.actors:
+        ts = TorchShapes.from_shapes(a.shapes, torch.device("cpu"))
+        win = shadow_windows(a.shapes, r.sun, w.camera)
+
+        def point_fn(t, y, x):
+            return pts[:, y, x]
+
+        fast = occluded(ts, win, point_fn, s)
+        ref = cast(ts, win, lambda t, y, x: (point_fn(t, y, x), s.view((3,) + (1,) * y.dim())), normals=False)
+        A = torch.zeros((3, w.height, w.width), dtype=torch.bool)
+        B = torch.zeros_like(A)
+        A[fast.t, fast.y, fast.x] = True
+        B[ref.t, ref.y, ref.x] = True
+        assert B.sum() > 0
+        # identical but for pixels grazing a silhouette (float rounding)
+        assert (A ^ B).sum() <= max(2, int(0.01 * B.sum()))

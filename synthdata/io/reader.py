@@ -1,0 +1,156 @@
+"""Reading a finished dataset: tables as pyarrow datasets, clips decoded from their byte range.
+
+    ds = open_dataset("out/")              # or "s3://bucket/out"
+    ds.objects.to_table(filter=...)        # pyarrow.dataset.Dataset over every shard
+    frames = ds.read_clip(ds.clip_ids()[0])  # (T, H, W, 3) uint8 RGB, frame i = row frame i
+
+Only files listed in dataset.json are read, so a stray or half-written shard never leaks in.
+A clip is read with one ranged read of its tar (no tar scan): `video_offset`, `video_size`.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from synthdata.errors import DatasetError
+from synthdata.io.manifest import read_manifest
+from synthdata.io.store import Store, store_for
+from synthdata.io.tables import TABLES
+from synthdata.io.video import VideoClip
+
+CLIP_INDEX_COLUMNS = ["clip_id", "shard", "video_member", "video_offset", "video_size", "width", "height",
+                      "fps", "num_frames"]
+
+
+class Dataset:
+    """A finished synthdata dataset (local folder or fsspec URL). Cheap to open; tables and the
+    clip index load on first use; the last `cache_clips` clips' MP4 bytes are kept in memory."""
+
+    def __init__(self, path: str, *, cache_clips: int = 2):
+        self.path = path
+        self.store: Store = store_for(path)
+        self.manifest: dict[str, Any] = read_manifest(self.store)
+        self._tables: dict[str, Any] = {}
+        self._index: dict[str, dict[str, Any]] | None = None
+        self._videos: OrderedDict[str, VideoClip] = OrderedDict()
+        self._cache_clips = cache_clips
+
+    def __repr__(self) -> str:
+        c = self.manifest.get("counts", {})
+        return (f"Dataset({self.path!r}, name={self.manifest.get('name')!r}, clips={c.get('clips')}, "
+                f"frames={c.get('frames')}, objects={c.get('objects')})")
+
+    def __getstate__(self) -> dict[str, Any]:  # picklable for DataLoader workers: no open handles
+        return {"path": self.path, "manifest": self.manifest, "cache_clips": self._cache_clips}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self.manifest, self._cache_clips = state["path"], state["manifest"], state["cache_clips"]
+        self.store = store_for(self.path)
+        self._tables, self._index, self._videos = {}, None, OrderedDict()
+
+    # tables -----------------------------------------------------------------------------------
+    def table_files(self, name: str) -> list[str]:
+        """Paths (relative to the dataset root) of the table's Parquet files, in shard order."""
+        prefix = f"tables/{name}/"
+        return [rel for s in self.manifest["shards"] for rel in s["files"] if rel.startswith(prefix)]
+
+    def table(self, name: str) -> Any:
+        """One table over every shard as a pyarrow.dataset.Dataset."""
+        import pyarrow.dataset as pads
+
+        if name not in TABLES:
+            raise DatasetError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        if name not in self._tables:
+            fs, root = self.store.arrow_filesystem()
+            paths = [f"{root}/{rel}" for rel in self.table_files(name)]
+            self._tables[name] = pads.dataset(paths, format="parquet", filesystem=fs)
+        return self._tables[name]
+
+    @property
+    def clips(self) -> Any:
+        return self.table("clips")
+
+    @property
+    def tracks(self) -> Any:
+        return self.table("tracks")
+
+    @property
+    def objects(self) -> Any:
+        return self.table("objects")
+
+    @property
+    def events(self) -> Any:
+        return self.table("events")
+
+    @property
+    def categories(self) -> list[str]:
+        return list(self.manifest.get("categories", []))
+
+    # clips ------------------------------------------------------------------------------------
+    @property
+    def index(self) -> dict[str, dict[str, Any]]:
+        """clip_id -> {shard, video_member, video_offset, video_size, width, height, fps, num_frames}."""
+        if self._index is None:
+            rows = self.clips.to_table(columns=CLIP_INDEX_COLUMNS).to_pylist()
+            self._index = {r["clip_id"]: r for r in rows}
+        return self._index
+
+    def clip_ids(self) -> list[str]:
+        return list(self.index)
+
+    def clip_info(self, clip_id: str) -> dict[str, Any]:
+        try:
+            return self.index[clip_id]
+        except KeyError:
+            raise DatasetError(f"{self.path}: no clip {clip_id!r}") from None
+
+    def read_clip_bytes(self, clip_id: str) -> bytes:
+        """The clip's MP4 file, read from its tar with one ranged read."""
+        info = self.clip_info(clip_id)
+        return self.store.read_range(f"videos/shard-{info['shard']:06d}.tar", info["video_offset"],
+                                     info["video_size"])
+
+    def video(self, clip_id: str) -> VideoClip:
+        """The clip's video for frame access (its bytes are cached)."""
+        if clip_id in self._videos:
+            self._videos.move_to_end(clip_id)
+            return self._videos[clip_id]
+        clip = VideoClip(self.read_clip_bytes(clip_id))
+        self._videos[clip_id] = clip
+        while len(self._videos) > self._cache_clips:
+            self._videos.popitem(last=False)
+        return clip
+
+    def read_clip(self, clip_id: str) -> np.ndarray:
+        """Every frame of the clip, (T, H, W, 3) uint8 RGB; frame i is the labels' frame i."""
+        return self.video(clip_id).decode()
+
+    def read_frames(self, clip_id: str, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) of the clip, decoded from the nearest keyframe before `start`."""
+        return self.video(clip_id).frames(start, stop)
+
+    def _rows_for(self, name: str, clip_id: str, columns: list[str] | None) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        info = self.clip_info(clip_id)
+        fs, root = self.store.arrow_filesystem()
+        path = f"{root}/tables/{name}/shard-{info['shard']:06d}.parquet"
+        return pq.read_table(path, filesystem=fs, columns=columns, filters=[("clip_id", "=", clip_id)])
+
+    def objects_for(self, clip_id: str, columns: list[str] | None = None) -> pa.Table:
+        """The clip's object rows (sorted by frame, track_id), reading only its shard's row groups."""
+        return self._rows_for("objects", clip_id, columns)
+
+    def tracks_for(self, clip_id: str, columns: list[str] | None = None) -> pa.Table:
+        return self._rows_for("tracks", clip_id, columns)
+
+    def events_for(self, clip_id: str, columns: list[str] | None = None) -> pa.Table:
+        return self._rows_for("events", clip_id, columns)
+
+
+def open_dataset(path: str, *, cache_clips: int = 2) -> Dataset:
+    """Open a finished dataset; DatasetError (one line) when `path` is not one."""
+    return Dataset(path, cache_clips=cache_clips)

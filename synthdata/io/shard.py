@@ -1,0 +1,288 @@
+"""Writing one shard and committing it atomically (DESIGN.md §3).
+
+    with ShardWriter(out, shard, recipe) as w:
+        for clip in clips:
+            w.add_clip(clip)      # frames stream to the encoder, rows accumulate
+        marker = w.commit()
+
+A shard's files are made in a staging folder, moved into place, and only then is its marker
+`_shards/shard-NNNNNN.json` written, atomically: a shard is committed exactly when its marker
+exists. Anything that fails earlier leaves no marker; `clean_leftovers` removes what it left.
+The same inputs give byte-identical tar and Parquet files (the marker also records timings).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synthdata.io import tables as T
+from synthdata.io.store import TMP_DIR, digest, store_for
+from synthdata.io.tar import TarShardWriter
+from synthdata.io.video import VideoEncoder
+
+if TYPE_CHECKING:
+    from synthdata.pipeline import ClipData
+    from synthdata.plan import ShardSpec
+    from synthdata.recipe.schema import Recipe
+
+MARKER_DIR = "_shards"
+SHARD_FILE = re.compile(r"shard-(\d{6})\.(?:tar|parquet|json)")
+
+
+def shard_files(name: str) -> list[str]:
+    """Paths, relative to OUT, of the data files of the shard called `name` (shard-NNNNNN)."""
+    return [f"videos/{name}.tar"] + [f"tables/{t}/{name}.parquet" for t in T.TABLES]
+
+
+def marker_path(name: str) -> str:
+    return f"{MARKER_DIR}/{name}.json"
+
+
+class ShardWriter:
+    """Writes the clips of one ShardSpec under `out` (a local path or fsspec URL).
+
+    `add_clip(ClipData)` consumes the clip's frame chunks; `commit()` publishes the shard and
+    returns its marker (files, sizes, sha256, row counts, timings). Leaving the `with` block
+    without a commit (an exception, or no call) discards the shard: nothing becomes visible.
+    """
+
+    def __init__(self, out: str, shard: ShardSpec, recipe: Recipe, *, synthdata_version: str | None = None):
+        from synthdata import __version__
+
+        self.store = store_for(out)
+        self.shard, self.recipe = shard, recipe
+        self.name: str = shard.name
+        self.version = synthdata_version or __version__
+        self._work: str | None = None
+        self._tar: TarShardWriter | None = None
+        self._clips: list[dict] = []
+        self._tracks: list[dict] = []
+        self._events: list[dict] = []
+        self._objects: list[tuple[str, pa.Table]] = []
+        self._timings: Counter[str] = Counter()
+        self._frames = 0
+        self._t0 = time.perf_counter()
+        self.marker: dict[str, Any] | None = None
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.marker is None:
+            self.abort()
+
+    def _workdir(self) -> str:
+        if self._work is None:
+            self._work = self.store.staging_dir(self.name)
+            self._tar = TarShardWriter(os.path.join(self._work, f"{self.name}.tar"))
+        return self._work
+
+    def add_clip(self, clip: ClipData) -> dict[str, Any]:
+        """Encode the clip's frames and keep its rows; returns a small summary of the clip."""
+        if self.marker is not None:
+            raise RuntimeError(f"{self.name} is already committed")
+        cid = clip.clip_id
+        row = dict(clip.clip_row)
+        where = f"clip {cid}"
+        if "." in cid or "/" in cid:
+            raise ValueError(f"{where}: clip ids cannot hold '.' or '/' (WebDataset keys)")
+        if row.setdefault("clip_id", cid) != cid:
+            raise ValueError(f"{where}: clip_row says clip_id {row['clip_id']!r}")
+        if any(c["clip_id"] == cid for c in self._clips):
+            raise ValueError(f"{where}: added twice to {self.name}")
+        T.check_required("clips", row.keys(), where)
+        work = self._workdir()
+        mp4 = os.path.join(work, f"{cid}.mp4")
+        objects = self._encode(clip, row, mp4, where)
+        t0 = time.perf_counter()
+        member = f"{cid}.mp4"
+        offset, size = self._tar.add_file(member, mp4)
+        os.remove(mp4)
+        row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size)
+        self._tar.add_bytes(f"{cid}.json", _clip_json(row).encode())
+        self._timings["write"] += time.perf_counter() - t0
+        self._clips.append(row)
+        self._tracks += [{"clip_id": cid, **r} for r in clip.tracks]
+        self._events += [{"clip_id": cid, **r} for r in clip.events]
+        self._objects.append((cid, objects))
+        self._frames += int(row["num_frames"])
+        for k, v in clip.timings.items():
+            self._timings[k] += v
+        return {"clip_id": cid, "frames": int(row["num_frames"]), "objects": objects.num_rows,
+                "video_size": size}
+
+    def _encode(self, clip: ClipData, row: dict, mp4: str, where: str) -> pa.Table:
+        """Stream the clip's chunks into the encoder; return its object rows sorted by (frame, track)."""
+        video = self.recipe.output.video
+        n = int(row["num_frames"])
+        enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
+                           crf=video.crf, preset=video.preset, gop=video.gop)
+        parts, expected = [], 0
+        try:
+            for chunk in clip.chunks:
+                if chunk.start != expected:
+                    raise ValueError(f"{where}: chunk starts at frame {chunk.start}, expected {expected}")
+                t0 = time.perf_counter()
+                enc.add(chunk.frames)
+                self._timings["encode"] += time.perf_counter() - t0
+                expected = enc.frames_written
+                parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id,
+                                                where=f"{where} frames {chunk.start}..{expected - 1}"))
+            t0 = time.perf_counter()
+            enc.close()
+            self._timings["encode"] += time.perf_counter() - t0
+        except BaseException:
+            enc.abort()
+            raise
+        if expected != n:
+            raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
+        objects = pa.concat_tables(parts) if parts else T.empty_table("objects")
+        objects = objects.sort_by([("frame", "ascending"), ("track_id", "ascending")])
+        if objects.num_rows:
+            ids = pc.unique(objects["clip_id"]).to_pylist()
+            lo, hi = pc.min_max(objects["frame"]).values()
+            if ids != [clip.clip_id] or lo.as_py() < 0 or hi.as_py() >= n:
+                raise ValueError(f"{where}: object rows name clips {ids} and frames {lo}..{hi}, "
+                                 f"expected only this clip and frames 0..{n - 1}")
+        return objects
+
+    def commit(self) -> dict[str, Any]:
+        """Publish the shard and write its marker last; returns the marker."""
+        if self.marker is not None:
+            return self.marker
+        t0 = time.perf_counter()
+        work = self._workdir()
+        self._tar.close()
+        meta = {t: T.file_metadata(self.shard.recipe_sha256, self.version, t) for t in T.TABLES}
+        where = self.name
+        objects = [tab for _, tab in sorted(self._objects, key=lambda p: p[0])]
+        tables = {
+            "clips": [T.sort_table(T.rows_to_table("clips", self._clips, where=where), "clips")],
+            "tracks": [T.sort_table(T.rows_to_table("tracks", self._tracks, where=where), "tracks")],
+            "objects": objects,
+            "events": [T.sort_table(T.rows_to_table("events", self._events, where=where), "events")],
+        }
+        local = {f"videos/{self.name}.tar": os.path.join(work, f"{self.name}.tar")}
+        rows = {}
+        for name, parts in tables.items():
+            path = os.path.join(work, f"{name}.parquet")
+            rows[name] = T.write_parquet(path, name, parts, meta[name])
+            local[f"tables/{name}/{self.name}.parquet"] = path
+        files = {}
+        for rel, path in local.items():
+            with open(path, "rb") as f:
+                size, sha = digest(f)
+            files[rel] = {"size": size, "sha256": sha}
+        for rel, path in local.items():
+            self.store.publish(path, rel)
+        self._timings["write"] += time.perf_counter() - t0
+        marker = self._marker(files, rows, tables)
+        self.store.write_atomic(marker_path(self.name), (json.dumps(marker, indent=1) + "\n").encode())
+        self._cleanup()
+        self.marker = marker
+        return marker
+
+    def _marker(self, files: dict, rows: dict, tables: dict[str, list[pa.Table]]) -> dict[str, Any]:
+        cats: dict[str, dict[str, int]] = {}
+        for key, name in (("tracks", "tracks"), ("objects", "objects")):
+            for part in tables[name]:
+                for cat, n in Counter(part["category"].to_pylist()).items():
+                    cats.setdefault(cat, {"tracks": 0, "objects": 0})[key] += n
+        events = Counter(tables["events"][0]["type"].to_pylist())
+        timings = {k: round(v, 4) for k, v in sorted(self._timings.items())}
+        timings["wall"] = round(time.perf_counter() - self._t0, 4)
+        return {
+            "shard": self.shard.index, "name": self.name, "schema_version": T.SCHEMA_VERSION,
+            "synthdata_version": self.version, "recipe_sha256": self.shard.recipe_sha256,
+            "first_clip": self.shard.first_clip, "num_clips": self.shard.num_clips,
+            "clip_ids": sorted(c["clip_id"] for c in self._clips),
+            "counts": {"clips": rows["clips"], "frames": self._frames, "objects": rows["objects"],
+                       "tracks": rows["tracks"], "events": rows["events"]},
+            "categories": dict(sorted(cats.items())),
+            "event_types": dict(sorted(events.items())),
+            "files": files,
+            "timings": timings,
+        }
+
+    def abort(self) -> None:
+        """Discard everything written so far (nothing of it was visible)."""
+        if self._tar is not None:
+            try:
+                self._tar.close()
+            except Exception:  # noqa: BLE001 - the staging folder is removed below
+                pass
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+
+
+def _clip_json(row: dict) -> str:
+    """The `<clip_id>.json` tar member: the clip row with params (the ClipSpec) parsed."""
+    params = row.get("params")
+    body = {k: v for k, v in row.items() if k != "params"}
+    return T.dumps({"clip_id": row["clip_id"], "params": json.loads(params) if params else None,
+                    "clip": body})
+
+
+def committed_shards(out: str) -> dict[int, dict[str, Any]]:
+    """Shard index -> marker for every committed shard under `out` (unreadable markers are
+    treated as not committed)."""
+    store = store_for(out)
+    found = {}
+    for name in store.list(MARKER_DIR):
+        marker = _read_marker(store, name)
+        if marker is not None:
+            found[marker["shard"]] = marker
+    return dict(sorted(found.items()))
+
+
+def _read_marker(store: Any, name: str) -> dict[str, Any] | None:
+    m = SHARD_FILE.fullmatch(name)
+    if not m or not name.endswith(".json"):
+        return None
+    try:
+        marker = json.loads(store.read_bytes(f"{MARKER_DIR}/{name}"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("shard") != int(m.group(1)) or "files" not in marker:
+        return None
+    return marker
+
+
+def is_leftover(rel: str) -> bool:
+    """True for a path (relative to OUT) inside the staging area of interrupted commits."""
+    return rel == TMP_DIR or rel.startswith(TMP_DIR + "/")
+
+
+def clean_leftovers(out: str) -> list[str]:
+    """Remove what interrupted commits left under `out`: the staging folder, shard files that
+    have no marker, and unreadable markers. Call it before generating, never while shards are
+    being written. Returns the removed paths (relative to OUT)."""
+    store = store_for(out)
+    removed = []
+    if store.exists(TMP_DIR):
+        store.remove_tree(TMP_DIR)
+        removed.append(TMP_DIR + "/")
+    committed = set(committed_shards(out))
+    for name in store.list(MARKER_DIR):
+        if SHARD_FILE.fullmatch(name) and _read_marker(store, name) is None:
+            store.remove(f"{MARKER_DIR}/{name}")
+            removed.append(f"{MARKER_DIR}/{name}")
+    for folder in ["videos"] + [f"tables/{t}" for t in T.TABLES]:
+        for name in store.list(folder):
+            m = SHARD_FILE.fullmatch(name)
+            if m and int(m.group(1)) not in committed:
+                store.remove(f"{folder}/{name}")
+                removed.append(f"{folder}/{name}")
+    return removed

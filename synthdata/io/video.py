@@ -1,0 +1,206 @@
+"""H.264 clips in MP4: deterministic incremental encoding and frame-exact decoding (PyAV/libx264).
+
+Frames are RGB uint8, 0-based; frame i is shown at time i / fps. The same frames and settings give
+byte-identical MP4 files on every run (x264 runs single-threaded on a fixed instruction set, the
+container carries no creation time), so shards hash the same after any retry.
+"""
+from __future__ import annotations
+
+import io
+import platform
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+PIX_FMT = "yuv420p"
+
+# x264 on x86-64 is held to the baseline instruction set (SSE2): its AVX-512 routines gave
+# different bytes from run to run for the same frames (x264 core 165), while the baseline gave
+# the same bytes as x264's plain C code, at the speed of auto-detection (720p, veryfast).
+# Other architectures keep x264's own choice.
+_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+X264_PARAMS = {"x264-params": "asm=MMX2,SSE,SSE2"} if _X86_64 else {}
+
+
+def fps_fraction(fps: float) -> Fraction:
+    """Frame rate as an exact fraction: 12.5 -> 25/2, 29.97 -> 2997/100, 30000/1001 stays."""
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    return Fraction(fps).limit_denominator(1001)
+
+
+def gop_frames(gop: int, fps: float) -> int:
+    """Keyframe interval in frames; 0 means two seconds."""
+    return gop if gop > 0 else max(1, round(2 * fps))
+
+
+def to_numpy_frames(frames: Any) -> np.ndarray:
+    """(t, H, W, 3) uint8 frames as a C-contiguous numpy array; a torch tensor (any device) is
+    moved to the CPU once."""
+    if hasattr(frames, "detach"):  # torch.Tensor, without importing torch here
+        frames = frames.detach().to("cpu").contiguous().numpy()
+    arr = np.ascontiguousarray(frames)
+    if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[-1] != 3:
+        raise ValueError(f"frames must be (t, H, W, 3) uint8 RGB, got {arr.dtype} {arr.shape}")
+    return arr
+
+
+class VideoEncoder:
+    """Encodes one clip to an MP4 file frame chunk by frame chunk.
+
+    `add(frames)` takes (t, H, W, 3) uint8 RGB (numpy or torch on any device); `close()` flushes
+    and returns the number of frames written. Width and height must be even (yuv420p).
+    """
+
+    def __init__(self, path: str, *, width: int, height: int, fps: float, crf: int = 23,
+                 preset: str = "veryfast", gop: int = 0):
+        import av
+
+        if width % 2 or height % 2:
+            raise ValueError(f"H.264 yuv420p needs even width and height, got {width}x{height}")
+        self.path, self.width, self.height = path, width, height
+        rate = fps_fraction(fps)
+        # +faststart puts the index first so players can stream a clip cut from the tar
+        self._container = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
+        stream = self._container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
+        stream.time_base = 1 / rate
+        ctx = stream.codec_context
+        ctx.thread_count = 1  # x264's output depends on its thread count: fix it for identical bytes
+        ctx.gop_size = gop_frames(gop, float(rate))
+        ctx.options = {"crf": str(crf), "preset": preset, **X264_PARAMS}
+        # tag what swscale makes (BT.601, limited range) so players convert back the same way
+        ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = 1, 6, 6, 6
+        self._stream = stream
+        self.frames_written = 0
+
+    def add(self, frames: Any) -> None:
+        """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device)."""
+        import av
+
+        arr = to_numpy_frames(frames)
+        if arr.shape[1:3] != (self.height, self.width):
+            raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
+                             f"the clip is {self.width}x{self.height}")
+        for img in arr:
+            # swscale's RGB -> BT.601 limited-range yuv420p, done here so x264 gets a frame it owns
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format=PIX_FMT)
+            frame.pts = self.frames_written
+            self._container.mux(self._stream.encode(frame))
+            self.frames_written += 1
+
+    def close(self) -> int:
+        if self._container is not None:
+            self._container.mux(self._stream.encode(None))
+            self._container.close()
+            self._container = None
+        return self.frames_written
+
+    def abort(self) -> None:
+        """Stop without finishing the file (it is left for the caller to delete)."""
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+                pass
+            self._container = None
+
+
+def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
+    """Encode all of `frames` ((T, H, W, 3) uint8) to `path`; returns the frame count."""
+    arr = to_numpy_frames(frames)
+    enc = VideoEncoder(path, width=arr.shape[2], height=arr.shape[1], fps=fps, **settings)
+    try:
+        enc.add(arr)
+    except BaseException:
+        enc.abort()
+        raise
+    return enc.close()
+
+
+def _frame_index(pts: int, time_base: Fraction, rate: Fraction) -> int:
+    return round(pts * time_base * rate)
+
+
+class VideoClip:
+    """Frame-exact access to one MP4 clip held in memory.
+
+    `decode()` returns every frame; `frames(start, stop)` seeks to the keyframe at or before
+    `start` and decodes forward, so reading a window costs at most one keyframe interval extra.
+    Frame i is the frame whose timestamp is i / fps.
+    """
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._keyframes: list[int] | None = None
+        with self._open() as c:
+            s = c.streams.video[0]
+            self.width, self.height = s.codec_context.width, s.codec_context.height
+            self.rate = Fraction(s.average_rate) if s.average_rate else None
+            self.num_frames = s.frames
+
+    def _open(self) -> Any:
+        import av
+
+        return av.open(io.BytesIO(self.data), mode="r")
+
+    def _index(self, frame: Any, tb: Fraction) -> int:
+        return _frame_index(frame.pts, tb, self.rate) if self.rate else -1
+
+    def iter_frames(self) -> Iterator[np.ndarray]:
+        """Every frame in display order, (H, W, 3) uint8 RGB."""
+        with self._open() as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            for fr in c.decode(s):
+                yield fr.to_ndarray(format="rgb24")
+
+    def decode(self) -> np.ndarray:
+        """All frames as (T, H, W, 3) uint8."""
+        frames = list(self.iter_frames())
+        if not frames:
+            return np.zeros((0, self.height, self.width, 3), np.uint8)
+        return np.stack(frames)
+
+    @property
+    def keyframes(self) -> list[int]:
+        """Frame indices of the keyframes (from the packets, without decoding)."""
+        if self._keyframes is None:
+            with self._open() as c:
+                s = c.streams.video[0]
+                self._keyframes = sorted(_frame_index(p.pts, s.time_base, self.rate)
+                                         for p in c.demux(s) if p.size and p.is_keyframe)
+        return self._keyframes
+
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) as (stop - start, H, W, 3) uint8."""
+        if not 0 <= start < stop or (self.num_frames and stop > self.num_frames):
+            raise IndexError(f"frames [{start}, {stop}) outside the clip's {self.num_frames} frames")
+        out = np.empty((stop - start, self.height, self.width, 3), np.uint8)
+        key = max((k for k in self.keyframes if k <= start), default=0)
+        got = 0
+        with self._open() as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            if key > 0:
+                c.seek(round(key / (s.time_base * self.rate)), stream=s, backward=True, any_frame=False)
+            for fr in c.decode(s):
+                i = self._index(fr, s.time_base)
+                if i < start:
+                    continue
+                if i >= stop:
+                    break
+                out[i - start] = fr.to_ndarray(format="rgb24")
+                got += 1
+        if got != stop - start:
+            raise ValueError(f"decoded {got} of frames [{start}, {stop}) from the clip")
+        return out
+
+    def segment(self, frame: int) -> tuple[int, int]:
+        """[start, stop) of the keyframe interval holding `frame` (a unit worth decoding whole)."""
+        keys = self.keyframes or [0]
+        start = max((k for k in keys if k <= frame), default=0)
+        stop = min((k for k in keys if k > frame), default=self.num_frames)
+        return start, stop
