@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer
 
+from synthdata.recipe.appearance import SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import Dist, DistError, parse_choice
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
@@ -93,3 +94,5 @@ class SceneSpec(Model):
     layout: LayoutSpec = LayoutSpec()
     camera: CameraSpec = CameraSpec()
     lighting: LightingSpec = LightingSpec()
+    weather: WeatherSpec = WeatherSpec()      # recipe/appearance.py
+    sensor: SensorSpec = SensorSpec()         # recipe/appearance.py

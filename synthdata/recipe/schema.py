@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.scene import SceneSpec
+from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
 from synthdata.recipe.types import Model
 
 
@@ -50,6 +51,21 @@ class Recipe(Model):
     output: OutputSpec
     scene: SceneSpec = SceneSpec()
     actors: list[ActorGroup] = []
+    zones: list[ZoneSpec] = []              # security zones and tripwires (recipe/security.py)
+    events: EventsSpec = EventsSpec()       # event thresholds
+    scenario: ScenarioSpec = ScenarioSpec()  # scripted security behaviours
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
+        check_unique_zones(v)
+        return v
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: ScenarioSpec, info: ValidationInfo) -> ScenarioSpec:
+        check_zone_refs(info.data.get("zones") or [], v)
+        return v
 
     @field_validator("version")
     @classmethod

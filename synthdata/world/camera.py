@@ -5,7 +5,8 @@ Conventions
 - Pixels: column u, row v, origin at the top-left corner of the image; pixel (row i, col j)
   covers [j, j+1) x [i, i+1) and its centre is (j + 0.5, i + 0.5).
 - Pose per frame: R (T, 3, 3) world-to-camera rotation and C (T, 3) camera centre, so
-  p_cam = R @ (p_world - C). Intrinsics fx, fy per frame (T,) allow zoom.
+  p_cam = R @ (p_world - C). Intrinsics fx, fy per frame (T,) allow zoom; an optional per-frame
+  skew (T,) (OpenCV K[0, 1], pixels) models rolling-shutter shear: u = fx x + skew y + cx.
 - `pan_deg` is the yaw of the viewing direction (0 looks along +y, positive turns towards +x),
   `tilt_deg` the downward pitch from horizontal, `roll_deg` the rotation about the optical axis.
 """
@@ -40,6 +41,7 @@ class Camera:
     k1: float = 0.0
     k2: float = 0.0
     model: str = "pinhole"    # "pinhole" (Brown radial) | "fisheye" (equidistant, OpenCV style)
+    skew: np.ndarray | None = None   # (T,) K[0, 1] in pixels (rolling-shutter shear), None = 0
 
     @staticmethod
     def from_pose(width: int, height: int, *, position: tuple[float, float, float], pan_deg: float,
@@ -66,20 +68,24 @@ class Camera:
     @property
     def is_static(self) -> bool:
         return bool(np.all(self.R == self.R[:1]) and np.all(self.C == self.C[:1])
-                    and np.all(self.fx == self.fx[:1]) and np.all(self.fy == self.fy[:1]))
+                    and np.all(self.fx == self.fx[:1]) and np.all(self.fy == self.fy[:1])
+                    and (self.skew is None or np.all(self.skew == self.skew[:1])))
+
+    def _skew(self, s: slice) -> np.ndarray | None:
+        return None if self.skew is None else self.skew[s]
 
     def frame(self, t: int) -> "Camera":
         t = min(t, self.num_frames - 1)
         s = slice(t, t + 1)
         return Camera(self.width, self.height, self.fx[s], self.fy[s], self.cx, self.cy, self.R[s], self.C[s],
-                      self.k1, self.k2, self.model)
+                      self.k1, self.k2, self.model, self._skew(s))
 
     def frames(self, start: int, stop: int) -> "Camera":
         if self.num_frames == 1:
             return self
         s = slice(start, stop)
         return Camera(self.width, self.height, self.fx[s], self.fy[s], self.cx, self.cy, self.R[s], self.C[s],
-                      self.k1, self.k2, self.model)
+                      self.k1, self.k2, self.model, self._skew(s))
 
     # ---- distortion on normalised coordinates -------------------------------------------
     def distort(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,13 +144,16 @@ class Camera:
         ok = z > 1e-6
         zs = np.where(ok, z, 1.0)
         x, y = self.distort(pc[..., 0] / zs, pc[..., 1] / zs)
+        sk = self.skew if self.skew is not None else np.zeros_like(self.fx)
         if t is not None:
             fx, fy = self.fx[min(t, self.num_frames - 1)], self.fy[min(t, self.num_frames - 1)]
+            sk = sk[min(t, self.num_frames - 1)]
         else:
             extra = pc.ndim - 2
             fx = self.fx.reshape(self.fx.shape + (1,) * extra)
             fy = self.fy.reshape(self.fy.shape + (1,) * extra)
-        u = np.where(ok, fx * x + self.cx, np.nan)
+            sk = sk.reshape(sk.shape + (1,) * extra)
+        u = np.where(ok, fx * x + sk * y + self.cx, np.nan)
         v = np.where(ok, fy * y + self.cy, np.nan)
         return np.stack([u, v], axis=-1), z
 
@@ -157,8 +166,8 @@ class Camera:
             uu, vv = np.meshgrid(u, v)
         else:
             uu, vv = uv[..., 0], uv[..., 1]
-        xd = (uu - self.cx) / self.fx[t]
         yd = (vv - self.cy) / self.fy[t]
+        xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
         x, y = self.undistort(xd, yd)
         d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
         d = d_cam @ self.R[t]          # camera -> world: R^T d, written row-wise
@@ -177,7 +186,8 @@ class Camera:
     def intrinsics(self, t: int = 0) -> dict:
         t = min(t, self.num_frames - 1)
         return {"fx": float(self.fx[t]), "fy": float(self.fy[t]), "cx": float(self.cx), "cy": float(self.cy),
-                "k1": float(self.k1), "k2": float(self.k2), "camera_model": self.model}
+                "k1": float(self.k1), "k2": float(self.k2), "camera_model": self.model,
+                "skew": 0.0 if self.skew is None else float(self.skew[t])}
 
     def extrinsics(self, t: int = 0) -> dict:
         """R (row-major 9) world->camera and t = -R C (OpenCV convention), camera centre C."""

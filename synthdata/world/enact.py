@@ -1,0 +1,188 @@
+"""Enact the clip's security scripts on a simulated World, then label its events.
+
+`enact(world, security)` is the last step of simulate (security = ClipSpec.security, see
+behaviours.py; None for clips without one): people fall and lie still, bags are put down and
+picked up, the camera is knocked to a new pose, zones are built (and painted) and finally
+`world.events = detect_events(...)` from the final trajectories. Deterministic; no randomness.
+
+Fall: the body rotates rigidly about the ground point under the pelvis (Actor.position), about
+the horizontal axis across the direction of the fall, accelerating like a toppling body
+(angle = 90 deg * u^2, u the fraction of the fall's duration), and is lifted by its own
+thickness so it lies on the ground; shapes and keypoints move together.
+Bag drop: the bag (built carried by its owner) is lowered to rest upright at rest_xy between
+drop_s and rest_s, stays there (present even after its owner has left) and, when picked up,
+rises between lift_s and held_s to hang from the picker's right wrist.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from synthdata.world.events import EventConfig, detect_events
+from synthdata.world.geometry import yaw_axes
+from synthdata.world.types import CAPSULE, Actor, World
+from synthdata.world.zones import build_zones, zone_paint
+
+RIGHT_WRIST = 10
+BODY_THICKNESS = 0.07       # lift of a lying body, fraction of its height
+
+
+def enact(world: World, security: dict[str, Any] | None) -> World:
+    security = security or {}
+    for f in security.get("falls") or []:
+        fall(world.actor(f["track_id"]), world.fps, f["start_s"], f["duration_s"], f["direction"])
+    for d in security.get("bag_drops") or []:
+        drop_bag(world, d)
+    tampering = security.get("tampering") or []
+    if tampering:
+        world.appearance["tampering"] = tampering
+        for t in tampering:
+            if t["kind"] == "moved":
+                move_camera(world, t)
+    if security.get("acts") is not None:
+        world.info["scenario"] = ",".join(sorted({a["behaviour"] for a in security["acts"] if a["track_ids"]}))
+        world.info["tamper"] = ",".join(t["kind"] for t in tampering) or "none"
+    world.zones = build_zones(security.get("zones") or [])
+    world.ground.paint.extend(zone_paint(world.zones))
+    world.events = detect_events(world, EventConfig.from_dict(security.get("events")))
+    return world
+
+
+def _rotation(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues rotations (T, 3, 3) about a unit axis (3,) by angles (T,)."""
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
+    return np.eye(3)[None] + s * K[None] + (1 - c) * (K @ K)[None]
+
+
+def fall(actor: Actor, fps: float, start_s: float, duration_s: float, direction: str) -> None:
+    """Topple the person forward/backward from start_s over duration_s, then lie still."""
+    T = actor.num_frames
+    t = np.arange(T) / fps
+    u = np.clip((t - start_s) / max(duration_s, 1e-6), 0.0, 1.0)
+    angle = 0.5 * np.pi * u * u
+    k0 = int(np.clip(np.ceil(start_s * fps), 0, T - 1))
+    yaw = float(actor.heading[k0])
+    sign = 1.0 if direction == "forward" else -1.0
+    f = sign * np.array([np.cos(yaw), np.sin(yaw), 0.0])
+    axis = np.cross([0.0, 0.0, 1.0], f)
+    R = _rotation(axis, angle)                                       # (T, 3, 3)
+    H = float(actor.attributes.get("height_m", 1.7))
+    lift = BODY_THICKNESS * H * np.sin(angle)
+    pivot = actor.position.copy()
+    pivot[:, 2] = 0.0
+
+    def move(p: np.ndarray) -> np.ndarray:                          # (T, ..., 3)
+        extra = p.ndim - 2
+        Rr = R.reshape((T,) + (1,) * extra + (3, 3))
+        pv = pivot.reshape((T,) + (1,) * extra + (3,))
+        out = np.einsum("...ij,...j->...i", Rr, p - pv) + pv
+        out[..., 2] += lift.reshape((T,) + (1,) * extra)
+        return out
+
+    sh = actor.shapes
+    sh.center, sh.end = move(sh.center), move(sh.end)
+    sh.axes = np.einsum("tij,tpjk->tpik", R, sh.axes)
+    if actor.keypoints is not None:
+        actor.keypoints = move(actor.keypoints)
+    actor.attributes["fell"] = True
+
+
+def _rest_pose(bag: Actor, xy: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre, end (P, 3) and axes (P, 3, 3) of the bag standing upright at xy: the box on the
+    ground, straps folded onto its top."""
+    sh = bag.shapes
+    half = sh.size[0, 0]                                             # box half extents (d, w, h) / 2
+    ax = yaw_axes(yaw)
+    top = np.array([xy[0], xy[1], 2 * half[2]])
+    centre = np.tile(top, (sh.num_shapes, 1))
+    end = centre.copy()
+    centre[0] = [xy[0], xy[1], half[2]]
+    end[0] = centre[0]
+    straps = [i for i in range(sh.num_shapes) if sh.kind[i] == CAPSULE]
+    for n, i in enumerate(straps):
+        off = ax[:, 1] * (0.5 * half[1]) * (1 if n % 2 == 0 else -1)
+        centre[i], end[i] = top - off * 0.6, top + off * 0.6
+    return centre, end, np.broadcast_to(ax, (sh.num_shapes, 3, 3)).copy()
+
+
+def _held_pose(bag: Actor, wrist: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame pose (T, P, ...) of the bag hanging from a wrist (T, 3)."""
+    sh = bag.shapes
+    P = sh.num_shapes
+    half = sh.size[0, 0]
+    box = wrist - np.array([0.0, 0.0, 0.08 + half[2]])
+    centre = np.repeat(wrist[:, None, :], P, axis=1)
+    end = centre.copy()
+    centre[:, 0], end[:, 0] = box, box
+    for i in range(1, P):
+        if sh.kind[i] == CAPSULE:
+            centre[:, i] = box + np.array([0.0, 0.0, half[2]])
+    axes = np.repeat(yaw_axes(yaw)[:, None], P, axis=1)
+    return centre, end, axes
+
+
+def drop_bag(world: World, d: dict[str, Any]) -> None:
+    bag = world.actor(d["bag_track_id"])
+    T, fps = world.num_frames, world.fps
+    t = np.arange(T) / fps
+    sh = bag.shapes
+    center, end = sh.center.copy(), sh.end.copy()
+    axes, size = sh.axes.copy(), sh.size.copy()
+    position, heading, present = bag.position.copy(), bag.heading.copy(), bag.present.copy()
+    rest_xy = np.asarray(d["rest_xy"], float)
+    rc, re, ra = _rest_pose(bag, rest_xy, float(d["yaw"]))
+    rest_pos = np.array([rest_xy[0], rest_xy[1], 0.0])
+    k_drop = int(np.clip(np.ceil(d["drop_s"] * fps - 1e-9), 0, T))
+    lift_s = d["pickup"]["lift_s"] if d.get("pickup") else np.inf
+    held_s = d["pickup"]["held_s"] if d.get("pickup") else np.inf
+    held = None
+    if d.get("pickup"):
+        picker = world.actor(d["pickup"]["by_track_id"])
+        held = _held_pose(bag, picker.keypoints[:, RIGHT_WRIST], picker.heading)
+    src_c, src_e = center[min(k_drop, T - 1)].copy(), end[min(k_drop, T - 1)].copy()
+    src_p = position[min(k_drop, T - 1)].copy()
+    for k in range(k_drop, T):
+        if t[k] < d["rest_s"]:                                       # being put down
+            u = (t[k] - d["drop_s"]) / max(d["rest_s"] - d["drop_s"], 1e-6)
+            center[k], end[k] = src_c + (rc - src_c) * u, src_e + (re - src_e) * u
+            axes[k], position[k] = ra, src_p + (rest_pos - src_p) * u
+            present[k] = True
+        elif t[k] < lift_s:                                          # resting on the ground
+            center[k], end[k], axes[k], position[k] = rc, re, ra, rest_pos
+            present[k] = True
+        else:                                                        # lifted, then carried
+            u = min((t[k] - lift_s) / max(held_s - lift_s, 1e-6), 1.0)
+            hc, he, ha = held[0][k], held[1][k], held[2][k]
+            center[k], end[k] = rc + (hc - rc) * u, re + (he - re) * u
+            axes[k] = ha if u >= 0.5 else ra
+            position[k] = rest_pos + (np.append(hc[0, :2], hc[0, 2] - size[k, 0, 2]) - rest_pos) * u
+            present[k] = bool(world.actor(d["pickup"]["by_track_id"]).present[k])
+        heading[k] = float(d["yaw"])
+    bag.shapes = dataclasses.replace(sh, center=center, end=end, axes=axes)
+    bag.position, bag.heading, bag.present = position, heading, present
+    bag.attributes["dropped"] = True
+
+
+def move_camera(world: World, entry: dict[str, Any]) -> None:
+    """Turn the camera by pan_deg / tilt_deg (about its own axes), eased over ramp_frames from
+    start_frame, and keep it there: per-frame R so every label follows the moved view."""
+    cam = world.camera
+    T = world.num_frames
+    f = np.arange(T)
+    u = np.clip((f - entry["start_frame"] + 1) / max(entry["ramp_frames"], 1), 0.0, 1.0)
+    u = u * u * (3 - 2 * u)
+    pan, tilt = np.radians(entry["pan_deg"]) * u, np.radians(entry["tilt_deg"]) * u
+    cp, sp, ct, st = np.cos(pan), np.sin(pan), np.cos(tilt), np.sin(tilt)
+    z, o = np.zeros(T), np.ones(T)
+    Ry = np.stack([np.stack([cp, z, sp], -1), np.stack([z, o, z], -1), np.stack([-sp, z, cp], -1)], -2)
+    Rx = np.stack([np.stack([o, z, z], -1), np.stack([z, ct, -st], -1), np.stack([z, st, ct], -1)], -2)
+    R0 = np.broadcast_to(cam.R, (T, 3, 3)) if cam.R.shape[0] == 1 else cam.R
+    grow = (lambda a: np.broadcast_to(a, (T,) + a.shape[1:]).copy() if a.shape[0] == 1 else a)   # noqa: E731
+    fields = {"R": np.einsum("tij,tjk,tkl->til", Rx, Ry, R0), "C": grow(cam.C), "fx": grow(cam.fx),
+              "fy": grow(cam.fy)}
+    if getattr(cam, "skew", None) is not None:
+        fields["skew"] = grow(cam.skew)
+    world.camera = dataclasses.replace(cam, **fields)

@@ -1,0 +1,210 @@
+"""Small geometric building blocks shared by layouts, bodies and motion (numpy, metres).
+
+- `ShapeBuilder` collects primitives (per frame or static) into a `Shapes`.
+- `place` moves a body built in its own frame (x forward, y left, z up, origin on the ground)
+  to world positions and headings, per frame.
+- `Footprints` are ground-plane obstacles: rounded, oriented rectangles (a disc is a rectangle
+  with zero half-extents), with a vectorised distance.
+- Polygon helpers for walkable / drivable regions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, MATERIAL, Shapes
+
+_EYE = np.eye(3)
+
+
+def yaw_axes(yaw: np.ndarray | float) -> np.ndarray:
+    """World-from-local rotation(s) about z: (..., 3, 3), columns = local x, y, z."""
+    yaw = np.asarray(yaw, float)
+    c, s = np.cos(yaw), np.sin(yaw)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+
+
+def pitch_axes(pitch: np.ndarray | float) -> np.ndarray:
+    """Rotation(s) about the local y axis; positive pitch tips local +x downwards... towards -z."""
+    p = np.asarray(pitch, float)
+    c, s = np.cos(p), np.sin(p)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+def hex_to_linear(color: str) -> tuple[float, float, float]:
+    """'#rrggbb' (sRGB) -> linear RGB in 0..1."""
+    v = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], float) / 255.0
+    lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    return tuple(float(x) for x in lin)
+
+
+def linear_to_hex(rgb) -> str:
+    v = np.clip(np.asarray(rgb, float), 0, 1)
+    s = np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+    return "#" + "".join(f"{int(round(x * 255)):02x}" for x in s)
+
+
+class ShapeBuilder:
+    """Accumulates primitives over `num_frames` frames (1 = static) and stacks them."""
+
+    def __init__(self, num_frames: int = 1):
+        self.t = num_frames
+        self.kind: list[int] = []
+        self.center: list[np.ndarray] = []
+        self.end: list[np.ndarray] = []
+        self.axes: list[np.ndarray] = []
+        self.size: list[np.ndarray] = []
+        self.color: list[tuple] = []
+        self.material: list[int] = []
+
+    def _frames(self, a, shape) -> np.ndarray:
+        a = np.asarray(a, float)
+        return np.broadcast_to(a, (self.t,) + shape) if a.shape != (self.t,) + shape else a
+
+    def _add(self, kind, center, end, axes, size, color, material) -> int:
+        self.kind.append(kind)
+        self.center.append(self._frames(center, (3,)))
+        self.end.append(self._frames(end, (3,)))
+        self.axes.append(self._frames(axes, (3, 3)))
+        self.size.append(self._frames(size, (3,)))
+        self.color.append(tuple(float(c) for c in color))
+        self.material.append(MATERIAL[material])
+        return len(self.kind) - 1
+
+    def box(self, center, half, color, material="default", axes=_EYE) -> int:
+        """Box with half-extents `half` along the columns of `axes` (default: world axes)."""
+        return self._add(BOX, center, center, axes, half, color, material)
+
+    def ellipsoid(self, center, semi, color, material="default", axes=_EYE) -> int:
+        return self._add(ELLIPSOID, center, center, axes, semi, color, material)
+
+    def capsule(self, a, b, radius, color, material="default") -> int:
+        r = np.asarray(radius, float)
+        size = np.stack([r, r, r], -1) if r.ndim else np.array([r, r, r], float)
+        return self._add(CAPSULE, a, b, _EYE, size, color, material)
+
+    def yawed_box(self, center, half, yaw: float, color, material="default") -> int:
+        return self.box(center, half, color, material, axes=yaw_axes(yaw))
+
+    def build(self) -> Shapes:
+        if not self.kind:
+            return Shapes.empty(self.t)
+        return Shapes(kind=np.array(self.kind, np.int8), center=np.stack(self.center, 1),
+                      end=np.stack(self.end, 1), axes=np.stack(self.axes, 1), size=np.stack(self.size, 1),
+                      color=np.array(self.color, np.float32), material=np.array(self.material, np.int8))
+
+
+def place(local: Shapes, position: np.ndarray, yaw: np.ndarray) -> Shapes:
+    """Body-frame shapes (T or 1 frames) -> world shapes over len(yaw) frames.
+
+    position (T, 3) is the body origin in the world; yaw (T,) its heading (0 along +x)."""
+    R = yaw_axes(yaw)                                   # (T, 3, 3)
+    pos = np.asarray(position, float)[:, None, :]
+
+    def pts(p: np.ndarray) -> np.ndarray:
+        return np.einsum("tij,tpj->tpi", R, np.broadcast_to(p, (len(yaw),) + p.shape[1:])) + pos
+
+    axes = np.einsum("tij,tpjk->tpik", R, np.broadcast_to(local.axes, (len(yaw),) + local.axes.shape[1:]))
+    size = np.broadcast_to(local.size, (len(yaw),) + local.size.shape[1:]).copy()
+    return Shapes(local.kind, pts(local.center), pts(local.end), axes, size, local.color, local.material)
+
+
+def to_world(points_local: np.ndarray, position: np.ndarray, yaw: np.ndarray | None = None,
+             R: np.ndarray | None = None) -> np.ndarray:
+    """Body-frame points (T, ..., 3) -> world, with per-frame position (T, 3) and yaw (T,)
+    (or the rotations R = yaw_axes(yaw), (T, 3, 3), when already at hand)."""
+    R = yaw_axes(yaw) if R is None else R
+    pos = np.asarray(position, float)
+    if points_local.ndim == 2:
+        return np.einsum("tij,tj->ti", R, points_local) + pos
+    flat = points_local.reshape(len(R), -1, 3)
+    out = np.einsum("tij,tpj->tpi", R, flat) + pos[:, None, :]
+    return out.reshape(points_local.shape)
+
+
+class Footprints:
+    """Ground obstacles as rounded oriented rectangles: rows (cx, cy, hx, hy, yaw, r)."""
+
+    def __init__(self, rows: np.ndarray | None = None):
+        self.rows = np.zeros((0, 6)) if rows is None else np.asarray(rows, float).reshape(-1, 6)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @staticmethod
+    def rect(cx, cy, hx, hy, yaw=0.0, r=0.0) -> np.ndarray:
+        return np.array([cx, cy, hx, hy, yaw, r], float)
+
+    @staticmethod
+    def disc(cx, cy, r) -> np.ndarray:
+        return np.array([cx, cy, 0.0, 0.0, 0.0, r], float)
+
+    @staticmethod
+    def segment(p0, p1, half_width) -> np.ndarray:
+        p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+        d = p1 - p0
+        c = 0.5 * (p0 + p1)
+        return np.array([c[0], c[1], 0.5 * np.hypot(*d), half_width, np.arctan2(d[1], d[0]), 0.0])
+
+    def __add__(self, other: "Footprints") -> "Footprints":
+        return Footprints(np.concatenate([self.rows, other.rows]))
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """Distance (P,) from each ground point (P, 2) to the nearest obstacle (<0 inside); inf if none."""
+        p = np.asarray(points, float).reshape(-1, 2)
+        if not len(self.rows):
+            return np.full(len(p), np.inf)
+        return self.distances(p).min(axis=1)
+
+    def distances(self, points: np.ndarray) -> np.ndarray:
+        """Distance (P, O) from each point to each obstacle."""
+        p = np.asarray(points, float).reshape(-1, 2)
+        cx, cy, hx, hy, yaw, r = self.rows.T
+        dx, dy = p[:, None, 0] - cx, p[:, None, 1] - cy
+        c, s = np.cos(yaw), np.sin(yaw)
+        lx, ly = np.abs(c * dx + s * dy) - hx, np.abs(-s * dx + c * dy) - hy
+        outside = np.hypot(np.maximum(lx, 0), np.maximum(ly, 0))
+        inside = np.minimum(np.maximum(lx, ly), 0)
+        return outside + inside - r
+
+
+def points_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Even-odd test of points (..., 2) against a polygon (N, 2) -> bool (...)."""
+    p = np.asarray(points, float)
+    x, y = p[..., 0][..., None], p[..., 1][..., None]
+    a = np.asarray(poly, float)
+    b = np.roll(a, -1, axis=0)
+    cond = (a[:, 1] > y) != (b[:, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
+    return np.count_nonzero(cond & (x < xi), axis=-1) % 2 == 1
+
+
+def inside_any(points: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray:
+    p = np.asarray(points, float)
+    out = np.zeros(p.shape[:-1], bool)
+    for poly in polygons:
+        out |= points_in_polygon(p, poly)
+    return out
+
+
+def rect_polygon(xmin: float, ymin: float, xmax: float, ymax: float) -> np.ndarray:
+    return np.array([[xmin, ymin], [xmax, ymin], [xmax, ymax], [xmin, ymax]], float)
+
+
+def polyline_length(points: np.ndarray) -> np.ndarray:
+    """Cumulative arc length (N,) of a polyline (N, 2)."""
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    return np.concatenate([[0.0], np.cumsum(seg)])
+
+
+def resample_polyline(points: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Points at arc lengths s along a polyline."""
+    cum = polyline_length(points)
+    return np.stack([np.interp(s, cum, points[:, 0]), np.interp(s, cum, points[:, 1])], -1)
+
+
+def bezier(p0, p1, p2, p3, n: int) -> np.ndarray:
+    t = np.linspace(0, 1, n)[:, None]
+    return ((1 - t) ** 3) * p0 + 3 * ((1 - t) ** 2) * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3

@@ -1,0 +1,182 @@
+"""Path planning for people on a ground grid, and which ground cells the camera sees.
+
+`NavGrid` rasterises the walkable polygons minus obstacle footprints (inflated by a clearance)
+into cells; `route` returns a straight segment when it is clear, else a breadth-first path over
+8-connected cells pulled tight into a few waypoints. Every returned segment is re-checked against
+the exact footprints, so a path's clearance never depends on the grid resolution.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from synthdata.world.camera import Camera
+from synthdata.world.geometry import Footprints, inside_any
+
+_NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+
+
+class NavGrid:
+    def __init__(self, bounds: tuple[float, float, float, float], walkable: list[np.ndarray],
+                 obstacles: Footprints, clearance: float, cell: float = 0.5):
+        x0, y0, x1, y1 = bounds
+        self.x0, self.y0, self.cell = x0, y0, cell
+        self.nx = max(int(np.ceil((x1 - x0) / cell)), 1)
+        self.ny = max(int(np.ceil((y1 - y0) / cell)), 1)
+        xs = x0 + (np.arange(self.nx) + 0.5) * cell
+        ys = y0 + (np.arange(self.ny) + 0.5) * cell
+        self.centers = np.stack(np.meshgrid(xs, ys), -1)                 # (ny, nx, 2)
+        self.walkable = walkable
+        self.obstacles = obstacles
+        self.clearance = clearance
+        pts = self.centers.reshape(-1, 2)
+        ok = inside_any(pts, walkable)
+        if len(obstacles):
+            ok &= obstacles.distance(pts) > clearance + 0.5 * cell * 1.42
+        self.free = ok.reshape(self.ny, self.nx)
+
+    # ---- cells ----------------------------------------------------------------------------
+    def cell_of(self, xy: np.ndarray) -> tuple[int, int]:
+        j = int(np.clip((xy[0] - self.x0) // self.cell, 0, self.nx - 1))
+        i = int(np.clip((xy[1] - self.y0) // self.cell, 0, self.ny - 1))
+        return i, j
+
+    def block(self, footprints: Footprints) -> None:
+        """Mark more obstacles (e.g. parked vehicles) as not walkable."""
+        if not len(footprints):
+            return
+        self.obstacles = self.obstacles + footprints
+        d = footprints.distance(self.centers.reshape(-1, 2)).reshape(self.ny, self.nx)
+        self.free &= d > self.clearance + 0.5 * self.cell * 1.42
+
+    def point_ok(self, pts: np.ndarray, clearance: float | None = None) -> np.ndarray:
+        """Inside the walkable polygons and at least `clearance` (default: the grid's) from obstacles."""
+        pts = np.asarray(pts, float).reshape(-1, 2)
+        ok = inside_any(pts, self.walkable)
+        if len(self.obstacles):
+            ok &= self.obstacles.distance(pts) > (self.clearance if clearance is None else clearance)
+        return ok
+
+    def segment_ok(self, a: np.ndarray, b: np.ndarray, clearance: float | None = None, step: float = 0.15) -> bool:
+        n = max(int(np.ceil(np.hypot(*(np.subtract(b, a))) / step)), 1)
+        s = np.linspace(0, 1, n + 1)[:, None]
+        return bool(self.point_ok(np.asarray(a) * (1 - s) + np.asarray(b) * s, clearance).all())
+
+    # ---- routes ---------------------------------------------------------------------------
+    def distance_field(self, goal: tuple[int, int], start: tuple[int, int] | None = None) -> np.ndarray:
+        """Steps from every free cell to `goal` (8-connected); stops once `start` is reached."""
+        dist = np.full((self.ny, self.nx), np.inf)
+        if not self.free[goal]:
+            return dist
+        dist[goal] = 0
+        frontier = np.zeros_like(self.free)
+        frontier[goal] = True
+        visited = frontier.copy()
+        k = 0
+        while frontier.any():
+            k += 1
+            pad = np.pad(frontier, 1)
+            grown = np.zeros_like(frontier)
+            for di, dj in _NEIGHBOURS:
+                grown |= pad[1 + di:1 + di + self.ny, 1 + dj:1 + dj + self.nx]
+            grown &= self.free & ~visited
+            dist[grown] = k
+            visited |= grown
+            frontier = grown
+            if start is not None and visited[start]:
+                break
+        return dist
+
+    def route(self, a: np.ndarray, b: np.ndarray, clearance: float | None = None) -> np.ndarray | None:
+        """Waypoints (N, 2) from a to b keeping `clearance` from obstacles, or None if unreachable."""
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        if not (self.point_ok(a, clearance).all() and self.point_ok(b, clearance).all()):
+            return None
+        if self.segment_ok(a, b, clearance):
+            return np.stack([a, b])
+        start, goal = self._nearest_free(a, clearance), self._nearest_free(b, clearance)
+        if start is None or goal is None:
+            return None
+        dist = self.distance_field(goal, start)
+        if not np.isfinite(dist[start]):
+            return None
+        cells = [start]
+        i, j = start
+        while dist[i, j] > 0:
+            best = None
+            for di, dj in _NEIGHBOURS:
+                u, v = i + di, j + dj
+                if 0 <= u < self.ny and 0 <= v < self.nx and dist[u, v] < dist[i, j]:
+                    if best is None or dist[u, v] < dist[best] or (di == 0 or dj == 0) and dist[u, v] == dist[best]:
+                        best = (u, v)
+            i, j = best
+            cells.append(best)
+        pts = [a] + [self.centers[c] for c in cells] + [b]
+        return self._pull(pts, clearance)
+
+    def _nearest_free(self, xy: np.ndarray, clearance: float | None) -> tuple[int, int] | None:
+        i, j = self.cell_of(xy)
+        if self.free[i, j] and self.segment_ok(xy, self.centers[i, j], clearance):
+            return i, j
+        lo_i, hi_i = max(i - 2, 0), min(i + 3, self.ny)
+        lo_j, hi_j = max(j - 2, 0), min(j + 3, self.nx)
+        best, best_d = None, np.inf
+        for u in range(lo_i, hi_i):
+            for v in range(lo_j, hi_j):
+                d = np.hypot(*(self.centers[u, v] - xy))
+                if self.free[u, v] and d < best_d and self.segment_ok(xy, self.centers[u, v], clearance):
+                    best, best_d = (u, v), d
+        return best
+
+    def _pull(self, pts: list[np.ndarray], clearance: float | None) -> np.ndarray | None:
+        """Greedy string pulling: keep a waypoint only where the straight line is blocked."""
+        out = [pts[0]]
+        i = 0
+        while i < len(pts) - 1:
+            j = i + 1
+            while j + 1 < len(pts) and self.segment_ok(pts[i], pts[j + 1], clearance):
+                j += 1
+            if not self.segment_ok(pts[i], pts[j], clearance):
+                return None
+            out.append(pts[j])
+            i = j
+        return np.array(out)
+
+
+def image_extent(cam: Camera, pts: np.ndarray, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """For point sets (N, K, 3) (the corners of convex bodies): `inside` (every point is in the
+    image) and `outside` (all lie beyond one image edge, or all behind the camera, so no part
+    of the convex body can be seen)."""
+    uv, z = cam.project(pts, 0)
+    front = z > 1e-6
+    u, v = uv[..., 0], uv[..., 1]
+    with np.errstate(invalid="ignore"):
+        inside = (front & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)).all(-1)
+        beyond = ((u < -margin).all(-1) | (u > cam.width + margin).all(-1) | (v < -margin).all(-1)
+                  | (v > cam.height + margin).all(-1))
+    outside = (front.all(-1) & beyond) | (~front).all(-1)
+    return inside, outside
+
+
+def box_corners(xy: np.ndarray, yaw: np.ndarray | float, length: float, width: float, height: float) -> np.ndarray:
+    """Corners (N, 8, 3) of upright boxes standing at ground points xy (N, 2)."""
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    yaw = np.broadcast_to(np.asarray(yaw, float), (len(xy),))
+    local = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]]) * [length / 2, width / 2]
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    gx = xy[:, None, 0] + c * local[None, :, 0] - s * local[None, :, 1]
+    gy = xy[:, None, 1] + s * local[None, :, 0] + c * local[None, :, 1]
+    return np.concatenate([np.stack([gx, gy, np.full_like(gx, z)], -1) for z in (0.0, height)], 1)
+
+
+def view_masks(cam: Camera, centers: np.ndarray, body_height: float,
+               radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ground points (..., 2): `visible` (a standing body there, a box of 2 radius x
+    body_height, is wholly inside the image), `hidden` (no part of it can be in the image) and
+    its height in pixels."""
+    flat = centers.reshape(-1, 2)
+    inside, outside = image_extent(cam, box_corners(flat, 0.0, 2 * radius, 2 * radius, body_height))
+    ends = np.concatenate([flat[:, None, :].repeat(2, 1), np.array([[[0.0], [body_height]]]).repeat(len(flat), 0)], -1)
+    uv, _ = cam.project(ends, 0)
+    tall = np.nan_to_num(np.hypot(*(uv[:, 0] - uv[:, 1]).T))
+    shape = centers.shape[:-1]
+    return inside.reshape(shape), outside.reshape(shape), tall.reshape(shape)

@@ -1,0 +1,345 @@
+"""Collision-free plans for the actors of one clip (used by sample.py; random choices come
+from the rng passed in).
+
+Actors are planned one after another; each candidate Track is evaluated with exactly the
+function simulate uses (motion.track_state) and accepted only if, in every frame where both
+exist, its ground footprint keeps clear of every accepted actor's. A conflicting candidate is
+retried with a later start (waiting / entering later), then with a new route; an actor with
+no conflict-free plan is dropped and counted in ClipSpec.dropped_actors.
+Static obstacles are kept clear by construction: people route on a NavGrid, vehicles follow
+lanes and bays, which layouts keep free of obstacles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthdata.world.camera import Camera
+from synthdata.world.geometry import Footprints, bezier, polyline_length, resample_polyline
+from synthdata.world.layouts import Bay, Layout
+from synthdata.world.motion import arrival_yaws, timed_keys, track_state
+from synthdata.world.navigation import NavGrid, box_corners, image_extent, view_masks
+from synthdata.world.spec import Track
+
+PERSON_TURN_S, VEHICLE_TURN_S = 0.5, 0.3
+MARGIN = 0.1                     # extra gap kept between two footprints (m)
+NAV_CLEARANCE = 0.45             # people's grid is built with this clearance from obstacles
+DELAYS = (0.0, 0.7, 1.4, 2.1, 2.8, 3.5)
+MIN_PRESENT = 10                 # frames an actor must exist in the clip
+SAMPLING_MARGIN = 0.05           # paths are checked every 0.15 m: keep this much more clearance
+
+
+@dataclass
+class Occupant:
+    """Footprint of an accepted actor per frame: disc centres (T, K, 2), radii (K,), present (T,)."""
+
+    centers: np.ndarray
+    radii: np.ndarray
+    present: np.ndarray
+
+
+def vehicle_discs(length: float, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Discs along the body axis whose union covers a length x width rectangle."""
+    n = int(np.ceil(length / width)) + 1
+    offs = -length / 2 + length / (2 * n) + np.arange(n) * length / n
+    return offs, np.full(n, np.hypot(length / (2 * n), width / 2))
+
+
+def shift(track: Track, dt: float, keep_appear: bool = False) -> Track:
+    return Track([t + dt for t in track.t], track.xy, track.yaw,
+                 track.appear_s if keep_appear else track.appear_s + dt,
+                 None if track.vanish_s is None else track.vanish_s + dt)
+
+
+class Planner:
+    def __init__(self, layout: Layout, camera: Camera, times: np.ndarray, rng: np.random.Generator):
+        self.layout, self.cam, self.times, self.rng = layout, camera, times, rng
+        self.duration = float(times[-1] + (times[1] - times[0] if len(times) > 1 else 0.1))
+        bounds = layout.nav_bounds
+        self.nav = NavGrid(bounds, layout.walkable, layout.obstacles, NAV_CLEARANCE)
+        _, hid, tall = view_masks(camera, self.nav.centers, 2.3, 0.45)   # a tall person, arms out
+        legs, _, _ = view_masks(camera, self.nav.centers, 1.2, 0.3)      # in view up to the hips at least
+        self.visible = legs & self.nav.free & (tall >= 0.05 * camera.height)
+        self.hidden = hid & self.nav.free
+        # people are placed evenly over the image rather than over the ground: weight ~ pixel area
+        self.weight = np.where(self.visible, tall * tall, 0.0)
+        near = legs.copy()
+        for _ in range(int(round(3.0 / self.nav.cell))):          # within ~3 m of the view
+            p = np.pad(near, 1)
+            near = near | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
+        self.entry = self.hidden & near
+        self.occupants: list[Occupant] = []
+        self.used_bays: set[int] = set()
+
+    def snap(self, t: float) -> float:
+        """The first frame time at or after t: an actor appearing then is seen where it appears."""
+        fps = 1.0 / float(self.times[1] - self.times[0]) if len(self.times) > 1 else 1.0
+        return float(np.ceil(t * fps - 1e-6) / fps)
+
+    # ---- occupancy ---------------------------------------------------------------------------
+    def occupant(self, track: Track, offsets: np.ndarray, radii: np.ndarray, turn_s: float) -> Occupant:
+        st = track_state(track, self.times, turn_s)
+        d = np.stack([np.cos(st.yaw), np.sin(st.yaw)], -1)
+        return Occupant(st.xy[:, None, :] + offsets[None, :, None] * d[:, None, :], radii, st.present)
+
+    def clear(self, occ: Occupant) -> bool:
+        for o in self.occupants:
+            both = occ.present & o.present
+            if not both.any():
+                continue
+            a, b = occ.centers[both], o.centers[both]
+            d = np.linalg.norm(a[:, :, None, :] - b[:, None, :, :], axis=-1)
+            if (d < occ.radii[None, :, None] + o.radii[None, None, :] + MARGIN).any():
+                return False
+        return True
+
+    def try_accept(self, track: Track, offsets, radii, turn_s: float, delays=DELAYS,
+                   keep_appear: bool = False) -> Track | None:
+        """The first of `track` shifted by each delay that is conflict-free (and accept it)."""
+        for dt in delays:
+            dt = self.snap(dt)
+            cand = shift(track, dt, keep_appear) if dt else track
+            occ = self.occupant(cand, np.asarray(offsets, float), np.asarray(radii, float), turn_s)
+            if occ.present.sum() < min(MIN_PRESENT, len(self.times)):
+                break                      # later starts would only leave less of it in the clip
+            if self.clear(occ):
+                self.occupants.append(occ)
+                return cand
+        return None
+
+    # ---- people ------------------------------------------------------------------------------
+    def random_cell(self, mask: np.ndarray, clearance: float, weight: np.ndarray | None = None) -> np.ndarray | None:
+        """A random point in a cell of `mask` (optionally weighted) with `clearance` from obstacles."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return None
+        p = None
+        if weight is not None:
+            w = weight.reshape(-1)[idx]
+            p = w / w.sum() if w.sum() > 0 else None
+        for _ in range(10):
+            q = self.nav.centers.reshape(-1, 2)[idx[self.rng.choice(len(idx), p=p)]]
+            q = q + self.rng.uniform(-0.2, 0.2, 2) * self.nav.cell
+            if self.nav.point_ok(q, clearance).all():
+                return q
+        return None
+
+    def plan_stand(self, radius: float) -> Track | None:
+        rng = self.rng
+        for _ in range(15):
+            c = self.random_cell(self.visible, radius + SAMPLING_MARGIN, self.weight)
+            if c is None:
+                return None
+            ts, yaws = [0.0], [float(rng.uniform(-np.pi, np.pi))]
+            t = 0.0
+            while t < self.duration:
+                t += float(rng.uniform(1.5, 5.0))
+                ts.append(t)
+                yaws.append(yaws[-1] + float(rng.uniform(-1.2, 1.2)))
+            yaws = [yaws[0]] + yaws[:-1]       # turn at each key, towards the next key's facing
+            track = Track(ts, [[float(c[0]), float(c[1])]] * len(ts), yaws)
+            got = self.try_accept(track, [0.0], [radius], PERSON_TURN_S, delays=(0.0,))
+            if got is not None:
+                return got
+        return None
+
+    def plan_loiter(self, radius: float, area_m: float, speed: float) -> Track | None:
+        rng = self.rng
+        for _ in range(10):
+            c = self.random_cell(self.visible, radius + SAMPLING_MARGIN, self.weight)
+            if c is None:
+                return None
+            cur, face, t = c, float(rng.uniform(-np.pi, np.pi)), 0.0
+            ts, xy, yaws = [0.0], [[float(c[0]), float(c[1])]], [face]
+            while t < self.duration:
+                t += float(rng.uniform(1.0, 4.0))
+                face += float(rng.uniform(-1.5, 1.5))
+                ts.append(t), xy.append(xy[-1]), yaws.append(face)
+                for _ in range(8):
+                    q = c + rng.uniform(-area_m, area_m, 2)
+                    if np.hypot(*(q - c)) <= area_m and self.nav.point_ok(q, radius + SAMPLING_MARGIN).all() \
+                            and self.nav.segment_ok(cur, q, radius + SAMPLING_MARGIN):
+                        t += float(np.hypot(*(q - cur)) / speed)
+                        face = float(np.arctan2(q[1] - cur[1], q[0] - cur[0]))
+                        ts.append(t), xy.append([float(q[0]), float(q[1])]), yaws.append(face)
+                        cur = q
+                        break
+            got = self.try_accept(Track(ts, xy, yaws), [0.0], [radius], PERSON_TURN_S, delays=(0.0,))
+            if got is not None:
+                return got
+        return None
+
+    def plan_walk(self, radius: float, speed: float, enters: bool, leaves: bool) -> tuple[Track, bool, bool] | None:
+        """A walk (or run) through the scene; returns the track and whether it really enters/leaves."""
+        rng = self.rng
+        for attempt in range(8):
+            entering = enters and self.entry.any()
+            clear_r = radius + SAMPLING_MARGIN
+            start = (self.random_cell(self.entry, clear_r) if entering
+                     else self.random_cell(self.visible, clear_r, self.weight))
+            if start is None:
+                return None
+            appear = self.snap(rng.uniform(0, 0.5 * self.duration)) if entering else 0.0
+            pts, dwell, t, exited = [start], [0.0], appear, False
+            for leg in range(6):
+                exit_leg = leaves and self.entry.any() and (leg > 0 or not entering)
+                goal = None
+                for _ in range(6):
+                    q = self.random_cell(self.entry if exit_leg else self.visible, clear_r)
+                    if q is not None and np.hypot(*(q - pts[-1])) > (8.0 if exit_leg else 5.0):
+                        goal = q
+                        break
+                if goal is None:
+                    continue
+                path = self.nav.route(pts[-1], goal, clear_r)
+                if path is None:
+                    continue
+                pts.extend(path[1:])
+                dwell.extend([0.0] * (len(path) - 1))
+                t += float(polyline_length(path)[-1] / speed)
+                if exit_leg:
+                    exited = True
+                    break
+                if rng.random() < 0.25 and t < self.duration:
+                    pause = float(rng.uniform(0.5, 2.0))
+                    dwell[-1] = pause
+                    t += pause
+                if t > self.duration:
+                    break
+            if len(pts) < 2:
+                continue
+            ts, xy = timed_keys(np.array(pts), speed, appear, np.array(dwell))
+            first = np.subtract(xy[1], xy[0]) if len(xy) > 1 else (1.0, 0.0)
+            track = Track(ts, xy, arrival_yaws(xy, float(np.arctan2(first[1], first[0]))), appear,
+                          ts[-1] if exited else None)
+            got = self.try_accept(track, [0.0], [radius], PERSON_TURN_S, keep_appear=not entering)
+            if got is not None:
+                return got, bool(entering), bool(exited)
+        return None
+
+    # ---- vehicles ----------------------------------------------------------------------------
+    def free_bays(self, length: float, width: float) -> list[int]:
+        return [i for i, b in enumerate(self.layout.bays)
+                if i not in self.used_bays and b.length >= length - 0.4 and b.width >= width + 0.3]
+
+    def bay_order(self, bays: list[int], dims: tuple[float, float, float]) -> list[int]:
+        """Free bays in random order, those the camera sees first."""
+        if not bays:
+            return []
+        xy = np.array([self.layout.bays[i].center for i in bays])
+        yaw = np.array([self.layout.bays[i].yaw for i in bays])
+        seen = in_image(self.cam, xy, yaw, *dims)
+        perm = self.rng.permutation(len(bays))
+        return [bays[i] for i in sorted(perm, key=lambda i: not seen[i])]
+
+    def _lane_view(self, points: np.ndarray, dims: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Arc lengths every metre along a lane, and whether a vehicle there is in the image."""
+        s = np.arange(0.0, polyline_length(points)[-1], 1.0)
+        xy = resample_polyline(points, s)
+        L, W, H = dims
+        d = np.diff(points[:2], axis=0)[0]
+        yaw = np.full(len(s), np.arctan2(d[1], d[0]))
+        seen = in_image(self.cam, xy, yaw, L, W, H)
+        return s, seen
+
+    def plan_parked(self, dims: tuple[float, float, float], offsets, radii) -> tuple[Track, Bay] | None:
+        rng = self.rng
+        for k in self.bay_order(self.free_bays(dims[0], dims[1]), dims)[:12]:
+            bay = self.layout.bays[k]
+            yaw = bay.yaw + (np.pi if not bay.parallel and rng.random() < 0.3 else 0.0)
+            c = bay.parked_center(dims[0])
+            track = Track([0.0], [[float(c[0]), float(c[1])]], [float(yaw)])
+            got = self.try_accept(track, offsets, radii, VEHICLE_TURN_S, delays=(0.0,))
+            if got is not None:
+                self.used_bays.add(k)
+                return got, bay
+        return None
+
+    def plan_park(self, dims, speed: float, enters: bool, offsets, radii) -> tuple[Track, bool] | None:
+        """Drive along the bay's lane and turn into a free bay; returns the track and whether it
+        starts out of view."""
+        rng = self.rng
+        for k in self.bay_order(self.free_bays(dims[0], dims[1]), dims)[:10]:
+            bay = self.layout.bays[k]
+            lane = self.layout.lanes[bay.lane].points
+            cum = polyline_length(lane)
+            u = np.diff(lane[:2], axis=0)[0] / cum[1]
+            s_bay = float(np.dot(bay.center - lane[0], u))
+            lead = 16.0 if bay.parallel else 7.0
+            s_turn = s_bay - lead
+            ub = np.array([np.cos(bay.yaw), np.sin(bay.yaw)])
+            end = bay.center if bay.parallel else bay.center - ub * (bay.length / 2)
+            s, seen = self._lane_view(lane, dims)
+            entering = enters
+            start_s = _entry_s(s, seen, s_turn, dims[0]) if enters else s_turn - rng.uniform(0, 15)
+            if start_s is None or start_s > s_turn - 1.0:
+                start_s, entering = s_turn - rng.uniform(2, 15), False
+            p0 = lane[0] + u * s_turn
+            k = 0.45 * np.hypot(*(end - p0))
+            curve = bezier(p0, p0 + u * k, end - ub * k, end, 12)
+            stop = bay.parked_center(dims[0])
+            pts = np.concatenate([[lane[0] + u * start_s], curve] + ([] if bay.parallel else [[stop]]))
+            slow = min(speed, 2.5)
+            seg_speed = np.array([speed] + [slow] * (len(pts) - 3) + [1.0])
+            appear = self.snap(rng.uniform(0, 0.35 * self.duration)) if entering else 0.0
+            ts, xy = timed_keys(pts, seg_speed, appear)
+            track = Track(ts, xy, arrival_yaws(xy, float(np.arctan2(u[1], u[0]))), appear)
+            got = self.try_accept(track, offsets, radii, VEHICLE_TURN_S, keep_appear=not entering)
+            if got is not None:
+                self.used_bays.add(k)
+                return got, entering
+        return None
+
+    def plan_drive(self, dims, speed: float, enters: bool, offsets, radii,
+                   kerb_side: float = 0.0) -> tuple[Track, bool] | None:
+        """Drive along a lane (shifted `kerb_side` metres to the right) through the view."""
+        rng = self.rng
+        lanes = self.layout.lanes
+        for _ in range(8):
+            lane = lanes[int(rng.integers(len(lanes)))].points
+            d = np.diff(lane[:2], axis=0)[0]
+            right = np.array([d[1], -d[0]]) / np.hypot(*d)
+            lane = lane + right * kerb_side
+            s, seen = self._lane_view(lane, dims)
+            if not seen.any():
+                continue
+            first, last = int(np.argmax(seen)), len(seen) - 1 - int(np.argmax(seen[::-1]))
+            entering = enters and first > 0
+            if entering:
+                start_s = max(float(s[first]) - dims[0] / 2 - 2.0, 0.0)
+                appear = self.snap(rng.uniform(0, 0.5 * self.duration))
+            else:
+                start_s = float(rng.uniform(s[first], s[last]))
+                appear = 0.0
+            end_s = min(float(s[last]) + dims[0] / 2 + 2.0, float(s[-1]))
+            if end_s <= start_s + 1.0:
+                continue
+            pts = resample_polyline(lane, np.array([start_s, end_s]))
+            ts, xy = timed_keys(pts, speed, appear)
+            leaves = end_s < float(s[-1]) or not seen[-1]
+            track = Track(ts, xy, arrival_yaws(xy, float(np.arctan2(d[1], d[0]))), appear,
+                          ts[-1] if leaves else None)
+            got = self.try_accept(track, offsets, radii, VEHICLE_TURN_S, keep_appear=not entering)
+            if got is not None:
+                return got, bool(entering)
+        return None
+
+
+def _entry_s(s: np.ndarray, seen: np.ndarray, before: float, length: float) -> float | None:
+    """Arc length where a vehicle is still out of view, just before the view along the lane."""
+    first = int(np.argmax(seen)) if seen.any() else len(s)
+    if first == 0:
+        return None
+    return min(float(s[first - 1]) - length / 2 - 1.0, before - 1.0)
+
+
+def in_image(cam: Camera, xy: np.ndarray, yaw: np.ndarray, length: float, width: float,
+             height: float) -> np.ndarray:
+    """Whether any part of a length x width x height box at ground xy, heading yaw, may
+    project into the image."""
+    return ~image_extent(cam, box_corners(xy, yaw, length, width, height))[1]
+
+
+def footprints_of_parked(xy: np.ndarray, yaw: float, length: float, width: float) -> Footprints:
+    return Footprints(Footprints.rect(xy[0], xy[1], length / 2, width / 2, yaw, 0.0))

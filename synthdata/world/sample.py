@@ -1,0 +1,278 @@
+"""Recipe + clip index + seed -> ClipSpec: every random choice of one clip, made here.
+
+All randomness comes from one `np.random.default_rng(seed)` passed down explicitly; the layout's
+fine detail comes from a layout seed drawn from it. Actors are planned collision-free in a fixed
+priority order (parked vehicles, parking, driving, then standing, loitering and walking people),
+so the plan of a clip depends only on the recipe and the seed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
+from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
+from synthdata.recipe.schema import Recipe
+from synthdata.world.behaviours import sample_security
+from synthdata.world.bodies import footprint_radius
+from synthdata.world.layouts import build_layout
+from synthdata.world.motion import frame_times
+from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.simulate import make_camera
+from synthdata.world import palettes
+from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
+                                  Track, VehicleParams)
+
+
+def _d(kind: str, v: Any):
+    return {"num": parse_number, "int": lambda x: parse_number(x, integer=True), "bool": parse_bool,
+            "choice": parse_choice}[kind](v)
+
+
+# Per-layout defaults for LayoutSpec fields left as None.
+LAYOUT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "parking_lot": dict(
+        size_m=(_d("num", {"uniform": [40, 60]}), _d("num", {"uniform": [35, 50]})),
+        ground_color=_d("choice", {"choice": ["#3a3a3c", "#444446", "#505052", "#2f3032", "#4a4743"]}),
+        ground_texture=_d("choice", "asphalt"),
+        line_color=_d("choice", {"choice": {"#e8e8e0": 0.75, "#e0c040": 0.25}}),
+        wall_color=_d("choice", {"choice": palettes.FACADES}),
+        trees=_d("int", {"randint": [2, 8]}), light_poles=_d("int", {"randint": [2, 6]}),
+        buildings=_d("int", {"randint": [0, 5]}), fence=_d("bool", {"bernoulli": 0.6}),
+        bay_rows=_d("int", {"randint": [2, 4]}), islands=_d("bool", {"bernoulli": 0.5})),
+    "street": dict(
+        size_m=(_d("num", {"uniform": [50, 80]}), _d("num", {"uniform": [20, 30]})),
+        ground_color=_d("choice", {"choice": ["#8a8580", "#9a948c", "#7d7a76", "#a39c90", "#8f8a84"]}),
+        ground_texture=_d("choice", "paving"),
+        line_color=_d("choice", "#e8e8e0"),
+        wall_color=_d("choice", {"choice": palettes.FACADES}),
+        trees=_d("int", {"randint": [2, 6]}), light_poles=_d("int", {"randint": [2, 5]}),
+        buildings=_d("int", {"randint": [3, 7]}), lanes_per_direction=_d("int", {"choice": {1: 0.7, 2: 0.3}}),
+        street_parking=_d("bool", {"bernoulli": 0.6}), crossing=_d("bool", {"bernoulli": 0.85}),
+        benches=_d("int", {"randint": [1, 5]})),
+    "indoor": dict(
+        size_m=(_d("num", {"uniform": [12, 22]}), _d("num", {"uniform": [12, 22]})),
+        ground_color=_d("choice", {"choice": ["#b8b2a8", "#d0ccc4", "#8c8680", "#a8a098", "#6e6a66"]}),
+        ground_texture=_d("choice", "tiles"),
+        line_color=_d("choice", "#303030"),
+        wall_color=_d("choice", {"choice": ["#d8d4cc", "#c8c0b0", "#e4e0d8", "#a8b0b8", "#b8a890"]}),
+        trees=_d("int", {"randint": [0, 4]}), pillars=_d("int", {"randint": [0, 6]}),
+        doors=_d("int", {"randint": [2, 4]}), benches=_d("int", {"randint": [1, 4]}),
+        ceiling_m=_d("num", {"uniform": [3.0, 4.5]})),
+}
+BEHAVIOUR_ORDER = {"parked": 0, "park": 1, "drive": 2, "stand": 3, "loiter": 4, "walk": 5, "run": 5}
+
+
+def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
+    draw = sampler(rng)
+    kind = draw(spec.type)
+    defaults = LAYOUT_DEFAULTS[kind]
+
+    def get(name: str):
+        v = getattr(spec, name)
+        return draw(v) if v is not None else (draw(defaults[name]) if name in defaults else None)
+
+    size = spec.size_m if spec.size_m is not None else defaults["size_m"]
+    out = dict(type=kind, size_m=[float(draw(size[0])), float(draw(size[1]))],
+               seed=int(rng.integers(0, 2**31)))
+    for name in ("ground_color", "ground_texture", "line_color", "wall_color", "trees", "light_poles",
+                 "buildings", "fence", "bay_rows", "islands", "lanes_per_direction", "street_parking",
+                 "crossing", "benches", "pillars", "doors", "ceiling_m"):
+        v = get(name)
+        if v is not None:
+            out[name] = v
+    return LayoutParams(**out)
+
+
+def sample_camera(spec, layout: LayoutParams, rng: np.random.Generator) -> CameraParams:
+    draw = sampler(rng)
+    W, D = layout.size_m
+    height, tilt, pan, roll = draw(spec.height_m), draw(spec.tilt_deg), draw(spec.pan_deg), draw(spec.roll_deg)
+    hfov, model, k1, k2 = draw(spec.hfov_deg), draw(spec.model), draw(spec.k1), draw(spec.k2)
+    distance, placement, lateral = draw(spec.distance_m), draw(spec.placement), draw(spec.lateral)
+    indoor = layout.type == "indoor"
+    y = 0.3 if indoor else -float(distance)
+    if indoor:
+        height = min(height, layout.ceiling_m - 0.15)
+    if placement == "corner":
+        side = float(rng.choice([-1.0, 1.0]))
+        x = side * (W / 2 - (0.4 if indoor else 0.0))
+        base = float(np.degrees(np.arctan2(-x, 0.5 * D - y)))
+    else:
+        x = float(lateral) * (W / 2 - 0.5) * (1.0 if indoor else 0.8)
+        base = 0.0
+    return CameraParams([float(x), float(y), float(height)], (base + pan + 180.0) % 360.0 - 180.0, tilt, roll,
+                        hfov, model, k1, k2)
+
+
+def sample_lighting(spec, indoor: bool, rng: np.random.Generator) -> LightingParams:
+    draw = sampler(rng)
+    tod = "indoor" if indoor else draw(spec.time_of_day)
+    if spec.sun_elevation_deg is not None:
+        elevation = draw(spec.sun_elevation_deg)
+    else:
+        elevation = float(rng.uniform(*{"day": (25, 65), "dusk": (3, 10)}.get(tod, (25, 60))))
+    return LightingParams(tod, float(elevation), float(draw(spec.sun_azimuth_deg)), float(draw(spec.cloud_cover)),
+                          float(draw(spec.exposure)), draw(spec.lamp_color))
+
+
+def _person(group: PeopleSpec | None, behavior: str, rng: np.random.Generator) -> PersonParams:
+    """Attributes of one person (group None: a rider with default looks)."""
+    draw = sampler(rng)
+    if group is not None:
+        height, build = float(draw(group.height_m)), float(draw(group.build))
+        speed = float(draw(group.run_speed_mps if behavior == "run" else group.speed_mps))
+        top = draw(group.top_color) if group.top_color is not None else palettes.pick(rng, palettes.TOPS)
+        bottom = draw(group.bottom_color) if group.bottom_color is not None else palettes.pick(rng, palettes.BOTTOMS)
+    else:
+        height, build, speed = float(rng.uniform(1.55, 1.95)), float(np.clip(rng.normal(1.0, 0.08), 0.85, 1.2)), 0.0
+        top, bottom = palettes.pick(rng, palettes.TOPS), palettes.pick(rng, palettes.BOTTOMS)
+    if behavior == "loiter":
+        speed = min(speed, float(rng.uniform(0.5, 0.9)))
+    shoulders = float(np.clip(rng.normal(1.0, 0.05) * (1 + 0.3 * (build - 1)), 0.85, 1.2))
+    hair = str(rng.choice(["short", "long", "bald"], p=[0.58, 0.32, 0.1]))
+    return PersonParams(
+        track_id=0, height_m=height, build=build, shoulders=shoulders, top_color=top, bottom_color=bottom,
+        skin_color=palettes.pick(rng, palettes.SKIN), hair_color=palettes.pick(rng, palettes.HAIR),
+        shoe_color=palettes.pick(rng, palettes.SHOES), hair=hair,
+        sleeves=str(rng.choice(["long", "short"], p=[0.6, 0.4])), behavior=behavior, speed_mps=speed,
+        phase0=float(rng.uniform(0, 1)), sway_phase=float(rng.uniform(0, 2 * np.pi)),
+        idle_pose="phone" if behavior in ("stand", "loiter") and rng.random() < 0.25 else "arms_down",
+        track=Track([0.0], [[0.0, 0.0]], [0.0]))
+
+
+def _vehicle(group: VehiclesSpec, kind: str, behavior: str, rng: np.random.Generator) -> VehicleParams:
+    draw = sampler(rng)
+    subtype, (L, W, H, rw) = palettes.vehicle_dims(kind, rng)
+    color = draw(group.color) if group.color is not None else palettes.vehicle_color(kind, rng)
+    speed = float(draw(group.speed_mps))
+    if kind == "bicycle":
+        speed = min(speed, float(rng.uniform(3.5, 7.0)))
+    return VehicleParams(track_id=0, kind=kind, subtype=subtype, length_m=L, width_m=W, height_m=H, color=color,
+                         behavior=behavior, speed_mps=speed, wheel_radius_m=rw, track=Track([0.0], [[0.0, 0.0]], [0.0]),
+                         seat_height_m=0.82 if kind == "motorcycle" else 0.0)
+
+
+def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipSpec:
+    """Resolve every random choice of clip `index` (see module docstring)."""
+    rng = np.random.default_rng(seed)
+    out = recipe.output
+    layout_p = sample_layout(recipe.scene.layout, rng)
+    camera_p = sample_camera(recipe.scene.camera, layout_p, rng)
+    lighting_p = sample_lighting(recipe.scene.lighting, layout_p.type == "indoor", rng)
+    texture_seed, noise_seed = int(rng.integers(0, 2**31)), int(rng.integers(0, 2**31))
+    width, height = out.resolution
+    layout = build_layout(layout_p)
+    camera = make_camera(camera_p, width, height)
+    times = frame_times(out.frames_per_clip, out.fps)
+    planner = Planner(layout, camera, times, rng)
+    # -- security scenario (world/behaviours.py): zones, scripted actors (planned first), tampering;
+    #    draws nothing from rng when the recipe has no zones and no scenario
+    cast = sample_security(recipe, rng, layout, planner, 1, lambda b: _person(None, b, rng),
+                           lambda kind, b: _vehicle(VehiclesSpec(type="vehicle"), kind, b, rng))
+    # -- end security scenario
+
+    draw = sampler(rng)
+    requests: list[tuple[Any, str, str]] = []          # (group, kind, behaviour)
+    for group in recipe.actors:
+        for _ in range(int(draw(group.count))):
+            if isinstance(group, PeopleSpec):
+                requests.append((group, "person", draw(group.behavior)))
+            else:
+                requests.append((group, draw(group.kind), draw(group.behavior)))
+    order = sorted(range(len(requests)), key=lambda i: (BEHAVIOUR_ORDER[requests[i][2]], i))
+
+    people: list[PersonParams] = list(cast.people)
+    vehicles: list[VehicleParams] = list(cast.vehicles)
+    bags: list[BagParams] = list(cast.bags)
+    dropped = 0
+    next_id = cast.next_id
+    for i in order:
+        group, kind, behavior = requests[i]
+        if kind == "person":
+            p = _person(group, behavior, rng)
+            p.enters, p.leaves = bool(draw(group.enters)), bool(draw(group.leaves))
+            if not _plan_person(planner, p, float(draw(group.loiter_radius_m))):
+                dropped += 1
+                continue
+            p.track_id, next_id = next_id, next_id + 1
+            people.append(p)
+            if draw(group.carries_bag):
+                bag = palettes.bag(draw(group.bag_style), rng)
+                bag.track_id, bag.owner_track_id, next_id = next_id, p.track_id, next_id + 1
+                p.bag_track_id = bag.track_id
+                bags.append(bag)
+        else:
+            v = _vehicle(group, kind, behavior, rng)
+            v.enters = bool(draw(group.enters))
+            rider = None
+            if kind in ("bicycle", "motorcycle") and behavior != "parked":
+                rider = _person(None, "ride", rng)
+                if kind == "motorcycle":
+                    rider.hair, rider.hair_color = "helmet", palettes.pick(rng, palettes.HELMETS)
+                else:
+                    v.seat_height_m = 0.13 + 0.431 * rider.height_m
+            elif kind == "bicycle":
+                v.seat_height_m = 0.13 + 0.431 * float(rng.uniform(1.55, 1.95))
+            if not _plan_vehicle(planner, v):
+                dropped += 1
+                continue
+            v.track_id, next_id = next_id, next_id + 1
+            vehicles.append(v)
+            if rider is not None:
+                rider.track, rider.speed_mps, rider.riding_track_id = v.track, v.speed_mps, v.track_id
+                rider.track_id, next_id = next_id, next_id + 1
+                v.rider_track_id = rider.track_id
+                people.append(rider)
+    return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
+                    fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
+                    lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
+                    noise_seed=noise_seed, dropped_actors=dropped,
+                    security=cast.security)
+
+
+def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:
+    r = footprint_radius(p)
+    if p.behavior == "stand":
+        track = planner.plan_stand(r)
+        p.enters = p.leaves = False
+    elif p.behavior == "loiter":
+        track = planner.plan_loiter(r, loiter_radius, p.speed_mps)
+        p.enters = p.leaves = False
+    else:
+        got = planner.plan_walk(r, p.speed_mps, p.enters, p.leaves)
+        track = None
+        if got is not None:
+            track, p.enters, p.leaves = got
+    if track is None:
+        return False
+    p.track = track
+    return True
+
+
+def _plan_vehicle(planner: Planner, v: VehicleParams) -> bool:
+    offsets, radii = vehicle_discs(v.length_m, v.width_m)
+    dims = (v.length_m, v.width_m, v.height_m)
+    bays_fit = bool(planner.free_bays(v.length_m, v.width_m))
+    if v.behavior in ("parked", "park") and not bays_fit:
+        v.behavior = "drive"
+    if not planner.layout.lanes and v.behavior != "parked":
+        return False
+    if v.behavior == "parked":
+        got = planner.plan_parked(dims, offsets, radii)
+        if got is None:
+            return False
+        v.track, bay = got
+        planner.nav.block(footprints_of_parked(bay.center, v.track.yaw[0], v.length_m, v.width_m))
+        v.enters = False
+        return True
+    if v.behavior == "park":
+        got = planner.plan_park(dims, v.speed_mps, v.enters, offsets, radii)
+    else:
+        side = 1.0 if v.kind in ("bicycle", "motorcycle") else 0.0
+        got = planner.plan_drive(dims, v.speed_mps, v.enters, offsets, radii, kerb_side=side)
+    if got is None:
+        return False
+    v.track, v.enters = got
+    return True

@@ -1,0 +1,60 @@
+"""ClipSpec -> World: deterministic; no random choices are made here (DESIGN.md §1).
+
+Builds the layout, the camera, the lighting, then every actor from its track: vehicles first
+(riders sit on them), then people, then carried bags following their owners' hands or backs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from synthdata.world.bodies import Skeleton, bag_actor, person_actor
+from synthdata.world.camera import Camera
+from synthdata.world.enact import enact
+from synthdata.world.layouts import build_layout
+from synthdata.world.lighting import make_lighting
+from synthdata.world.motion import TrackState, frame_times, track_state
+from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
+from synthdata.world.types import Actor, World
+from synthdata.world.vehicles import rider_mount, vehicle_actor
+
+
+def make_camera(p: CameraParams, width: int, height: int) -> Camera:
+    """A fixed camera (per-frame arrays of length 1)."""
+    return Camera.from_pose(width, height, position=tuple(p.position), pan_deg=p.pan_deg, tilt_deg=p.tilt_deg,
+                            roll_deg=p.roll_deg, hfov_deg=p.hfov_deg, k1=p.k1, k2=p.k2, model=p.model)
+
+
+def _ground(st: TrackState) -> np.ndarray:
+    return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
+
+
+def simulate(spec: ClipSpec) -> World:
+    layout = build_layout(spec.layout)
+    camera = make_camera(spec.camera, spec.width, spec.height)
+    times = frame_times(spec.num_frames, spec.fps)
+    actors: list[Actor] = []
+    rides: dict[int, tuple[VehicleParams, TrackState]] = {}
+    for v in spec.vehicles:
+        st = track_state(v.track, times, VEHICLE_TURN_S)
+        actors.append(vehicle_actor(v, st))
+        rides[v.track_id] = (v, st)
+    owners: dict[int, tuple[PersonParams, Skeleton, np.ndarray]] = {}
+    for p in spec.people:
+        if p.riding_track_id is not None:
+            v, st = rides[p.riding_track_id]
+            actor, sk = person_actor(p, st, times, _ground(st), st.yaw, rider_mount(v, st, p.height_m))
+        else:
+            st = track_state(p.track, times, PERSON_TURN_S)
+            actor, sk = person_actor(p, st, times, _ground(st), st.yaw)
+        actors.append(actor)
+        owners[p.track_id] = (p, sk, actor.present)
+    for bag in spec.bags:
+        p, sk, present = owners[bag.owner_track_id]
+        actors.append(bag_actor(bag, p, sk, present))
+    actors.sort(key=lambda a: a.track_id)
+    world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
+                  ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
+                  indoor=layout.indoor, texture_seed=spec.texture_seed, noise_seed=spec.noise_seed)
+    # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
+    return enact(world, spec.security)

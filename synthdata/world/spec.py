@@ -1,0 +1,202 @@
+"""ClipSpec: every random choice of one clip, resolved to plain values (DESIGN.md §1).
+
+A ClipSpec is what `sample_clip` produces and `simulate` consumes. It holds only JSON-friendly
+values (numbers, strings, lists, None), so `ClipSpec.from_json(spec.to_json())` simulates to
+exactly the same World. Units: metres, seconds, degrees where a name says `_deg`, radians for
+yaw; colours are sRGB hex strings.
+"""
+from __future__ import annotations
+
+import types
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
+
+SPEC_VERSION = 1
+
+
+@dataclass
+class Track:
+    """A timed ground path: at key time t[k] (s) the actor is at xy[k] (m); between keys it
+    moves in a straight line. yaw[k] is the facing while standing at key k (rad, 0 = +x).
+    The actor exists from appear_s and, if vanish_s is set, until vanish_s."""
+
+    t: list[float]
+    xy: list[list[float]]
+    yaw: list[float]
+    appear_s: float = 0.0
+    vanish_s: float | None = None
+
+
+@dataclass
+class LayoutParams:
+    type: str
+    size_m: list[float]
+    seed: int                       # fine detail (tree shapes, building heights, ...) comes from here
+    ground_color: str
+    ground_texture: str
+    line_color: str
+    wall_color: str
+    trees: int = 0
+    light_poles: int = 0
+    buildings: int = 0
+    fence: bool = False
+    bay_rows: int = 0
+    islands: bool = False
+    lanes_per_direction: int = 1
+    street_parking: bool = False
+    crossing: bool = False
+    benches: int = 0
+    pillars: int = 0
+    doors: int = 1
+    ceiling_m: float = 3.5
+
+
+@dataclass
+class CameraParams:
+    position: list[float]
+    pan_deg: float
+    tilt_deg: float
+    roll_deg: float
+    hfov_deg: float
+    model: str = "pinhole"
+    k1: float = 0.0
+    k2: float = 0.0
+
+
+@dataclass
+class LightingParams:
+    time_of_day: str                # day | dusk | night | indoor
+    sun_elevation_deg: float
+    sun_azimuth_deg: float
+    cloud_cover: float
+    exposure: float
+    lamp_color: str = "sodium"
+
+
+@dataclass
+class PersonParams:
+    track_id: int
+    height_m: float
+    build: float                    # girth factor, 1 = average
+    shoulders: float                # shoulder width factor
+    top_color: str
+    bottom_color: str
+    skin_color: str
+    hair_color: str
+    shoe_color: str
+    hair: str                       # short | long | bald
+    sleeves: str                    # long | short
+    behavior: str                   # walk | run | loiter | stand | ride
+    speed_mps: float
+    phase0: float                   # gait phase at the start, cycles
+    sway_phase: float               # idle sway phase, rad
+    idle_pose: str                  # arms_down | phone
+    track: Track
+    enters: bool = False
+    leaves: bool = False
+    riding_track_id: int | None = None
+    bag_track_id: int | None = None
+
+
+@dataclass
+class VehicleParams:
+    track_id: int
+    kind: str                       # car | van | truck | bus | bicycle | motorcycle
+    subtype: str
+    length_m: float
+    width_m: float
+    height_m: float
+    color: str
+    behavior: str                   # drive | park | parked
+    speed_mps: float
+    wheel_radius_m: float
+    track: Track
+    seat_height_m: float = 0.0      # two-wheelers: saddle height
+    enters: bool = False
+    rider_track_id: int | None = None
+
+
+@dataclass
+class BagParams:
+    track_id: int
+    owner_track_id: int
+    style: str                      # backpack | handbag
+    color: str
+    size_m: list[float]             # width, depth, height
+    hand: str = "right"             # handbag side
+
+
+@dataclass
+class ClipSpec:
+    clip_id: str
+    index: int
+    seed: int
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+    layout: LayoutParams
+    camera: CameraParams
+    lighting: LightingParams
+    people: list[PersonParams] = field(default_factory=list)
+    vehicles: list[VehicleParams] = field(default_factory=list)
+    bags: list[BagParams] = field(default_factory=list)
+    texture_seed: int = 0
+    noise_seed: int = 0
+    dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
+    security: dict | None = None    # zones, event thresholds, scripts, tampering (world/behaviours.py)
+    version: int = SPEC_VERSION
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_frames / self.fps
+
+    def to_json(self) -> dict:
+        """Plain JSON-serialisable dict (numbers, strings, lists, None)."""
+        return _plain(asdict(self))
+
+    @staticmethod
+    def from_json(d: dict) -> "ClipSpec":
+        if d.get("version", SPEC_VERSION) != SPEC_VERSION:
+            raise ValueError(f"ClipSpec version {d.get('version')!r} is not supported (expected {SPEC_VERSION})")
+        return _load(ClipSpec, d)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    return v
+
+
+def _load(cls: type, d: dict) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    return cls(**{k: _load_value(hints[k], v) for k, v in d.items()})
+
+
+def _load_value(tp: Any, v: Any) -> Any:
+    if v is None:
+        return None
+    if is_dataclass(tp):
+        return _load(tp, v)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(tp) if a is not type(None)]
+        return _load_value(inner[0], v)
+    if origin is list:
+        (arg,) = get_args(tp)
+        return [_load_value(arg, x) for x in v]
+    return v

@@ -1,0 +1,160 @@
+"""Scripted security behaviours, sampled and simulated from the shipped recipes, produce the
+events their geometry defines (and only then), deterministically; one clip renders end to end."""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from synthdata.plan import clip_seed
+from synthdata.recipe import load_recipe
+from synthdata.world.sample import sample_clip
+from synthdata.world.simulate import simulate
+from synthdata.world.spec import ClipSpec
+
+RECIPES = pathlib.Path(__file__).resolve().parents[1] / "recipes"
+SMALL = ["output.resolution=[64,48]"]
+
+
+def clips(name: str, overrides: list[str], n: int = 3):
+    """(spec, world) for the first n clips of a shipped recipe with overrides."""
+    recipe = load_recipe(RECIPES / f"{name}.yaml", SMALL + overrides)
+    for i in range(n):
+        spec = sample_clip(recipe, i, seed=clip_seed(recipe.seed, i), clip_id=f"{recipe.name}-{i:06d}")
+        yield spec, simulate(spec)
+
+
+def acted(spec: ClipSpec, behaviour: str) -> list[list[int]]:
+    return [a["track_ids"] for a in spec.security["acts"] if a["behaviour"] == behaviour and a["track_ids"]]
+
+
+def events(world, kind: str, track_id: int | None = None) -> list:
+    return [e for e in world.events if e.type == kind and (track_id is None or e.track_id == track_id)]
+
+
+def check_each(name: str, overrides: list[str], behaviour: str, check) -> None:
+    """Run `check(spec, world, ids)` on every clip whose behaviour got planned; need one."""
+    planned = 0
+    for spec, world in clips(name, overrides):
+        for ids in acted(spec, behaviour):
+            check(spec, world, ids)
+            planned += 1
+    assert planned, f"{behaviour} was never planned in {name}"
+
+
+def test_perimeter_crossing_and_intrusion():
+    over = ["scenario.line_crossing.probability=1", "scenario.line_crossing.turn_back=false",
+            "scenario.line_crossing.direction=a_to_b", "scenario.intrusion.probability=1",
+            "scenario.intrusion.through=true"]
+
+    def crossing(spec, world, ids):
+        evs = events(world, "line_crossing", ids[0])
+        assert evs and evs[0].zone == "perimeter" and evs[0].attributes["direction"] == "a_to_b"
+
+    def intruded(spec, world, ids):
+        evs = events(world, "intrusion", ids[0])
+        assert evs and all(e.zone == "yard" for e in evs)
+
+    check_each("security_perimeter_night", over, "line_crossing", crossing)
+    check_each("security_perimeter_night", over, "intrusion", intruded)
+
+
+def test_turning_back_before_the_line_is_no_crossing():
+    over = ["scenario.line_crossing.probability=1", "scenario.line_crossing.turn_back=true",
+            "scenario.intrusion.probability=0"]
+    check_each("security_perimeter_night", over, "line_crossing",
+               lambda spec, world, ids: pytest.fail("crossed") if events(world, "line_crossing", ids[0]) else None)
+
+
+def test_lobby_loitering_and_a_bag_left_then_taken():
+    over = ["scenario.loitering.probability=1", "scenario.abandoned_bag.probability=1",
+            "scenario.abandoned_bag.pickup_probability=1", "scenario.abandoned_bag.pickup_by=other"]
+
+    def loitered(spec, world, ids):
+        assert [e.zone for e in events(world, "loitering", ids[0])] == ["waiting_area"]
+
+    def bag(spec, world, ids):
+        owner, bag_id = ids[0], ids[1]
+        (left,) = events(world, "abandoned_object", bag_id)
+        assert left.attributes["owner_track_id"] == owner
+        if len(ids) == 3:                                    # someone else came for it
+            (taken,) = events(world, "object_removed", bag_id)
+            assert taken.attributes["picked_by"] == ids[2] and taken.start_frame > left.attributes["alarm_frame"]
+
+    check_each("security_lobby", over, "loitering", loitered)
+    check_each("security_lobby", over, "abandoned_bag", bag)
+
+
+def test_loitering_too_briefly_is_no_loitering():
+    # 2 s of wandering plus walking in and out of the 2 m disc at >= 1 m/s stays well under 12 s
+    over = ["scenario.loitering.probability=1", "scenario.loitering.duration_s=2", "events.loitering_s=12",
+            "scenario.abandoned_bag.probability=0"]
+    check_each("security_lobby", over, "loitering",
+               lambda spec, world, ids: pytest.fail("loitered") if events(world, "loitering", ids[0]) else None)
+
+
+def test_illegal_parking_in_the_fire_lane():
+    def parked(spec, world, ids):
+        (ev,) = events(world, "illegal_parking", ids[0])
+        assert ev.zone == "fire_lane" and ev.end_frame - ev.start_frame + 1 >= 5 * spec.fps
+
+    check_each("security_parking_illegal", ["scenario.illegal_parking.probability=1"], "illegal_parking", parked)
+
+
+def test_plaza_crowd_runner_and_wrong_way_driver():
+    over = ["scenario.crowd.probability=1", "scenario.crowd.size=7", "scenario.running.probability=1",
+            "scenario.wrong_way.probability=1"]
+
+    def crowd(spec, world, ids):
+        evs = events(world, "crowd")
+        assert evs and len(set(evs[0].track_ids) & set(ids)) >= 5 or len(ids) < 5
+
+    check_each("security_plaza_crowd", over, "crowd", crowd)
+    check_each("security_plaza_crowd", over, "running",
+               lambda spec, world, ids: events(world, "running", ids[0]) or pytest.fail("no running"))
+    check_each("security_plaza_crowd", over, "wrong_way",
+               lambda spec, world, ids: [e.zone for e in events(world, "wrong_way", ids[0])] == ["near_lane"]
+               or pytest.fail("no wrong_way"))
+
+
+def test_corridor_fall_lies_still_to_the_end():
+    def fell(spec, world, ids):
+        (ev,) = events(world, "fall", ids[0])
+        (script,) = spec.security["falls"]
+        start = script["start_s"] * spec.fps
+        assert start - 1 <= ev.start_frame <= start + script["duration_s"] * spec.fps + 1
+        assert ev.end_frame == spec.num_frames - 1
+        assert not events(world, "loitering", ids[0])           # lying is not loitering
+
+    check_each("security_corridor_fall", ["scenario.fall.probability=1", "scenario.tamper.probability=0"],
+               "fall", fell)
+
+
+def test_security_clips_repeat_exactly_from_their_clip_spec():
+    for spec, world in clips("security_lobby", ["scenario.loitering.probability=1"], n=1):
+        again = simulate(ClipSpec.from_json(spec.to_json()))
+        assert [(e.type, e.start_frame, e.end_frame, e.track_id, e.zone) for e in world.events] == \
+               [(e.type, e.start_frame, e.end_frame, e.track_id, e.zone) for e in again.events]
+        (spec2, _), = clips("security_lobby", ["scenario.loitering.probability=1"], n=1)
+        assert spec2.to_json() == spec.to_json()
+
+
+def test_shipped_recipe_renders_a_clip_with_its_events():
+    from synthdata.pipeline import generate_clip
+
+    recipe = load_recipe(RECIPES / "security_corridor_fall.yaml", [
+        "output.resolution=[64,48]", "output.fps=5", "output.frames_per_clip=30", "output.chunk_frames=16",
+        "scenario.fall.probability=1", "scenario.fall.start_s=2", "scenario.tamper.probability=1",
+        "scenario.tamper.kind=blur", "scenario.tamper.start_s=4"])
+    clip = None
+    for index in range(3):
+        clip = generate_clip(recipe, index, device="cpu")
+        if any(r["type"] == "fall" for r in clip.events):
+            break
+    frames = sum(len(chunk.frames) for chunk in clip.chunks)
+    assert frames == 30
+    kinds = {r["type"]: r for r in clip.events}
+    assert {"fall", "camera_tamper"} <= set(kinds)
+    assert kinds["camera_tamper"]["track_id"] is None and '"kind":"blur"' in kinds["camera_tamper"]["attributes"]
+    assert kinds["fall"]["track_id"] in {t["track_id"] for t in clip.tracks}
+    assert [r["event_id"] for r in clip.events] == list(range(len(clip.events)))

@@ -1,0 +1,87 @@
+"""Camera: projection round trips (pinhole, radial distortion, fisheye) and recipe placement."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthdata.recipe.schema import Recipe
+from synthdata.world.camera import Camera
+from synthdata.world.sample import sample_clip
+from synthdata.world.simulate import make_camera
+
+LENSES = [("pinhole", 0.0, 0.0, 60.0), ("pinhole", -0.25, 0.06, 70.0), ("pinhole", 0.1, 0.0, 50.0),
+          ("fisheye", 0.0, 0.0, 150.0), ("fisheye", -0.05, 0.01, 120.0)]
+
+
+@pytest.mark.parametrize("model,k1,k2,hfov", LENSES)
+def test_ground_point_and_project_are_inverse(model, k1, k2, hfov):
+    cam = Camera.from_pose(160, 120, position=(1.0, -2.0, 6.0), pan_deg=10, tilt_deg=40, roll_deg=3,
+                           hfov_deg=hfov, k1=k1, k2=k2, model=model)
+    u, v = np.meshgrid(np.linspace(5, 155, 13), np.linspace(60, 115, 9))
+    uv = np.stack([u, v], -1).reshape(-1, 2)
+    g = cam.ground_point(uv)
+    ok = np.isfinite(g).all(1)
+    assert ok.mean() > 0.9 and np.allclose(g[ok, 2], 0.0, atol=1e-9)
+    back, depth = cam.project(g[ok], 0)
+    assert np.all(depth > 0)
+    assert np.abs(back - uv[ok]).max() < 1e-4
+    # and the other way: ground -> pixel -> ground
+    pts = g[ok][::3]
+    again = cam.ground_point(cam.project(pts, 0)[0])
+    assert np.abs(again - pts).max() < 1e-6 * max(1.0, np.abs(pts).max())
+
+
+def test_points_behind_the_camera_do_not_project():
+    cam = Camera.from_pose(64, 48, position=(0, 0, 5), pan_deg=0, tilt_deg=20, hfov_deg=60)
+    uv, depth = cam.project(np.array([[0.0, -10.0, 0.0]]), 0)
+    assert depth[0] < 0 and np.isnan(uv).all()
+
+
+def _recipe(layout: str, **camera) -> Recipe:
+    return Recipe.model_validate({
+        "name": "t", "seed": 1, "output": {"clips": 1, "frames_per_clip": 5, "fps": 10, "resolution": [160, 120]},
+        "scene": {"layout": {"type": layout}, "camera": camera}, "actors": []})
+
+
+def _ground_share(spec, cam) -> float:
+    """Share of pixels that see the layout's own ground."""
+    W, D = spec.layout.size_m
+    u, v = np.meshgrid(np.arange(4, 160, 8) + 0.5, np.arange(4, 120, 8) + 0.5)
+    g = cam.ground_point(np.stack([u, v], -1))
+    with np.errstate(invalid="ignore"):
+        inside = (np.abs(g[..., 0]) <= W / 2) & (g[..., 1] >= 0) & (g[..., 1] <= D)
+    return float(inside.mean())
+
+
+@pytest.mark.parametrize("layout", ["parking_lot", "street", "indoor"])
+@pytest.mark.parametrize("placement", ["edge", "corner"])
+def test_camera_looks_into_the_layout_from_its_edge(layout, placement):
+    for seed in range(4):
+        spec = sample_clip(_recipe(layout, placement=placement), 0, seed=seed, clip_id="t")
+        cam = make_camera(spec.camera, spec.width, spec.height)
+        x, y, z = spec.camera.position
+        W, D = spec.layout.size_m
+        assert abs(x) <= W / 2 + 1e-9 and z == pytest.approx(6.0 if layout != "indoor" else min(6.0, spec.layout.ceiling_m - 0.15))
+        if layout == "indoor":
+            assert 0 < y < 1.0 and z < spec.layout.ceiling_m
+        else:
+            assert y == pytest.approx(-2.0)
+        if placement == "corner":
+            assert abs(x) > 0.4 * W
+        centre = cam.ground_point(np.array([80.0, 60.0]))
+        assert abs(centre[0]) < W / 2 and 0 < centre[1] < D
+        assert _ground_share(spec, cam) > 0.5
+
+
+def test_camera_values_come_from_the_recipe():
+    spec = sample_clip(_recipe("parking_lot", height_m=8.5, tilt_deg=31, pan_deg=7, roll_deg=2, hfov_deg=55,
+                               k1=-0.1, k2=0.02, model="pinhole", distance_m=3), 0, seed=1, clip_id="t")
+    c = spec.camera
+    assert (c.position[1], c.position[2], c.tilt_deg, c.pan_deg, c.roll_deg, c.hfov_deg, c.k1, c.k2) == \
+        (-3.0, 8.5, 31.0, 7.0, 2.0, 55.0, -0.1, 0.02)
+    cam = make_camera(c, 160, 120)
+    assert cam.num_frames == 1 and cam.k1 == -0.1
+    forward = cam.R[0][2]
+    assert forward[2] == pytest.approx(-np.sin(np.radians(31)))
+    assert np.degrees(np.arctan2(forward[0], forward[1])) == pytest.approx(7.0)
+    assert cam.fx[0] == pytest.approx(80 / np.tan(np.radians(27.5)))
