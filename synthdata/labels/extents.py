@@ -50,7 +50,8 @@ def track_extents(world: World) -> TrackExtents:
         centre = actor_centre(a)
         depth[i] = world.camera.to_camera(centre[:, None, :])[:, 0, 2] if world.camera.num_frames in (1, T) else 0
     present = np.stack([np.asarray(a.present, bool) for a in world.actors]) if A else np.zeros((0, T), bool)
-    bx = np.nan_to_num(box)
+    box = np.where(ok[..., None] & np.isfinite(box), box, np.nan)
+    bx = np.nan_to_num(box, nan=0.0)
     area = np.clip(bx[..., 2] - bx[..., 0], 0, None) * np.clip(bx[..., 3] - bx[..., 1], 0, None)
     iw = np.clip(np.minimum(bx[..., 2], W) - np.maximum(bx[..., 0], 0), 0, None)
     ih = np.clip(np.minimum(bx[..., 3], H) - np.maximum(bx[..., 1], 0), 0, None)
