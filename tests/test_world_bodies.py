@@ -101,19 +101,18 @@ def test_feet_alternate_and_stay_planted_and_stride_grows_with_speed():
 def test_runners_have_a_flight_phase_and_walkers_do_not():
     runner, _, _ = moving(person(1.75, "run", 4.0), 4.0)
     walker, _, _ = moving(person(1.75, "walk", 1.4), 1.4)
-    body = lambda a: a.keypoints[:, 11:13, 2].mean(1)   # noqa: E731
-    lowest = lambda a: a.shapes.center[:, -2:, 2].min(1)   # feet are the last two primitives  # noqa: E731
+    body = lambda a: a.keypoints[:, 11:13, 2].mean(1)
+    lowest = lambda a: a.shapes.center[:, -2:, 2].min(1)   # feet are the last two primitives
     assert (lowest(runner) > lowest(walker).max() + 0.02).mean() > 0.1
     assert np.ptp(body(runner)) > np.ptp(body(walker)) * 0.8
 
 
 def test_standing_people_sway_and_look_around_but_stay_put():
-    actor, _, st = moving(person(1.7, "stand", 0.0, pose="phone"), 0.0, seconds=6.0)
+    actor, _, _ = moving(person(1.7, "stand", 0.0, pose="phone"), 0.0, seconds=6.0)
     kp = actor.keypoints
     assert np.ptp(kp[:, 0, :2], axis=0).max() > 0.01                   # head moves a little
     assert np.ptp(kp[:, 15:17, :2], axis=(0,)).max() < 0.02           # feet do not
-    wrist, shoulder = kp[:, 10], kp[:, 6]
-    assert np.all(wrist[:, 2] > kp[:, 12, 2])                          # phone hand up by the chest
+    assert np.all(kp[:, 10, 2] > kp[:, 12, 2])                          # phone hand up by the chest
 
 
 def test_person_primitives_have_people_materials_and_colours():
@@ -146,7 +145,6 @@ def test_bags_follow_their_owner(style):
 
 
 def vehicle(kind, length, width, height, rw=0.31, speed=6.0, seat=0.0) -> VehicleParams:
-    T = 40
     return VehicleParams(1, kind, "x", length, width, height, "#224488", "drive", speed, rw,
                          Track([0.0, 2.0], [[0.0, 0.0], [speed * 2.0, 0.0]], [0.0, 0.0]), seat_height_m=seat)
 
@@ -170,7 +168,10 @@ def test_vehicles_have_their_dimensions_wheels_and_lights(kind, dims):
     lo, hi = np.min(lo, 0), np.max(hi, 0)
     L, W, H = dims
     assert hi[0] - lo[0] == pytest.approx(L, abs=0.15)
-    assert hi[1] - lo[1] == pytest.approx(W, abs=0.25 if kind in ("bicycle", "motorcycle") else 0.1)
+    if kind in ("bicycle", "motorcycle"):                                # handlebars may be wider
+        assert W - 0.25 < hi[1] - lo[1] < W + 0.25
+    else:                                                                # mirrors stick out a little
+        assert W - 0.02 < hi[1] - lo[1] < W + 0.2
     if kind not in ("bicycle", "motorcycle"):
         assert hi[2] == pytest.approx(H, abs=0.05)
     assert lo[2] == pytest.approx(0.0, abs=0.01)                      # wheels on the ground

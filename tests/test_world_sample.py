@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from synthdata.recipe.schema import Recipe
+from synthdata.world.geometry import inside_any
 from synthdata.world.layouts import build_layout
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
@@ -134,6 +135,15 @@ def test_layouts_build_occluders_paint_and_regions(layout):
         assert lay.lanes and lay.drivable
     key = {"parking_lot": "lot", "street": "road", "indoor": "floor"}[layout]
     assert key in lay.regions
+    # Bays are drivable, free of obstacles and do not overlap each other.
+    for bay in lay.bays:
+        poly = bay.polygon()
+        inner = bay.center + 0.95 * (poly - bay.center)
+        assert inside_any(inner, lay.drivable).all() and lay.obstacles.distance(inner).min() > 0
+    centres = np.array([b.center for b in lay.bays]).reshape(-1, 2)
+    if len(centres) > 1:
+        gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1) + np.eye(len(centres)) * 99
+        assert gaps.min() >= min(min(b.width, b.length) for b in lay.bays) - 1e-9
     # Obstacles stand clear of every lane centreline.
     for lane in lay.lanes:
         s = np.linspace(0, 1, 400)[:, None]

@@ -4,16 +4,20 @@ view. Geometry is checked here with its own small helpers, not the planner's."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from synthdata.plan import clip_seed
+from synthdata.recipe.loader import load_recipe
 from synthdata.recipe.schema import Recipe
 from synthdata.world.layouts import build_layout
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 
 LAYOUTS = ("parking_lot", "street", "indoor")
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 SEEDS = range(6)
 
 
@@ -35,6 +39,11 @@ def clips():
         recipe = crowded(layout)
         for seed in SEEDS:
             spec = sample_clip(recipe, 0, seed=seed, clip_id="t-000000")
+            out.append((layout, spec, simulate(spec)))
+    for name, layout in (("parking_lot_day", "parking_lot"), ("street_plaza", "street"), ("indoor_lobby", "indoor")):
+        recipe = load_recipe(RECIPES / f"{name}.yaml", ["output.resolution=[160, 120]", "output.frames_per_clip=40"])
+        for index in range(2):
+            spec = sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=f"{name}-{index:06d}")
             out.append((layout, spec, simulate(spec)))
     return out
 
@@ -59,13 +68,15 @@ def rects_overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def point_rect_distance(p: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Distance from points (N, 2) to a rounded rectangle (cx, cy, hx, hy, yaw, r); < 0 inside."""
-    cx, cy, hx, hy, yaw, r = row
-    d = p - [cx, cy]
-    lx = np.abs(d[:, 0] * np.cos(yaw) + d[:, 1] * np.sin(yaw)) - hx
-    ly = np.abs(-d[:, 0] * np.sin(yaw) + d[:, 1] * np.cos(yaw)) - hy
-    out = np.hypot(np.maximum(lx, 0), np.maximum(ly, 0)) + np.minimum(np.maximum(lx, ly), 0)
-    return out - r
+    """Distance from points (N, 2) to rounded rectangles (cx, cy, hx, hy, yaw, r): one row (6,)
+    gives (N,), several rows (O, 6) give (N, O); < 0 inside."""
+    rows = np.atleast_2d(row)
+    cx, cy, hx, hy, yaw, r = rows.T
+    dx, dy = p[:, None, 0] - cx, p[:, None, 1] - cy
+    lx = np.abs(dx * np.cos(yaw) + dy * np.sin(yaw)) - hx
+    ly = np.abs(-dx * np.sin(yaw) + dy * np.cos(yaw)) - hy
+    out = np.hypot(np.maximum(lx, 0), np.maximum(ly, 0)) + np.minimum(np.maximum(lx, ly), 0) - r
+    return out[:, 0] if np.ndim(row) == 1 else out
 
 
 def inside_polygons(p: np.ndarray, polys) -> np.ndarray:
@@ -143,14 +154,12 @@ def test_no_actor_passes_through_static_obstacles(clips):
             for t in np.flatnonzero(a.present):
                 f = footprint(a, t)
                 if f[0] == "disc":
-                    d = min(point_rect_distance(f[1][None], row)[0] for row in rows)
+                    d = point_rect_distance(f[1][None], rows).min()
                     assert d > f[2], f"{layout} seed {spec.seed}: person {a.track_id} in an obstacle at frame {t}"
                 else:
-                    pts = boundary_points(f[1])
-                    for row in rows:
-                        assert point_rect_distance(pts, row).min() > 0, \
-                            f"{layout} seed {spec.seed}: {a.category} {a.track_id} hits an obstacle at frame {t}"
-                        assert not inside_polygons(row[None, :2], [f[1]]).any()
+                    assert point_rect_distance(boundary_points(f[1]), rows).min() > 0, \
+                        f"{layout} seed {spec.seed}: {a.category} {a.track_id} hits an obstacle at frame {t}"
+                    assert not inside_polygons(rows[:, :2], [f[1]]).any()
 
 
 def test_vehicles_stay_on_drivable_ground_and_face_their_motion(clips):
@@ -160,12 +169,13 @@ def test_vehicles_stay_on_drivable_ground_and_face_their_motion(clips):
         for a in world.actors:
             if a.category in ("person", "bag"):
                 continue
-            for t in np.flatnonzero(a.present):
-                corners = rect_corners(*a.position[t, :2], a.heading[t], a.attributes["length_m"],
-                                       a.attributes["width_m"] * 0.9)
-                pts = np.concatenate([a.position[t:t + 1, :2], corners])
-                assert inside_polygons(pts, drivable).all(), f"{layout} seed {spec.seed}: {a.track_id} off road at {t}"
-                checked += 1
+            frames = np.flatnonzero(a.present)
+            pts = np.concatenate([np.concatenate([a.position[t:t + 1, :2], rect_corners(
+                *a.position[t, :2], a.heading[t], a.attributes["length_m"], a.attributes["width_m"] * 0.9)])
+                for t in frames])
+            ok = inside_polygons(pts, drivable).reshape(len(frames), 5).all(1)
+            assert ok.all(), f"{layout} seed {spec.seed}: {a.track_id} off road at frame {frames[~ok][0]}"
+            checked += len(frames)
             step = np.diff(a.position[:, :2], axis=0)
             moving = (np.linalg.norm(step, axis=1) > 0.2) & a.present[1:]
             if moving.any():

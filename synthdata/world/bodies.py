@@ -106,7 +106,7 @@ def _gait_feet(H: float, speed: np.ndarray, dist: np.ndarray, phase0: float, mov
     heel = 0.5 * FOOT * H * m
     rise = np.clip((st - 0.55) / 0.45, 0.0, 1.0) ** 2
     x = np.where(stance, half * (1 - 2 * st), -half + half * (1 - np.cos(np.pi * sw)))
-    lift = (0.08 + 0.1 * run)[:, None] * H * m * np.sin(np.pi * sw)
+    lift = (0.08 + 0.05 * run)[:, None] * H * m * np.sin(np.pi * sw)
     z = ankle + np.where(stance, heel * rise, heel * (1 - sw) ** 2 + lift)
     toe_off = np.arcsin(np.clip(heel / (0.75 * FOOT * H), 0.0, 1.0))
     pitch = np.where(stance, toe_off * rise - 0.3 * m * np.clip(1 - st / 0.15, 0.0, 1.0),

@@ -147,7 +147,7 @@ class Footprints:
         c = 0.5 * (p0 + p1)
         return np.array([c[0], c[1], 0.5 * np.hypot(*d), half_width, np.arctan2(d[1], d[0]), 0.0])
 
-    def __add__(self, other: "Footprints") -> "Footprints":
+    def __add__(self, other: Footprints) -> Footprints:
         return Footprints(np.concatenate([self.rows, other.rows]))
 
     def distance(self, points: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ def build_indoor(p: LayoutParams) -> Layout:
             xf, inward = (x0 + 0.04, 0.0) if side == "left" else (x1 - 0.04, np.pi)
             sc.b.box([xf, yd, h / 2], [0.05, w / 2, h / 2], col, mat)
             doors.append((x0 + 0.9 if side == "left" else x1 - 0.9, yd, inward))
-    xm, ym, _ = doors[0]
+    xm = doors[0][0]
     paint.append(GroundPaint("polygon", rect_polygon(xm - 1.3, D - 1.6, xm + 1.3, D - 0.05), (0.04, 0.04, 0.045)))
     regions["entrance"] = rect_polygon(xm - 2.0, D - 3.0, xm + 2.0, D)
     keep_clear = [np.array(d[:2]) for d in doors]
@@ -108,8 +108,8 @@ def build_indoor(p: LayoutParams) -> Layout:
                 sc.bench(q[0], q[1], float(yaw) + (np.pi if side == "far" else 0.0))
                 keep_clear.append(q)
                 break
-    corners = [np.array([x0 + 0.6, D - 0.6]), np.array([x1 - 0.6, D - 0.6]),
-               np.array([x0 + 0.6, 2.5]), np.array([x1 - 0.6, 2.5])]
+    corners = [np.array([x0 + 0.6, D - 0.6]), np.array([x1 - 0.6, D - 0.6]),     # not under the camera
+               np.array([x0 + 0.6, 0.55 * D]), np.array([x1 - 0.6, 0.55 * D])]
     for i in rng.permutation(4)[:p.trees]:
         q = corners[i]
         if not clear(q, 1.2):

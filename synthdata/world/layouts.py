@@ -12,8 +12,8 @@ Fine detail (tree shapes, building heights) comes from `np.random.default_rng(pa
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -41,6 +41,12 @@ class Bay:
     width: float
     lane: int            # index of the lane it is reached from
     parallel: bool = False
+
+    def polygon(self) -> np.ndarray:
+        """The bay's painted rectangle (4, 2)."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        local = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]]) * [self.length / 2, self.width / 2]
+        return self.center + local @ np.array([[c, s], [-s, c]])
 
     def parked_center(self, length: float) -> np.ndarray:
         """Where a vehicle of this length stands: against the back line of a perpendicular bay

@@ -102,12 +102,13 @@ class NavGrid:
         cells = [start]
         i, j = start
         while dist[i, j] > 0:
-            best = None
+            best = None          # the neighbour closest to the goal, straight steps preferred on ties
             for di, dj in _NEIGHBOURS:
                 u, v = i + di, j + dj
-                if 0 <= u < self.ny and 0 <= v < self.nx and dist[u, v] < dist[i, j]:
-                    if best is None or dist[u, v] < dist[best] or (di == 0 or dj == 0) and dist[u, v] == dist[best]:
-                        best = (u, v)
+                if not (0 <= u < self.ny and 0 <= v < self.nx) or dist[u, v] >= dist[i, j]:
+                    continue
+                if best is None or dist[u, v] < dist[best] or ((di == 0 or dj == 0) and dist[u, v] == dist[best]):
+                    best = (u, v)
             i, j = best
             cells.append(best)
         pts = [a] + [self.centers[c] for c in cells] + [b]

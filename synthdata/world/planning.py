@@ -125,6 +125,21 @@ class Planner:
                 return q
         return None
 
+    def _goal(self, mask: np.ndarray, here: np.ndarray, clearance: float, far: float) -> np.ndarray | None:
+        """A destination in `mask`: the first of a few random ones at least `far` metres away,
+        else the farthest of them (at least 2 m away), so small rooms still get walks."""
+        best, best_d = None, 2.0
+        for _ in range(8):
+            q = self.random_cell(mask, clearance)
+            if q is None:
+                return None
+            d = float(np.hypot(*(q - here)))
+            if d > far:
+                return q
+            if d > best_d:
+                best, best_d = q, d
+        return best
+
     def plan_stand(self, radius: float) -> Track | None:
         rng = self.rng
         for _ in range(15):
@@ -184,12 +199,8 @@ class Planner:
             pts, dwell, t, exited = [start], [0.0], appear, False
             for leg in range(6):
                 exit_leg = leaves and self.entry.any() and (leg > 0 or not entering)
-                goal = None
-                for _ in range(6):
-                    q = self.random_cell(self.entry if exit_leg else self.visible, clear_r)
-                    if q is not None and np.hypot(*(q - pts[-1])) > (8.0 if exit_leg else 5.0):
-                        goal = q
-                        break
+                goal = self._goal(self.entry if exit_leg else self.visible, pts[-1], clear_r,
+                                  far=8.0 if exit_leg else 5.0)
                 if goal is None:
                     continue
                 path = self.nav.route(pts[-1], goal, clear_r)
@@ -275,6 +286,9 @@ class Planner:
             start_s = _entry_s(s, seen, s_turn, dims[0]) if enters else s_turn - rng.uniform(0, 15)
             if start_s is None or start_s > s_turn - 1.0:
                 start_s, entering = s_turn - rng.uniform(2, 15), False
+            start_s = max(start_s, dims[0] / 2 + 0.5)        # the whole vehicle on its lane
+            if start_s > s_turn - 1.0:
+                continue
             p0 = lane[0] + u * s_turn
             k = 0.45 * np.hypot(*(end - p0))
             curve = bezier(p0, p0 + u * k, end - ub * k, end, 12)
@@ -305,21 +319,22 @@ class Planner:
             if not seen.any():
                 continue
             first, last = int(np.argmax(seen)), len(seen) - 1 - int(np.argmax(seen[::-1]))
-            entering = enters and first > 0
+            yaw = float(np.arctan2(d[1], d[0]))
+            start_s = max(float(s[first]) - dims[0] / 2 - 2.0, dims[0] / 2 + 0.5)   # the whole body on the lane
+            entering = enters and not in_image(self.cam, resample_polyline(lane, np.array([start_s])),
+                                                np.array([yaw]), *dims)[0]
             if entering:
-                start_s = max(float(s[first]) - dims[0] / 2 - 2.0, 0.0)
                 appear = self.snap(rng.uniform(0, 0.5 * self.duration))
             else:
                 start_s = float(rng.uniform(s[first], s[last]))
                 appear = 0.0
-            end_s = min(float(s[last]) + dims[0] / 2 + 2.0, float(s[-1]))
+            end_s = min(float(s[last]) + dims[0] / 2 + 2.0, polyline_length(lane)[-1] - dims[0] / 2 - 0.5)
             if end_s <= start_s + 1.0:
                 continue
             pts = resample_polyline(lane, np.array([start_s, end_s]))
             ts, xy = timed_keys(pts, speed, appear)
-            leaves = end_s < float(s[-1]) or not seen[-1]
-            track = Track(ts, xy, arrival_yaws(xy, float(np.arctan2(d[1], d[0]))), appear,
-                          ts[-1] if leaves else None)
+            leaves = not in_image(self.cam, pts[1:], np.array([yaw]), *dims)[0]
+            track = Track(ts, xy, arrival_yaws(xy, yaw), appear, ts[-1] if leaves else None)
             got = self.try_accept(track, offsets, radii, VEHICLE_TURN_S, keep_appear=not entering)
             if got is not None:
                 return got, bool(entering)

@@ -14,13 +14,13 @@ import numpy as np
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
+from synthdata.world import palettes
 from synthdata.world.behaviours import sample_security
 from synthdata.world.bodies import footprint_radius
 from synthdata.world.layouts import build_layout
 from synthdata.world.motion import frame_times
 from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
 from synthdata.world.simulate import make_camera
-from synthdata.world import palettes
 from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
                                   Track, VehicleParams)
 

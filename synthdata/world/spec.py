@@ -158,7 +158,7 @@ class ClipSpec:
         return _plain(asdict(self))
 
     @staticmethod
-    def from_json(d: dict) -> "ClipSpec":
+    def from_json(d: dict) -> ClipSpec:
         if d.get("version", SPEC_VERSION) != SPEC_VERSION:
             raise ValueError(f"ClipSpec version {d.get('version')!r} is not supported (expected {SPEC_VERSION})")
         return _load(ClipSpec, d)

@@ -68,7 +68,7 @@ def _four_wheeler(v: VehicleParams) -> Shapes:
         b.box([g_off, 0, (belt + H - roof_t) / 2], [g_len / 2, W / 2 - 0.1, (H - roof_t - belt) / 2], glass, "glass")
         b.box([g_off - 0.05, 0, H - roof_t / 2], [g_len / 2 - 0.18, W / 2 - 0.16, roof_t / 2], paint, "paint")
         for s in (1, -1):      # mirrors
-            b.box([g_off + g_len / 2 - 0.1, s * (W / 2 + 0.06), belt + 0.08], [0.06, 0.08, 0.05], paint, "paint")
+            b.box([g_off + g_len / 2 - 0.1, s * (W / 2 + 0.04), belt + 0.08], [0.06, 0.05, 0.05], paint, "paint")
         for x in (L / 2 - 0.06, -L / 2 + 0.06):
             b.box([x, 0, c + 0.17], [0.07, W / 2 - 0.04, 0.14], TRIM, "default")
         axles = [L / 2 - 0.19 * L, -L / 2 + 0.2 * L]
