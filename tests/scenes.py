@@ -79,3 +79,18 @@ def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_p
                     np.array([10, 10], np.int8))
     ground = Ground(paint=[GroundPaint("line", np.array([[-5.0, 0], [-5, 15]]), (0.9, 0.9, 0.9))])
     return World(T, 10.0, cam, static, ground, Lighting(), actors, texture_seed=seed, noise_seed=seed + 1)
+
+
+def lit_vehicle(T: int, start, velocity, yaw: float = 0.0, color=(0.6, 0.6, 0.62)) -> Shapes:
+    """A box car with two head lights (front, +x in its frame) and two tail lights of material
+    "light" (index 12), driving with `velocity`; heading = yaw."""
+    body = box_body(T, start, velocity, yaw=yaw, color=color)
+    R = rot_z(yaw)
+    parts = [body]
+    for fx, col in ((2.22, (1.0, 0.97, 0.85)), (-2.22, (0.75, 0.04, 0.03))):
+        for side in (-0.6, 0.6):
+            c = body.center[:, 0] + (R @ np.array([fx, side, -0.1]))
+            parts.append(Shapes(np.array([BOX], np.int8), c[:, None], c[:, None].copy(),
+                                np.broadcast_to(R, (T, 1, 3, 3)).copy(), np.broadcast_to([0.03, 0.15, 0.06], (T, 1, 3)).copy(),
+                                np.array([col], np.float32), np.array([12], np.int8)))
+    return Shapes.concat(parts)

@@ -124,7 +124,7 @@ class ShardWriter:
         video = self.recipe.output.video
         n = int(row["num_frames"])
         enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
-                           crf=video.crf, preset=video.preset, gop=video.gop)
+                           crf=int(row.get("video_crf") or video.crf), preset=video.preset, gop=video.gop)
         parts, expected = [], 0
         try:
             for chunk in clip.chunks:

@@ -21,11 +21,14 @@ from typing import Any
 
 import pyarrow as pa
 
+from synthdata.recipe.appearance import APPEARANCE_COLUMNS  # per-clip effect columns
+
 SCHEMA_VERSION = 1
 META_KEY = b"synthdata"
 TABLES = ("clips", "tracks", "objects", "events")
 
 f32, f64, i32, i64, s = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string()
+_ARROW = {str: s, float: f64, int: i64, bool: pa.bool_()}
 MASK = pa.struct([("size", pa.list_(i32)), ("counts", s)])
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -36,7 +39,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("camera_model", s),
         ("R", pa.list_(f64)), ("t", pa.list_(f64)), ("cam_x", f64), ("cam_y", f64), ("cam_z", f64),
         ("camera_moves", pa.bool_()), ("indoor", pa.bool_()),
-        ("layout", s), ("time_of_day", s), ("weather", s),
+        ("layout", s), ("time_of_day", s), ("weather", s), ("scenario", s), ("tamper", s),
+        *[(name, _ARROW[typ]) for name, typ in APPEARANCE_COLUMNS if name != "weather"],
         ("attributes", s),
     ]),
     "tracks": pa.schema([

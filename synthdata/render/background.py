@@ -12,8 +12,10 @@ import numpy as np
 import torch
 
 from synthdata.render.intersect import ray_plane_z
-from synthdata.render.raster import TorchShapes, cast, resolve, windows
+from synthdata.render.nir import nir_sky
+from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
 from synthdata.render.shading import LightingT, shade, tonemap
+from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.camera import Camera
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import MATERIAL, Ground, World
@@ -26,6 +28,9 @@ class Background:
     depth: torch.Tensor        # (H, W) camera-axis depth, inf for sky
     point: torch.Tensor        # (H, W, 3) world point (0 for sky)
     receiver: torch.Tensor     # (H, W) bool: a surface that can receive shadows
+    albedo: torch.Tensor | None = None     # (H, W, 3) linear albedo (after weather)
+    normal: torch.Tensor | None = None     # (H, W, 3)
+    material: torch.Tensor | None = None   # (H, W) long
 
 
 def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torch.Tensor:
@@ -85,8 +90,13 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
         pts = np.asarray(item.points, float)
         pad = item.width
         lo, hi = pts.min(0) - pad, pts.max(0) + pad
-        corners = np.array([[lo[0], lo[1], 0], [hi[0], lo[1], 0], [lo[0], hi[1], 0], [hi[0], hi[1], 0]])
-        uv, z = camera.project(corners, 0)
+        # sample the bounding rectangle's edges: with lens distortion straight edges bow
+        u = np.linspace(0, 1, 9)
+        edge = np.concatenate([np.stack([lo[0] + u * (hi[0] - lo[0]), np.full(9, lo[1])], 1),
+                               np.stack([lo[0] + u * (hi[0] - lo[0]), np.full(9, hi[1])], 1),
+                               np.stack([np.full(9, lo[0]), lo[1] + u * (hi[1] - lo[1])], 1),
+                               np.stack([np.full(9, hi[0]), lo[1] + u * (hi[1] - lo[1])], 1)])
+        uv, z = camera.project(np.concatenate([edge, np.zeros((len(edge), 1))], 1), 0)
         if np.all(z <= 0):
             continue
         if np.any(z <= 0) or not np.all(np.isfinite(uv)):
@@ -94,8 +104,6 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
         else:
             x0, y0 = max(int(np.floor(uv[:, 0].min())) - 2, 0), max(int(np.floor(uv[:, 1].min())) - 2, 0)
             x1, y1 = min(int(np.ceil(uv[:, 0].max())) + 2, W), min(int(np.ceil(uv[:, 1].max())) + 2, H)
-            if camera.k1 or camera.k2 or camera.model != "pinhole":
-                x0, y0, x1, y1 = 0, 0, W, H
         if x1 <= x0 or y1 <= y0:
             continue
         g = gpt[y0:y1, x0:x1]
@@ -173,6 +181,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     normal[..., 2] = 1
     point = torch.where(ground_ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
     depth = torch.where(ground_ok, depth, torch.full_like(depth, float("inf")))
+    is_ground = ground_ok.clone()
     if world.static.num_shapes:
         st = TorchShapes.from_shapes(world.static, device)
         b, ok = screen_bounds(world.static, camera)
@@ -196,6 +205,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             material[yy, xx] = buf.material[0][m]
             normal[yy, xx] = buf.normal[0][m]
             point[yy, xx] = C + buf.dist[0][m].unsqueeze(-1) * rays[yy, xx]
+            is_ground[yy, xx] = False
     receiver = torch.isfinite(depth)
     sunlit = torch.ones_like(depth)
     light_np = np.asarray(world.lighting.sun_direction, float)
@@ -203,12 +213,30 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     if world.lighting.shadows and world.static.num_shapes and light_np[2] > 0.02:
         sunlit = sunlit * (1 - sun_blocked(world.static, TorchShapes.from_shapes(world.static, device), point, normal,
                                            receiver, light, camera, light_np).float())
-    lit = shade(albedo, normal, point, material, C, light, sunlit)
-    dark = shade(albedo, normal, point, material, C, light, 0.0)
-    sky_rgb = sky(rays, world)
+    # ---- weather on surfaces (render/weather.py) ----
+    wt = WeatherT.from_world(world)
+    gloss = None
+    if wt.on_ground:
+        albedo, gloss = surface_weather(albedo, point, normal, is_ground, wt)
+    lit = shade(albedo, normal, point, material, C, light, sunlit, view_axis=fwd)
+    dark = shade(albedo, normal, point, material, C, light, 0.0, view_axis=fwd)
+    sky_rgb = nir_sky(rays) if light.nir is not None else sky(rays, world)
+    if gloss is not None and bool((gloss > 0).any()):
+        sky_fn = nir_sky if light.nir is not None else (lambda r: sky(r, world))
+        lit = lit + _mode(wet_reflections(point, C, gloss, light, sky_fn, sunlit), light)
+        dark = dark + _mode(wet_reflections(point, C, gloss, light, sky_fn, 0.0), light)
     lit = torch.where(receiver.unsqueeze(-1), lit, sky_rgb)
     dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
-    return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver)
+    return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver,
+                      albedo, normal, material)
+
+
+def _mode(rgb: torch.Tensor, light: LightingT) -> torch.Tensor:
+    """Reflected light as the camera sees it: grey in near-infrared mode."""
+    if light.nir is None:
+        return rgb
+    from synthdata.render.nir import luminance
+    return luminance(rgb).unsqueeze(-1).expand_as(rgb)
 
 
 def sun_blocked(shapes_np, shapes: TorchShapes, point: torch.Tensor, normal: torch.Tensor, receiver: torch.Tensor,
@@ -226,7 +254,7 @@ def sun_blocked(shapes_np, shapes: TorchShapes, point: torch.Tensor, normal: tor
         o = pts[:, y, x]
         return o, s.view((3,) + (1,) * (o.dim() - 1))
 
-    hits = cast(shapes, win, sun_rays, frame_offset, normals=False)
+    hits = occluded(shapes, win, lambda t, y, x: sun_rays(t, y, x)[0], s)
     T = win.shape[0]
     blocked = torch.zeros((T, H, W), dtype=torch.bool, device=point.device)
     if len(hits):

@@ -4,23 +4,30 @@ The static background is rendered once per clip (fixed camera); each actor is ra
 inside its per-frame screen windows, shaded there, its ground shadow swapped in from the
 background's shadowed image, and composited by depth. Nothing random is decided here: texture
 and sensor noise come from seeds in the World.
+
+Appearance hooks (World.appearance): overcast light and wet/snowy ground (render/weather.py),
+near-infrared night mode (render/nir.py), vehicle head/tail lights moving with their vehicles
+(shading.vehicle_lights), and the camera effects chain at the end (render/effects.py).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from synthdata.render.background import Background, render_background, shadow_windows
-from synthdata.render.raster import TorchShapes, cast, resolve, windows
-from synthdata.render.shading import LightingT, shade, tonemap
+from synthdata.render.effects import Effects
+from synthdata.render.nir import NirT
+from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
+from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
+                                      vehicle_lights)
+from synthdata.render.weather import adjust_lighting
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import World
 
-NOISE_BANK = 6
-NOISE_PAD = 8
-DEFAULT_NOISE = {"day": 1.5, "dusk": 3.0, "night": 5.0, "indoor": 2.0}
+_CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 
 
 @dataclass
@@ -46,14 +53,20 @@ class Renderer:
     def __init__(self, world: World, device: torch.device | str = "cpu"):
         self.world = world
         self.device = torch.device(device)
-        self.light = LightingT.from_lighting(world.lighting, self.device)
+        # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
+        lighting = adjust_lighting(world.lighting, world.appearance)
+        self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
+        self.light = LightingT.from_lighting(lighting, self.device)
+        if world.appearance.get("nir"):
+            self.light.nir = NirT.from_world(world, self.device)
+        self.dyn = vehicle_lights(world, self.device)
+        self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
         self._rays: torch.Tensor | None = None
-        self._noise: torch.Tensor | None = None
-        sun = np.asarray(world.lighting.sun_direction, float)
+        sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
-        self.shadows = world.lighting.shadows and self.sun[2] > 0.02 and world.lighting.sun_intensity > 0.05
+        self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
 
     # ---- per-clip state ----------------------------------------------------------------------
     def _frame_view(self, t: int) -> tuple[torch.Tensor, Background]:
@@ -61,21 +74,10 @@ class Renderer:
         if self.static_camera and self._bg is not None:
             return self._rays, self._bg
         rays = torch.as_tensor(cam.pixel_rays(0), dtype=torch.float32, device=self.device)
-        bg = render_background(self.world, cam, rays, self.light, self.device)
+        bg = render_background(self.scene, cam, rays, self.light, self.device)
         if self.static_camera:
             self._rays, self._bg = rays, bg
         return rays, bg
-
-    def _noise_bank(self) -> torch.Tensor | None:
-        sigma = float(self.world.appearance.get("noise_sigma", DEFAULT_NOISE.get(self.world.lighting.time_of_day, 2.0)))
-        if sigma <= 0:
-            return None
-        if self._noise is None:
-            H, W = self.world.height, self.world.width
-            gen = torch.Generator(device=self.device).manual_seed(int(self.world.noise_seed) & 0x7FFFFFFFFFFFFFFF)
-            n = torch.randn((NOISE_BANK, H + NOISE_PAD, W + NOISE_PAD, 3), generator=gen, device=self.device)
-            self._noise = (n * sigma).round().clamp(-127, 127).to(torch.int16)
-        return self._noise
 
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, start: int, stop: int) -> FrameBatch:
@@ -146,18 +148,51 @@ class Renderer:
             o, d = cam_rays(tt, ys, xs)
             o, d = o.T, d.T
             point = o + buf.dist[cov][vis].unsqueeze(-1) * d
-            lin = shade(buf.albedo[cov][vis], buf.normal[cov][vis], point, buf.material[cov][vis], o, self.light)
+            alb, nrm, mat = buf.albedo[cov][vis], buf.normal[cov][vis], buf.material[cov][vis]
+            axis = fwd[tt] if fwd.shape[0] > 1 else fwd[0]
+            lin = shade(alb, nrm, point, mat, o, self.light, view_axis=axis)
+            if self.dyn is not None:
+                lin = lin + light_response(alb, mat, dynamic_irradiance(nrm, point, tt + start, self.dyn), self.light)
             depth.view(-1)[g] = z[vis]
             inst.view(-1)[g] = actor.track_id
             rgb.view(-1, 3)[g] = tonemap(lin, self.light.exposure)
+        if self.dyn is not None:
+            self._light_pools(rgb, inst, bgs, start, stop, cam)
         self._antialias(rgb, inst)
-        noise = self._noise_bank()
-        if noise is not None:
-            for i in range(T):
-                k = (start + i) % NOISE_BANK
-                dy, dx = ((start + i) * 5) % NOISE_PAD, ((start + i) * 3) % NOISE_PAD
-                rgb[i] = (rgb[i].to(torch.int16) + noise[k, dy:dy + H, dx:dx + W]).clamp(0, 255).to(torch.uint8)
-        return FrameBatch(start, stop, rgb, inst, depth.to(torch.float32), amodal)
+        depth = depth.to(torch.float32)
+        self.effects.apply(rgb, inst, depth, start, stop, rays)
+        return FrameBatch(start, stop, rgb, inst, depth, amodal)
+
+    def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
+                     cam) -> None:
+        """Add the vehicle lights' pools to the background pixels of each frame (inside the
+        screen window of each light's reach; whole frame under lens distortion)."""
+        dyn, H, W = self.dyn, self.world.height, self.world.width
+        on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
+        pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
+        lut = self.effects.lut
+        for i in range(stop - start):
+            f = start + i
+            lit = np.flatnonzero(on[:, f])
+            if not len(lit):
+                continue
+            corners = pos[lit, f][:, None, :] + reach[lit][:, None, None] * _CUBE[None]
+            corners[..., 2] = np.maximum(corners[..., 2], 0.0)
+            uv, z = cam.project(corners.reshape(-1, 3), i if cam.num_frames > 1 else 0)
+            if np.any(z <= 1e-3) or cam.k1 or cam.k2 or cam.model != "pinhole":
+                x0, y0, x1, y1 = 0, 0, W, H
+            else:
+                x0, y0 = max(int(uv[:, 0].min()) - 1, 0), max(int(uv[:, 1].min()) - 1, 0)
+                x1, y1 = min(int(np.ceil(uv[:, 0].max())) + 1, W), min(int(np.ceil(uv[:, 1].max())) + 1, H)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            b = bgs[i if len(bgs) > 1 else 0]
+            m = (inst[i, y0:y1, x0:x1] == 0) & b.receiver[y0:y1, x0:x1]
+            ys, xs = m.nonzero(as_tuple=True)
+            ys, xs = ys + y0, xs + x0
+            E = dynamic_irradiance(b.normal[ys, xs], b.point[ys, xs], f, dyn)
+            add = light_response(b.albedo[ys, xs], b.material[ys, xs], E, self.light)
+            rgb[i, ys, xs] = tonemap(lut[rgb[i, ys, xs].long()] + add * self.light.exposure, 1.0)
 
     def _cast_shadow(self, shapes, ts: TorchShapes, T: int, present: np.ndarray, bgs: list[Background],
                      rgb: torch.Tensor, inst: torch.Tensor, cam) -> None:
@@ -178,7 +213,7 @@ class Renderer:
             shape = (3,) + (1,) * (p.dim() - 1)
             return p + lift.view(shape), s.view(shape)
 
-        hits = cast(ts, win, sun_rays, normals=False)
+        hits = occluded(ts, win, lambda t, y, x: sun_rays(t, y, x)[0], s)
         if not len(hits):
             return
         t, y, x = hits.t, hits.y, hits.x

@@ -6,7 +6,9 @@ sRGB-like gamma and returns uint8.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 
 from synthdata.world.types import MATERIAL, MATERIALS, Lighting
@@ -36,6 +38,7 @@ class LightingT:
     shininess: torch.Tensor      # (M,)
     emission: torch.Tensor       # (M,)
     exposure: float
+    nir: Any = None              # render/nir.py NirT when the camera is in near-infrared mode
 
     @staticmethod
     def from_lighting(light: Lighting, device: torch.device) -> "LightingT":
@@ -68,8 +71,13 @@ class LightingT:
 
 
 def shade(albedo: torch.Tensor, normal: torch.Tensor, point: torch.Tensor, material: torch.Tensor,
-          view_origin: torch.Tensor, light: LightingT, sunlit: torch.Tensor | float = 1.0) -> torch.Tensor:
-    """Linear RGB (..., 3). `sunlit` is 1 where the sun reaches the surface, 0 in shadow."""
+          view_origin: torch.Tensor, light: LightingT, sunlit: torch.Tensor | float = 1.0,
+          view_axis: torch.Tensor | None = None) -> torch.Tensor:
+    """Linear RGB (..., 3). `sunlit` is 1 where the sun reaches the surface, 0 in shadow.
+    view_axis: the camera's optical axis (3,) or (..., 3) (aims the NIR illuminator)."""
+    if light.nir is not None:
+        from synthdata.render.nir import shade_nir
+        return shade_nir(albedo, normal, point, material, view_origin, view_axis, light, light.nir, sunlit)
     n = normal
     ambient = light.ambient * (0.75 + 0.25 * n[..., 2:3])
     ndl = (n * light.sun_dir).sum(-1, keepdim=True).clamp_min(0)
@@ -115,5 +123,101 @@ def tonemap(rgb: torch.Tensor, exposure: float) -> torch.Tensor:
     return (y.pow(1 / 2.2) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
 
 
+def untonemap_lut(device: torch.device) -> torch.Tensor:
+    """(256,) float32: the exposed linear value each uint8 display value came from (inverse of
+    `tonemap` at exposure 1; 255 maps to the middle of its bin)."""
+    y = (torch.arange(256, dtype=torch.float64) / 255.0).clamp(max=254.6 / 255).pow(2.2)
+    return (-torch.log1p(-y) / 1.25).to(torch.float32).to(device)
+
+
 def material_index(name: str) -> int:
     return MATERIAL[name]
+
+
+# ---- lights that move with actors (vehicle head and tail lights) -----------------------------
+VEHICLES = ("car", "van", "truck", "bus", "motorcycle")
+HEADLIGHT = {"color": (1.0, 0.95, 0.85), "intensity": 14.0, "range_m": 40.0, "cone_deg": 70.0, "pitch_deg": 7.0}
+TAILLIGHT = {"color": (0.9, 0.06, 0.03), "intensity": 0.35, "range_m": 5.0}
+
+
+@dataclass
+class DynamicLights:
+    """Per-frame point/spot lights (L lights over the clip's T frames), on the render device.
+
+    pos (L, T, 3); axis (L, T, 3) spot axis (zero for omni); col (L, T, 3) colour * intensity,
+    zero in frames where the light is off; range (L,); cos (L,) cos of the half cone (-1 omni)."""
+
+    pos: torch.Tensor
+    axis: torch.Tensor
+    col: torch.Tensor
+    range: torch.Tensor
+    cos: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.pos.shape[0])
+
+
+def vehicle_lights(world: Any, device: torch.device) -> DynamicLights | None:
+    """Head lights (forward spots) and tail lights (dim red glows) of the moving vehicles, from
+    their "light"-material parts, when World.appearance["vehicle_lights"] is on. Vehicles with
+    attributes behavior == "parked" stay dark."""
+    if not world.appearance.get("vehicle_lights", False):
+        return None
+    light_m = MATERIAL["light"]
+    pos, axis, col, rng, cos = [], [], [], [], []
+    T = world.num_frames
+    for a in world.actors:
+        if a.category not in VEHICLES or a.attributes.get("behavior") == "parked":
+            continue
+        idx = np.flatnonzero(a.shapes.material == light_m)
+        if not len(idx):
+            continue
+        h = np.asarray(a.heading, float)
+        fwd = np.stack([np.cos(h), np.sin(h), np.zeros_like(h)], -1)
+        on = np.asarray(a.present, float)[:, None]
+        for p in idx:
+            c = np.broadcast_to(a.shapes.center[:, p], (T, 3))
+            front = float(((c[0] - a.position[0]) * fwd[0]).sum()) > 0
+            spec = HEADLIGHT if front else TAILLIGHT
+            sgn = 1.0 if front else -1.0
+            pos.append(c + sgn * 0.06 * fwd)
+            if front:
+                pitch = np.radians(spec["pitch_deg"])
+                axis.append(fwd * np.cos(pitch) - np.array([0, 0, np.sin(pitch)]))
+                cos.append(np.cos(np.radians(spec["cone_deg"] / 2)))
+            else:
+                axis.append(np.zeros((T, 3)))
+                cos.append(-1.0)
+            col.append(np.asarray(spec["color"]) * spec["intensity"] * on)
+            rng.append(spec["range_m"])
+    if not pos:
+        return None
+    def f(x: list) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+
+    return DynamicLights(f(pos), f(axis), f(col), f(rng), f(cos))
+
+
+def dynamic_irradiance(n: torch.Tensor, point: torch.Tensor, frame: torch.Tensor | int, dyn: DynamicLights) -> torch.Tensor:
+    """Irradiance (N, 3) at surface points (N, 3) with normals (N, 3) in clip frames `frame`."""
+    out = torch.zeros_like(point)
+    for i in range(len(dyn)):
+        vec = dyn.pos[i, frame] - point
+        d2 = (vec * vec).sum(-1, keepdim=True)
+        d = d2.sqrt().clamp_min(1e-6)
+        ndl = ((n * vec).sum(-1, keepdim=True) / d).clamp_min(0)
+        fall = (1 - (d / dyn.range[i]).clamp(max=1) ** 4) ** 2 / d2.clamp_min(0.25)
+        if dyn.cos[i] > -1:
+            c0 = dyn.cos[i]
+            cosang = -(vec * dyn.axis[i, frame]).sum(-1, keepdim=True) / d
+            fall = fall * ((cosang - c0) / (1 - c0).clamp_min(1e-3) * 3).clamp(0, 1)
+        out = out + dyn.col[i, frame] * ndl * fall
+    return out
+
+
+def light_response(albedo: torch.Tensor, material: torch.Tensor, irradiance: torch.Tensor, light: LightingT) -> torch.Tensor:
+    """Radiance (..., 3) a surface reflects from extra irradiance (diffuse), in the camera's mode."""
+    if light.nir is not None:
+        from synthdata.render.nir import light_response_nir
+        return light_response_nir(albedo, material, irradiance, light.nir)
+    return albedo * irradiance

@@ -9,6 +9,7 @@ import numpy as np
 
 from synthdata.world.bodies import Skeleton, bag_actor, person_actor
 from synthdata.world.camera import Camera
+from synthdata.world.camera_motion import apply_camera_motion
 from synthdata.world.enact import enact
 from synthdata.world.layouts import build_layout
 from synthdata.world.lighting import make_lighting
@@ -53,8 +54,10 @@ def simulate(spec: ClipSpec) -> World:
         p, sk, present = owners[bag.owner_track_id]
         actors.append(bag_actor(bag, p, sk, present))
     actors.sort(key=lambda a: a.track_id)
+    camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
-                  indoor=layout.indoor, texture_seed=spec.texture_seed, noise_seed=spec.noise_seed)
+                  indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
+                  noise_seed=spec.noise_seed)
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -147,6 +147,7 @@ class ClipSpec:
     noise_seed: int = 0
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
     security: dict | None = None    # zones, event thresholds, scripts, tampering (world/behaviours.py)
+    appearance: dict = field(default_factory=dict)  # weather/sensor/optics values (recipe/appearance.py)
     version: int = SPEC_VERSION
 
     @property

@@ -1,0 +1,104 @@
+"""On-screen text burned in by CCTV recorders: timestamp and camera name, in a built-in 5x7
+bitmap font (no font files).
+
+The text is opaque: its pixels (glyphs and their one-pixel dark outline) replace the picture,
+so they count as occluders in the instance buffer (0) and the depth buffer (0 m), and labels
+keep describing exactly the object pixels that remain visible.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import torch
+
+# 5 columns x 7 rows per glyph, '#' = ink
+_FONT_ROWS = {
+    "0": ".###.|#...#|#..##|#.#.#|##..#|#...#|.###.", "1": "..#..|.##..|..#..|..#..|..#..|..#..|.###.",
+    "2": ".###.|#...#|....#|...#.|..#..|.#...|#####", "3": "####.|....#|....#|.###.|....#|....#|####.",
+    "4": "...#.|..##.|.#.#.|#..#.|#####|...#.|...#.", "5": "#####|#....|####.|....#|....#|#...#|.###.",
+    "6": ".###.|#....|#....|####.|#...#|#...#|.###.", "7": "#####|....#|...#.|..#..|.#...|.#...|.#...",
+    "8": ".###.|#...#|#...#|.###.|#...#|#...#|.###.", "9": ".###.|#...#|#...#|.####|....#|....#|.###.",
+    "A": ".###.|#...#|#...#|#####|#...#|#...#|#...#", "B": "####.|#...#|#...#|####.|#...#|#...#|####.",
+    "C": ".###.|#...#|#....|#....|#....|#...#|.###.", "D": "####.|#...#|#...#|#...#|#...#|#...#|####.",
+    "E": "#####|#....|#....|####.|#....|#....|#####", "F": "#####|#....|#....|####.|#....|#....|#....",
+    "G": ".###.|#...#|#....|#.###|#...#|#...#|.####", "H": "#...#|#...#|#...#|#####|#...#|#...#|#...#",
+    "I": ".###.|..#..|..#..|..#..|..#..|..#..|.###.", "J": "..###|...#.|...#.|...#.|...#.|#..#.|.##..",
+    "K": "#...#|#..#.|#.#..|##...|#.#..|#..#.|#...#", "L": "#....|#....|#....|#....|#....|#....|#####",
+    "M": "#...#|##.##|#.#.#|#.#.#|#...#|#...#|#...#", "N": "#...#|##..#|#.#.#|#..##|#...#|#...#|#...#",
+    "O": ".###.|#...#|#...#|#...#|#...#|#...#|.###.", "P": "####.|#...#|#...#|####.|#....|#....|#....",
+    "Q": ".###.|#...#|#...#|#...#|#.#.#|#..#.|.##.#", "R": "####.|#...#|#...#|####.|#.#..|#..#.|#...#",
+    "S": ".####|#....|#....|.###.|....#|....#|####.", "T": "#####|..#..|..#..|..#..|..#..|..#..|..#..",
+    "U": "#...#|#...#|#...#|#...#|#...#|#...#|.###.", "V": "#...#|#...#|#...#|#...#|#...#|.#.#.|..#..",
+    "W": "#...#|#...#|#...#|#.#.#|#.#.#|#.#.#|.#.#.", "X": "#...#|#...#|.#.#.|..#..|.#.#.|#...#|#...#",
+    "Y": "#...#|#...#|.#.#.|..#..|..#..|..#..|..#..", "Z": "#####|....#|...#.|..#..|.#...|#....|#####",
+    "-": ".....|.....|.....|.###.|.....|.....|.....", ":": ".....|..#..|..#..|.....|..#..|..#..|.....",
+    ".": ".....|.....|.....|.....|.....|.##..|.##..", "/": "....#|...#.|...#.|..#..|.#...|.#...|#....",
+    "_": ".....|.....|.....|.....|.....|.....|#####", "#": ".#.#.|#####|.#.#.|.#.#.|.#.#.|#####|.#.#.",
+    "+": ".....|..#..|..#..|#####|..#..|..#..|.....", " ": ".....|.....|.....|.....|.....|.....|.....",
+}
+FONT = {c: np.array([[ch == "#" for ch in row] for row in g.split("|")], bool) for c, g in _FONT_ROWS.items()}
+GLYPH_W, GLYPH_H = 5, 7
+INK, OUTLINE = 235, 12
+
+
+def text_mask(text: str, scale: int = 1) -> np.ndarray:
+    """(7 * scale, 6 * scale * len(text)) bool ink of `text` (unknown characters print as '#')."""
+    cols = []
+    for ch in text.upper():
+        g = FONT.get(ch, FONT["#"])
+        cols += [g, np.zeros((GLYPH_H, 1), bool)]
+    m = np.concatenate(cols, 1) if cols else np.zeros((GLYPH_H, 0), bool)
+    return np.kron(m, np.ones((scale, scale), bool)).astype(bool)
+
+
+def overlay_lines(start: str, name: str, frame: int, fps: float) -> list[str]:
+    """The timestamp of `frame` (start time 'YYYY-MM-DD HH:MM:SS' + frame / fps) and the name."""
+    t0 = _dt.datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
+    return [(t0 + _dt.timedelta(seconds=int(frame / fps))).strftime("%Y-%m-%d %H:%M:%S"), name]
+
+
+def block_mask(lines: list[str], scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ink and outline masks (h, w) of left-aligned lines with one glyph-row of spacing."""
+    masks = [text_mask(l, scale) for l in lines]
+    w = max(m.shape[1] for m in masks) + 2
+    h = sum(m.shape[0] for m in masks) + (len(masks) - 1) * 2 * scale + 2
+    ink = np.zeros((h, w), bool)
+    y = 1
+    for m in masks:
+        ink[y:y + m.shape[0], 1:1 + m.shape[1]] = m
+        y += m.shape[0] + 2 * scale
+    pad = np.pad(ink, 1)
+    grown = np.zeros_like(ink)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            grown |= pad[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    return ink, grown & ~ink
+
+
+def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, frames: range, start: str, name: str,
+                 fps: float, position: str = "top_left") -> None:
+    """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders."""
+    _T, H, W = inst.shape
+    scale = max(1, H // 200)
+    margin = 2 * scale
+    cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+    for i, f in enumerate(frames):
+        lines = overlay_lines(start, name, f, fps)
+        key = tuple(lines)
+        if key not in cache:
+            ink, edge = block_mask(lines, scale)
+            h, w = min(ink.shape[0], H - margin), min(ink.shape[1], W - margin)
+            cache[key] = (torch.as_tensor(ink[:h, :w], device=rgb.device), torch.as_tensor(edge[:h, :w], device=rgb.device))
+        ink_t, edge_t = cache[key]
+        h, w = ink_t.shape
+        if h <= 0 or w <= 0:
+            continue
+        y0 = margin if position.startswith("top") else H - margin - h
+        x0 = margin if position.endswith("left") else W - margin - w
+        region = rgb[i, y0:y0 + h, x0:x0 + w]
+        region[edge_t] = OUTLINE
+        region[ink_t] = INK
+        cover = ink_t | edge_t
+        inst[i, y0:y0 + h, x0:x0 + w][cover] = 0
+        depth[i, y0:y0 + h, x0:x0 + w][cover] = 0.0
