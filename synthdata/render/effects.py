@@ -360,12 +360,18 @@ class Effects:
             self._blur_frame(x[i], flow)
 
     @staticmethod
-    def _blur_frame(img: torch.Tensor, flow: torch.Tensor) -> None:
-        mag = flow.norm(dim=-1)
-        top = float(mag.max())
+    def _blur_frame(img_full: torch.Tensor, flow_full: torch.Tensor) -> None:
+        mag_full = flow_full.norm(dim=-1)
+        top = float(mag_full.max())
         if top < 0.5:
             return
         k = 2 * math.ceil(top / 2) + 1
+        # work only inside the box around moving pixels (plus the blur reach)
+        my, mx = (mag_full > 0).nonzero(as_tuple=True)
+        Hf, Wf = mag_full.shape
+        y0, y1 = max(int(my.min()) - k, 0), min(int(my.max()) + k + 1, Hf)
+        x0, x1 = max(int(mx.min()) - k, 0), min(int(mx.max()) + k + 1, Wf)
+        img, flow, mag = img_full[y0:y1, x0:x1], flow_full[y0:y1, x0:x1].contiguous(), mag_full[y0:y1, x0:x1]
         H, W = mag.shape
         pooled, where = F.max_pool2d(mag[None, None], k, stride=1, padding=k // 2, return_indices=True)
         fl = flow.reshape(-1, 2)[where.reshape(-1)].view(H, W, 2)

@@ -1,0 +1,140 @@
+"""Target 6: with CUDA, rendering runs batched on the GPU >= 20x faster than one CPU worker;
+also reports end-to-end frames/s on the GPU host with encoding spread over CPU worker processes.
+
+Render: the benchmark recipe's clip (640x480) is simulated once; its frames are rendered
+`output.chunk_frames` at a time with `render.Renderer` on the CPU with 1 torch thread (one CPU
+worker) and on CUDA (after a warm-up chunk; timed with synchronisation), best of N each, in this
+run. The frames of both devices are compared (they may differ only at edge pixels).
+End to end: `run_dataset` with --device cuda on a local cluster of 1 worker (one per GPU, the
+default) and of K workers sharing the GPU (each renders on the GPU and encodes on its own core),
+and with --device cpu on one worker per core, all in this run.
+
+Skips (RESULT ... skip) when torch sees no CUDA device. `--dry-run-on-cpu` exercises the script
+with the CPU standing in for the GPU (figures meaningless; for the smoke test).
+
+    python benchmarks/bench_gpu.py
+    python benchmarks/bench_gpu.py --quick
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+TARGET = 20.0
+
+
+def simulate(recipe):
+    from synthdata.plan import clip_id, clip_seed
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate as sim
+
+    spec = sample_clip(recipe, 0, seed=clip_seed(recipe.seed, 0), clip_id=clip_id(recipe, 0))
+    return sim(spec)
+
+
+def render_all(world, device, chunk: int):
+    """Render every frame in chunks; returns the last chunk's rgb (on the CPU)."""
+    import torch
+
+    from synthdata.render.renderer import Renderer
+
+    renderer = Renderer(world, device)
+    rgb = None
+    for start in range(0, world.num_frames, chunk):
+        rgb = renderer.render(start, min(start + chunk, world.num_frames)).rgb
+    if rgb is not None and rgb.device.type == "cuda":
+        torch.cuda.synchronize()
+    return rgb.cpu() if rgb is not None else None
+
+
+def e2e(recipe, folder: str, device: str, workers: int) -> float:
+    """Frames/s of a whole run on a fresh local cluster (start-up and warm-up untimed)."""
+    from synthdata.runner.cluster import ClusterOptions, open_client
+    from synthdata.runner.progress import Progress
+    from synthdata.runner.submit import run_dataset
+
+    out = os.path.join(folder, f"{device}-{workers}")
+    with open_client(ClusterOptions(workers=workers, device=device)) as client:
+        client.wait_for_workers(workers)
+        client.run(_warm, device)
+        t0 = time.perf_counter()
+        res = run_dataset(recipe, out, client=client, device=device, progress=Progress())
+        wall = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)
+    return sum(int(s["counts"]["frames"]) for s in res.done.values()) / wall
+
+
+def _warm(device: str) -> str:
+    import torch
+
+    import synthdata.pipeline  # noqa: F401
+    if device == "cuda":
+        torch.zeros(1, device="cuda")
+    return "ok"
+
+
+def main() -> None:
+    p = benchlib.parser(__doc__.splitlines()[0])
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--frames", type=int, default=64)
+    p.add_argument("--clips", type=int, default=16, help="clips of the end-to-end runs (one shard each)")
+    p.add_argument("--gpu-workers", type=int, default=None,
+                   help="worker processes sharing the GPU in the end-to-end run (default: cores, at most 8)")
+    p.add_argument("--skip-e2e", action="store_true", help="only the render comparison")
+    p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
+    p.add_argument("--dry-run-on-cpu", action="store_true",
+                   help="no GPU needed: the CPU stands in for it (checks the script; figures meaningless)")
+    args = p.parse_args()
+    import torch
+
+    if not args.dry_run_on_cpu and not torch.cuda.is_available():
+        benchlib.skip("gpu", TARGET, "no CUDA device visible to torch")
+    gpu = "cpu" if args.dry_run_on_cpu else "cuda"
+    if args.quick:
+        args.width, args.height, args.frames, args.clips = 96, 64, 4, 2
+    n = benchlib.repeats(args, 3)
+    benchlib.set_threads(1)
+    benchlib.print_machine()
+    if gpu == "cuda":
+        print(f"GPU: {torch.cuda.get_device_name(0)} ({torch.cuda.device_count()} visible)")
+    else:
+        print("dry run: the CPU stands in for the GPU; the figures below mean nothing")
+    recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
+                                           clips=args.clips, clips_per_shard=1, recipe=args.recipe)
+    chunk = recipe.output.chunk_frames
+    world = simulate(recipe)
+    print(f"recipe: {source}; {args.frames} frames at {args.width}x{args.height}, {len(world.actors)} actors, "
+          f"chunks of {chunk} frames")
+
+    render_all(world, gpu, chunk)  # warm-up (CUDA context, kernels)
+    gpu_best, gpu_times, gpu_rgb = benchlib.best_of(n, lambda: render_all(world, gpu, chunk))
+    cpu_best, cpu_times, cpu_rgb = benchlib.best_of(max(1, n - 1), lambda: render_all(world, "cpu", chunk))
+    differ = float((gpu_rgb.int() - cpu_rgb.int()).abs().amax(-1).gt(8).float().mean()) if gpu_rgb is not None else 0.0
+    gpu_fps, cpu_fps = args.frames / gpu_best, args.frames / cpu_best
+    print(f"{'render on ' + gpu:<24}: {gpu_fps:9.1f} frames/s  runs {benchlib.fmt_times(gpu_times)}")
+    print(f"{'render on cpu, 1 thread':<24}: {cpu_fps:9.1f} frames/s  runs {benchlib.fmt_times(cpu_times)}")
+    print(f"pixels differing by more than 8 levels between the devices (last chunk): {100 * differ:.2f} %")
+    if not args.skip_e2e:
+        folder = tempfile.mkdtemp(prefix="bench_gpu-")
+        try:
+            cores = os.cpu_count() or 1
+            k = args.gpu_workers or max(1, min(cores, 8))
+            runs = [(gpu, 1), (gpu, k), ("cpu", cores)] if not args.quick else [(gpu, 1)]
+            for device, workers in dict.fromkeys(runs):
+                fps = e2e(recipe, folder, device, workers)
+                print(f"end to end, --device {device}, {workers} worker process(es): {fps:8.1f} frames/s "
+                      f"({args.clips} clips x {args.frames} frames)")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    benchlib.result("gpu", gpu_fps / cpu_fps, TARGET, "(dry run on cpu)" if gpu == "cpu" else "")
+
+
+if __name__ == "__main__":
+    main()

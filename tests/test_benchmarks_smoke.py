@@ -1,0 +1,78 @@
+"""Every benchmark script runs with --quick and ends with its RESULT line.
+
+Whether a target is met is not asserted (that depends on the machine); a benchmark that crashes,
+or finishes without its RESULT line, fails here. Optional peers (bpy, CUDA) must skip cleanly.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+RESULT = re.compile(r"^RESULT (?P<name>\w+) ratio=(?P<ratio>\d+(\.\d+)?|n/a) target=\S+ (?P<verdict>pass|fail|skip)\b")
+
+
+def run_bench(script: str, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, re.Match | None]:
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=BENCH.parent)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    return proc, RESULT.match(lines[-1]) if lines else None
+
+
+def check(script: str, name: str, *args: str) -> re.Match:
+    proc, m = run_bench(script, "--quick", *args)
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    assert m is not None, f"{script} printed no final RESULT line:\n{proc.stdout[-2000:]}"
+    assert m["name"] == name
+    if m["verdict"] != "skip":
+        assert float(m["ratio"]) > 0
+    return m
+
+
+def test_e2e_reports_stage_split():
+    proc, m = run_bench("bench_e2e.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "e2e" and m["verdict"] in ("pass", "fail")
+    for stage in ("simulate", "render", "label", "encode", "write", "wall"):
+        assert re.search(rf"^\s+{stage}\s+\d+\.\d+ s", proc.stdout, re.M), f"no {stage} line:\n{proc.stdout}"
+
+
+def test_scaling():
+    assert check("bench_scaling.py", "scaling")["verdict"] in ("pass", "fail")
+
+
+def test_loader():
+    assert check("bench_loader.py", "loader")["verdict"] in ("pass", "fail")
+
+
+def test_memory():
+    m = check("bench_memory.py", "memory")
+    assert m["verdict"] in ("pass", "fail")
+
+
+def test_peer_bpy_runs_or_skips_cleanly():
+    check("bench_peer_bpy.py", "peer_bpy")
+
+
+def test_gpu_runs_or_skips_cleanly():
+    check("bench_gpu.py", "gpu")
+
+
+def test_gpu_script_on_cpu_stand_in():
+    m = check("bench_gpu.py", "gpu", "--dry-run-on-cpu", "--skip-e2e")
+    assert m["verdict"] in ("pass", "fail")
+
+
+def test_a_crashing_benchmark_is_caught():
+    proc, m = run_bench("bench_e2e.py", "--quick", "--recipe", "no/such/recipe.yaml")
+    assert proc.returncode != 0 and m is None
+
+
+def test_every_benchmark_script_is_smoke_tested():
+    covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
+               "bench_gpu.py"}
+    assert {p.name for p in BENCH.glob("bench_*.py")} == covered

@@ -1,0 +1,256 @@
+"""The runner's parts that need no rendering: options, progress output, SLURM job scripts and
+what `synthdata run` does with an output folder that already holds something."""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+
+from synthdata.errors import BadInput, DatasetError
+from synthdata.io.testing import fake_recipe, write_fake_dataset
+from synthdata.plan import plan, recipe_sha256
+from synthdata.runner.cli import parse_shards
+from synthdata.runner.cluster import ClusterOptions, SlurmOptions, lifetimes, parse_duration, slurm_cluster
+from synthdata.runner.outdir import prepare_out
+from synthdata.runner.progress import Bar, JsonLines, Text, make_progress, summary_line
+from synthdata.runner.submit import select, shard_key
+
+
+# --- options -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, indices", [
+    ("0:2", [0, 1]), ("2:", [2, 3, 4]), (":1", [0]), ("1", [1]), ("-1", [4]), ("::2", [0, 2, 4]),
+    ("1::2", [1, 3]), ("7:9", []),
+])
+def test_shards_option_is_a_python_slice_over_shard_indices(text, indices):
+    specs = plan(fake_recipe(clips=10, clips_per_shard=2))
+    assert [s.index for s in select(specs, parse_shards(text))] == indices
+
+
+@pytest.mark.parametrize("text", ["a:b", "1:2:3:4", "1:2:0", "1.5"])
+def test_bad_shards_option_is_one_clear_line(text):
+    with pytest.raises(BadInput, match="--shards"):
+        parse_shards(text)
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("02:00:00", 7200), ("1-12:00:00", 129600), ("45", 2700), ("10:30", 630), ("90m", 5400), ("45s", 45),
+    ("2h", 7200),
+])
+def test_durations_read_like_slurm_times(text, seconds):
+    assert parse_duration(text, "--walltime") == seconds
+
+
+def test_workers_retire_before_the_walltime():
+    life, stagger = lifetimes(SlurmOptions(walltime="01:00:00"))
+    assert (life, stagger) == (3300, 120)
+    assert life + stagger < 3600
+    with pytest.raises(BadInput, match="--lifetime"):
+        lifetimes(SlurmOptions(walltime="00:30:00", lifetime_s=1800, lifetime_stagger_s=60))
+    with pytest.raises(BadInput, match="--walltime"):
+        lifetimes(SlurmOptions(walltime="soon"))
+
+
+def test_shard_keys_name_recipe_and_shard():
+    specs = plan(fake_recipe(clips=4, clips_per_shard=2))
+    sha = specs[0].recipe_sha256
+    assert [shard_key(s) for s in specs] == [f"shard-{sha[:12]}-0", f"shard-{sha[:12]}-1"]
+    other = plan(fake_recipe(clips=4, clips_per_shard=2, name="other"))
+    assert shard_key(other[0]) != shard_key(specs[0])
+
+
+# --- SLURM -------------------------------------------------------------------------------
+
+def test_slurm_job_script_requests_gpus_and_retires_workers_before_walltime():
+    pytest.importorskip("dask_jobqueue")
+    options = ClusterOptions(device="cuda", slurm=SlurmOptions(
+        queue="gpu", account="vision", walltime="02:00:00", jobs=3, cores=8, memory="64GB",
+        gpus_per_job=2, job_extra=["--constraint=a100"]))
+    cluster = slurm_cluster(options)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    lines = script.splitlines()
+    for directive in ("-p gpu", "-A vision", "-t 02:00:00", "--cpus-per-task=8", "--gres=gpu:2",
+                      "--constraint=a100"):
+        assert f"#SBATCH {directive}" in lines, directive
+    worker = next(line for line in lines if "distributed.cli.dask_worker" in line)
+    assert "--nworkers 2" in worker and "--nthreads 1" in worker
+    assert "--resources GPU=1" in worker
+    assert "--lifetime 6900s" in worker and "--lifetime-stagger 120s" in worker
+
+
+def test_slurm_job_script_without_gpus_runs_one_worker_per_core():
+    pytest.importorskip("dask_jobqueue")
+    cluster = slurm_cluster(ClusterOptions(slurm=SlurmOptions(walltime="00:20:00", cores=4)))
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "--gres" not in script and "GPU" not in script
+    assert "--nworkers 4" in script and "--lifetime 1080s" in script
+
+
+# --- progress ------------------------------------------------------------------------------
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _events():
+    return [
+        {"event": "start", "out": "/d", "cluster": "a local Dask cluster", "shards_total": 3, "shards_todo": 2,
+         "shards_committed": 1, "clips_todo": 4},
+        {"event": "shard_done", "shard": 1, "clips": 2, "frames": 16, "objects": 30, "seconds": 0.5},
+        {"event": "shard_failed", "shard": 2, "error": "RuntimeError: boom"},
+        {"event": "done", "out": "/d", "shards_total": 3, "shards_done": 1, "shards_failed": 1,
+         "shards_skipped": 1, "shards_remaining": 1, "complete": False, "clips": 2, "frames": 16,
+         "objects": 30, "wall_s": 2.0, "frames_per_s": 8.0},
+    ]
+
+
+def test_json_lines_one_object_per_event():
+    out = io.StringIO()
+    p = JsonLines(out)
+    for e in _events():
+        p.emit(e)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in lines] == ["start", "shard_done", "shard_failed", "done"]
+    assert lines[1]["shard"] == 1 and lines[2]["error"] == "RuntimeError: boom"
+
+
+def test_bar_shows_shards_clips_rate_and_eta_then_the_summary():
+    err = _Tty()
+    p = Bar(err, refresh_s=60)
+    for e in _events()[:2]:
+        p.emit(e)
+    drawn = err.getvalue()
+    assert "1/2 shards" in drawn and "2 clips" in drawn and "frames/s" in drawn and "ETA" in drawn
+    for e in _events()[2:]:
+        p.emit(e)
+    last = err.getvalue().rsplit("\r\x1b[2K", 1)[-1]
+    assert last.startswith("incomplete: 1 shards failed; 2 clips, 16 frames, 30 objects in 2.0 s (8.0 frames/s)")
+
+
+def test_reporter_choice_follows_the_terminal_and_options():
+    assert isinstance(make_progress("auto", stderr=io.StringIO(), stdout=io.StringIO()), JsonLines)
+    assert isinstance(make_progress("auto", stderr=_Tty(), stdout=io.StringIO()), Bar)
+    assert isinstance(make_progress("text", stderr=io.StringIO(), stdout=io.StringIO()), Text)
+    assert isinstance(make_progress("json", stderr=_Tty(), stdout=io.StringIO()), JsonLines)
+    quiet = make_progress("json", quiet=True, stderr=_Tty(), stdout=io.StringIO())
+    assert type(quiet).__name__ == "Progress"
+
+
+def test_summary_says_what_remains_for_a_slice():
+    done = dict(_events()[-1], shards_failed=0, shards_remaining=2)
+    assert "2 of 3 shards remain" in summary_line(done)
+    done.update(complete=True, shards_remaining=0)
+    assert summary_line(done).startswith("done: 2 clips, 16 frames, 30 objects in 2.0 s (8.0 frames/s)")
+
+
+# --- the output folder ---------------------------------------------------------------------
+
+def test_unrelated_folder_is_refused_and_left_alone(tmp_path):
+    (tmp_path / "holiday.jpg").write_bytes(b"\xff\xd8")
+    recipe = fake_recipe()
+    with pytest.raises(DatasetError, match="not empty and holds no synthdata dataset"):
+        prepare_out(str(tmp_path), recipe_sha256(recipe), recipe.num_shards, overwrite=True)
+    assert os.listdir(tmp_path) == ["holiday.jpg"]
+
+
+def test_empty_or_missing_folder_is_fine(tmp_path):
+    recipe = fake_recipe()
+    assert prepare_out(str(tmp_path), recipe_sha256(recipe), recipe.num_shards) == {}
+    assert prepare_out(str(tmp_path / "new" / "deep"), recipe_sha256(recipe), recipe.num_shards) == {}
+
+
+def test_same_recipe_resumes_with_its_committed_shards(tmp_path):
+    write_fake_dataset(str(tmp_path), clips=6, clips_per_shard=2)
+    recipe = fake_recipe(clips=6, clips_per_shard=2)
+    os.remove(tmp_path / "_shards" / "shard-000001.json")     # as if shard 1 never committed
+    os.makedirs(tmp_path / "_tmp" / "shard-000001-abc")       # and its staging folder was left
+    committed = prepare_out(str(tmp_path), recipe_sha256(recipe), recipe.num_shards)
+    assert sorted(committed) == [0, 2]
+    assert not (tmp_path / "_tmp").exists()
+    assert not (tmp_path / "videos" / "shard-000001.tar").exists()   # uncommitted files cleaned
+
+
+def test_foreign_dataset_is_refused_then_overwrite_removes_only_its_files(tmp_path):
+    write_fake_dataset(str(tmp_path), clips=6, clips_per_shard=2, name="old")
+    (tmp_path / "NOTES.txt").write_text("mine")
+    recipe = fake_recipe(clips=2, clips_per_shard=2, name="new")
+    sha = recipe_sha256(recipe)
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    with pytest.raises(DatasetError, match="different recipe.*--overwrite"):
+        prepare_out(str(tmp_path), sha, recipe.num_shards)
+    after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert after == before                                     # refusing damages nothing
+    assert prepare_out(str(tmp_path), sha, recipe.num_shards, overwrite=True) == {}
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["NOTES.txt"]
+
+
+def test_a_foreign_dataset_json_that_is_not_synthdatas_is_not_touched(tmp_path):
+    (tmp_path / "dataset.json").write_text('{"name": "someone else\'s"}')
+    recipe = fake_recipe()
+    with pytest.raises(DatasetError, match="no synthdata dataset"):
+        prepare_out(str(tmp_path), recipe_sha256(recipe), recipe.num_shards, overwrite=True)
+    assert (tmp_path / "dataset.json").exists()
+
+
+# --- the command line ----------------------------------------------------------------------
+
+def _cli(args, tmp_path):
+    from click.testing import CliRunner
+
+    from synthdata.cli import cli
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: t\nseed: 1\noutput: {clips: 2, frames_per_clip: 4, fps: 10, resolution: [64, 48]}\n")
+    return CliRunner().invoke(cli, ["run", str(recipe), "--out", str(tmp_path / "out"), *args])
+
+
+NO_CUDA = not __import__("torch").cuda.is_available()
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["--workers", "0", "--device", "cuda"], "--device cuda: no CUDA device",
+                 marks=pytest.mark.skipif(not NO_CUDA, reason="CUDA is available here")),
+    (["--queue", "gpu"], "--queue: only apply with --slurm"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--scheduler: use an existing cluster"),
+    (["--slurm", "--workers", "2"], "--workers: SLURM clusters are sized"),
+    (["--slurm", "--device", "cuda"], "--device cuda with --slurm needs --gpus-per-job"),
+    (["--shards", "x"], "--shards"),
+    (["--workers", "0", "output.clips=0"], "output.clips"),
+])
+def test_conflicting_or_bad_options_are_bad_input(args, message, tmp_path):
+    result = _cli(args, tmp_path)
+    assert isinstance(result.exception, BadInput), result.output
+    assert message in str(result.exception)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreachable_scheduler_is_one_line():
+    from synthdata.runner.cluster import open_client
+
+    with pytest.raises(BadInput, match=r"^--scheduler tcp://127.0.0.1:9: cannot connect"):
+        with open_client(ClusterOptions(scheduler="tcp://127.0.0.1:9", connect_timeout_s=0.5)):
+            pass
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="CUDA is available here")
+def test_bad_input_inside_a_shard_is_not_retried_and_not_a_partial_failure(tmp_path, monkeypatch):
+    from synthdata import pipeline
+    from synthdata.runner.submit import run_dataset
+
+    calls = []
+    real = pipeline.generate_shard
+    monkeypatch.setattr(pipeline, "generate_shard", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    with pytest.raises(BadInput, match="--device cuda: no CUDA device"):
+        run_dataset(fake_recipe(), str(tmp_path / "out"), device="cuda")
+    assert len(calls) == 1                      # neither retried nor tried on the next shard
+    assert not list((tmp_path / "out").glob("_shards/*"))
