@@ -9,16 +9,9 @@ from synthdata.errors import BadInput, RecipeError
 from synthdata.recipe import Dist, Recipe, load_recipe, recipe_to_yaml
 from synthdata.recipe.loader import parse_yaml, validate
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
+from tests.recipe_texts import MINIMAL
 
-GOOD = """\
-name: demo
-seed: 7
-output:
-  clips: 4
-  frames_per_clip: 8
-  fps: 10
-  resolution: [96, 64]
-"""
+GOOD = MINIMAL
 
 
 @pytest.fixture

@@ -6,19 +6,9 @@ import pytest
 from synthdata.errors import RecipeError
 from synthdata.recipe import load_recipe
 from synthdata.recipe.overrides import apply_overrides, format_path, parse_path
+from tests.recipe_texts import WITH_ACTORS
 
-GOOD = """\
-name: demo
-seed: 7
-output:
-  clips: 4
-  frames_per_clip: 8
-  fps: 10
-  resolution: [96, 64]
-actors:
-  - {type: person, count: 2}
-  - {type: vehicle, count: 1}
-"""
+GOOD = WITH_ACTORS
 
 
 def problems(overrides, text=GOOD) -> list[str]:

@@ -117,25 +117,28 @@ def cast(shapes: TorchShapes, win: np.ndarray, ray_fn: RayFn, frame_offset: int 
     them. Windows are evaluated as dense padded grids with per-window parameters broadcast
     (no per-pixel parameter gathers). Shape parameters are indexed at t + frame_offset (or 0 for
     static shapes). With normals=False only hit/miss and distance are computed."""
+    parts = [_cast_windows(shapes, kind, t, p, x0, y0, x1, y1, ray_fn, frame_offset, normals)
+             for kind, t, p, x0, y0, x1, y1 in window_batches(shapes, win)]
+    return Hits.cat([h for h in parts if h is not None], shapes.center.device)
+
+
+def window_batches(shapes: TorchShapes, win: np.ndarray):
+    """Yield (kind, t, p, x0, y0, x1, y1) batches of non-empty windows of one primitive kind,
+    sized for the device (see MAX_GRID); t and p index frames (of the window array) and shapes."""
     dev = shapes.center.device
     winT = torch.as_tensor(win, device=dev)
-    parts: list[Hits] = []
     for kind in (ELLIPSOID, CAPSULE, BOX):
         idx = np.nonzero(shapes.kind == kind)[0]
         if not len(idx):
             continue
         gi = torch.as_tensor(idx, device=dev)
-        sub = winT[:, gi]
-        x0, y0, x1, y1 = sub.unbind(-1)
+        x0, y0, x1, y1 = winT[:, gi].unbind(-1)
         kt, kp = ((x1 > x0) & (y1 > y0)).nonzero(as_tuple=True)
         if not len(kt):
             continue
         x0, y0, x1, y1 = x0[kt, kp], y0[kt, kp], x1[kt, kp], y1[kt, kp]
-        hk, wk = y1 - y0, x1 - x0
-        for sl in _slices(hk * wk, hk, wk):
-            parts.append(_cast_windows(shapes, kind, kt[sl], gi[kp[sl]], x0[sl], y0[sl], x1[sl], y1[sl],
-                                       ray_fn, frame_offset, normals))
-    return Hits.cat([h for h in parts if h is not None], dev)
+        for sl in _slices((y1 - y0) * (x1 - x0), y1 - y0, x1 - x0):
+            yield kind, kt[sl], gi[kp[sl]], x0[sl], y0[sl], x1[sl], y1[sl]
 
 
 def _params(shapes: TorchShapes, kind: int, ts: torch.Tensor, p: torch.Tensor, expand: bool):
@@ -150,14 +153,7 @@ def _params(shapes: TorchShapes, kind: int, ts: torch.Tensor, p: torch.Tensor, e
 def _cast_windows(shapes: TorchShapes, kind: int, t: torch.Tensor, p: torch.Tensor, x0, y0, x1, y1,
                   ray_fn: RayFn, frame_offset: int, normals: bool) -> "Hits | None":
     dev = t.device
-    hk, wk = int((y1 - y0).max()), int((x1 - x0).max())
-    ii = torch.arange(hk, device=dev)
-    jj = torch.arange(wk, device=dev)
-    ys = y0[:, None, None] + ii[None, :, None]                       # (G, hk, 1)
-    xs = x0[:, None, None] + jj[None, None, :]                       # (G, 1, wk)
-    valid = (ys < y1[:, None, None]) & (xs < x1[:, None, None])      # (G, hk, wk)
-    ysc = torch.minimum(ys, (y1 - 1)[:, None, None])
-    xsc = torch.minimum(xs, (x1 - 1)[:, None, None])
+    ys, xs, valid, ysc, xsc = _grid(x0, y0, x1, y1)
     ts = t + frame_offset if shapes.num_frames > 1 else torch.zeros_like(t)
     o, d = ray_fn(t[:, None, None], ysc, xsc)
     ref = shapes.ref[:, ts, p][..., None, None]
@@ -264,32 +260,22 @@ def occluded(shapes: TorchShapes, win: np.ndarray, point_fn: Callable, sun: torc
     e1 = torch.linalg.cross(s, helper)
     e1 = e1 / e1.norm()
     e2 = torch.linalg.cross(s, e1)
-    winT = torch.as_tensor(win, device=dev)
     parts: list[Hits] = []
-    for kind in (ELLIPSOID, CAPSULE, BOX):
-        idx = np.nonzero(shapes.kind == kind)[0]
-        if not len(idx):
-            continue
-        gi = torch.as_tensor(idx, device=dev)
-        x0, y0, x1, y1 = winT[:, gi].unbind(-1)
-        kt, kp = ((x1 > x0) & (y1 > y0)).nonzero(as_tuple=True)
-        if not len(kt):
-            continue
-        x0, y0, x1, y1 = x0[kt, kp], y0[kt, kp], x1[kt, kp], y1[kt, kp]
-        for sl in _slices((y1 - y0) * (x1 - x0), y1 - y0, x1 - x0):
-            t, p = kt[sl], gi[kp[sl]]
-            ys, xs, valid, ysc, xsc = _grid(x0[sl], y0[sl], x1[sl], y1[sl])
-            q = point_fn(t[:, None, None], ysc, xsc)                      # (3, G, hk, wk)
-            ts = t if shapes.num_frames > 1 else torch.zeros_like(t)
-            inside = _shadow_test(shapes, kind, ts, p, q, s, e1, e2) & valid
-            g, i, j = inside.nonzero(as_tuple=True)
-            if len(g):
-                z = torch.zeros(len(g), device=dev)
-                parts.append(Hits(t[g], y0[sl][g] + i, x0[sl][g] + j, p[g], z, torch.zeros((len(g), 3), device=dev)))
+    for kind, t, p, x0, y0, x1, y1 in window_batches(shapes, win):
+        ys, xs, valid, ysc, xsc = _grid(x0, y0, x1, y1)
+        q = point_fn(t[:, None, None], ysc, xsc)                      # (3, G, hk, wk)
+        ts = t if shapes.num_frames > 1 else torch.zeros_like(t)
+        inside = _shadow_test(shapes, kind, ts, p, q, s, e1, e2) & valid
+        g, i, j = inside.nonzero(as_tuple=True)
+        if len(g):
+            z = torch.zeros(len(g), device=dev)
+            parts.append(Hits(t[g], y0[g] + i, x0[g] + j, p[g], z, torch.zeros((len(g), 3), device=dev)))
     return Hits.cat(parts, dev)
 
 
 def _grid(x0, y0, x1, y1):
+    """Pixel rows (G, hk, 1), columns (G, 1, wk), validity (G, hk, wk) of padded windows, and the
+    rows/columns clamped into each window (safe to gather with)."""
     dev = x0.device
     hk, wk = int((y1 - y0).max()), int((x1 - x0).max())
     ys = y0[:, None, None] + torch.arange(hk, device=dev)[None, :, None]
