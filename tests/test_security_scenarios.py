@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 import pytest
 
 from synthdata.plan import clip_seed
@@ -66,6 +67,13 @@ def test_turning_back_before_the_line_is_no_crossing():
                lambda spec, world, ids: pytest.fail("crossed") if events(world, "line_crossing", ids[0]) else None)
 
 
+def test_skirting_the_yard_is_no_intrusion():
+    over = ["scenario.intrusion.probability=1", "scenario.intrusion.through=false",
+            "scenario.line_crossing.probability=0"]
+    check_each("security_perimeter_night", over, "intrusion",
+               lambda spec, world, ids: pytest.fail("intruded") if events(world, "intrusion", ids[0]) else None)
+
+
 def test_lobby_loitering_and_a_bag_left_then_taken():
     over = ["scenario.loitering.probability=1", "scenario.abandoned_bag.probability=1",
             "scenario.abandoned_bag.pickup_probability=1", "scenario.abandoned_bag.pickup_by=other"]
@@ -83,6 +91,30 @@ def test_lobby_loitering_and_a_bag_left_then_taken():
 
     check_each("security_lobby", over, "loitering", loitered)
     check_each("security_lobby", over, "abandoned_bag", bag)
+
+
+@pytest.mark.parametrize("by", ["owner", "other"])
+def test_every_left_bag_is_abandoned_before_anyone_takes_it(by):
+    # the pick-up waits for events.abandoned_s after the owner is events.abandoned_distance_m away,
+    # and a bag goes down / comes up only while the person handling it stands at it
+    over = ["scenario.loitering.probability=0", "scenario.abandoned_bag.probability=1",
+            "scenario.abandoned_bag.pickup_probability=1", f"scenario.abandoned_bag.pickup_by={by}"]
+    picked = 0
+    for spec, world in clips("security_lobby", over, n=10):
+        for d in spec.security["bag_drops"]:
+            (left,) = events(world, "abandoned_object", d["bag_track_id"])
+            assert left.attributes["owner_track_id"] == d["owner_track_id"]
+            moves = [(d["owner_track_id"], d["drop_s"], d["rest_s"])]
+            if d["pickup"] and d["pickup"]["lift_s"] * spec.fps < spec.num_frames - 1:   # lifted in the clip
+                (taken,) = events(world, "object_removed", d["bag_track_id"])
+                assert taken.attributes["picked_by"] == d["pickup"]["by_track_id"]
+                assert taken.start_frame > left.attributes["alarm_frame"]
+                moves.append((d["pickup"]["by_track_id"], d["pickup"]["lift_s"], d["pickup"]["held_s"]))
+                picked += 1
+            for track_id, t0, t1 in moves:
+                xy = world.actor(track_id).position[int(np.ceil(t0 * spec.fps)):int(t1 * spec.fps) + 1, :2]
+                assert np.ptp(xy, axis=0).max() < 0.02, f"{spec.clip_id}: track {track_id} walks while handling the bag"
+    assert picked >= 5
 
 
 def test_loitering_too_briefly_is_no_loitering():
@@ -115,6 +147,17 @@ def test_plaza_crowd_runner_and_wrong_way_driver():
     check_each("security_plaza_crowd", over, "wrong_way",
                lambda spec, world, ids: [e.zone for e in events(world, "wrong_way", ids[0])] == ["near_lane"]
                or pytest.fail("no wrong_way"))
+
+
+def test_a_dispersing_crowd_gathers_in_full():
+    # members walk in from and leave to their own side of the group, so the planner seldom drops any
+    over = ["scenario.crowd.probability=1", "scenario.crowd.size=7", "scenario.crowd.disperse=true",
+            "scenario.running.probability=0", "scenario.wrong_way.probability=0"]
+    full = 0
+    for spec, world in clips("security_plaza_crowd", over, n=10):
+        for ids in acted(spec, "crowd"):
+            full += any(len(set(e.track_ids) & set(ids)) >= 5 for e in events(world, "crowd"))
+    assert full >= 8
 
 
 def test_corridor_fall_lies_still_to_the_end():

@@ -33,6 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from synthdata.recipe.distributions import sampler
+from synthdata.recipe.security import EventsSpec
 from synthdata.world import palettes
 from synthdata.world.bodies import footprint_radius
 from synthdata.world.geometry import points_in_polygon, polyline_length, resample_polyline
@@ -60,9 +61,10 @@ class Cast:
 
 
 class _Scene:
-    def __init__(self, rng, layout, planner, zones, next_id, new_person, new_vehicle):
+    def __init__(self, rng, layout, planner, zones, next_id, new_person, new_vehicle, events=None):
         self.rng, self.draw, self.layout, self.planner = rng, sampler(rng), layout, planner
         self.zones = zones
+        self.events = events if events is not None else EventsSpec()    # thresholds scripts are timed to
         self.nav = planner.nav
         self.duration = planner.duration
         self.new_person, self.new_vehicle = new_person, new_vehicle
@@ -237,7 +239,7 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
     from synthdata.world import vehicle_scripts as vs
 
     zones = sample_zones(recipe.zones, layout, rng) if recipe.zones else []
-    sc = _Scene(rng, layout, planner, zones, next_id, new_person, new_vehicle)
+    sc = _Scene(rng, layout, planner, zones, next_id, new_person, new_vehicle, recipe.events)
     draw = sc.draw
     scen = recipe.scenario
     configured = [name for name in BEHAVIOURS if getattr(scen, name) is not None]

@@ -13,8 +13,15 @@ from synthdata.world import palettes
 from synthdata.world.behaviours import (ATTEMPTS, LOWER_S, PAUSE_S, _Scene, arc_of_index, first_crossing_arc,
                                         first_entry_arc)
 from synthdata.world.bodies import footprint_radius
+from synthdata.world.events import runs
 from synthdata.world.geometry import points_in_polygon
-from synthdata.world.spec import PersonParams
+from synthdata.world.motion import track_state
+from synthdata.world.planning import PERSON_TURN_S
+from synthdata.world.spec import PersonParams, Track
+
+LEAVE_MARGIN_M = 0.5    # an owner leaving a bag walks this much beyond events.abandoned_distance_m
+LEAVE_MARGIN_S = 1.0    # ... and nobody picks it up until this long after events.abandoned_s
+RING_GAP_S = 1.0        # a crowd's inner ring arrives this much before the next one out, and leaves after it
 
 
 def walker(sc: _Scene, speed: float, behavior: str | None = None) -> PersonParams:
@@ -23,12 +30,13 @@ def walker(sc: _Scene, speed: float, behavior: str | None = None) -> PersonParam
     return p
 
 
-def exit_or_far(sc: _Scene, radius: float, frm: np.ndarray, min_d: float) -> tuple[np.ndarray | None, bool]:
-    """An out-of-view spot to leave through (True), else a visible one at least min_d away."""
-    q = sc.pick(sc.spots(radius, hidden=True), frm, min_d, 60.0)
+def exit_or_far(sc: _Scene, radius: float, frm: np.ndarray, min_d: float,
+                max_d: float = 60.0) -> tuple[np.ndarray | None, bool]:
+    """An out-of-view spot to leave through (True), else a visible one, min_d to max_d away."""
+    q = sc.pick(sc.spots(radius, hidden=True), frm, min_d, max_d)
     if q is not None:
         return q, True
-    return sc.pick(sc.spots(radius), frm, min_d, 60.0), False
+    return sc.pick(sc.spots(radius), frm, min_d, max_d), False
 
 
 def near_free(sc: _Scene, q: np.ndarray, radius: float) -> np.ndarray | None:
@@ -54,14 +62,14 @@ def path_length(pts: np.ndarray) -> float:
     return float(np.sum(np.hypot(*np.diff(np.asarray(pts, float), axis=0).T)))
 
 
-def _plan(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
-          anchor: str | float, vanish: bool, arc_fn=None) -> bool:
-    """Route through waypoints, pause at waypoint k for dwell_at[k] s, and reach the anchor (a
-    waypoint index, or the arc length returned by arc_fn(pts)) at `start`."""
+def _route(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
+           anchor: str | float, vanish: bool, arc_fn=None) -> Track | None:
+    """The timed track (not yet accepted) through waypoints, pausing dwell_at[k] s at waypoint k
+    and reaching the anchor (a waypoint index, or the arc length arc_fn(pts) returns) at `start`."""
     r = footprint_radius(p)
     got = sc.legs(waypoints, r)
     if got is None:
-        return False
+        return None
     pts, idx = got
     dwell = np.zeros(len(pts))
     for k, s in dwell_at.items():
@@ -69,16 +77,40 @@ def _plan(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, floa
     arc = arc_fn(pts) if arc_fn is not None else None
     if arc is None:
         arc = arc_of_index(pts, idx[int(anchor)])
-    track = sc.person_track(pts, dwell, p.speed_mps, start, arc, vanish)
-    return sc.add_person(p, track) is not None
+    return sc.person_track(pts, dwell, p.speed_mps, start, arc, vanish)
+
+
+def _accept(sc: _Scene, p: PersonParams, track: Track | None) -> float | None:
+    """Add p on `track`; the delay (s) the Planner gave it to let others pass, None if no fit."""
+    if track is None or sc.add_person(p, track) is None:
+        return None
+    return float(p.track.t[-1] - track.t[-1])
+
+
+def _plan(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
+          anchor: str | float, vanish: bool, arc_fn=None) -> bool:
+    """_route, then accept (for scripts whose timing needs nothing after the anchor)."""
+    return _accept(sc, p, _route(sc, p, waypoints, dwell_at, start, anchor, vanish, arc_fn)) is not None
+
+
+def _away(sc: _Scene, track: Track, xy: np.ndarray, dist: float, t0: float,
+          t1: float = np.inf) -> list[tuple[float, float]]:
+    """(start_s, length_s) of each stretch of clip time within [t0, t1) in which the track's
+    person is gone or at least `dist` from xy (the end of the clip may cut the last one short)."""
+    times = sc.planner.times
+    st = track_state(track, times, PERSON_TURN_S)
+    far = (~st.present | (np.hypot(*(st.xy - xy).T) >= dist)) & (times >= t0) & (times < t1)
+    step = float(times[1] - times[0]) if len(times) > 1 else 1.0
+    return [(float(times[s]), (e - s + 1) * step) for s, e in runs(far)]
 
 
 def intrusion_on_foot(sc: _Scene, poly: np.ndarray, through: bool, speed: float, start: float) -> list[int]:
     p = walker(sc, speed)
     r = footprint_radius(p)
     for _ in range(ATTEMPTS):
-        if through:
-            goal = sc.pick(sc.spots(r, inside=poly))
+        if through:                                       # well inside: pick()'s jitter stays in the zone
+            inner = sc.spots(r, inside=poly)
+            goal = sc.pick(inner[dist_to_polygon(inner, poly) > 0.5]) if len(inner) else None
         else:
             out = sc.spots(r, outside=poly)
             goal = sc.pick(out[(dist_to_polygon(out, poly) > 0.8) & (dist_to_polygon(out, poly) < 2.2)]) \
@@ -90,8 +122,11 @@ def intrusion_on_foot(sc: _Scene, poly: np.ndarray, through: bool, speed: float,
         if a is None or b is None:
             continue
         linger = float(sc.rng.uniform(1.0, 4.0)) if through else 0.0
-        if _plan(sc, p, [a, goal, b], {1: linger}, start, 1, leaves,
-                 (lambda pts: first_entry_arc(pts, poly)) if through else None):
+        track = _route(sc, p, [a, goal, b], {1: linger}, start, 1, leaves,
+                       (lambda pts: first_entry_arc(pts, poly)) if through else None)
+        if track is None or not through and first_entry_arc(np.asarray(track.xy), poly) is not None:
+            continue                                      # skirting the zone must not cut through it
+        if _accept(sc, p, track) is not None:
             return [p.track_id]
     return []
 
@@ -161,7 +196,14 @@ def loitering(sc: _Scene, poly: np.ndarray | None, length: float, area: float, s
 
 def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: bool, after: float,
                   start: float) -> list[int]:
-    """Owner walks in carrying a bag, puts it down at `start`, walks away; maybe a pick-up."""
+    """Owner walks in carrying a bag, puts it down at `start`, walks away; maybe a pick-up.
+
+    The bag is really left: the owner walks beyond events.abandoned_distance_m (plus a margin)
+    and a pick-up waits, past `after` s from the bag coming to rest when it must, until the owner
+    has been that far away (or out of view) for events.abandoned_s plus a margin. The script's
+    times follow any delay the Planner gives the owner or the picker to let others pass."""
+    far_m = sc.events.abandoned_distance_m + LEAVE_MARGIN_M
+    need_s = sc.events.abandoned_s + LEAVE_MARGIN_S
     owner = walker(sc, float(sc.rng.uniform(1.1, 1.5)))
     r = footprint_radius(owner)
     bag = palettes.bag(style, sc.rng)
@@ -170,7 +212,8 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
         if q is None:
             return []
         a, _ = sc.way_in(r, q)
-        b, leaves = exit_or_far(sc, r, q, away)
+        away = max(away, far_m + 1.0)
+        b, leaves = exit_or_far(sc, r, q, away, away + 1.5 if pickup and by_owner else 60.0)   # back in time
         if a is None or b is None:
             continue
         approach = sc.nav.route(a, q, r)
@@ -180,7 +223,8 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
         h = h / max(np.linalg.norm(h), 1e-9)
         side = np.array([h[1], -h[0]]) * (1.0 if bag.hand == "right" else -1.0)     # the hand's side
         rest = q + side * 0.3 + h * 0.1
-        t_pick = start + LOWER_S[1] + after
+        t_rest = start + LOWER_S[1]
+        t_pick = t_rest + after
         picker, stand = None, None
         if pickup:
             ang = sc.rng.uniform(0, 2 * np.pi)
@@ -197,14 +241,27 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
             back_s = path_length(back) / owner.speed_mps
             t_pick = max(t_pick, arrive_b + back_s + 0.5)
             waypoints, dwell = [a, q, b, stand, exit2], {1: PAUSE_S, 2: t_pick - back_s - arrive_b, 3: PAUSE_S}
-        if not _plan(sc, owner, waypoints, dwell, start, 1, leaves):
+        track = _route(sc, owner, waypoints, dwell, start, 1, leaves)
+        tries = 3 if pickup and by_owner else 0     # the owner comes back for it: wait longer at b if need be
+        while track is not None and tries:
+            short = need_s - max((n for _, n in _away(sc, track, rest, far_m, t_rest, t_pick)), default=0.0)
+            if short <= 0:
+                break
+            t_pick, dwell[2], tries = t_pick + short, dwell[2] + short, tries - 1
+            track = _route(sc, owner, waypoints, dwell, start, 1, leaves)
+        late = _accept(sc, owner, track)
+        if late is None:
             continue
+        start, t_rest, t_pick = start + late, t_rest + late, t_pick + late
+        if pickup and not by_owner:                 # the owner never comes back: wait for the last leaving
+            gone = _away(sc, owner.track, rest, far_m, t_rest)
+            t_pick = max(t_pick, gone[-1][0] + need_s) if gone else t_pick
         bag.track_id, bag.owner_track_id = sc.take_id(), owner.track_id
         owner.bag_track_id = bag.track_id
         sc.cast.bags.append(bag)
         ids = [owner.track_id, bag.track_id]
         script = {"bag_track_id": bag.track_id, "owner_track_id": owner.track_id, "drop_s": start + LOWER_S[0],
-                  "rest_s": start + LOWER_S[1], "rest_xy": [float(rest[0]), float(rest[1])],
+                  "rest_s": t_rest, "rest_xy": [float(rest[0]), float(rest[1])],
                   "yaw": float(math.atan2(h[1], h[0])), "pickup": None}
         if pickup:
             if by_owner:
@@ -213,10 +270,10 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
                 picker = walker(sc, float(sc.rng.uniform(1.1, 1.5)))
                 rp = footprint_radius(picker)
                 a2, _ = sc.way_in(rp, stand)
-                b2, gone = exit_or_far(sc, rp, stand, 6.0)
-                if a2 is None or b2 is None or \
-                        not _plan(sc, picker, [a2, stand, b2], {1: PAUSE_S}, t_pick, 1, gone):
-                    picker = None
+                b2, leaves2 = exit_or_far(sc, rp, stand, 6.0)
+                late = None if a2 is None or b2 is None else \
+                    _accept(sc, picker, _route(sc, picker, [a2, stand, b2], {1: PAUSE_S}, t_pick, 1, leaves2))
+                picker, t_pick = (None, t_pick) if late is None else (picker, t_pick + late)
             if picker is not None:
                 script["pickup"] = {"by_track_id": picker.track_id, "lift_s": t_pick + LOWER_S[0],
                                     "held_s": t_pick + LOWER_S[1]}
@@ -245,7 +302,9 @@ def fall(sc: _Scene, direction: str, duration: float, start: float) -> list[int]
         body = q + f[None] * np.linspace(0.3, H, 5)[:, None]
         if not sc.nav.point_ok(body, 0.3).all():
             continue
-        if _plan(sc, p, [a, q], {}, start, 1, False):
+        late = _accept(sc, p, _route(sc, p, [a, q], {}, start, 1, False))
+        if late is not None:
+            start += late                      # fall when there, after any wait the Planner added
             sc.falls.append({"track_id": p.track_id, "start_s": start, "duration_s": float(duration),
                              "direction": direction})
             sc.block(q + f * H / 2, H / 2 + 0.15, start, None)
@@ -270,15 +329,30 @@ def running(sc: _Scene, speed: float, start: float) -> list[int]:
     return []
 
 
+def outside_spot(sc: _Scene, radius: float, goal: np.ndarray, centre: np.ndarray, hidden: bool,
+                 min_d: float = 5.0) -> np.ndarray | None:
+    """A spot at least min_d from `goal` on its side away from `centre` (within about 25 deg),
+    so whoever walks between it and goal keeps clear of a group standing around centre."""
+    out = np.asarray(goal, float) - centre
+    pts = sc.spots(radius, hidden=hidden)
+    if len(pts) and np.hypot(*out) > 1e-6:
+        v = pts - centre
+        pts = pts[(v @ out) > 0.9 * np.hypot(*v.T) * np.hypot(*out)]
+    q = sc.pick(pts, goal, min_d, 40.0)
+    return q if q is not None and sc.nav.point_ok(q, radius).all() else None
+
+
 def crowd(sc: _Scene, poly: np.ndarray | None, size: int, radius: float, dwell: float, disperse: bool,
           start: float) -> list[int]:
-    """`size` people arrive at slots around one spot by `start`, stand there `dwell` s facing it."""
+    """`size` people arrive at slots around one spot by `start`, stand there `dwell` s facing it.
+    Each walks in from, and leaves to, its own side of the group, inner rings arriving first and
+    leaving last, so nobody has to walk through the others."""
     spacing = 0.85
     for _ in range(ATTEMPTS):
         c = sc.pick(sc.spots(1.0, inside=poly))
         if c is None:
             return []
-        slots, ring = [c], 1
+        slots, rings, ring = [c], [0], 1
         while len(slots) < size:
             rr = spacing * ring
             n = int(2 * np.pi * rr / spacing)
@@ -286,26 +360,33 @@ def crowd(sc: _Scene, poly: np.ndarray | None, size: int, radius: float, dwell: 
             for k in range(n):
                 ang = rot + 2 * np.pi * k / n
                 slots.append(c + rr * np.array([math.cos(ang), math.sin(ang)]))
+                rings.append(ring)
             ring += 1
             if rr > max(radius, 3 * spacing):
                 break
-        slots = [s for s in slots if sc.nav.point_ok(s, 0.35).all()][:size]
-        if len(slots) < max(2, size // 2):
+        free = [k for k, s in enumerate(slots) if sc.nav.point_ok(s, 0.35).all()]   # spares stand in for misses
+        if len(free) < max(2, size // 2):
             continue
+        last = max(rings[k] for k in free)
         ids = []
-        for s in slots:
+        for s, ring in ((slots[k], rings[k]) for k in free):
+            if len(ids) == size:
+                break
             p = walker(sc, float(sc.rng.uniform(1.0, 1.5)))
             r = footprint_radius(p)
-            a, _ = sc.way_in(r, s, 5.0)
+            a = outside_spot(sc, r, s, c, True)
+            a = a if a is not None else outside_spot(sc, r, s, c, False)
             if a is None:
                 continue
-            arrive = start - float(sc.rng.uniform(0.0, 2.5))
-            stay = start + dwell + float(sc.rng.uniform(0.0, 1.5)) - arrive
+            arrive = start - float(sc.rng.uniform(0.0, 1.0)) - RING_GAP_S * (last - ring)
+            stay = start + dwell + float(sc.rng.uniform(0.0, 0.5)) + RING_GAP_S * (last - ring) - arrive
             to_c = c - s
             facing = float(math.atan2(to_c[1], to_c[0])) if np.hypot(*to_c) > 1e-6 \
                 else float(sc.rng.uniform(-3, 3))
             if disperse:
-                b, gone = exit_or_far(sc, r, s, 6.0)
+                b = outside_spot(sc, r, s, c, True, 6.0)
+                gone = b is not None
+                b = b if gone else outside_spot(sc, r, s, c, False, 6.0)
                 if b is None:
                     continue
                 ok = _plan(sc, p, [a, s, b], {1: stay}, arrive, 1, gone)
