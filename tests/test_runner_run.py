@@ -98,17 +98,17 @@ def scheduler(tmp_path):
     from distributed import Client
 
     file = tmp_path / "scheduler.json"
-    procs = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                               "--scheduler-file", str(file)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", "0", "--no-dashboard", "--scheduler-file", str(file)], **quiet)]
     try:
         deadline = time.time() + 60
         while not file.exists() and time.time() < deadline:
             time.sleep(0.2)
         address = json.loads(file.read_text())["address"]
-        procs.append(subprocess.Popen(["dask", "worker", address, "--nthreads", "1", "--no-dashboard",
-                                       "--no-nanny", "--host", "127.0.0.1"], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                       "--nthreads", "1", "--no-dashboard", "--no-nanny", "--host",
+                                       "127.0.0.1"], **quiet))
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(1, timeout=60)
         yield address
@@ -180,7 +180,8 @@ def test_failed_shards_exit_3_keep_the_rest_and_a_rerun_resumes(recipe_file, ref
         main(argv)
     assert exit_.value.code == 3
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "error: 1 of 2 shards failed; the other shards are committed; rerun the same command to resume"
+    assert err[0] == ("error: 1 of 2 shards failed; the other shards are committed; "
+                      "rerun the same command to resume")
     assert err[1] == "error: shard 1: ValueError: clip 3 cannot be made"
     assert calls[3] == 3                        # the first try and two retries
     assert sorted(p.name for p in out.glob("_shards/*.json")) == ["shard-000000.json"]
@@ -230,8 +231,9 @@ def s3(monkeypatch):
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     import fsspec
     import s3fs
@@ -264,3 +266,41 @@ def test_shard_slices_into_s3_finalize_when_the_last_one_commits(recipe_file, re
     manifest = json.loads(fs.cat_file(f"{s3}/datasets/run1/dataset.json"))
     assert dataset.objects.count_rows() == manifest["counts"]["objects"]
     assert dataset.read_clip(dataset.clip_ids()[-1]).shape == (3, 48, 64, 3)
+
+
+FAKE_SBATCH = """#!/bin/bash
+# a stand-in for sbatch: run a copy of the job script in its own process group, here
+id=$RANDOM$RANDOM
+cp "${@: -1}" "$JOBS/job-$id.sh"
+setsid bash "$JOBS/job-$id.sh" > "$JOBS/job-$id.log" 2>&1 < /dev/null &
+echo $! > "$JOBS/job-$id.pid"
+echo "Submitted batch job $id"
+"""
+FAKE_SCANCEL = """#!/bin/bash
+for id in "$@"; do [ -f "$JOBS/job-$id.pid" ] && kill -TERM -- -"$(cat "$JOBS/job-$id.pid")" 2>/dev/null; done
+exit 0
+"""
+
+
+@pytest.mark.slow
+def test_slurm_path_runs_its_job_scripts(recipe_file, reference, tmp_path):
+    """`--slurm` end to end, with sbatch/scancel stand-ins that run each job script here: the
+    generated worker command line must be one `dask worker` accepts."""
+    pytest.importorskip("dask_jobqueue")
+    bin_, jobs = tmp_path / "bin", tmp_path / "jobs"
+    bin_.mkdir()
+    jobs.mkdir()
+    for name, text in (("sbatch", FAKE_SBATCH), ("scancel", FAKE_SCANCEL), ("squeue", "#!/bin/bash\n")):
+        (bin_ / name).write_text(text)
+        (bin_ / name).chmod(0o755)
+    out = tmp_path / "out"
+    env = {"PATH": f"{bin_}:{os.environ['PATH']}", "JOBS": str(jobs)}
+    proc = synthdata("run", str(recipe_file), "--out", str(out), "--slurm", "--jobs", "1", "--job-cores", "2",
+                     "--job-memory", "4GB", "--walltime", "00:10:00", "--queue", "debug", env=env)
+    code, stdout, stderr = finish(proc)
+    assert code == 0, stderr + "".join(p.read_text()[-2000:] for p in jobs.glob("*.log"))
+    assert stderr == ""
+    script = next(jobs.glob("job-*.sh")).read_text()
+    assert "#SBATCH -p debug" in script and "--lifetime 540s" in script and "--lifetime-stagger 54s" in script
+    assert events(stdout)[0]["cluster"] == "SLURM (1 job)"
+    assert digests(out) == reference

@@ -17,7 +17,6 @@ from synthdata.runner.outdir import prepare_out
 from synthdata.runner.progress import Bar, JsonLines, Text, make_progress, summary_line
 from synthdata.runner.submit import select, shard_key
 
-
 # --- options -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, indices", [
@@ -103,8 +102,8 @@ class _Tty(io.StringIO):
 
 def _events():
     return [
-        {"event": "start", "out": "/d", "cluster": "a local Dask cluster", "shards_total": 3, "shards_todo": 2,
-         "shards_committed": 1, "clips_todo": 4},
+        {"event": "start", "out": "/d", "cluster": "a local Dask cluster", "shards_total": 3,
+         "shards_todo": 2, "shards_committed": 1, "clips_todo": 4},
         {"event": "shard_done", "shard": 1, "clips": 2, "frames": 16, "objects": 30, "seconds": 0.5},
         {"event": "shard_failed", "shard": 2, "error": "RuntimeError: boom"},
         {"event": "done", "out": "/d", "shards_total": 3, "shards_done": 1, "shards_failed": 1,
@@ -133,7 +132,22 @@ def test_bar_shows_shards_clips_rate_and_eta_then_the_summary():
     for e in _events()[2:]:
         p.emit(e)
     last = err.getvalue().rsplit("\r\x1b[2K", 1)[-1]
-    assert last.startswith("incomplete: 1 shards failed; 2 clips, 16 frames, 30 objects in 2.0 s (8.0 frames/s)")
+    assert last.startswith("incomplete: 1 shards failed; 2 clips, 16 frames, 30 objects in 2.0 s "
+                           "(8.0 frames/s)")
+
+
+def test_text_lines_without_a_terminal():
+    err = io.StringIO()
+    p = Text(err)
+    for e in _events():
+        p.emit(e)
+    assert err.getvalue().splitlines() == [
+        "generating 2 of 3 shards (4 clips) into /d on a local Dask cluster",
+        "shard 1 done [1/2]",
+        "shard 2 FAILED: RuntimeError: boom [2/2]",
+        ("incomplete: 1 shards failed; 2 clips, 16 frames, 30 objects in 2.0 s (8.0 frames/s); "
+         "1 shards were already committed"),
+    ]
 
 
 def test_reporter_choice_follows_the_terminal_and_options():
@@ -210,7 +224,8 @@ def _cli(args, tmp_path):
     from synthdata.cli import cli
 
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("name: t\nseed: 1\noutput: {clips: 2, frames_per_clip: 4, fps: 10, resolution: [64, 48]}\n")
+    recipe.write_text("name: t\nseed: 1\n"
+                      "output: {clips: 2, frames_per_clip: 4, fps: 10, resolution: [64, 48]}\n")
     return CliRunner().invoke(cli, ["run", str(recipe), "--out", str(tmp_path / "out"), *args])
 
 
@@ -237,9 +252,10 @@ def test_conflicting_or_bad_options_are_bad_input(args, message, tmp_path):
 def test_unreachable_scheduler_is_one_line():
     from synthdata.runner.cluster import open_client
 
-    with pytest.raises(BadInput, match=r"^--scheduler tcp://127.0.0.1:9: cannot connect"):
-        with open_client(ClusterOptions(scheduler="tcp://127.0.0.1:9", connect_timeout_s=0.5)):
-            pass
+    options = ClusterOptions(scheduler="tcp://127.0.0.1:9", connect_timeout_s=0.5)
+    expected = r"^--scheduler tcp://127.0.0.1:9: cannot connect"
+    with pytest.raises(BadInput, match=expected), open_client(options):
+        pass
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="CUDA is available here")

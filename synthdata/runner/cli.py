@@ -29,8 +29,8 @@ def parse_shards(text: str | None) -> slice | None:
             raise ValueError
         values = [int(p) if p.strip() else None for p in parts]
     except ValueError:
-        raise BadInput(f"--shards: expected A:B or A:B:STEP (Python slice over shard indices), got {text!r}") \
-            from None
+        raise BadInput(f"--shards: expected A:B or A:B:STEP (Python slice over shard indices), "
+                       f"got {text!r}") from None
     if len(values) == 3 and values[2] == 0:
         raise BadInput("--shards: the step cannot be 0")
     return slice(*values)
@@ -80,7 +80,8 @@ def _device(device: str, options: ClusterOptions) -> str:
 @click.option("--lifetime-stagger", metavar="TIME", help="Spread of worker retirement (default 2m).")
 @click.option("--job-extra", multiple=True, metavar="DIRECTIVE",
               help="Extra #SBATCH directive, e.g. --job-extra=--constraint=a100 (repeatable).")
-@click.option("--dashboard", metavar="ADDRESS", help="Serve the Dask dashboard here, e.g. :8787 (needs bokeh).")
+@click.option("--dashboard", metavar="ADDRESS",
+              help="Serve the Dask dashboard here, e.g. :8787 (needs bokeh).")
 @click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
               help="Extra attempts for a shard whose task failed.")
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="auto", show_default=True,
@@ -141,7 +142,7 @@ def _cluster_options(ctx: click.Context, scheduler: str | None, slurm: bool, wor
                        "--threads-per-worker), not both")
     if slurm and workers is not None:
         raise BadInput("--workers: SLURM clusters are sized with --jobs and --job-cores")
-    if not scheduler and not slurm and workers is None:
+    if not scheduler and not slurm and workers is None and threads is None:
         scheduler = os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     slurm_options = None
     if slurm:

@@ -12,8 +12,9 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -104,7 +105,8 @@ def describe(options: ClusterOptions) -> str:
     if options.scheduler:
         return f"scheduler {options.scheduler}"
     if options.slurm:
-        return f"SLURM ({options.slurm.jobs} jobs)"
+        jobs = options.slurm.jobs
+        return f"SLURM ({jobs} job{'s' if jobs != 1 else ''})"
     return "a local Dask cluster"
 
 
@@ -173,7 +175,7 @@ def _existing(options: ClusterOptions) -> Iterator[Any]:
     address = options.scheduler
     try:
         client = Client(address, timeout=f"{options.connect_timeout_s}s")
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError) as e:
         raise BadInput(f"--scheduler {address}: cannot connect ({type(e).__name__}: {e})") from None
     try:
         if options.device == "cuda":

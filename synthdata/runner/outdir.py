@@ -1,9 +1,10 @@
 """The output folder before a run: resume, refuse or replace (DESIGN.md §5).
 
 A folder belongs to a recipe through the recipe sha256 recorded in its shard markers and
-dataset.json (an unreadable marker is a leftover, as the io layer treats it). `prepare_out` keeps what the same recipe already committed, refuses a folder made
-from another recipe unless `overwrite`, and refuses a non-empty folder that holds no synthdata
-files at all. Only files named like synthdata's own layout (DESIGN.md §3) are ever removed.
+dataset.json (an unreadable marker is a leftover, as the io layer treats it). `prepare_out`
+keeps what the same recipe already committed, refuses a folder made from another recipe unless
+`overwrite`, and refuses a non-empty folder that holds no synthdata files at all. Only files
+named like synthdata's own layout (DESIGN.md §3) are ever removed.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
     ours = [rel for rel in files if _shard_of(rel) is not None or rel == "dataset.json" and top]
     if files and not ours and not all(io_shard.is_leftover(rel) for rel in files):
         raise DatasetError(f"--out {out}: the folder is not empty and holds no synthdata dataset "
-                           f"({len(files)} files, no dataset.json or _shards/); choose an empty or new folder")
+                           f"({len(files)} files, no dataset.json or _shards/); choose an empty or "
+                           f"new folder")
     foreign = sorted({s for s in [top, *markers.values()] if s is not None and s != sha})
     if foreign:
         if not overwrite:

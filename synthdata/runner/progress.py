@@ -4,8 +4,9 @@ A run reports four kinds of event, each a flat JSON-serialisable dict with an "e
   start         shards_total, shards_todo, shards_committed, clips_todo, out, cluster
   shard_done    shard, clips, frames, objects, seconds
   shard_failed  shard, error
-  done          shards_done, shards_failed, clips, frames, objects, wall_s, frames_per_s,
-                shards_remaining, complete
+  done          shards_done, shards_failed, shards_skipped, clips, frames, objects, wall_s
+                (start-up included), frames_per_s (over the generation, once workers were
+                ready), shards_remaining, complete
 
 `make_progress` picks the reporter: JSON lines go to stdout (the command's machine-readable
 output), the bar and the text summary go to stderr. `--quiet` shows nothing but errors.
@@ -111,7 +112,7 @@ class Bar(Progress):
             elapsed = time.perf_counter() - self.t0
             finished = self.done + self.failed
             frac = finished / self.total if self.total else 1.0
-            filled = int(round(frac * self.width))
+            filled = round(frac * self.width)
             fps = self.frames / elapsed if elapsed > 0 else 0.0
             eta = elapsed / finished * (self.total - finished) if finished else None
             text = (f"[{'#' * filled}{'.' * (self.width - filled)}] {finished}/{self.total} shards"
@@ -157,7 +158,7 @@ class Bar(Progress):
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "--:--:--"
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 

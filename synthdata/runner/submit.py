@@ -33,7 +33,8 @@ class RunResult:
     failed: dict[int, str] = field(default_factory=dict)
     shards_remaining: int = 0
     manifest: dict | None = None
-    wall_s: float = 0.0
+    wall_s: float = 0.0           # since the run was prepared (cluster start-up included)
+    generate_s: float = 0.0       # since the workers were ready
 
 
 def shard_key(spec: ShardSpec) -> str:
@@ -125,6 +126,7 @@ def execute(run: RunPlan, *, client: Any = None, device: str = "auto", retries: 
     Raises BadInput when the shards themselves report bad input, PartialFailure (exit 3) after
     committing every shard that could be."""
     progress = progress or Progress()
+    started = time.perf_counter()
     recipe, out, todo = run.recipe, run.out, run.todo
     result = RunResult(out=out, shards_total=len(run.specs), shards_skipped=run.skipped)
     progress.emit({"event": "start", "out": out, "cluster": cluster or "this process",
@@ -141,11 +143,12 @@ def execute(run: RunPlan, *, client: Any = None, device: str = "auto", retries: 
             clean_leftovers(out)
     finally:
         result.wall_s = time.perf_counter() - run.t0
+        result.generate_s = time.perf_counter() - started
         progress.close()
     progress.emit(done_event(result))
     if result.failed:
-        lines = [f"{len(result.failed)} of {len(todo)} shards failed; the other shards are committed; "
-                 f"rerun the same command to resume"]
+        lines = [(f"{len(result.failed)} of {len(todo)} shards failed; the other shards are committed; "
+                  f"rerun the same command to resume")]
         lines += [f"shard {i}: {msg}" for i, msg in sorted(result.failed.items())]
         raise PartialFailure("\n".join(lines))
     return result
@@ -195,7 +198,7 @@ def _run_inline(recipe: Recipe, todo: list[ShardSpec], out: str, device: str, re
         for attempt in range(retries + 1):
             try:
                 summary = render_shard(recipe, spec, out, device)
-            except Exception as e:  # noqa: BLE001 - reported per shard, the rest go on
+            except Exception as e:
                 if os.environ.get("SYNTHDATA_DEBUG"):
                     raise
                 if attempt == retries:
@@ -281,9 +284,9 @@ def done_event(result: RunResult) -> dict[str, Any]:
     for summary in result.done.values():
         for k, v in _counts(summary).items():
             totals[k] += v
-    wall = result.wall_s
+    wall, gen = result.wall_s, result.generate_s
     return {"event": "done", "out": result.out, "shards_total": result.shards_total,
             "shards_done": len(result.done), "shards_failed": len(result.failed),
             "shards_skipped": result.shards_skipped, "shards_remaining": result.shards_remaining,
             "complete": result.manifest is not None, **totals, "wall_s": round(wall, 3),
-            "frames_per_s": round(totals["frames"] / wall, 2) if wall > 0 else 0.0}
+            "frames_per_s": round(totals["frames"] / gen, 2) if gen > 0 else 0.0}
