@@ -355,25 +355,31 @@ class Effects:
             v = (uv1 - uv0) / (fn - fp) * self.s.shutter
             v = torch.where(((z0 > 0) & (z1 > 0)).unsqueeze(-1), v, torch.zeros_like(v))
             v = v.clamp(-MAX_BLUR_PX, MAX_BLUR_PX)
-            flow = torch.zeros(H, W, 2, device=x.device)
-            flow[ys, xs] = v
-            self._blur_frame(x[i], flow)
+            top = float(v.abs().max()) if len(v) else 0.0
+            if top < 0.35:
+                continue
+            # only the box around moving pixels plus the blur reach is touched
+            k = 2 * math.ceil(top * 1.5) + 1
+            y0, y1 = max(int(ys.min()) - k, 0), min(int(ys.max()) + k + 1, H)
+            x0, x1 = max(int(xs.min()) - k, 0), min(int(xs.max()) + k + 1, W)
+            flow = torch.zeros(y1 - y0, x1 - x0, 2, device=x.device)
+            flow[ys - y0, xs - x0] = v
+            self._blur_frame(x[i, y0:y1, x0:x1], flow)
 
     @staticmethod
-    def _blur_frame(img_full: torch.Tensor, flow_full: torch.Tensor) -> None:
-        mag_full = flow_full.norm(dim=-1)
-        top = float(mag_full.max())
+    def _blur_frame(img: torch.Tensor, flow: torch.Tensor) -> None:
+        """Blur img (h, w, C) in place along flow (h, w, 2) pixels per exposure (a view of a frame:
+        the caller passes the region around the moving pixels)."""
+        mag = flow.norm(dim=-1)
+        top = float(mag.max())
         if top < 0.5:
             return
         k = 2 * math.ceil(top / 2) + 1
-        # work only inside the box around moving pixels (plus the blur reach)
-        my, mx = (mag_full > 0).nonzero(as_tuple=True)
-        Hf, Wf = mag_full.shape
-        y0, y1 = max(int(my.min()) - k, 0), min(int(my.max()) + k + 1, Hf)
-        x0, x1 = max(int(mx.min()) - k, 0), min(int(mx.max()) + k + 1, Wf)
-        img, flow, mag = img_full[y0:y1, x0:x1], flow_full[y0:y1, x0:x1].contiguous(), mag_full[y0:y1, x0:x1]
         H, W = mag.shape
-        pooled, where = F.max_pool2d(mag[None, None], k, stride=1, padding=k // 2, return_indices=True)
+        # k x k max (and where it is) as two 1D passes: cost 2k per pixel instead of k^2
+        p1, i1 = F.max_pool2d(mag[None, None], (1, k), stride=1, padding=(0, k // 2), return_indices=True)
+        pooled, i2 = F.max_pool2d(p1, (k, 1), stride=1, padding=(k // 2, 0), return_indices=True)
+        where = i1.reshape(-1)[i2.reshape(-1)]
         fl = flow.reshape(-1, 2)[where.reshape(-1)].view(H, W, 2)
         ys, xs = (pooled[0, 0] >= 0.5).nonzero(as_tuple=True)
         if not len(ys):
