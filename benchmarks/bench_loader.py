@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import benchlib  # noqa: E402
+import benchlib
 
 TARGET = 0.8
 
@@ -71,7 +71,7 @@ def dataset_read(out: str) -> tuple[int, int]:
     ds = FrameDataset(out)
     objects = 0
     for i in range(len(ds)):
-        image, target = ds[i]
+        _, target = ds[i]
         objects += int(target["boxes"].shape[0])
     return len(ds), objects
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import benchlib  # noqa: E402
+import benchlib
 
 TARGET = 1000.0
 CAMERA = {"position": (0.0, -12.0, 6.0), "tilt_deg": 25.0, "hfov_deg": 60.0}
@@ -114,12 +114,14 @@ def blender_child(width: int, height: int, frames: int, folder: str) -> None:
     render(0)  # warm-up: kernels, scene build
     warm = time.perf_counter() - t0
     times = []
+    c0 = time.process_time()
     for f in range(1, frames + 1):
         t0 = time.perf_counter()
         render(f)
         times.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - c0) / max(frames, 1)
     written = sum(1 for n in os.listdir(folder) if n.endswith(".exr"))
-    print("BLENDER " + json.dumps({"times": times, "warmup_s": warm, "written": written,
+    print("BLENDER " + json.dumps({"times": times, "cpu_per_frame_s": cpu, "warmup_s": warm, "written": written,
                                    "version": bpy.app.version_string,
                                    "threads": scene.render.threads}), flush=True)
 
@@ -131,7 +133,7 @@ def run_blender(args, folder: str) -> dict | None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (args.bpy_path, env.get("PYTHONPATH")) if p)
     cmd = [sys.executable, os.path.abspath(__file__), "--blender-child", "--width", str(args.width),
            "--height", str(args.height), "--frames", str(args.frames), "--folder", folder]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode == NO_BPY:
         why = next((ln[7:] for ln in proc.stdout.splitlines() if ln.startswith("NO_BPY ")), "import bpy failed")
         print(f"bpy is not importable: {why}")
@@ -203,7 +205,9 @@ def main() -> None:
         benchlib.print_machine()
         sd_frames = 32 * args.frames
         world = synthdata_world(args.width, args.height, sd_frames)
+        c0 = time.process_time()
         best, times, rows = benchlib.best_of(n, lambda: synthdata_frames(world, 32))
+        sd_cpu = (time.process_time() - c0) / (n * sd_frames)
         bl = min(blender["times"])
         sd = best / sd_frames
         print(f"scene: ground plane + {len(object_starts())} people-sized ellipsoids, {args.width}x{args.height}")
@@ -212,6 +216,8 @@ def main() -> None:
               f"threads; warm-up frame {blender['warmup_s']:.1f} s untimed)")
         print(f"synthdata render + label (boxes, masks, visibility): {sd * 1000:9.2f} ms/frame "
               f"({sd_frames} frames, {rows} object rows, best of {n}: {benchlib.fmt_times(times)})")
+        print(f"CPU time per frame (all threads, mean): Blender {blender['cpu_per_frame_s'] * 1000:.1f} ms, "
+              f"synthdata {sd_cpu * 1000:.2f} ms, ratio {blender['cpu_per_frame_s'] / sd_cpu:.1f}")
         benchlib.result("peer_bpy", bl / sd, TARGET)
 
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import benchlib  # noqa: E402
+import benchlib
 
 TARGET = 1.8
 
@@ -57,7 +57,8 @@ def workers_now(client) -> int:
 
 def measure(recipe, repeat: int, folder: str, tiny, quick: bool = False) -> dict[int, tuple[list[float], int]]:
     """One local cluster (as `synthdata run` starts it): 2 workers measured, then scaled down
-    to 1 worker and measured again, so both share the scheduler and the warm-up."""
+    to 1 worker and measured again, so both share the scheduler and the warm-up (with `quick`
+    the driver-side warm-up run is left out)."""
     from synthdata.runner.cluster import ClusterOptions, open_client
 
     t0 = time.perf_counter()

@@ -16,8 +16,9 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "recipes" / "parking_lot_day.yaml"
@@ -128,27 +129,31 @@ def print_machine() -> None:
           f"load average {load_average()}")
 
 
-def rss_peak_mb() -> float:
-    """Peak resident set size of this process so far, MiB (VmHWM; ru_maxrss as fallback)."""
+def _status_mb(key: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (e.g. VmHWM, VmRSS), MiB."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
+    return None
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def rss_peak_mb() -> float:
+    """Peak resident set size of this process so far, MiB (VmHWM; ru_maxrss as fallback)."""
+    peak = _status_mb("VmHWM")
+    if peak is None:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak
 
 
 def rss_now_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    """Resident set size of this process now, MiB (nan where /proc is missing)."""
+    now = _status_mb("VmRSS")
+    return float("nan") if now is None else now
 
 
 def fmt_times(times: list[float]) -> str:
