@@ -1,7 +1,7 @@
 """Target 4: peak RSS per worker <= 1.5 GB for a 1280x720 clip of 300 frames.
 
 A fresh child process plays a worker: it gets a local Dask worker's environment
-(MALLOC_TRIM_THRESHOLD_=65536, 1 OpenMP thread), imports what a worker holds (torch,
+(runner/cluster.py's malloc settings, 1 OpenMP thread), imports what a worker holds (torch,
 distributed, the pipeline), limits torch to 1 thread, then generates and commits one shard holding one
 1280x720 x 300-frame clip of the benchmark recipe (`pipeline.generate_shard`: frames are
 rendered `output.chunk_frames` at a time and streamed to the encoder). It reports its peak
@@ -27,7 +27,8 @@ import benchlib
 BUDGET_MB = 1.5 * 1000**3 / 2**20   # 1.5 GB, in MiB
 TARGET = 1.0
 # The environment runner/cluster.py's LocalCluster gives its worker processes.
-WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "134217728",
+              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -49,7 +50,7 @@ def child(args) -> None:
         wall = time.perf_counter() - t0
     print("MEMORY " + json.dumps({"peak_mb": benchlib.rss_peak_mb(), "base_mb": base, "wall_s": wall,
                                   "frames": marker["counts"]["frames"], "objects": marker["counts"]["objects"],
-                                  "chunk_frames": recipe.output.chunk_frames, "source": source}), flush=True)
+                                  "chunk_frames": recipe.output.frames_per_chunk, "source": source}), flush=True)
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     ext = track_extents(world)
     tracks = track_rows(world, cid, ext)
     events = event_rows(world, cid)
-    chunk_frames = recipe.output.chunk_frames
+    chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
 
     def chunks() -> Iterator[FrameChunk]:

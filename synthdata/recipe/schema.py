@@ -27,7 +27,17 @@ class OutputSpec(Model):
     resolution: tuple[int, int]
     video: VideoSpec = VideoSpec()
     masks: bool = True
-    chunk_frames: int = Field(32, ge=1, description="frames rendered at once (bounds memory)")
+    chunk_frames: int | None = Field(None, ge=1, description="frames rendered at once (bounds memory); "
+                                                           "default: about 10 megapixels' worth")
+
+    @property
+    def frames_per_chunk(self) -> int:
+        """Frames rendered, labelled and encoded at once: chunk_frames, or by default as many as
+        make about 10 million pixels (32 at 640x480, 10 at 1280x720), between 2 and 64."""
+        if self.chunk_frames:
+            return self.chunk_frames
+        w, h = self.resolution
+        return max(2, min(64, 10_000_000 // (w * h)))
 
     @field_validator("resolution")
     @classmethod

@@ -30,6 +30,7 @@ from synthdata.render.weather import WeatherT, precipitation
 
 DEFAULT_GAIN = {"day": 1.5, "dusk": 4.0, "night": 8.0, "indoor": 2.0}
 MAX_BLUR_PX = 24
+EFFECT_FRAMES_CPU = 2                     # frames per pass of the effects chain on a CPU
 ENCODE_BINS, ENCODE_MAX = 16384, 16.0     # tone-curve table over sqrt(x), x in [0, ENCODE_MAX]
 
 
@@ -226,11 +227,22 @@ class Effects:
     def apply(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
               rays: torch.Tensor) -> None:
         """Apply every enabled effect to frames [start, stop) in place. rgb (t, H, W, 3) uint8,
-        inst (t, H, W), depth (t, H, W) camera-axis metres, rays (1 or t, H, W, 3) unit world rays."""
-        s, T = self.s, stop - start
+        inst (t, H, W), depth (t, H, W) camera-axis metres, rays (1 or t, H, W, 3) unit world rays.
+
+        Every effect is per frame, so on a CPU the chain runs a few frames at a time: the float
+        intermediates then stay small (cache-resident, no large temporary allocations)."""
         if not self.active:
             apply_tampering(rgb, self.world, start, stop, inst, depth)
             return
+        step = (stop - start) if self.device.type == "cuda" else EFFECT_FRAMES_CPU
+        for a in range(0, stop - start, step):
+            b = min(a + step, stop - start)
+            r = rays[a:b] if rays.shape[0] > 1 else rays
+            self._apply(rgb[a:b], inst[a:b], depth[a:b], start + a, start + b, r)
+
+    def _apply(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
+               rays: torch.Tensor) -> None:
+        s, T = self.s, stop - start
         x = self.decode(rgb)
         k = torch.as_tensor(self.exposure[start:stop], dtype=torch.float32, device=self.device)
         if not bool((k == 1).all()):
