@@ -135,6 +135,7 @@ class VideoClip:
     def __init__(self, data: bytes):
         self.data = data
         self._keyframes: list[int] | None = None
+        self._live: list | None = None     # [container, stream, decoder, next frame]
         with self._open() as c:
             s = c.streams.video[0]
             self.width, self.height = s.codec_context.width, s.codec_context.height
@@ -175,28 +176,57 @@ class VideoClip:
         return self._keyframes
 
     def frames(self, start: int, stop: int) -> np.ndarray:
-        """Frames [start, stop) as (stop - start, H, W, 3) uint8."""
+        """Frames [start, stop) as (stop - start, H, W, 3) uint8.
+
+        Reads in order are served by one decoder kept open between calls (no re-open, no seek);
+        a jump backwards or past the next keyframe seeks to the nearest keyframe before `start`."""
         if not 0 <= start < stop or (self.num_frames and stop > self.num_frames):
             raise IndexError(f"frames [{start}, {stop}) outside the clip's {self.num_frames} frames")
         out = np.empty((stop - start, self.height, self.width, 3), np.uint8)
         key = max((k for k in self.keyframes if k <= start), default=0)
-        got = 0
-        with self._open() as c:
+        live = self._live
+        if live is None or not (live[3] <= start and live[3] >= key):
+            self.close()
+            c = self._open()
             s = c.streams.video[0]
             s.thread_type = "AUTO"
             if key > 0:
                 c.seek(round(key / (s.time_base * self.rate)), stream=s, backward=True, any_frame=False)
-            for fr in c.decode(s):
-                i = self._index(fr, s.time_base)
-                if i < start:
-                    continue
-                if i >= stop:
-                    break
-                out[i - start] = fr.to_ndarray(format="rgb24")
-                got += 1
+            live = [c, s, c.decode(s), 0]
+        c, s, it, _ = live
+        got = 0
+        for fr in it:
+            i = self._index(fr, s.time_base)
+            if i < start:
+                continue
+            if i >= stop:        # only after a seek landed late; never in sequential reads
+                c.close()
+                self._live = None
+                break
+            out[i - start] = fr.to_ndarray(format="rgb24")
+            got += 1
+            if i == stop - 1:
+                live[3] = stop
+                self._live = live
+                break
+        else:
+            c.close()
+            self._live = None
         if got != stop - start:
+            self.close()
             raise ValueError(f"decoded {got} of frames [{start}, {stop}) from the clip")
         return out
+
+    def close(self) -> None:
+        """Close the decoder kept open for sequential reads (reopened on demand)."""
+        if self._live is not None:
+            self._live[0].close()
+            self._live = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_live"] = None
+        return state
 
     def segment(self, frame: int) -> tuple[int, int]:
         """[start, stop) of the keyframe interval holding `frame` (a unit worth decoding whole)."""
