@@ -128,7 +128,7 @@ def main() -> None:
     benchlib.print_machine()
     v = recipe.output.video
     print(f"recipe: {source}; {args.clips} clip(s) x {args.frames} frames at {args.width}x{args.height}, "
-          f"chunk_frames={recipe.output.chunk_frames}, masks={recipe.output.masks}; "
+          f"chunk_frames={recipe.output.frames_per_chunk}, masks={recipe.output.masks}; "
           f"x264 preset={v.preset} crf={v.crf} gop={v.gop or '2 s'}, 1 encoder thread")
 
     folder = tempfile.mkdtemp(prefix="bench_e2e-")

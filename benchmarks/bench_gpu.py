@@ -108,7 +108,7 @@ def main() -> None:
         print("dry run: the CPU stands in for the GPU; the figures below mean nothing")
     recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
                                            clips=args.clips, clips_per_shard=1, recipe=args.recipe)
-    chunk = recipe.output.chunk_frames
+    chunk = recipe.output.frames_per_chunk
     world = simulate(recipe)
     print(f"recipe: {source}; {args.frames} frames at {args.width}x{args.height}, {len(world.actors)} actors, "
           f"chunks of {chunk} frames")

@@ -189,7 +189,9 @@ class VideoClip:
             self.close()
             c = self._open()
             s = c.streams.video[0]
-            s.thread_type = "AUTO"
+            # single-threaded: a decoder kept open between calls must hold no FFmpeg worker
+            # threads, or a DataLoader forking meanwhile could inherit their locks
+            s.thread_count = 1
             if key > 0:
                 c.seek(round(key / (s.time_base * self.rate)), stream=s, backward=True, any_frame=False)
             live = [c, s, c.decode(s), 0]
