@@ -92,7 +92,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     with_masks = recipe.output.masks
 
     def chunks() -> Iterator[FrameChunk]:
-        renderer = Renderer(world, device)
+        renderer = Renderer(world, device, part_bounds=ext.parts)
         for start in range(0, world.num_frames, chunk_frames):
             stop = min(start + chunk_frames, world.num_frames)
             t0 = time.perf_counter()

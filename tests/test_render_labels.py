@@ -156,3 +156,11 @@ def test_analytic_shadows_match_ray_cast_shadows():
         assert B.sum() > 0
         # identical but for pixels grazing a silhouette (float rounding)
         assert (A ^ B).sum() <= max(2, int(0.01 * B.sum()))
+
+
+def test_renderer_reusing_label_extents_draws_the_same_pixels():
+    """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
+    w = random_world(4, T=5)
+    plain = Renderer(w, "cpu").render(1, 5)
+    reused = Renderer(w, "cpu", part_bounds=track_extents(w).parts).render(1, 5)
+    assert torch.equal(plain.rgb, reused.rgb) and torch.equal(plain.instance, reused.instance)

@@ -29,6 +29,7 @@ class TrackExtents:
     in_view: np.ndarray
     truncation: np.ndarray
     depth: np.ndarray
+    parts: list[tuple[np.ndarray, np.ndarray]] | None = None   # per actor: primitive bounds (T, P, 4), ok (T, P)
 
 
 def actor_centre(actor: Actor) -> np.ndarray:
@@ -43,8 +44,10 @@ def track_extents(world: World) -> TrackExtents:
     box = np.full((A, T, 4), np.nan)
     ok = np.zeros((A, T), bool)
     depth = np.zeros((A, T))
+    parts = []
     for i, a in enumerate(world.actors):
         b, k = screen_bounds(a.shapes, world.camera)
+        parts.append((b, k))
         ub, uk = union_bounds(b, k)
         box[i], ok[i] = ub, uk
         centre = actor_centre(a)
@@ -59,7 +62,7 @@ def track_extents(world: World) -> TrackExtents:
     in_view = present & ok & (inter > 0) & (depth > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         trunc = np.where(area > 0, 1.0 - inter / np.where(area > 0, area, 1), 1.0)
-    return TrackExtents(box, ok, in_view, np.clip(trunc, 0, 1), depth)
+    return TrackExtents(box, ok, in_view, np.clip(trunc, 0, 1), depth, parts)
 
 
 def project_keypoints(world: World, actor: Actor, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

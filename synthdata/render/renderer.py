@@ -50,9 +50,13 @@ class FrameBatch:
 
 
 class Renderer:
-    def __init__(self, world: World, device: torch.device | str = "cpu"):
+    def __init__(self, world: World, device: torch.device | str = "cpu",
+                 part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None):
+        """part_bounds: per actor, the primitives' screen bounds over the whole clip as computed by
+        labels/extents.py (screen_bounds); given, they are reused instead of projected again."""
         self.world = world
         self.device = torch.device(device)
+        self.part_bounds = part_bounds
         # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
         lighting = adjust_lighting(world.lighting, world.appearance)
         self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
@@ -118,7 +122,10 @@ class Renderer:
             if not present.any():
                 continue
             shapes = actor.shapes.frames(start, stop)
-            bounds, ok = screen_bounds(shapes, cam)
+            if self.part_bounds is not None and actor.shapes.num_frames == w.num_frames:
+                bounds, ok = (a[start:stop] for a in self.part_bounds[ai])
+            else:
+                bounds, ok = screen_bounds(shapes, cam)
             win = windows(bounds, ok, W, H)
             win[~present] = 0
             ts = TorchShapes.from_shapes(shapes, dev)
