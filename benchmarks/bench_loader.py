@@ -3,8 +3,9 @@ same clips, annotations included.
 
 A small dataset is generated first (untimed) with the benchmark recipe, or an existing one is
 read with --dataset. Raw: for every clip, its MP4 byte range is read from the shard tar and
-decoded with plain PyAV to (H, W, 3) uint8 RGB arrays (decoder threads "AUTO", as the dataset
-uses). Dataset: `synthdata.datasets.FrameDataset` read front to back, `ds[i]` giving the
+decoded with plain PyAV to (H, W, 3) uint8 RGB arrays, with as many decoder threads as the
+dataset's decoder gets (torch's thread count: one, as in DataLoader workers; --threads).
+Dataset: `synthdata.datasets.FrameDataset` read front to back, `ds[i]` giving the
 (3, H, W) uint8 image and its target dict (boxes, labels, track ids, visibility, keypoints).
 Best of N, interleaved; a fresh FrameDataset per run (no cache carried over); torch runs 1
 thread, as in DataLoader worker processes (--threads).
@@ -46,7 +47,7 @@ def clip_ranges(out: str) -> list[tuple[str, int, int]]:
             for r in rows]
 
 
-def raw_decode(ranges: list[tuple[str, int, int]]) -> int:
+def raw_decode(ranges: list[tuple[str, int, int]], threads: int) -> int:
     """Plain PyAV: read each clip's bytes, decode every frame to RGB; returns frames."""
     import av
 
@@ -57,7 +58,9 @@ def raw_decode(ranges: list[tuple[str, int, int]]) -> int:
             data = f.read(size)
         with av.open(io.BytesIO(data)) as c:
             s = c.streams.video[0]
-            s.thread_type = "AUTO"
+            s.thread_count = threads
+            if threads > 1:
+                s.thread_type = "FRAME"
             for frame in c.decode(s):
                 frame.to_ndarray(format="rgb24")
                 n += 1
@@ -89,7 +92,7 @@ def main() -> None:
     args = p.parse_args()
     if args.quick:
         args.width, args.height, args.frames, args.clips = 96, 64, 6, 1
-    n = benchlib.repeats(args, 5)
+    n = benchlib.repeats(args, 7)
     benchlib.set_threads(args.threads)
     benchlib.print_machine()
     folder = tempfile.mkdtemp(prefix="bench_loader-")
@@ -110,7 +113,7 @@ def main() -> None:
         frames = objects = 0
         for _ in range(n):
             t0 = time.perf_counter()
-            raw_frames = raw_decode(ranges)
+            raw_frames = raw_decode(ranges, args.threads)
             raw.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             frames, objects = dataset_read(out)

@@ -16,8 +16,9 @@
   clip_id, frame: where the frame comes from
 
 Objects with no visible pixels (null box) are never kept. Files are opened lazily in each
-DataLoader worker; frames are decoded a keyframe interval at a time, and the last two intervals
-and the last two clips' labels are cached, so reading frames in order decodes each frame once.
+DataLoader worker; frames are decoded a keyframe interval at a time, straight to planar RGB, and
+the last two intervals and the last two clips' labels are cached, so reading frames in order
+decodes each frame once. The decoder uses as many threads as torch (one in DataLoader workers).
 """
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ from synthdata.io import rle
 from synthdata.io.reader import Dataset, open_dataset
 
 TARGET_COLUMNS = ["frame", "track_id", "category", "x", "y", "w", "h", "visibility", "keypoints"]
+
+
+def decoder_threads() -> int:
+    """FFmpeg decoder threads: as many as torch may use in this process (DataLoader workers run
+    torch with one thread, so each worker decodes on one core; the main process uses them all)."""
+    return max(1, torch.get_num_threads())
 
 
 def _lru_put(cache: OrderedDict, key: Any, value: Any, size: int) -> Any:
@@ -133,8 +140,8 @@ class _Labelled(torch.utils.data.Dataset):
         return out
 
     def to_image(self, frames: np.ndarray) -> torch.Tensor:
-        """(..., H, W, 3) uint8 -> (..., 3, H, W) in `image_dtype` (floats scaled to 0..1)."""
-        x = torch.from_numpy(np.ascontiguousarray(frames)).movedim(-1, -3).contiguous()
+        """(..., 3, H, W) uint8 -> a tensor in `image_dtype` (floats scaled to 0..1)."""
+        x = torch.from_numpy(frames)
         return x if self.image_dtype == torch.uint8 else x.to(self.image_dtype) / 255.0
 
 
@@ -161,16 +168,20 @@ class FrameDataset(_Labelled):
         return self.clip_ids[c], index - int(self.starts[c])
 
     def frame(self, clip_id: str, frame: int) -> np.ndarray:
-        """(H, W, 3) uint8; decodes the keyframe interval holding `frame` once and caches it."""
+        """(3, H, W) uint8, an array the caller owns, decoded straight to planar RGB. A read in
+        order (or from a keyframe) takes the next frame from the open decoder; any other read
+        decodes the keyframe interval holding `frame` once and caches it."""
         video = self.dataset().video(clip_id)
         start, stop = video.segment(frame)
         key = (clip_id, start)
         if key in self._segments:
             self._segments.move_to_end(key)
-            seg = self._segments[key]
-        else:
-            seg = _lru_put(self._segments, key, video.frames(start, stop), 2)
-        return seg[frame - start]
+            return self._segments[key][frame - start].copy()
+        if video.next_frame == frame or frame == start:
+            return video.frames(frame, frame + 1, channels_first=True, threads=decoder_threads())[0]
+        seg = _lru_put(self._segments, key, video.frames(start, stop, channels_first=True,
+                                                         threads=decoder_threads()), 2)
+        return seg[frame - start].copy()
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict]:
         clip_id, f = self.locate(index)
@@ -204,7 +215,9 @@ class ClipDataset(_Labelled):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, list[dict]]:
         clip_id, start = self.windows[index]
-        frames = self.to_image(self.dataset().read_frames(clip_id, start, start + self.window))
+        video = self.dataset().video(clip_id)
+        frames = self.to_image(video.frames(start, start + self.window, channels_first=True,
+                                            threads=decoder_threads()))
         targets = self.clip_targets(clip_id)
         window = [self.finish_target(targets[f]) for f in range(start, start + self.window)]
         if self.transform is not None:

@@ -83,6 +83,49 @@ def test_window_after_seek_equals_full_decode(tmp_path):
         clip.frames(14, 16)
 
 
+def test_planar_and_threaded_reads_give_the_same_frames(tmp_path):
+    data = encode(tmp_path, patterned_frames(), gop=4)
+    full = VideoClip(data).decode()
+    clip = VideoClip(data)
+    assert np.array_equal(clip.frames(0, T, channels_first=True), full.transpose(0, 3, 1, 2))
+    for start, stop in ((2, 7), (7, 8), (8, 12), (1, 3)):   # in order, one frame, then back
+        assert np.array_equal(clip.frames(start, stop, threads=2), full[start:stop])
+    assert clip.next_frame == 3
+    clip.close()
+    assert clip.next_frame is None
+
+
+def test_a_forked_child_reads_without_touching_the_parents_threaded_decoder(tmp_path):
+    import multiprocessing
+
+    data = encode(tmp_path, patterned_frames(), gop=4)
+    clip = VideoClip(data)
+    clip.frames(0, 2, threads=2)                 # the parent keeps a threaded decoder open
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=_read_and_drop, args=(clip, results))   # inherited, not pickled
+    child.start()
+    frames = results.get(timeout=60)
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0                   # it finished: freeing the clip did not hang
+    full = VideoClip(data).decode()
+    assert np.array_equal(frames, full[1:4])
+    assert np.array_equal(clip.frames(2, 3, threads=2), full[2:3])     # the parent's goes on
+
+
+def _read_and_drop(clip: VideoClip, results) -> None:
+    import gc
+    import sys
+
+    frames = clip.frames(1, 4, threads=2)
+    del clip
+    gc.collect()
+    results.put(frames)
+    sys.exit(0)
+
+
 def test_rejects_wrong_frames(tmp_path):
     with pytest.raises(ValueError, match="even"):
         VideoEncoder(str(tmp_path / "x.mp4"), width=63, height=48, fps=10)

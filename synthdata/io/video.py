@@ -6,8 +6,11 @@ container carries no creation time), so shards hash the same after any retry.
 """
 from __future__ import annotations
 
+import ctypes
 import io
+import os
 import platform
+import weakref
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
@@ -120,6 +123,32 @@ def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
     return enc.close()
 
 
+_OPEN: weakref.WeakSet[VideoClip] = weakref.WeakSet()  # clips holding an open decoder
+
+
+def _after_fork_in_child() -> None:
+    for clip in list(_OPEN):
+        clip._forget_inherited()
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _rgb_into(frame: Any, out: np.ndarray, channels_first: bool) -> None:
+    """Convert a decoded frame to RGB (swscale, as `to_ndarray(format="rgb24")` does) straight into
+    `out`: (H, W, 3) packed, or (3, H, W) from swscale's planar G, B, R (the same values)."""
+    H, W = frame.height, frame.width
+    if channels_first:
+        planar = frame.reformat(format="gbrp")
+        for channel, plane in zip((1, 2, 0), planar.planes):
+            out[channel] = np.frombuffer(plane, np.uint8).reshape(H, plane.line_size)[:, :W]
+    else:
+        plane = frame.reformat(format="rgb24").planes[0]
+        out[...] = np.frombuffer(plane, np.uint8).reshape(H, plane.line_size)[:, :3 * W].reshape(H, W, 3)
+
+
 def _frame_index(pts: int, time_base: Fraction, rate: Fraction) -> int:
     return round(pts * time_base * rate)
 
@@ -134,13 +163,15 @@ class VideoClip:
 
     def __init__(self, data: bytes):
         self.data = data
-        self._keyframes: list[int] | None = None
-        self._live: list | None = None     # [container, stream, decoder, next frame]
-        with self._open() as c:
-            s = c.streams.video[0]
-            self.width, self.height = s.codec_context.width, s.codec_context.height
-            self.rate = Fraction(s.average_rate) if s.average_rate else None
-            self.num_frames = s.frames
+        self._live: list | None = None     # [container, stream, decoder, next frame, threads]
+        c = self._open()  # one open: stream facts, the keyframes from the packets, then decoding
+        s = c.streams.video[0]
+        self.width, self.height = s.codec_context.width, s.codec_context.height
+        self.rate = Fraction(s.average_rate) if s.average_rate else None
+        self.num_frames = s.frames
+        self._keyframes: list[int] = sorted(_frame_index(p.pts, s.time_base, self.rate)
+                                            for p in c.demux(s) if p.size and p.is_keyframe) if self.rate else []
+        self._spare: Any = c  # this container, demuxed to the end: the first decoder seeks it back
 
     def _open(self) -> Any:
         import av
@@ -167,35 +198,36 @@ class VideoClip:
 
     @property
     def keyframes(self) -> list[int]:
-        """Frame indices of the keyframes (from the packets, without decoding)."""
-        if self._keyframes is None:
-            with self._open() as c:
-                s = c.streams.video[0]
-                self._keyframes = sorted(_frame_index(p.pts, s.time_base, self.rate)
-                                         for p in c.demux(s) if p.size and p.is_keyframe)
+        """Frame indices of the keyframes (read from the packets when the clip was opened)."""
         return self._keyframes
 
-    def frames(self, start: int, stop: int) -> np.ndarray:
-        """Frames [start, stop) as (stop - start, H, W, 3) uint8.
+    def frames(self, start: int, stop: int, *, channels_first: bool = False, threads: int = 1) -> np.ndarray:
+        """Frames [start, stop) as (stop - start, H, W, 3) uint8, or (stop - start, 3, H, W) with
+        `channels_first` (converted straight to planar RGB: no transposing copy afterwards).
 
         Reads in order are served by one decoder kept open between calls (no re-open, no seek);
-        a jump backwards or past the next keyframe seeks to the nearest keyframe before `start`."""
+        a jump backwards or past the next keyframe seeks to the nearest keyframe before `start`.
+        `threads` > 1 decodes with FFmpeg frame threads (same frames, more cores)."""
         if not 0 <= start < stop or (self.num_frames and stop > self.num_frames):
             raise IndexError(f"frames [{start}, {stop}) outside the clip's {self.num_frames} frames")
-        out = np.empty((stop - start, self.height, self.width, 3), np.uint8)
+        shape = (3, self.height, self.width) if channels_first else (self.height, self.width, 3)
+        out = np.empty((stop - start, *shape), np.uint8)
         key = max((k for k in self.keyframes if k <= start), default=0)
         live = self._live
-        if live is None or not (live[3] <= start and live[3] >= key):
-            self.close()
-            c = self._open()
+        threads = max(1, int(threads))
+        if live is None or not (key <= live[3] <= start) or live[4] != threads:
+            self._close_live()
+            reused = self._spare is not None
+            c, self._spare = self._spare or self._open(), None
             s = c.streams.video[0]
-            # single-threaded: a decoder kept open between calls must hold no FFmpeg worker
-            # threads, or a DataLoader forking meanwhile could inherit their locks
-            s.thread_count = 1
-            if key > 0:
+            s.thread_count = threads
+            if threads > 1:
+                s.thread_type = "FRAME"
+            if key > 0 or reused:
                 c.seek(round(key / (s.time_base * self.rate)), stream=s, backward=True, any_frame=False)
-            live = [c, s, c.decode(s), 0]
-        c, s, it, _ = live
+            live = [c, s, c.decode(s), 0, threads]
+            _OPEN.add(self)
+        c, s, it = live[:3]
         got = 0
         for fr in it:
             i = self._index(fr, s.time_base)
@@ -205,7 +237,7 @@ class VideoClip:
                 c.close()
                 self._live = None
                 break
-            out[i - start] = fr.to_ndarray(format="rgb24")
+            _rgb_into(fr, out[i - start], channels_first)
             got += 1
             if i == stop - 1:
                 live[3] = stop
@@ -219,15 +251,36 @@ class VideoClip:
             raise ValueError(f"decoded {got} of frames [{start}, {stop}) from the clip")
         return out
 
+    @property
+    def next_frame(self) -> int | None:
+        """The frame the open decoder gives next (a read from here needs no seek), or None."""
+        return self._live[3] if self._live is not None else None
+
     def close(self) -> None:
         """Close the decoder kept open for sequential reads (reopened on demand)."""
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+        self._close_live()
+
+    def _close_live(self) -> None:
         if self._live is not None:
             self._live[0].close()
+            self._live = None
+        _OPEN.discard(self)
+
+    def _forget_inherited(self) -> None:
+        """In a forked child: drop the parent's open decoder without closing or freeing it.
+        Its FFmpeg worker threads exist only in the parent, so freeing it here would wait on
+        them forever; the reference is leaked on purpose and the child opens its own."""
+        if self._live is not None:
+            for obj in self._live[:3]:
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
             self._live = None
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_live"] = None
+        state["_live"] = state["_spare"] = None
         return state
 
     def segment(self, frame: int) -> tuple[int, int]:
