@@ -158,6 +158,28 @@ def test_analytic_shadows_match_ray_cast_shadows():
         assert (A ^ B).sum() <= max(2, int(0.01 * B.sum()))
 
 
+def test_ground_only_shadow_windows_draw_the_same_shadows(monkeypatch):
+    """Windows with no raised receiver shrink to the ground ellipse: the frames are unchanged."""
+    import synthdata.render.renderer as renderer_module
+    from synthdata.render.background import elevated_table, shadow_windows
+
+    w = random_world(2, T=4, n_people=5, n_boxes=3)
+    tight = Renderer(w, "cpu")
+    assert tight.shadows
+    fast = tight.render(0, 4)
+    table = elevated_table(tight._bg)
+    assert table[-1, -1] > 0                     # the boxes are raised receivers in view
+
+    def area(a, elevated=None) -> int:
+        v = shadow_windows(a.shapes, tight.sun, w.camera, elevated)
+        return int((np.clip(v[..., 2] - v[..., 0], 0, None) * np.clip(v[..., 3] - v[..., 1], 0, None)).sum())
+
+    assert sum(area(a, table) for a in w.actors) < 0.85 * sum(area(a) for a in w.actors)
+    monkeypatch.setattr(renderer_module, "shadow_windows", lambda s, sun, cam, elevated: shadow_windows(s, sun, cam))
+    full = Renderer(w, "cpu").render(0, 4)
+    assert torch.equal(fast.rgb, full.rgb) and torch.equal(fast.instance, full.instance)
+
+
 def test_renderer_reusing_label_extents_draws_the_same_pixels():
     """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
     w = random_world(4, T=5)

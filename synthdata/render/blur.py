@@ -48,32 +48,74 @@ def project_torch(P: torch.Tensor, cam: Any) -> tuple[torch.Tensor, torch.Tensor
     return torch.stack([u, v], -1), z
 
 
-def blur_along_flow(img: torch.Tensor, flow: torch.Tensor) -> None:
-    """Blur img (h, w, C) in place along flow (h, w, 2) pixels per exposure (a view of a frame:
-    the caller passes the region around the moving pixels)."""
-    mag = flow.norm(dim=-1)
+def blur_moving(img: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, v: torch.Tensor,
+                groups: torch.Tensor) -> None:
+    """Blur img (H, W, C) in place along the motion of its moving pixels.
+
+    ys, xs (N,) are the pixels that move, v (N, 2) their motion in pixels per exposure and groups
+    (N,) an id per pixel (one per object; pixels of one id lie close together). A pixel within
+    reach of a moving pixel takes the motion of the fastest moving pixel around it (a k x k
+    neighbourhood, k from the fastest motion), so objects smear over what lies behind them, and
+    is replaced by the average of n samples along that motion. The neighbourhood search runs on
+    one box per group (its pixels plus the reach), batched: the cost follows the area of the
+    moving objects, not of the image."""
+    H, W = img.shape[:2]
+    dev = img.device
+    mag = v.norm(dim=-1)
+    fast = mag >= 0.5           # slower pixels never reach the blur threshold, nor spread it
+    if not bool(fast.any()):
+        return
+    ys, xs, v, mag, groups = ys[fast], xs[fast], v[fast], mag[fast], groups[fast]
     top = float(mag.max())
-    if top < 0.5:
-        return
     k = 2 * math.ceil(top / 2) + 1
-    H, W = mag.shape
+    r = k // 2
+    # one box per group, grown by the reach; one box around everything if that is smaller
+    _, g = torch.unique(groups, return_inverse=True)
+    B = int(g.max()) + 1
+
+    def extent(values: torch.Tensor, reduce: str, fill: int) -> torch.Tensor:
+        return torch.full((B,), fill, dtype=torch.long, device=dev).scatter_reduce(0, g, values, reduce)
+
+    y0, x0 = (extent(ys, "amin", H) - r).clamp_min(0), (extent(xs, "amin", W) - r).clamp_min(0)
+    y1, x1 = (extent(ys, "amax", -1) + r + 1).clamp_max(H), (extent(xs, "amax", -1) + r + 1).clamp_max(W)
+    hb, wb = int((y1 - y0).max()), int((x1 - x0).max())
+    if B > 1 and B * hb * wb >= (int(y1.max()) - int(y0.min())) * (int(x1.max()) - int(x0.min())):
+        g = torch.zeros_like(g)
+        B, y0, x0, y1, x1 = 1, y0.min()[None], x0.min()[None], y1.max()[None], x1.max()[None]
+        hb, wb = int(y1 - y0), int(x1 - x0)
+    magb = torch.zeros((B, hb, wb), device=dev)
+    flowb = torch.zeros((B, hb * wb, 2), device=dev)
+    cell = (ys - y0[g]) * wb + (xs - x0[g])
+    magb.view(B, -1)[g, cell] = mag
+    flowb[g, cell] = v
     # k x k max (and where it is) as two 1D passes: cost 2k per pixel instead of k^2
-    p1, i1 = F.max_pool2d(mag[None, None], (1, k), stride=1, padding=(0, k // 2), return_indices=True)
-    pooled, i2 = F.max_pool2d(p1, (k, 1), stride=1, padding=(k // 2, 0), return_indices=True)
-    where = i1.reshape(-1)[i2.reshape(-1)]
-    fl = flow.reshape(-1, 2)[where.reshape(-1)].view(H, W, 2)
-    ys, xs = (pooled[0, 0] >= 0.5).nonzero(as_tuple=True)
-    if not len(ys):
+    p1, i1 = F.max_pool2d(magb[:, None], (1, k), stride=1, padding=(0, r), return_indices=True)
+    pooled, i2 = F.max_pool2d(p1, (k, 1), stride=1, padding=(r, 0), return_indices=True)
+    pooled = pooled[:, 0]
+    inside = ((torch.arange(hb, device=dev)[None, :, None] < (y1 - y0)[:, None, None])
+              & (torch.arange(wb, device=dev)[None, None, :] < (x1 - x0)[:, None, None]))
+    b, i, j = ((pooled >= 0.5) & inside).nonzero(as_tuple=True)
+    if not len(b):
         return
-    f = fl[ys, xs]
+    src = i1.view(B, -1).gather(1, i2.view(B, -1))[b, i * wb + j]
+    f, pm = flowb[b, src], pooled[b, i, j]
+    Y, X = y0[b] + i, x0[b] + j
+    if B > 1:   # a pixel in several boxes keeps the fastest candidate (the lowest box on ties)
+        flat = Y * W + X
+        best = torch.full((H * W,), -1.0, device=dev).scatter_reduce(0, flat, pm, "amax")
+        order = torch.arange(len(b), device=dev)
+        order = torch.where(pm == best[flat], order, len(b))
+        first = torch.full((H * W,), len(b), dtype=torch.long, device=dev).scatter_reduce(0, flat, order, "amin")
+        keep = order == first[flat]
+        Y, X, f = Y[keep], X[keep], f[keep]
     n = min(max(math.ceil(top) + 1, 3), 16)
-    src = img.clone()
-    acc = torch.zeros((len(ys), img.shape[-1]), device=img.device)
+    acc = torch.zeros((len(Y), img.shape[-1]), device=dev)
+    yc, xc = Y.float() + 0.5, X.float() + 0.5
     for s in torch.linspace(-0.5, 0.5, n).tolist():
-        sy = (ys.float() + 0.5 + f[:, 1] * s).floor().long().clamp(0, H - 1)
-        sx = (xs.float() + 0.5 + f[:, 0] * s).floor().long().clamp(0, W - 1)
-        acc += src[sy, sx]
-    img[ys, xs] = acc / n
+        sy = (yc + f[:, 1] * s).floor().long().clamp(0, H - 1)
+        sx = (xc + f[:, 0] * s).floor().long().clamp(0, W - 1)
+        acc += img[sy, sx]
+    img[Y, X] = acc / n
 
 
 def axis_ground_distance(camera: Any) -> float:

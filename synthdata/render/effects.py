@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthdata.render.blur import axis_ground_distance, blur_along_flow, gaussian_blur, project_torch
+from synthdata.render.blur import axis_ground_distance, blur_moving, gaussian_blur, project_torch
 from synthdata.render.overlay import draw_overlay
 from synthdata.render.shading import tonemap, untonemap_lut
 from synthdata.render.tamper import apply_tampering
@@ -307,12 +307,18 @@ class Effects:
         disp = self.actor_motion()
         T, H, W, _C = x.shape
         Tc = self.world.num_frames
+        moves = disp.abs().sum(-1) > 0               # (T, max_id + 1): tracks that move
         for i in range(T):
             f = start + i
-            sel = torch.ones_like(inst[i], dtype=torch.bool) if moving_cam else inst[i] > 0
-            if not moving_cam and (not bool(sel.any()) or not bool(disp[f].abs().sum() > 0)):
-                continue
+            if moving_cam:
+                sel = torch.ones_like(inst[i], dtype=torch.bool)
+            else:   # only the pixels of tracks that move (a parked car stays sharp for free)
+                if not bool(moves[f].any()):
+                    continue
+                sel = moves[f][inst[i]]
             ys, xs = sel.nonzero(as_tuple=True)
+            if not len(ys):
+                continue
             ray = rays[i if rays.shape[0] > 1 else 0][ys, xs]
             cf = cam.frame(f)
             fwd = torch.as_tensor(cf.R[0][2], dtype=torch.float32, device=x.device)
@@ -329,16 +335,8 @@ class Effects:
             v = (uv1 - uv0) / (fn - fp) * self.s.shutter
             v = torch.where(((z0 > 0) & (z1 > 0)).unsqueeze(-1), v, torch.zeros_like(v))
             v = v.clamp(-MAX_BLUR_PX, MAX_BLUR_PX)
-            top = float(v.abs().max()) if len(v) else 0.0
-            if top < 0.35:
-                continue
-            # only the box around moving pixels plus the blur reach is touched
-            k = 2 * math.ceil(top * 1.5) + 1
-            y0, y1 = max(int(ys.min()) - k, 0), min(int(ys.max()) + k + 1, H)
-            x0, x1 = max(int(xs.min()) - k, 0), min(int(xs.max()) + k + 1, W)
-            flow = torch.zeros(y1 - y0, x1 - x0, 2, device=x.device)
-            flow[ys - y0, xs - x0] = v
-            blur_along_flow(x[i, y0:y1, x0:x1], flow)
+            groups = torch.zeros_like(ys) if moving_cam else inst[i][ys, xs]
+            blur_moving(x[i], ys, xs, v, groups)
 
 def air_light(lighting: Any, nir: bool, exposure: float) -> torch.Tensor:
     """Exposed linear radiance of lit air (what fog fades to and what lights rain and snow)."""

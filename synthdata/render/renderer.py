@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.background import Background, render_background, shadow_windows
+from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
@@ -67,6 +67,7 @@ class Renderer:
         self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
+        self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
@@ -115,6 +116,7 @@ class Renderer:
             ci = t if C.shape[0] > 1 else torch.zeros_like(t)
             return C_soa[:, ci], rays_soa[:, tc, y, x]
 
+        elevated = self._elevated(bgs) if self.shadows else None
         order = sorted(range(len(w.actors)), key=lambda i: w.actors[i].track_id)
         for ai in order:
             actor = w.actors[ai]
@@ -130,7 +132,7 @@ class Renderer:
             win[~present] = 0
             ts = TorchShapes.from_shapes(shapes, dev)
             if self.shadows:
-                self._cast_shadow(shapes, ts, win.shape[0], present, bgs, rgb, inst, cam)
+                self._cast_shadow(shapes, ts, win.shape[0], present, bgs, rgb, inst, cam, elevated)
             hits = cast(ts, win, cam_rays)
             if not len(hits):
                 continue
@@ -202,9 +204,9 @@ class Renderer:
             rgb[i, ys, xs] = tonemap(lut[rgb[i, ys, xs].long()] + add * self.light.exposure, 1.0)
 
     def _cast_shadow(self, shapes, ts: TorchShapes, T: int, present: np.ndarray, bgs: list[Background],
-                     rgb: torch.Tensor, inst: torch.Tensor, cam) -> None:
+                     rgb: torch.Tensor, inst: torch.Tensor, cam, elevated: np.ndarray) -> None:
         """Darken background pixels whose view of the sun an actor blocks (before compositing)."""
-        win = shadow_windows(shapes, self.sun, cam)
+        win = shadow_windows(shapes, self.sun, cam, elevated)
         win[~present] = 0
         s = self.light.sun_dir
         static_bg = len(bgs) == 1
@@ -229,6 +231,15 @@ class Renderer:
         t, y, x = t[keep], y[keep], x[keep]
         shadow = bgs[0].rgb_shadow[y, x] if static_bg else torch.stack([b.rgb_shadow for b in bgs])[t, y, x]
         rgb[t, y, x] = shadow
+
+    def _elevated(self, bgs: list[Background]) -> np.ndarray:
+        """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
+        otherwise), for `shadow_windows`."""
+        if len(bgs) == 1:
+            if self._elev is None or not self.static_camera:
+                self._elev = elevated_table(bgs[0])
+            return self._elev
+        return np.stack([elevated_table(b) for b in bgs])
 
     @staticmethod
     def _antialias(rgb: torch.Tensor, inst: torch.Tensor) -> None:
