@@ -180,6 +180,46 @@ def test_ground_only_shadow_windows_draw_the_same_shadows(monkeypatch):
     assert torch.equal(fast.rgb, full.rgb) and torch.equal(fast.instance, full.instance)
 
 
+def _antialias_whole_frame(rgb: torch.Tensor, inst: torch.Tensor) -> None:
+    """Reference: every pixel differing from a 4-neighbour takes half its 3x3 average."""
+    T, H, W = inst.shape
+    edge = torch.zeros_like(inst, dtype=torch.bool)
+    edge[:, :, 1:] |= inst[:, :, 1:] != inst[:, :, :-1]
+    edge[:, :, :-1] |= inst[:, :, 1:] != inst[:, :, :-1]
+    edge[:, 1:, :] |= inst[:, 1:, :] != inst[:, :-1, :]
+    edge[:, :-1, :] |= inst[:, 1:, :] != inst[:, :-1, :]
+    t, y, x = edge.nonzero(as_tuple=True)
+    acc = torch.zeros((len(t), 3))
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            acc += rgb[t, (y + dy).clamp(0, H - 1), (x + dx).clamp(0, W - 1)].float()
+    rgb[t, y, x] = (0.5 * rgb[t, y, x].float() + 0.5 * acc / 9 + 0.5).to(torch.uint8)
+
+
+def test_antialias_in_object_boxes_equals_the_whole_frame_search():
+    from synthdata.render.renderer import antialias
+
+    gen = torch.Generator().manual_seed(3)
+    T, H, W = 3, 40, 56
+    inst = torch.zeros((T, H, W), dtype=torch.int32)
+    boxes = []
+    for t in range(T):
+        for k in range(1, 6):    # overlapping blobs, some cut by the image border
+            cy, cx = torch.randint(-4, H + 4, (2,), generator=gen).tolist()
+            ry, rx = torch.randint(2, 12, (2,), generator=gen).tolist()
+            yy, xx = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
+            inst[t][((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1] = k
+        for k in inst[t].unique().tolist():
+            if k:
+                ys, xs = (inst[t] == k).nonzero(as_tuple=True)
+                boxes.append([t, int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1])
+    rgb = torch.randint(0, 256, (T, H, W, 3), generator=gen, dtype=torch.uint8)
+    fast, ref = rgb.clone(), rgb.clone()
+    antialias(fast, inst, torch.tensor(boxes))
+    _antialias_whole_frame(ref, inst)
+    assert not torch.equal(ref, rgb) and torch.equal(fast, ref)
+
+
 def test_renderer_reusing_label_extents_draws_the_same_pixels():
     """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
     w = random_world(4, T=5)

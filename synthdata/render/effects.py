@@ -272,7 +272,7 @@ class Effects:
         for i in range(T):
             gen = torch.Generator(device=self.device).manual_seed(frame_seed(s.seed, start + i, 0x401))
             n = torch.randn((H, W, ch), generator=gen, device=self.device)
-            x[i] += n * (x[i].clamp_min(0) * a + b).sqrt_()
+            x[i] += x[i].clamp_min(0).mul_(a).add_(b).sqrt_().mul_(n)   # in place: one temporary
 
     def defocus(self, x: torch.Tensor, depth: torch.Tensor) -> None:
         """Thin-lens blur: circle of confusion defocus_px * |1 - focus / depth| (so defocus_px at

@@ -117,6 +117,7 @@ class Renderer:
             return C_soa[:, ci], rays_soa[:, tc, y, x]
 
         elevated = self._elevated(bgs) if self.shadows else None
+        boxes: list[torch.Tensor] = []     # (frame, y0, x0, y1, x1) around each actor's pixels
         order = sorted(range(len(w.actors)), key=lambda i: w.actors[i].track_id)
         for ai in order:
             actor = w.actors[ai]
@@ -143,6 +144,8 @@ class Renderer:
             cov = buf.covered
             amodal[ai] = cov.sum((1, 2))
             h, ww = cov.shape[1:]
+            drawn = (amodal[ai] > 0).nonzero(as_tuple=True)[0]
+            boxes.append(torch.stack([drawn, buf.y0[drawn], buf.x0[drawn], buf.y0[drawn] + h, buf.x0[drawn] + ww], 1))
             tt = torch.arange(T, device=dev)[:, None, None].expand(T, h, ww)
             ys = buf.y0[:, None, None] + torch.arange(h, device=dev)[None, :, None]
             xs = buf.x0[:, None, None] + torch.arange(ww, device=dev)[None, None, :]
@@ -167,7 +170,8 @@ class Renderer:
             rgb.view(-1, 3)[g] = tonemap(lin, self.light.exposure)
         if self.dyn is not None:
             self._light_pools(rgb, inst, bgs, start, stop, cam)
-        self._antialias(rgb, inst)
+        if boxes:
+            antialias(rgb, inst, torch.cat(boxes))
         depth = depth.to(torch.float32)
         self.effects.apply(rgb, inst, depth, start, stop, rays)
         return FrameBatch(start, stop, rgb, inst, depth, amodal)
@@ -241,24 +245,41 @@ class Renderer:
             return self._elev
         return np.stack([elevated_table(b) for b in bgs])
 
-    @staticmethod
-    def _antialias(rgb: torch.Tensor, inst: torch.Tensor) -> None:
-        """Soften object silhouettes: pixels on an instance boundary take a 3x3 average.
 
-        Only colours change; the instance buffer (and so every label) keeps hard edges."""
-        if not bool((inst != 0).any()):
-            return
-        T, H, W = inst.shape
-        edge = torch.zeros_like(inst, dtype=torch.bool)
-        edge[:, :, 1:] |= inst[:, :, 1:] != inst[:, :, :-1]
-        edge[:, :, :-1] |= inst[:, :, 1:] != inst[:, :, :-1]
-        edge[:, 1:, :] |= inst[:, 1:, :] != inst[:, :-1, :]
-        edge[:, :-1, :] |= inst[:, 1:, :] != inst[:, :-1, :]
-        t, y, x = edge.nonzero(as_tuple=True)
-        if not len(t):
-            return
-        acc = torch.zeros((len(t), 3), dtype=torch.float32, device=rgb.device)
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                acc += rgb[t, (y + dy).clamp(0, H - 1), (x + dx).clamp(0, W - 1)].float()
-        rgb[t, y, x] = (0.5 * rgb[t, y, x].float() + 0.5 * acc / 9 + 0.5).to(torch.uint8)
+def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:
+    """Soften object silhouettes: pixels on an instance boundary (differing from a 4-neighbour)
+    take the mean of themselves and their 3x3 average. Only colours change; the instance buffer
+    (and so every label) keeps hard edges.
+
+    boxes (G, 5) are (frame, y0, x0, y1, x1) around each object's pixels: boundaries lie within one
+    pixel of them, so only those boxes (grown by two) are searched, batched as padded grids."""
+    T, H, W = inst.shape
+    dev = inst.device
+    t, y0, x0 = boxes[:, 0], boxes[:, 1] - 2, boxes[:, 2] - 2
+    y1, x1 = boxes[:, 3] + 2, boxes[:, 4] + 2
+    hk, wk = int((y1 - y0).max()), int((x1 - x0).max())
+    ys = y0[:, None, None] + torch.arange(hk, device=dev)[None, :, None]
+    xs = x0[:, None, None] + torch.arange(wk, device=dev)[None, None, :]
+    inside = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
+    g = inst[t[:, None, None], ys.clamp(0, H - 1), xs.clamp(0, W - 1)]
+    dh = (g[:, :, 1:] != g[:, :, :-1]) & inside[:, :, 1:] & inside[:, :, :-1]
+    dv = (g[:, 1:, :] != g[:, :-1, :]) & inside[:, 1:, :] & inside[:, :-1, :]
+    edge = torch.zeros_like(inside)
+    edge[:, :, 1:] |= dh
+    edge[:, :, :-1] |= dh
+    edge[:, 1:, :] |= dv
+    edge[:, :-1, :] |= dv
+    # trust a cell only where all its neighbours are in the grid: the box grown by one
+    edge &= inside & (ys > y0[:, None, None]) & (ys < (y1 - 1)[:, None, None])
+    edge &= (xs > x0[:, None, None]) & (xs < (x1 - 1)[:, None, None])
+    gi, i, j = edge.nonzero(as_tuple=True)
+    if not len(gi):
+        return
+    flat = torch.unique((t[gi] * H + y0[gi] + i) * W + x0[gi] + j)
+    tt, rest = flat // (H * W), flat % (H * W)
+    y, x = rest // W, rest % W
+    acc = torch.zeros((len(flat), 3), dtype=torch.float32, device=rgb.device)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            acc += rgb[tt, (y + dy).clamp(0, H - 1), (x + dx).clamp(0, W - 1)].float()
+    rgb[tt, y, x] = (0.5 * rgb[tt, y, x].float() + 0.5 * acc / 9 + 0.5).to(torch.uint8)

@@ -80,22 +80,32 @@ def shade(albedo: torch.Tensor, normal: torch.Tensor, point: torch.Tensor, mater
         return shade_nir(albedo, normal, point, material, view_origin, view_axis, light, light.nir, sunlit)
     n = normal
     ambient = light.ambient * (0.75 + 0.25 * n[..., 2:3])
-    ndl = (n * light.sun_dir).sum(-1, keepdim=True).clamp_min(0)
+    ndl = dot3(n, light.sun_dir).clamp_min(0).unsqueeze(-1)
     if not isinstance(sunlit, float):
         sunlit = sunlit.unsqueeze(-1)
     direct = light.sun * ndl * sunlit
     rgb_light = ambient + direct
     if light.lights_pos.shape[0]:
         rgb_light = rgb_light + point_lights(n, point, light)
-    view = view_origin - point
-    view = view / view.norm(dim=-1, keepdim=True).clamp_min(1e-9)
-    half = light.sun_dir + view
-    half = half / half.norm(dim=-1, keepdim=True).clamp_min(1e-9)
-    ndh = (n * half).sum(-1).clamp_min(0)
+    half = light.sun_dir + unit3(view_origin - point)
+    ndh = dot3(n, unit3(half)).clamp_min(0)
     ks = light.spec[material]
     spec = (ks * ndh.pow(light.shininess[material]) * (ndl[..., 0] > 0)).unsqueeze(-1) * light.sun * sunlit
     emit = light.emission[material].unsqueeze(-1) * albedo
     return albedo * rgb_light + spec + emit
+
+
+def dot3(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Dot products over the last axis of (..., 3) vectors (b may be one (3,) vector). Written
+    out per component: a reduction over an axis of 3 runs several times slower on a CPU."""
+    a0, a1, a2 = a.unbind(-1)
+    b0, b1, b2 = b.unbind(-1)
+    return a0 * b0 + a1 * b1 + a2 * b2
+
+
+def unit3(v: torch.Tensor) -> torch.Tensor:
+    """(..., 3) vectors scaled to unit length (zero vectors stay zero)."""
+    return v * dot3(v, v).clamp_min(1e-18).rsqrt().unsqueeze(-1)
 
 
 def point_lights(n: torch.Tensor, point: torch.Tensor, light: LightingT) -> torch.Tensor:
