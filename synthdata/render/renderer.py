@@ -20,7 +20,7 @@ import torch
 from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
-from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
+from synthdata.render.raster import TorchShapes, _slices, cast, occluded, resolve, windows
 from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
                                       vehicle_lights)
 from synthdata.render.weather import adjust_lighting
@@ -252,11 +252,30 @@ def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> Non
     (and so every label) keeps hard edges.
 
     boxes (G, 5) are (frame, y0, x0, y1, x1) around each object's pixels: boundaries lie within one
-    pixel of them, so only those boxes (grown by two) are searched, batched as padded grids."""
+    pixel of them, so only those boxes (grown by two) are searched, as padded grids of similar
+    sizes (see raster.MAX_GRID)."""
+    T, H, W = inst.shape
+    grown = boxes + torch.tensor([0, -2, -2, 2, 2], device=boxes.device)
+    hk, wk = grown[:, 3] - grown[:, 1], grown[:, 4] - grown[:, 2]
+    found = [_edges_in_boxes(inst, grown[run]) for run in _slices(hk * wk, hk, wk)]
+    flat = torch.unique(torch.cat(found))
+    if not len(flat):
+        return
+    tt, rest = flat // (H * W), flat % (H * W)
+    y, x = rest // W, rest % W
+    acc = torch.zeros((len(flat), 3), dtype=torch.float32, device=rgb.device)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            acc += rgb[tt, (y + dy).clamp(0, H - 1), (x + dx).clamp(0, W - 1)].float()
+    rgb[tt, y, x] = (0.5 * rgb[tt, y, x].float() + 0.5 * acc / 9 + 0.5).to(torch.uint8)
+
+
+def _edges_in_boxes(inst: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """Flat indices (t * H + y) * W + x of the boundary pixels inside boxes (G, 5) shrunk by one
+    (each such pixel has all its neighbours inside the box)."""
     T, H, W = inst.shape
     dev = inst.device
-    t, y0, x0 = boxes[:, 0], boxes[:, 1] - 2, boxes[:, 2] - 2
-    y1, x1 = boxes[:, 3] + 2, boxes[:, 4] + 2
+    t, y0, x0, y1, x1 = boxes.unbind(1)
     hk, wk = int((y1 - y0).max()), int((x1 - x0).max())
     ys = y0[:, None, None] + torch.arange(hk, device=dev)[None, :, None]
     xs = x0[:, None, None] + torch.arange(wk, device=dev)[None, None, :]
@@ -269,17 +288,7 @@ def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> Non
     edge[:, :, :-1] |= dh
     edge[:, 1:, :] |= dv
     edge[:, :-1, :] |= dv
-    # trust a cell only where all its neighbours are in the grid: the box grown by one
     edge &= inside & (ys > y0[:, None, None]) & (ys < (y1 - 1)[:, None, None])
     edge &= (xs > x0[:, None, None]) & (xs < (x1 - 1)[:, None, None])
     gi, i, j = edge.nonzero(as_tuple=True)
-    if not len(gi):
-        return
-    flat = torch.unique((t[gi] * H + y0[gi] + i) * W + x0[gi] + j)
-    tt, rest = flat // (H * W), flat % (H * W)
-    y, x = rest // W, rest % W
-    acc = torch.zeros((len(flat), 3), dtype=torch.float32, device=rgb.device)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            acc += rgb[tt, (y + dy).clamp(0, H - 1), (x + dx).clamp(0, W - 1)].float()
-    rgb[tt, y, x] = (0.5 * rgb[tt, y, x].float() + 0.5 * acc / 9 + 0.5).to(torch.uint8)
+    return (t[gi] * H + y0[gi] + i) * W + x0[gi] + j
