@@ -95,16 +95,19 @@ def hit_box(o: torch.Tensor, d: torch.Tensor, c: torch.Tensor, axes: torch.Tenso
     inv = 1.0 / dl
     t1 = (-half - ol) * inv
     t2 = (half - ol) * inv
-    tmin = torch.minimum(t1, t2).amax(0)
-    tmax = torch.maximum(t1, t2).amin(0)
+    lo, hi = torch.minimum(t1, t2), torch.maximum(t1, t2)
+    tmin = torch.maximum(torch.maximum(lo[0], lo[1]), lo[2])   # written out: reducing an axis of
+    tmax = torch.minimum(torch.minimum(hi[0], hi[1]), hi[2])   # 3 is slow on a CPU
     return _inf_where((tmax < tmin) | (tmin <= 0), tmin)
 
 
 def normal_box(p: torch.Tensor, c: torch.Tensor, axes: torch.Tensor, half: torch.Tensor) -> torch.Tensor:
     pl = to_local(p - c, axes) / half
-    k = pl.abs().argmax(0)
-    nl = torch.zeros_like(pl)
-    nl.scatter_(0, k.unsqueeze(0), torch.sign(pl.gather(0, k.unsqueeze(0))))
+    a0, a1, a2 = pl.abs()
+    k0 = (a0 >= a1) & (a0 >= a2)          # the dominant local axis (the first one on ties)
+    k1 = ~k0 & (a1 >= a2)
+    k2 = ~(k0 | k1)
+    nl = torch.stack([k0 * torch.sign(pl[0]), k1 * torch.sign(pl[1]), k2 * torch.sign(pl[2])])
     return to_world(nl, axes)
 
 

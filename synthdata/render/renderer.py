@@ -111,10 +111,13 @@ class Renderer:
         C_soa = C.T.contiguous()
         amodal = torch.zeros((len(w.actors), T), dtype=torch.long, device=dev)
 
+        rays_one = rays_soa[:, 0]
+
         def cam_rays(t: torch.Tensor, y: torch.Tensor, x: torch.Tensor):
-            tc = t if per_frame else torch.zeros_like(t)
-            ci = t if C.shape[0] > 1 else torch.zeros_like(t)
-            return C_soa[:, ci], rays_soa[:, tc, y, x]
+            d = rays_soa[:, t, y, x] if per_frame else rays_one[:, y, x]
+            if C.shape[0] > 1:
+                return C_soa[:, t].expand_as(d), d
+            return C_soa[:, 0].view((3,) + (1,) * (d.dim() - 1)).expand_as(d), d
 
         elevated = self._elevated(bgs) if self.shadows else None
         boxes: list[torch.Tensor] = []     # (frame, y0, x0, y1, x1) around each actor's pixels
