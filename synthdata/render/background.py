@@ -18,7 +18,7 @@ from synthdata.render.shading import LightingT, shade, tonemap
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.camera import Camera
 from synthdata.world.projection import screen_bounds
-from synthdata.world.types import MATERIAL, Ground, World
+from synthdata.world.types import CAPSULE, MATERIAL, Ground, World
 
 
 @dataclass
@@ -166,12 +166,46 @@ def shadow_windows(shapes_np, sun: np.ndarray, camera: Camera, elevated: np.ndar
     full = _bounding_windows(uv, z, camera)
     if elevated is None:
         return full
-    ground = _bounding_windows(uv[..., :len(ang), :], z[..., :len(ang)], camera)
+    ground = _intersect(_bounding_windows(uv[..., :len(ang), :], z[..., :len(ang)], camera),
+                        _ground_shadow_windows(shapes_np, sun, camera))
     x0, y0, x1, y1 = np.moveaxis(full, -1, 0)
     S = elevated if elevated.ndim == 3 else elevated[None]
     f = np.arange(full.shape[0])[:, None] if S.shape[0] > 1 else np.zeros((1, 1), np.int64)
     raised = S[f, y1, x1] - S[f, y0, x1] - S[f, y1, x0] + S[f, y0, x0]
     return np.where((raised > 0)[..., None], full, ground)
+
+
+def _ground_shadow_windows(shapes_np, sun: np.ndarray, camera: Camera) -> np.ndarray:
+    """Windows (T, P, 4) bounding each primitive's own shadow on z = 0, from its shape: a box's
+    (or an ellipsoid's bounding box's) 8 corners, a capsule's two end discs, cast along the sun."""
+    sz = max(sun[2], 0.05)
+    T, P = shapes_np.center.shape[:2]
+    signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)   # (8, 3)
+    corners = shapes_np.center[..., None, :] + np.einsum("tpij,tpcj->tpci", shapes_np.axes,
+                                                        signs[None, None] * shapes_np.size[..., None, :])
+    # a capsule: its end spheres' shadows (ellipses, circumscribed by 12 points each)
+    ang = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    horiz = np.array([sun[0], sun[1], 0.0])
+    hn = np.linalg.norm(horiz)
+    along = horiz / hn if hn > 1e-9 else np.array([1.0, 0, 0])
+    across = np.array([-along[1], along[0], 0.0])
+    ring = (np.cos(ang)[:, None] * across + np.sin(ang)[:, None] * along / sz) / np.cos(np.pi / 12)
+    ends = np.stack([shapes_np.center, shapes_np.end], -2)                                  # (T, P, 2, 3)
+    ends = ends - (ends[..., 2:3] / sz) * sun
+    ends[..., 2] = 0
+    r = shapes_np.size[..., 0][..., None, None, None]
+    discs = (ends[..., :, None, :] + r * ring).reshape(T, P, 24, 3)
+    cap = (shapes_np.kind == CAPSULE)[None, :, None, None]
+    cast = np.where(cap, discs, np.concatenate([corners, np.repeat(corners[..., :1, :], 16, -2)], -2))
+    cast = cast - (cast[..., 2:3] / sz) * sun
+    cast[..., 2] = 0
+    uv, z = camera.project(cast)
+    return _bounding_windows(uv, z, camera)
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Overlap of two window arrays (both bound the same shadow, so the overlap does too)."""
+    return np.concatenate([np.maximum(a[..., :2], b[..., :2]), np.minimum(a[..., 2:], b[..., 2:])], -1)
 
 
 def _bounding_windows(uv: np.ndarray, z: np.ndarray, camera: Camera) -> np.ndarray:
