@@ -220,6 +220,30 @@ def test_antialias_in_object_boxes_equals_the_whole_frame_search():
     assert not torch.equal(ref, rgb) and torch.equal(fast, ref)
 
 
+def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
+    from synthdata.render.background import _bounding_windows
+    from synthdata.world.camera import Camera
+
+    cam = Camera.from_pose(160, 120, position=(0, 0, 6), pan_deg=0, tilt_deg=35, roll_deg=0, hfov_deg=70)
+    fwd = cam.R[0][2]
+    rng = np.random.default_rng(0)
+    # a long box from behind the camera to in front of it (crossing its plane), one wholly
+    # behind it, one well in front
+    across = np.array([[x, y, z] for x in (-2, 2) for y in (-8, 6) for z in (0, 1.5)], float)
+    behind = across - 16 * np.array([fwd[0], fwd[1], 0]) / np.hypot(fwd[0], fwd[1])
+    ahead = across + [0, 22, 0]
+    assert cam.project(across)[1].min() < 0 < cam.project(across)[1].max() and cam.project(behind)[1].max() < 0
+    win = _bounding_windows(np.stack([across, behind, ahead])[None], cam)[0]
+    area = np.clip(win[:, 2] - win[:, 0], 0, None) * np.clip(win[:, 3] - win[:, 1], 0, None)
+    assert area[1] == 0 and 0 < area[0] < 160 * 120 and 0 < area[2]
+    for k, box in ((0, across), (2, ahead)):     # every visible point of the box is inside
+        lo, hi = box.min(0), box.max(0)
+        uv, z = cam.project(lo + rng.random((4000, 3)) * (hi - lo))
+        inside = (z > 1e-3) & (uv[:, 0] >= 0) & (uv[:, 0] < 160) & (uv[:, 1] >= 0) & (uv[:, 1] < 120)
+        u, v = uv[inside].T
+        assert inside.any() and np.all((u >= win[k, 0]) & (u <= win[k, 2]) & (v >= win[k, 1]) & (v <= win[k, 3]))
+
+
 def test_renderer_reusing_label_extents_draws_the_same_pixels():
     """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
     w = random_world(4, T=5)
