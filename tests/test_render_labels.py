@@ -244,6 +244,36 @@ def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
         assert inside.any() and np.all((u >= win[k, 0]) & (u <= win[k, 2]) & (v >= win[k, 1]) & (v <= win[k, 3]))
 
 
+def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypatch):
+    """A PTZ-like camera (dwell, slew, dwell): the background is rendered once per run of equal
+    poses, and the frames equal those rendered with a fresh background every frame."""
+    import dataclasses
+
+    import synthdata.render.renderer as renderer_module
+    from synthdata.world.camera import Camera, look_rotation
+
+    w = random_world(5, T=6)
+    c = w.camera
+    R = np.repeat(c.R[:1], 6, 0)
+    R[3:5] = look_rotation(6, 30) @ np.linalg.inv(look_rotation(0, 30)) @ c.R[0]
+    R[5] = look_rotation(-5, 30) @ np.linalg.inv(look_rotation(0, 30)) @ c.R[0]
+    cam = Camera(c.width, c.height, np.repeat(c.fx[:1], 6), np.repeat(c.fy[:1], 6), c.cx, c.cy, R,
+                 np.repeat(c.C[:1], 6, 0), c.k1, c.k2, c.model)
+    w = dataclasses.replace(w, camera=cam)
+    calls = []
+    real = renderer_module.render_background
+    monkeypatch.setattr(renderer_module, "render_background", lambda *a, **k: calls.append(1) or real(*a, **k))
+    held = Renderer(w, "cpu")
+    frames = [held.render(0, 4), held.render(4, 6)]
+    assert len(calls) == 3
+    fresh = Renderer(w, "cpu")
+    fresh._runs = np.arange(6)               # every frame its own pose run
+    again = [fresh.render(0, 4), fresh.render(4, 6)]
+    assert len(calls) == 9
+    for a, b in zip(frames, again):
+        assert torch.equal(a.rgb, b.rgb) and torch.equal(a.instance, b.instance)
+
+
 def test_renderer_reusing_label_extents_draws_the_same_pixels():
     """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
     w = random_world(4, T=5)

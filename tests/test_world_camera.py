@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from synthdata.recipe.schema import Recipe
-from synthdata.world.camera import Camera
+from synthdata.world.camera import Camera, look_rotation
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import make_camera
 
@@ -85,3 +85,12 @@ def test_camera_values_come_from_the_recipe():
     assert forward[2] == pytest.approx(-np.sin(np.radians(31)))
     assert np.degrees(np.arctan2(forward[0], forward[1])) == pytest.approx(7.0)
     assert cam.fx[0] == pytest.approx(80 / np.tan(np.radians(27.5)))
+
+
+def test_pose_runs_group_frames_that_hold_a_pose():
+    cam = Camera.from_pose(64, 48, position=(0, 0, 5), pan_deg=0, tilt_deg=30, hfov_deg=60, num_frames=7)
+    assert cam.pose_runs().tolist() == [0] * 7
+    cam.R[2:5] = look_rotation(4, 30)       # a slew to a second preset and back
+    cam.fx[6] *= 1.5                        # a zoom
+    assert cam.pose_runs().tolist() == [0, 0, 2, 2, 2, 5, 6]
+    assert Camera.from_pose(64, 48, position=(0, 0, 5), pan_deg=0, tilt_deg=30, hfov_deg=60).pose_runs().tolist() == [0]

@@ -303,13 +303,15 @@ class Effects:
         track's displacement, projected by the cameras of the neighbouring frames. Moving pixels'
         motion is spread to their neighbourhood so objects smear over the background too."""
         cam = self.world.camera
-        moving_cam = not cam.is_static
+        runs = cam.pose_runs()
         disp = self.actor_motion()
         T, H, W, _C = x.shape
         Tc = self.world.num_frames
         moves = disp.abs().sum(-1) > 0               # (T, max_id + 1): tracks that move
         for i in range(T):
             f = start + i
+            # the camera moves over frame f's exposure unless f and its neighbours share a pose
+            moving_cam = len(runs) > 1 and runs[max(f - 1, 0)] != runs[min(f + 1, len(runs) - 1)]
             if moving_cam:
                 sel = torch.ones_like(inst[i], dtype=torch.bool)
             else:   # only the pixels of tracks that move (a parked car stays sharp for free)

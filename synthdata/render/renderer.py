@@ -67,6 +67,10 @@ class Renderer:
         self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
+        self._bg_run = -1
+        self._stacked: list[Background] = []
+        self._stack: tuple = ()
+        self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
         sun = np.asarray(lighting.sun_direction, float)
@@ -75,13 +79,15 @@ class Renderer:
 
     # ---- per-clip state ----------------------------------------------------------------------
     def _frame_view(self, t: int) -> tuple[torch.Tensor, Background]:
-        cam = self.world.camera.frame(t)
-        if self.static_camera and self._bg is not None:
+        """Rays and background of frame t; kept while the camera holds its pose (the whole clip
+        for a fixed camera, a dwell for a PTZ patrol), rendered again when it moves."""
+        run = int(self._runs[min(t, len(self._runs) - 1)])
+        if self._bg is not None and self._bg_run == run:
             return self._rays, self._bg
+        cam = self.world.camera.frame(t)
         rays = torch.as_tensor(cam.pixel_rays(0), dtype=torch.float32, device=self.device)
         bg = render_background(self.scene, cam, rays, self.light, self.device)
-        if self.static_camera:
-            self._rays, self._bg = rays, bg
+        self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
 
     # ---- rendering ---------------------------------------------------------------------------
@@ -216,16 +222,22 @@ class Renderer:
         win = shadow_windows(shapes, self.sun, cam, elevated)
         win[~present] = 0
         s = self.light.sun_dir
-        static_bg = len(bgs) == 1
-
-        if static_bg:
-            pts = bgs[0].point.permute(2, 0, 1)
-        else:
-            pts = torch.stack([b.point for b in bgs]).permute(3, 0, 1, 2)
+        # distinct backgrounds (one per camera pose in the chunk) and each frame's one
+        first: dict[int, int] = {}
+        for b in bgs:
+            first.setdefault(id(b), len(first))
+        distinct = list({id(b): b for b in bgs}.values())
+        which = torch.tensor([first[id(b)] for b in bgs], device=s.device)
+        if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
+            self._stacked = distinct        # held, so no other background can take their ids
+            self._stack = (torch.stack([b.point for b in distinct]).permute(3, 0, 1, 2),
+                           torch.stack([b.receiver for b in distinct]),
+                           torch.stack([b.rgb_shadow for b in distinct]))
+        pts, receiver, rgb_shadow = self._stack
         lift = torch.tensor([0.0, 0.0, 0.01], device=s.device)
 
         def sun_rays(t, y, x):
-            p = pts[:, y, x] if static_bg else pts[:, t, y, x]
+            p = pts[:, which[t] if len(bgs) > 1 else 0, y, x]
             shape = (3,) + (1,) * (p.dim() - 1)
             return p + lift.view(shape), s.view(shape)
 
@@ -233,20 +245,24 @@ class Renderer:
         if not len(hits):
             return
         t, y, x = hits.t, hits.y, hits.x
-        recv = bgs[0].receiver[y, x] if static_bg else torch.stack([b.receiver for b in bgs])[t, y, x]
-        keep = recv & (inst[t, y, x] == 0)
-        t, y, x = t[keep], y[keep], x[keep]
-        shadow = bgs[0].rgb_shadow[y, x] if static_bg else torch.stack([b.rgb_shadow for b in bgs])[t, y, x]
+        u = which[t] if len(bgs) > 1 else torch.zeros_like(t)
+        keep = receiver[u, y, x] & (inst[t, y, x] == 0)
+        t, y, x, u = t[keep], y[keep], x[keep], u[keep]
+        shadow = rgb_shadow[u, y, x]
         rgb[t, y, x] = shadow
 
     def _elevated(self, bgs: list[Background]) -> np.ndarray:
         """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
-        otherwise), for `shadow_windows`."""
+        otherwise, computed once per distinct background), for `shadow_windows`."""
         if len(bgs) == 1:
             if self._elev is None or not self.static_camera:
                 self._elev = elevated_table(bgs[0])
             return self._elev
-        return np.stack([elevated_table(b) for b in bgs])
+        tables: dict[int, np.ndarray] = {}
+        for b in bgs:
+            if id(b) not in tables:
+                tables[id(b)] = elevated_table(b)
+        return np.stack([tables[id(b)] for b in bgs])
 
 
 def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:

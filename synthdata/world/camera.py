@@ -71,6 +71,19 @@ class Camera:
                     and np.all(self.fx == self.fx[:1]) and np.all(self.fy == self.fy[:1])
                     and (self.skew is None or np.all(self.skew == self.skew[:1])))
 
+    def pose_runs(self) -> np.ndarray:
+        """(T,) int: for each frame, the first frame of the run of consecutive frames with the
+        same pose and intrinsics (a PTZ dwell is one run; a static camera is one run)."""
+        T = self.num_frames
+        same = np.ones(T, bool)
+        if T > 1:
+            same[1:] = (np.all(self.R[1:] == self.R[:-1], axis=(1, 2)) & np.all(self.C[1:] == self.C[:-1], axis=1)
+                        & (self.fx[1:] == self.fx[:-1]) & (self.fy[1:] == self.fy[:-1]))
+            if self.skew is not None:
+                same[1:] &= self.skew[1:] == self.skew[:-1]
+        same[0] = False
+        return np.maximum.accumulate(np.where(same, 0, np.arange(T)))
+
     def _skew(self, s: slice) -> np.ndarray | None:
         return None if self.skew is None else self.skew[s]
 
