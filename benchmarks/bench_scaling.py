@@ -2,9 +2,10 @@
 
 Runs the runner API (`runner.submit.run_dataset`, what `synthdata run` calls) on the same recipe,
 one shard per clip, on the LocalCluster `synthdata run` starts (`runner.cluster.open_client`)
-with 2 workers, then on the same cluster scaled down to 1 worker. Cluster start-up is not
-timed: the workers are warmed first (imports and one tiny clip rendered), then each whole run
-into a fresh folder is timed, best of N. Both figures come from this run.
+with 2 workers and scaled down to 1 worker, alternately (2, 1, 2, 1, ...: this shared machine's
+speed drifts by a fifth over minutes, so both sides sample the same stretch). Cluster start-up
+and scaling are not timed: workers are warmed first (imports and one tiny clip rendered), then
+each whole run into a fresh folder is timed, best of N. Both figures come from this run.
 
     python benchmarks/bench_scaling.py            # 8 clips x 32 frames, 640x480
     python benchmarks/bench_scaling.py --quick
@@ -36,16 +37,22 @@ def warm_worker(recipe) -> str:
 
 
 def timed_runs(client, recipe, repeat: int, folder: str, tag: str) -> tuple[list[float], int]:
-    """Run the whole recipe `repeat` times on the client's cluster, each into a fresh folder."""
+    """Run the whole recipe `repeat` times on the client's cluster, each into a fresh folder.
+    Also prints the CPU time of this process (the driver, and the scheduler, which a
+    LocalCluster runs in it) per run: on a small machine it competes with the workers."""
     from synthdata.runner.progress import Progress
     from synthdata.runner.submit import run_dataset
 
     times, frames = [], 0
     for r in range(repeat):
         out = os.path.join(folder, f"{tag}-{r}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = run_dataset(recipe, out, client=client, device="cpu", progress=Progress())
         times.append(time.perf_counter() - t0)
+        if tag != "warm":
+            cpu = time.process_time() - c0
+            print(f"  {tag} run {r}: {times[-1]:.2f} s, driver + scheduler CPU {cpu:.2f} s "
+                  f"({100 * cpu / times[-1]:.0f} % of one core)")
         frames = sum(int(s["counts"]["frames"]) for s in res.done.values())
         shutil.rmtree(out, ignore_errors=True)
     return times, frames
@@ -56,12 +63,22 @@ def workers_now(client) -> int:
 
 
 def measure(recipe, repeat: int, folder: str, tiny, quick: bool = False) -> dict[int, tuple[list[float], int]]:
-    """One local cluster (as `synthdata run` starts it): 2 workers measured, then scaled down
-    to 1 worker and measured again, so both share the scheduler and the warm-up (with `quick`
-    the driver-side warm-up run is left out)."""
+    """One local cluster (as `synthdata run` starts it), measured with 2 workers and with 1,
+    alternately, so both share the scheduler, the warm-up and the machine's current speed (with
+    `quick` the driver-side warm-up run is left out)."""
     from synthdata.runner.cluster import ClusterOptions, open_client
 
+    def scale_to(client, n: int) -> None:
+        client.cluster.scale(n)
+        deadline = time.monotonic() + 60
+        while workers_now(client) != n:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the cluster did not scale to {n} worker(s) within 60 s")
+            time.sleep(0.1)
+        client.run(warm_worker, tiny)      # a new worker imports and renders once, untimed
+
     t0 = time.perf_counter()
+    found: dict[int, tuple[list[float], int]] = {2: ([], 0), 1: ([], 0)}
     with open_client(ClusterOptions(workers=2, device="cpu")) as client:
         client.wait_for_workers(2)
         t1 = time.perf_counter()
@@ -69,14 +86,12 @@ def measure(recipe, repeat: int, folder: str, tiny, quick: bool = False) -> dict
         if not quick:
             timed_runs(client, tiny, 1, folder, "warm")  # the driver's side of a run, untimed
         print(f"  2-worker cluster started in {t1 - t0:.1f} s, warmed in {time.perf_counter() - t1:.1f} s")
-        found = {2: timed_runs(client, recipe, repeat, folder, "w2")}
-        client.cluster.scale(1)
-        deadline = time.monotonic() + 60
-        while workers_now(client) != 1:
-            if time.monotonic() > deadline:
-                raise SystemExit("the cluster did not scale down to 1 worker within 60 s")
-            time.sleep(0.1)
-        found[1] = timed_runs(client, recipe, repeat, folder, "w1")
+        for r in range(repeat):
+            for n in (2, 1):
+                if workers_now(client) != n:
+                    scale_to(client, n)
+                times, frames = timed_runs(client, recipe, 1, folder, f"w{n}-{r}")
+                found[n] = (found[n][0] + times, frames)
     return found
 
 
