@@ -91,7 +91,7 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
 
 
-def _slices(area: torch.Tensor, hk: torch.Tensor, wk: torch.Tensor) -> list[torch.Tensor]:
+def size_runs(area: torch.Tensor, hk: torch.Tensor, wk: torch.Tensor) -> list[torch.Tensor]:
     """Split window indices (sorted by area) into runs whose padded grids stay under the
     device's MAX_GRID (a window larger than that forms a run of its own)."""
     budget = MAX_GRID.get(area.device.type, MAX_GRID["cuda"])
@@ -137,7 +137,7 @@ def window_batches(shapes: TorchShapes, win: np.ndarray):
         if not len(kt):
             continue
         x0, y0, x1, y1 = x0[kt, kp], y0[kt, kp], x1[kt, kp], y1[kt, kp]
-        for sl in _slices((y1 - y0) * (x1 - x0), y1 - y0, x1 - x0):
+        for sl in size_runs((y1 - y0) * (x1 - x0), y1 - y0, x1 - x0):
             yield kind, kt[sl], gi[kp[sl]], x0[sl], y0[sl], x1[sl], y1[sl]
 
 

@@ -20,7 +20,7 @@ import torch
 from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
-from synthdata.render.raster import TorchShapes, _slices, cast, occluded, resolve, windows
+from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_runs, windows
 from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
                                       vehicle_lights)
 from synthdata.render.weather import adjust_lighting
@@ -276,7 +276,7 @@ def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> Non
     T, H, W = inst.shape
     grown = boxes + torch.tensor([0, -2, -2, 2, 2], device=boxes.device)
     hk, wk = grown[:, 3] - grown[:, 1], grown[:, 4] - grown[:, 2]
-    found = [_edges_in_boxes(inst, grown[run]) for run in _slices(hk * wk, hk, wk)]
+    found = [_edges_in_boxes(inst, grown[run]) for run in size_runs(hk * wk, hk, wk)]
     flat = torch.unique(torch.cat(found))
     if not len(flat):
         return
