@@ -177,6 +177,7 @@ class Renderer:
             depth.view(-1)[g] = z[vis]
             inst.view(-1)[g] = actor.track_id
             rgb.view(-1, 3)[g] = tonemap(lin, self.light.exposure)
+        self._stacked, self._stack = [], ()    # the chunk's stacked backgrounds are not kept
         if self.dyn is not None:
             self._light_pools(rgb, inst, bgs, start, stop, cam)
         if boxes:
