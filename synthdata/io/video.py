@@ -224,7 +224,8 @@ class VideoClip:
             if threads > 1:
                 s.thread_type = "FRAME"
             if key > 0 or reused:
-                c.seek(round(key / (s.time_base * self.rate)), stream=s, backward=True, any_frame=False)
+                target = round(key / (s.time_base * self.rate)) if key > 0 else 0
+                c.seek(target, stream=s, backward=True, any_frame=False)
             live = [c, s, c.decode(s), 0, threads]
             _OPEN.add(self)
         c, s, it = live[:3]
