@@ -9,6 +9,10 @@ import torch
 import torch.nn.functional as F
 
 
+# pixel samples gathered at once by blur_moving (bounds its temporaries to about 40 MB)
+BLUR_BATCH = 1 << 20
+
+
 def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:
     """(N, C, H, W) separable Gaussian blur with replicated borders."""
     if sigma <= 0.05:
@@ -109,13 +113,15 @@ def blur_moving(img: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, v: torch.
         keep = order == first[flat]
         Y, X, f = Y[keep], X[keep], f[keep]
     n = min(max(math.ceil(top) + 1, 3), 16)
-    acc = torch.zeros((len(Y), img.shape[-1]), device=dev)
-    yc, xc = Y.float() + 0.5, X.float() + 0.5
-    for s in torch.linspace(-0.5, 0.5, n).tolist():
-        sy = (yc + f[:, 1] * s).floor().long().clamp(0, H - 1)
-        sx = (xc + f[:, 0] * s).floor().long().clamp(0, W - 1)
-        acc += img[sy, sx]
-    img[Y, X] = acc / n
+    s = torch.linspace(-0.5, 0.5, n, device=dev)[:, None]          # n samples along the motion
+    out = torch.empty((len(Y), img.shape[-1]), device=dev)
+    step = max(1, BLUR_BATCH // n)   # all samples of a slice of pixels at once, memory bounded
+    for a in range(0, len(Y), step):
+        b = slice(a, a + step)
+        sy = (Y[b].float() + 0.5 + f[b, 1] * s).floor_().long().clamp_(0, H - 1)
+        sx = (X[b].float() + 0.5 + f[b, 0] * s).floor_().long().clamp_(0, W - 1)
+        out[b] = img[sy, sx].sum(0) / n
+    img[Y, X] = out
 
 
 def axis_ground_distance(camera: Any) -> float:
