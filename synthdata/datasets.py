@@ -215,9 +215,8 @@ class ClipDataset(_Labelled):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, list[dict]]:
         clip_id, start = self.windows[index]
-        video = self.dataset().video(clip_id)
-        frames = self.to_image(video.frames(start, start + self.window, channels_first=True,
-                                            threads=decoder_threads()))
+        frames = self.to_image(self.dataset().read_frames(clip_id, start, start + self.window,
+                                                          channels_first=True, threads=decoder_threads()))
         targets = self.clip_targets(clip_id)
         window = [self.finish_target(targets[f]) for f in range(start, start + self.window)]
         if self.transform is not None:

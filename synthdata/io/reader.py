@@ -128,10 +128,12 @@ class Dataset:
         """Every frame of the clip, (T, H, W, 3) uint8 RGB; frame i is the labels' frame i."""
         return self.video(clip_id).decode()
 
-    def read_frames(self, clip_id: str, start: int, stop: int, *, channels_first: bool = False) -> np.ndarray:
+    def read_frames(self, clip_id: str, start: int, stop: int, *, channels_first: bool = False,
+                    threads: int = 1) -> np.ndarray:
         """Frames [start, stop) of the clip, decoded from the nearest keyframe before `start`:
-        (T, H, W, 3) uint8 RGB, or (T, 3, H, W) with `channels_first`."""
-        return self.video(clip_id).frames(start, stop, channels_first=channels_first)
+        (T, H, W, 3) uint8 RGB, or (T, 3, H, W) with `channels_first`; `threads` FFmpeg decoder
+        threads."""
+        return self.video(clip_id).frames(start, stop, channels_first=channels_first, threads=threads)
 
     def _rows_for(self, name: str, clip_id: str, columns: list[str] | None) -> pa.Table:
         import pyarrow.parquet as pq

@@ -108,7 +108,7 @@ class Effects:
         self.enc = encode_table(device)
         self.exposure = exposure_factors(self.s.light_schedule, world.num_frames, world.fps, self.s.auto_exposure_s)
         self.air = air_light(lighting, nir, lighting.exposure).to(device)
-        self._vignette = self._dirt = self._drops = self._disp = None
+        self._vignette = self._dirt = self._drops = self._disp = self._runs = None
 
     # ---- per-clip maps ------------------------------------------------------------------------
     def _grid(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -303,7 +303,9 @@ class Effects:
         track's displacement, projected by the cameras of the neighbouring frames. Moving pixels'
         motion is spread to their neighbourhood so objects smear over the background too."""
         cam = self.world.camera
-        runs = cam.pose_runs()
+        if self._runs is None:
+            self._runs = cam.pose_runs()
+        runs = self._runs
         disp = self.actor_motion()
         T, H, W, _C = x.shape
         Tc = self.world.num_frames
