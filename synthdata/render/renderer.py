@@ -27,6 +27,7 @@ from synthdata.render.weather import adjust_lighting
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import World
 
+PART_SCENE, PART_LENS = -1, -2
 _CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 
 
@@ -36,7 +37,10 @@ class FrameBatch:
 
     rgb (t, H, W, 3) uint8; instance (t, H, W) int32 track id, 0 = background; depth (t, H, W)
     float32 camera-axis metres, inf = sky; amodal_pixels (A, t) int64: pixels each actor's own,
-    unoccluded silhouette covers inside the image (actors in World order)."""
+    unoccluded silhouette covers inside the image (actors in World order); part (t, H, W) int16:
+    index of the primitive each pixel sees within its actor's Shapes (the actor of `instance`),
+    PART_SCENE (-1) for the static scene and sky, PART_LENS (-2) where something at the lens
+    (a tampering cover, the burned-in overlay) hides the scene."""
 
     start: int
     stop: int
@@ -44,6 +48,7 @@ class FrameBatch:
     instance: torch.Tensor
     depth: torch.Tensor
     amodal_pixels: torch.Tensor
+    part: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -109,6 +114,7 @@ class Renderer:
             rgb = torch.stack([b.rgb for b in bgs])
             depth = torch.stack([b.depth for b in bgs])
         inst = torch.zeros((T, H, W), dtype=torch.int32, device=dev)
+        part = torch.full((T, H, W), PART_SCENE, dtype=torch.int16, device=dev)
         cam = w.camera.frames(start, stop)
         C = torch.as_tensor(cam.C, dtype=torch.float32, device=dev)
         fwd = torch.as_tensor(cam.R[:, 2], dtype=torch.float32, device=dev)
@@ -176,6 +182,7 @@ class Renderer:
                 lin = lin + light_response(alb, mat, dynamic_irradiance(nrm, point, tt + start, self.dyn), self.light)
             depth.view(-1)[g] = z[vis]
             inst.view(-1)[g] = actor.track_id
+            part.view(-1)[g] = buf.part[cov][vis].to(torch.int16)
             rgb.view(-1, 3)[g] = tonemap(lin, self.light.exposure)
         self._stacked, self._stack = [], ()    # the chunk's stacked backgrounds are not kept
         if self.dyn is not None:
@@ -183,8 +190,10 @@ class Renderer:
         if boxes:
             antialias(rgb, inst, torch.cat(boxes))
         depth = depth.to(torch.float32)
+        before = depth.clone()
         self.effects.apply(rgb, inst, depth, start, stop, rays)
-        return FrameBatch(start, stop, rgb, inst, depth, amodal)
+        part[depth != before] = PART_LENS      # only a cover or the overlay rewrites depth
+        return FrameBatch(start, stop, rgb, inst, depth, amodal, part)
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
