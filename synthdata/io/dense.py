@@ -9,7 +9,7 @@ Tar members (WebDataset keys: everything up to the first dot is the clip id):
   <clip_id>.classes.<frame:06d>.png    uint8 gray category id, 0 = none
 A modality's members of one clip are consecutive in the tar; the clips table records the span
 (`<modality>_offset`: the first member's header, `<modality>_size`: up to the end of the last
-member's data), so one ranged read returns them all, and the span parses as a tar stream.
+member's padded data), so one ranged read returns them all, and the span parses as a tar stream.
 
 The PNG coding is lossless: decoding gives back exactly the quantised values (`quantise`), which
 differ from the float buffers by at most half a step (depth 1/512 m, flow 1/128 pixel).
@@ -20,11 +20,17 @@ import io
 import tarfile
 
 import numpy as np
+import pyarrow as pa
 
 DEPTH_SCALE = 256.0               # stored units per metre (KITTI depth)
 FLOW_SCALE, FLOW_ZERO = 64.0, 32768  # KITTI flow
 FORMATS = {"depth": "gray16", "flow": "flow", "backflow": "flow", "instances": "gray16", "classes": "gray8"}
 DENSE = tuple(FORMATS)
+FIRST_DENSE_SCHEMA = 2            # the schema version that added the columns below
+
+# clips-table columns of schema version 2: what the clip stores, and each modality's tar span
+CLIP_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (("modalities", pa.list_(pa.string())),) + tuple(
+    (f"{m}_{k}", pa.int64()) for m in DENSE for k in ("offset", "size"))
 
 
 def member_name(clip_id: str, modality: str, frame: int) -> str:
@@ -118,3 +124,36 @@ def decode_span(modality: str, clip_id: str, data: bytes, num_frames: int) -> np
         raise ValueError(f"{clip_id}.{modality}: span holds {len(names)} members "
                          f"({names[:1]}..{names[-1:]}), expected {want[0]}..{want[-1]}")
     return np.stack([decode_png(modality, b) for _, b in members])
+
+
+def span_problems(row: dict, modality: str, data: bytes, *, decode: bool = True) -> list[str]:
+    """What is wrong with a clip's span of one modality (empty when nothing): members, names,
+    order and count; with `decode`, each PNG's size and type, and flow's valid bit (the last
+    frame's forward flow and the first frame's backward flow must be all invalid)."""
+    cid, n = row["clip_id"], int(row["num_frames"])
+    try:
+        members = split_span(data)
+    except tarfile.TarError as e:
+        return [f"clip {cid}: {modality} bytes do not parse as tar members ({e})"]
+    names = [name for name, _ in members]
+    want = [member_name(cid, modality, f) for f in range(n)]
+    if names != want:
+        return [f"clip {cid}: {modality} holds {len(names)} members, expected {n} named "
+                f"{want[0] if want else ''}..{want[-1] if want else ''} in order"]
+    if not decode:
+        return []
+    shape = (int(row["height"]), int(row["width"])) + ((3,) if FORMATS[modality] == "flow" else ())
+    dtype = np.uint8 if FORMATS[modality] == "gray8" else np.uint16
+    for f, (name, png) in enumerate(members):
+        try:
+            q = decode_png(modality, png)
+        except Exception as e:  # noqa: BLE001 - any decoder error is the problem to report
+            return [f"clip {cid}: {name} does not decode ({type(e).__name__}: {e})"]
+        if q.shape != shape or q.dtype != dtype:
+            return [f"clip {cid}: {name} is {q.dtype} {q.shape}, expected {np.dtype(dtype)} {shape}"]
+        if FORMATS[modality] == "flow":
+            end = (f == n - 1) if modality == "flow" else (f == 0)
+            if q[..., 2].max(initial=0) > 1 or (end and q[..., 2].any()):
+                return [f"clip {cid}: {name}: valid channel must be 0/1 and all 0 on the "
+                        f"{'last' if modality == 'flow' else 'first'} frame"]
+    return []

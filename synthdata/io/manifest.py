@@ -99,7 +99,7 @@ def read_manifest(out: str | Store) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "shards" not in manifest:
         raise DatasetError(f"{where}/{MANIFEST}: not a synthdata manifest (no 'shards')")
     version = manifest.get("schema_version")
-    if version != T.SCHEMA_VERSION:
+    if version not in T.READABLE_VERSIONS:
         raise DatasetError(f"{where}: dataset schema version {version}; this synthdata reads "
-                           f"version {T.SCHEMA_VERSION}")
+                           f"versions {', '.join(map(str, T.READABLE_VERSIONS))}")
     return manifest

@@ -21,9 +21,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from synthdata.io.dense import CLIP_COLUMNS as DENSE_CLIP_COLUMNS
 from synthdata.recipe.appearance import APPEARANCE_COLUMNS  # per-clip effect columns
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2         # 2 added the dense-modality columns of clips (io/dense.py); 1 is still read
+READABLE_VERSIONS = (1, 2)
 META_KEY = b"synthdata"
 TABLES = ("clips", "tracks", "objects", "events")
 
@@ -41,7 +43,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("camera_moves", pa.bool_()), ("indoor", pa.bool_()),
         ("layout", s), ("time_of_day", s), ("weather", s), ("scenario", s), ("tamper", s),
         *[(name, _ARROW[typ]) for name, typ in APPEARANCE_COLUMNS if name != "weather"],
-        ("attributes", s),
+        ("attributes", s), *DENSE_CLIP_COLUMNS,
     ]),
     "tracks": pa.schema([
         ("clip_id", s), ("track_id", i32), ("category", s), ("subtype", s), ("first_frame", i32),
@@ -81,6 +83,14 @@ CATEGORICAL: dict[str, list[str]] = {
     "events": ["clip_id", "type", "zone"],
 }
 ROW_GROUP_ROWS = 1 << 17
+
+
+def schema_for(name: str, version: int = SCHEMA_VERSION) -> pa.Schema:
+    """The schema of table `name` in files of schema `version` (version 1 lacks the dense columns)."""
+    schema = SCHEMAS[name]
+    if name == "clips" and version < 2:
+        schema = pa.schema([f for f in schema if f.name not in dict(DENSE_CLIP_COLUMNS)])
+    return schema
 
 
 def _json_default(v: Any) -> Any:
