@@ -2,7 +2,8 @@
 
 Tar members (WebDataset keys: everything up to the first dot is the clip id):
   <clip_id>.depth.<frame:06d>.png      uint16 gray, depth in 1/256 m (KITTI depth); 0 = no
-                                       surface (sky); 65535 = 255.996 m or farther
+                                       surface (sky); 1 = at the lens (a cover, the overlay: the
+                                       buffer's 0-2 cm); 65535 = 255.996 m or farther
   <clip_id>.flow.<frame:06d>.png       uint16 RGB, KITTI flow: R = u * 64 + 2^15, G = v * 64 + 2^15,
   <clip_id>.backflow.<frame:06d>.png   B = 1 where valid (0: invalid, or |flow| >= 512 px)
   <clip_id>.instances.<frame:06d>.png  uint16 gray track id, 0 = none
@@ -44,7 +45,7 @@ def quantise(modality: str, maps: np.ndarray) -> np.ndarray:
         d = np.asarray(maps, np.float64)
         with np.errstate(invalid="ignore"):
             q = np.clip(np.round(d * DEPTH_SCALE), 1, 65535)
-        return np.where(np.isfinite(d) & (d > 0), q, 0).astype(np.uint16)
+        return np.where(np.isfinite(d) & (d >= 0), q, 0).astype(np.uint16)
     if modality in ("flow", "backflow"):
         f = np.asarray(maps, np.float64)
         q = np.round(np.nan_to_num(f) * FLOW_SCALE) + FLOW_ZERO
