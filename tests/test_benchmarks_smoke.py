@@ -76,3 +76,11 @@ def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
                "bench_gpu.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
+
+
+def test_dense_reports_cost_size_and_codecs():
+    proc, m = run_bench("bench_dense.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "dense" and m["verdict"] in ("pass", "fail")
+    for word in ("make ms", "encode ms", "read ms", "FFV1 KiB", "backflow", "classes"):
+        assert word in proc.stdout
