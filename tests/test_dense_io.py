@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthdata.errors import DatasetError
+from synthdata.errors import DatasetError, SynthdataError
 from synthdata.io import dense as D
 from synthdata.io.reader import open_dataset
 from synthdata.io.verify import verify_dataset
@@ -205,3 +205,23 @@ def test_recipe_rejects_an_unknown_modality():
         load_recipe(RECIPE.replace("[rgb, depth,", "[rgb, dept,"), [], source="<r>")
     r = load_recipe(RECIPE.replace("modalities: [rgb, depth,", "modalities: [classes, depth,"), [], source="<r>")
     assert r.output.modalities[0] == "rgb" and r.output.dense_modalities == DENSE
+
+
+def test_flow_export_writes_flo_and_kitti_pairs(made, tmp_path):
+    from synthdata.export import export_dataset
+    from synthdata.export.flow import read_flo
+
+    out, clip = made
+    summary = export_dataset(out, "flow", str(tmp_path / "flow"))
+    T = len(clip.frames)
+    assert summary["counts"] == {"clips": 1, "images": T, "pairs": T - 1}
+    ds = open_dataset(out)
+    flow = ds.read_dense(clip.clip_id, "flow")
+    base = tmp_path / "flow" / clip.clip_id
+    for i in range(T - 1):
+        assert np.array_equal(read_flo(str(base / "flow" / f"{i:06d}.flo")), flow[i], equal_nan=True)
+        kitti = D.decode_png("flow", (base / "flow_kitti" / f"{i:06d}.png").read_bytes())
+        assert np.array_equal(D.dequantise("flow", kitti), flow[i], equal_nan=True)
+    assert not (base / "flow" / f"{T - 1:06d}.flo").exists()
+    with pytest.raises(SynthdataError, match="no flow stored"):
+        export_dataset(str(V1), "flow", str(tmp_path / "v1"))

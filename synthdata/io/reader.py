@@ -171,6 +171,10 @@ class Dataset:
             self._spans.popitem(last=False)
         return members
 
+    def dense_members(self, clip_id: str, modality: str) -> list[tuple[str, bytes]]:
+        """(member name, PNG bytes) of each frame of a dense modality, in frame order."""
+        return list(self._span(clip_id, modality))
+
     def read_dense_raw(self, clip_id: str, modality: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Frames [start, stop) of a dense modality as stored: the PNGs' integers (io/dense.py)."""
         members = self._span(clip_id, modality)

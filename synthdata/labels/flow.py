@@ -141,70 +141,71 @@ class SceneFlow:
     def flow(self, src: FrameBuffers, dst: FrameBuffers) -> tuple[np.ndarray, np.ndarray]:
         """(flow (H, W, 2) float32 pixels, NaN where invalid; valid (H, W) bool) of frame
         src.frame towards frame dst.frame (see the module docstring)."""
-        w, cam = self.world, self.world.camera
         H, W = src.depth.shape
-        t0, t1 = src.frame, dst.frame
         flow = np.full((H, W, 2), np.nan, np.float32)
-        moving_obj = (src.instance > 0) & (src.part >= 0)
-        same_pose = self._run(t0) == self._run(t1)
-        todo = (src.part != PART_LENS) if not same_pose else moving_obj
+        valid = np.zeros((H, W), bool)
+        slope = depth_slope(dst.depth)
+        if self._run(src.frame) == self._run(dst.frame):
+            # the same camera pose: the static scene stays put; valid where dst shows it there too
+            d0, d1 = src.depth, dst.depth
+            with np.errstate(invalid="ignore"):
+                agree = np.abs(d1 - d0) <= DEPTH_TOL_M + DEPTH_TOL_REL * d0 + slope
+            still = (src.part == PART_SCENE) & (dst.part == PART_SCENE) & (agree | (np.isinf(d0) & np.isinf(d1)))
+            flow[still] = 0.0
+            valid |= still
+            todo = (src.instance > 0) & (src.part >= 0)
+        else:
+            todo = src.part != PART_LENS
         ys, xs = np.nonzero(todo)
-        uv = np.zeros((len(ys), 2))
-        z1 = np.zeros(len(ys))
-        alive = np.ones(len(ys), bool)
-        if len(ys):
-            pts = self.points(src, ys, xs)
-            inst, part = src.instance[ys, xs], src.part[ys, xs].astype(np.int64)
-            obj = (inst > 0) & (part >= 0)
-            for tid in np.unique(inst[obj]):
-                ai = self._actor_of.get(int(tid))
-                sel = obj & (inst == tid)
-                if ai is None:
-                    alive[sel] = False
-                    continue
-                actor = w.actors[ai]
-                if not bool(actor.present[min(t1, len(actor.present) - 1)]):
-                    alive[sel] = False
-                    continue
-                M = part_motion(actor.shapes, min(t0, actor.shapes.num_frames - 1),
-                                min(t1, actor.shapes.num_frames - 1))[part[sel]]
-                pts[sel] = np.einsum("nij,nj->ni", M[:, :, :3], pts[sel]) + M[:, :, 3]
-            uv, z1 = cam.project(pts, t1)
-        # pixels not projected: the static scene under an unchanged camera stays put
-        still = ~todo & (src.part == PART_SCENE)
-        sy, sx = np.nonzero(still)
-        ys, xs = np.concatenate([ys, sy]), np.concatenate([xs, sx])
-        u = np.concatenate([uv[:, 0] if len(uv) else uv[:, 0], sx + 0.5])
-        v = np.concatenate([uv[:, 1] if len(uv) else uv[:, 1], sy + 0.5])
-        zz = np.concatenate([z1, src.depth[sy, sx].astype(np.float64)])
-        alive = np.concatenate([alive, np.ones(len(sy), bool)])
-        sky = ~np.isfinite(src.depth[ys, xs])
-        ok = alive & np.isfinite(u) & np.isfinite(v) & (u >= 0) & (u < W) & (v >= 0) & (v < H) & (zz > 0)
+        if not len(ys):
+            return flow, valid
+        pts, alive = self.moved_points(src, ys, xs, dst.frame)
+        uv, z = self.world.camera.project(pts, dst.frame)
+        u, v = uv[:, 0], uv[:, 1]
+        ok = alive & np.isfinite(u) & np.isfinite(v) & (u >= 0) & (u < W) & (v >= 0) & (v < H) & (z > 0)
         qy = np.clip(np.floor(np.nan_to_num(v)), 0, H - 1).astype(np.int64)
         qx = np.clip(np.floor(np.nan_to_num(u)), 0, W - 1).astype(np.int64)
         ok &= (dst.part[qy, qx] != PART_LENS) & (dst.instance[qy, qx] == src.instance[ys, xs])
-        ok &= np.where(sky, ~np.isfinite(dst.depth[qy, qx]), _agrees(dst.depth, qy, qx, zz))
-        valid = np.zeros((H, W), bool)
-        valid[ys[ok], xs[ok]] = True
-        flow[ys[ok], xs[ok], 0] = (u[ok] - (xs[ok] + 0.5)).astype(np.float32)
-        flow[ys[ok], xs[ok], 1] = (v[ok] - (ys[ok] + 0.5)).astype(np.float32)
+        here = dst.depth[qy, qx].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            agree = np.abs(here - z) <= DEPTH_TOL_M + DEPTH_TOL_REL * z + slope[qy, qx]
+        sky = np.isinf(src.depth[ys, xs])
+        ok &= np.where(sky, np.isinf(here), agree)
+        ys, xs = ys[ok], xs[ok]
+        valid[ys, xs] = True
+        flow[ys, xs, 0] = (u[ok] - (xs + 0.5)).astype(np.float32)
+        flow[ys, xs, 1] = (v[ok] - (ys + 0.5)).astype(np.float32)
         return flow, valid
 
+    def moved_points(self, src: FrameBuffers, ys: np.ndarray, xs: np.ndarray, t1: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """World points (N, 3) seen at pixels (ys, xs) of `src`, carried to frame t1 with the
+        primitive each lies on, and whether each still exists then (its actor is present)."""
+        w = self.world
+        pts = self.points(src, ys, xs)
+        alive = np.ones(len(ys), bool)
+        inst, part = src.instance[ys, xs], src.part[ys, xs].astype(np.int64)
+        obj = (inst > 0) & (part >= 0)
+        for tid in np.unique(inst[obj]):
+            sel = obj & (inst == tid)
+            ai = self._actor_of.get(int(tid))
+            actor = w.actors[ai] if ai is not None else None
+            if actor is None or not bool(actor.present[min(t1, len(actor.present) - 1)]):
+                alive[sel] = False
+                continue
+            last = actor.shapes.num_frames - 1
+            M = part_motion(actor.shapes, min(src.frame, last), min(t1, last))[part[sel]]
+            pts[sel] = np.einsum("nij,nj->ni", M[:, :, :3], pts[sel]) + M[:, :, 3]
+        return pts, alive
 
-def _agrees(depth: np.ndarray, qy: np.ndarray, qx: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Whether depth at pixels (qy, qx) matches z within the tolerance (with the local slope)."""
-    H, W = depth.shape
-    d = depth.astype(np.float64)
-    here = d[qy, qx]
 
-    def step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.nan_to_num(np.abs(a - here), nan=np.inf), np.nan_to_num(np.abs(b - here), nan=np.inf)
-
-    lx, rx = step(d[qy, np.maximum(qx - 1, 0)], d[qy, np.minimum(qx + 1, W - 1)])
-    uy, dy = step(d[np.maximum(qy - 1, 0), qx], d[np.minimum(qy + 1, H - 1), qx])
-    slope = np.maximum(np.minimum(lx, rx), np.minimum(uy, dy))
-    slope = np.where(np.isfinite(slope), slope, 0.0)
-    tol = DEPTH_TOL_M + DEPTH_TOL_REL * z + slope
+def depth_slope(depth: np.ndarray) -> np.ndarray:
+    """(H, W) how much depth changes to a neighbour along the smoother side of each axis (the
+    larger of the two axes): the depth a surface may gain or lose within one pixel."""
+    d = np.pad(depth.astype(np.float32), 1, mode="edge")
+    c = d[1:-1, 1:-1]
     with np.errstate(invalid="ignore"):
-        return np.abs(here - z) <= tol
+        sx = np.minimum(np.abs(d[1:-1, :-2] - c), np.abs(d[1:-1, 2:] - c))
+        sy = np.minimum(np.abs(d[:-2, 1:-1] - c), np.abs(d[2:, 1:-1] - c))
+        out = np.maximum(sx, sy)
+    return np.where(np.isfinite(out), out, 0.0).astype(np.float32)
