@@ -106,7 +106,8 @@ def tokenize(text: str) -> list[str]:
     """Words, numbers (number words become digits) and clause marks, lower case."""
     t = unicodedata.normalize("NFKC", text).lower()
     t = (t.replace("°", " deg ").replace("~", " about ").replace("%", " percent ").replace("&", " and ")
-         .replace("'s ", " ").replace("’s ", " ").replace("-", " ").replace("/", " "))
+         .replace("'s ", " ").replace("’s ", " ").replace("one-way", "oneway").replace("one way", "oneway")
+         .replace("-", " ").replace("/", " "))
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)                 # 1,000 -> 1000
     raw: list[str] = []
     for tok in _TOKEN.findall(t):
@@ -293,7 +294,7 @@ def _vocabulary() -> list[str]:
 def _leftovers(r: Reading, t: Tokens) -> None:
     vocab = _vocabulary()
     for k, w in enumerate(t.words):
-        if t.used[k] or w in lx.STOP or len(w) < 2:
+        if t.used[k] or w in lx.STOP or (len(w) < 2 and not w.isdigit()):
             continue
         t.used[k] = True
         if w in lx.UNSUPPORTED:

@@ -193,4 +193,5 @@ like kind type sort lot lots time times place area areas side spot somewhere som
 same different various mixed both either neither than only more less much few little new old big small
 large huge wide high low long short mounted mount installed placed positioned pointing facing
 synthetic realistic typical normal regular ordinary standard simple basic nice good some
+add make change set use switch turn put instead now also still keep it its oneway way please should
 """.split())

@@ -242,8 +242,7 @@ def _group(b: Builder, g: Group, layout: str, r: Reading) -> None:
         kinds = {k.value for k in g.kinds}
         for i, a in enumerate(existing):
             if isinstance(a, dict) and a.get("type") == g.type and (
-                    g.type == "person" or not kinds or a.get("kind") in kinds
-                    or (a.get("kind") is None and None in kinds)):
+                    g.type == "person" or not kinds or (isinstance(a.get("kind"), str) and a["kind"] in kinds)):
                 index = i
                 break
     path = ("actors", len(existing) if index is None else index)

@@ -68,8 +68,8 @@ def _illegal_parking(r, m, c):
 
 
 @rule(r"(?:goes |going |drives |driving |walks |walking |heads |heading |travels |travelling |comes |coming )?"
-      r"(?:the )?wrong (?:way|direction)(?: down| up| along| on)?(?: a| the)?(?: one way)?(?: street| road| lane)?|"
-      r"against (?:the )?(?:traffic|flow)|ghost driver|one way violation")
+      r"(?:the )?wrong (?:way|direction)(?: down| up| along| on)?(?: a| the)?(?: oneway)?(?: street| road| lane)?|"
+      r"against (?:the )?(?:traffic|flow)|ghost driver|oneway violation")
 def _wrong_way(r, m, c):
     scenario(r, "wrong_way", m.group(0), c)
 
