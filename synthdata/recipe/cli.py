@@ -121,7 +121,7 @@ def schema_command(out: str | None) -> None:
     """
     import json
 
-    from synthdata.recipe.json_schema import recipe_json_schema
+    from synthdata.recipe.schema import recipe_json_schema
 
     text = json.dumps(recipe_json_schema(), indent=2) + "\n"
     if out is None:

@@ -1,4 +1,4 @@
-"""The recipe as a JSON Schema (draft 2020-12), generated from the pydantic models.
+"""JSON Schema fragments for recipe values; `schema.recipe_json_schema()` assembles the whole schema.
 
     synthdata schema > recipe.schema.json
 
@@ -35,7 +35,7 @@ def _choice(item: dict[str, Any], key_schema: dict[str, Any]) -> dict[str, Any]:
     return _obj("choice", {"anyOf": [{"type": "array", "items": item, "minItems": 1}, weights]})
 
 
-def _distributions() -> dict[str, Any]:
+def distribution_defs() -> dict[str, Any]:
     """Shared $defs: the numeric distributions (bounds are checked when the recipe is loaded)."""
     num, whole = {"type": "number"}, {"type": "integer"}
     poisson = _obj("poisson", {"type": "number", "minimum": 0})
@@ -82,24 +82,11 @@ def color_schema() -> dict[str, Any]:
             "description": "an sRGB colour '#rrggbb', or {choice: [...]} over colours"}
 
 
-def recipe_json_schema() -> dict[str, Any]:
-    """The whole recipe's JSON Schema (draft 2020-12)."""
-    from synthdata.recipe.schema import Recipe
-
-    body = Recipe.model_json_schema()
-    body["$defs"] = {**body.get("$defs", {}), **_distributions()}
-    body = _resolve_refs(body)
-    return {"$schema": SCHEMA_DIALECT, "title": "synthdata recipe",
-            "description": "A synthdata recipe (README.md, Recipes). Wherever a number or a choice "
-                           "may vary, a distribution such as {uniform: [a, b]} is allowed.",
-            **{k: v for k, v in body.items() if k not in ("title", "description")}}
-
-
-def _resolve_refs(node: Any) -> Any:
+def resolve_refs(node: Any) -> Any:
     if isinstance(node, dict):
         if _REF in node:
             return {"$ref": f"#/$defs/{node[_REF]}"}
-        return {k: _resolve_refs(v) for k, v in node.items()}
+        return {k: resolve_refs(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_refs(v) for v in node]
+        return [resolve_refs(v) for v in node]
     return node

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdata.recipe.draft import lexicon as lx
+from synthdata.recipe.draft import scenario_rules  # noqa: F401 - appends its rules after rules.py's
 from synthdata.recipe.draft.rules import RULES, Said
 
 __all__ = ["Reading", "Said", "Group", "read"]

@@ -80,7 +80,7 @@ def draft_with_llm(text: str, url: str, model: str, *, retries: int = 2, timeout
                    base_yaml: str | None = None) -> LLMDraft:
     """Ask the endpoint for a recipe; feed validation problems back up to `retries` times."""
     from synthdata.recipe.draft.writer import dump
-    from synthdata.recipe.json_schema import recipe_json_schema
+    from synthdata.recipe.schema import recipe_json_schema
     from synthdata.recipe.loader import load_recipe
 
     schema = recipe_json_schema()

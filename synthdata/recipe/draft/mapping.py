@@ -341,30 +341,30 @@ def _subjects(r: Reading, by_clause: dict[int, list[str]]) -> None:
 # --- output and identity ---------------------------------------------------------------------------
 
 def _output(b: Builder, r: Reading, need_s: float) -> None:
-    O = ("output",)
-    fps = b.get(O + ("fps",)) or DEFAULT_FPS
-    b.default(O + ("clips",), DEFAULT_CLIPS, "no dataset size named")
+    out = ("output",)
+    fps = b.get(out + ("fps",)) or DEFAULT_FPS
+    b.default(out + ("clips",), DEFAULT_CLIPS, "no dataset size named")
     if r.clip_s is not None:
-        b.put(O + ("frames_per_clip",), max(1, round(r.clip_s.value * fps)),
+        b.put(out + ("frames_per_clip",), max(1, round(r.clip_s.value * fps)),
               f"{r.clip_s.value:g} s at {fps:g} fps, from '{r.clip_s.words}'")
         if need_s and r.clip_s.value < need_s:
             b.warn(f"'{r.clip_s.words}' is shorter than the {need_s:g} s the scenarios need to play out; "
                    f"their events may not be complete")
     elif r.frames is not None:
-        b.put(O + ("frames_per_clip",), r.frames.value, f"from '{r.frames.words}'")
-    elif b.fresh or (need_s and (b.get(O + ("frames_per_clip",)) or 0) < need_s * fps):
+        b.put(out + ("frames_per_clip",), r.frames.value, f"from '{r.frames.words}'")
+    elif b.fresh or (need_s and (b.get(out + ("frames_per_clip",)) or 0) < need_s * fps):
         seconds = max(DEFAULT_CLIP_S, need_s)
         why = f"{seconds:g} s, long enough for the scenarios" if need_s else f"{seconds:g} s clips"
-        b.put(O + ("frames_per_clip",), round(seconds * fps), f"default: {why}")
+        b.put(out + ("frames_per_clip",), round(seconds * fps), f"default: {why}")
     if r.total_s is not None:
-        frames = b.get(O + ("frames_per_clip",))
+        frames = b.get(out + ("frames_per_clip",))
         clips = max(1, round(r.total_s.value * fps / frames))
-        b.put(O + ("clips",), clips, f"{clips} clips of {frames / fps:g} s, from '{r.total_s.words}'")
-    clips = b.get(O + ("clips",))
+        b.put(out + ("clips",), clips, f"{clips} clips of {frames / fps:g} s, from '{r.total_s.words}'")
+    clips = b.get(out + ("clips",))
     if b.fresh:
-        b.put(O + ("clips_per_shard",), min(16, max(1, clips // 2)), "default: clips per Dask task")
-    b.default(O + ("fps",), DEFAULT_FPS, "no frame rate named")
-    b.default(O + ("resolution",), list(DEFAULT_RESOLUTION), "no resolution named")
+        b.put(out + ("clips_per_shard",), min(16, max(1, clips // 2)), "default: clips per Dask task")
+    b.default(out + ("fps",), DEFAULT_FPS, "no frame rate named")
+    b.default(out + ("resolution",), list(DEFAULT_RESOLUTION), "no resolution named")
 
 
 def _identity(b: Builder, r: Reading, layout: str) -> None:

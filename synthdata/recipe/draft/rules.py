@@ -1,5 +1,8 @@
 """The phrase rules of the draft grammar, in the order they run (grammar.py applies them).
 
+This module holds the output, camera and sensor rules; scenario_rules.py appends the weather,
+scenario, time and site rules after them when grammar.py imports it.
+
 Each rule is a regular expression over the space-joined, lower-case tokens and a handler that
 records what the words said on the Reading; a handler returning False leaves the words unused.
 """
@@ -10,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from synthdata.recipe.draft import lexicon as lx
 
 
 @dataclass
@@ -256,5 +258,3 @@ def _sensor_handler(path: tuple, value: Any) -> Callable:
 
 for _pattern, _path, _value in _SENSOR_PHRASES:
     RULES.append((re.compile(rf"\b(?:{_pattern})\b"), _sensor_handler(_path, _value)))
-
-from synthdata.recipe.draft import scenario_rules  # noqa: E402,F401  (scenario, weather and site rules)
