@@ -98,6 +98,14 @@ TABLE: list[tuple[str, dict]] = [
                                            "scene.lighting.time_of_day": "dusk"}),
     ("twenty five commuters at a bus stop", {"actors[0].count": 25, "scene.layout.type": "street"}),
     ("a dozen cars parked in a garage", {"actors[0].count": 12, "actors[0].behavior": "parked"}),
+    ("no rain, a quiet street, no people", {"scene.weather.condition": "clear", "actors[0].count": 0}),
+    ("a person wanders around the lot and then leaves", {"scene.layout.type": "parking_lot",
+                                                         "actors[0].count": 1, "actors[0].leaves": True,
+                                                         "actors[0].behavior": "walk"}),
+    ("cars driving in at night", {"actors[0].enters": True, "actors[0].behavior": "drive"}),
+    ("up to 10 motorbikes and at least 4 buses", {"actors[0].count": {"randint": [5, 10]},
+                                                  "actors[0].kind": "motorcycle",
+                                                  "actors[1].count": {"randint": [4, 6]}}),
 ]
 
 

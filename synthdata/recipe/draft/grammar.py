@@ -37,6 +37,7 @@ class Group:
     count: Said | None = None
     kinds: list[Said] = field(default_factory=list)        # vehicle kinds named
     behaviours: list[Said] = field(default_factory=list)
+    flags: dict[str, Said] = field(default_factory=dict)      # enters / leaves: True
 
 
 @dataclass
@@ -215,25 +216,43 @@ def _actors(r: Reading, t: Tokens) -> None:
         if implied:
             g.behaviours.append(Said(implied, hit))
         g.behaviours += adjectives
-        e = k + n_len                               # look ahead over participles ("walking and running")
-        while e < len(t.words) and not t.used[e] and t.clause[e] == t.clause[k]:
-            two = " ".join(t.words[e:e + 2])
-            word = two if two in lx.BEHAVIOURS else t.words[e]
-            if word in lx.BEHAVIOURS and lx.BEHAVIOURS[word][0] == actor:
-                g.behaviours.append(Said(lx.BEHAVIOURS[word][1], word))
-                e += len(word.split())
-            elif t.words[e] in ("and", "or", "around", "about", "by") and e + 1 < len(t.words) \
-                    and (t.words[e + 1] in lx.BEHAVIOURS or " ".join(t.words[e + 1:e + 3]) in lx.BEHAVIOURS):
-                e += 1
-            else:
-                break
+        e = _look_ahead(t, k + n_len, t.clause[k], g)
         g.words = " ".join(t.words[a:e])
-        t.use(a, e)
+        t.use(a, k + n_len)
         if hit in lx.SCENARIO_NOUNS:
             _scenario_noun(r, lx.SCENARIO_NOUNS[hit], g)
         else:
             r.groups.append(g)
         k = e
+
+
+_NOUN_WORDS = {p.split()[0] for p in lx.ACTORS}
+
+
+def _look_ahead(t: Tokens, e: int, clause: int, g: Group) -> int:
+    """Behaviours and enter/leave words after a group's noun ("people walking in and leaving");
+    stop words in between are skipped, another actor noun ends the look. Returns the end index."""
+    end, limit = e, min(len(t.words), e + 8)
+    while e < limit and t.clause[e] == clause:
+        if t.used[e]:                         # words another rule used ("around the lot"): step over
+            e += 1
+            continue
+        two = " ".join(t.words[e:e + 2])
+        word = next((w for w in (two, t.words[e]) if w in lx.ENTERS_LEAVES or w in lx.BEHAVIOURS), None)
+        if word in lx.ENTERS_LEAVES and (g.type == "person" or lx.ENTERS_LEAVES[word] == "enters"):
+            g.flags[lx.ENTERS_LEAVES[word]] = Said(True, word)
+        elif word in lx.BEHAVIOURS and lx.BEHAVIOURS[word][0] == g.type:
+            g.behaviours.append(Said(lx.BEHAVIOURS[word][1], word))
+        elif t.words[e] in _NOUN_WORDS or t.words[e] not in lx.STOP | {"then"}:
+            break
+        else:
+            e += 1
+            continue
+        n = len(word.split())
+        t.use(e, e + n)
+        e += n
+        end = e
+    return end
 
 
 def _at(t: Tokens, k: int, phrase: str) -> bool:

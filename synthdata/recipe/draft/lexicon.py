@@ -11,7 +11,7 @@ from __future__ import annotations
 SITES: dict[str, str] = {
     "parking lot": "parking_lot", "parking lots": "parking_lot", "car park": "parking_lot",
     "carpark": "parking_lot", "parking area": "parking_lot", "parking garage": "parking_lot",
-    "garage": "parking_lot",
+    "garage": "parking_lot", "the lot": "parking_lot",
     "street": "street", "streets": "street", "road": "street", "plaza": "street", "square": "street",
     "pedestrian crossing": "street", "crosswalk": "street", "zebra crossing": "street", "intersection": "street",
     "sidewalk": "street", "pavement": "street", "avenue": "street", "high street": "street",
@@ -133,7 +133,8 @@ UNSUPPORTED: dict[str, str] = {
 
 # behaviour word -> (actor type, behaviour)
 BEHAVIOURS: dict[str, tuple[str, str]] = {}
-for _w in ("walking", "walks", "walk", "strolling", "stroll", "wandering", "commuting", "passing",
+for _w in ("walking", "walks", "walk", "strolling", "stroll", "strolls", "wanders", "wander", "wandering around",
+           "walks around", "walking about", "wandering", "commuting", "passing",
            "walking around", "walking by", "walking past", "crossing"):
     BEHAVIOURS[_w] = ("person", "walk")
 for _w in ("running", "runs", "run", "jogging", "jog", "jogs", "sprinting", "sprint", "rushing", "hurrying"):
@@ -150,6 +151,14 @@ for _w in ("parking", "parks", "pulling in", "pull in", "pulls in", "arriving"):
     BEHAVIOURS[_w] = ("vehicle", "park")
 for _w in ("parked", "stationary", "stopped", "standing still"):
     BEHAVIOURS.setdefault(_w, ("vehicle", "parked"))
+
+# people and vehicles coming into or going out of the view -> the group's enters / leaves flag
+ENTERS_LEAVES: dict[str, str] = {
+    "enters": "enters", "enter": "enters", "entering": "enters", "arrives": "enters", "arriving": "enters",
+    "comes in": "enters", "coming in": "enters", "walks in": "enters", "walking in": "enters",
+    "drives in": "enters", "driving in": "enters", "leaves": "leaves", "leave": "leaves", "leaving": "leaves",
+    "exits": "leaves", "exiting": "leaves", "walks out": "leaves", "walks away": "leaves", "goes away": "leaves",
+    "walking out": "leaves", "walking away": "leaves", "departs": "leaves", "departing": "leaves"}
 
 # quantity words -> (recipe count, how it reads in comments)
 QUANTITIES: dict[str, object] = {

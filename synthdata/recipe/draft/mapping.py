@@ -228,7 +228,8 @@ def _actors(b: Builder, r: Reading, layout: str, ignored: list) -> None:
             b.put(("actors", len(b.get(("actors",)) or [])), {"type": t, "count": count, "behavior": behaviour},
                   None)
             i = len(b.get(("actors",))) - 1
-            b.note(("actors", i, "count"), note.replace("'no actors named'", f"the {layout.replace('_', ' ')}"))
+            where = {"parking_lot": "a parking lot", "street": "a street", "indoor": "an indoor scene"}
+            b.note(("actors", i, "count"), note.replace("for 'no actors named'", f"for {where.get(layout, 'this')}"))
             b.note(("actors", i, "behavior"), "default: a typical mix")
         return
     for g in groups:
@@ -256,10 +257,13 @@ def _group(b: Builder, g: Group, layout: str, r: Reading) -> None:
     kinds = [k.value for k in g.kinds if k.value]
     if kinds:
         b.put(path + ("kind",), _one_or_choice(kinds), f"from {_words(g.kinds)}")
+    for flag, said in g.flags.items():
+        b.put(path + (flag,), True, f"from '{said.words}'")
     if g.behaviours:
         b.put(path + ("behavior",), _one_or_choice([x.value for x in g.behaviours]), f"from {_words(g.behaviours)}")
     elif index is None:
-        default = "walk" if g.type == "person" else ("parked" if layout == "parking_lot" else "drive")
+        default = "walk" if g.type == "person" else (
+            "parked" if layout == "parking_lot" and "enters" not in g.flags else "drive")
         b.put(path + ("behavior",), default, "default: no behaviour named")
 
 

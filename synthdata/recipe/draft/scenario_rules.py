@@ -26,6 +26,11 @@ def scenario(r: Any, name: str, words: str, clause: int, **fields: Any) -> None:
 
 # --- weather ---------------------------------------------------------------------------------------
 
+@rule(rf"(?:no|without|not|never|without any|no more) ({alt(k for k, v in lx.WEATHER.items() if v[0] != 'clear')})")
+def _no_weather(r, m, c):
+    r.weathers.append(Said("clear", m.group(0)))
+
+
 @rule(rf"(?:({alt(lx.STRENGTH)}) )?({alt(lx.WEATHER)})")
 def _weather(r, m, c):
     strength_word, word = m.group(1), m.group(2)
