@@ -30,12 +30,15 @@ from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Shapes, World
 PART_SCENE, PART_LENS = -1, -2      # the values of FrameBatch.part (render/renderer.py)
 SKY_DISTANCE_M = 1e9                # a sky pixel is a direction: projected from this far away
 DEPTH_TOL_M, DEPTH_TOL_REL = 0.02, 0.01
+LENS_DEPTH_M = 0.05                 # nearer than this is at the lens (a cover 2 cm, the overlay 0 m)
 
 
 @dataclass
 class FrameBuffers:
     """One rendered frame's dense buffers on the CPU: depth (H, W) float32 camera-axis metres
-    (inf = sky), instance (H, W) int track id (0 = none), part (H, W) int primitive index."""
+    (inf = sky), instance (H, W) int track id (0 = none), part (H, W) int primitive index
+    (PART_SCENE, or PART_LENS where something at the lens hides the scene: also wherever depth
+    is under LENS_DEPTH_M, which no scene surface reaches)."""
 
     frame: int
     depth: np.ndarray
@@ -47,8 +50,9 @@ class FrameBuffers:
         """Frame i (0-based within the batch) of a FrameBatch."""
         if batch.part is None:
             raise ValueError("the FrameBatch has no part buffer (render it with render/renderer.py)")
-        return FrameBuffers(batch.start + i, batch.depth[i].cpu().numpy(), batch.instance[i].cpu().numpy(),
-                            batch.part[i].cpu().numpy())
+        depth, part = batch.depth[i].cpu().numpy(), batch.part[i].cpu().numpy()
+        part = np.where(depth < LENS_DEPTH_M, PART_LENS, part).astype(part.dtype)
+        return FrameBuffers(batch.start + i, depth, batch.instance[i].cpu().numpy(), part)
 
 
 def _rotation_between(u0: np.ndarray, u1: np.ndarray) -> np.ndarray:
