@@ -166,3 +166,21 @@ def test_dense_labeler_streams_the_same_maps_in_any_chunking_and_ends_flow_with_
     ok = np.isfinite(back).all(-1)
     assert ok.mean() > 0.9
     assert np.median(np.abs(f[ys, xs][ok] + back[ok])) < 0.6   # within a pixel (landing is rounded)
+
+
+def test_flow_and_depth_pictures():
+    from synthdata.render.dense_view import depth_to_rgb, flow_to_rgb, ids_to_rgb
+
+    f = np.zeros((2, 3, 2), np.float32)
+    f[0, 1] = [4, 0]
+    f[0, 2] = [-4, 0]
+    f[1, 0] = np.nan
+    img = flow_to_rgb(f)
+    assert img.shape == (2, 3, 3) and img.dtype == np.uint8
+    assert (img[0, 0] == 255).all() and (img[1, 0] == 0).all()         # no motion white, invalid black
+    assert img[0, 1, 0] > 200 and img[0, 1, 2] < 60                    # +x: red end of the wheel
+    assert img[0, 2, 2] > 200 and img[0, 2, 0] < 60                    # -x: the opposite side (cyan/blue)
+    d = depth_to_rgb(np.array([[1.0, 10.0, np.inf]], np.float32))
+    assert d[0, 0].sum() > d[0, 1].sum() > d[0, 2].sum() == 0          # near bright, far dark, sky black
+    ids = ids_to_rgb(np.array([[0, 1, 2]]))
+    assert (ids[0, 0] == 0).all() and not np.array_equal(ids[0, 1], ids[0, 2])
