@@ -6,7 +6,7 @@ format). The contract then checks what a user of that format would notice: every
 and looks like the video, every label matches the objects table (the box the format promises,
 the right category, consistent track ids), and the filters do what they say.
 
-The dataset is made with io/testing.py (labels derived from the very pixels); 56x40 so the car
+The dataset is made with tests/fakes.py (labels derived from the very pixels); 56x40 so the car
 drives out of the image on the left (truncated: visible box != amodal box), is partly hidden
 behind the person in frames 3-5, and is hidden in the last frame.
 """
@@ -28,7 +28,7 @@ W, H, FRAMES, CLIPS = 56, 40, 10, 3
 
 
 def make_dataset(path: str) -> str:
-    from synthdata.io.testing import write_fake_dataset
+    from tests.fakes import write_fake_dataset
 
     write_fake_dataset(path, clips=CLIPS, clips_per_shard=2, num_frames=FRAMES, width=W, height=H)
     return path

@@ -198,7 +198,7 @@ def test_failed_shards_exit_3_keep_the_rest_and_a_rerun_resumes(recipe_file, ref
 
 def test_foreign_folder_is_refused_and_overwrite_replaces_it(recipe_file, reference, tmp_path, capsys):
     from synthdata.cli import main
-    from synthdata.io.testing import write_fake_dataset
+    from tests.fakes import write_fake_dataset
 
     out = tmp_path / "out"
     write_fake_dataset(str(out), clips=8, clips_per_shard=2)          # 4 shards of another recipe

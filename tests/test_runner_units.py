@@ -9,7 +9,7 @@ import os
 import pytest
 
 from synthdata.errors import BadInput, DatasetError
-from synthdata.io.testing import fake_recipe, write_fake_dataset
+from tests.fakes import fake_recipe, write_fake_dataset
 from synthdata.plan import plan, recipe_sha256
 from synthdata.runner.cli import parse_shards
 from synthdata.runner.cluster import ClusterOptions, SlurmOptions, lifetimes, parse_duration, slurm_cluster

@@ -256,8 +256,9 @@ def _run_dask(client: Any, recipe: Recipe, todo: list[ShardSpec], out: str, devi
 
 def _finalize_if_complete(run: RunPlan, result: RunResult) -> None:
     """Write dataset.json when every shard of the plan is committed (by any invocation)."""
-    from synthdata.io.manifest import finalize, read_manifest
+    from synthdata.io.manifest import read_manifest
     from synthdata.io.shard import committed_shards
+    from synthdata.pipeline import finalize_dataset
 
     n = len(run.specs)
     markers = {**run.committed, **result.done}
@@ -276,7 +277,7 @@ def _finalize_if_complete(run: RunPlan, result: RunResult) -> None:
             result.manifest = manifest
             return
     timings = {"wall_s": round(time.perf_counter() - run.t0, 3), "shards_generated": len(result.done)}
-    result.manifest = finalize(run.out, run.recipe, markers, timings)
+    result.manifest = finalize_dataset(run.out, run.recipe, markers, timings)
 
 
 def done_event(result: RunResult) -> dict[str, Any]:
