@@ -17,8 +17,7 @@ from synthdata.report.tables import Histogram
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf"]
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "synthdata-report", "font.size": 9, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold",
-         "figure.constrained_layout.use": True}
+         "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold"}
 
 
 def _plt() -> Any:
@@ -54,7 +53,13 @@ def bars(title: str, values: dict[str, int] | dict[str, Sequence[int]], *, serie
     """Bars per key; with several `series`, each value is a sequence (one per series), grouped."""
     plt = _plt()
     keys = list(values)
-    fig, ax = plt.subplots(figsize=(6.4, max(2.2, 0.28 * len(keys) + 0.8)) if horizontal else (6.4, 2.8))
+    h = max(2.2, 0.28 * len(keys) + 0.8) if horizontal else 2.8
+    fig, ax = plt.subplots(figsize=(6.4, h))
+    longest = max((len(str(k)) for k in keys), default=1)
+    if horizontal:
+        fig.subplots_adjust(left=min(0.45, 0.06 + 0.011 * longest), right=0.97, top=1 - 0.35 / h, bottom=0.55 / h)
+    else:
+        fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.34 if len(keys) > 6 else 0.16)
     n = len(series)
     width = 0.8 / n
     for j, name in enumerate(series):
@@ -79,6 +84,7 @@ def histogram(hist: Histogram, *, ylabel: str = "count", log: bool = False) -> s
     """Stacked bars, one colour per series (category), one bar per bin."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.3)
     bottom = [0] * hist.num_bins
     for j, (name, counts) in enumerate(hist.counts.items()):
         ax.bar(range(hist.num_bins), counts, 0.85, bottom=bottom, label=name, color=COLORS[j % len(COLORS)])
@@ -103,7 +109,10 @@ def timeline(clips: list[tuple[str, int]], spans: list[EventSpan]) -> str:
     types = sorted({s.type for s in spans})
     color = {t: COLORS[i % len(COLORS)] for i, t in enumerate(types)}
     row = {c: i for i, (c, _) in enumerate(clips)}
-    fig, ax = plt.subplots(figsize=(7.5, 0.8 + 0.32 * len(clips)))
+    h = 1.0 + 0.32 * len(clips)
+    fig, ax = plt.subplots(figsize=(7.5, h))
+    longest = max((len(c) for c, _ in clips), default=1)
+    fig.subplots_adjust(left=min(0.4, 0.04 + 0.0095 * longest), right=0.8, top=1 - 0.3 / h, bottom=0.5 / h)
     for c, nf in clips:
         ax.broken_barh([(0, nf)], (row[c] - 0.4, 0.8), facecolors="#eeeeee")
     lanes: dict[str, int] = {}
@@ -128,7 +137,9 @@ def coverage_grid(params: list[Parameter], cols: int = 3) -> str:
     """Small multiples: one panel per varied parameter (bars of levels or a histogram)."""
     plt = _plt()
     rows_ = math.ceil(len(params) / cols)
-    fig, axes = plt.subplots(rows_, cols, figsize=(3.3 * cols, 2.3 * rows_), squeeze=False)
+    fig, axes = plt.subplots(rows_, cols, figsize=(3.3 * cols, 2.4 * rows_), squeeze=False)
+    fig.subplots_adjust(left=0.06, right=0.99, top=1 - 0.3 / (2.4 * rows_), bottom=0.7 / (2.4 * rows_),
+                        hspace=0.75, wspace=0.3)
     for ax, p in zip(axes.flat, params):
         if p.levels is not None:
             keys = list(p.levels)
