@@ -159,7 +159,7 @@ def test_page_renders_in_chromium(tmp_path, fake_report, monkeypatch):
 def test_bad_input_is_one_line_and_exit_2(fake, tmp_path, capsys):
     from synthdata.cli import main
 
-    for args, msg in (([str(tmp_path / "nothing")], "dataset.json"), ([str(fake), "--out", str(tmp_path)], "is a folder"),
+    for args, msg in (([str(tmp_path / "nothing")], "no such dataset"), ([str(fake), "--out", str(tmp_path)], "is a folder"),
                       ([str(fake), "--out", str(tmp_path / "no" / "r.html")], "does not exist")):
         with pytest.raises(SystemExit) as e:
             main(["report", *args])
@@ -194,3 +194,18 @@ def test_s3_dataset(s3, tmp_path):  # noqa: F811
     remote = fsspec.filesystem("s3").cat_file(f"{s3}/ds/report.html").decode()
     assert page_data(remote) == d
     assert d["counts"]["clips"] == 2 and len(d["samples"]) == 2
+
+
+def test_run_with_report_writes_it_next_to_the_dataset(tmp_path):
+    from tests.test_runner_run import RECIPE
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    out = tmp_path / "ds"
+    res = CliRunner().invoke(cli, ["run", str(recipe), "output.clips=2", "--out", str(out), "--workers", "0",
+                                   "--device", "cpu", "--log-format", "json", "--report"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "dataset.json").read_text())
+    d = page_data((out / "report.html").read_text())
+    assert {k: d["counts"][k] for k in manifest["counts"]} == manifest["counts"]
+    assert len(d["samples"]) == 2

@@ -14,6 +14,7 @@ def write_report(path: str, out: str, *, samples: int = 12, threads: int | None 
     numbers embedded in the page."""
     from synthdata.report.build import build_report
 
+    check_out(out)
     page, data = build_report(path, samples=samples, threads=threads)
     if "://" in out:
         from synthdata.io.store import store_for
@@ -21,14 +22,23 @@ def write_report(path: str, out: str, *, samples: int = 12, threads: int | None 
         parent, name = out.rstrip("/").rsplit("/", 1)
         store_for(parent).write_atomic(name, page.encode("utf-8"))
     else:
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder):
-            raise BadInput(f"--out {out}: folder {folder} does not exist")
         tmp = f"{out}.part"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)
         os.replace(tmp, out)
     return data
+
+
+def check_out(out: str) -> None:
+    """BadInput unless `out` can be a file: a URL, or a local path that is not a folder and
+    whose folder exists."""
+    if "://" in out:
+        return
+    if os.path.isdir(out):
+        raise BadInput(f"--out {out}: is a folder, expected an .html file path")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise BadInput(f"--out {out}: folder {folder} does not exist")
 
 
 @click.command("report")
@@ -41,8 +51,6 @@ def write_report(path: str, out: str, *, samples: int = 12, threads: int | None 
 def report_command(path: str, out: str, samples: int, threads: int | None) -> None:
     """Write a self-contained HTML quality report of the dataset in DIR (local folder or URL):
     counts, label distributions, events, parameter coverage, sample frames with labels, warnings."""
-    if os.path.isdir(out):
-        raise BadInput(f"--out {out}: is a folder, expected an .html file path")
     data = write_report(path, out, samples=samples, threads=threads)
     c = data["counts"]
     click.echo(f"wrote {out} ({c['clips']} clips, {c['objects']} object rows, "
