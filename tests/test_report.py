@@ -209,3 +209,23 @@ def test_run_with_report_writes_it_next_to_the_dataset(tmp_path):
     d = page_data((out / "report.html").read_text())
     assert {k: d["counts"][k] for k in manifest["counts"]} == manifest["counts"]
     assert len(d["samples"]) == 2
+
+
+def test_warnings_name_each_problem_and_only_real_ones():
+    from synthdata.report.checks import warnings
+    from synthdata.report.stats import CategoryCounts, Stats
+
+    def stats(cats: dict, empty: list[str]) -> Stats:
+        return Stats(counts={"clips": 10}, categories=cats, histograms={}, events_per_type={}, timeline_clips=[],
+                     timeline=[], empty_clips=empty, empty_clip_count=len(empty), resolutions={}, fps={}, tiny_px=4.0)
+
+    healthy = {"person": CategoryCounts(tracks=50, objects=1000, visible_objects=900, hidden_objects=100, tiny_boxes=9)}
+    assert warnings(stats(healthy, [])) == []
+    sick = {"person": CategoryCounts(tracks=50, objects=1000, visible_objects=600, hidden_objects=400, tiny_boxes=60),
+            "bag": CategoryCounts(tracks=3, objects=30, visible_objects=30)}
+    found = warnings(stats(sick, ["c-000007"]))
+    assert len(found) == 4
+    assert "1 of 10 clips have no object rows at all (c-000007)" in found[0]
+    assert any("'bag' has only 3 tracks" in w for w in found)
+    assert any("40% of 'person' object rows are fully hidden" in w for w in found)
+    assert any("60 visible 'person' boxes (10.0%) are under 4 px" in w for w in found)

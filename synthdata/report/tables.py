@@ -1,6 +1,6 @@
 """DuckDB over a dataset's tables: one connection with `clips`, `tracks`, `objects` and `events`
-registered as views over the pyarrow datasets of `io.reader` (local folders and fsspec URLs alike;
-DuckDB reads only the columns a query names).
+loaded from the pyarrow datasets of `io.reader` (local folders and fsspec URLs alike), each
+Parquet column needed read once.
 
 Histograms are computed in SQL: `bin_case` turns bin edges into one CASE expression, so every
 aggregation is a GROUP BY, never a Python loop over rows.
@@ -16,25 +16,24 @@ from synthdata.io.reader import Dataset
 from synthdata.io.tables import TABLES
 
 
-SMALL = ("clips", "tracks", "events")   # read into DuckDB once (clips without its `params` JSON)
+# What DuckDB loads (once; every aggregation then runs on its own columnar copy): clips without
+# its `params` JSON, and of the objects only the columns the report aggregates (not keypoints,
+# masks or world positions).
+LOAD = {"clips": "* EXCLUDE (params)", "tracks": "*", "events": "*",
+        "objects": "clip_id, frame, track_id, category, x, y, w, h, visibility, truncation, depth"}
 
 
 def connect(ds: Dataset, *, threads: int | None = None) -> Any:
-    """A DuckDB connection with the dataset's tables under their names: `objects` a view over
-    its Parquet files, the smaller tables loaded into memory once."""
+    """A DuckDB connection with the dataset's tables (see LOAD) under their names."""
     import duckdb
 
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     for name in TABLES:
-        if name in SMALL:
-            con.register(f"{name}_files", ds.table(name))
-            drop = " EXCLUDE (params)" if name == "clips" else ""
-            con.execute(f"CREATE TABLE {name} AS SELECT *{drop} FROM {name}_files")
-            con.unregister(f"{name}_files")
-        else:
-            con.register(name, ds.table(name))
+        con.register(f"{name}_files", ds.table(name))
+        con.execute(f"CREATE TABLE {name} AS SELECT {LOAD[name]} FROM {name}_files")
+        con.unregister(f"{name}_files")
     return con
 
 
