@@ -1,5 +1,5 @@
 """DuckDB over a dataset's tables: one connection with `clips`, `tracks`, `objects` and `events`
-loaded from the pyarrow datasets of `io.reader` (local folders and fsspec URLs alike), each
+read from the pyarrow datasets of `io.reader` (local folders and fsspec URLs alike), each
 Parquet column needed read once.
 
 Histograms are computed in SQL: `bin_case` turns bin edges into one CASE expression, so every
@@ -16,24 +16,27 @@ from synthdata.io.reader import Dataset
 from synthdata.io.tables import TABLES
 
 
-# What DuckDB loads (once; every aggregation then runs on its own columnar copy): clips without
-# its `params` JSON, and of the objects only the columns the report aggregates (not keypoints,
-# masks or world positions).
-LOAD = {"clips": "* EXCLUDE (params)", "tracks": "*", "events": "*",
-        "objects": "clip_id, frame, track_id, category, x, y, w, h, visibility, truncation, depth"}
+# What is read (once, by pyarrow, with its threads) and handed to DuckDB without a copy: every
+# column but the clips' `params` JSON, and of the objects only the columns the report
+# aggregates (not keypoints, masks or world positions).
+OBJECT_COLUMNS = ["clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "visibility", "truncation",
+                  "depth"]
+SKIP_COLUMNS = {"params"}
 
 
 def connect(ds: Dataset, *, threads: int | None = None) -> Any:
-    """A DuckDB connection with the dataset's tables (see LOAD) under their names."""
+    """A DuckDB connection with the dataset's tables (the columns above) under their names."""
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     for name in TABLES:
-        con.register(f"{name}_files", ds.table(name))
-        con.execute(f"CREATE TABLE {name} AS SELECT {LOAD[name]} FROM {name}_files")
-        con.unregister(f"{name}_files")
+        table = ds.table(name)
+        cols = [c for c in (OBJECT_COLUMNS if name == "objects" else table.schema.names)
+                if c in table.schema.names and c not in SKIP_COLUMNS]
+        con.register(name, table.to_table(columns=cols, use_threads=True))
     return con
 
 
