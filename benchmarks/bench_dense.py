@@ -151,8 +151,8 @@ def read_speeds(recipe, world, batch, maps: dict, reps: int) -> dict[str, float]
     cid = f"{recipe.name}-000000"
     ext = track_extents(world)
     chunk = FrameChunk(0, batch.rgb, label_chunk(world, batch, cid, ext), dict(maps))
-    clip = ClipData(clip_id=cid, index=0, clip_row=clip_row(world, cid, 0, "{}"), tracks=track_rows(world, cid, ext),
-                    events=event_rows(world, cid), chunks=iter([chunk]), world=world, modalities=list(DENSE))
+    clip = ClipData(clip_id=cid, clip_row=clip_row(world, cid, 0, "{}"), tracks=track_rows(world, cid, ext),
+                    events=event_rows(world, cid), chunks=iter([chunk]), modalities=list(DENSE), index=0, world=world)
     tmp = tempfile.mkdtemp()
     try:
         marker = commit(tmp, spec, recipe, clip)
@@ -166,17 +166,17 @@ def read_speeds(recipe, world, batch, maps: dict, reps: int) -> dict[str, float]
 
 
 def commit(out: str, spec, recipe, clip) -> dict:
-    from synthdata.io.shard import ShardWriter
+    from synthdata.pipeline import shard_writer
 
-    with ShardWriter(out, spec, recipe) as writer:
+    with shard_writer(out, spec, recipe) as writer:
         writer.add_clip(clip)
         return writer.commit()
 
 
 def finish(out: str, recipe, marker: dict) -> None:
-    from synthdata.io.manifest import finalize
+    from synthdata.pipeline import finalize_dataset
 
-    finalize(out, recipe, [marker])
+    finalize_dataset(out, recipe, [marker])
 
 
 if __name__ == "__main__":

@@ -32,15 +32,14 @@ actors:
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A one-clip dataset with every modality, and the same clip rendered in memory."""
-    from synthdata.io.manifest import finalize
-    from synthdata.pipeline import generate_shard, render_clip
+    from synthdata.pipeline import finalize_dataset, generate_shard, render_clip
     from synthdata.plan import plan
     from synthdata.recipe.loader import load_recipe
 
     recipe = load_recipe(RECIPE, [], source="<dense_io>")
     out = str(tmp_path_factory.mktemp("dense") / "out")
     markers = [generate_shard(recipe, spec, out, device="cpu") for spec in plan(recipe)]
-    finalize(out, recipe, markers)
+    finalize_dataset(out, recipe, markers)
     return out, render_clip(recipe, 0, device="cpu")
 
 

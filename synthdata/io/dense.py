@@ -21,17 +21,14 @@ import io
 import tarfile
 
 import numpy as np
-import pyarrow as pa
+
+from synthdata.io.contract import DENSE_MODALITIES
 
 DEPTH_SCALE = 256.0               # stored units per metre (KITTI depth)
 FLOW_SCALE, FLOW_ZERO = 64.0, 32768  # KITTI flow
 FORMATS = {"depth": "gray16", "flow": "flow", "backflow": "flow", "instances": "gray16", "classes": "gray8"}
-DENSE = tuple(FORMATS)
-FIRST_DENSE_SCHEMA = 2            # the schema version that added the columns below
-
-# clips-table columns of schema version 2: what the clip stores, and each modality's tar span
-CLIP_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (("modalities", pa.list_(pa.string())),) + tuple(
-    (f"{m}_{k}", pa.int64()) for m in DENSE for k in ("offset", "size"))
+DENSE = DENSE_MODALITIES          # the clips-table columns naming their spans: io/contract.py
+assert tuple(FORMATS) == DENSE
 
 
 def member_name(clip_id: str, modality: str, frame: int) -> str:
