@@ -125,6 +125,8 @@ def test_verify_checks_the_dense_ranges(made, tmp_path):
     report, _ = verify_dataset(out)
     assert report.ok, report.lines()
     assert report.checked["dense_maps"] == len(DENSE)
+    from synthdata.io.inspect import inspect_dataset
+    assert inspect_dataset(out)["modalities"] == {m: 1 for m in ["rgb"] + DENSE}
     bad = tmp_path / "bad"
     shutil.copytree(out, bad)
     path = bad / "tables" / "clips" / "shard-000000.parquet"
