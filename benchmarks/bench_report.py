@@ -40,6 +40,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from synthdata.io import contract
     from synthdata.io import tables as T
 
     manifest = json.loads(open(os.path.join(out, "dataset.json")).read())
@@ -55,7 +56,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         mine = [c for c in clips_t if c["shard"] == shard["shard"]]
         parts = {"objects": [], "tracks": [], "events": []}
         for c in mine:
-            parts["objects"].append(_objects(c, k, track_cat, rng, T.SCHEMAS["objects"]))
+            parts["objects"].append(_objects(c, k, track_cat, rng, contract.CONTRACT["objects"].schema))
             parts["tracks"].append(T.rows_to_table("tracks", [
                 {"clip_id": c["clip_id"], "track_id": t, "category": str(track_cat[t]), "subtype": str(track_cat[t]),
                  "first_frame": 0, "last_frame": c["num_frames"] - 1, "num_frames": c["num_frames"]}
@@ -67,7 +68,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         meta = pq.read_schema(os.path.join(out, "tables", "objects", f"{shard['name']}.parquet")).metadata
         for name, tabs in parts.items():
             n = T.write_parquet(os.path.join(out, "tables", name, f"{shard['name']}.parquet"), name, tabs,
-                                {T.META_KEY: meta[T.META_KEY]})
+                                {contract.META_KEY: meta[contract.META_KEY]})
             totals[name] += n
             shard["counts"][name] = n
     manifest["counts"].update(totals)
