@@ -1,6 +1,6 @@
 """`synthdata report` on 1 M object rows finishes in under a minute on 2 cores.
 
-A dataset is made first (untimed): `io.testing.write_fake_dataset` writes real shards (H.264
+A dataset is made first (untimed): `tests/fakes.py`'s `write_fake_dataset` writes real shards (H.264
 videos, all four tables, markers, dataset.json) for C clips of F frames; then every shard's
 tracks, objects and events files are replaced by synthesised rows in the real table format
 (`io.tables` schemas, sort order, row groups per clip, metadata, zstd) with K objects per frame,
@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
@@ -39,8 +40,8 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from synthdata.io import contract
     from synthdata.io import tables as T
-    from synthdata.io.contract import CONTRACT
 
     manifest = json.loads(open(os.path.join(out, "dataset.json")).read())
     clips_t = pq.read_table(os.path.join(out, "tables", "clips"), columns=["clip_id", "shard", "num_frames", "width",
@@ -55,7 +56,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         mine = [c for c in clips_t if c["shard"] == shard["shard"]]
         parts = {"objects": [], "tracks": [], "events": []}
         for c in mine:
-            parts["objects"].append(_objects(c, k, track_cat, rng, CONTRACT["objects"].schema))
+            parts["objects"].append(_objects(c, k, track_cat, rng, contract.CONTRACT["objects"].schema))
             parts["tracks"].append(T.rows_to_table("tracks", [
                 {"clip_id": c["clip_id"], "track_id": t, "category": str(track_cat[t]), "subtype": str(track_cat[t]),
                  "first_frame": 0, "last_frame": c["num_frames"] - 1, "num_frames": c["num_frames"]}
@@ -67,7 +68,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         meta = pq.read_schema(os.path.join(out, "tables", "objects", f"{shard['name']}.parquet")).metadata
         for name, tabs in parts.items():
             n = T.write_parquet(os.path.join(out, "tables", name, f"{shard['name']}.parquet"), name, tabs,
-                                {T.META_KEY: meta[T.META_KEY]})
+                                {contract.META_KEY: meta[contract.META_KEY]})
             totals[name] += n
             shard["counts"][name] = n
     manifest["counts"].update(totals)
@@ -123,7 +124,8 @@ def main() -> None:
     rows = 20_000 if args.quick else args.rows
     n = benchlib.repeats(args, 2)
     benchlib.print_machine()
-    from synthdata.io.testing import write_fake_dataset
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests/fakes.py
+    from tests.fakes import write_fake_dataset
     from synthdata.report.build import build_report
 
     out = args.keep or tempfile.mkdtemp(prefix="bench-report-")
