@@ -1,6 +1,6 @@
 """`synthdata report` on 1 M object rows finishes in under a minute on 2 cores.
 
-A dataset is made first (untimed): `io.testing.write_fake_dataset` writes real shards (H.264
+A dataset is made first (untimed): `tests/fakes.py`'s `write_fake_dataset` writes real shards (H.264
 videos, all four tables, markers, dataset.json) for C clips of F frames; then every shard's
 tracks, objects and events files are replaced by synthesised rows in the real table format
 (`io.tables` schemas, sort order, row groups per clip, metadata, zstd) with K objects per frame,
@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
@@ -122,7 +123,8 @@ def main() -> None:
     rows = 20_000 if args.quick else args.rows
     n = benchlib.repeats(args, 2)
     benchlib.print_machine()
-    from synthdata.io.testing import write_fake_dataset
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests/fakes.py
+    from tests.fakes import write_fake_dataset
     from synthdata.report.build import build_report
 
     out = args.keep or tempfile.mkdtemp(prefix="bench-report-")
