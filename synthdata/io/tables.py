@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from synthdata.recipe.appearance import APPEARANCE_COLUMNS  # per-clip effect columns
+from synthdata.world.appearance import APPEARANCE_COLUMNS  # per-clip effect columns, from Appearance fields
 
 SCHEMA_VERSION = 1
 META_KEY = b"synthdata"

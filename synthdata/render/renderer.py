@@ -21,8 +21,14 @@ from synthdata.render.background import Background, elevated_table, render_backg
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_runs, windows
-from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
-                                      vehicle_lights)
+from synthdata.render.shading import (
+    LightingT,
+    dynamic_irradiance,
+    light_response,
+    shade,
+    tonemap,
+    vehicle_lights,
+)
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import World
@@ -61,7 +67,7 @@ class Renderer:
         lighting = adjust_lighting(world.lighting, world.appearance)
         self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
         self.light = LightingT.from_lighting(lighting, self.device)
-        if world.appearance.get("nir"):
+        if world.appearance.sensor.nir:
             self.light.nir = NirT.from_world(world, self.device)
         self.dyn = vehicle_lights(world, self.device)
         self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)
