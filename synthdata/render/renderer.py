@@ -21,14 +21,8 @@ from synthdata.render.background import Background, elevated_table, render_backg
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_runs, windows
-from synthdata.render.shading import (
-    LightingT,
-    dynamic_irradiance,
-    light_response,
-    shade,
-    tonemap,
-    vehicle_lights,
-)
+from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
+                                      vehicle_lights)
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import World

@@ -13,15 +13,8 @@ import numpy as np
 
 from synthdata.recipe.appearance import OverlaySpec, PtzSpec, SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import sampler
-from synthdata.world.appearance import (
-    Appearance,
-    LightingLook,
-    MountMotion,
-    OpticsLook,
-    OverlayLook,
-    SensorLook,
-    WeatherLook,
-)
+from synthdata.world.appearance import (Appearance, LightingLook, MountMotion, OpticsLook, OverlayLook, SensorLook,
+                                        WeatherLook)
 
 _GAIN = {"day": (1.0, 2.0), "dusk": (2.0, 6.0), "night": (4.0, 16.0), "indoor": (1.0, 4.0)}
 _CLOCK = {"day": (8.0, 16.5), "dusk": (17.0, 19.5), "night": (21.0, 28.5), "indoor": (0.0, 24.0)}

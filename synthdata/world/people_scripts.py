@@ -10,15 +10,8 @@ import math
 import numpy as np
 
 from synthdata.world import palettes
-from synthdata.world.behaviours import (
-    ATTEMPTS,
-    LOWER_S,
-    PAUSE_S,
-    _Scene,
-    arc_of_index,
-    first_crossing_arc,
-    first_entry_arc,
-)
+from synthdata.world.behaviours import (ATTEMPTS, LOWER_S, PAUSE_S, _Scene, arc_of_index, first_crossing_arc,
+                                        first_entry_arc)
 from synthdata.world.bodies import footprint_radius
 from synthdata.world.events import runs
 from synthdata.world.geometry import points_in_polygon

@@ -23,16 +23,8 @@ from synthdata.world.layouts import build_layout
 from synthdata.world.motion import frame_times
 from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
 from synthdata.world.simulate import make_camera
-from synthdata.world.spec import (
-    BagParams,
-    CameraParams,
-    ClipSpec,
-    LayoutParams,
-    LightingParams,
-    PersonParams,
-    Track,
-    VehicleParams,
-)
+from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
+                                  Track, VehicleParams)
 
 
 def _d(kind: str, v: Any):
