@@ -12,7 +12,7 @@ import json
 import os
 import select
 import shutil
-import subprocess
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -40,20 +40,23 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="synthdata-chromium-")
         to_r, self._w = os.pipe()      # we write commands, the browser reads fd 3
         self._r, from_w = os.pipe()    # the browser writes fd 4, we read
-
-        def fds() -> None:  # in the child: the pipe ends at 3 and 4, whatever numbers they had
-            a, b = fcntl.fcntl(to_r, fcntl.F_DUPFD, 100), fcntl.fcntl(from_w, fcntl.F_DUPFD, 100)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self.proc = subprocess.Popen(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-             "--disable-extensions", "--hide-scrollbars", "--remote-debugging-pipe",
-             f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=fds, close_fds=False)   # fds 3 and 4 are made in the child itself
+        # the browser's ends go to fds 3 and 4 by posix_spawn's dup2 actions (no Python code runs
+        # in the child); copies above 9 first, so neither dup2 can overwrite the other's source
+        hi_r, hi_w = fcntl.fcntl(to_r, fcntl.F_DUPFD_CLOEXEC, 10), fcntl.fcntl(from_w, fcntl.F_DUPFD_CLOEXEC, 10)
         os.close(to_r)
         os.close(from_w)
+        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+                "--disable-extensions", "--hide-scrollbars", "--remote-debugging-pipe",
+                f"--user-data-dir={self.profile}", "about:blank"]
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, hi_r, 3), (os.POSIX_SPAWN_DUP2, hi_w, 4)]
+        try:
+            self.pid = os.posix_spawn(exe, args, dict(os.environ), file_actions=actions)
+        finally:
+            os.close(hi_r)
+            os.close(hi_w)
         self._buf, self._id, self._events = b"", 0, []
 
     # protocol -------------------------------------------------------------------------------
@@ -65,7 +68,7 @@ class Browser:
                 raise TimeoutError("chromium did not answer in time")
             chunk = os.read(self._r, 1 << 20)
             if not chunk:
-                raise RuntimeError(f"chromium closed the pipe (exit {self.proc.poll()})")
+                raise RuntimeError("chromium closed its DevTools pipe (it exited)")
             self._buf += chunk
         msg, _, self._buf = self._buf.partition(b"\0")
         return json.loads(msg)
@@ -136,11 +139,13 @@ class Browser:
             self.send("Browser.close")
         except Exception:  # noqa: BLE001 - closing anyway
             pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        deadline = time.monotonic() + 10
+        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.05)
         os.close(self._w)
         os.close(self._r)
         shutil.rmtree(self.profile, ignore_errors=True)

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from synthdata.cli import cli
-from tests import fakes as testing
-from tests.fakes import write_fake_dataset
 from synthdata.report import write_report
+from tests import fakes
 from tests.browser import Browser, find_chromium
+from tests.fakes import write_fake_dataset
 from tests.test_runner_run import s3  # noqa: F401 - the moto S3 server fixture
 
 duckdb = pytest.importorskip("duckdb")
@@ -117,16 +117,16 @@ def test_page_renders_in_chromium(tmp_path, fake_report, monkeypatch):
         pytest.skip("chromium is not installed (apt-get install chromium)")
     html, _ = fake_report
     pages = {"full": html}
-    orig = testing.fake_clip
+    orig = fakes.fake_clip
 
     def no_events(*a, **kw):
         clip = orig(*a, **kw)
         clip.events.clear()
         return clip
 
-    monkeypatch.setattr(testing, "fake_clip", no_events)
+    monkeypatch.setattr(fakes, "fake_clip", no_events)
     write_fake_dataset(str(tmp_path / "quiet"), clips=2, clips_per_shard=2)
-    monkeypatch.setattr(testing, "fake_clip", orig)
+    monkeypatch.setattr(fakes, "fake_clip", orig)
     write_fake_dataset(str(tmp_path / "one"), clips=1, clips_per_shard=1)
     pages["quiet"] = tmp_path / "quiet.html"
     d = write_report(str(tmp_path / "quiet"), str(pages["quiet"]))

@@ -16,6 +16,13 @@ from synthdata.report.tables import Histogram, columns, histogram, rows, uniform
 # clips columns that identify or locate a clip, or duplicate a derived parameter: not coverage
 SKIP = {"clip_id", "shard", "video_member", "video_offset", "video_size", "seed", "params", "R", "t",
         "fx", "fy", "cx", "cy", "skew", "cam_z", "attributes", "effects_seed", "overlay_start", "camera_name"}
+SKIP_SUFFIXES = ("_seed", "_id")
+
+
+def _byte_range(name: str, names: set[str]) -> bool:
+    """`X_offset` / `X_size` pairs locate bytes inside shard files (videos, dense maps)."""
+    base = name.removesuffix("_offset").removesuffix("_size")
+    return base != name and {f"{base}_offset", f"{base}_size"} <= names
 # parameters derived in SQL: name -> (expression, title)
 DERIVED = {
     "camera_height_m": ("cam_z", "camera height (m)"),
@@ -72,7 +79,8 @@ def _expressions(con: Any) -> dict[str, tuple[str, str, str]]:
         if needed <= have:
             out[name] = (expr, title, "float")
     for name, typ in cols.items():
-        if name in SKIP or name in out or typ.endswith("[]") or typ.startswith("STRUCT"):
+        if (name in SKIP or name in out or name.endswith(SKIP_SUFFIXES) or _byte_range(name, have)
+                or typ.endswith("[]") or typ.startswith("STRUCT")):
             continue
         out[name] = (f'"{name}"', name.replace("_", " "), _kind(typ))
     if "attributes" in cols:

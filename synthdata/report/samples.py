@@ -25,6 +25,7 @@ from synthdata.report.tables import rows
 ZONE_COLOR = (255, 200, 0)
 TRIPWIRE_COLOR = (0, 230, 255)
 DRAW_COLUMNS = ["frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah", "keypoints"]
+MIN_WIDTH = 320        # narrower frames are enlarged (whole pixels) before labels are drawn
 CAMERA_COLUMNS = ["clip_id", "width", "height", "fx", "fy", "cx", "cy", "k1", "k2", "camera_model", "R",
                   "cam_x", "cam_y", "cam_z", "camera_moves", "params"]
 
@@ -78,14 +79,27 @@ def draw_zones(img: Image.Image, zones: list[dict], camera: Any) -> int:
     return drawn
 
 
-def _camera(row: dict[str, Any]) -> Any:
+def _scale_row(r: dict[str, Any], s: int) -> None:
+    """Pixel coordinates of an object row on a frame enlarged `s` times (pixel (i, j) becomes the
+    block starting at (s i, s j))."""
+    if s == 1:
+        return
+    for k in ("x", "y", "w", "h", "ax", "ay", "aw", "ah"):
+        if r[k] is not None:
+            r[k] = r[k] * s
+    if r.get("keypoints"):
+        r["keypoints"] = [v * s if i % 3 < 2 else v for i, v in enumerate(r["keypoints"])]
+
+
+def _camera(row: dict[str, Any], scale: int = 1) -> Any:
+    """The clip's frame-0 camera; with `scale`, for the frame enlarged that many times."""
     from synthdata.world.camera import Camera
 
     R = np.asarray(row["R"], float).reshape(1, 3, 3)
     C = np.array([[row["cam_x"], row["cam_y"], row["cam_z"]]], float)
-    return Camera(int(row["width"]), int(row["height"]), np.array([row["fx"]], float), np.array([row["fy"]], float),
-                  float(row["cx"]), float(row["cy"]), R, C, float(row["k1"] or 0.0), float(row["k2"] or 0.0),
-                  row["camera_model"] or "pinhole")
+    return Camera(int(row["width"]) * scale, int(row["height"]) * scale, np.array([row["fx"] * scale], float),
+                  np.array([row["fy"] * scale], float), float(row["cx"]) * scale, float(row["cy"]) * scale, R, C,
+                  float(row["k1"] or 0.0), float(row["k2"] or 0.0), row["camera_model"] or "pinhole")
 
 
 def _zones(row: dict[str, Any]) -> list[dict]:
@@ -106,14 +120,18 @@ def render_sample(ds: Dataset, clip_id: str, frame: int, *, max_width: int = 480
     table = ds.objects_for(clip_id, columns=DRAW_COLUMNS)
     table = table.filter(pc.equal(table["frame"], frame))
     objects = table.to_pylist()
+    scale = int(np.clip(np.ceil(MIN_WIDTH / rgb.shape[1]), 1, 8))   # small frames: labels stay legible
+    if scale > 1:
+        rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
     for r in objects:
         if r["x"] is not None and (r["w"] is None or r["h"] is None):
             r["x"] = None
+        _scale_row(r, scale)
     img = draw_labels(rgb, objects)
     zones = 0
     clip = _clip_row(ds, clip_id)
     if clip is not None and not clip.get("camera_moves") and clip.get("R") is not None:
-        zones = draw_zones(img, _zones(clip), _camera(clip))
+        zones = draw_zones(img, _zones(clip), _camera(clip, scale))
     if img.width > max_width:
         img = img.resize((max_width, round(img.height * max_width / img.width)), Image.BILINEAR)
     buf = io.BytesIO()

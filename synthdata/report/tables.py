@@ -12,15 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthdata.io.contract import CONTRACT, TABLES
 from synthdata.io.reader import Dataset
-from synthdata.io.contract import TABLES
 
 
 # What is read (once, by pyarrow, with its threads) and handed to DuckDB without a copy: every
 # column but the clips' `params` JSON, and of the objects only the columns the report
 # aggregates (not keypoints, masks or world positions).
-OBJECT_COLUMNS = ["clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "visibility", "truncation",
-                  "depth"]
+OBJECT_COLUMNS = [c for c in CONTRACT["objects"].names
+                  if c in ("clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "visibility",
+                           "truncation", "depth")]
 SKIP_COLUMNS = {"params"}
 
 
