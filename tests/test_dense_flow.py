@@ -12,7 +12,7 @@ from tests.scenes import box_body, random_world
 
 
 def render(world):
-    world.appearance = {"sensor_gain": 0.0, **world.appearance}    # camera effects off
+    world.appearance = world.appearance.with_values(sensor_gain=0.0)    # camera effects off
     return Renderer(world, "cpu").render(0, world.num_frames)
 
 
@@ -79,13 +79,14 @@ def rigid_box_world(camera_motion: dict, model: str = "pinhole", k1: float = 0.0
     from synthdata.world.types import Actor
     shapes = box_body(3, [-1.0, 5.0, 0], [0.3, 0.1, 0], yaw=0.4)
     world.actors = [Actor(1, "car", shapes, np.zeros((3, 3)), np.zeros(3), np.ones(3, bool))]
-    world.camera = apply_camera_motion(world.camera, camera_motion, world.num_frames, world.fps)
+    world.camera = apply_camera_motion(world.camera, world.appearance.with_values(**camera_motion),
+                                       world.num_frames, world.fps)
     return world, shapes
 
 
 @pytest.mark.parametrize("motion,model,k1", [
     ({"shake_deg": 0.8, "shake_hz": 3.0, "effects_seed": 3}, "pinhole", -0.05),
-    ({"ptz": True, "ptz_patrol": [[0, 0, 1], [25, 5, 1.6]], "ptz_dwell_s": 0.05, "ptz_speed_deg_s": 60}, "pinhole", 0.0),
+    ({"ptz": True, "ptz_patrol": [[0, 0, 1], [25, 5, 1.6]], "ptz_dwell_s": 0.05, "ptz_speed_deg_s": 60.0}, "pinhole", 0.0),
     ({"shake_deg": 0.5, "shake_hz": 2.0, "effects_seed": 1, "rolling_shutter_ms": 20}, "fisheye", 0.02),
 ])
 def test_flow_under_camera_motion_matches_independent_geometry(motion, model, k1):
@@ -140,7 +141,7 @@ def test_part_motion_moves_points_with_their_primitive():
 
 def test_dense_labeler_streams_the_same_maps_in_any_chunking_and_ends_flow_with_nan():
     world = random_world(1, T=5, width=96, height=72)
-    world.appearance = {"sensor_gain": 0.0}
+    world.appearance = world.appearance.with_values(sensor_gain=0.0)
     whole = DenseLabeler(world, ["flow", "backflow", "depth", "instances", "classes"])
     r = Renderer(world, "cpu")
     a = whole.add(r.render(0, 5))
