@@ -66,9 +66,9 @@ def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
     """Make OUT ready for the recipe with hash `sha`; return the markers it already committed.
 
     Refuses (DatasetError, exit 2) a folder from another recipe unless `overwrite`, which then
-    removes that dataset's files (only synthdata's own: dataset.json, recipe.yaml, markers and
-    shard files), an unfinished one of this recipe made by another synthdata version unless
-    `overwrite` (which regenerates those shards), a local OUT that cannot be created, and a
+    removes that dataset's files (only synthdata's own: dataset.json, recipe.yaml, report.html,
+    markers and shard files), an unfinished one of this recipe made by another synthdata version
+    unless `overwrite` (which regenerates those shards), a local OUT that cannot be created, and a
     non-empty folder holding no synthdata files. With `clean`, leftovers of
     interrupted commits are removed (never while another run may be writing shards)."""
     from synthdata.io import shard as io_shard
@@ -157,7 +157,7 @@ def _remove_foreign(fs: Any, root: str, files: list[str], sha: str, top: str | N
     for rel in files:
         index = _shard_of(rel)
         if index is None:
-            if rel in ("dataset.json", "recipe.yaml") and top is not None and top != sha:
+            if rel in ("dataset.json", "recipe.yaml", "report.html") and top is not None and top != sha:
                 doomed.append(rel)
         elif index in foreign_shards or index >= num_shards:
             doomed.append(rel)
