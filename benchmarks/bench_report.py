@@ -1,9 +1,9 @@
 """`synthdata report` on 1 M object rows finishes in under a minute on 2 cores.
 
-A dataset is made first (untimed): `io.testing.write_fake_dataset` writes real shards (H.264
+A dataset is made first (untimed): `tests/fakes.py: write_fake_dataset` writes real shards (H.264
 videos, all four tables, markers, dataset.json) for C clips of F frames; then every shard's
 tracks, objects and events files are replaced by synthesised rows in the real table format
-(`io.tables` schemas, sort order, row groups per clip, metadata, zstd) with K objects per frame,
+(`io/contract.py` schemas, sort order, row groups per clip, metadata, zstd) with K objects per frame,
 so objects = C x F x K (1,000,000 by default): categories person / car / bag, visible and amodal
 boxes (5 % fully hidden with null boxes), visibility, truncation, depth, COCO keypoints for
 people, RLE masks, world positions. dataset.json's counts are updated to match.
@@ -40,6 +40,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     from synthdata.io import tables as T
+    from synthdata.io.contract import CONTRACT, META_KEY
 
     manifest = json.loads(open(os.path.join(out, "dataset.json")).read())
     clips_t = pq.read_table(os.path.join(out, "tables", "clips"), columns=["clip_id", "shard", "num_frames", "width",
@@ -54,7 +55,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         mine = [c for c in clips_t if c["shard"] == shard["shard"]]
         parts = {"objects": [], "tracks": [], "events": []}
         for c in mine:
-            parts["objects"].append(_objects(c, k, track_cat, rng, T.SCHEMAS["objects"]))
+            parts["objects"].append(_objects(c, k, track_cat, rng, CONTRACT["objects"].schema))
             parts["tracks"].append(T.rows_to_table("tracks", [
                 {"clip_id": c["clip_id"], "track_id": t, "category": str(track_cat[t]), "subtype": str(track_cat[t]),
                  "first_frame": 0, "last_frame": c["num_frames"] - 1, "num_frames": c["num_frames"]}
@@ -66,7 +67,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
         meta = pq.read_schema(os.path.join(out, "tables", "objects", f"{shard['name']}.parquet")).metadata
         for name, tabs in parts.items():
             n = T.write_parquet(os.path.join(out, "tables", name, f"{shard['name']}.parquet"), name, tabs,
-                                {T.META_KEY: meta[T.META_KEY]})
+                                {META_KEY: meta[META_KEY]})
             totals[name] += n
             shard["counts"][name] = n
     manifest["counts"].update(totals)
@@ -122,8 +123,9 @@ def main() -> None:
     rows = 20_000 if args.quick else args.rows
     n = benchlib.repeats(args, 2)
     benchlib.print_machine()
-    from synthdata.io.testing import write_fake_dataset
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the repository root
     from synthdata.report.build import build_report
+    from tests.fakes import write_fake_dataset
 
     out = args.keep or tempfile.mkdtemp(prefix="bench-report-")
     try:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from synthdata.cli import cli
 from synthdata.io import testing
-from synthdata.io.testing import write_fake_dataset
+from tests.fakes import write_fake_dataset
 from synthdata.report import write_report
 from tests.browser import Browser, find_chromium
 from tests.test_runner_run import s3  # noqa: F401 - the moto S3 server fixture

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdata.io.reader import Dataset
-from synthdata.io.tables import TABLES
+from synthdata.io.contract import TABLES
 
 
 # What is read (once, by pyarrow, with its threads) and handed to DuckDB without a copy: every
