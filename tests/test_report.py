@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthdata.cli import cli
-from synthdata.io import testing
+from tests import fakes as testing
 from tests.fakes import write_fake_dataset
 from synthdata.report import write_report
 from tests.browser import Browser, find_chromium
