@@ -217,7 +217,7 @@ def test_warnings_name_each_problem_and_only_real_ones():
 
     def stats(cats: dict, empty: list[str]) -> Stats:
         return Stats(counts={"clips": 10}, categories=cats, histograms={}, events_per_type={}, timeline_clips=[],
-                     timeline=[], empty_clips=empty, empty_clip_count=len(empty), resolutions={}, fps={}, tiny_px=4.0)
+                     event_clip_count=0, timeline=[], empty_clips=empty, empty_clip_count=len(empty), resolutions={}, fps={}, tiny_px=4.0)
 
     healthy = {"person": CategoryCounts(tracks=50, objects=1000, visible_objects=900, hidden_objects=100, tiny_boxes=9)}
     assert warnings(stats(healthy, [])) == []

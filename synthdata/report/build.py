@@ -93,8 +93,9 @@ def _events(page: Page, s: Stats) -> None:
     if not s.events_per_type:
         page.add("events", "Events", note("No events in this dataset."))
         return
-    shown = len(s.timeline_clips)
-    more = "" if shown >= s.counts["clips"] else note(f"Timeline of the first {shown} clips with events.")
+    shown, total = len(s.timeline_clips), s.event_clip_count
+    more = note(f"{count_noun(total, 'clip')} with events; the timeline shows the first {shown}.") if shown < total \
+        else note(f"{count_noun(total, 'clip')} of {s.counts['clips']} with events.")
     page.add("events", "Events", grid(plots.bars("Events per type", s.events_per_type, horizontal=True),
                                       plots.timeline(s.timeline_clips, s.timeline)) + more)
 
