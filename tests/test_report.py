@@ -136,6 +136,8 @@ def test_page_renders_in_chromium(tmp_path, fake_report, monkeypatch):
     assert res.exit_code == 0 and "wrote" in res.output, res.output
     d = page_data(pages["one"].read_text())
     assert d["counts"]["clips"] == 1 and [s["clip_id"] for s in d["samples"]] == ["fake-000000"]
+    write_report(str(tmp_path / "one"), str(tmp_path / "again.html"), samples=5)
+    assert (tmp_path / "again.html").read_bytes() == pages["one"].read_bytes()    # the same page, byte for byte
     bad = tmp_path / "bad.html"   # the harness itself must see errors and outside requests
     bad.write_text('<p>x</p><img src="http://example.invalid/a.png"><script>console.error("boom")</script>')
     from PIL import Image
