@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from synthdata.io.contract import APPEARANCE, CONTRACT, OBJECTS, WRITER_CLIP_COLUMNS, col
-from synthdata.recipe.appearance import APPEARANCE_COLUMNS
+from synthdata.world.appearance import APPEARANCE_COLUMNS
 from synthdata.recipe.schema import Recipe
 
 ARROW = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_()}

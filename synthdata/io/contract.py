@@ -81,7 +81,7 @@ class TableContract:
 
 
 # Per-clip appearance columns (weather, sensor, optics, overlay, tampering), one value per clip; the
-# sampler in recipe/appearance.py fills every one of them (tests/test_io_contract.py checks both
+# Appearance dataclass in world/appearance.py generates the same list (tests/test_io_contract.py checks both
 # sides name the same columns with the same types). `weather` is a scene column, declared above it.
 APPEARANCE: tuple[Column, ...] = tuple(col(n, t) for n, t in (
     ("rain_intensity", f64), ("snow_intensity", f64), ("fog_visibility_m", f64), ("wetness", f64),

@@ -47,9 +47,8 @@ def clip_row(world: World, clip_id: str, seed: int, params_json: str) -> dict[st
     for k, v in world.info.items():
         if isinstance(v, (bool, int, float, str)):
             row.setdefault(k, v)
-    for k, v in world.appearance.items():
-        if isinstance(v, (bool, int, float, str)):
-            row.setdefault(k, v)
+    for k, v in world.appearance.column_values().items():
+        row.setdefault(k, v)
     return row
 
 
