@@ -8,7 +8,8 @@ from dataclasses import fields, is_dataclass
 import numpy as np
 import pytest
 
-from synthdata.io.tables import SCHEMAS, rows_to_table
+from synthdata.io.contract import CONTRACT
+from synthdata.io.tables import rows_to_table
 from synthdata.pipeline import clip_from_world, generate_clip
 from synthdata.recipe import load_recipe
 from synthdata.world.appearance import APPEARANCE_COLUMNS, Appearance, appearance_columns
@@ -50,7 +51,7 @@ def test_sensor_vignetting_goes_from_the_recipe_to_the_pixels_and_the_clips_row(
 def test_every_appearance_field_reaches_a_clips_column_or_the_params():
     columns = dict(appearance_columns())
     assert dict(APPEARANCE_COLUMNS) == columns and len(columns) == len(APPEARANCE_COLUMNS)
-    schema = SCHEMAS["clips"]
+    schema = CONTRACT["clips"].schema
     # a distinct non-default value in every column field, so a dropped or crossed field shows
     values = {}
     for k, (name, tp) in enumerate(APPEARANCE_COLUMNS):
