@@ -12,6 +12,7 @@ from synthdata.plan import clip_seed
 from synthdata.recipe import load_recipe
 from synthdata.recipe.scene import LAYOUTS as RECIPE_LAYOUTS
 from synthdata.world.behaviours import BEHAVIOURS
+from synthdata.world.events import EVENT_TYPES
 from synthdata.world.geometry import points_in_polygon
 from synthdata.world.layout_registry import LAYOUTS, build_layout
 from synthdata.world.sample import LAYOUT_DEFAULTS, sample_clip
@@ -71,8 +72,9 @@ def test_layout_battery(kind):
         assert inside.mean() > 0.9, f"{kind}: person {p.track_id} walks off the walkable ground"
 
 
-def test_every_registered_behaviour_has_a_setup():
+def test_every_registered_behaviour_has_a_setup_and_a_known_event():
     assert set(BEHAVIOUR_SETUPS) == set(BEHAVIOURS)
+    assert {b.event for b in BEHAVIOURS.values()} <= set(EVENT_TYPES)
 
 
 @pytest.mark.parametrize("name", sorted(BEHAVIOURS))

@@ -3,7 +3,7 @@
 Each entry names its builder (a world/layout_*.py module: LayoutParams -> Layout, deterministic)
 and whether it is indoors (ceiling lights, no weather). A new layout type adds one entry here, its
 name to the recipe's LAYOUTS (recipe/scene.py) and its parameter defaults to
-world/sample.py LAYOUT_DEFAULTS; tests/test_world_layouts.py runs every entry through the same
+world/sample.py LAYOUT_DEFAULTS; tests/test_world_registries.py runs every entry through the same
 battery.
 """
 from __future__ import annotations
