@@ -124,6 +124,26 @@ def test_from_changes_only_what_the_text_says(tmp_path):
     assert not messages
 
 
+def test_from_edits_the_base_text_in_place_keeping_its_comments():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    base_text = (root / "recipes/parking_lot_day.yaml").read_text()
+    base = yaml.safe_load(base_text)
+    said = "make it night with light fog; 30 people walking; 3 vans parked; someone falls sometimes"
+    patched, _ = rule_based(said, base, "parking_lot_day.yaml", base_text)
+    rewritten, _ = rule_based(said, base, "parking_lot_day.yaml")
+    assert yaml.safe_load(patched) == yaml.safe_load(rewritten)       # the same recipe either way
+    load_recipe(patched)
+    assert "# rows of painted bays between two-way aisles" in patched   # the base's own comments stay
+    assert "# Anywhere a number or a choice may vary" in patched
+    assert "time_of_day: night" in patched and "# from 'night' (was day)" in patched
+    assert "count: 30" in patched and "(was {randint: [6, 10]})" in patched
+    kept = [line for line in base_text.splitlines() if "time_of_day" not in line and "count: {randint: [6, 10]}"
+            not in line and "behavior: {choice: {walk" not in line and "frames_per_clip" not in line]
+    assert all(line in patched.splitlines() for line in kept)           # every other line is untouched
+    assert "only what the text names was changed (marked 'was ...')" in patched
+
+
 def test_from_adds_a_scenario_with_its_zone_and_keeps_existing_zones(tmp_path):
     import pathlib
     root = pathlib.Path(__file__).resolve().parents[1]

@@ -193,6 +193,8 @@ def _camera(b: Builder, r: Reading, ignored: list, indoor: bool) -> None:
         else:
             ignored.append((said.words, "a length, but nothing says it is the camera height "
                                         "(say 'camera at 6 m' or '6 m high')"))
+    if b.get(("scene", "layout", "type")) == "plate":
+        return                        # a plate's camera comes from its calibration
     for key, value in CAMERA["indoor" if indoor else "outdoor"].items():
         b.default(C + (key,), value, "indoor ceiling camera" if indoor else "pole-mounted CCTV camera")
 

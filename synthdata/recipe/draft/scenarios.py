@@ -127,12 +127,12 @@ class ScenarioPlanner:
             return
         L = self.layout
         if name == "intrusion" and not self.has_zone("zone", ("restricted",)):
-            region, at, size = RESTRICTED[L]
+            region, at, size = RESTRICTED.get(L, ("layout", [0.5, 0.7], [6, 4]))
             fields["zone"] = self.add_zone({"name": "restricted_area", "role": "restricted", "region": region,
                                             "at": at, "size_m": size, "painted": True},
                                            "default: a restricted zone for the intrusion")
         elif name == "line_crossing" and not self.has_zone("tripwire", None):
-            region, at = TRIPWIRE[L]
+            region, at = TRIPWIRE.get(L, ("layout", [0.5, 0.5]))
             fields["tripwire"] = self.add_zone({"name": "perimeter", "kind": "tripwire", "region": region,
                                                 "at": at, "yaw_deg": 0},
                                                "default: a tripwire across the scene for the line crossing")
@@ -140,17 +140,21 @@ class ScenarioPlanner:
             if L == "street":
                 self.b.put(("scene", "layout", "street_parking"), True, "illegal parking needs the kerbside lane")
                 zone = {"name": "no_parking_zone", "role": "no_parking", "region": "parking_lane", "painted": True}
-            else:
-                zone = {"name": "no_parking_zone", "role": "no_parking", "region": "aisle0",
-                        "at": [0.5, 0.5], "size_m": [12, 6], "painted": True}
+            else:   # parking lot: across the first aisle; other layouts (plate): the middle of the ground
+                zone = {"name": "no_parking_zone", "role": "no_parking",
+                        "region": "aisle0" if L == "parking_lot" else "layout",
+                        "at": [0.5, 0.5], "size_m": [12, 6] if L == "parking_lot" else [6, 4], "painted": True}
             fields["zone"] = self.add_zone(zone, "default: a painted no-parking zone for the illegal parking")
         elif name == "wrong_way" and not self.has_zone("zone", ("lane",)):
             if L == "indoor":
                 zone = {"name": "one_way", "role": "lane", "region": "floor", "direction_deg": 90,
                         "categories": ["person"]}
                 fields["actor"] = "person"
-            else:
+            elif L == "street":
                 zone = {"name": "near_lane", "role": "lane", "region": "lane_eastbound0"}
+            else:   # a layout without named lanes (plate): a one-way band across the middle
+                zone = {"name": "one_way", "role": "lane", "region": "layout", "at": [0.5, 0.5],
+                        "size_m": [20, 4], "direction_deg": 0}
             fields["zone"] = self.add_zone(zone, "default: a one-way lane for the wrong-way movement")
 
 
