@@ -103,6 +103,14 @@ TABLE: list[tuple[str, dict]] = [
                                                          "actors[0].count": 1, "actors[0].leaves": True,
                                                          "actors[0].behavior": "walk"}),
     ("cars driving in at night", {"actors[0].enters": True, "actors[0].behavior": "drive"}),
+    ("street with 10-15 pedestrians, 2-3 cars", {"actors[0].count": {"randint": [10, 15]},
+                                                 "actors[1].count": {"randint": [2, 3]}}),
+    ("empty lobby at 3am", {"actors[0].count": {"randint": [0, 1]}}),
+    ("a gas station at 6 pm", {"scene.layout.type": "parking_lot", "scene.lighting.time_of_day": "dusk"}),
+    ("fenced parking lot with trees and benches", {"scene.layout.fence": True,
+                                                   "scene.layout.trees": {"randint": [3, 8]}}),
+    ("someone runs through the plaza while others stand around", {"scenario.running.probability": 1.0,
+                                                                  "actors[0].behavior": "stand"}),
     ("up to 10 motorbikes and at least 4 buses", {"actors[0].count": {"randint": [5, 10]},
                                                   "actors[0].kind": "motorcycle",
                                                   "actors[1].count": {"randint": [4, 6]}}),
@@ -161,3 +169,11 @@ def test_writer_round_trips_plain_data():
             "description": "quote ' and # and: colon"}
     import yaml
     assert yaml.safe_load(dump(data, {("seed",): "why # not"}, ["head"])) == data
+
+
+def test_control_characters_and_quotes_in_the_text():
+    text, messages = rule_based('night "car park"\x07\x1b[31m, it\'s raining # really', None, None)
+    recipe = load_recipe(text)
+    assert recipe.description.isprintable() and "car park" in recipe.description
+    assert recipe.scene.weather.condition.args == ("rain",)
+    assert all(line.isprintable() for line in text.splitlines())

@@ -41,7 +41,7 @@ def plate_supported() -> bool:
 
 
 def header_lines(text: str, base: str | None, how: str, *, kept: bool = False) -> list[str]:
-    quoted = " ".join(text.split())
+    quoted = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     lines = [f"Drafted by `synthdata draft` ({how}) from:", f'  "{quoted}"']
     if base:
         lines.append(f"Starting from {base}: only what the text names was changed"

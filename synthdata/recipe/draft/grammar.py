@@ -56,6 +56,7 @@ class Reading:
     frames: Said | None = None
     total_s: Said | None = None
     density: Said | None = None                                 # busy | quiet | empty
+    features: dict[str, Said] = field(default_factory=dict)     # layout field -> value (extra: layouts)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)              # things worth telling the user
     # clause-attached facts, resolved by `_attach`
@@ -107,6 +108,7 @@ class Tokens:
 def tokenize(text: str) -> list[str]:
     """Words, numbers (number words become digits) and clause marks, lower case."""
     t = unicodedata.normalize("NFKC", text).lower()
+    t = re.sub(r"(\d)\s*[-–]\s*(\d)", r"\1 to \2", t)          # 10-15 -> 10 to 15
     t = (t.replace("°", " deg ").replace("~", " about ").replace("%", " percent ").replace("&", " and ")
          .replace("'s ", " ").replace("’s ", " ").replace("one-way", "oneway").replace("one way", "oneway")
          .replace("-", " ").replace("/", " "))
@@ -327,4 +329,7 @@ def _leftovers(r: Reading, t: Tokens) -> None:
             r.ignored.append((w, "a number with nothing it could count or measure next to it"))
         else:
             near = difflib.get_close_matches(w, vocab, n=1, cutoff=0.8)
-            r.ignored.append((w, f"not understood; did you mean '{near[0]}'?" if near else "not understood"))
+            if near and near[0] == w:
+                r.ignored.append((w, "a known word, but nothing next to it that it could apply to"))
+            else:
+                r.ignored.append((w, f"not understood; did you mean '{near[0]}'?" if near else "not understood"))

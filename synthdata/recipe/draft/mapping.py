@@ -144,6 +144,13 @@ def _site(b: Builder, r: Reading, ignored: list, plate_supported: bool) -> str:
         layout = ("street" if "wrong_way" in r.scenarios else "parking_lot")
         why = "wrong-way movement needs lanes" if "wrong_way" in r.scenarios else "no site named"
         b.default(("scene", "layout", "type"), layout, why)
+    for key, feature in r.features.items():
+        if layout in feature.extra:
+            b.put(("scene", "layout", key), feature.value, f"from '{feature.words}'")
+        else:
+            where = layout.replace("_", " ")
+            ignored.append((feature.words, f"{'an' if where[0] in 'aeiou' else 'a'} {where} layout has no "
+                                           f"{key.replace('_', ' ')}"))
     said = {s.words for s in r.sites}
     if layout == "indoor" and said & lx.NARROW_SITES:
         b.put(("scene", "layout", "size_m"), [{"uniform": [5, 8]}, {"uniform": [18, 26]}],
@@ -385,7 +392,7 @@ def _identity(b: Builder, r: Reading, layout: str) -> None:
     name = "_".join(parts)[:64]
     b.put(("version",), 1, None)
     b.put(("name",), name, "from the site, time, weather and scenarios")
-    text = " ".join(r.text.split())
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in r.text).split())
     b.put(("description",), text if len(text) <= 300 else text[:297] + "...", None)
     if "seed" not in {p[0] for p in r.settings}:
         seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")

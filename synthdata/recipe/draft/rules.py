@@ -240,7 +240,8 @@ _SENSOR_PHRASES: list[tuple[str, tuple, Any]] = [
     (r"motion blur", ("shutter",), 1.0),
     (r"rolling shutter", ("rolling_shutter_ms",), {"uniform": [10, 30]}),
     (r"vignetting|vignette|dark corners", ("vignetting",), {"uniform": [0.3, 0.6]}),
-    (r"low bit ?rate|heavily compressed|compression artifacts|compression artefacts|blocky|low quality",
+    (r"low bit ?rate|heavily compressed|compression artifacts|compression artefacts|blocky|"
+     r"low quality(?: compression| video| footage)?|heavy compression|strong compression",
      ("crf",), {"randint": [32, 40]}),
     (r"(?:no |without (?:a |the )?)(?:timestamp|time stamp|overlay|on screen text|osd)|clean image",
      ("overlay", "enabled"), False),
