@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import synthdata
+from synthdata.errors import BadInput
 from synthdata.recipe import load_recipe
 from synthdata.recipe.draft.cli import rule_based
 from synthdata.recipe.draft.grammar import read
@@ -197,15 +198,34 @@ def test_drafts_preview(text):
 
 
 def test_plate_directory(tmp_path):
-    from synthdata.recipe.draft.cli import plate_supported
+    from synthdata.recipe.draft.plates import PlateFacts
 
-    reading = read("night footage, plate plates/gate_cam/, someone loiters")
+    reading = read("night footage, plate plates/gate_cam/, someone loiters, an intruder, 1080p")
     assert reading.plate is not None and reading.plate.value == "plates/gate_cam/"
-    draft = build(reading, None, plate_supported=False)
+    draft = build(reading, None, plate=None)          # a synthdata without plate layouts
     assert any("plate" in w and "no plate layout" in why for w, why in draft.ignored)
-    if plate_supported():
-        draft = build(reading, None, plate_supported=True)
-        assert draft.data["scene"]["layout"] == {"type": "plate", "plate": "plates/gate_cam/"}
+    facts = PlateFacts("plates/gate_cam/", "plates/gate_cam/sketch.json", (768, 432),
+                       [{"name": "yard", "kind": "zone", "role": "restricted"}])
+    draft = build(read("night footage, plate plates/gate_cam/, someone loiters, an intruder, 1080p"), None,
+                  plate=facts)
+    assert draft.data["scene"]["layout"] == {"type": "plate", "plate": "plates/gate_cam/",
+                                             "sketch": "plates/gate_cam/sketch.json"}
+    assert "camera" not in draft.data["scene"]                    # the plate's calibration decides
+    assert draft.data["output"]["resolution"] == [1920, 1080]     # 16:9 like the plate
+    assert "zones" not in draft.data and "intrusion" in draft.data["scenario"]   # the sketch's yard
+    draft = build(read("plate plates/gate_cam/, vga"), None, plate=facts)
+    assert draft.data["output"]["resolution"] == [854, 480] and draft.warnings
+
+
+def test_plate_folder_problems_are_one_line(tmp_path):
+    from synthdata.recipe.draft.plates import plate_supported, read_plate
+
+    if not plate_supported():
+        pytest.skip("this synthdata has no plate layout")
+    with pytest.raises(BadInput, match="no such folder"):
+        read_plate(str(tmp_path / "missing"))
+    with pytest.raises(BadInput, match="plate"):
+        read_plate(str(tmp_path))
 
 
 def test_schema_command_is_valid_json_schema_and_checks_recipes(tmp_path, capsys, monkeypatch):

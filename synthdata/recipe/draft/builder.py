@@ -25,6 +25,8 @@ class Builder:
         self.data: dict[str, Any] = copy.deepcopy(base) if base is not None else {}
         self.notes: dict[tuple, str] = {}
         self.warnings: list[str] = []
+        self.layout_zones: list[dict[str, Any]] = []     # zones the layout brings (a plate's sketch)
+        self.plate_size: tuple[int, int] | None = None
 
     def get(self, path: tuple, default: Any = None) -> Any:
         node: Any = self.data

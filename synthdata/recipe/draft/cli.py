@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from synthdata.errors import BadInput, RecipeError, SynthdataError
+from synthdata.recipe.draft.plates import plate_supported, read_plate
 
 EXAMPLE = '"night car park, light rain, someone loiters by the gate"'
 
@@ -34,12 +35,6 @@ def read_base(path: str) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def plate_supported() -> bool:
-    from synthdata.recipe.scene import LayoutSpec
-
-    return "plate" in LayoutSpec.model_fields
-
-
 def header_lines(text: str, base: str | None, how: str, *, kept: bool = False) -> list[str]:
     quoted = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     lines = [f"Drafted by `synthdata draft` ({how}) from:", f'  "{quoted}"']
@@ -59,7 +54,8 @@ def rule_based(text: str, base: dict[str, Any] | None, base_path: str | None,
     from synthdata.recipe.draft.writer import dump
 
     reading = read(text)
-    draft = build(reading, base, plate_supported=plate_supported())
+    plate = read_plate(reading.plate.value) if reading.plate is not None and plate_supported() else None
+    draft = build(reading, base, plate=plate)
     patched = None
     if base_text is not None:
         from synthdata.recipe.draft.patch import patch
@@ -68,8 +64,6 @@ def rule_based(text: str, base: dict[str, Any] | None, base_path: str | None,
                         _with_ignored(header_lines(text, base_path, "rule-based", kept=True), draft.ignored))
     messages = [f"ignored: '{w}' — {why}" for w, why in draft.ignored]
     messages += [f"note: {w}" for w in draft.warnings]
-    if reading.plate is not None and plate_supported():
-        messages.append(f"note: the recipe uses the plate folder {reading.plate.value!r} as given")
     if patched is not None:
         return patched, messages
     header = _with_ignored(header_lines(text, base_path, "rule-based"), draft.ignored)

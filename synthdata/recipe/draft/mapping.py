@@ -13,6 +13,7 @@ from typing import Any
 from synthdata.recipe.draft import lexicon as lx
 from synthdata.recipe.draft.builder import Builder, Draft
 from synthdata.recipe.draft.grammar import Group, Reading
+from synthdata.recipe.draft.plates import PlateFacts
 from synthdata.recipe.draft.rules import Said
 from synthdata.recipe.draft.scenarios import ORDER, PERSON_SCENARIOS, ScenarioPlanner
 
@@ -29,12 +30,14 @@ DEFAULT_GROUPS = {
     "street": [("person", (4, 9), {"choice": {"walk": 0.75, "stand": 0.15, "run": 0.1}}),
                ("vehicle", (2, 4), "drive")],
     "indoor": [("person", (3, 7), {"choice": {"walk": 0.7, "stand": 0.2, "loiter": 0.1}})],
+    "plate": [("person", (2, 5), "walk"), ("vehicle", (0, 1), "drive")],
 }
 _CAMERA_WORDS = re.compile(r"\b(camera|cam|cctv|mounted|mount|high|height|pole|elevated|above|up|ceiling|"
                            r"installed|placed|overhead|tall|mast)\b")
 
 
-def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_supported: bool = False) -> Draft:
+def build(reading: Reading, base: dict[str, Any] | None = None, *, plate: PlateFacts | None = None) -> Draft:
+    """The draft of a recipe; `plate`: the facts of the plate folder the text named (plates.py)."""
     b = Builder(base)
     ignored = list(reading.ignored)
     if b.fresh:
@@ -43,7 +46,7 @@ def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_support
             b.data[key] = None
         b.data["output"] = dict.fromkeys(("clips", "clips_per_shard", "frames_per_clip", "fps", "resolution"))
         b.data["scene"] = dict.fromkeys(("layout", "camera", "lighting", "weather", "sensor"))
-    layout = _site(b, reading, ignored, plate_supported)
+    layout = _site(b, reading, ignored, plate)
     indoor = layout == "indoor"
     _when_and_weather(b, reading, indoor)
     for path, said in reading.settings.items():
@@ -60,10 +63,14 @@ def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_support
 
 # --- where, when, weather, camera ------------------------------------------------------------------
 
-def _site(b: Builder, r: Reading, ignored: list, plate_supported: bool) -> str:
+def _site(b: Builder, r: Reading, ignored: list, plate: PlateFacts | None) -> str:
     if r.plate is not None:
-        if plate_supported:
-            b.put(("scene", "layout"), {"type": "plate", "plate": r.plate.value}, f"from '{r.plate.words}'")
+        if plate is not None:
+            b.put(("scene", "layout"), {"type": "plate", "plate": plate.dir}, f"from '{r.plate.words}'")
+            if plate.sketch:
+                b.put(("scene", "layout", "sketch"), plate.sketch, "found in the plate folder")
+            b.layout_zones = plate.zones
+            b.plate_size = plate.size
             return "plate"
         ignored.append((r.plate.words, "this synthdata has no plate layout (scene.layout.type: plate) yet"))
     sites = list(dict.fromkeys(s.value for s in r.sites))
@@ -177,7 +184,8 @@ def _actors(b: Builder, r: Reading, layout: str, ignored: list) -> None:
             b.put(("actors", len(b.get(("actors",)) or [])), {"type": t, "count": count, "behavior": behaviour},
                   None)
             i = len(b.get(("actors",))) - 1
-            where = {"parking_lot": "a parking lot", "street": "a street", "indoor": "an indoor scene"}
+            where = {"parking_lot": "a parking lot", "street": "a street", "indoor": "an indoor scene",
+                     "plate": "a plate"}
             b.note(("actors", i, "count"), note.replace("for 'no actors named'", f"for {where.get(layout, 'this')}"))
             b.note(("actors", i, "behavior"), "default: a typical mix")
         return
@@ -317,7 +325,23 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     if b.fresh:
         b.put(out + ("clips_per_shard",), min(16, max(1, clips // 2)), "default: clips per Dask task")
     b.default(out + ("fps",), DEFAULT_FPS, "no frame rate named")
+    if b.plate_size is not None:
+        _plate_resolution(b, b.plate_size)
     b.default(out + ("resolution",), list(DEFAULT_RESOLUTION), "no resolution named")
+
+
+def _plate_resolution(b: Builder, size: tuple[int, int]) -> None:
+    """A plate is composited at its own aspect: the plate's size, or the said height at that aspect."""
+    W, H = size
+    said = b.get(("output", "resolution"))
+    if said is None:
+        b.put(("output", "resolution"), [W - W % 2, H - H % 2], "default: the plate's own size")
+        return
+    w, h = said
+    if abs(w / h - W / H) > 0.01 * W / H:
+        w = round(h * W / H / 2) * 2
+        b.put(("output", "resolution"), [w, h], f"{said[0]}x{said[1]} at the plate's aspect ({W}x{H})")
+        b.warn(f"resolution {said[0]}x{said[1]} has another shape than the plate ({W}x{H}); using {w}x{h}")
 
 
 def _identity(b: Builder, r: Reading, layout: str) -> None:

@@ -121,7 +121,7 @@ def _tamper(r, m, c):
     scenario(r, "tamper", w, c, kind=kind)
 
 
-@rule(r"trip ?wire|virtual (?:line|fence)|line crossing|crosses (?:a |the )?(?:line|boundary|perimeter line)|"
+@rule(r"(?:a |the )?(?:trip ?wire|virtual (?:line|fence))(?: crossings?| line)?|line crossings?|crosses (?:a |the )?(?:line|boundary|perimeter line)|"
       r"(?:crossing|crosses|cross) (?:the|a) (?:line|fence line|boundary|tripwire)|perimeter (?:breach|crossing)|"
       r"(?:jumps?|climbs?|hops?|scales?)(?: over)? (?:the |a )?(?:fence|wall|barrier)")
 def _line(r, m, c):

@@ -48,8 +48,10 @@ class ScenarioPlanner:
         return {z.get("name"): z for z in self.b.get(("zones",), []) or [] if isinstance(z, dict)}
 
     def has_zone(self, kind: str, roles: tuple[str, ...] | None) -> bool:
-        return any(z.get("kind", "zone") == kind and (roles is None or z.get("role", "restricted") in roles)
-                   for z in self.zone_names().values())
+        """A recipe zone, or one the layout brings (a plate's sketch), of this kind and role."""
+        zones = [*self.zone_names().values(), *self.b.layout_zones]
+        return any(z.get("kind", "zone") == kind and (roles is None or (z.get("role") or "restricted") in roles)
+                   for z in zones)
 
     def add_zone(self, zone: dict[str, Any], note: str) -> str:
         names = self.zone_names()
