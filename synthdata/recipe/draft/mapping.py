@@ -15,15 +15,16 @@ from synthdata.recipe.draft.builder import Builder, Draft
 from synthdata.recipe.draft.grammar import Group, Reading
 from synthdata.recipe.draft.plates import PlateFacts
 from synthdata.recipe.draft.rules import Said
-from synthdata.recipe.draft.scenarios import ORDER, PERSON_SCENARIOS, ScenarioPlanner
+from synthdata.recipe.draft.scenarios import DURATION_FIELD, ORDER, PERSON_SCENARIOS, ScenarioPlanner
 
 DEFAULT_FPS, DEFAULT_CLIP_S, DEFAULT_CLIPS, DEFAULT_RESOLUTION = 10, 6.0, 8, [640, 480]
 CAMERA = {"outdoor": {"height_m": {"uniform": [5, 9]}, "tilt_deg": {"uniform": [25, 40]},
                       "hfov_deg": {"uniform": [55, 75]}},
           "indoor": {"height_m": {"uniform": [2.7, 3.5]}, "tilt_deg": {"uniform": [24, 35]},
                      "hfov_deg": {"uniform": [65, 90]}}}
-# layout -> density -> default actor groups (type, count, behaviour)
+# "busy street", "quiet lobby": factor on the default counts
 CROWDS = {"busy": 3.0, "quiet": 0.4, "empty": 0.0, None: 1.0}
+# layout -> actor groups of a draft that names none: (type, (min, max) count, behaviour)
 DEFAULT_GROUPS = {
     "parking_lot": [("person", (3, 7), {"choice": {"walk": 0.7, "stand": 0.15, "loiter": 0.15}}),
                     ("vehicle", (2, 4), {"choice": {"parked": 0.5, "park": 0.2, "drive": 0.3}})],
@@ -127,10 +128,9 @@ def _when_and_weather(b: Builder, r: Reading, indoor: bool) -> None:
         extra = " (indoor clips are always clear and dry)" if indoor else ""
         b.put(W + ("condition",), _one_or_choice([w.value for w in r.weathers]),
               f"from {_words(r.weathers)}{extra}")
-        from synthdata.recipe.draft.lexicon import STRENGTH_VALUES
         for w in r.weathers:
-            if w.extra and w.value in STRENGTH_VALUES:
-                key, value = STRENGTH_VALUES[w.value][w.extra]
+            if w.extra and w.value in lx.STRENGTH_VALUES:
+                key, value = lx.STRENGTH_VALUES[w.value][w.extra]
                 b.put(W + (key,), value, f"{w.extra}, from '{w.words}'")
     elif not indoor:
         b.default(W + ("condition",), "clear", "no weather named")
@@ -247,18 +247,16 @@ def _scenarios(b: Builder, r: Reading, layout: str, ignored: list) -> float:
             ignored.append((said.words, "no parking indoors; say 'parking lot' or 'street'"))
             continue
         c = clause_of.get(name, -1)
-        mine = [n for n in by_clause.get(c, []) if n in r.scenarios]
         place = next((p for cc, p in r.places if cc == c), None)
-        duration = next((d for cc, d in r.durations if cc == c), None) if mine[-1:] == [name] or len(mine) == 1 \
-            else None
+        timed = [n for n in ORDER if n in by_clause.get(c, []) and n in DURATION_FIELD]
+        duration = next((d for cc, d in r.durations if cc == c), None) if timed[:1] == [name] else None
         probability = next((p for cc, p in r.frequencies if cc == c), None)
         need = max(need, planner.add(name, said, place, duration, probability))
-    used = {c for n in r.scenarios for c in [clause_of.get(n, -1)]}
-    for c, d in r.durations:
+    used = set(by_clause)
+    for c, d in r.durations:           # "for 30 seconds" with no behaviour that lasts: the clip's length
         if c not in used and r.clip_s is None:
             r.clip_s = d
-        elif c not in used or not any(n in by_clause.get(c, []) for n in ("loitering", "crowd", "illegal_parking",
-                                                                           "tamper")):
+        elif not any(n in DURATION_FIELD for n in by_clause.get(c, [])):
             ignored.append((d.words, "a duration with nothing it could apply to"))
     for c, p in r.frequencies:
         if c not in used:
