@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import jsonschema
 import numpy as np
 import pytest
 import yaml
@@ -229,7 +230,6 @@ def test_plate_folder_problems_are_one_line(tmp_path):
 
 
 def test_schema_command_is_valid_json_schema_and_checks_recipes(tmp_path, capsys, monkeypatch):
-    jsonschema = pytest.importorskip("jsonschema")
     code, out, err = run_main(capsys, monkeypatch, "schema")
     assert code == 0, err
     schema = json.loads(out)
