@@ -235,7 +235,16 @@ def _look_ahead(t: Tokens, e: int, clause: int, g: Group) -> int:
     """Behaviours and enter/leave words after a group's noun ("people walking in and leaving");
     stop words in between are skipped, another actor noun ends the look. Returns the end index."""
     end, limit = e, min(len(t.words), e + 8)
+    bags = sorted(lx.BAGS, key=lambda p: -len(p.split()))
     while e < limit and t.clause[e] == clause:
+        bag = next((p for p in bags if g.type == "person" and _at(t, e, p)), None)
+        if bag is not None:
+            g.flags["carries_bag"] = Said(True, bag)
+            if lx.BAGS[bag]:
+                g.flags["bag_style"] = Said(lx.BAGS[bag], bag)
+            t.use(e, e + len(bag.split()))
+            e = end = e + len(bag.split())
+            continue
         if t.used[e]:                         # words another rule used ("around the lot"): step over
             e += 1
             continue

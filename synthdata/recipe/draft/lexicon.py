@@ -49,7 +49,8 @@ WEATHER: dict[str, tuple[str, str | None]] = {   # word -> (condition, implied s
     "shower": ("rain", "moderate"), "downpour": ("rain", "heavy"), "storm": ("rain", "heavy"),
     "stormy": ("rain", "heavy"), "thunderstorm": ("rain", "heavy"), "pouring": ("rain", "heavy"),
     "snow": ("snow", None), "snowing": ("snow", None), "snowy": ("snow", None), "snowfall": ("snow", None),
-    "falling snow": ("snow", None), "snow falling": ("snow", None), "blizzard": ("snow", "heavy"),
+    "falling snow": ("snow", None), "snow falling": ("snow", None), "snow falls": ("snow", None),
+    "rain falls": ("rain", None), "rain falling": ("rain", None), "falling rain": ("rain", None), "blizzard": ("snow", "heavy"),
     "flurries": ("snow", "light"), "sleet": ("snow", "light"),
     "fog": ("fog", None), "foggy": ("fog", None), "mist": ("fog", "light"), "misty": ("fog", "light"),
     "haze": ("fog", "light"), "hazy": ("fog", "light"), "smog": ("fog", "moderate"),
@@ -163,6 +164,16 @@ ENTERS_LEAVES: dict[str, str] = {
     "drives in": "enters", "driving in": "enters", "leaves": "leaves", "leave": "leaves", "leaving": "leaves",
     "exits": "leaves", "exiting": "leaves", "walks out": "leaves", "walks away": "leaves", "goes away": "leaves",
     "walking out": "leaves", "walking away": "leaves", "departs": "leaves", "departing": "leaves"}
+
+# people carrying bags: phrase -> bag style (None: either)
+BAGS: dict[str, str | None] = {}
+for _lead in ("with", "carrying", "holding", "wearing"):
+    for _art in ("", "a ", "their ", "some "):
+        BAGS.update({f"{_lead} {_art}bags": None, f"{_lead} {_art}bag": None, f"{_lead} {_art}backpacks": "backpack",
+                     f"{_lead} {_art}backpack": "backpack", f"{_lead} {_art}rucksacks": "backpack",
+                     f"{_lead} {_art}rucksack": "backpack", f"{_lead} {_art}handbags": "handbag",
+                     f"{_lead} {_art}handbag": "handbag", f"{_lead} {_art}luggage": None,
+                     f"{_lead} {_art}shopping bags": "handbag"})
 
 # quantity words -> (recipe count, how it reads in comments)
 QUANTITIES: dict[str, object] = {

@@ -215,7 +215,7 @@ def _group(b: Builder, g: Group, layout: str, r: Reading) -> None:
     if kinds:
         b.put(path + ("kind",), _one_or_choice(kinds), f"from {_words(g.kinds)}")
     for flag, said in g.flags.items():
-        b.put(path + (flag,), True, f"from '{said.words}'")
+        b.put(path + (flag,), said.value, f"from '{said.words}'")
     if g.behaviours:
         b.put(path + ("behavior",), _one_or_choice([x.value for x in g.behaviours]), f"from {_words(g.behaviours)}")
     elif index is None:
