@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthdata.recipe import load_recipe
 from synthdata.recipe.draft.cli import rule_based
@@ -181,3 +183,23 @@ def test_control_characters_and_quotes_in_the_text():
     assert recipe.description.isprintable() and "car park" in recipe.description
     assert recipe.scene.weather.condition.args == ("rain",)
     assert all(line.isprintable() for line in text.splitlines())
+
+
+# Any mixture of the words the grammar knows, numbers and clause marks drafts a recipe that loads:
+# the draft never writes a value its own schema refuses.
+_WORDS = sorted({w for table in ("SITES", "TIMES", "WEATHER", "ACTORS", "BEHAVIOURS", "QUANTITIES", "FREQUENCY",
+                                 "STRENGTH", "ENTERS_LEAVES")
+                 for w in getattr(__import__("synthdata.recipe.draft.lexicon", fromlist=["x"]), table)})
+_EXTRA = ["loiters", "falls", "intruder", "wrong way", "illegal parking", "abandoned bag", "crowd of", "tampers",
+          "tripwire", "fisheye", "ptz", "presets", "fps", "clips", "seconds", "minutes", "hours of footage",
+          "m high", "degrees", "tilted", "720p", "4k", "1280x720", "frames per clip", "seed", "for", "by the gate",
+          "near the entrance", "sometimes", "percent of clips", "plate ./nowhere/", ",", ";", "no", "about",
+          "between", "and", "to", "0", "1", "3", "15", "99", "400", "5000", "100000", "1e9", "-", "x"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_EXTRA)), min_size=1, max_size=18))
+def test_any_word_mixture_drafts_a_valid_recipe(words):
+    text = " ".join(words)
+    recipe_text, _ = rule_based(text, None, None)
+    load_recipe(recipe_text, source="draft")

@@ -18,6 +18,7 @@ from synthdata.recipe.draft.rules import Said
 from synthdata.recipe.draft.scenarios import DURATION_FIELD, ORDER, PERSON_SCENARIOS, ScenarioPlanner
 
 DEFAULT_FPS, DEFAULT_CLIP_S, DEFAULT_CLIPS, DEFAULT_RESOLUTION = 10, 6.0, 8, [640, 480]
+MAX_FRAMES = 100_000                      # output.frames_per_clip's limit
 CAMERA = {"outdoor": {"height_m": {"uniform": [5, 9]}, "tilt_deg": {"uniform": [25, 40]},
                       "hfov_deg": {"uniform": [55, 75]}},
           "indoor": {"height_m": {"uniform": [2.7, 3.5]}, "tilt_deg": {"uniform": [24, 35]},
@@ -304,8 +305,11 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     fps = b.get(out + ("fps",)) or DEFAULT_FPS
     b.default(out + ("clips",), DEFAULT_CLIPS, "no dataset size named")
     if r.clip_s is not None:
-        b.put(out + ("frames_per_clip",), max(1, round(r.clip_s.value * fps)),
-              f"{r.clip_s.value:g} s at {fps:g} fps, from '{r.clip_s.words}'")
+        frames = max(1, round(r.clip_s.value * fps))
+        if frames > MAX_FRAMES:
+            b.warn(f"'{r.clip_s.words}' at {fps:g} fps is more than {MAX_FRAMES:,} frames; using {MAX_FRAMES:,}")
+            frames = MAX_FRAMES
+        b.put(out + ("frames_per_clip",), frames, f"{r.clip_s.value:g} s at {fps:g} fps, from '{r.clip_s.words}'")
         if need_s and r.clip_s.value < need_s:
             b.warn(f"'{r.clip_s.words}' is shorter than the {need_s:g} s the scenarios need to play out; "
                    f"their events may not be complete")
@@ -314,7 +318,7 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     elif b.fresh or (need_s and (b.get(out + ("frames_per_clip",)) or 0) < need_s * fps):
         seconds = max(DEFAULT_CLIP_S, need_s)
         why = f"{seconds:g} s, long enough for the scenarios" if need_s else f"{seconds:g} s clips"
-        b.put(out + ("frames_per_clip",), round(seconds * fps), f"default: {why}")
+        b.put(out + ("frames_per_clip",), min(MAX_FRAMES, round(seconds * fps)), f"default: {why}")
     if r.total_s is not None:
         frames = b.get(out + ("frames_per_clip",))
         clips = max(1, round(r.total_s.value * fps / frames))

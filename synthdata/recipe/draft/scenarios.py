@@ -91,7 +91,9 @@ class ScenarioPlanner:
             notes["probability"] = f"from '{probability.words}'"
         need = float(NEEDS_S[name])
         if duration is not None and name in DURATION_FIELD:
-            d = duration.value
+            d = min(max(duration.value, 1.0), 2880.0)       # the fields allow up to an hour
+            if d != duration.value:
+                self.b.warn(f"'{duration.words}': a {name} lasts 1 s to 48 min here; using {d:g} s")
             fields[DURATION_FIELD[name]] = {"uniform": [round(d, 2), round(d * 1.25, 2)]}
             notes[DURATION_FIELD[name]] = f"from '{duration.words}'"
             need = max(need - 20, 0) + d * 1.25 + 6
@@ -154,9 +156,13 @@ class ScenarioPlanner:
                 fields["actor"] = "person"
             elif L == "street":
                 zone = {"name": "near_lane", "role": "lane", "region": "lane_eastbound0"}
+                if fields.get("actor") == "person":        # people are watched only when the lane says so
+                    zone["categories"] = ["person"]
             else:   # a layout without named lanes (plate): a one-way band across the middle
                 zone = {"name": "one_way", "role": "lane", "region": "layout", "at": [0.5, 0.5],
                         "size_m": [20, 4], "direction_deg": 0}
+                if fields.get("actor") == "person":
+                    zone["categories"] = ["person"]
             fields["zone"] = self.add_zone(zone, "default: a one-way lane for the wrong-way movement")
 
 
