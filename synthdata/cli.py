@@ -1,4 +1,4 @@
-"""Command line: `synthdata run|validate|preview|inspect|verify|export ...`.
+"""Command line: `synthdata run|validate|preview|inspect|verify|export|report ...`.
 
 Each room owns its commands (recipe/cli.py, runner/cli.py, ...); this module builds the group and
 turns every SynthdataError into one line on stderr plus the documented exit code.
@@ -21,6 +21,7 @@ COMMANDS = {
     "synthdata.render.preview": ("preview",),
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
+    "synthdata.report.cli": ("report",),
 }
 
 
