@@ -20,6 +20,7 @@ COMMANDS = {
     "synthdata.render.preview": ("preview",),
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
+    "synthdata.plate.cli": ("plate",),
 }
 
 
