@@ -238,7 +238,7 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
     from synthdata.world import people_scripts as ps
     from synthdata.world import vehicle_scripts as vs
 
-    zones = sample_zones(recipe.zones, layout, rng) if recipe.zones else []
+    zones = [dict(z) for z in layout.zones] + (sample_zones(recipe.zones, layout, rng) if recipe.zones else [])
     sc = _Scene(rng, layout, planner, zones, next_id, new_person, new_vehicle, recipe.events)
     draw = sc.draw
     scen = recipe.scenario

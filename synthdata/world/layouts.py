@@ -19,7 +19,7 @@ import numpy as np
 
 from synthdata.world.geometry import Footprints, ShapeBuilder, hex_to_linear
 from synthdata.world.spec import LayoutParams
-from synthdata.world.types import Ground, Shapes
+from synthdata.world.types import Backdrop, Ground, Shapes
 
 
 @dataclass
@@ -73,6 +73,10 @@ class Layout:
     doors: list[tuple[float, float, float]] = field(default_factory=list)   # x, y, inward yaw
     indoor: bool = False
     ceiling_m: float | None = None
+    keep_out: list[np.ndarray] = field(default_factory=list)    # no-go ground polygons
+    entries: list[np.ndarray] = field(default_factory=list)     # ground points people enter/leave at
+    zones: list[dict] = field(default_factory=list)             # zones the layout brings (zones.py dicts)
+    backdrop: Backdrop | None = None                            # a real plate (layout_plate.py)
 
     @property
     def nav_bounds(self) -> tuple[float, float, float, float]:
@@ -198,10 +202,11 @@ def build_layout(params: LayoutParams) -> Layout:
     """The deterministic static scene for these parameters."""
     from synthdata.world.layout_indoor import build_indoor
     from synthdata.world.layout_parking import build_parking_lot
+    from synthdata.world.layout_plate import build_plate
     from synthdata.world.layout_street import build_street
 
     builders: dict[str, Callable[[LayoutParams], Layout]] = {
-        "parking_lot": build_parking_lot, "street": build_street, "indoor": build_indoor}
+        "parking_lot": build_parking_lot, "street": build_street, "indoor": build_indoor, "plate": build_plate}
     if params.type not in builders:
         raise ValueError(f"unknown layout type {params.type!r}; expected one of {sorted(builders)}")
     return builders[params.type](params)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from synthdata.errors import BadInput
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
@@ -62,6 +63,9 @@ LAYOUT_DEFAULTS: dict[str, dict[str, Any]] = {
         doors=_d("int", {"randint": [2, 4]}), benches=_d("int", {"randint": [1, 4]}),
         ceiling_m=_d("num", {"uniform": [3.0, 4.5]})),
 }
+LAYOUT_DEFAULTS["plate"] = dict(size_m=(_d("num", 0.0), _d("num", 0.0)), ground_color=_d("choice", "#808080"),
+                               ground_texture=_d("choice", "concrete"), line_color=_d("choice", "#e8e8e0"),
+                               wall_color=_d("choice", "#808080"))
 BEHAVIOUR_ORDER = {"parked": 0, "park": 1, "drive": 2, "stand": 3, "loiter": 4, "walk": 5, "run": 5}
 
 
@@ -77,6 +81,8 @@ def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
     size = spec.size_m if spec.size_m is not None else defaults["size_m"]
     out = dict(type=kind, size_m=[float(draw(size[0])), float(draw(size[1]))],
                seed=int(rng.integers(0, 2**31)))
+    if kind == "plate":
+        out["plate"] = spec.plate_scene()
     for name in ("ground_color", "ground_texture", "line_color", "wall_color", "trees", "light_poles",
                  "buildings", "fence", "bay_rows", "islands", "lanes_per_direction", "street_parking",
                  "crossing", "benches", "pillars", "doors", "ceiling_m"):
@@ -87,6 +93,10 @@ def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
 
 
 def sample_camera(spec, layout: LayoutParams, rng: np.random.Generator) -> CameraParams:
+    if layout.plate is not None:         # the plate's calibrated camera; the recipe's camera is not used
+        c = layout.plate["camera"]
+        return CameraParams([float(x) for x in c["position_m"]], float(c["pan_deg"]), float(c["tilt_deg"]),
+                            float(c["roll_deg"]), float(c["hfov_deg"]), "pinhole", float(c["k1"]), 0.0)
     draw = sampler(rng)
     W, D = layout.size_m
     height, tilt, pan, roll = draw(spec.height_m), draw(spec.tilt_deg), draw(spec.pan_deg), draw(spec.roll_deg)
@@ -164,6 +174,8 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     lighting_p = sample_lighting(recipe.scene.lighting, layout_p.type == "indoor", rng)
     texture_seed, noise_seed = int(rng.integers(0, 2**31)), int(rng.integers(0, 2**31))
     width, height = out.resolution
+    if layout_p.plate is not None:
+        check_plate_size(layout_p.plate, width, height)
     layout = build_layout(layout_p)
     camera = make_camera(camera_p, width, height)
     times = frame_times(out.frames_per_clip, out.fps)
@@ -230,11 +242,31 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
                                    time_of_day=lighting_p.time_of_day, indoor=layout_p.type == "indoor",
                                    num_frames=int(out.frames_per_clip), fps=float(out.fps))
+    if layout_p.plate is not None:
+        appearance.update(plate_appearance(recipe.scene.layout, layout_p.plate, seed))
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
                     noise_seed=noise_seed, dropped_actors=dropped,
                     security=cast.security, appearance=appearance)
+
+
+def check_plate_size(plate: dict, width: int, height: int) -> None:
+    W, H = plate["size"]
+    if abs(width / height - W / H) > 0.01 * W / H:
+        raise BadInput(f"output.resolution: {width}x{height} has another shape than the plate {plate['dir']} "
+                       f"({W}x{H}); use a resolution of the same aspect, e.g. [{W}, {H}]")
+
+
+def plate_appearance(spec, plate: dict, seed: int) -> dict[str, Any]:
+    """Per-clip match of actors to the plate (its own stream): exposure (stops -> factor) and
+    white balance jitter; the plate's measured noise replaces the sensor noise model."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x91A7E]))
+    draw = sampler(rng)
+    ej, wj = float(draw(spec.exposure_jitter)), float(draw(spec.white_balance_jitter))
+    return {"plate_exposure": float(2.0 ** rng.uniform(-ej, ej)),
+            "plate_white_balance": [float(1.0 + rng.uniform(-wj, wj)) for _ in range(3)],
+            "read_noise_e": 0.0, "full_well_e": 1e12}
 
 
 def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:

@@ -5,6 +5,8 @@ Builds the layout, the camera, the lighting, then every actor from its track: ve
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synthdata.world.bodies import Skeleton, bag_actor, person_actor
@@ -28,6 +30,15 @@ def make_camera(p: CameraParams, width: int, height: int) -> Camera:
 
 def _ground(st: TrackState) -> np.ndarray:
     return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
+
+
+def _backdrop(backdrop, appearance: dict, camera: Camera):
+    """The layout's plate with this clip's exposure / white-balance match (sample.py draws them)."""
+    if backdrop is None:
+        return None
+    wb = appearance.get("plate_white_balance", (1.0, 1.0, 1.0))
+    return dataclasses.replace(backdrop, exposure=float(appearance.get("plate_exposure", 1.0)),
+                               white_balance=tuple(float(x) for x in wb), camera=camera)
 
 
 def simulate(spec: ClipSpec) -> World:
@@ -54,10 +65,11 @@ def simulate(spec: ClipSpec) -> World:
         p, sk, present = owners[bag.owner_track_id]
         actors.append(bag_actor(bag, p, sk, present))
     actors.sort(key=lambda a: a.track_id)
+    base = camera
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
-                  noise_seed=spec.noise_seed)
+                  noise_seed=spec.noise_seed, backdrop=_backdrop(layout.backdrop, spec.appearance, base))
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)
