@@ -118,7 +118,9 @@ def temporal_noise(frames: np.ndarray) -> float:
     sig = []
     for a, b in zip(frames[:-1], frames[1:]):
         d = luminance(a.astype(np.float64)) - luminance(b.astype(np.float64))
-        sig.append(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
+        d = d - np.median(d)
+        cut = 4 * max(1.4826 * np.median(np.abs(d)), 1.0)     # moving things are outliers
+        sig.append(np.sqrt(np.mean(d[np.abs(d) < cut] ** 2)) / math.sqrt(2))
     return float(np.median(sig))
 
 

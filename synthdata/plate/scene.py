@@ -4,7 +4,7 @@
 through the plate's calibrated camera and returns a dict that world/layout_plate.py builds a
 Layout from (it travels inside the ClipSpec, so a clip regenerates from its row alone):
     dir, image, sha256, size [W, H], camera {position_m, pan_deg, tilt_deg, roll_deg, hfov_deg, k1},
-    statistics, walkable [[x, y]...] list, no_go list, zones (zones.py dicts: name, kind, points,
+    statistics, walkable [[x, y]...] list, no_go list, lanes [{name, points (ground), width_m}], zones (zones.py dicts: name, kind, points,
     role | crossing, painted), entries [[x, y], ...], occluders [{name, region (plate pixels),
     contact (ground [[x, y], ...])}], sketch (name) and sketch_sha256.
 Without a sketch the walkable ground is the visible ground within DEFAULT_RANGE_M of the camera.
@@ -25,6 +25,8 @@ from synthdata.world.camera import Camera
 
 MAX_RANGE_M = 150.0       # a sketched point farther than this is "at the horizon"
 DEFAULT_RANGE_M = 40.0
+LANE_RUN_M = 15.0         # lanes run on this far past the sketched ends (out of view)
+OFF_FRAME_M = 6.0         # walkable ground touching the image's edge goes on this far out of view
 
 
 def compile_scene(plate_dir: str | Path, sketch: str | Path | None = None) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
     out: dict[str, Any] = {
         "dir": plate_dir, "image": str(info.image_path), "sha256": info.sha256, "size": [W, H],
         "camera": {k: getattr(cal, k) for k in ("position_m", "pan_deg", "tilt_deg", "roll_deg", "hfov_deg", "k1")},
-        "statistics": info.statistics, "walkable": [], "no_go": [], "zones": [], "entries": [], "occluders": [],
+        "statistics": info.statistics, "walkable": [], "no_go": [], "zones": [], "entries": [], "occluders": [], "lanes": [],
         "sketch": None, "sketch_sha256": None}
     if sketch is None:
         out["walkable"] = [_r(default_walkable(cam))]
@@ -58,8 +60,8 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
     s = read_sketch(sketch, (W, H))
     out["sketch"], out["sketch_sha256"] = Path(sketch).name, file_sha256(Path(sketch))
     g = Ground(cam, s)
-    out["walkable"] = [_r(g.polygon(q, f"walkable region {i + 1}")) for i, q in enumerate(s.walkable)] \
-        or [_r(default_walkable(cam))]
+    out["walkable"] = [_r(g.off_frame(q, g.polygon(q, f"walkable region {i + 1}"), (W, H)))
+                       for i, q in enumerate(s.walkable)] or [_r(default_walkable(cam))]
     out["no_go"] = [_r(g.polygon(q, f"no-go area {i + 1}")) for i, q in enumerate(s.no_go)]
     for z in s.zones:
         out["zones"].append({"name": z["name"], "kind": "zone", "role": z["role"], "painted": False,
@@ -72,6 +74,12 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
         contact = g.points(o["contact"], f"occluder {o['name']!r} contact line")
         out["occluders"].append({"name": o["name"], "region": np.asarray(o["region"], float).round(3).tolist(),
                                  "contact": _r(contact)})
+    for ln in s.lanes:
+        pts = g.points(ln["points"], f"lane {ln['name']!r}")
+        a, b = pts[1] - pts[0], pts[-1] - pts[-2]
+        a, b = a / max(np.hypot(*a), 1e-9), b / max(np.hypot(*b), 1e-9)
+        pts = np.concatenate([[pts[0] - LANE_RUN_M * a], pts, [pts[-1] + LANE_RUN_M * b]])
+        out["lanes"].append({"name": ln["name"], "points": _r(pts), "width_m": ln["width_m"]})
     return out
 
 
@@ -105,6 +113,33 @@ class Ground:
                 dense.append(a + (b - a) * np.arange(n)[:, None] / n)
             uv = np.concatenate(dense)
         return self.points(uv, what)
+
+
+    def off_frame(self, uv: np.ndarray, ground: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """A walkable polygon whose vertices lie on the image's edge continues out of view: each
+        such vertex moves OFF_FRAME_M outwards on the ground (across the left/right/top edge, and
+        towards the camera across the bottom edge, stopping 0.5 m short of its foot)."""
+        uv = np.asarray(uv, float)
+        if self.cam.k1:                      # polygon() densified the outline: nothing to match
+            return ground
+        out = ground.copy()
+        W, H = size
+        C = self.cam.C[0, :2]
+        for k, (u, v) in enumerate(uv):
+            push = np.zeros(2)
+            for edge, step in ((u <= 1.5, (-40.0, 0.0)), (u >= W - 1.5, (40.0, 0.0)), (v <= 1.5, (0.0, -40.0)),
+                               (v >= H - 1.5, (0.0, 40.0))):
+                if edge:
+                    q = self.cam.ground_point(np.array([[u + step[0], v + step[1]]]))[0, :2]
+                    d = q - ground[k] if np.all(np.isfinite(q)) else ground[k] - C
+                    push += d / max(np.hypot(*d), 1e-9)
+            if push.any():
+                push /= max(np.hypot(*push), 1e-9)
+                room = OFF_FRAME_M
+                if push @ (C - ground[k]) > 0:        # towards the camera: stop short of its foot
+                    room = min(room, max(float(np.hypot(*(C - ground[k]))) - 0.5, 0.0))
+                out[k] = ground[k] + push * room
+        return out
 
 
 def horizon_row(cam: Camera) -> float:

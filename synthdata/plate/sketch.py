@@ -5,15 +5,18 @@ transparent, black or white pixels mark nothing. Each connected patch of one col
 shape: green walkable ground, magenta no-go areas, red restricted zones, yellow entry/exit
 points (a dab; its centre counts), orange foreground occluders (their ground contact line is
 the patch's lower edge), blue tripwire strokes (from the left end to the right end; a cyan dab
-next to a stroke makes crossings towards its side the ones that count, otherwise both ways).
+next to a stroke marks its side "b" and makes a -> b crossings the ones that count, otherwise both
+ways count).
 
 JSON: pixel coordinates [u, v] (top-left origin, v down), every key optional:
     {"walkable": [[[u, v], ...], ...], "no_go": [[[u, v], ...], ...],
      "zones": [{"name": "door", "role": "restricted", "points": [[u, v], ...]}],
      "tripwires": [{"name": "gate", "points": [[u, v], [u, v]], "crossing": "a_to_b"}],
      "entries": [[u, v], ...],
-     "occluders": [{"name": "pillar", "region": [[u, v], ...], "contact": [[u, v], ...]}]}
-Tripwire sides: "b" lies left of the drawn direction as seen in the image.
+     "occluders": [{"name": "pillar", "region": [[u, v], ...], "contact": [[u, v], ...]}],
+     "lanes": [{"name": "aisle", "points": [[u, v], ...], "width_m": 3.0}]}
+Lanes (JSON only) are directed driving centrelines, extended 15 m past both ends on the ground so
+vehicles can drive in and out of view. Tripwire sides: "b" lies left of the drawn direction as seen in the image.
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ class Sketch:
     tripwires: list[dict[str, Any]] = field(default_factory=list)    # name, points, crossing
     entries: list[np.ndarray] = field(default_factory=list)
     occluders: list[dict[str, Any]] = field(default_factory=list)    # name, region, contact
+    lanes: list[dict[str, Any]] = field(default_factory=list)        # name, points, width_m
 
 
 def _hex(h: str) -> np.ndarray:
@@ -83,7 +87,7 @@ def _points(v: Any, where: str, least: int, size: tuple[int, int]) -> np.ndarray
 def sketch_from_json(data: Any, src: str, size: tuple[int, int]) -> Sketch:
     if not isinstance(data, dict):
         raise BadInput(f"{src}: expected a JSON object with walkable, no_go, zones, tripwires, entries, occluders")
-    known = {"walkable", "no_go", "zones", "tripwires", "entries", "occluders"}
+    known = {"walkable", "no_go", "zones", "tripwires", "entries", "occluders", "lanes"}
     extra = sorted(set(data) - known)
     if extra:
         raise BadInput(f"{src}: {extra[0]}: unknown key; expected one of {', '.join(sorted(known))}")
@@ -116,6 +120,15 @@ def sketch_from_json(data: Any, src: str, size: tuple[int, int]) -> Sketch:
         s.occluders.append({"name": str(o.get("name", f"occluder_{i + 1}")),
                             "region": _points(o["region"], f"{where}.region", 3, size),
                             "contact": _points(o["contact"], f"{where}.contact", 2, size)})
+    for i, ln in enumerate(data.get("lanes", [])):
+        where = f"{src}: lanes[{i}]"
+        if not isinstance(ln, dict) or "points" not in ln:
+            raise BadInput(f"{where}: expected {{name, points, width_m}} (a driving centreline)")
+        width = ln.get("width_m", 3.0)
+        if not isinstance(width, (int, float)) or not 1.5 <= width <= 20:
+            raise BadInput(f"{where}.width_m: expected a lane width in metres between 1.5 and 20, got {width!r}")
+        s.lanes.append({"name": str(ln.get("name", f"lane_{i + 1}")), "width_m": float(width),
+                        "points": _points(ln["points"], f"{where}.points", 2, size)})
     return s
 
 
@@ -177,20 +190,32 @@ def sketch_from_png(p: Path, size: tuple[int, int]) -> Sketch:
         if ends[0, 0] > ends[1, 0]:
             ends = ends[::-1]
         crossing = "both"
-        if dots:
+        if dots:                                          # the dab marks side b: crossings a -> b count
             dot = min(dots, key=lambda d: float(np.linalg.norm(d - c)))
             d = ends[1] - ends[0]
-            left = np.array([d[1], -d[0]])               # left of the drawn direction on screen (v down)
-            crossing = "a_to_b" if (dot - c) @ left > 0 else "b_to_a"
+            if (dot - c) @ np.array([d[1], -d[0]]) < 0:   # keep the dab left of the drawn direction
+                ends = ends[::-1]
+            crossing = "a_to_b"
         s.tripwires.append({"name": f"tripwire_{i + 1}", "points": ends, "crossing": crossing})
     for i, (_, pix) in enumerate(_blobs(m["occluder"])):
         region = _polygons(m["occluder"] * 0 + _component(m["occluder"], pix))[0]
-        us = np.unique(pix[:, 0])
-        bottom = np.array([[u + 0.5, pix[pix[:, 0] == u, 1].max() + 1.0] for u in us])
-        step = max(len(bottom) // 12, 1)
-        contact = np.concatenate([bottom[::step], bottom[-1:]]) if len(bottom) > 1 else bottom
-        s.occluders.append({"name": f"occluder_{i + 1}", "region": region, "contact": contact})
+        s_contact = contact_line(pix)
+        s.occluders.append({"name": f"occluder_{i + 1}", "region": region, "contact": s_contact})
     return s
+
+
+def contact_line(pix: np.ndarray, band: float = 0.15) -> np.ndarray:
+    """A painted occluder's ground contact line: a straight fit through the bottom pixels of the
+    columns whose bottom lies within `band` of the patch's height of its lowest point (a pillar's
+    foot, a van's wheels, a table's base), spanning those columns. (2, 2) pixels."""
+    us = np.unique(pix[:, 0])
+    bottom = np.array([pix[pix[:, 0] == u, 1].max() + 1.0 for u in us])
+    low = bottom.max()
+    keep = bottom >= low - band * max(np.ptp(pix[:, 1]) + 1, 1)
+    u, b = us[keep] + 0.5, bottom[keep]
+    k, c = np.polyfit(u, b, 1) if np.ptp(u) > 0 else (0.0, float(b.mean()))
+    u0, u1 = float(u.min()) - 0.5, float(u.max()) + 0.5
+    return np.array([[u0, k * u0 + c], [u1, k * u1 + c]])
 
 
 def _component(mask: np.ndarray, pix: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from synthdata.world.types import MATERIAL, World
 
 REF_ALBEDO = 0.25          # the actors are exposed as if the plate's ground had this albedo
 MAX_RANGE_M = 5000.0
+LUMA_NOISE = 0.668         # luminance noise of unit independent noise per channel (BT.601 weights)
 
 
 def load_plate_image(path: str, sha256: str) -> np.ndarray:
@@ -191,5 +192,5 @@ class PlateBackdrop:
         for i in range(rgb.shape[0]):
             gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed & 0xFFFFFFFF, start + i, 0x9A7]).generate_state(1)[0]))
             z = torch.randn(rgb.shape[1:], generator=gen).to(self.device)
-            sig = torch.where(m[i], noise, rest).unsqueeze(-1)
+            sig = torch.where(m[i], noise, rest).unsqueeze(-1) / LUMA_NOISE
             rgb[i] = (rgb[i].float() + z * sig).round().clamp(0, 255).to(torch.uint8)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.geometry import Footprints
-from synthdata.world.layouts import Layout
+from synthdata.world.layouts import Lane, Layout
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Backdrop, Ground, Shapes
 
@@ -28,6 +28,8 @@ def build_plate(p: LayoutParams) -> Layout:
     for o in sc["occluders"]:
         c = np.asarray(o["contact"], float)
         rows += [Footprints.segment(a, b, CONTACT_HALF_WIDTH_M) for a, b in zip(c[:-1], c[1:])]
+    lanes = [Lane(np.asarray(ln["points"], float), float(ln["width_m"]), ln["name"]) for ln in sc.get("lanes", [])]
+    drivable = [corridor(ln.points, ln.width) for ln in lanes]
     pts = np.concatenate(walkable + keep_out)
     bounds = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
     regions = {"ground": walkable[0]}
@@ -39,6 +41,26 @@ def build_plate(p: LayoutParams) -> Layout:
     stats = sc.get("statistics") or {}
     backdrop = Backdrop(sc["image"], sc["sha256"], (int(sc["size"][0]), int(sc["size"][1])),
                         [dict(o) for o in sc["occluders"]], walkable + keep_out, dict(stats))
+    for ln, q in zip(lanes, drivable):
+        regions[f"lane_{ln.name}"] = q
     return Layout("plate", bounds, Shapes.empty(), Ground(), Footprints(np.array(rows) if rows else None), walkable,
-                  regions=regions, keep_out=keep_out, entries=[np.asarray(e, float) for e in sc["entries"]],
-                  zones=[dict(z) for z in sc["zones"]], backdrop=backdrop)
+                  drivable=drivable, lanes=lanes, regions=regions, keep_out=keep_out, entries=[np.asarray(e, float) for e in sc["entries"]],
+                  zones=[dict(z) for z in sc["zones"]], backdrop=backdrop, nav_cell_m=nav_cell(walkable))
+
+
+def nav_cell(walkable: list[np.ndarray]) -> float:
+    """Navigation cell: 0.5 m, finer for a small floor (a few metres across) so it still has room."""
+    area = sum(abs(float(np.dot(q[:, 0], np.roll(q[:, 1], -1)) - np.dot(q[:, 1], np.roll(q[:, 0], -1)))) / 2
+               for q in walkable)
+    return float(np.clip(np.sqrt(area) / 16, 0.15, 0.5))
+
+
+def corridor(points: np.ndarray, width: float) -> np.ndarray:
+    """The polygon `width` wide around a polyline (mitred corners), (2N, 2)."""
+    p = np.asarray(points, float)
+    d = np.diff(p, axis=0)
+    d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+    t = np.concatenate([d[:1], d[:-1] + d[1:], d[-1:]])
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
+    n = np.stack([-t[:, 1], t[:, 0]], 1) * (width / 2)
+    return np.concatenate([p + n, (p - n)[::-1]])

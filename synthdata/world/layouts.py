@@ -77,6 +77,7 @@ class Layout:
     entries: list[np.ndarray] = field(default_factory=list)     # ground points people enter/leave at
     zones: list[dict] = field(default_factory=list)             # zones the layout brings (zones.py dicts)
     backdrop: Backdrop | None = None                            # a real plate (layout_plate.py)
+    nav_cell_m: float = 0.5                                     # people's navigation grid cell
 
     @property
     def nav_bounds(self) -> tuple[float, float, float, float]:
