@@ -57,7 +57,7 @@ class PlateBackdrop:
         img = torch.as_tensor(load_plate_image(b.image, b.sha256), device=device).permute(2, 0, 1)[None].float()
         if img.shape[-2:] != (H, W):
             img = F.interpolate(img, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
-        self.plate = img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8)
+        self.plate = img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous()
         self.scale = W / b.size[0]
         self.base: Camera = b.camera if b.camera is not None else world.camera.frame(0)
         self.lut = untonemap_lut(device)
@@ -121,7 +121,8 @@ class PlateBackdrop:
             g = lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)
             target = g.mean(0) / REF_ALBEDO * REF_ALBEDO
             self._gains = (target / self.ref).clamp(0.2, 5.0)
-        return Background(rgb.clone(), rgb_shadow, depth, point, receiver, albedo, normal, material)
+        return Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
+                          material)
 
     def _same_pose(self, cam: Camera) -> bool:
         b = self.base
@@ -141,7 +142,8 @@ class PlateBackdrop:
         img = F.grid_sample(self.plate.permute(2, 0, 1)[None].float(), grid, mode="bilinear", padding_mode="border",
                             align_corners=False)
         occ = F.grid_sample(self.occ[None, None].float(), grid, mode="nearest", padding_mode="zeros", align_corners=False)
-        return img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8), occ[0, 0].round().to(torch.int32)
+        return (img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous(),
+                occ[0, 0].round().to(torch.int32))
 
     @staticmethod
     def _wall_distance(C: torch.Tensor, d: torch.Tensor, contact: torch.Tensor) -> torch.Tensor:
