@@ -16,7 +16,8 @@ from synthdata.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, SynthdataError
 # module path -> names of click commands it defines
 COMMANDS = {
     "synthdata.runner.cli": ("run",),
-    "synthdata.recipe.cli": ("validate",),
+    "synthdata.recipe.cli": ("validate", "schema"),
+    "synthdata.recipe.draft.cli": ("draft",),
     "synthdata.render.preview": ("preview",),
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
