@@ -13,9 +13,9 @@ import argparse
 import cv2
 import numpy as np
 
+from synthdata.pipeline import generate_clip
 from synthdata.recipe import load_recipe
 from synthdata.render.preview import draw_labels
-from synthdata.pipeline import generate_clip
 
 EXAMPLES = [("car_park", "sketch.json", 20), ("lobby", "sketch.png", 30)]
 CREDIT = "plates: derived stills of Intel IoT devkit sample videos, CC BY 4.0"

@@ -20,7 +20,7 @@ from synthdata.render.renderer import Renderer
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 from synthdata.world.types import Actor
-from tests.plate_fixtures import H, OCCLUDER, W, make_plate, recipe_text
+from tests.plate_fixtures import OCCLUDER, H, W, make_plate, recipe_text
 from tests.scenes import stick_person
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ def test_occluders_hide_actors_behind_them_and_labels_follow(tmp_path):
         else:
             front_over += (m & region).sum()
         kp = np.asarray(r["keypoints"]).reshape(17, 3)
-        uv, z = world.camera.project(world.actor(r["track_id"]).keypoints[r["frame"]], r["frame"])
+        _, z = world.camera.project(world.actor(r["track_id"]).keypoints[r["frame"]], r["frame"])
         for j in range(17):
             x, y, v = kp[j]
             if v == 0:

@@ -13,7 +13,7 @@ from synthdata.plate.extract import blur_sigma, extract_plate, temporal_noise
 from synthdata.plate.scene import compile_scene
 from synthdata.plate.sketch import PALETTE, read_sketch
 from synthdata.world.camera import Camera
-from tests.plate_fixtures import H, OCCLUDER, W, make_plate
+from tests.plate_fixtures import OCCLUDER, H, W, make_plate
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -81,7 +81,7 @@ def test_extraction_removes_moving_things_and_reports_noise_and_blur():
             f[20 + 20 * k:45 + 20 * k, x0:x0 + 18] = (20 + 70 * k, 200, 30)
         frames.append(np.clip(f, 0, 255).round().astype(np.uint8))
     frames = np.stack(frames)
-    plate, method, scores = extract_plate(frames)
+    plate, _, scores = extract_plate(frames)
     assert set(scores) == {"median", "mog2", "quiet_median"}
     assert psnr(plate, clean) > 38
     assert psnr(frames[0], clean) < 25                        # the frames themselves are far off

@@ -16,8 +16,9 @@ field of view and radial k1; square pixels and a centred principal point through
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Calibration:
         return d
 
     @staticmethod
-    def from_yaml(d: dict[str, Any]) -> "Calibration":
+    def from_yaml(d: dict[str, Any]) -> Calibration:
         return Calibration(**d)
 
 

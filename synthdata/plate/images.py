@@ -53,7 +53,7 @@ def draw_grid(plate: np.ndarray, cal: Calibration, range_m: float = 40.0) -> np.
                   for y in np.arange(np.floor(lo[1] / step) * step, hi[1] + step, step)]
         for ln in lines:
             keep = np.hypot(*(ln - C).T) < range_m
-            uv, z = cam.project(np.c_[ln[keep], np.zeros(keep.sum())], 0)
+            uv, _ = cam.project(np.c_[ln[keep], np.zeros(keep.sum())], 0)
             uv = uv[np.isfinite(uv).all(1)]
             if len(uv) > 1:
                 cv.polylines(img, [np.round(uv * 4).astype(np.int32)], False, (0, 255, 255), 1, cv.LINE_AA, shift=2)

@@ -84,6 +84,21 @@ def _points(v: Any, where: str, least: int, size: tuple[int, int]) -> np.ndarray
     return a
 
 
+def _items(data: dict, key: str, src: str, required: tuple[str, ...], shape: str):
+    """(index, where, item) for each object of data[key], checked to hold the required keys."""
+    for i, item in enumerate(data.get(key, [])):
+        where = f"{src}: {key}[{i}]"
+        if not isinstance(item, dict) or any(k not in item for k in required):
+            raise BadInput(f"{where}: expected {shape}")
+        yield i, where, item
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise BadInput(f"{where}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def sketch_from_json(data: Any, src: str, size: tuple[int, int]) -> Sketch:
     if not isinstance(data, dict):
         raise BadInput(f"{src}: expected a JSON object with walkable, no_go, zones, tripwires, entries, occluders")
@@ -95,35 +110,20 @@ def sketch_from_json(data: Any, src: str, size: tuple[int, int]) -> Sketch:
     s.walkable = [_points(q, f"{src}: walkable[{i}]", 3, size) for i, q in enumerate(data.get("walkable", []))]
     s.no_go = [_points(q, f"{src}: no_go[{i}]", 3, size) for i, q in enumerate(data.get("no_go", []))]
     s.entries = [_points([q], f"{src}: entries[{i}]", 1, size)[0] for i, q in enumerate(data.get("entries", []))]
-    for i, z in enumerate(data.get("zones", [])):
-        where = f"{src}: zones[{i}]"
-        if not isinstance(z, dict) or "points" not in z:
-            raise BadInput(f"{where}: expected {{name, role, points}}")
-        role = z.get("role", "restricted")
-        if role not in ROLES:
-            raise BadInput(f"{where}.role: expected one of {', '.join(ROLES)}, got {role!r}")
+    for i, where, z in _items(data, "zones", src, ("points",), "{name, role, points}"):
+        role = _one_of(z.get("role", "restricted"), ROLES, f"{where}.role")
         s.zones.append({"name": str(z.get("name", f"zone_{i + 1}")), "role": role,
                         "points": _points(z["points"], f"{where}.points", 3, size)})
-    for i, t in enumerate(data.get("tripwires", [])):
-        where = f"{src}: tripwires[{i}]"
-        if not isinstance(t, dict) or "points" not in t:
-            raise BadInput(f"{where}: expected {{name, points, crossing}}")
-        crossing = t.get("crossing", "both")
-        if crossing not in CROSSINGS:
-            raise BadInput(f"{where}.crossing: expected one of {', '.join(CROSSINGS)}, got {crossing!r}")
+    for i, where, t in _items(data, "tripwires", src, ("points",), "{name, points, crossing}"):
+        crossing = _one_of(t.get("crossing", "both"), CROSSINGS, f"{where}.crossing")
         s.tripwires.append({"name": str(t.get("name", f"tripwire_{i + 1}")), "crossing": crossing,
                             "points": _points(t["points"], f"{where}.points", 2, size)})
-    for i, o in enumerate(data.get("occluders", [])):
-        where = f"{src}: occluders[{i}]"
-        if not isinstance(o, dict) or "region" not in o or "contact" not in o:
-            raise BadInput(f"{where}: expected {{name, region, contact}} (region polygon and ground contact line)")
+    for i, where, o in _items(data, "occluders", src, ("region", "contact"),
+                              "{name, region, contact} (region polygon and ground contact line)"):
         s.occluders.append({"name": str(o.get("name", f"occluder_{i + 1}")),
                             "region": _points(o["region"], f"{where}.region", 3, size),
                             "contact": _points(o["contact"], f"{where}.contact", 2, size)})
-    for i, ln in enumerate(data.get("lanes", [])):
-        where = f"{src}: lanes[{i}]"
-        if not isinstance(ln, dict) or "points" not in ln:
-            raise BadInput(f"{where}: expected {{name, points, width_m}} (a driving centreline)")
+    for i, where, ln in _items(data, "lanes", src, ("points",), "{name, points, width_m} (a driving centreline)"):
         width = ln.get("width_m", 3.0)
         if not isinstance(width, (int, float)) or not 1.5 <= width <= 20:
             raise BadInput(f"{where}.width_m: expected a lane width in metres between 1.5 and 20, got {width!r}")
@@ -135,7 +135,6 @@ def sketch_from_json(data: Any, src: str, size: tuple[int, int]) -> Sketch:
 # ---- PNG --------------------------------------------------------------------------------------
 def classify(img: np.ndarray, src: str) -> np.ndarray:
     """(H, W) int: index into PALETTE's keys, -1 for nothing; BadInput for other colours."""
-    cv = cv2()
     rgb = img[..., :3][..., ::-1].astype(np.int16) if img.ndim == 3 else np.repeat(img[..., None], 3, -1).astype(np.int16)
     alpha = img[..., 3] if img.ndim == 3 and img.shape[2] == 4 else np.full(img.shape[:2], 255)
     label = np.full(img.shape[:2], -2, np.int32)
@@ -147,11 +146,10 @@ def classify(img: np.ndarray, src: str) -> np.ndarray:
     bad = label == -2
     if bad.any():
         v, u = np.argwhere(bad)[0]
-        c = "#%02x%02x%02x" % tuple(int(x) for x in rgb[v, u])
+        c = "#" + "".join(f"{int(x):02x}" for x in rgb[v, u])
         raise BadInput(f"{src}: {int(bad.sum())} pixel(s) are not palette colours (first at pixel [{u}, {v}]: {c}); "
                        f"paint with a hard brush in {', '.join(f'{k} {h}' for k, h in PALETTE.items())} "
                        "(transparent, black or white for nothing)")
-    del cv
     return label
 
 
