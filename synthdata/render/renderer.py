@@ -69,6 +69,7 @@ class Renderer:
         if world.backdrop is not None:      # a real plate behind the scene (render/backdrop.py)
             from synthdata.render.backdrop import PlateBackdrop
             self.backdrop = PlateBackdrop(world, self.light, self.device)
+            self.effects.s.read_noise_e, self.effects.s.full_well_e = 0.0, 1e12   # the plate's noise instead
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
         self._bg_run = -1

@@ -1,7 +1,7 @@
 """The `plate` layout: the user's own camera view (a real background plate) as a Layout.
 
 Everything comes from LayoutParams.plate, the scene plate/scene.py compiled from a plate folder
-and a sketch (ground polygons in metres, zones and tripwires, entry points, occluders): no
+and a sketch, plus `match` (this clip's exposure / white-balance variation, world/sample.py) (ground polygons in metres, zones and tripwires, entry points, occluders): no
 static geometry is built, the plate image is the background (render/backdrop.py). Walkable
 ground is the sketch's; no-go areas are kept out of; an occluder's ground contact line is an
 obstacle (nobody walks through the base of a pillar) and hides what stands behind it.
@@ -39,8 +39,11 @@ def build_plate(p: LayoutParams) -> Layout:
         if z["kind"] == "zone":
             regions[z["name"]] = np.asarray(z["points"], float)
     stats = sc.get("statistics") or {}
+    match = sc.get("match") or {}
     backdrop = Backdrop(sc["image"], sc["sha256"], (int(sc["size"][0]), int(sc["size"][1])),
-                        [dict(o) for o in sc["occluders"]], walkable + keep_out, dict(stats))
+                        [dict(o) for o in sc["occluders"]], walkable + keep_out, dict(stats),
+                        float(match.get("exposure", 1.0)),
+                        tuple(float(x) for x in match.get("white_balance", (1.0, 1.0, 1.0))))
     for ln, q in zip(lanes, drivable):
         regions[f"lane_{ln.name}"] = q
     return Layout("plate", bounds, Shapes.empty(), Ground(), Footprints(np.array(rows) if rows else None), walkable,

@@ -82,7 +82,7 @@ def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
     out = dict(type=kind, size_m=[float(draw(size[0])), float(draw(size[1]))],
                seed=int(rng.integers(0, 2**31)))
     if kind == "plate":
-        out["plate"] = spec.plate_scene()
+        out["plate"] = dict(spec.plate_scene(), match=plate_match(spec, np.random.default_rng(rng.integers(2**63))))
     for name in ("ground_color", "ground_texture", "line_color", "wall_color", "trees", "light_poles",
                  "buildings", "fence", "bay_rows", "islands", "lanes_per_direction", "street_parking",
                  "crossing", "benches", "pillars", "doors", "ceiling_m"):
@@ -242,8 +242,6 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
                                    time_of_day=lighting_p.time_of_day, indoor=layout_p.type == "indoor",
                                    num_frames=int(out.frames_per_clip), fps=float(out.fps))
-    if layout_p.plate is not None:
-        appearance.update(plate_appearance(recipe.scene.layout, layout_p.plate, seed))
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
@@ -258,15 +256,13 @@ def check_plate_size(plate: dict, width: int, height: int) -> None:
                        f"({W}x{H}); use a resolution of the same aspect, e.g. [{W}, {H}]")
 
 
-def plate_appearance(spec, plate: dict, seed: int) -> dict[str, Any]:
-    """Per-clip match of actors to the plate (its own stream): exposure (stops -> factor) and
-    white balance jitter; the plate's measured noise replaces the sensor noise model."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x91A7E]))
+def plate_match(spec, rng: np.random.Generator) -> dict[str, Any]:
+    """This clip's variation of the actors' match to the plate: exposure factor (from +- stops)
+    and per-channel white-balance gains."""
     draw = sampler(rng)
     ej, wj = float(draw(spec.exposure_jitter)), float(draw(spec.white_balance_jitter))
-    return {"plate_exposure": float(2.0 ** rng.uniform(-ej, ej)),
-            "plate_white_balance": [float(1.0 + rng.uniform(-wj, wj)) for _ in range(3)],
-            "read_noise_e": 0.0, "full_well_e": 1e12}
+    return {"exposure": float(2.0 ** rng.uniform(-ej, ej)),
+            "white_balance": [float(1.0 + rng.uniform(-wj, wj)) for _ in range(3)]}
 
 
 def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:

@@ -32,15 +32,6 @@ def _ground(st: TrackState) -> np.ndarray:
     return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
 
 
-def _backdrop(backdrop, appearance: dict, camera: Camera):
-    """The layout's plate with this clip's exposure / white-balance match (sample.py draws them)."""
-    if backdrop is None:
-        return None
-    wb = appearance.get("plate_white_balance", (1.0, 1.0, 1.0))
-    return dataclasses.replace(backdrop, exposure=float(appearance.get("plate_exposure", 1.0)),
-                               white_balance=tuple(float(x) for x in wb), camera=camera)
-
-
 def simulate(spec: ClipSpec) -> World:
     layout = build_layout(spec.layout)
     camera = make_camera(spec.camera, spec.width, spec.height)
@@ -70,6 +61,7 @@ def simulate(spec: ClipSpec) -> World:
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
-                  noise_seed=spec.noise_seed, backdrop=_backdrop(layout.backdrop, spec.appearance, base))
+                  noise_seed=spec.noise_seed,
+                  backdrop=None if layout.backdrop is None else dataclasses.replace(layout.backdrop, camera=base))
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)
