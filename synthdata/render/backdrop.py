@@ -65,6 +65,7 @@ class PlateBackdrop:
         self.contacts = [torch.as_tensor(np.asarray(o["contact"], float), dtype=torch.float32, device=device)
                          for o in b.occluders]
         self._gains: torch.Tensor | None = None
+        self._last: Background | None = None
         ones = torch.ones(1, 3, device=device)
         up = torch.tensor([[0.0, 0.0, 1.0]], device=device)
         zero = torch.zeros(1, 3, device=device)
@@ -121,8 +122,10 @@ class PlateBackdrop:
             g = lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)
             target = g.mean(0) / REF_ALBEDO * REF_ALBEDO
             self._gains = (target / self.ref).clamp(0.2, 5.0)
-        return Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
-                          material)
+        bg = Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
+                        material)
+        self._last = bg if self._same_pose(cam) else None
+        return bg
 
     def _same_pose(self, cam: Camera) -> bool:
         b = self.base
@@ -172,12 +175,29 @@ class PlateBackdrop:
         xy = point[..., :2].reshape(-1, 2).cpu().numpy()
         return torch.as_tensor(inside_any(xy, polys).reshape(point.shape[:2]), device=self.device)
 
+    def _soften_shadows(self, rgb: torch.Tensor, inst: torch.Tensor) -> None:
+        """Soft shadow edges: the actors' (hard) shadow masks on the plate's ground, blurred by the
+        clip's penumbra (Backdrop.shadow_softness_px at the plate's scale), blend lit and shaded
+        plate. Only for the plate's own pose (a still camera), where those two images are known."""
+        bg, sigma = self._last, float(self.b.shadow_softness_px) * self.scale
+        if bg is None or sigma < 0.3:
+            return
+        free = inst == 0
+        hard = free & (rgb != bg.rgb).any(-1) & (rgb == bg.rgb_shadow).all(-1) & bg.receiver
+        if not bool(hard.any()):
+            return
+        soft = gaussian_blur(hard[:, None].float(), sigma)[:, 0].clamp(0, 1)
+        region = free & bg.receiver & (soft > 1e-3)
+        mix = bg.rgb.float() * (1 - soft.unsqueeze(-1)) + bg.rgb_shadow.float() * soft.unsqueeze(-1)
+        rgb[region] = mix[region].round().clamp(0, 255).to(torch.uint8)
+
     # ---- actors to the plate's look ----------------------------------------------------------------
     def match(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
         """In place on frames (t, H, W, 3): actor pixels (inst > 0) exposed and balanced like the
         plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc)."""
         st = self.b.statistics
         m = inst > 0
+        self._soften_shadows(rgb, inst)
         if bool(m.any()):
             wb = torch.tensor(self.b.white_balance, dtype=torch.float32, device=self.device)
             gain = self._gains * float(self.b.exposure) * wb

@@ -32,6 +32,12 @@ def _ground(st: TrackState) -> np.ndarray:
     return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
 
 
+def penumbra_px(cloud_cover: float) -> float:
+    """Softness of actors' shadows on a plate: a clear sky's sun gives near-hard edges, cloud
+    spreads them (Gaussian sigma in plate pixels)."""
+    return 0.5 + 3.5 * float(cloud_cover)
+
+
 def simulate(spec: ClipSpec) -> World:
     layout = build_layout(spec.layout)
     camera = make_camera(spec.camera, spec.width, spec.height)
@@ -62,6 +68,7 @@ def simulate(spec: ClipSpec) -> World:
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed,
-                  backdrop=None if layout.backdrop is None else dataclasses.replace(layout.backdrop, camera=base))
+                  backdrop=None if layout.backdrop is None else dataclasses.replace(
+                      layout.backdrop, camera=base, shadow_softness_px=penumbra_px(spec.lighting.cloud_cover)))
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -245,6 +245,7 @@ class Backdrop:
     exposure: float = 1.0
     white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
     camera: Camera | None = None        # the plate's calibrated camera at the output size (before shake)
+    shadow_softness_px: float = 0.0     # penumbra of actors' shadows on the plate (Gaussian sigma, plate px)
 
 
 @dataclass
