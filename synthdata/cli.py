@@ -1,4 +1,4 @@
-"""Command line: `synthdata run|validate|preview|inspect|verify|export ...`.
+"""Command line: `synthdata run|validate|preview|inspect|verify|export|report ...`.
 
 Each room owns its commands (recipe/cli.py, runner/cli.py, ...); this module builds the group and
 turns every SynthdataError into one line on stderr plus the documented exit code.
@@ -22,6 +22,7 @@ COMMANDS = {
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
     "synthdata.plate.cli": ("plate",),
+    "synthdata.report.cli": ("report",),
 }
 
 
