@@ -59,7 +59,7 @@ class Renderer:
         self.part_bounds = part_bounds
         # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
         lighting = adjust_lighting(world.lighting, world.appearance)
-        self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
+        self.lit_world = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
         self.light = LightingT.from_lighting(lighting, self.device)
         if world.appearance.sensor.nir:
             self.light.nir = NirT.from_world(world, self.device)
@@ -94,7 +94,7 @@ class Renderer:
         if self.backdrop is not None:
             bg = self.backdrop.background(cam, rays)
         else:
-            bg = render_background(self.scene, cam, rays, self.light, self.device)
+            bg = render_background(self.lit_world, cam, rays, self.light, self.device)
         self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
 
