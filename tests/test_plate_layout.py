@@ -40,7 +40,7 @@ def test_calibration_round_trip_through_a_rendered_scene(tmp_path):
     """Render a parking lot with a known camera, make a plate of the frame, calibrate it from the
     projected ground points of the bays: height, tilt and field of view come back."""
     from synthdata.plate.images import write_png
-    from synthdata.world.layouts import build_layout
+    from synthdata.world.layout_registry import build_layout
     rec = load_recipe(f"""
 name: rt
 seed: 11
