@@ -22,11 +22,14 @@ RECIPES = pathlib.Path(__file__).resolve().parents[1] / "recipes"
 LAYOUT_RECIPE = """\
 name: layout-battery
 seed: 4
-output: {{clips: 2, frames_per_clip: 8, fps: 5, resolution: [64, 48]}}
-scene: {{layout: {{type: {kind}}}}}
+output: {{clips: 2, frames_per_clip: 8, fps: 5, resolution: {resolution}}}
+scene: {{layout: {{type: {kind}{extra}}}}}
 actors:
   - {{type: person, count: 4}}
 """
+PLATES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "plates"
+# layout type -> (extra layout keys, resolution) it needs; default: none, [64, 48]
+LAYOUT_SETUPS = {"plate": (f", plate: {PLATES / 'car_park'}, sketch: {PLATES / 'car_park' / 'sketch.json'}", "[64, 36]")}
 # behaviour -> (shipped recipe, overrides) that make it happen in the first clips
 BEHAVIOUR_SETUPS = {
     "intrusion": ("security_perimeter_night", ["scenario.intrusion.probability=1", "scenario.intrusion.through=true"]),
@@ -48,7 +51,8 @@ def test_every_registered_layout_is_a_recipe_choice_with_defaults():
 
 @pytest.mark.parametrize("kind", sorted(LAYOUTS))
 def test_layout_battery(kind):
-    recipe = load_recipe(LAYOUT_RECIPE.format(kind=kind))
+    extra, resolution = LAYOUT_SETUPS.get(kind, ("", "[64, 48]"))
+    recipe = load_recipe(LAYOUT_RECIPE.format(kind=kind, extra=extra, resolution=resolution))
     spec = sample_clip(recipe, 0, seed=clip_seed(recipe.seed, 0), clip_id="b-000000")
     assert spec.layout.type == kind
     a, b = build_layout(spec.layout), build_layout(spec.layout)

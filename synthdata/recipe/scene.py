@@ -16,7 +16,7 @@ from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_v
 from synthdata.recipe.json_schema import color_schema
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
-LAYOUTS = ("parking_lot", "street", "indoor")
+LAYOUTS = ("parking_lot", "street", "indoor", "plate")
 GROUND_TEXTURES = ("asphalt", "concrete", "tiles", "grass", "paving")
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -59,6 +59,28 @@ class LayoutSpec(Model):
     doors: Int(1, 12) | None = None            # indoor: doors people enter and leave through
     ceiling_m: Num(2.4, 12) | None = None      # indoor: ceiling height
     wall_color: Color | None = None            # indoor walls / building facades
+    plate: str | None = None                   # plate: PLATE_DIR from `synthdata plate init` (calibrated)
+    sketch: str | None = None                  # plate: PNG layer or JSON of pixel shapes over the plate
+    exposure_jitter: Num(0, 2) = 0.15          # plate: per-clip exposure variation of actors, stops (+-)
+    white_balance_jitter: Num(0, 0.5) = 0.03   # plate: per-clip colour-balance variation of actors (+-)
+
+    @model_validator(mode="after")
+    def _plate(self) -> "LayoutSpec":
+        kinds = set(self.type.args) if self.type.kind == "choice" else {self.type.args[0]}
+        if "plate" in kinds:
+            if len(kinds) > 1:
+                raise ValueError("type: plate cannot be mixed with other layout types in one recipe")
+            if not self.plate:
+                raise ValueError("plate: a plate layout needs `plate: PLATE_DIR` (made by `synthdata plate init`)")
+            self.plate_scene()                 # every problem of the plate and its sketch shows now
+        elif self.plate or self.sketch:
+            raise ValueError("plate/sketch only go with type: plate")
+        return self
+
+    def plate_scene(self) -> dict[str, Any]:
+        """The compiled plate scene (plate/scene.py; cached per plate and sketch file)."""
+        from synthdata.plate.scene import compile_scene
+        return compile_scene(self.plate, self.sketch)
 
 
 class CameraSpec(Model):

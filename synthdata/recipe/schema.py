@@ -68,6 +68,17 @@ class OutputSpec(Model):
 RECIPE_VERSION = 1
 
 
+def layout_zones(scene: SceneSpec | None) -> list[ZoneSpec]:
+    """Zones and tripwires the layout brings (a plate's sketch), for checking scenario references."""
+    if scene is None or scene.layout.plate is None:
+        return []
+    out = []
+    for z in scene.layout.plate_scene()["zones"]:
+        extra = {"role": z["role"]} if z["kind"] == "zone" else {"crossing": z["crossing"]}
+        out.append(ZoneSpec(name=z["name"], kind=z["kind"], points=[tuple(p) for p in z["points"]], **extra))
+    return out
+
+
 class Recipe(Model):
     """A whole recipe. Keys every recipe has: name, seed, output (DESIGN.md §5)."""
 
@@ -91,7 +102,7 @@ class Recipe(Model):
     @field_validator("scenario")
     @classmethod
     def _scenario(cls, v: ScenarioSpec, info: ValidationInfo) -> ScenarioSpec:
-        check_zone_refs(info.data.get("zones") or [], v)
+        check_zone_refs((info.data.get("zones") or []) + layout_zones(info.data.get("scene")), v)
         return v
 
     @field_validator("version")

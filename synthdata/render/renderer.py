@@ -70,6 +70,11 @@ class Renderer:
             self.light.nir = NirT.from_world(world, self.device)
         self.dyn = vehicle_lights(world, self.device)
         self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)
+        self.backdrop = None
+        if world.backdrop is not None:      # a real plate behind the scene (render/backdrop.py)
+            from synthdata.render.backdrop import PlateBackdrop
+            self.backdrop = PlateBackdrop(world, self.light, self.device)
+            self.effects.s.read_noise_e, self.effects.s.full_well_e = 0.0, 1e12   # the plate's noise instead
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
         self._bg_run = -1
@@ -91,7 +96,10 @@ class Renderer:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
         rays = torch.as_tensor(cam.pixel_rays(0), dtype=torch.float32, device=self.device)
-        bg = render_background(self.lit_world, cam, rays, self.light, self.device)
+        if self.backdrop is not None:
+            bg = self.backdrop.background(cam, rays)
+        else:
+            bg = render_background(self.lit_world, cam, rays, self.light, self.device)
         self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
 
@@ -189,6 +197,8 @@ class Renderer:
             self._light_pools(rgb, inst, bgs, start, stop, cam)
         if boxes:
             antialias(rgb, inst, torch.cat(boxes))
+        if self.backdrop is not None:
+            self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         depth = depth.to(torch.float32)
         before = depth.clone()
         self.effects.apply(rgb, inst, depth, start, stop, rays)

@@ -44,7 +44,7 @@ from synthdata.world.events import EventConfig
 from synthdata.world.layouts import Layout
 from synthdata.world.planning import Planner
 from synthdata.world.script_context import Cast, ScriptContext
-from synthdata.world.security_spec import ActRecord, SecurityParams
+from synthdata.world.security_spec import ActRecord, SecurityParams, ZoneParams
 from synthdata.world.spec import PersonParams, VehicleParams
 from synthdata.world.zones import sample_zones
 
@@ -141,7 +141,7 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
 
     new_person(behavior) / new_vehicle(kind, behavior) make an actor's looks (sample.py's own
     factories); track ids are handed out from `next_id`, and Cast.next_id is the next free one."""
-    zones = sample_zones(recipe.zones, layout, rng) if recipe.zones else []
+    zones = [ZoneParams(**z) for z in layout.zones] + (sample_zones(recipe.zones, layout, rng) if recipe.zones else [])
     sc = ScriptContext(rng, layout, planner, zones, next_id, new_person, new_vehicle, recipe.events)
     draw = sc.draw
     scen = recipe.scenario

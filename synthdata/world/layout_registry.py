@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from synthdata.world.layout_indoor import build_indoor
 from synthdata.world.layout_parking import build_parking_lot
+from synthdata.world.layout_plate import build_plate
 from synthdata.world.layout_street import build_street
 from synthdata.world.layouts import Layout
 from synthdata.world.spec import LayoutParams
@@ -29,6 +30,7 @@ LAYOUTS: dict[str, LayoutType] = {t.name: t for t in (
     LayoutType("parking_lot", build_parking_lot),
     LayoutType("street", build_street),
     LayoutType("indoor", build_indoor, indoor=True),
+    LayoutType("plate", build_plate),
 )}
 
 

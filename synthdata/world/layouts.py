@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synthdata.world.geometry import Footprints, ShapeBuilder, hex_to_linear
-from synthdata.world.types import Ground, Shapes
+from synthdata.world.types import Backdrop, Ground, Shapes
 
 
 @dataclass
@@ -73,6 +73,11 @@ class Layout:
     doors: list[tuple[float, float, float]] = field(default_factory=list)   # x, y, inward yaw
     indoor: bool = False
     ceiling_m: float | None = None
+    keep_out: list[np.ndarray] = field(default_factory=list)    # no-go ground polygons
+    entries: list[np.ndarray] = field(default_factory=list)     # ground points people enter/leave at
+    zones: list[dict] = field(default_factory=list)             # zones the layout brings (zones.py dicts)
+    backdrop: Backdrop | None = None                            # a real plate (layout_plate.py)
+    nav_cell_m: float = 0.5                                     # people's navigation grid cell
 
     @property
     def nav_bounds(self) -> tuple[float, float, float, float]:

@@ -5,6 +5,8 @@ Builds the layout, the camera, the lighting, then every actor from its track: ve
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synthdata.world.bodies import Skeleton, bag_actor, person_actor
@@ -28,6 +30,12 @@ def make_camera(p: CameraParams, width: int, height: int) -> Camera:
 
 def _ground(st: TrackState) -> np.ndarray:
     return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
+
+
+def penumbra_px(cloud_cover: float) -> float:
+    """Softness of actors' shadows on a plate: a clear sky's sun gives near-hard edges, cloud
+    spreads them (Gaussian sigma in plate pixels)."""
+    return 0.5 + 3.5 * float(cloud_cover)
 
 
 def simulate(spec: ClipSpec) -> World:
@@ -54,10 +62,13 @@ def simulate(spec: ClipSpec) -> World:
         p, sk, present = owners[bag.owner_track_id]
         actors.append(bag_actor(bag, p, sk, present))
     actors.sort(key=lambda a: a.track_id)
+    base = camera
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
-                  noise_seed=spec.noise_seed)
+                  noise_seed=spec.noise_seed,
+                  backdrop=None if layout.backdrop is None else dataclasses.replace(
+                      layout.backdrop, camera=base, shadow_softness_px=penumbra_px(spec.lighting.cloud_cover)))
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -228,6 +228,28 @@ class Event:
 
 
 @dataclass
+class Backdrop:
+    """A real background plate behind the scene (the `plate` layout, world/layout_plate.py).
+
+    image: path of the plate PNG (sha256 checked by render/), size: its [W, H] in pixels;
+    occluders: foreground things in the plate that hide actors behind them, each
+    {"name", "region": plate-pixel polygon [[u, v], ...], "contact": ground line [[x, y], ...]};
+    receivers: ground polygons (metres) that take actors' shadows; statistics: plate.yaml's
+    (noise, blur, colour); exposure / white_balance: this clip's match of actors to the plate."""
+
+    image: str
+    sha256: str
+    size: tuple[int, int]
+    occluders: list[dict[str, Any]] = field(default_factory=list)
+    receivers: list[np.ndarray] = field(default_factory=list)
+    statistics: dict[str, Any] = field(default_factory=dict)
+    exposure: float = 1.0
+    white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    camera: Camera | None = None        # the plate's calibrated camera at the output size (before shake)
+    shadow_softness_px: float = 0.0     # penumbra of actors' shadows on the plate (Gaussian sigma, plate px)
+
+
+@dataclass
 class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
@@ -251,6 +273,7 @@ class World:
     info: dict[str, Any] = field(default_factory=dict)   # scalar scene facts for the clips table
     texture_seed: int = 0
     noise_seed: int = 0
+    backdrop: Backdrop | None = None     # a real plate instead of rendered ground and sky
 
     @property
     def width(self) -> int:
