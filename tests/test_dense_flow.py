@@ -7,7 +7,7 @@ import pytest
 from synthdata.labels.dense import DenseLabeler, flow_pair
 from synthdata.labels.flow import FrameBuffers, SceneFlow, part_motion
 from synthdata.render.renderer import Renderer
-from synthdata.world.camera_motion import apply_camera_motion
+from synthdata.world.geometry.camera_motion import apply_camera_motion
 from tests.scenes import box_body, random_world
 
 

@@ -40,7 +40,7 @@ def test_calibration_round_trip_through_a_rendered_scene(tmp_path):
     """Render a parking lot with a known camera, make a plate of the frame, calibrate it from the
     projected ground points of the bays: height, tilt and field of view come back."""
     from synthdata.plate.images import write_png
-    from synthdata.world.layout_registry import build_layout
+    from synthdata.world.layouts.registry import build_layout
     rec = load_recipe(f"""
 name: rt
 seed: 11
@@ -139,7 +139,7 @@ def test_sketched_tripwire_and_zone_produce_their_events(tmp_path):
     ref, _ = sh.bounding_spheres()
     world.actors = [Actor(1, "person", sh, ref.mean(1) * [1, 1, 0], np.zeros(T), np.ones(T, bool), kp,
                           np.full(17, 0.1))]
-    from synthdata.world.events import EventConfig, detect_events
+    from synthdata.world.security.events import EventConfig, detect_events
     events = detect_events(world, EventConfig())
     crossing = [e for e in events if e.type == "line_crossing"]
     assert [(e.zone, e.attributes["direction"]) for e in crossing] == [("gate", "b_to_a")]   # b: left on screen

@@ -12,7 +12,7 @@ from synthdata.plate.calibrate import from_correspondences, from_people, from_va
 from synthdata.plate.extract import blur_sigma, extract_plate, temporal_noise
 from synthdata.plate.scene import compile_scene
 from synthdata.plate.sketch import PALETTE, read_sketch
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 from tests.plate_fixtures import OCCLUDER, H, W, make_plate
 
 

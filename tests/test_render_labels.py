@@ -25,7 +25,7 @@ def rows_of(cols: dict) -> list[dict]:
 
 def dome_world(seed: int) -> World:
     """The random scene seen by a 190-degree fisheye dome looking straight down from 6 m."""
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     world = random_world(seed)
     world.camera = Camera.from_pose(160, 120, position=(0, 4, 6), pan_deg=0, tilt_deg=90, hfov_deg=190,
@@ -233,7 +233,7 @@ def test_antialias_in_object_boxes_equals_the_whole_frame_search():
 
 def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
     from synthdata.render.background import _bounding_windows
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     cam = Camera.from_pose(160, 120, position=(0, 0, 6), pan_deg=0, tilt_deg=35, roll_deg=0, hfov_deg=70)
     fwd = cam.R[0][2]
@@ -261,7 +261,7 @@ def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypa
     import dataclasses
 
     import synthdata.render.renderer as renderer_module
-    from synthdata.world.camera import Camera, look_rotation
+    from synthdata.world.geometry.camera import Camera, look_rotation
 
     w = random_world(5, T=6)
     c = w.camera

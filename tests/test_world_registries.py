@@ -11,11 +11,11 @@ import pytest
 from synthdata.plan import clip_seed
 from synthdata.recipe import load_recipe
 from synthdata.recipe.scene import LAYOUTS as RECIPE_LAYOUTS
-from synthdata.world.behaviours import BEHAVIOURS
-from synthdata.world.events import EVENT_TYPES
-from synthdata.world.geometry import points_in_polygon
-from synthdata.world.layout_registry import LAYOUTS, build_layout
+from synthdata.world.geometry.shapes import points_in_polygon
+from synthdata.world.layouts.registry import LAYOUTS, build_layout
 from synthdata.world.sample import LAYOUT_DEFAULTS, sample_clip
+from synthdata.world.security.behaviours import BEHAVIOURS
+from synthdata.world.security.events import EVENT_TYPES
 from synthdata.world.simulate import simulate
 
 RECIPES = pathlib.Path(__file__).resolve().parents[1] / "recipes"

@@ -9,7 +9,7 @@ The point a pixel sees is its camera ray times the depth buffer (camera-axis met
 carried to `dst` with the primitive it lies on (the `part` buffer names it): boxes and ellipsoids
 by their own frames (centre, axes, semi-axes), capsules by the rotation that turns their axis and
 the stretch of their length and radius; the static scene and the sky do not move. The moved point
-is projected with the camera of `dst` (world/camera.py: PTZ, shake, rolling-shutter skew, a
+is projected with the camera of `dst` (world/geometry/camera.py: PTZ, shake, rolling-shutter skew, a
 knocked camera, Brown k1/k2 or fisheye), so camera motion and lens distortion are exact.
 
 A flow vector is valid where the point exists in `dst` (its actor is present), lands inside the

@@ -1,7 +1,7 @@
 """Camera calibration of a plate: from ground correspondences, from standing people, or typed.
 
 The result is a `Calibration`: camera centre (metres, z up, ground z = 0), pan/tilt/roll in the
-conventions of world/camera.py (pan 0 looks along +y, tilt is the downward pitch), horizontal
+conventions of world/geometry/camera.py (pan 0 looks along +y, tilt is the downward pitch), horizontal
 field of view and radial k1; square pixels and a centred principal point throughout.
 
 - correspondences: >= 4 image points (u, v pixels, top-left origin) with their ground points
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.errors import BadInput
-from synthdata.world.camera import Camera, look_rotation
+from synthdata.world.geometry.camera import Camera, look_rotation
 
 
 @dataclass
@@ -102,7 +102,7 @@ def levenberg_marquardt(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
 
 
 def pose_angles(R: np.ndarray) -> tuple[float, float, float]:
-    """pan, tilt, roll (degrees) of a world -> camera rotation (world/camera.py conventions)."""
+    """pan, tilt, roll (degrees) of a world -> camera rotation (world/geometry/camera.py conventions)."""
     fwd = R[2]
     tilt = math.degrees(math.asin(float(np.clip(-fwd[2], -1, 1))))
     pan = math.degrees(math.atan2(fwd[0], fwd[1]))

@@ -1,7 +1,7 @@
 """Plate + sketch -> ground-plane scene data (plain JSON values) for the `plate` layout.
 
 `compile_scene(PLATE_DIR, SKETCH)` back-projects the sketch's pixel shapes onto the ground z = 0
-through the plate's calibrated camera and returns a dict that world/layout_plate.py builds a
+through the plate's calibrated camera and returns a dict that world/layouts/plate.py builds a
 Layout from (it travels inside the ClipSpec, so a clip regenerates from its row alone):
     dir, image, sha256, size [W, H], camera {position_m, pan_deg, tilt_deg, roll_deg, hfov_deg, k1},
     statistics, walkable [[x, y]...] list, no_go list, lanes [{name, points (ground), width_m}], zones (zones.py dicts: name, kind, points,
@@ -21,7 +21,7 @@ from synthdata.errors import BadInput
 from synthdata.plate.footage import file_sha256
 from synthdata.plate.sketch import Sketch, read_sketch
 from synthdata.plate.store import load_plate
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 
 MAX_RANGE_M = 150.0       # a sketched point farther than this is "at the horizon"
 DEFAULT_RANGE_M = 40.0

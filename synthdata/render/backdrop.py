@@ -26,8 +26,8 @@ from synthdata.render.background import Background
 from synthdata.render.blur import gaussian_blur
 from synthdata.render.intersect import ray_plane_z
 from synthdata.render.shading import LightingT, shade, tonemap, untonemap_lut
-from synthdata.world.camera import Camera
-from synthdata.world.geometry import inside_any, points_in_polygon
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.shapes import inside_any, points_in_polygon
 from synthdata.world.types import MATERIAL, World
 
 REF_ALBEDO = 0.25          # the actors are exposed as if the plate's ground had this albedo

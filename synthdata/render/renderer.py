@@ -24,7 +24,7 @@ from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_r
 from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
                                       vehicle_lights)
 from synthdata.render.weather import adjust_lighting
-from synthdata.world.projection import screen_bounds
+from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import World
 
 PART_SCENE, PART_LENS = -1, -2

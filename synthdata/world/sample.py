@@ -16,13 +16,13 @@ from synthdata.errors import BadInput
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
-from synthdata.world import palettes
+from synthdata.world.actors import palettes
+from synthdata.world.actors.bodies import footprint_radius
+from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
-from synthdata.world.behaviours import sample_security
-from synthdata.world.bodies import footprint_radius
-from synthdata.world.layout_registry import LAYOUTS, build_layout
-from synthdata.world.motion import frame_times
-from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.layouts.registry import LAYOUTS, build_layout
+from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
 from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
                                   Track, VehicleParams)
@@ -181,7 +181,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     camera = make_camera(camera_p, width, height)
     times = frame_times(out.frames_per_clip, out.fps)
     planner = Planner(layout, camera, times, rng)
-    # -- security scenario (world/behaviours.py): zones, scripted actors (planned first), tampering;
+    # -- security scenario (world/security/behaviours.py): zones, scripted actors (planned first), tampering;
     #    draws nothing from rng when the recipe has no zones and no scenario
     cast = sample_security(recipe, rng, layout, planner, 1, lambda b: _person(None, b, rng),
                            lambda kind, b: _vehicle(VehiclesSpec(type="vehicle"), kind, b, rng))

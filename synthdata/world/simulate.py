@@ -9,17 +9,17 @@ import dataclasses
 
 import numpy as np
 
-from synthdata.world.bodies import Skeleton, bag_actor, person_actor
-from synthdata.world.camera import Camera
-from synthdata.world.camera_motion import apply_camera_motion
-from synthdata.world.enact import enact
-from synthdata.world.layout_registry import build_layout
+from synthdata.world.actors.bodies import Skeleton, bag_actor, person_actor
+from synthdata.world.actors.motion import TrackState, frame_times, track_state
+from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.camera_motion import apply_camera_motion
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.lighting import make_lighting
-from synthdata.world.motion import TrackState, frame_times, track_state
-from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.security.enact import enact
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
 from synthdata.world.types import Actor, World
-from synthdata.world.vehicles import rider_mount, vehicle_actor
 
 
 def make_camera(p: CameraParams, width: int, height: int) -> Camera:
@@ -70,5 +70,5 @@ def simulate(spec: ClipSpec) -> World:
                   noise_seed=spec.noise_seed,
                   backdrop=None if layout.backdrop is None else dataclasses.replace(
                       layout.backdrop, camera=base, shadow_softness_px=penumbra_px(spec.lighting.cloud_cover)))
-    # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
+    # -- security scenario (world/security/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -14,7 +14,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import numpy as np
 
 from synthdata.world.appearance import Appearance, flat_names
-from synthdata.world.security_spec import SecurityParams
+from synthdata.world.security.params import SecurityParams
 
 SPEC_VERSION = 2            # 2: typed appearance (nested groups, tampering in it) and security scripts
 
@@ -150,7 +150,7 @@ class ClipSpec:
     texture_seed: int = 0
     noise_seed: int = 0
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
-    security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security_spec.py)
+    security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security/params.py)
     appearance: Appearance = field(default_factory=Appearance)   # how the clip looks (world/appearance.py)
     version: int = SPEC_VERSION
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.world.appearance import Appearance
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 
 # Primitive kinds
 ELLIPSOID, CAPSULE, BOX = 0, 1, 2
@@ -229,7 +229,7 @@ class Event:
 
 @dataclass
 class Backdrop:
-    """A real background plate behind the scene (the `plate` layout, world/layout_plate.py).
+    """A real background plate behind the scene (the `plate` layout, world/layouts/plate.py).
 
     image: path of the plate PNG (sha256 checked by render/), size: its [W, H] in pixels;
     occluders: foreground things in the plate that hide actors behind them, each

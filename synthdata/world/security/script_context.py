@@ -1,5 +1,5 @@
-"""The context behaviour scripts plan in (world/behaviours.py runs them; world/people_scripts.py
-and world/vehicle_scripts.py implement them): `ScriptContext` hands scripts the clip's rng,
+"""The context behaviour scripts plan in (world/security/behaviours.py runs them; world/security/people_scripts.py
+and world/security/vehicle_scripts.py implement them): `ScriptContext` hands scripts the clip's rng,
 layout, collision-free Planner and zones, finds spots and routes, times tracks so a key moment
 falls at a given time, and collects what they add in a `Cast`. Metres, seconds.
 """
@@ -11,12 +11,12 @@ import numpy as np
 
 from synthdata.recipe.distributions import sampler
 from synthdata.recipe.security import EventsSpec
+from synthdata.world.actors.bodies import footprint_radius
+from synthdata.world.actors.motion import arrival_yaws, timed_keys
 from synthdata.world.appearance import TamperEntry
-from synthdata.world.bodies import footprint_radius
-from synthdata.world.geometry import points_in_polygon, polyline_length, resample_polyline
-from synthdata.world.motion import arrival_yaws, timed_keys
-from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S, Occupant, vehicle_discs
-from synthdata.world.security_spec import ActRecord, BagDropScript, FallScript, SecurityParams, ZoneParams
+from synthdata.world.geometry.shapes import points_in_polygon, polyline_length, resample_polyline
+from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S, Occupant, vehicle_discs
+from synthdata.world.security.params import ActRecord, BagDropScript, FallScript, SecurityParams, ZoneParams
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
 
 DELAYS = (0.0, 0.4, 0.8, 1.2, 1.6, 2.0)

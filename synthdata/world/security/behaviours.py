@@ -20,12 +20,12 @@ the crowd having gathered, the vehicle stopping, entering the lane) falls at `st
 
 Each behaviour is an entry of the BEHAVIOURS registry (name -> how to plan it from its recipe
 section, and the event type its actors must produce); the scripts themselves are in
-world/people_scripts.py and world/vehicle_scripts.py, planning in a ScriptContext
-(world/script_context.py). It returns the planned actors (ids from `next_id` on), the ClipSpec's
-typed `security` scripts (world/security_spec.py: zones, event thresholds, falls, bag drops, acts)
-and the camera-tampering schedule (Appearance.tampering), which world/enact.py applies after
+world/security/people_scripts.py and world/security/vehicle_scripts.py, planning in a ScriptContext
+(world/security/script_context.py). It returns the planned actors (ids from `next_id` on), the ClipSpec's
+typed `security` scripts (world/security/params.py: zones, event thresholds, falls, bag drops, acts)
+and the camera-tampering schedule (Appearance.tampering), which world/security/enact.py applies after
 simulation. Scripts state intent only: the events table comes from the final trajectories
-(world/events.py).
+(world/security/events.py).
 """
 from __future__ import annotations
 
@@ -36,17 +36,17 @@ from typing import Any
 
 import numpy as np
 
-from synthdata.world import palettes
-from synthdata.world import people_scripts as ps
-from synthdata.world import vehicle_scripts as vs
+from synthdata.world.actors import palettes
 from synthdata.world.appearance import TamperEntry
-from synthdata.world.events import EventConfig
-from synthdata.world.layouts import Layout
-from synthdata.world.planning import Planner
-from synthdata.world.script_context import Cast, ScriptContext
-from synthdata.world.security_spec import ActRecord, SecurityParams, ZoneParams
+from synthdata.world.layouts.base import Layout
+from synthdata.world.planning.planner import Planner
+from synthdata.world.security import people_scripts as ps
+from synthdata.world.security import vehicle_scripts as vs
+from synthdata.world.security.events import EventConfig
+from synthdata.world.security.params import ActRecord, SecurityParams, ZoneParams
+from synthdata.world.security.script_context import Cast, ScriptContext
+from synthdata.world.security.zones import sample_zones
 from synthdata.world.spec import PersonParams, VehicleParams
-from synthdata.world.zones import sample_zones
 
 
 def _points(z) -> np.ndarray | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.geometry import Footprints
-from synthdata.world.layouts import Lane, Layout
+from synthdata.world.geometry.shapes import Footprints
+from synthdata.world.layouts.base import Lane, Layout
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Backdrop, Ground, Shapes
 

@@ -10,7 +10,7 @@ y = depth; x runs across, -width/2 .. width/2. A Layout carries
 - `lamps`: light positions (street lights, ceiling lights) and indoor `doors`.
 Fine detail (tree shapes, building heights) comes from `np.random.default_rng(params.seed)`.
 The layout types themselves (parking lot, street, indoor, ...) are built by the modules
-world/layout_*.py and registered in world/layout_registry.py.
+world/layout_*.py and registered in world/layouts/registry.py.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synthdata.world.geometry import Footprints, ShapeBuilder, hex_to_linear
+from synthdata.world.geometry.shapes import Footprints, ShapeBuilder, hex_to_linear
 from synthdata.world.types import Backdrop, Ground, Shapes
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world.geometry import ShapeBuilder, hex_to_linear, pitch_axes, to_world, yaw_axes
-from synthdata.world.motion import TrackState, gait_phase, running_weight, stride_length
+from synthdata.world.actors.motion import TrackState, gait_phase, running_weight, stride_length
+from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, pitch_axes, to_world, yaw_axes
 from synthdata.world.spec import BagParams, PersonParams
 from synthdata.world.types import Actor
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from synthdata.world.layout_indoor import build_indoor
-from synthdata.world.layout_parking import build_parking_lot
-from synthdata.world.layout_plate import build_plate
-from synthdata.world.layout_street import build_street
-from synthdata.world.layouts import Layout
+from synthdata.world.layouts.base import Layout
+from synthdata.world.layouts.indoor import build_indoor
+from synthdata.world.layouts.parking import build_parking_lot
+from synthdata.world.layouts.plate import build_plate
+from synthdata.world.layouts.street import build_street
 from synthdata.world.spec import LayoutParams
 
 
