@@ -78,7 +78,7 @@ def test_a_crashing_benchmark_is_caught():
 
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
-               "bench_gpu.py", "bench_report.py", "bench_dense.py"}
+               "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
@@ -88,3 +88,7 @@ def test_dense_reports_cost_size_and_codecs():
     assert m is not None and m["name"] == "dense" and m["verdict"] in ("pass", "fail")
     for word in ("make ms", "encode ms", "read ms", "FFV1 KiB", "backflow", "classes"):
         assert word in proc.stdout
+
+
+def test_scale():
+    assert check("bench_scale.py", "scale")["verdict"] in ("pass", "fail")

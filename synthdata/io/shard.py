@@ -287,18 +287,28 @@ def is_leftover(rel: str) -> bool:
     return rel == TMP_DIR or rel.startswith(TMP_DIR + "/")
 
 
-def clean_leftovers(out: str) -> list[str]:
+def clean_leftovers(out: str, committed: dict[int, Any] | None = None) -> list[str]:
     """Remove what interrupted commits left under `out`: the staging folder, shard files that
     have no marker, and unreadable markers. Call it before generating, never while shards are
-    being written. Returns the removed paths (relative to OUT)."""
+    being written. `committed` is what `committed_shards(out)` just returned, when the caller
+    has it (every marker is then read no more); otherwise each marker is read once. Each folder
+    is listed once: the work is linear in the number of shards. Returns the removed paths
+    (relative to OUT)."""
     store = store_for(out)
     removed = []
     if store.exists(TMP_DIR):
         store.remove_tree(TMP_DIR)
         removed.append(TMP_DIR + "/")
-    committed = set(committed_shards(out))
-    for name in store.list(MARKER_DIR):
-        if SHARD_FILE.fullmatch(name) and _read_marker(store, name) is None:
+    names = store.list(MARKER_DIR)
+    if committed is None:
+        committed = {}
+        for name in names:
+            marker = _read_marker(store, name)
+            if marker is not None:
+                committed[marker["shard"]] = marker
+    for name in names:
+        m = SHARD_FILE.fullmatch(name)
+        if m and (not name.endswith(".json") or int(m.group(1)) not in committed):
             store.remove(f"{MARKER_DIR}/{name}")
             removed.append(f"{MARKER_DIR}/{name}")
     for folder in ["videos"] + [f"tables/{t}" for t in TABLES]:
