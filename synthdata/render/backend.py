@@ -1,0 +1,76 @@
+"""Which compiled kernels render on a device, and how tensors reach them.
+
+`kernels_for(device)` returns an object with the kernel functions of render/kernels.py (CPU,
+numba njit) or their CUDA launchers (render/gpu.py, numba-cuda), all with the same arguments,
+plus `array(tensor)`: the tensor as an array those kernels take without a copy (a numpy view on
+the CPU, a CUDA array view on a GPU).
+
+Kernels compile once per machine and then load from numba's on-disk cache; the first time,
+`announce_compile` tells the user (compiling takes seconds, and silence would look like a hang).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+KERNELS = ("raster", "shade_hits", "surfaces", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+_cpu: Any = None
+_announced = False
+
+
+def _numpy(t: Any) -> Any:
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t
+
+
+def kernels_for(device: torch.device | str) -> Any:
+    """The kernels for `device` (a torch device: cpu or cuda)."""
+    global _cpu
+    if torch.device(device).type == "cuda":
+        from synthdata.render.gpu import cuda_kernels
+        return cuda_kernels()
+    if _cpu is None:
+        from synthdata.render import kernels
+        announce_compile(kernels)
+        _cpu = SimpleNamespace(array=_numpy, **{k: getattr(kernels, k) for k in KERNELS})
+    return _cpu
+
+
+def cached(dispatcher: Any) -> bool:
+    """Whether numba's on-disk cache holds compiled code for this kernel."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:   # a numba without this internal: assume compiled (no message)
+        return True
+
+
+def announce_compile(module: Any) -> None:
+    """Print one line on stderr when the kernels are not in numba's cache yet (first run)."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    missing = [k for k in KERNELS if not cached(getattr(module, k))]
+    if missing:
+        print(f"synthdata: compiling {len(missing)} render kernels for this machine (first run only, about "
+              f"10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
+
+
+def warm_up(recipe: Any, device: str = "cpu") -> float:
+    """Render one small frame of the recipe's first clip, so the kernels compile (or load from
+    cache) here, with a visible message, before workers start. Returns the seconds it took."""
+    from synthdata.pipeline import generate_clip
+
+    t0 = time.perf_counter()
+    small = recipe.model_copy(deep=True)
+    small.output.resolution = [64, 48]
+    small.output.frames_per_clip = 2
+    small.output.chunk_frames = 2
+    clip = generate_clip(small, 0, device=device)
+    for _ in clip.chunks:
+        pass
+    took = time.perf_counter() - t0
+    return took
