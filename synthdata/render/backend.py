@@ -1,7 +1,8 @@
 """Which compiled kernels render on a device, and how tensors reach them.
 
 `kernels_for(device)` returns an object with the kernel functions of render/kernels.py (CPU,
-numba njit) or their CUDA launchers (render/gpu.py, numba-cuda), all with the same arguments,
+numba njit) or their CUDA launchers (render/gpu.py, numba-cuda; also on the CPU under numba's CUDA simulator), all with the same
+arguments,
 plus `array(tensor)`: the tensor as an array those kernels take without a copy (a numpy view on
 the CPU, a CUDA array view on a GPU).
 
@@ -29,7 +30,7 @@ def _numpy(t: Any) -> Any:
 def kernels_for(device: torch.device | str) -> Any:
     """The kernels for `device` (a torch device: cpu or cuda)."""
     global _cpu
-    if torch.device(device).type == "cuda":
+    if torch.device(device).type == "cuda" or _simulating():
         from synthdata.render.gpu import cuda_kernels
         return cuda_kernels()
     if _cpu is None:
@@ -37,6 +38,13 @@ def kernels_for(device: torch.device | str) -> Any:
         announce_compile(kernels)
         _cpu = SimpleNamespace(array=_numpy, **{k: getattr(kernels, k) for k in KERNELS})
     return _cpu
+
+
+def _simulating() -> bool:
+    """numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1): the CUDA kernels and their driver
+    run on the CPU with numpy arrays (slowly), which is how the CUDA path is executed in CI."""
+    from numba import config
+    return bool(getattr(config, "ENABLE_CUDASIM", 0))
 
 
 def cached(dispatcher: Any) -> bool:

@@ -343,7 +343,7 @@ def tone(x):
 @register_jitable
 def hash32(v):
     """A 32-bit integer hash (lowbias32) of a non-negative integer, kept to 32 bits."""
-    v = v & 0xFFFFFFFF
+    v = int(v) & 0xFFFFFFFF          # int(): exact (unbounded) integers when run as plain Python
     v ^= v >> 16
     v = (v * 0x7FEB352D) & 0xFFFFFFFF
     v ^= v >> 15
