@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-KERNELS = ("raster", "shade_hits", "surfaces", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+KERNELS = ("raster", "shade_hits", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
 _cpu: Any = None
 _announced = False
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.errors import SynthdataError
-from synthdata.render.pixel import (hit_primitive, in_shadow, moving_irradiance, noise_sample, normal_primitive,
+from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance, noise_sample, normal_primitive,
                                     shade_pixel, shadow_form, sun_basis, tone)
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
@@ -148,6 +148,26 @@ def _build() -> Any:
                 return
 
     @cuda.jit
+    def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                    dpos, daxis, dcol, drange, dcos):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if not (win[t, 0] <= x < win[t, 2] and win[t, 1] <= y < win[t, 3]):
+            return
+        u = which[t]
+        if inst[t, y, x] != 0 or not receiver[u, y, x]:
+            return
+        nx, ny, nz = normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2]
+        er, eg, eb = moving_irradiance(nx, ny, nz, point[u, y, x, 0], point[u, y, x, 1], point[u, y, x, 2],
+                                       frame0 + t, dpos, daxis, dcol, drange, dcos)
+        r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
+                                er, eg, eb, light, mats)
+        e = light[9]
+        rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
+        rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
+        rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
+
+    @cuda.jit
     def antialias_px(src, inst, rgb):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
@@ -189,7 +209,6 @@ def _build() -> Any:
         H, W = xi.shape[1], xi.shape[2]
         if x >= W or y >= H:
             return
-        scale = (enc.shape[0] - 1) / 4.0
         noisy = a > 0.0 or b > 0.0
         n = 0.0
         for c in range(xi.shape[3]):
@@ -200,8 +219,7 @@ def _build() -> Any:
                 n = noise_sample(seeds[t], y * W + x, c)
             if noisy:
                 v += math.sqrt(max(v, 0.0) * a + b) * n
-            i = int(math.sqrt(min(max(v, 0.0), 16.0)) * scale + 0.5)
-            rgb[t, y, x, c] = enc[i]
+            rgb[t, y, x, c] = encode(v, enc)
 
     def grid(shape: tuple) -> tuple:
         T, H, W = shape[0], shape[1], shape[2]
@@ -232,7 +250,7 @@ def _build() -> Any:
         return cuda.as_cuda_array(t.detach())
 
     return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
-                           surfaces=launch(surfaces, 2), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
+                           surfaces=launch(surfaces, 2), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
                            decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0))
 
 

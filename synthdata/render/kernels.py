@@ -24,13 +24,13 @@ import math
 import numpy as np
 from numba import njit
 
-from synthdata.render.pixel import (NPRM, hit_primitive, in_shadow, moving_irradiance, noise_sample,
+from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance, noise_sample,
                                     normal_primitive, shade_pixel, shadow_form, sun_basis, tone)
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
 JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-__all__ = ["raster", "shade_hits", "surfaces", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
+__all__ = ["raster", "shade_hits", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
 
 
 @njit(**JIT)
@@ -177,6 +177,32 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
 
 
 @njit(**JIT)
+def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                dpos, daxis, dcol, drange, dcos):
+    """Add the moving lights' pools to the background pixels (inst == 0, receiver) inside each
+    frame's window win (T, 4) (x0, y0, x1, y1): rgb takes tone(lut[rgb] + response * exposure).
+    Background buffers (U, H, W, ...) are picked per frame by which (T,)."""
+    T = rgb.shape[0]
+    e = light[9]
+    for t in range(T):
+        u = which[t]
+        for y in range(win[t, 1], win[t, 3]):
+            for x in range(win[t, 0], win[t, 2]):
+                if inst[t, y, x] != 0 or not receiver[u, y, x]:
+                    continue
+                nx, ny, nz = normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2]
+                er, eg, eb = moving_irradiance(nx, ny, nz, point[u, y, x, 0], point[u, y, x, 1], point[u, y, x, 2],
+                                               frame0 + t, dpos, daxis, dcol, drange, dcos)
+                if er == 0.0 and eg == 0.0 and eb == 0.0:
+                    continue
+                r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
+                                        er, eg, eb, light, mats)
+                rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
+                rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
+                rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
+
+
+@njit(**JIT)
 def antialias(rgb, inst, boxes, mark):
     """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
     x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
@@ -248,8 +274,6 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     unit variance (one draw for all channels when mono). vignette (H, W) or empty; enc the
     tone-curve table over sqrt(x) in [0, 16] (render/effects.py ENCODE_*)."""
     T, H, W, C = x.shape
-    bins = enc.shape[0]
-    scale = (bins - 1) / 4.0
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
     for t in range(T):
@@ -266,5 +290,4 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
                         n = noise_sample(seed, pix, c)
                     if noisy:
                         v += math.sqrt(max(v, 0.0) * a + b) * n
-                    i = int(math.sqrt(min(max(v, 0.0), 16.0)) * scale + 0.5)
-                    rgb[t, y, xx, c] = enc[i]
+                    rgb[t, y, xx, c] = encode(v, enc)

@@ -243,6 +243,8 @@ def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
     square with a smooth cut-off at its range, a spot cone when c0 > -1."""
     vx, vy, vz = lx - px, ly - py, lz - pz
     d2 = vx * vx + vy * vy + vz * vz
+    if d2 >= rng * rng:                       # beyond its reach (the fall-off below is 0 there)
+        return 0.0
     d = max(math.sqrt(d2), 1e-6)
     ndl = max((nx * vx + ny * vy + nz * vz) / d, 0.0)
     fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25)
@@ -330,6 +332,24 @@ def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, s
     return (ar * (lr + er) + spec * light[L_SUN] + em * ar,
             ag * (lg + eg) + spec * light[L_SUN + 1] + em * ag,
             ab * (lb + eb) + spec * light[L_SUN + 2] + em * ab)
+
+
+@register_jitable
+def lamp_response(ar, ag, ab, m, er, eg, eb, light, mats):
+    """Radiance (r, g, b) a surface reflects from extra irradiance (er, eg, eb), diffusely, in the
+    camera's mode (grey by its near-infrared reflectance in NIR mode)."""
+    if light[L_NIR] > 0.0:
+        a = min(max(mats[m, M_IR_BASE] + mats[m, M_IR_GAIN] * luminance(ar, ag, ab), 0.0), 0.95)
+        grey = a * LAMP_IR_FRACTION * luminance(er, eg, eb)
+        return grey, grey, grey
+    return ar * er, ag * eg, ab * eb
+
+
+@register_jitable
+def encode(x, enc):
+    """Exposed linear value -> uint8 display value through the tone-curve table enc over sqrt(x)
+    in [0, 16] (render/effects.py encode_table; within one level of `tone`)."""
+    return enc[int(math.sqrt(min(max(x, 0.0), 16.0)) * ((enc.shape[0] - 1) / 4.0) + 0.5)]
 
 
 @register_jitable

@@ -23,7 +23,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.raster import windows
-from synthdata.render.shading import LightingT, dynamic_irradiance, light_response, tonemap, vehicle_lights
+from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.projection import screen_bounds
 from synthdata.world.types import World
@@ -173,8 +173,9 @@ class Renderer:
         dyn, H, W = self.dyn, self.world.height, self.world.width
         on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
         pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
-        lut = self.effects.lut
-        for i in range(stop - start):
+        T = stop - start
+        win = np.zeros((T, 4), np.int64)
+        for i in range(T):
             f = start + i
             lit = np.flatnonzero(on[:, f])
             if not len(lit):
@@ -183,19 +184,20 @@ class Renderer:
             corners[..., 2] = np.maximum(corners[..., 2], 0.0)
             uv, z = cam.project(corners.reshape(-1, 3), i if cam.num_frames > 1 else 0)
             if np.any(z <= 1e-3) or cam.k1 or cam.k2 or cam.model != "pinhole":
-                x0, y0, x1, y1 = 0, 0, W, H
+                win[i] = 0, 0, W, H
             else:
-                x0, y0 = max(int(uv[:, 0].min()) - 1, 0), max(int(uv[:, 1].min()) - 1, 0)
-                x1, y1 = min(int(np.ceil(uv[:, 0].max())) + 1, W), min(int(np.ceil(uv[:, 1].max())) + 1, H)
-            if x1 <= x0 or y1 <= y0:
-                continue
-            b = bgs[i if len(bgs) > 1 else 0]
-            m = (inst[i, y0:y1, x0:x1] == 0) & b.receiver[y0:y1, x0:x1]
-            ys, xs = m.nonzero(as_tuple=True)
-            ys, xs = ys + y0, xs + x0
-            E = dynamic_irradiance(b.normal[ys, xs], b.point[ys, xs], f, dyn)
-            add = light_response(b.albedo[ys, xs], b.material[ys, xs], E, self.light)
-            rgb[i, ys, xs] = tonemap(lut[rgb[i, ys, xs].long()] + add * self.light.exposure, 1.0)
+                win[i] = (max(int(uv[:, 0].min()) - 1, 0), max(int(uv[:, 1].min()) - 1, 0),
+                          min(int(np.ceil(uv[:, 0].max())) + 1, W), min(int(np.ceil(uv[:, 1].max())) + 1, H))
+        if not (win[:, 2] > win[:, 0]).any():
+            return
+        k = self.k
+        distinct = list({id(b): b for b in bgs}.values())
+        first = {id(b): i for i, b in enumerate(distinct)}
+        which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else T), np.int64)
+        stack = [torch.stack([getattr(b, n) for b in distinct]) for n in ("receiver", "point", "normal", "albedo")]
+        mat = torch.stack([b.material for b in distinct]).to(torch.int64)
+        k.light_pools(k.array(rgb), k.array(inst), win, which, *(k.array(a.contiguous()) for a in stack), k.array(mat),
+                      start, k.array(self.effects.lut), k.array(self.effects.enc), self.light_rows[0], self.light_rows[1], *self.moving)
 
     def _cast_shadow(self, body: Bodies, swin: np.ndarray, bgs: list[Background], rgb: torch.Tensor,
                      inst: torch.Tensor) -> None:
