@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-KERNELS = ("raster", "shade_hits", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
 _cpu: Any = None
 _announced = False
 
@@ -63,13 +63,25 @@ def announce_compile(module: Any) -> None:
     _announced = True
     missing = [k for k in KERNELS if not cached(getattr(module, k))]
     if missing:
-        print(f"synthdata: compiling {len(missing)} render kernels for this machine (first run only, about "
-              f"10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
+        print(f"synthdata: compiling render kernels for this machine ({len(missing)} of {len(KERNELS)}; first run "
+              "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
+
+
+def compile_here(recipe: Any) -> None:
+    """When the CPU kernels are not in numba's cache yet, compile them in this process (with a
+    message and the time it took) by rendering a tiny version of the recipe's first clip, so the
+    workers started next load them from the cache instead of each compiling them silently."""
+    from synthdata.render import kernels
+
+    if all(cached(getattr(kernels, k)) for k in KERNELS):
+        return
+    took = warm_up(recipe)
+    print(f"synthdata: render kernels compiled in {took:.0f} s", file=sys.stderr, flush=True)
 
 
 def warm_up(recipe: Any, device: str = "cpu") -> float:
-    """Render one small frame of the recipe's first clip, so the kernels compile (or load from
-    cache) here, with a visible message, before workers start. Returns the seconds it took."""
+    """Render two small frames of the recipe's first clip, so the kernels compile (or load from
+    cache) here. Returns the seconds it took."""
     from synthdata.pipeline import generate_clip
 
     t0 = time.perf_counter()
@@ -80,5 +92,4 @@ def warm_up(recipe: Any, device: str = "cpu") -> float:
     clip = generate_clip(small, 0, device=device)
     for _ in clip.chunks:
         pass
-    took = time.perf_counter() - t0
-    return took
+    return time.perf_counter() - t0

@@ -14,9 +14,9 @@ import torch
 
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
-from synthdata.render.packing import Bodies
+from synthdata.render.packing import Bodies, pack_lighting
 from synthdata.render.raster import windows
-from synthdata.render.shading import LightingT, shade, tonemap
+from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.camera import Camera
 from synthdata.world.projection import screen_bounds
@@ -328,8 +328,11 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     gloss = None
     if wt.on_ground:
         albedo, gloss = surface_weather(albedo, point, normal, is_ground, wt)
-    lit = shade(albedo, normal, point, material, C, light, sunlit, view_axis=fwd)
-    dark = shade(albedo, normal, point, material, C, light, 0.0, view_axis=fwd)
+    lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)
+    rows, mats, points = pack_lighting(light)
+    k.shade_surfaces(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
+                     k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()), C64[0], fwd64[0],
+                     rows, mats, points, k.array(lit), k.array(dark))
     sky_rgb = nir_sky(rays) if light.nir is not None else sky(rays, world)
     if gloss is not None and bool((gloss > 0).any()):
         sky_fn = nir_sky if light.nir is not None else (lambda r: sky(r, world))

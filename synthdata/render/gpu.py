@@ -100,6 +100,22 @@ def _build() -> Any:
         rgb[t, y, x, 2] = np.uint8(tone(b * e))
 
     @cuda.jit
+    def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):
+        x, y = cuda.grid(2)
+        if x >= receiver.shape[1] or y >= receiver.shape[0] or not receiver[y, x]:
+            return
+        for k in range(2):
+            r, g, b = shade_pixel(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
+                                  normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
+                                  point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
+                                  fwd[0], fwd[1], fwd[2], sunlit[y, x] if k == 0 else 0.0, light, mats, points,
+                                  0.0, 0.0, 0.0)
+            if k == 0:
+                lit[y, x, 0], lit[y, x, 1], lit[y, x, 2] = r, g, b
+            else:
+                dark[y, x, 0], dark[y, x, 1], dark[y, x, 2] = r, g, b
+
+    @cuda.jit
     def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
@@ -232,6 +248,14 @@ def _build() -> Any:
                 kernel[grid(shape)](*args)
         return run
 
+    def launch2(kernel: Any, ref: int) -> Any:
+        """A launcher over one (H, W) image (args[ref])."""
+        def run(*args: Any) -> None:
+            H, W = args[ref].shape[:2]
+            if H and W:
+                kernel[grid((1, H, W))](*args)
+        return run
+
     def clone(a: Any) -> Any:
         if isinstance(a, np.ndarray):
             return a.copy()
@@ -250,7 +274,7 @@ def _build() -> Any:
         return cuda.as_cuda_array(t.detach())
 
     return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
-                           surfaces=launch(surfaces, 2), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
+                           surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
                            decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0))
 
 

@@ -30,7 +30,7 @@ from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
 JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-__all__ = ["raster", "shade_hits", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
+__all__ = ["raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
 
 
 @njit(**JIT)
@@ -116,6 +116,25 @@ def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, l
                 rgb[t, y, x, 0] = np.uint8(tone(r * exposure))
                 rgb[t, y, x, 1] = np.uint8(tone(g * exposure))
                 rgb[t, y, x, 2] = np.uint8(tone(b * exposure))
+
+
+@njit(**JIT)
+def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):
+    """Linear radiance of every receiving pixel of a background (H, W, ...), lit (sunlit 0..1)
+    and as if the sun were blocked, seen from C (3,) along the optical axis fwd (3,)."""
+    H, W = receiver.shape
+    for y in range(H):
+        for x in range(W):
+            if not receiver[y, x]:
+                continue
+            for k in range(2):
+                r, g, b = shade_pixel(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
+                                      normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
+                                      point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
+                                      fwd[0], fwd[1], fwd[2], sunlit[y, x] if k == 0 else 0.0, light, mats, points,
+                                      0.0, 0.0, 0.0)
+                out = lit if k == 0 else dark
+                out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
 
 
 @njit(**JIT)

@@ -114,6 +114,9 @@ def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out
         previous = None
     try:
         run = prepare_run(loaded, out, shards=shard_slice, overwrite=overwrite)  # before any cluster
+        if run.todo and options.device == "cpu" and not quiet:
+            from synthdata.render.backend import compile_here
+            compile_here(loaded)   # once, with a message, instead of silently in every worker
         with open_client(options) if run.todo else contextlib.nullcontext() as client:
             execute(run, client=client, device=options.device, retries=retries, progress=progress,
                     cluster=describe(options) if run.todo else "no workers needed")
