@@ -12,7 +12,6 @@ Kernels compile once per machine and then load from numba's on-disk cache; the f
 from __future__ import annotations
 
 import sys
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,31 +64,3 @@ def announce_compile(module: Any) -> None:
     if missing:
         print(f"synthdata: compiling render kernels for this machine ({len(missing)} of {len(KERNELS)}; first run "
               "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
-
-
-def compile_here(recipe: Any) -> None:
-    """When the CPU kernels are not in numba's cache yet, compile them in this process (with a
-    message and the time it took) by rendering a tiny version of the recipe's first clip, so the
-    workers started next load them from the cache instead of each compiling them silently."""
-    from synthdata.render import kernels
-
-    if all(cached(getattr(kernels, k)) for k in KERNELS):
-        return
-    took = warm_up(recipe)
-    print(f"synthdata: render kernels compiled in {took:.0f} s", file=sys.stderr, flush=True)
-
-
-def warm_up(recipe: Any, device: str = "cpu") -> float:
-    """Render two small frames of the recipe's first clip, so the kernels compile (or load from
-    cache) here. Returns the seconds it took."""
-    from synthdata.pipeline import generate_clip
-
-    t0 = time.perf_counter()
-    small = recipe.model_copy(deep=True)
-    small.output.resolution = [64, 48]
-    small.output.frames_per_clip = 2
-    small.output.chunk_frames = 2
-    clip = generate_clip(small, 0, device=device)
-    for _ in clip.chunks:
-        pass
-    return time.perf_counter() - t0

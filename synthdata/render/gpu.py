@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from synthdata.errors import SynthdataError
-from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance, noise_sample, normal_primitive,
-                                    shade_pixel, shadow_form, sun_basis, tone)
+from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance, noise_sample,
+                                    normal_primitive, shade_hit, shade_pixel, shadow_form, sun_basis, zbuffer_hit)
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
     from numba import cuda
@@ -63,13 +63,7 @@ def _build() -> Any:
                 cuda.atomic.min(boxes, (b, t, 1), x)
                 cuda.atomic.max(boxes, (b, t, 2), y + 1)
                 cuda.atomic.max(boxes, (b, t, 3), x + 1)
-            cur = depth[t, y, x]
-            g = gprim[t, y, x]
-            if z < cur or (z == cur and g >= 0 and prim_body[g] == b):
-                depth[t, y, x] = z
-                dist[t, y, x] = s
-                gprim[t, y, x] = p
-                inst[t, y, x] = body_track[b]
+            zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
     @cuda.jit
     def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
@@ -79,25 +73,11 @@ def _build() -> Any:
         H, W = gprim.shape[1], gprim.shape[2]
         if x >= W or y >= H:
             return
-        p = gprim[t, y, x]
-        if p < 0:
+        if gprim[t, y, x] < 0:
             return
-        tr = t if rays.shape[0] > 1 else 0
-        tc = t if C.shape[0] > 1 else 0
-        tp = t if prm.shape[0] > 1 else 0
-        ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
-        s = dist[t, y, x]
-        px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
-        nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
-        er = eg = eb = 0.0
-        if dpos.shape[0]:
-            er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame0 + t, dpos, daxis, dcol, drange, dcos)
-        r, g, b = shade_pixel(color[p, 0], color[p, 1], color[p, 2], material[p], nx, ny, nz, px, py, pz,
-                              ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
-        e = light[9]
-        rgb[t, y, x, 0] = np.uint8(tone(r * e))
-        rgb[t, y, x, 1] = np.uint8(tone(g * e))
-        rgb[t, y, x, 2] = np.uint8(tone(b * e))
+        shade_hit(t, y, x, t if rays.shape[0] > 1 else 0, t if C.shape[0] > 1 else 0, t if prm.shape[0] > 1 else 0,
+                  frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd, light, mats, points,
+                  dpos, daxis, dcol, drange, dcos, rgb)
 
     @cuda.jit
     def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance, noise_sample,
-                                    normal_primitive, shade_pixel, shadow_form, sun_basis, tone)
+                                    normal_primitive, shade_hit, shade_pixel, shadow_form, sun_basis, zbuffer_hit)
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
@@ -76,13 +76,7 @@ def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gp
                         boxes[b, t, 1] = min(boxes[b, t, 1], x)
                         boxes[b, t, 2] = max(boxes[b, t, 2], y + 1)
                         boxes[b, t, 3] = max(boxes[b, t, 3], x + 1)
-                    cur = depth[t, y, x]
-                    g = gprim[t, y, x]
-                    if z < cur or (z == cur and g >= 0 and prim_body[g] == b):
-                        depth[t, y, x] = z
-                        dist[t, y, x] = s
-                        gprim[t, y, x] = p
-                        inst[t, y, x] = body_track[b]
+                    zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
 
 @njit(**JIT)
@@ -92,30 +86,15 @@ def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, l
     from its hit point, normal, albedo color (P, 3) and material (P,); moving lights are indexed
     at clip frame frame0 + t. See pixel.shade_pixel for the lights."""
     T, H, W = gprim.shape
-    exposure = light[9]
     for t in range(T):
         tr = t if rays.shape[0] > 1 else 0
         tc = t if C.shape[0] > 1 else 0
         tp = t if prm.shape[0] > 1 else 0
-        ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
-        fx, fy, fz = fwd[tc, 0], fwd[tc, 1], fwd[tc, 2]
         for y in range(H):
             for x in range(W):
-                p = gprim[t, y, x]
-                if p < 0:
-                    continue
-                dx, dy, dz = rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2]
-                s = dist[t, y, x]
-                px, py, pz = ox + s * dx, oy + s * dy, oz + s * dz
-                nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
-                er = eg = eb = 0.0
-                if dpos.shape[0]:
-                    er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame0 + t, dpos, daxis, dcol, drange, dcos)
-                r, g, b = shade_pixel(color[p, 0], color[p, 1], color[p, 2], material[p], nx, ny, nz, px, py, pz,
-                                      ox, oy, oz, fx, fy, fz, 1.0, light, mats, points, er, eg, eb)
-                rgb[t, y, x, 0] = np.uint8(tone(r * exposure))
-                rgb[t, y, x, 1] = np.uint8(tone(g * exposure))
-                rgb[t, y, x, 2] = np.uint8(tone(b * exposure))
+                if gprim[t, y, x] >= 0:
+                    shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd,
+                              light, mats, points, dpos, daxis, dcol, drange, dcos, rgb)
 
 
 @njit(**JIT)
