@@ -7,7 +7,7 @@ colour: most textile dyes are transparent in NIR (dark clothing can look bright)
 bright (the "Wood effect"), asphalt and glass stay dark, and retro-reflective material (number
 plates, hi-vis strips, road studs) returns the coaxial illuminator very brightly.
 
-Enabled by World.appearance["nir"] with the illuminator reach World.appearance["ir_range_m"]. The
+Enabled by World.appearance.sensor.nir with the illuminator reach World.appearance.sensor.ir_range_m. The
 tables here feed the compiled shading (render/pixel.py shade_pixel and lamp_response).
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ class NirT:
 
     @staticmethod
     def from_world(world: Any, device: torch.device) -> NirT:
-        rng_m = float(world.appearance.get("ir_range_m", 25.0))
+        rng_m = float(world.appearance.sensor.ir_range_m)
         cam = world.camera
         half = math.atan(cam.width / 2 / float(cam.fx[0])) if cam.model != "fisheye" else cam.width / 2 / float(cam.fx[0])
         half = min(half, math.radians(80))

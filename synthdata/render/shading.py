@@ -115,9 +115,9 @@ class DynamicLights:
 
 def vehicle_lights(world: Any, device: torch.device) -> DynamicLights | None:
     """Head lights (forward spots) and tail lights (dim red glows) of the moving vehicles, from
-    their "light"-material parts, when World.appearance["vehicle_lights"] is on. Vehicles with
+    their "light"-material parts, when World.appearance.lighting.vehicle_lights is on. Vehicles with
     attributes behavior == "parked" stay dark."""
-    if not world.appearance.get("vehicle_lights", False):
+    if not world.appearance.lighting.vehicle_lights:
         return None
     light_m = MATERIAL["light"]
     pos, axis, col, rng, cos = [], [], [], [], []

@@ -57,7 +57,7 @@ def simulate(spec: ClipSpec) -> World:
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
-                  indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
+                  indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed)
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)
