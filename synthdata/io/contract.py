@@ -80,9 +80,10 @@ class TableContract:
         return replace(self, columns=tuple(cols[:at]) + columns + tuple(cols[at:]))
 
 
-# Per-clip appearance columns (weather, sensor, optics, overlay, tampering), one value per clip; the
-# Appearance dataclass in world/appearance.py generates the same list (tests/test_io_contract.py checks both
-# sides name the same columns with the same types). `weather` is a scene column, declared above it.
+# Per-clip appearance columns (weather, lighting, sensor, optics, mount, overlay), one value per clip:
+# the fields of world/appearance.py's Appearance (its `appearance_columns()`), listed again here
+# because io/ imports nothing from world/; tests/test_io_contract.py and tests/test_appearance_typed.py
+# fail when the two lists differ. `weather` is a scene column, declared above it.
 APPEARANCE: tuple[Column, ...] = tuple(col(n, t) for n, t in (
     ("rain_intensity", f64), ("snow_intensity", f64), ("fog_visibility_m", f64), ("wetness", f64),
     ("puddles", f64), ("snow_cover", f64), ("wind_deg", f64), ("overcast", f64), ("vehicle_lights", b),

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
-from synthdata.recipe.distributions import Dist, DistError, parse_choice
+from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_value
 from synthdata.recipe.json_schema import color_schema
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
@@ -72,13 +72,27 @@ class CameraSpec(Model):
     tilt_deg: Num(0, 90) = 35.0
     pan_deg: Num(-180, 180) = 0.0
     roll_deg: Num(-45, 45) = 0.0
-    hfov_deg: Num(10, 179) = 60.0
+    hfov_deg: Num(10, 200) = 60.0  # pinhole: below 180; fisheye up to 200 (over 180: looking straight down)
     model: Choice("pinhole", "fisheye") = "pinhole"
     k1: Num(-1, 1) = 0.0
     k2: Num(-1, 1) = 0.0
     distance_m: Num(0, 200) = 2.0   # how far outside the layout's near edge the camera stands
     placement: Choice("edge", "corner") = "edge"
     lateral: Num(-1, 1) = 0.0       # edge placement: position along the near edge, -1..1 of half the width
+
+    @model_validator(mode="after")
+    def _field_of_view(self) -> CameraSpec:
+        models = set(self.model.args) if isinstance(self.model, Dist) else {self.model}
+        hfov = self.hfov_deg.bounds() if isinstance(self.hfov_deg, Dist) else (self.hfov_deg, self.hfov_deg)
+        widest = 200.0 if hfov is None else float(hfov[1])
+        if "pinhole" in models and widest > 179:
+            raise ValueError(f"hfov_deg up to {widest:g} needs model: fisheye (a pinhole camera sees at most 179 "
+                             f"degrees)")
+        tilt = self.tilt_deg.bounds() if isinstance(self.tilt_deg, Dist) else (self.tilt_deg, self.tilt_deg)
+        if widest > 180 and tilt != (90, 90):
+            raise ValueError(f"hfov_deg up to {widest:g}: a fisheye wider than 180 degrees needs tilt_deg: 90 "
+                             f"(looking straight down, as ceiling and pole domes do), got {show_value(self.tilt_deg)}")
+        return self
 
 
 class LightingSpec(Model):

@@ -62,7 +62,7 @@ class Renderer:
         self.part_bounds = part_bounds
         # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
         lighting = adjust_lighting(world.lighting, world.appearance)
-        self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
+        self.lit_world = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
         self.light = LightingT.from_lighting(lighting, self.device)
         if world.appearance.sensor.nir:
             self.light.nir = NirT.from_world(world, self.device)
@@ -92,7 +92,7 @@ class Renderer:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
         rays = torch.as_tensor(cam.pixel_rays(0), dtype=torch.float32, device=self.device)
-        bg = render_background(self.scene, cam, rays, self.light, self.device)
+        bg = render_background(self.lit_world, cam, rays, self.light, self.device)
         self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
 

@@ -86,10 +86,6 @@ def untonemap_lut(device: torch.device) -> torch.Tensor:
     return (-torch.log1p(-y) / 1.25).to(torch.float32).to(device)
 
 
-def material_index(name: str) -> int:
-    return MATERIAL[name]
-
-
 # ---- lights that move with actors (vehicle head and tail lights) -----------------------------
 VEHICLES = ("car", "van", "truck", "bus", "motorcycle")
 HEADLIGHT = {"color": (1.0, 0.95, 0.85), "intensity": 14.0, "range_m": 40.0, "cone_deg": 70.0, "pitch_deg": 7.0}

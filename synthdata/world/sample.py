@@ -19,7 +19,7 @@ from synthdata.world import palettes
 from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.behaviours import sample_security
 from synthdata.world.bodies import footprint_radius
-from synthdata.world.layouts import build_layout
+from synthdata.world.layout_registry import LAYOUTS, build_layout
 from synthdata.world.motion import frame_times
 from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
 from synthdata.world.simulate import make_camera
@@ -93,7 +93,7 @@ def sample_camera(spec, layout: LayoutParams, rng: np.random.Generator) -> Camer
     height, tilt, pan, roll = draw(spec.height_m), draw(spec.tilt_deg), draw(spec.pan_deg), draw(spec.roll_deg)
     hfov, model, k1, k2 = draw(spec.hfov_deg), draw(spec.model), draw(spec.k1), draw(spec.k2)
     distance, placement, lateral = draw(spec.distance_m), draw(spec.placement), draw(spec.lateral)
-    indoor = layout.type == "indoor"
+    indoor = LAYOUTS[layout.type].indoor
     y = 0.3 if indoor else -float(distance)
     if indoor:
         height = min(height, layout.ceiling_m - 0.15)
@@ -162,7 +162,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     out = recipe.output
     layout_p = sample_layout(recipe.scene.layout, rng)
     camera_p = sample_camera(recipe.scene.camera, layout_p, rng)
-    lighting_p = sample_lighting(recipe.scene.lighting, layout_p.type == "indoor", rng)
+    lighting_p = sample_lighting(recipe.scene.lighting, LAYOUTS[layout_p.type].indoor, rng)
     texture_seed, noise_seed = int(rng.integers(0, 2**31)), int(rng.integers(0, 2**31))
     width, height = out.resolution
     layout = build_layout(layout_p)
@@ -229,7 +229,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                 people.append(rider)
     # appearance (world/appearance_sample.py) draws from its own stream so the draws above never shift
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
-                                   time_of_day=lighting_p.time_of_day, indoor=layout_p.type == "indoor",
+                                   time_of_day=lighting_p.time_of_day, indoor=LAYOUTS[layout_p.type].indoor,
                                    num_frames=int(out.frames_per_clip), fps=float(out.fps))
     appearance = dataclasses.replace(appearance, tampering=cast.tampering)
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),

@@ -11,7 +11,7 @@ from synthdata.world.bodies import Skeleton, bag_actor, person_actor
 from synthdata.world.camera import Camera
 from synthdata.world.camera_motion import apply_camera_motion
 from synthdata.world.enact import enact
-from synthdata.world.layouts import build_layout
+from synthdata.world.layout_registry import build_layout
 from synthdata.world.lighting import make_lighting
 from synthdata.world.motion import TrackState, frame_times, track_state
 from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S

@@ -36,7 +36,7 @@ CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "
 
 @dataclass
 class Shapes:
-    """Solid primitives of one body (or of the static scene) over T frames, world metres.
+    """Solid primitives of one body (or of the static layout) over T frames, world metres.
 
     kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX
     center:   (T, P, 3) ellipsoid/box centre; capsule end A
@@ -232,9 +232,9 @@ class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
     appearance is the clip's typed look (weather, sensor, optics, overlay, tampering;
-    world/appearance.py); render/ applies it but never samples anything itself. info holds scalar facts about the clip (layout
-    type, time of day, camera height...) that become clips-table columns. texture_seed / noise_seed seed the
-    deterministic procedural textures and sensor noise.
+    world/appearance.py); render/ applies it but never samples anything itself. info holds scalar
+    facts about the clip (layout type, time of day, camera height...) that become clips-table
+    columns. texture_seed / noise_seed seed the deterministic procedural textures and sensor noise.
     """
 
     num_frames: int
