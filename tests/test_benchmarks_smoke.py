@@ -41,6 +41,10 @@ def test_e2e_reports_stage_split():
         assert re.search(rf"^\s+{stage}\s+\d+\.\d+ s", proc.stdout, re.MULTILINE), f"no {stage} line:\n{proc.stdout}"
 
 
+def test_recipes_table():
+    assert check("bench_recipes.py", "recipes", "--only", "indoor_lobby")["verdict"] in ("pass", "fail")
+
+
 def test_scaling():
     assert check("bench_scaling.py", "scaling")["verdict"] in ("pass", "fail")
 
@@ -77,8 +81,8 @@ def test_a_crashing_benchmark_is_caught():
 
 
 def test_every_benchmark_script_is_smoke_tested():
-    covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
-               "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py"}
+    covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
+               "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 

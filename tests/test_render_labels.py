@@ -141,32 +141,38 @@ def test_chunked_render_equals_whole_render():
 
 
 def test_analytic_shadows_match_ray_cast_shadows():
-    """The analytic shadow test (render/raster.occluded) marks the same receiver pixels as casting
-    a ray from each receiver towards the sun."""
+    """The analytic shadow test (kernels.sun_shadows) marks the same receiver pixels as casting a
+    ray from each receiver towards the sun (pixel.hit_primitive, run here as plain Python)."""
+    from synthdata.render import kernels
     from synthdata.render.background import shadow_windows
-    from synthdata.render.raster import TorchShapes, cast, occluded
+    from synthdata.render.packing import pack_shapes
+    from synthdata.render.pixel import INF, hit_primitive
 
-    w = random_world(2, T=3, n_people=4, n_boxes=2)
+    w = random_world(2, T=3, n_people=4, n_boxes=2, width=96, height=72)
     r = Renderer(w, "cpu")
     r.render(0, 1)
-    pts = r._bg.point.permute(2, 0, 1) + torch.tensor([0, 0, 0.01]).view(3, 1, 1)
-    s = r.light.sun_dir
+    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
+    sun = r.sun
+    H, W = w.height, w.width
+    receiver = r._bg.receiver.numpy()[None]
     for a in w.actors:
-        ts = TorchShapes.from_shapes(a.shapes, torch.device("cpu"))
-        win = shadow_windows(a.shapes, r.sun, w.camera)
-
-        def point_fn(t, y, x):
-            return pts[:, y, x]
-
-        fast = occluded(ts, win, point_fn, s)
-        ref = cast(ts, win, lambda t, y, x: (point_fn(t, y, x), s.view((3,) + (1,) * y.dim())), normals=False)
-        A = torch.zeros((3, w.height, w.width), dtype=torch.bool)
-        B = torch.zeros_like(A)
-        A[fast.t, fast.y, fast.x] = True
-        B[ref.t, ref.y, ref.x] = True
-        assert B.sum() > 0
+        sh = a.shapes.at(0)
+        prm, win = pack_shapes(sh), shadow_windows(sh, sun, w.camera)
+        fast = np.zeros((1, H, W), np.uint8)
+        kernels.sun_shadows(prm, sh.kind.astype(np.int64), win, sun, np.zeros(1, np.int64), pts, receiver,
+                            np.zeros((1, H, W), np.int32), fast, np.zeros((0, 1, 1, 3), np.uint8),
+                            np.zeros((0, 1, 1, 3), np.uint8))
+        ref = np.zeros_like(fast)
+        for p in range(sh.num_shapes):
+            x0, y0, x1, y1 = win[0, p]
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    o = pts[0, y, x]
+                    if receiver[0, y, x] and hit_primitive(int(sh.kind[p]), *map(float, o), *sun, prm[0, p]) < INF:
+                        ref[0, y, x] = 1
+        assert ref.sum() > 0
         # identical but for pixels grazing a silhouette (float rounding)
-        assert (A ^ B).sum() <= max(2, int(0.01 * B.sum()))
+        assert (fast ^ ref).sum() <= max(2, int(0.01 * ref.sum()))
 
 
 def test_ground_only_shadow_windows_draw_the_same_shadows(monkeypatch):

@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 
 from synthdata.errors import BadInput
-from synthdata.render.background import Background
+from synthdata.render.background import Background, ray_plane_z
 from synthdata.render.blur import gaussian_blur
-from synthdata.render.intersect import ray_plane_z
-from synthdata.render.shading import LightingT, shade, tonemap, untonemap_lut
+from synthdata.render.packing import pack_lighting
+from synthdata.render.shading import LightingT, tonemap, untonemap_lut
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.shapes import inside_any, points_in_polygon
 from synthdata.world.types import MATERIAL, World
@@ -49,6 +49,20 @@ def load_plate_image(path: str, sha256: str) -> np.ndarray:
     return np.array(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
+def reference_ground(light: LightingT) -> tuple[np.ndarray, np.ndarray]:
+    """Linear radiance (3,) of flat concrete ground of albedo REF_ALBEDO under the clip's light,
+    sunlit and shadowed, seen from 5 m straight above (the renderer's own shading kernel)."""
+    from synthdata.render.kernels import shade_surfaces
+
+    rows, mats, points = pack_lighting(light)
+    lit, dark = np.zeros((1, 1, 3), np.float32), np.zeros((1, 1, 3), np.float32)
+    shade_surfaces(np.full((1, 1, 3), REF_ALBEDO, np.float32), np.array([[[0.0, 0.0, 1.0]]], np.float32),
+                   np.zeros((1, 1, 3), np.float32), np.full((1, 1), MATERIAL["concrete"], np.int64),
+                   np.ones((1, 1), np.bool_), np.ones((1, 1), np.float32), np.array([0.0, 0.0, 5.0]),
+                   np.array([0.0, 0.0, -1.0]), rows, mats, points, lit, dark)
+    return lit[0, 0], dark[0, 0]
+
+
 class PlateBackdrop:
     def __init__(self, world: World, light: LightingT, device: torch.device):
         b = world.backdrop
@@ -66,14 +80,9 @@ class PlateBackdrop:
                          for o in b.occluders]
         self._gains: torch.Tensor | None = None
         self._last: Background | None = None
-        ones = torch.ones(1, 3, device=device)
-        up = torch.tensor([[0.0, 0.0, 1.0]], device=device)
-        zero = torch.zeros(1, 3, device=device)
-        mat = torch.tensor([MATERIAL["concrete"]], device=device)
-        lit = shade(ones * REF_ALBEDO, up, zero, mat, zero + torch.tensor([0.0, 0.0, 5.0], device=device), light, 1.0)
-        dark = shade(ones * REF_ALBEDO, up, zero, mat, zero + torch.tensor([0.0, 0.0, 5.0], device=device), light, 0.0)
-        self.ref = (lit * light.exposure)[0].clamp_min(1e-6)
-        self.shadow_ratio = (dark / lit.clamp_min(1e-6))[0].clamp(0, 1)
+        lit, dark = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in reference_ground(light))
+        self.ref = (lit * light.exposure).clamp_min(1e-6)
+        self.shadow_ratio = (dark / lit.clamp_min(1e-6)).clamp(0, 1)
 
     def _occluder_ids(self, W: int, H: int) -> np.ndarray:
         ids = np.zeros((H, W), np.int32)

@@ -67,18 +67,47 @@ def render_clip_frames(recipe, index: int, device: str, dense: dict | None = Non
     return clip.frames, rows_by_frame(clip.objects), clip.clip_id
 
 
+def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0, T // 2, T - 1})
+                       ) -> tuple[dict[int, np.ndarray], dict[int, list[dict]], str]:
+    """Only the frames `pick(num_frames)` of clip `index` (the whole clip is simulated, since
+    motion and events need it, but only those frames are rendered and labelled): the same pixels
+    and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
+    from synthdata.labels.extents import track_extents
+    from synthdata.labels.rows import label_chunk
+    from synthdata.pipeline import resolve_device
+    from synthdata.plan import clip_id, clip_seed
+    from synthdata.render.renderer import Renderer
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    cid = clip_id(recipe, index)
+    world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
+    ext = track_extents(world)
+    renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts)
+    frames, rows = {}, {}
+    for t in pick(world.num_frames):
+        batch = renderer.render(t, t + 1)
+        frames[t] = batch.rgb[0].cpu().numpy()
+        rows.update(rows_by_frame(label_chunk(world, batch, cid, ext, masks=False)))
+    return frames, rows, cid
+
+
 def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0, views: tuple[str, ...] = ()) -> Image.Image:
     """First, middle and last frame of each clip, each followed by pictures of the dense maps
-    named in `views` (render/dense_view.py; they must be among output.modalities)."""
+    named in `views` (render/dense_view.py; they must be among output.modalities). Without views
+    only those frames are rendered; dense maps (flow needs neighbours) come from the whole clip."""
     from synthdata.render.dense_view import VIEWS
 
     tiles: list[list[Image.Image]] = []
     for i in range(clips):
         maps: dict = {}
-        frames, rows, cid = render_clip_frames(recipe, i, device, maps)
-        T = len(frames)
+        if views:
+            full, rows, cid = render_clip_frames(recipe, i, device, maps)
+            frames = {t: full[t] for t in sorted({0, len(full) // 2, len(full) - 1})}
+        else:
+            frames, rows, cid = render_some_frames(recipe, i, device)
         row = []
-        for t in sorted({0, T // 2, T - 1}):
+        for t in sorted(frames):
             img = draw_labels(frames[t], rows.get(t, []))
             ImageDraw.Draw(img).text((4, 4), f"{cid} frame {t}", fill=(255, 255, 255))
             extra = [Image.fromarray(VIEWS[v](maps[v][t])) for v in views]
