@@ -40,3 +40,9 @@ def test_first_run_says_that_kernels_are_being_compiled(monkeypatch, capsys):
     monkeypatch.setattr(backend, "cached", lambda d: True)
     backend.announce_compile(fresh)
     assert capsys.readouterr().err == ""
+    # a kernel only some scenes call, never compiled yet, does not make every process announce
+    monkeypatch.setattr(backend, "_announced", False)
+    monkeypatch.setattr(backend, "cached", lambda d: d is not empty)
+    only_on_demand = SimpleNamespace(**{k: (empty if k in backend.ON_DEMAND else object()) for k in backend.KERNELS})
+    backend.announce_compile(only_on_demand)
+    assert capsys.readouterr().err == ""

@@ -18,6 +18,10 @@ from typing import Any
 import torch
 
 KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+# Kernels only some scenes call (vehicle light pools at dusk and night): compiled when first
+# needed, in a few seconds, and not counted by the first-run message (a daytime-only user would
+# otherwise be told about them by every process).
+ON_DEMAND = ("light_pools",)
 _cpu: Any = None
 _announced = False
 
@@ -60,7 +64,8 @@ def announce_compile(module: Any) -> None:
     if _announced:
         return
     _announced = True
-    missing = [k for k in KERNELS if not cached(getattr(module, k))]
+    missing = [k for k in KERNELS if k not in ON_DEMAND and not cached(getattr(module, k))]
     if missing:
-        print(f"synthdata: compiling render kernels for this machine ({len(missing)} of {len(KERNELS)}; first run "
+        print(f"synthdata: compiling render kernels for this machine ({len(missing)} of "
+              f"{len(KERNELS) - len(ON_DEMAND)}; first run "
               "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
