@@ -18,18 +18,9 @@ EXAMPLE = '"night car park, light rain, someone loiters by the gate"'
 
 def read_base(path: str) -> tuple[dict[str, Any], str]:
     """The --from recipe as a raw mapping (validated first), and its text."""
-    from synthdata.recipe.loader import load_recipe, parse_yaml
+    from synthdata.recipe.loader import load_recipe, parse_yaml, read_text
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"--from {path}: recipe file not found") from None
-    except IsADirectoryError:
-        raise BadInput(f"--from {path}: is a directory; expected a recipe YAML file") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"--from {path}: not a UTF-8 text file; expected a recipe YAML file") from None
-    except OSError as e:
-        raise BadInput(f"--from {path}: cannot read the recipe: {e.strerror or e}") from None
+    text, _ = read_text(Path(path), f"--from {path}")
     load_recipe(text if "\n" in text else text + "\n", source=path)
     data, _, _ = parse_yaml(text, path)
     return data, text
