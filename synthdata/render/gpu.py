@@ -21,7 +21,8 @@ import numpy as np
 from synthdata.errors import SynthdataError
 from synthdata.render.counter_noise import noise_sample
 from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
-                                    normal_primitive, shade_hit, shade_pixel, shadow_form, sun_basis, zbuffer_hit)
+                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+from synthdata.render.surface_shading import shade_surface
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
     from numba import cuda
@@ -85,16 +86,7 @@ def _build() -> Any:
         x, y = cuda.grid(2)
         if x >= receiver.shape[1] or y >= receiver.shape[0] or not receiver[y, x]:
             return
-        for k in range(2):
-            r, g, b = shade_pixel(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
-                                  normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
-                                  point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
-                                  fwd[0], fwd[1], fwd[2], sunlit[y, x] if k == 0 else 0.0, light, mats, points,
-                                  0.0, 0.0, 0.0)
-            if k == 0:
-                lit[y, x, 0], lit[y, x, 1], lit[y, x, 2] = r, g, b
-            else:
-                dark[y, x, 0], dark[y, x, 1], dark[y, x, 2] = r, g, b
+        shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
 
     @cuda.jit
     def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):

@@ -26,7 +26,8 @@ from numba import njit
 
 from synthdata.render.counter_noise import noise_sample
 from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
-                                    normal_primitive, shade_hit, shade_pixel, shadow_form, sun_basis, zbuffer_hit)
+                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
@@ -107,14 +108,7 @@ def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, li
         for x in range(W):
             if not receiver[y, x]:
                 continue
-            for k in range(2):
-                r, g, b = shade_pixel(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
-                                      normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
-                                      point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
-                                      fwd[0], fwd[1], fwd[2], sunlit[y, x] if k == 0 else 0.0, light, mats, points,
-                                      0.0, 0.0, 0.0)
-                out = lit if k == 0 else dark
-                out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
+            shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
 
 
 @njit(**JIT)
