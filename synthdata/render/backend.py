@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
+           "motion_blur", "part_index")
 # Kernels only some scenes call (vehicle light pools at dusk and night): compiled when first
 # needed, in a few seconds, and not counted by the first-run message (a daytime-only user would
 # otherwise be told about them by every process).

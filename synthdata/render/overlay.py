@@ -12,6 +12,8 @@ import datetime as _dt
 import numpy as np
 import torch
 
+from synthdata.render.parts import PART_LENS
+
 # 5 columns x 7 rows per glyph, '#' = ink
 _FONT_ROWS = {
     "0": ".###.|#...#|#..##|#.#.#|##..#|#...#|.###.", "1": "..#..|.##..|..#..|..#..|..#..|..#..|.###.",
@@ -77,8 +79,9 @@ def block_mask(lines: list[str], scale: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, frames: range, start: str, name: str,
-                 fps: float, position: str = "top_left") -> None:
-    """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders."""
+                 fps: float, position: str = "top_left", part: torch.Tensor | None = None) -> None:
+    """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders
+    (instance 0, depth 0 m, and part PART_LENS when the part buffer is given)."""
     _T, H, W = inst.shape
     scale = max(1, H // 200)
     margin = 2 * scale
@@ -102,3 +105,5 @@ def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, fra
         cover = ink_t | edge_t
         inst[i, y0:y0 + h, x0:x0 + w][cover] = 0
         depth[i, y0:y0 + h, x0:x0 + w][cover] = 0.0
+        if part is not None:
+            part[i, y0:y0 + h, x0:x0 + w][cover] = PART_LENS
