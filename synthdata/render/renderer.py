@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
+from synthdata.render.background import Background, elevated_table, render_background
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, vehicle_lights
+from synthdata.render.shadow_windows import shadow_windows
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
