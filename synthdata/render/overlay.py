@@ -8,6 +8,7 @@ keep describing exactly the object pixels that remain visible.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 
 import numpy as np
 import torch
@@ -61,7 +62,14 @@ def overlay_lines(start: str, name: str, frame: int, fps: float) -> list[str]:
 
 
 def block_mask(lines: list[str], scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ink and outline masks (h, w) of left-aligned lines with one glyph-row of spacing."""
+    """Ink and outline masks (h, w) of left-aligned lines with one glyph-row of spacing (kept:
+    the text changes once a second, every frame draws it)."""
+    ink, edge = _block_mask(tuple(lines), scale)
+    return ink.copy(), edge.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _block_mask(lines: tuple[str, ...], scale: int) -> tuple[np.ndarray, np.ndarray]:
     masks = [text_mask(l, scale) for l in lines]
     w = max(m.shape[1] for m in masks) + 2
     h = sum(m.shape[0] for m in masks) + (len(masks) - 1) * 2 * scale + 2
