@@ -169,8 +169,8 @@ class SceneSpec(Model):
         first: dict[str, int] = {}
         for i, c in enumerate(v):
             if c.name in first:
-                raise ValueError(f"cameras[{i}].name: {c.name!r} is already the name of cameras[{first[c.name]}]; "
-                                 f"camera names must be unique")
+                raise ValueError(f"camera names must be unique: cameras[{i}].name {c.name!r} repeats "
+                                 f"cameras[{first[c.name]}].name")
             first[c.name] = i
         return v
 
