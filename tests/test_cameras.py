@@ -31,14 +31,18 @@ RECIPE = {
 
 @pytest.fixture(scope="module")
 def multicam(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """RECIPE rendered once per test session (modules importing this fixture share the folder)."""
+    import os
+
     from synthdata.pipeline import finalize_dataset, generate_shard
     from synthdata.plan import plan
     from synthdata.recipe.schema import Recipe
 
-    recipe = Recipe.model_validate(RECIPE)
-    out = str(tmp_path_factory.mktemp("multicam") / "ds")
-    markers = {s.index: generate_shard(recipe, s, out, device="cpu") for s in plan(recipe)}
-    finalize_dataset(out, recipe, markers, {})
+    out = str(tmp_path_factory.getbasetemp() / "multicam-dataset")
+    if not os.path.exists(os.path.join(out, "dataset.json")):
+        recipe = Recipe.model_validate(RECIPE)
+        markers = {s.index: generate_shard(recipe, s, out, device="cpu") for s in plan(recipe)}
+        finalize_dataset(out, recipe, markers, {})
     return out
 
 
@@ -190,3 +194,28 @@ def test_v1_dataset_reads_as_one_camera():
     assert ds.cameras(cid) == ["cam0"] and ds.views() == [(cid, "cam0")]
     assert ds.read_clip(cid, camera="cam0").shape == ds.read_clip(cid).shape
     assert ds.objects_for(cid, camera="cam0").num_rows == ds.objects_for(cid).num_rows
+
+
+def test_frame_dataset_runs_over_every_camera(multicam):
+    import synthdata
+    from synthdata.datasets import ClipDataset, FrameDataset
+
+    ds = synthdata.open_dataset(multicam)
+    frames = FrameDataset(multicam)
+    assert len(frames) == 6 * 4
+    seen = set()
+    for i in range(len(frames)):
+        image, target = frames[i]
+        cid, cam, f = frames.locate_view(i)
+        assert (target["clip_id"], target["camera"], target["frame"]) == (cid, cam, f)
+        assert np.array_equal(image.permute(1, 2, 0).numpy(), ds.read_frames(cid, f, f + 1, camera=cam)[0])
+        rows = [r for r in ds.objects_for(cid, camera=cam).to_pylist() if r["frame"] == f and r["w"] is not None]
+        assert sorted(target["track_ids"].tolist()) == sorted(r["track_id"] for r in rows)
+        seen.add(cam)
+    assert seen == {"north", "west", "east"}
+    east = FrameDataset(multicam, cameras=["east"])
+    assert len(east) == 2 * 4 and set(east.cameras) == {"east"}
+    windows = ClipDataset(multicam, window=2, cameras=["north", "west"])
+    assert len(windows) == 2 * 2 * 2 and {w[1] for w in windows.windows} == {"north", "west"}
+    with pytest.raises(synthdata.errors.DatasetError, match="cameras \\['south'\\] are not in the dataset"):
+        FrameDataset(multicam, cameras=["south"])

@@ -134,6 +134,7 @@ def _verify_clip_rows(clips: dict, entry: dict, report: Report, seen_clips: set)
     """Clip ids unique to one shard, no dots in ids or camera names, and each row's shard and
     video member: `<clip_id>.mp4`, or `<clip_id>.<camera>.mp4` for a clip with several cameras."""
     cameras = Counter(cid for cid, _ in clips)
+    report.checked["clip_ids"] += len(cameras)
     for cid in cameras:
         if cid in seen_clips:
             report.bad("clips", f"clip {cid}: appears in more than one shard")
