@@ -219,3 +219,21 @@ def test_frame_dataset_runs_over_every_camera(multicam):
     assert len(windows) == 2 * 2 * 2 and {w[1] for w in windows.windows} == {"north", "west"}
     with pytest.raises(synthdata.errors.DatasetError, match="cameras \\['south'\\] are not in the dataset"):
         FrameDataset(multicam, cameras=["south"])
+
+
+def test_shipped_multicam_recipe_overlaps_its_views():
+    from synthdata.pipeline import render_clip
+
+    clip = render_clip("recipes/plaza_multicam.yaml", 0, device="cpu",
+                       overrides=["output.frames_per_clip=2", "output.resolution=[160,120]"])
+    views = [clip] + clip.views
+    assert [v.camera for v in views] == ["overview", "west", "east", "entrance"]
+    seen = defaultdict(set)
+    for v in views:
+        assert v.frames.shape == (2, 120, 160, 3)
+        people = {t for t, c, w in zip(v.objects["track_id"], v.objects["category"], v.objects["w"])
+                  if c == "person" and w is not None}
+        assert people, f"camera {v.camera} sees nobody"
+        for t in people:
+            seen[t].add(v.camera)
+    assert max(len(c) for c in seen.values()) >= 3          # the views overlap on the plaza
