@@ -90,6 +90,7 @@ def test_single_camera_clip_params_are_unchanged():
     assert [v.name for v in b.more_views] == ["west", "east"] and b.camera_name == "north"
     assert b.more_views[1].appearance.sensor.gain == 3.0 and not b.more_views[1].appearance.overlay.enabled
     assert b.more_views[0].appearance.weather == b.appearance.weather      # one scene, one weather
+    assert b.more_views[1].appearance.overlay.start == b.appearance.overlay.start   # one clock
     from synthdata.world.spec import ClipSpec
     assert ClipSpec.from_json(json.loads(json.dumps(b.to_json()))) == b
 

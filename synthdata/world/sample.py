@@ -253,7 +253,8 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     for i, (name, camera_i, sensor) in enumerate(views, 1):
         own = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99, i])),
                                 sensor=sensor, **look)
-        own = dataclasses.replace(own, weather=appearance.weather, lighting=appearance.lighting)   # one scene
+        own = dataclasses.replace(own, weather=appearance.weather, lighting=appearance.lighting,   # one scene,
+                                  overlay=dataclasses.replace(own.overlay, start=appearance.overlay.start))  # one clock
         more_views.append(ViewParams(name, camera_i, own))
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
