@@ -82,7 +82,8 @@ def test_a_crashing_benchmark_is_caught():
 
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
-               "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py"}
+               "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py",
+               "bench_cameras.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
@@ -92,6 +93,13 @@ def test_dense_reports_cost_size_and_codecs():
     assert m is not None and m["name"] == "dense" and m["verdict"] in ("pass", "fail")
     for word in ("make ms", "encode ms", "read ms", "FFV1 KiB", "backflow", "classes"):
         assert word in proc.stdout
+
+
+def test_cameras_simulates_once():
+    proc, m = run_bench("bench_cameras.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "cameras" and m["verdict"] in ("pass", "fail")
+    assert "1 simulation(s) for 4 cameras" in proc.stdout and float(m["ratio"]) > 0
 
 
 def test_scale():
