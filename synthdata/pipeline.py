@@ -73,6 +73,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
     modalities = recipe.output.dense_modalities
+    refine = refiner_step(recipe, device, row)
 
     def chunks() -> Iterator[FrameChunk]:
         renderer = Renderer(world, device, part_bounds=ext.parts)
@@ -93,9 +94,27 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
                     for k, v in dense.finish().items():
                         maps[k] = np.concatenate([maps[k], v])
                 timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-            yield FrameChunk(start, batch.rgb, objects, maps)
+            rgb = batch.rgb
+            if refine is not None:   # after labelling: labels come from the buffers, never these pixels
+                t3 = time.perf_counter()
+                rgb = refine(rgb)
+                timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t3)
+            yield FrameChunk(start, rgb, objects, maps)
 
     return ClipData(cid, row, tracks, events, chunks(), timings, list(modalities), index=index, world=world)
+
+
+def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:
+    """The recipe's postprocess.refiner as a function of a chunk's rgb (None without one); records
+    the checkpoint's sha256 and the strength in the clip's `row`."""
+    post = recipe.postprocess
+    if not post.refiner:
+        return None
+    from synthdata.refine.apply import load_refiner, refine_frames
+
+    refiner = load_refiner(post.refiner, device)
+    row["refiner_sha256"], row["refiner_strength"] = refiner.sha256, float(post.strength)
+    return lambda rgb: refine_frames(rgb, refiner, post.strength)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",

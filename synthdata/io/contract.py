@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2               # 2 added dense modalities to clips (below); 1 is still read
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 refiner columns (below)
+READABLE_VERSIONS = (1, 2, 3)
 META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
 
 f32, f64, i32, i64, s, b = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
@@ -138,15 +138,22 @@ EVENTS = TableContract("events", (
 DENSE_MODALITIES = ("depth", "flow", "backflow", "instances", "classes")
 DENSE_COLUMNS: tuple[Column, ...] = (col("modalities", pa.list_(s)),) + tuple(
     col(f"{m}_{k}", i64) for m in DENSE_MODALITIES for k in ("offset", "size"))
-CLIPS = CLIPS_V1.with_columns(*DENSE_COLUMNS)
+CLIPS_V2 = CLIPS_V1.with_columns(*DENSE_COLUMNS)
+# Schema version 3: the refiner applied to the clip's frames (postprocess.refiner: the checkpoint's
+# sha256 and the strength), null when none was.
+REFINER_COLUMNS: tuple[Column, ...] = (col("refiner_sha256", s), col("refiner_strength", f64))
+CLIPS = CLIPS_V2.with_columns(*REFINER_COLUMNS)
 
 CONTRACT: dict[str, TableContract] = {t.name: t for t in (CLIPS, TRACKS, OBJECTS, EVENTS)}
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 
 def contract_for(name: str, version: int = SCHEMA_VERSION) -> TableContract:
-    """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS)."""
-    return CLIPS_V1 if name == "clips" and version < 2 else CONTRACT[name]
+    """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS,
+    version 2: without REFINER_COLUMNS)."""
+    if name == "clips" and version < 3:
+        return CLIPS_V1 if version < 2 else CLIPS_V2
+    return CONTRACT[name]
 
 # Columns of the clips table that the shard writer fills in (the rest come from the clip's row).
 WRITER_CLIP_COLUMNS = ("shard", "video_member", "video_offset", "video_size") + tuple(c.name for c in DENSE_COLUMNS)
