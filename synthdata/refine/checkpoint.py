@@ -12,7 +12,6 @@ random states) beside it in `<checkpoint>.train` so a run resumes (refine/train.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import torch
 
 from synthdata.errors import BadInput
+from synthdata.plate.footage import file_sha256
 from synthdata.refine.model import Generator, GeneratorConfig
 
 FORMAT = "synthdata-refiner"
@@ -40,14 +40,6 @@ class Checkpoint:
     sha256: str
     generator: Generator
     metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, generator: Generator, metadata: dict[str, Any]) -> str:

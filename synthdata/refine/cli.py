@@ -31,6 +31,8 @@ def refiner_command() -> None:
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--crop", default=96, show_default=True, type=click.IntRange(16, 1024), help="Training crop side, px.")
 @click.option("--batch", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--lr", default=2e-4, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Adam learning rate of both networks.")
 @click.option("--reg", default=1.0, show_default=True, type=click.FloatRange(min=0),
               help="Weight of the L1 self-regularisation to the render.")
 @click.option("--temporal", default=1.0, show_default=True, type=click.FloatRange(min=0),
@@ -48,7 +50,7 @@ def refiner_command() -> None:
               help="CPU threads for torch (0: torch's default, all cores).")
 @click.option("--restart", is_flag=True, help="Ignore an earlier <out>.train and start over.")
 def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: float, steps: int | None, device: str,
-                  seed: int, crop: int, batch: int, reg: float, temporal: float, max_delta: float,
+                  seed: int, crop: int, batch: int, lr: float, reg: float, temporal: float, max_delta: float,
                   real_frames: int, pairs: int, preview_every: float, credit: str | None, threads: int, restart: bool) -> None:
     """Train a refiner on real frames (--real) and a synthdata dataset (--synthetic); write --out."""
     import torch
@@ -66,17 +68,18 @@ def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: floa
     real_data = load_real(list(real), max_frames=real_frames)
     synth = load_synthetic(synthetic, max_pairs=pairs)
     say = lambda text: click.echo(text, err=True)  # noqa: E731
-    say(f"refiner: {len(real_data.frames)} real frames from {len(real)} source(s), {len(synth.first)} synthetic "
-        f"pairs from {synth.source['clips']} clips; device {dev}")
-    if synth.flow is None:
-        say("refiner: the dataset stores no flow; temporal consistency is off "
-            "(generate with output.modalities: [rgb, flow])")
-    opts = TrainOptions(seed=seed, crop=crop, batch=batch, reg=reg, temporal=temporal, max_delta=max_delta)
+    opts = TrainOptions(seed=seed, crop=crop, batch=batch, lr=lr, reg=reg, temporal=temporal, max_delta=max_delta)
     trainer = Trainer(real_data, synth, opts, dev)
     state = train_state_path(out_path)
     if state.exists() and not restart:
         trainer.load(state)
+    say(f"refiner: {len(real_data.frames)} real frames from {len(real)} source(s), {len(synth.first)} synthetic "
+        f"pairs from {synth.source['clips']} clips; device {dev}")
+    if trainer.step:
         say(f"refiner: resuming from {state} at step {trainer.step}")
+    if synth.flow is None:
+        say("refiner: the dataset stores no flow; temporal consistency is off "
+            "(generate with output.modalities: [rgb, flow])")
     if steps is not None and trainer.step >= steps:
         say(f"refiner: already at step {trainer.step} (--steps {steps}); nothing to do")
         return
