@@ -139,7 +139,7 @@ def _build() -> Any:
 
     @cuda.jit
     def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                    dpos, daxis, dcol, drange, dcos):
+                    dpos, daxis, dcol, drange, dcos, lwin):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         if not (win[t, 0] <= x < win[t, 2] and win[t, 1] <= y < win[t, 3]):
