@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthdata.world.bodies import ANKLE_Z, bag_actor, person_actor
+from synthdata.world.bodies import ANKLE_Z, person_actor
+from synthdata.world.props import bag_actor
 from synthdata.world.motion import frame_times, track_state
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, MATERIAL

@@ -203,6 +203,7 @@ class BodyBuffers:
     normal: torch.Tensor     # (T, h, w, 3)
     albedo: torch.Tensor     # (T, h, w, 3)
     material: torch.Tensor   # (T, h, w) long
+    part: torch.Tensor | None = None   # (T, h, w) long index of the primitive seen, -1 where uncovered
 
     @property
     def covered(self) -> torch.Tensor:
@@ -242,8 +243,10 @@ def resolve(hits: Hits, shapes: TorchShapes, num_frames: int, depth_scale: torch
     albedo[fw] = shapes.color[pw]
     material = torch.zeros((n,), dtype=torch.long, device=dev)
     material[fw] = shapes.material[pw]
+    part = torch.full((n,), -1, dtype=torch.long, device=dev)
+    part[fw] = pw
     return BodyBuffers(x0, y0, zbuf.view(T, h, w), dist.view(T, h, w), normal.view(T, h, w, 3),
-                       albedo.view(T, h, w, 3), material.view(T, h, w))
+                       albedo.view(T, h, w, 3), material.view(T, h, w), part.view(T, h, w))
 
 
 def occluded(shapes: TorchShapes, win: np.ndarray, point_fn: Callable, sun: torch.Tensor) -> Hits:

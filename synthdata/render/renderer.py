@@ -19,6 +19,7 @@ import torch
 
 from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
 from synthdata.render.effects import Effects
+from synthdata.render.fabric import PatternTable, apply_patterns
 from synthdata.render.nir import NirT
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_runs, windows
 from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
@@ -170,6 +171,8 @@ class Renderer:
             o, d = o.T, d.T
             point = o + buf.dist[cov][vis].unsqueeze(-1) * d
             alb, nrm, mat = buf.albedo[cov][vis], buf.normal[cov][vis], buf.material[cov][vis]
+            if shapes.has_patterns:          # clothing, hair and face patterns (render/fabric.py)
+                alb, mat = apply_patterns(alb, mat, point, buf.part[cov][vis], tt, ts, PatternTable(shapes, dev))
             axis = fwd[tt] if fwd.shape[0] > 1 else fwd[0]
             lin = shade(alb, nrm, point, mat, o, self.light, view_axis=axis)
             if self.dyn is not None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.bodies import Skeleton, bag_actor, person_actor
+from synthdata.world.actions import seat_height
+from synthdata.world.bodies import Proportions, Skeleton, person_actor
+from synthdata.world.props import bag_actor, bench
 from synthdata.world.camera import Camera
 from synthdata.world.camera_motion import apply_camera_motion
 from synthdata.world.enact import enact
@@ -16,7 +18,7 @@ from synthdata.world.lighting import make_lighting
 from synthdata.world.motion import TrackState, frame_times, track_state
 from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
-from synthdata.world.types import Actor, World
+from synthdata.world.types import Actor, Shapes, World
 from synthdata.world.vehicles import rider_mount, vehicle_actor
 
 
@@ -41,6 +43,7 @@ def simulate(spec: ClipSpec) -> World:
         actors.append(vehicle_actor(v, st))
         rides[v.track_id] = (v, st)
     owners: dict[int, tuple[PersonParams, Skeleton, np.ndarray]] = {}
+    seats: list[Shapes] = []
     for p in spec.people:
         if p.riding_track_id is not None:
             v, st = rides[p.riding_track_id]
@@ -48,6 +51,8 @@ def simulate(spec: ClipSpec) -> World:
         else:
             st = track_state(p.track, times, PERSON_TURN_S)
             actor, sk = person_actor(p, st, times, _ground(st), st.yaw)
+            if p.action == "sit":                      # the bench under a sitting person
+                seats.append(bench(_ground(st)[0], float(st.yaw[0]), seat_height(Proportions.of(p))))
         actors.append(actor)
         owners[p.track_id] = (p, sk, actor.present)
     for bag in spec.bags:
@@ -55,7 +60,8 @@ def simulate(spec: ClipSpec) -> World:
         actors.append(bag_actor(bag, p, sk, present))
     actors.sort(key=lambda a: a.track_id)
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
-    world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
+    static = Shapes.concat([layout.static, *seats]) if seats else layout.static
+    world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed)
