@@ -53,7 +53,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("visibility", f32), ("truncation", f32), ("depth", f32),
         ("keypoints", pa.list_(f32)), ("mask", MASK),
         ("world_x", f32), ("world_y", f32), ("world_z", f32), ("heading", f32),
-        ("visible_pixels", i32), ("amodal_pixels", i32),
+        ("visible_pixels", i32), ("amodal_pixels", i32), ("action", s),
     ]),
     "events": pa.schema([
         ("clip_id", s), ("event_id", i32), ("type", s), ("track_id", i32), ("track_ids", pa.list_(i32)),
@@ -77,7 +77,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
 CATEGORICAL: dict[str, list[str]] = {
     "clips": ["clip_id", "camera_model", "layout", "time_of_day", "weather"],
     "tracks": ["clip_id", "category", "subtype"],
-    "objects": ["clip_id", "category"],
+    "objects": ["clip_id", "category", "action"],
     "events": ["clip_id", "type", "zone"],
 }
 ROW_GROUP_ROWS = 1 << 17

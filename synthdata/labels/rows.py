@@ -16,6 +16,8 @@ objects columns, one row per object per frame (rows sorted by frame, then track_
                       2 visible; x = y = 0 when v = 0), None otherwise
   mask                COCO RLE {"size": [H, W], "counts": str} of the visible pixels, None when hidden
   world_x, world_y, world_z, heading, visible_pixels, amodal_pixels
+  action              what a person does in this frame (world/actions.py: walk, run, stand, ride,
+                      phone_call, carry_box, sit, ...), None for other objects
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from synthdata.world.types import World
 
 OBJECT_COLUMNS = ("clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah",
                   "visibility", "truncation", "depth", "keypoints", "mask", "world_x", "world_y", "world_z",
-                  "heading", "visible_pixels", "amodal_pixels")
+                  "heading", "visible_pixels", "amodal_pixels", "action")
 KEYPOINT_MARGIN_M = 0.03   # depth tolerance on top of the body radius at a joint
 
 
@@ -181,4 +183,5 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
             cols["heading"].append(float(a.heading[f]))
             cols["visible_pixels"].append(n_vis)
             cols["amodal_pixels"].append(n_am)
+            cols["action"].append(str(a.actions[f]) if a.actions is not None else None)
     return cols

@@ -304,7 +304,7 @@ def person_actor(p: PersonParams, state: TrackState, times: np.ndarray, position
     pr = Proportions.of(p)
     T = len(times)
     R = yaw_axes(yaw)
-    shapes = dress(p, pr, sk, lambda x: to_world(x, position, R=R), lambda a: np.einsum("tij,tjk->tik", R, a), T)
+    shapes, _ = dress(p, pr, sk, lambda x: to_world(x, position, R=R), lambda a: np.einsum("tij,tjk->tik", R, a), T)
     kp = to_world(keypoints_local(sk, pr.head_semi), position, R=R)
     outfit = p.outfit
     attrs = {"height_m": round(p.height_m, 3), "build": round(p.build, 3), "top_color": p.top_color,

@@ -37,9 +37,10 @@ def _covers_legs(o: Outfit) -> bool:
     return o.top == "dress" or o.bottom == "skirt"
 
 
-def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> Shapes:
-    """World primitives of a person: W maps body-frame points (T, 3) to the world, axes body-frame
-    rotations (T, 3, 3) to world ones. The two feet are the last two primitives."""
+def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple[Shapes, list[str]]:
+    """World primitives of a person and each primitive's part name ("hair", "hat", "skirt",
+    "coat", "scarf", ...; "" for the body): W maps body-frame points (T, 3) to the world, axes
+    body-frame rotations (T, 3, 3) to world ones. The two feet are the last two primitives."""
     o = p.outfit or default_outfit(p)
     H, g = pr.H, p.build
     top, bottom = hex_to_linear(p.top_color), hex_to_linear(p.bottom_color)
@@ -67,6 +68,7 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> Shape
         b.pattern_last(KNIT, scarf, 0.02, seed)
         b.capsule(on_torso(sk.neck0, 0.05 * H, 0.025 * H, -0.01 * H), on_torso(sk.neck0, 0.075 * H, 0.03 * H, -0.17 * H),
                   0.02 * H, scarf, "cloth")
+        b.name_last("scarf", 2)
     # ---- torso
     coat = o.top in ("coat", "jacket")
     loose = o.loose * (1.1 if coat else 1.0)
@@ -102,6 +104,7 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> Shape
         semi = np.array([0.085 * g * H * loose, hip_y + 0.03 * H * loose, 0.55 * length])
         b.ellipsoid(on_torso(sk.pelvis, 0, 0, -0.45 * length), semi, col, "cloth", torso_w)
         b.pattern_last(k if k != PRINT else CLOTH, c2, semi[1] if k == OPEN_COAT else o.fabric_scale_m, seed)
+        b.name_last("coat" if long else "skirt")
     # ---- arms
     long_sleeves = p.sleeves == "long" or o.top in ("sweater", "hoodie", "jacket", "coat")
     sleeve = 1.15 if coat else 1.0
@@ -133,7 +136,8 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> Shape
         fa = pitch_axes(sk.foot_pitch[:, i])
         fc = sk.ankles[:, i] + np.einsum("tij,j->ti", fa, np.array([0.3 * pr.foot, 0, -0.55 * pr.ankle_z]))
         b.box(W(fc), np.array([pr.foot / 2, 0.03 * H, 0.024 * H]), shoe, "cloth", axes(fa))
-    return b.build()
+        b.name_last("shoe")
+    return b.build(), b.names
 
 
 def _hair(b: ShapeBuilder, p: PersonParams, o: Outfit, on_head: Callable, head_w, hair, seed: int) -> None:
@@ -143,16 +147,20 @@ def _hair(b: ShapeBuilder, p: PersonParams, o: Outfit, on_head: Callable, head_w
     if style == "helmet":
         b.ellipsoid(on_head(-0.004, 0, 0.01), np.array([0.068, 0.058, 0.07]) * p.height_m * p.head_scale,
                     hair, "paint", head_w)
+        b.name_last("hat")
         return
     H = p.height_m * p.head_scale
     b.ellipsoid(on_head(-0.012, 0, 0.012), np.array([0.056, 0.049, 0.062]) * H, hair, "hair", head_w)
     b.pattern_last(HAIR, hair, 0.01, seed)
+    b.name_last("hair")
     if style == "long":
         b.ellipsoid(on_head(-0.03, 0, -0.06), np.array([0.04, 0.055, 0.095]) * H, hair, "hair", head_w)
         b.pattern_last(HAIR, hair, 0.01, seed)
+        b.name_last("hair")
     elif style == "ponytail":
         b.capsule(on_head(-0.06, 0, 0.01), on_head(-0.085, 0, -0.08), 0.018 * H, hair, "hair")
         b.pattern_last(HAIR, hair, 0.01, seed)
+        b.name_last("hair")
 
 
 def _hat(b: ShapeBuilder, o: Outfit, on_head: Callable, head_w, top, H: float) -> None:
@@ -163,12 +171,15 @@ def _hat(b: ShapeBuilder, o: Outfit, on_head: Callable, head_w, top, H: float) -
         b.ellipsoid(on_head(-0.005, 0, 0.028), np.array([0.06, 0.053, 0.042]) * H, col, "cloth", head_w)
         b.pattern_last(CLOTH, col, 0.03, 0)
         b.box(on_head(0.062, 0, 0.035), np.array([0.032, 0.045, 0.004]) * H, col, "cloth", head_w)
+        b.name_last("hat", 2)
     elif o.hat == "beanie":
         b.ellipsoid(on_head(-0.006, 0, 0.022), np.array([0.061, 0.052, 0.056]) * H, col, "cloth", head_w)
         b.pattern_last(KNIT, col, 0.02, 0)
+        b.name_last("hat")
     elif o.hat == "hood":
         b.ellipsoid(on_head(-0.03, 0, 0.008), np.array([0.07, 0.062, 0.078]) * H, top, "cloth", head_w)
         b.pattern_last(CLOTH, top, 0.03, 0)
+        b.name_last("hood")
 
 
 def keypoint_radius(p: PersonParams, pr) -> np.ndarray:

@@ -58,6 +58,11 @@ class ShapeBuilder:
         self.color: list[tuple] = []
         self.material: list[int] = []
         self.pattern: list[tuple[int, tuple, float, int]] = []
+        self.names: list[str] = []          # optional part names (garments), "" when unnamed
+
+    def name_last(self, name: str, count: int = 1) -> None:
+        """Name the `count` primitives added last (e.g. "skirt", "hair")."""
+        self.names[-count:] = [name] * count
 
     def pattern_last(self, kind: int, color2, scale: float, seed: int = 0) -> None:
         """Give the primitive added last a surface pattern (render/patterns.py kind, secondary
@@ -77,6 +82,7 @@ class ShapeBuilder:
         self.color.append(tuple(float(c) for c in color))
         self.material.append(MATERIAL[material])
         self.pattern.append((0, (0.0, 0.0, 0.0), 0.0, 0))
+        self.names.append("")
         return len(self.kind) - 1
 
     def box(self, center, half, color, material="default", axes=_EYE) -> int:
