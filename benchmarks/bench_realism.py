@@ -196,7 +196,6 @@ def main() -> None:
         paths = [Path(r) for r in args.recipe]
     else:
         paths = sorted((ROOT / "recipes").glob("*.yaml"))
-        paths = [q for q in paths if "mix" not in q.stem]
         if args.quick:
             paths = [q for q in paths if q.stem in ("street_plaza", "parking_lot_day")]
     hog = hog_detector()

@@ -48,7 +48,19 @@ def load_recipe(path_or_text: str | os.PathLike | bytes, overrides: Any = (), *,
         raise RecipeError(f"expected a mapping of recipe keys (name, seed, output, ...), got "
                           f"{_kind(data)}", source=source, line=int(lines.get("", 1)))
     data, late = apply_overrides_collect(data, list(overrides), lines)
+    if "mix" in data:                  # read mix entries' recipe files (recipe/mix.py)
+        from synthdata.recipe.mix import resolve_mix_files
+
+        is_file = not (isinstance(path_or_text, (str, bytes)) and _looks_like_text(path_or_text))
+        base = Path(os.fspath(path_or_text)).resolve().parent if is_file else Path.cwd()
+        data = resolve_mix_files(data, lines, source, base)
     return validate(data, lines, source, Recipe, problems, late)
+
+
+def _looks_like_text(v: str | bytes) -> bool:
+    if isinstance(v, bytes):
+        return True
+    return "\n" in v or v.lstrip().startswith("{")
 
 
 def recipe_to_yaml(recipe: BaseModel) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from synthdata.recipe.actors import ActorGroup
+from synthdata.recipe.mix import MIX_KEYS, MixEntry, pick_entry
 from synthdata.recipe.scene import SceneSpec
 from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
 from synthdata.recipe.types import Model
@@ -64,6 +65,24 @@ class Recipe(Model):
     zones: list[ZoneSpec] = []              # security zones and tripwires (recipe/security.py)
     events: EventsSpec = EventsSpec()       # event thresholds
     scenario: ScenarioSpec = ScenarioSpec()  # scripted security behaviours
+    mix: list[MixEntry] = []                # each clip from one weighted entry (recipe/mix.py)
+
+    @field_validator("mix")
+    @classmethod
+    def _mix(cls, v: list[MixEntry], info: ValidationInfo) -> list[MixEntry]:
+        if v and (info.data.get("actors") or info.data.get("zones")):
+            raise ValueError("a mix recipe takes its scene, actors and zones from its entries; move the "
+                             "top-level actors/zones into a mix entry")
+        return v
+
+    def for_clip(self, seed: int) -> tuple["Recipe", int | None]:
+        """The recipe clip `seed` is drawn from: itself, or its mix entry's scene blocks under this
+        recipe's name, seed and output; and the entry's index (None without a mix)."""
+        if not self.mix:
+            return self, None
+        k = pick_entry([e.weight for e in self.mix], seed)
+        entry = self.mix[k]
+        return self.model_copy(update={key: getattr(entry, key) for key in MIX_KEYS} | {"mix": []}), k
 
     @field_validator("zones")
     @classmethod

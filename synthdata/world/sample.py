@@ -159,6 +159,7 @@ def _vehicle(group: VehiclesSpec, kind: str, behavior: str, rng: np.random.Gener
 
 def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipSpec:
     """Resolve every random choice of clip `index` (see module docstring)."""
+    recipe, mix_entry = recipe.for_clip(seed)     # a mix recipe: this clip's entry (recipe/mix.py)
     rng = np.random.default_rng(seed)
     out = recipe.output
     layout_p = sample_layout(recipe.scene.layout, rng)
@@ -269,7 +270,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
                     noise_seed=noise_seed, dropped_actors=dropped,
-                    security=cast.security, appearance=appearance)
+                    security=cast.security, appearance=appearance, mix_entry=mix_entry)
 
 
 def side_by_side(track: Track, half_gap: float) -> tuple[Track, Track]:

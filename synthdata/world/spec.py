@@ -183,6 +183,7 @@ class ClipSpec:
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
     security: dict | None = None    # zones, event thresholds, scripts, tampering (world/behaviours.py)
     appearance: dict = field(default_factory=dict)  # weather/sensor/optics values (recipe/appearance.py)
+    mix_entry: int | None = None    # a mix recipe: the index of the entry this clip was drawn from
     version: int = SPEC_VERSION
 
     @property
