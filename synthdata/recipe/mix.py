@@ -11,20 +11,15 @@
 
 A file entry takes that recipe's scene, actors, zones, events and scenario (its name, seed and
 output are not used: the mix recipe's output applies to every clip). The loader reads files
-(`resolve_mix_files`) before validation, so errors in a sub-recipe point into its own file and a
+(recipe/loader.py `resolve_mix_files`) before validation, so errors in a sub-recipe point into its own file and a
 missing file points at the `recipe:` line. Which entry a clip uses is drawn from the clip's seed
 on a stream of its own (`Recipe.for_clip`), so adding draws elsewhere never changes it.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from synthdata.errors import RecipeError
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.scene import SceneSpec
 from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
@@ -63,50 +58,3 @@ def pick_entry(weights: list[float], seed: int) -> int:
     w = np.asarray(weights, float)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), MIX_STREAM]))
     return int(rng.choice(len(w), p=w / w.sum()))
-
-
-def resolve_mix_files(data: dict, lines: dict, source: str, base: Path | None) -> dict:
-    """Replace every `mix[i].recipe: FILE` by that file's scene blocks (read and validated as a
-    recipe of its own), recording the path as `source`. Raises RecipeError at the entry's line."""
-    from synthdata.recipe.loader import load_recipe
-
-    mix = data.get("mix")
-    if not isinstance(mix, list):
-        return data
-    out = []
-    for i, entry in enumerate(mix):
-        if not isinstance(entry, dict) or "recipe" not in entry:
-            out.append(entry)
-            continue
-        ref = entry["recipe"]
-        line = int(lines.get(f"mix[{i}].recipe", lines.get(f"mix[{i}]", 1)))
-        if not isinstance(ref, str) or not ref.strip():
-            raise RecipeError(f"mix[{i}].recipe: expected the path of a recipe file, got {ref!r}",
-                              source=source, line=line)
-        extra = set(entry) & set(MIX_KEYS)
-        if extra:
-            raise RecipeError(f"mix[{i}]: give either recipe: FILE or inline {', '.join(sorted(extra))}, "
-                              f"not both", source=source, line=line)
-        path = Path(ref) if os.path.isabs(ref) or base is None else base / ref
-        if not path.is_file():
-            raise RecipeError(f"mix[{i}].recipe: no such recipe file {ref!r} (looked for {path})",
-                              source=source, line=line)
-        sub = load_recipe(str(path))
-        if sub.mix:
-            raise RecipeError(f"mix[{i}].recipe: {ref} is itself a mix recipe; mixes do not nest",
-                              source=source, line=line)
-        block = {k: v for k, v in entry.items() if k != "recipe"}
-        block["source"] = str(ref)
-        block.update(_dump_blocks(sub))
-        out.append(block)
-    return {**data, "mix": out}
-
-
-def _dump_blocks(sub: Any) -> dict:
-    """The scene blocks of a loaded recipe as plain YAML values (round-trip through the writer)."""
-    import yaml
-
-    from synthdata.recipe.loader import recipe_to_yaml
-
-    plain = yaml.safe_load(recipe_to_yaml(sub))
-    return {k: plain[k] for k in MIX_KEYS if k in plain}
