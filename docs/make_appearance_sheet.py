@@ -65,13 +65,14 @@ VARIANTS = [
 
 
 def variant_world(base, spec, tod: str, appearance: dict, cam: dict):
+    from synthdata.world.appearance import Appearance
     from synthdata.world.camera import Camera
 
     world = copy.copy(base)
     lp = dataclasses.replace(spec.lighting, time_of_day=tod, exposure=1.0,
                              sun_elevation_deg=cam.get("sun", spec.lighting.sun_elevation_deg))
     world.lighting = make_lighting(lp, build_layout(spec.layout).lamps)
-    world.appearance = {**BASE, **appearance}
+    world.appearance = Appearance().with_values(**{**BASE, **appearance})
     camera = base.camera
     c = spec.camera
     if "model" in cam:

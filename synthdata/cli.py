@@ -1,4 +1,4 @@
-"""Command line: `synthdata run|validate|preview|inspect|verify|export ...`.
+"""Command line: `synthdata run|validate|preview|inspect|verify|export|report ...`.
 
 Each room owns its commands (recipe/cli.py, runner/cli.py, ...); this module builds the group and
 turns every SynthdataError into one line on stderr plus the documented exit code.
@@ -16,10 +16,12 @@ from synthdata.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, SynthdataError
 # module path -> names of click commands it defines
 COMMANDS = {
     "synthdata.runner.cli": ("run",),
-    "synthdata.recipe.cli": ("validate",),
+    "synthdata.recipe.cli": ("validate", "schema"),
+    "synthdata.recipe.draft.cli": ("draft",),
     "synthdata.render.preview": ("preview",),
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
+    "synthdata.report.cli": ("report",),
 }
 
 

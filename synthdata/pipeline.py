@@ -1,53 +1,32 @@
 """The per-clip pipeline: sample -> simulate -> render -> label, streamed in frame chunks.
 
 `generate_clip` is what a notebook, a test or a Dask task calls; it touches no files.
-`generate_shard` chains it over a shard's clips into a `ShardWriter` (io/).
+`generate_shard` chains it over a shard's clips into a `ShardWriter` (io/), and
+`finalize_dataset` writes dataset.json from a recipe; io/ itself knows nothing of recipes.
 """
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import torch
 
-from synthdata.plan import ShardSpec, clip_id as make_clip_id, clip_seed
+from synthdata.io.records import ClipRecord, FrameChunk, VideoSettings
+from synthdata.plan import ShardSpec, clip_id as make_clip_id, clip_seed, recipe_sha256
 from synthdata.recipe.schema import Recipe
 from synthdata.world.types import World
 
-
 @dataclass
-class FrameChunk:
-    """Frames [start, start + len(frames)) of a clip and their object rows.
+class ClipData(ClipRecord):
+    """A ClipRecord (what io/ writes) that also keeps the clip's index in the recipe and its
+    World. Frames arrive on the render device; tracks and events are known from geometry
+    before any pixel is rendered."""
 
-    frames: (t, H, W, 3) uint8 RGB on the render device.
-    objects: column name -> list of values for the objects table, rows sorted by (frame, track_id)
-             (see labels/rows.py for the columns).
-    """
-
-    start: int
-    frames: torch.Tensor
-    objects: dict[str, list]
-
-
-@dataclass
-class ClipData:
-    """One clip ready to be written. `chunks` is consumed once, in frame order.
-
-    clip_row: clips-table values known before writing (everything except shard, video_member,
-              video_offset, video_size, which the writer fills in).
-    tracks, events: rows for those tables (known from geometry before any pixel is rendered).
-    """
-
-    clip_id: str
-    index: int
-    clip_row: dict[str, Any]
-    tracks: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    chunks: Iterator[FrameChunk]
+    index: int = 0
     world: World | None = None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -104,19 +83,40 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
             timings["label"] = timings.get("label", 0.0) + (t2 - t1)
             yield FrameChunk(start, batch.rgb, objects)
 
-    return ClipData(cid, index, row, tracks, events, chunks(), world, timings)
+    return ClipData(cid, row, tracks, events, chunks(), timings, index=index, world=world)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",
                    package_version: str | None = None) -> dict[str, Any]:
     """Render every clip of `shard` and commit it atomically under `out`; returns the commit
     summary (sizes, sha256, row counts, timings). Idempotent: the same inputs give the same bytes."""
-    from synthdata.io.shard import ShardWriter
-
-    with ShardWriter(out, shard, recipe) as writer:
+    with shard_writer(out, shard, recipe) as writer:
         for index in shard.clip_indices:
             writer.add_clip(generate_clip(recipe, index, device=device))
         return writer.commit()
+
+
+def video_settings(recipe: Recipe) -> VideoSettings:
+    v = recipe.output.video
+    return VideoSettings(crf=v.crf, preset=v.preset, gop=v.gop)
+
+
+def shard_writer(out: str, shard: ShardSpec, recipe: Recipe) -> Any:
+    """An io.shard.ShardWriter for `shard` of `recipe` under `out`."""
+    from synthdata.io.shard import ShardWriter
+
+    return ShardWriter(out, shard, video_settings(recipe))
+
+
+def finalize_dataset(out: str, recipe: Recipe, markers: Mapping[int, dict] | Iterable[dict],
+                     timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write recipe.yaml and dataset.json for `recipe` once every shard of its plan is committed
+    (`markers`, as the shard writers returned them); returns the manifest (io.manifest.finalize)."""
+    from synthdata.io.manifest import finalize
+    from synthdata.recipe.loader import recipe_to_yaml
+
+    return finalize(out, markers, name=recipe.name, num_shards=recipe.num_shards,
+                    recipe_sha256=recipe_sha256(recipe), recipe_text=recipe_to_yaml(recipe), timings=timings)
 
 
 @dataclass

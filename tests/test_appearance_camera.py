@@ -6,6 +6,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from synthdata.labels.rows import KEYPOINT_MARGIN_M
+from synthdata.world.appearance import Appearance
 from synthdata.world.camera import Camera, look_rotation
 from synthdata.world.camera_motion import (
     apply_camera_motion,
@@ -66,7 +67,7 @@ def test_skewed_camera_rays_and_projection_agree():
 
 def test_no_motion_leaves_the_camera_alone():
     cam = random_world(0, T=2, width=96, height=64).camera
-    assert apply_camera_motion(cam, {"shake_deg": 0.0, "ptz": False, "rolling_shutter_ms": 0.0}, 2, 10) is cam
+    assert apply_camera_motion(cam, Appearance(), 2, 10) is cam
 
 
 MOTION = {
@@ -85,7 +86,7 @@ def test_labels_follow_the_moving_camera(case):
     seed = list(MOTION).index(case) + 4
     world = random_world(seed, T=4, width=128, height=96, n_people=4, n_boxes=2,
                          k1=0.08 if "distortion" in case else 0.0, model="fisheye" if "fisheye" in case else "pinhole")
-    world.appearance = {**MOTION[case], "effects_seed": 9}
+    world.appearance = Appearance().with_values(**MOTION[case], effects_seed=9)
     world.camera = apply_camera_motion(world.camera, world.appearance, world.num_frames, world.fps)
     assert not world.camera.is_static
     if "fast slew" in case:

@@ -10,6 +10,7 @@ from synthdata.render.effects import Effects, exposure_factors
 from synthdata.render.overlay import INK, OUTLINE, block_mask, overlay_lines
 from synthdata.render.renderer import Renderer
 from synthdata.render.shading import tonemap, untonemap_lut
+from synthdata.world.appearance import Appearance
 from synthdata.world.types import Actor, Lighting, PointLight, World
 from tests.scenes import box_body, random_world
 
@@ -18,7 +19,7 @@ W, H = 96, 64
 
 def make(seed: int = 0, T: int = 2, *, people: int = 3, boxes: int = 1, **appearance) -> World:
     w = random_world(seed, T=T, width=W, height=H, n_people=people, n_boxes=boxes)
-    w.appearance = {"sensor_gain": 0.0, "effects_seed": 5, **appearance}
+    w.appearance = Appearance().with_values(**{"sensor_gain": 0.0, "effects_seed": 5, **appearance})
     return w
 
 
@@ -70,7 +71,7 @@ def _person_only(nir: bool) -> World:
     w.static = w.static.__class__.empty()
     if nir:
         night(w)
-        w.appearance.update(nir=True, ir_range_m=30.0)
+        w.appearance = w.appearance.with_values(nir=True, ir_range_m=30.0)
     return w
 
 

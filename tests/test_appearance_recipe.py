@@ -9,7 +9,8 @@ import pytest
 from synthdata.errors import RecipeError
 from synthdata.labels.rows import clip_row
 from synthdata.recipe import load_recipe
-from synthdata.recipe.appearance import APPEARANCE_COLUMNS, sample_appearance
+from synthdata.world.appearance import APPEARANCE_COLUMNS, Appearance
+from synthdata.world.appearance_sample import sample_appearance
 from tests.scenes import random_world
 
 BASE = """\
@@ -23,8 +24,14 @@ def recipe(scene: str = ""):
     return load_recipe(BASE + scene)
 
 
-def draw(r, seed=0, tod="day", indoor=False, T=20):
+def look(r, seed=0, tod="day", indoor=False, T=20) -> Appearance:
     return sample_appearance(r, np.random.default_rng(seed), time_of_day=tod, indoor=indoor, num_frames=T, fps=10)
+
+
+def draw(r, seed=0, tod="day", indoor=False, T=20) -> dict:
+    """The drawn values by their clips-column names, plus the two schedules."""
+    a = look(r, seed, tod, indoor, T)
+    return {**a.column_values(), "light_schedule": a.lighting.light_schedule, "ptz_patrol": a.mount.ptz_patrol}
 
 
 def test_every_column_is_present_with_its_type_for_any_condition():
@@ -38,6 +45,7 @@ def test_every_column_is_present_with_its_type_for_any_condition():
                 assert name in a, name
                 assert type(a[name]) is typ, (name, type(a[name]))
             json.dumps(a)                        # plain JSON values only
+            assert look(r, seed, tod, indoor=tod == "indoor").tampering == []
             seen.add(a["weather"])
     assert seen == {"clear", "rain", "snow", "fog"}
 
@@ -104,8 +112,10 @@ def test_bad_values_are_reported_with_their_path(bad, path):
 
 def test_appearance_values_become_clip_row_columns():
     world = random_world(0, T=2, width=96, height=64, n_people=1, n_boxes=0)
-    world.appearance = draw(recipe("scene:\n  weather: {condition: fog}\n  sensor: {ptz: {enabled: true}}\n"))
+    world.appearance = look(recipe("scene:\n  weather: {condition: fog}\n  sensor: {ptz: {enabled: true}}\n"))
     row = clip_row(world, "c", 1, "{}")
+    values = world.appearance.column_values()
     for name, _ in APPEARANCE_COLUMNS:
-        assert row[name] == world.appearance[name], name
+        assert row[name] == values[name], name
+    assert row["weather"] == "fog" and row["ptz"] is True
     assert "ptz_patrol" not in row and "light_schedule" not in row      # lists stay in params

@@ -67,6 +67,10 @@ def test_gpu_script_on_cpu_stand_in():
     assert m["verdict"] in ("pass", "fail")
 
 
+def test_report():
+    assert check("bench_report.py", "report")["verdict"] in ("pass", "fail")
+
+
 def test_a_crashing_benchmark_is_caught():
     proc, m = run_bench("bench_e2e.py", "--quick", "--recipe", "no/such/recipe.yaml")
     assert proc.returncode != 0 and m is None
@@ -74,5 +78,5 @@ def test_a_crashing_benchmark_is_caught():
 
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
-               "bench_gpu.py"}
+               "bench_gpu.py", "bench_report.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered

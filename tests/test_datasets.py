@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 from synthdata.datasets import ClipDataset, FrameDataset, collate
 from synthdata.errors import DatasetError
 from synthdata.io.reader import open_dataset
-from synthdata.io.testing import fake_frames, fake_objects, write_fake_dataset
+from tests.fakes import fake_frames, fake_objects, write_fake_dataset
 
 NF = 6   # frames per fake clip
 

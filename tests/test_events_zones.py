@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from synthdata.world.appearance import Appearance
 from synthdata.world.camera import Camera
 from synthdata.world.events import EventConfig, detect_events
 from synthdata.world.types import Actor, Ground, Lighting, Shapes, World, Zone
@@ -28,7 +30,7 @@ def world(actors: list[Actor], zones: list[Zone] = (), T: int | None = None, fps
     T = T or actors[0].num_frames
     cam = Camera.from_pose(64, 48, position=(0, -10, 6), pan_deg=0, tilt_deg=30, hfov_deg=60, num_frames=1)
     return World(T, fps, cam, Shapes.empty(), Ground(), Lighting(), list(actors), list(zones),
-                 appearance=appearance or {})
+                 appearance=Appearance().with_values(**(appearance or {})))
 
 
 def rect(x0, y0, x1, y1) -> np.ndarray:

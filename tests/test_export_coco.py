@@ -84,7 +84,26 @@ class CocoReadBack(ExporterContract):
             assert np.allclose(ann["keypoints"], row["keypoints"], atol=1e-3)
             assert ann["num_keypoints"] == sum(v > 0 for v in row["keypoints"][2::3])
         others = coco.loadAnns(coco.getAnnIds(catIds=[c for c in coco.cats if c != person["id"]]))
-        assert all("keypoints" not in a for a in others)
+        assert others and all("keypoints" not in a and a["num_keypoints"] == 0 for a in others)
+
+    def test_keypoint_evaluation_runs_with_default_category_ids(self, exported: str) -> None:
+        import contextlib
+        import io
+
+        from pycocotools.cocoeval import COCOeval
+
+        gt = load(exported)
+        person = gt.getCatIds(catNms=["person"])[0]
+        results = [{"image_id": a["image_id"], "category_id": person, "keypoints": a["keypoints"], "score": 1.0}
+                   for a in gt.loadAnns(gt.getAnnIds(catIds=[person])) if a["num_keypoints"]]
+        assert results
+        with contextlib.redirect_stdout(io.StringIO()):
+            ev = COCOeval(gt, gt.loadRes(results), "keypoints")   # params.catIds: every category
+            assert len(ev.params.catIds) == len(gt.cats) > 1
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        assert ev.stats[0] > 0.99          # the ground truth's own keypoints score AP 1
 
     def test_hidden_objects_are_not_annotated(self, dataset_dir: str, exported: str) -> None:
         hidden = [r for r in table_rows(dataset_dir) if r["w"] is None]

@@ -6,7 +6,7 @@ format). The contract then checks what a user of that format would notice: every
 and looks like the video, every label matches the objects table (the box the format promises,
 the right category, consistent track ids), and the filters do what they say.
 
-The dataset is made with io/testing.py (labels derived from the very pixels); 56x40 so the car
+The dataset is made with tests/fakes.py (labels derived from the very pixels); 56x40 so the car
 drives out of the image on the left (truncated: visible box != amodal box), is partly hidden
 behind the person in frames 3-5, and is hidden in the last frame.
 """
@@ -28,7 +28,7 @@ W, H, FRAMES, CLIPS = 56, 40, 10, 3
 
 
 def make_dataset(path: str) -> str:
-    from synthdata.io.testing import write_fake_dataset
+    from tests.fakes import write_fake_dataset
 
     write_fake_dataset(path, clips=CLIPS, clips_per_shard=2, num_frames=FRAMES, width=W, height=H)
     return path
@@ -117,6 +117,7 @@ class ExporterContract:
         def key(lab: Label) -> tuple:
             return lab.clip_id, lab.frame, lab.category
 
+        assert want, "the expectation is empty: nothing would be checked"
         groups: dict[tuple, list[Label]] = defaultdict(list)
         for lab in got:
             groups[key(lab)].append(lab)
@@ -181,14 +182,16 @@ class ExporterContract:
 
     def test_same_dataset_gives_the_same_label_files(self, dataset_dir: str, exported: str, tmp_path: Any) -> None:
         again = self.export(dataset_dir, str(tmp_path / "again"))
-        for root, _, files in os.walk(exported):
-            for name in files:
-                if name.endswith((".jpg", "export.json")):
-                    continue
-                a = os.path.join(root, name)
-                b = os.path.join(again, os.path.relpath(a, exported))
-                with open(a, "rb") as fa, open(b, "rb") as fb:
-                    assert fa.read() == fb.read(), f"{os.path.relpath(a, exported)} differs between runs"
+
+        def files(root: str) -> list[str]:
+            return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+
+        assert files(exported) == files(again)
+        labels = [rel for rel in files(exported) if not rel.endswith((".jpg", "export.json"))]
+        assert labels, "the export holds no label files"
+        for rel in labels:
+            with open(os.path.join(exported, rel), "rb") as fa, open(os.path.join(again, rel), "rb") as fb:
+                assert fa.read() == fb.read(), f"{rel} differs between runs"
 
 
 # the registry and options -------------------------------------------------------------------------

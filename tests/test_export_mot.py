@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
+import io
 import os
 
 import numpy as np
+import pytest
 
 from tests.test_export_common import ExporterContract, Label, ReadBack, clip_meta, dataset_dir, table_rows
 
@@ -43,7 +46,8 @@ class MotReadBack(ExporterContract):
 
     def read_back(self, out: str) -> ReadBack:
         back = ReadBack()
-        with open(os.path.join(out, "seqmap.txt")) as f:
+        assert not os.path.exists(os.path.join(out, "seqmap.txt"))
+        with open(os.path.join(out, "seqmaps", "MOT17-train.txt")) as f:   # where TrackEval looks
             seqs = f.read().split()
         assert seqs[0] == "name"
         for name in seqs[1:]:
@@ -101,3 +105,54 @@ class TestMot(MotReadBack):
         assert line[2] < 0 and np.allclose(line[2:6], [r["ax"], r["ay"], r["aw"], r["ah"]], atol=0.01)
         assert line[7] == 3 and line[6] == 1         # a car, considered
         assert any(r["w"] is None for r in table_rows(dataset_dir)), "the test data should hold hidden rows"
+
+
+def test_riders_are_class_2_person_on_vehicle(tmp_path) -> None:
+    from synthdata.export import export_dataset
+    from tests.fakes import CAR, PERSON, write_fake_dataset
+
+    ds = str(tmp_path / "ds")
+    write_fake_dataset(ds, clips=1, clips_per_shard=1, rider=True)
+    summary = export_dataset(ds, "mot", str(tmp_path / "out"))
+    gt = read_gt(str(tmp_path / "out" / "fake-000000"))
+    classes = {int(tid): {int(c) for c in gt[gt[:, 1] == tid, 7]} for tid in set(gt[:, 1])}
+    assert classes == {PERSON: {2}, CAR: {3}}
+    assert summary["counts"]["rider_rows"] == int((gt[:, 1] == PERSON).sum()) > 0
+
+
+def test_trackeval_reads_the_export_and_scores_the_ground_truth_perfectly(exported_plain, tmp_path) -> None:
+    """TrackEval (if installed: its wheel depends on non-headless opencv-python, so it is not a
+    test dependency) evaluates the ground truth itself as a tracker: HOTA and MOTA 1."""
+    trackeval = pytest.importorskip("trackeval")
+    out = exported_plain
+    with open(os.path.join(out, "seqmaps", "MOT17-train.txt")) as f:
+        seqs = f.read().split()[1:]
+    data = tmp_path / "trackers" / "gt_itself" / "data"
+    data.mkdir(parents=True)
+    for seq in seqs:
+        gt = read_gt(os.path.join(out, seq))
+        keep = (gt[:, 6] == 1) & (gt[:, 7] == 1)          # the pedestrians TrackEval evaluates
+        lines = [f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},1,-1,-1,-1" for r in gt[keep]]
+        (data / f"{seq}.txt").write_text("".join(ln + "\n" for ln in lines))
+    config = {**trackeval.Evaluator.get_default_eval_config(), "USE_PARALLEL": False, "PRINT_RESULTS": False,
+              "PRINT_CONFIG": False, "TIME_PROGRESS": False, "OUTPUT_SUMMARY": False, "OUTPUT_DETAILED": False,
+              "PLOT_CURVES": False, "DISPLAY_LESS_PROGRESS": True}
+    dataset = {**trackeval.datasets.MotChallenge2DBox.get_default_dataset_config(), "GT_FOLDER": out,
+               "SKIP_SPLIT_FOL": True, "BENCHMARK": "MOT17", "SPLIT_TO_EVAL": "train", "PRINT_CONFIG": False,
+               "TRACKERS_FOLDER": str(tmp_path / "trackers"), "OUTPUT_FOLDER": str(tmp_path / "results")}
+    with contextlib.redirect_stdout(io.StringIO()):
+        results, _ = trackeval.Evaluator(config).evaluate(
+            [trackeval.datasets.MotChallenge2DBox(dataset)],
+            [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR({"PRINT_CONFIG": False})])
+    combined = results["MotChallenge2DBox"]["gt_itself"]["COMBINED_SEQ"]["pedestrian"]
+    assert combined["CLEAR"]["CLR_TP"] > 0
+    assert combined["CLEAR"]["MOTA"] == pytest.approx(1.0) and combined["HOTA"]["HOTA"].mean() == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def exported_plain(dataset_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from synthdata.export import export_dataset
+
+    out = str(tmp_path_factory.mktemp("mot-plain") / "out")
+    export_dataset(dataset_dir, "mot", out)
+    return out

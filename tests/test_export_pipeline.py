@@ -19,15 +19,14 @@ RECIPE = {
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from synthdata.io.manifest import finalize
-    from synthdata.pipeline import generate_shard
+    from synthdata.pipeline import finalize_dataset, generate_shard
     from synthdata.plan import plan
     from synthdata.recipe.schema import Recipe
 
     recipe = Recipe.model_validate(RECIPE)
     out = str(tmp_path_factory.mktemp("rendered") / "ds")
     markers = {s.index: generate_shard(recipe, s, out, device="cpu") for s in plan(recipe)}
-    finalize(out, recipe, markers, {})
+    finalize_dataset(out, recipe, markers, {})
     return out
 
 

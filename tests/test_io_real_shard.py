@@ -9,9 +9,8 @@ import pytest
 import torch
 
 from synthdata.cli import main
-from synthdata.io.manifest import finalize
-from synthdata.io.shard import ShardWriter
-from synthdata.io.testing import fake_recipe
+from synthdata.pipeline import finalize_dataset, shard_writer
+from tests.fakes import fake_recipe
 from synthdata.pipeline import clip_from_world
 from synthdata.plan import plan
 from tests.scenes import random_world
@@ -34,14 +33,14 @@ def check(out: str, capsys) -> None:
 def test_rendered_clips_make_a_sound_shard(tmp_path, capsys):
     recipe = fake_recipe(name="real", clips=2, clips_per_shard=2, num_frames=4, width=64, height=48, fps=10.0)
     spec = plan(recipe)[0]
-    with ShardWriter(str(tmp_path), spec, recipe) as w:
+    with shard_writer(str(tmp_path), spec, recipe) as w:
         for i in spec.clip_indices:
             world = random_world(i, T=4, width=64, height=48)
             w.add_clip(clip_from_world(world, f"real-{i:06d}", i, 100 + i, {"world": i}, recipe,
                                        torch.device("cpu")))
         marker = w.commit()
     assert marker["counts"]["objects"] > 0 and set(marker["categories"]) == {"car", "person"}
-    finalize(str(tmp_path), recipe, [marker])
+    finalize_dataset(str(tmp_path), recipe, [marker])
     check(str(tmp_path), capsys)
 
 
@@ -51,5 +50,5 @@ def test_generate_shard_end_to_end(tmp_path, capsys):
 
     recipe = fake_recipe(name="real", clips=2, clips_per_shard=2, num_frames=4, width=64, height=48)
     marker = generate_shard(recipe, plan(recipe)[0], str(tmp_path), device="cpu")
-    finalize(str(tmp_path), recipe, [marker])
+    finalize_dataset(str(tmp_path), recipe, [marker])
     check(str(tmp_path), capsys)

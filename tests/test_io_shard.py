@@ -11,11 +11,12 @@ import pytest
 import yaml
 
 from synthdata.errors import DatasetError
-from synthdata.io import tables as T
-from synthdata.io.manifest import finalize, read_manifest
-from synthdata.io.shard import ShardWriter, clean_leftovers, committed_shards, is_leftover
-from synthdata.io.testing import fake_clip, fake_recipe, write_fake_dataset
-from synthdata.pipeline import ClipData, FrameChunk
+from synthdata.io.contract import CONTRACT
+from synthdata.io.records import ClipRecord, FrameChunk
+from synthdata.io.manifest import read_manifest
+from synthdata.io.shard import clean_leftovers, committed_shards, is_leftover
+from synthdata.pipeline import finalize_dataset, shard_writer
+from tests.fakes import fake_clip, fake_recipe, write_fake_dataset
 from synthdata.plan import plan, recipe_sha256
 
 
@@ -82,11 +83,11 @@ def test_tar_members_and_byte_ranges(out):
 
 def test_tables_carry_schema_metadata_order_and_dictionaries(out):
     sha = recipe_sha256(fake_recipe())
-    for name in T.TABLES:
+    for name in CONTRACT:
         f = pq.ParquetFile(os.path.join(out, f"tables/{name}/shard-000001.parquet"))
         meta = json.loads(f.schema_arrow.metadata[b"synthdata"])
         assert meta["schema_version"] == 1 and meta["recipe_sha256"] == sha and meta["table"] == name
-        assert f.schema_arrow.remove_metadata().equals(T.SCHEMAS[name])
+        assert f.schema_arrow.remove_metadata().equals(CONTRACT[name].schema)
     objects = pq.ParquetFile(os.path.join(out, "tables/objects/shard-000001.parquet"))
     col = objects.metadata.row_group(0).column(objects.schema_arrow.get_field_index("category"))
     assert col.compression == "ZSTD" and "RLE_DICTIONARY" in col.encodings
@@ -120,15 +121,15 @@ def test_events_table_is_written_when_empty(tmp_path):
     recipe = fake_recipe(clips=1, clips_per_shard=1)
     clip = fake_clip(0)
     clip.events = []
-    with ShardWriter(str(tmp_path), plan(recipe)[0], recipe) as w:
+    with shard_writer(str(tmp_path), plan(recipe)[0], recipe) as w:
         w.add_clip(clip)
         marker = w.commit()
     events = pq.read_table(tmp_path / "tables/events/shard-000000.parquet")
-    assert events.num_rows == 0 and events.schema.remove_metadata().equals(T.SCHEMAS["events"])
+    assert events.num_rows == 0 and events.schema.remove_metadata().equals(CONTRACT["events"].schema)
     assert marker["counts"]["events"] == 0
 
 
-def failing_clip(index: int) -> ClipData:
+def failing_clip(index: int) -> ClipRecord:
     clip = fake_clip(index)
     first = next(clip.chunks)
 
@@ -144,7 +145,7 @@ def test_a_failure_mid_shard_leaves_nothing_visible(tmp_path):
     recipe = fake_recipe()
     spec = plan(recipe)[0]
     with pytest.raises(RuntimeError, match="renderer crashed"):
-        with ShardWriter(str(tmp_path), spec, recipe) as w:
+        with shard_writer(str(tmp_path), spec, recipe) as w:
             w.add_clip(fake_clip(0))
             w.add_clip(failing_clip(1))
             w.commit()
@@ -156,11 +157,11 @@ def test_a_failure_mid_shard_leaves_nothing_visible(tmp_path):
 def test_clean_leftovers_removes_what_a_killed_writer_left(out, tmp_path):
     recipe = fake_recipe()
     specs = plan(recipe)
-    with ShardWriter(str(tmp_path), specs[0], recipe) as w:
+    with shard_writer(str(tmp_path), specs[0], recipe) as w:
         w.add_clip(fake_clip(0))
         w.add_clip(fake_clip(1))
         w.commit()
-    killed = ShardWriter(str(tmp_path), specs[1], recipe)   # never committed nor aborted
+    killed = shard_writer(str(tmp_path), specs[1], recipe)   # never committed nor aborted
     killed.add_clip(fake_clip(2))
     os.makedirs(tmp_path / "tables/objects", exist_ok=True)   # published, marker never written
     with open(tmp_path / "tables/objects/shard-000001.parquet", "wb") as f:
@@ -187,7 +188,7 @@ def test_writer_rejects_inconsistent_clips(tmp_path, break_it, message):
     clip = fake_clip(0)
     break_it(clip)
     with pytest.raises(ValueError, match=message):
-        with ShardWriter(str(tmp_path), plan(recipe)[0], recipe) as w:
+        with shard_writer(str(tmp_path), plan(recipe)[0], recipe) as w:
             w.add_clip(clip)
             w.commit()
     assert committed_shards(str(tmp_path)) == {}
@@ -196,12 +197,12 @@ def test_writer_rejects_inconsistent_clips(tmp_path, break_it, message):
 def test_finalize_needs_every_shard(tmp_path):
     recipe = fake_recipe()
     spec = plan(recipe)[0]
-    with ShardWriter(str(tmp_path), spec, recipe) as w:
+    with shard_writer(str(tmp_path), spec, recipe) as w:
         w.add_clip(fake_clip(0))
         w.add_clip(fake_clip(1))
         marker = w.commit()
     with pytest.raises(ValueError, match="shards 0..1"):
-        finalize(str(tmp_path), recipe, {0: marker})
+        finalize_dataset(str(tmp_path), recipe, {0: marker})
     with pytest.raises(DatasetError, match="not a finished dataset"):
         read_manifest(str(tmp_path))
     assert not os.path.exists(tmp_path / "dataset.json")

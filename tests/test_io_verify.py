@@ -10,9 +10,8 @@ import pyarrow.dataset as pads
 import pytest
 
 from synthdata.cli import main
-from synthdata.io.manifest import finalize
-from synthdata.io.shard import ShardWriter
-from synthdata.io.testing import fake_clip, fake_recipe, write_fake_dataset
+from synthdata.pipeline import finalize_dataset, shard_writer
+from tests.fakes import fake_clip, fake_recipe, write_fake_dataset
 from synthdata.plan import plan
 
 
@@ -68,10 +67,10 @@ def test_verify_finds_a_box_that_disagrees_with_its_mask(tmp_path, capsys):
     chunks = list(clip.chunks)
     chunks[0].objects["w"][2] += 3          # frame 1, track 1: box wider than its pixels
     clip.chunks = iter(chunks)
-    with ShardWriter(str(tmp_path), plan(recipe)[0], recipe) as w:
+    with shard_writer(str(tmp_path), plan(recipe)[0], recipe) as w:
         w.add_clip(clip)
         marker = w.commit()
-    finalize(str(tmp_path), recipe, [marker])
+    finalize_dataset(str(tmp_path), recipe, [marker])
     code, _, err = run(["verify", str(tmp_path)], capsys)
     assert code == 4
     assert "fake-000000 frame 1 track 1: visible box" in err and "differs from its mask's extent" in err

@@ -74,6 +74,24 @@ def test_validate_missing_file_and_syntax_error(workdir):
     assert p.stderr.startswith("error: broken.yaml:2: YAML syntax error: ")
 
 
+def test_control_and_binary_characters_exit_2_with_file_and_line(workdir):
+    (workdir / "ctrl.yaml").write_bytes(GOOD.replace("fps: 15", "fps: 15\x1b[0m").encode())
+    p = run_validate("ctrl.yaml", cwd=workdir)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "internal error" not in p.stderr
+    assert p.stderr == ("error: ctrl.yaml:6: character U+001B (a control or binary character) at column 10; "
+                        "a recipe is plain text\n")
+
+
+@pytest.mark.parametrize("text, line", [("name: demo\x00\n", 1), (GOOD + "# \x07\n", 11),
+                                        ("\x7fname: demo\n", 1)])
+def test_control_characters_are_located_recipe_errors(text, line):
+    from synthdata.errors import RecipeError
+
+    with pytest.raises(RecipeError) as e:
+        load_recipe(text, source="r.yaml")
+    assert e.value.line == line and str(e.value).startswith(f"r.yaml:{line}: character U+")
+
+
 def test_resolved_output_loads_back_equal(workdir):
     p = run_validate("recipe.yaml", "actors[1].count=2", "--resolved", cwd=workdir)
     assert p.returncode == 0, p.stderr

@@ -76,8 +76,10 @@ def reference(recipe_file, tmp_path_factory) -> dict[str, str]:
 @pytest.mark.slow
 def test_local_cluster_survives_a_killed_worker_and_matches_a_clean_run(recipe_file, reference, tmp_path):
     out, flag = tmp_path / "out", tmp_path / "killed"
+    preload = Path(__file__).with_name("dask_faults.py")     # kills the worker rendering clip 3 (shard 1)
     proc = synthdata("run", str(recipe_file), "--out", str(out), "--workers", "2", "--device", "cpu",
-                     env={"SYNTHDATA_TEST_KILL_SHARD": "1", "SYNTHDATA_TEST_KILL_FLAG": str(flag)})
+                     env={"DASK_DISTRIBUTED__WORKER__PRELOAD": json.dumps([str(preload)]),
+                          "FAULT_KILL_CLIP": "3", "FAULT_KILL_FLAG": str(flag)})
     code, stdout, stderr = finish(proc)
     assert code == 0, stderr
     assert stderr == ""                       # nothing from dask, tornado or the killed worker
@@ -198,7 +200,7 @@ def test_failed_shards_exit_3_keep_the_rest_and_a_rerun_resumes(recipe_file, ref
 
 def test_foreign_folder_is_refused_and_overwrite_replaces_it(recipe_file, reference, tmp_path, capsys):
     from synthdata.cli import main
-    from synthdata.io.testing import write_fake_dataset
+    from tests.fakes import write_fake_dataset
 
     out = tmp_path / "out"
     write_fake_dataset(str(out), clips=8, clips_per_shard=2)          # 4 shards of another recipe

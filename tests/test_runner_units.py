@@ -9,7 +9,7 @@ import os
 import pytest
 
 from synthdata.errors import BadInput, DatasetError
-from synthdata.io.testing import fake_recipe, write_fake_dataset
+from tests.fakes import fake_recipe, write_fake_dataset
 from synthdata.plan import plan, recipe_sha256
 from synthdata.runner.cli import parse_shards
 from synthdata.runner.cluster import ClusterOptions, SlurmOptions, lifetimes, parse_duration, slurm_cluster
@@ -206,6 +206,52 @@ def test_foreign_dataset_is_refused_then_overwrite_removes_only_its_files(tmp_pa
     assert prepare_out(str(tmp_path), sha, recipe.num_shards, overwrite=True) == {}
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == ["NOTES.txt"]
+
+
+def test_resuming_shards_of_another_synthdata_version_is_refused_then_overwrite_regenerates(tmp_path):
+    from synthdata import __version__
+    from synthdata.io.records import VideoSettings
+    from synthdata.io.shard import ShardWriter, committed_shards
+    from tests.fakes import fake_clip
+
+    recipe = fake_recipe(clips=4, clips_per_shard=2)
+    sha = recipe_sha256(recipe)
+    spec = plan(recipe)[0]
+    with ShardWriter(str(tmp_path), spec, VideoSettings(), synthdata_version="0.0.1") as w:
+        for i in spec.clip_indices:
+            w.add_clip(fake_clip(i))
+        w.commit()
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    with pytest.raises(DatasetError) as e:
+        prepare_out(str(tmp_path), sha, recipe.num_shards)
+    assert str(e.value) == (f"--out {tmp_path}: 1 of its committed shards were made by synthdata 0.0.1, this "
+                            f"is {__version__}; resuming would mix two versions' output: finish it with "
+                            f"synthdata 0.0.1, or pass --overwrite to regenerate those shards")
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == before
+    assert prepare_out(str(tmp_path), sha, recipe.num_shards, overwrite=True) == {}
+    assert committed_shards(str(tmp_path)) == {} and not list(tmp_path.rglob("shard-000000.*"))
+
+
+def test_a_finished_dataset_of_another_version_is_left_alone(tmp_path):
+    write_fake_dataset(str(tmp_path))
+    for marker in (tmp_path / "_shards").iterdir():
+        marker.write_text(marker.read_text().replace(f'"synthdata_version": "', '"synthdata_version": "0.0.1'))
+    recipe = fake_recipe()
+    assert sorted(prepare_out(str(tmp_path), recipe_sha256(recipe), recipe.num_shards)) == [0, 1]
+
+
+def test_an_out_that_cannot_be_created_is_refused_up_front(tmp_path, monkeypatch):
+    from synthdata.runner.outdir import check_can_create
+
+    (tmp_path / "file").write_text("x")
+    result = _cli(["--workers", "0", "--out", str(tmp_path / "file" / "ds")], tmp_path)
+    assert isinstance(result.exception, DatasetError) and result.exception.exit_code == 2   # main(): exit 2
+    assert str(result.exception) == (f"--out {tmp_path}/file/ds: cannot create the folder: {tmp_path}/file "
+                                     f"is a file, not a folder")
+    assert not list(tmp_path.rglob("*.parquet"))
+    monkeypatch.setattr(os, "access", lambda path, mode: False)    # as a user without write permission
+    with pytest.raises(DatasetError, match=r"cannot write into its parent .* \(permission denied\)"):
+        check_can_create(str(tmp_path / "new" / "ds"))
 
 
 def test_a_foreign_dataset_json_that_is_not_synthdatas_is_not_touched(tmp_path):

@@ -9,6 +9,7 @@ from synthdata.labels.extents import track_extents
 from synthdata.labels.rows import label_chunk
 from synthdata.render.renderer import Renderer
 from synthdata.render.tamper import COVER_DEPTH_M, apply_tampering, cover_alpha
+from synthdata.world.appearance import TamperEntry
 from synthdata.world.enact import enact
 from synthdata.world.events import detect_events
 from tests.scenes import random_world
@@ -28,11 +29,11 @@ def render(world, tamper: bool):
 def test_cover_changes_only_its_frames_and_clears_the_labels_it_hides():
     world = random_world(3, T=4, width=96, height=64, n_people=5)
     clean = render(world, False)
-    world.appearance["tampering"] = [COVER]
+    world.appearance = world.appearance.with_values(tampering=[COVER])
     got = render(world, True)
     for f in (0, 3):
         assert torch.equal(got.rgb[f], clean.rgb[f]) and torch.equal(got.instance[f], clean.instance[f])
-    a, _ = cover_alpha(COVER, 1.0, 64, 96, torch.device("cpu"))
+    a, _ = cover_alpha(TamperEntry(**COVER), 1.0, 64, 96, torch.device("cpu"))
     opaque = a >= 0.5
     assert 0.4 < opaque.float().mean() < 0.65
     for f in (1, 2):
@@ -50,7 +51,7 @@ def test_cover_changes_only_its_frames_and_clears_the_labels_it_hides():
 def test_spray_blurs_the_scheduled_frames_only():
     world = random_world(4, T=4, width=96, height=64)
     clean = render(world, False)
-    world.appearance["tampering"] = [BLUR]
+    world.appearance = world.appearance.with_values(tampering=[BLUR])
     got = render(world, True)
     assert torch.equal(got.rgb[:2], clean.rgb[:2])
     edges = lambda im: (im.float()[:, 1:] - im.float()[:, :-1]).abs().mean()   # noqa: E731
@@ -62,7 +63,8 @@ def test_spray_blurs_the_scheduled_frames_only():
 def test_knocked_camera_moves_the_geometry_and_is_one_event():
     world = random_world(5, T=12, width=96, height=64)
     entry = {"kind": "moved", "start_frame": 5, "end_frame": 7, "ramp_frames": 3, "pan_deg": 10.0, "tilt_deg": 0.0}
-    enact(world, {"tampering": [entry]})
+    world.appearance = world.appearance.with_values(tampering=[entry])
+    enact(world, None)
     cam = world.camera
     assert cam.R.shape == (12, 3, 3) and not cam.is_static
     uv, _ = cam.project(np.broadcast_to([[0.0, 5.0, 0.0]], (12, 1, 3)))

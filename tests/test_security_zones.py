@@ -25,39 +25,39 @@ def layout() -> Layout:
                            "lane_westbound0": rect_polygon(-20, 13.35, 20, 16.65)})
 
 
-def resolve(*specs: dict, seed: int = 0) -> list[dict]:
+def resolve(*specs: dict, seed: int = 0) -> list:
     return sample_zones([ZoneSpec(**s) for s in specs], layout(), np.random.default_rng(seed))
 
 
 def test_fixed_points_are_kept_in_world_metres():
     (z,) = resolve({"name": "gate", "kind": "tripwire", "points": [[-3, 20], [4, 21]], "crossing": "a_to_b"})
-    assert z["points"] == [[-3.0, 20.0], [4.0, 21.0]] and z["crossing"] == "a_to_b" and z["kind"] == "tripwire"
+    assert z.points == [[-3.0, 20.0], [4.0, 21.0]] and z.crossing == "a_to_b" and z.kind == "tripwire"
 
 
 def test_rectangle_relative_to_a_region():
     (z,) = resolve({"name": "pen", "region": "plaza", "at": [0.25, 0.5], "size_m": [4, 2], "yaw_deg": 90})
-    pts = np.array(z["points"])
+    pts = np.array(z.points)
     # centre at x = -20 + 0.25 * 40 = -10, y = 5; rotated 90 deg: 2 m across x, 4 m along y
     assert np.allclose(pts.mean(0), [-10, 5])
     assert np.allclose(np.ptp(pts, axis=0), [2, 4])
     (whole,) = resolve({"name": "all", "region": "plaza"})
-    assert np.allclose(whole["points"], rect_polygon(-20, 0, 20, 10))
-    assert whole["role"] == "restricted"
+    assert np.allclose(whole.points, rect_polygon(-20, 0, 20, 10))
+    assert whole.role == "restricted"
 
 
 def test_tripwire_spans_the_region_unless_a_length_is_given():
     (z,) = resolve({"name": "w", "kind": "tripwire", "at": [0.5, 1.0]})
-    assert np.allclose(z["points"], [[-20, 30], [20, 30]])
+    assert np.allclose(z.points, [[-20, 30], [20, 30]])
     (z,) = resolve({"name": "w", "kind": "tripwire", "at": [0.5, 0.5], "length_m": 6, "yaw_deg": 90})
-    assert np.allclose(z["points"], [[0, 12], [0, 18]])
+    assert np.allclose(z.points, [[0, 12], [0, 18]])
 
 
 def test_lane_direction_from_the_layout_lane_or_the_recipe():
     east, west, fixed = resolve({"name": "e", "role": "lane", "region": "lane_eastbound0"},
                                 {"name": "w", "role": "lane", "region": "lane_westbound0"},
                                 {"name": "f", "role": "lane", "region": "plaza", "direction_deg": 90})
-    assert np.allclose(east["direction"], [1, 0]) and np.allclose(west["direction"], [-1, 0])
-    assert np.allclose(fixed["direction"], [0, 1])
+    assert np.allclose(east.direction, [1, 0]) and np.allclose(west.direction, [-1, 0])
+    assert np.allclose(fixed.direction, [0, 1])
     zones = build_zones([east])
     assert zones[0].attributes["role"] == "lane" and zones[0].points.shape == (4, 2)
 
@@ -65,7 +65,7 @@ def test_lane_direction_from_the_layout_lane_or_the_recipe():
 def test_sampled_placement_varies_per_clip_and_repeats_per_seed():
     spec = {"name": "z", "region": "plaza", "at": [{"uniform": [0.1, 0.9]}, 0.5], "size_m": [2, 2]}
     a, b = resolve(spec, seed=1)[0], resolve(spec, seed=2)[0]
-    assert a["points"] != b["points"] and resolve(spec, seed=1)[0] == a
+    assert a.points != b.points and resolve(spec, seed=1)[0] == a
 
 
 def test_unknown_region_is_one_clear_error():

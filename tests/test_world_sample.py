@@ -99,7 +99,8 @@ def test_spec_holds_concrete_values_only():
             assert v is None or type(v) in (int, float, str, bool), (type(v), v)
     walk(d)
     assert d["width"] == 96 and d["height"] == 64 and d["num_frames"] == 20 and d["fps"] == 10.0
-    assert all(len(p["track"]["t"]) == len(p["track"]["xy"]) == len(p["track"]["yaw"]) for p in d["people"])
+    assert d["people"] and all(len(p["track"]["t"]) == len(p["track"]["xy"]) == len(p["track"]["yaw"])
+                              for p in d["people"])
 
 
 @pytest.mark.parametrize("name", SHIPPED)

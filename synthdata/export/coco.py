@@ -7,7 +7,9 @@ Every frame is an image (frames without objects too: they are negatives). Each v
 an annotation with its visible box `bbox` [x, y, w, h] (pixels, top-left origin, whole pixels:
 the same box pycocotools' toBbox gives for the mask), `area` (visible pixels), `segmentation`
 (the compressed COCO RLE from the objects table), `visibility` (0..1, an extra field) and, for
-people, COCO-17 `keypoints` [x, y, v] * 17 with `num_keypoints` (joints with v > 0). Hidden objects
+people, COCO-17 `keypoints` [x, y, v] * 17 with `num_keypoints` (joints with v > 0); other
+categories carry `num_keypoints` 0 (no `keypoints`), so pycocotools' keypoint evaluation over all
+category ids ignores them instead of failing. Hidden objects
 (no visible pixel) are not annotated. Category ids are 1-based in the order of the export's
 category list, so the same options give the same ids for every dataset.
 """
@@ -66,6 +68,8 @@ def annotation(row: dict[str, Any], box: tuple[float, float, float, float], ann_
             kp = [0.0] * (3 * len(COCO_KEYPOINTS))
         ann["keypoints"] = [int(v) if i % 3 == 2 else _num(v) for i, v in enumerate(kp)]
         ann["num_keypoints"] = sum(1 for v in kp[2::3] if v > 0)
+    else:
+        ann["num_keypoints"] = 0
     return ann
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import json
+
 import numpy as np
 
 from synthdata.errors import BadInput, DatasetError
@@ -33,6 +35,13 @@ class ClipExport:
     num_frames: int
     objects: list[list[dict[str, Any]]]
     dataset: Any = field(repr=False, default=None)
+
+    def rider_ids(self) -> set[int]:
+        """Track ids of the people riding a vehicle in this clip (tracks-table attribute
+        `riding_track_id`)."""
+        tracks = self.dataset.tracks_for(self.clip_id, columns=["track_id", "attributes"]).to_pylist()
+        return {int(t["track_id"]) for t in tracks
+                if t["attributes"] and json.loads(t["attributes"]).get("riding_track_id") is not None}
 
     def frames(self) -> Iterator[tuple[int, np.ndarray]]:
         """(frame index, (H, W, 3) uint8 RGB) for every frame, decoded one at a time."""

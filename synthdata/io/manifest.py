@@ -8,43 +8,30 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synthdata.errors import DatasetError
-from synthdata.io import tables as T
+from synthdata.io.contract import SCHEMA_VERSION, TABLES
 from synthdata.io.shard import MARKER_DIR
 from synthdata.io.store import TMP_DIR, Store, store_for
-
-if TYPE_CHECKING:
-    from synthdata.recipe.schema import Recipe
 
 MANIFEST = "dataset.json"
 RECIPE_FILE = "recipe.yaml"
 COUNTS = ("clips", "frames", "objects", "tracks", "events")
 
 
-def _recipe_yaml(recipe: Recipe) -> str:
-    try:
-        from synthdata.recipe.loader import recipe_to_yaml
-    except ImportError:
-        import yaml
-
-        return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
-    return recipe_to_yaml(recipe)
-
-
-def finalize(out: str, recipe: Recipe, markers: Mapping[int, dict] | Iterable[dict],
-             timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Write recipe.yaml, then dataset.json (last, atomically) from the markers of every shard of
-    the recipe's plan; returns the manifest. Refuses (ValueError) a missing or foreign shard."""
+def finalize(out: str, markers: Mapping[int, dict] | Iterable[dict], *, name: str, num_shards: int,
+             recipe_sha256: str, recipe_text: str, timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write recipe.yaml (`recipe_text`, the resolved recipe as run), then dataset.json (last,
+    atomically) from the markers of shards 0..num_shards-1 of the recipe with hash
+    `recipe_sha256`; returns the manifest. Refuses (ValueError) a missing or foreign shard."""
     from synthdata import __version__
-    from synthdata.plan import recipe_sha256
 
     ms = sorted(markers.values() if isinstance(markers, Mapping) else markers, key=lambda m: m["shard"])
-    sha = recipe_sha256(recipe)
+    sha = recipe_sha256
     have = [m["shard"] for m in ms]
-    if have != list(range(recipe.num_shards)):
-        raise ValueError(f"{out}: finalize needs shards 0..{recipe.num_shards - 1} committed, got {have}")
+    if have != list(range(num_shards)):
+        raise ValueError(f"{out}: finalize needs shards 0..{num_shards - 1} committed, got {have}")
     foreign = [m["shard"] for m in ms if m.get("recipe_sha256") != sha]
     if foreign:
         raise ValueError(f"{out}: shards {foreign} were made from a different recipe")
@@ -59,8 +46,8 @@ def finalize(out: str, recipe: Recipe, markers: Mapping[int, dict] | Iterable[di
         events.update(m.get("event_types", {}))
         stage.update({k: v for k, v in m.get("timings", {}).items() if k != "wall"})
     manifest = {
-        "name": recipe.name,
-        "schema_version": T.SCHEMA_VERSION,
+        "name": name,
+        "schema_version": SCHEMA_VERSION,
         "synthdata_version": __version__,
         "recipe_sha256": sha,
         "recipe": RECIPE_FILE,
@@ -68,14 +55,14 @@ def finalize(out: str, recipe: Recipe, markers: Mapping[int, dict] | Iterable[di
         "counts": counts,
         "category_counts": {c: dict(sorted(v.items())) for c, v in sorted(cats.items())},
         "event_types": dict(sorted(events.items())),
-        "tables": {t: f"tables/{t}" for t in T.TABLES},
+        "tables": {t: f"tables/{t}" for t in TABLES},
         "shards": [{"shard": m["shard"], "name": m["name"], "first_clip": m["first_clip"],
                     "num_clips": m["num_clips"], "counts": m["counts"], "files": m["files"]} for m in ms],
         "timings": {"run": dict(timings or {}),
                     "stages_s": {k: round(v, 3) for k, v in sorted(stage.items())}},
     }
     store = store_for(out)
-    store.write_atomic(RECIPE_FILE, _recipe_yaml(recipe).encode())
+    store.write_atomic(RECIPE_FILE, recipe_text.encode())
     store.write_atomic(MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     store.prune(TMP_DIR)
     return manifest
@@ -99,7 +86,7 @@ def read_manifest(out: str | Store) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "shards" not in manifest:
         raise DatasetError(f"{where}/{MANIFEST}: not a synthdata manifest (no 'shards')")
     version = manifest.get("schema_version")
-    if version != T.SCHEMA_VERSION:
+    if version != SCHEMA_VERSION:
         raise DatasetError(f"{where}: dataset schema version {version}; this synthdata reads "
-                           f"version {T.SCHEMA_VERSION}")
+                           f"version {SCHEMA_VERSION}")
     return manifest

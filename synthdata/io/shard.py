@@ -1,8 +1,8 @@
 """Writing one shard and committing it atomically (DESIGN.md §3).
 
-    with ShardWriter(out, shard, recipe) as w:
+    with ShardWriter(out, shard, VideoSettings(crf=23)) as w:
         for clip in clips:
-            w.add_clip(clip)      # frames stream to the encoder, rows accumulate
+            w.add_clip(clip)      # a ClipRecord: frames stream to the encoder, rows accumulate
         marker = w.commit()
 
 A shard's files are made in a staging folder, moved into place, and only then is its marker
@@ -18,20 +18,17 @@ import re
 import shutil
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthdata.io import tables as T
+from synthdata.io.contract import SCHEMA_VERSION, TABLES, dumps, file_metadata
+from synthdata.io.records import ClipRecord, ShardRef, VideoSettings
 from synthdata.io.store import TMP_DIR, digest, store_for
 from synthdata.io.tar import TarShardWriter
 from synthdata.io.video import VideoEncoder
-
-if TYPE_CHECKING:
-    from synthdata.pipeline import ClipData
-    from synthdata.plan import ShardSpec
-    from synthdata.recipe.schema import Recipe
 
 MARKER_DIR = "_shards"
 SHARD_FILE = re.compile(r"shard-(\d{6})\.(?:tar|parquet|json)")
@@ -39,7 +36,7 @@ SHARD_FILE = re.compile(r"shard-(\d{6})\.(?:tar|parquet|json)")
 
 def shard_files(name: str) -> list[str]:
     """Paths, relative to OUT, of the data files of the shard called `name` (shard-NNNNNN)."""
-    return [f"videos/{name}.tar"] + [f"tables/{t}/{name}.parquet" for t in T.TABLES]
+    return [f"videos/{name}.tar"] + [f"tables/{t}/{name}.parquet" for t in TABLES]
 
 
 def marker_path(name: str) -> str:
@@ -47,18 +44,19 @@ def marker_path(name: str) -> str:
 
 
 class ShardWriter:
-    """Writes the clips of one ShardSpec under `out` (a local path or fsspec URL).
+    """Writes the clips of one shard under `out` (a local path or fsspec URL), encoding every
+    clip's video with `video`.
 
-    `add_clip(ClipData)` consumes the clip's frame chunks; `commit()` publishes the shard and
+    `add_clip(ClipRecord)` consumes the clip's frame chunks; `commit()` publishes the shard and
     returns its marker (files, sizes, sha256, row counts, timings). Leaving the `with` block
     without a commit (an exception, or no call) discards the shard: nothing becomes visible.
     """
 
-    def __init__(self, out: str, shard: ShardSpec, recipe: Recipe, *, synthdata_version: str | None = None):
+    def __init__(self, out: str, shard: ShardRef, video: VideoSettings, *, synthdata_version: str | None = None):
         from synthdata import __version__
 
         self.store = store_for(out)
-        self.shard, self.recipe = shard, recipe
+        self.shard, self.video = shard, video
         self.name: str = shard.name
         self.version = synthdata_version or __version__
         self._work: str | None = None
@@ -85,7 +83,7 @@ class ShardWriter:
             self._tar = TarShardWriter(os.path.join(self._work, f"{self.name}.tar"))
         return self._work
 
-    def add_clip(self, clip: ClipData) -> dict[str, Any]:
+    def add_clip(self, clip: ClipRecord) -> dict[str, Any]:
         """Encode the clip's frames and keep its rows; returns a small summary of the clip."""
         if self.marker is not None:
             raise RuntimeError(f"{self.name} is already committed")
@@ -119,9 +117,9 @@ class ShardWriter:
         return {"clip_id": cid, "frames": int(row["num_frames"]), "objects": objects.num_rows,
                 "video_size": size}
 
-    def _encode(self, clip: ClipData, row: dict, mp4: str, where: str) -> pa.Table:
+    def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str) -> pa.Table:
         """Stream the clip's chunks into the encoder; return its object rows sorted by (frame, track)."""
-        video = self.recipe.output.video
+        video = self.video
         n = int(row["num_frames"])
         enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
                            crf=int(row.get("video_crf") or video.crf), preset=video.preset, gop=video.gop)
@@ -145,7 +143,7 @@ class ShardWriter:
         if expected != n:
             raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
         objects = pa.concat_tables(parts) if parts else T.empty_table("objects")
-        objects = objects.sort_by([("frame", "ascending"), ("track_id", "ascending")])
+        objects = T.sort_table(objects, "objects")
         if objects.num_rows:
             ids = pc.unique(objects["clip_id"]).to_pylist()
             lo, hi = pc.min_max(objects["frame"]).values()
@@ -161,7 +159,7 @@ class ShardWriter:
         t0 = time.perf_counter()
         work = self._workdir()
         self._tar.close()
-        meta = {t: T.file_metadata(self.shard.recipe_sha256, self.version, t) for t in T.TABLES}
+        meta = {t: file_metadata(self.shard.recipe_sha256, self.version, t) for t in TABLES}
         where = self.name
         objects = [tab for _, tab in sorted(self._objects, key=lambda p: p[0])]
         tables = {
@@ -200,7 +198,7 @@ class ShardWriter:
         timings = {k: round(v, 4) for k, v in sorted(self._timings.items())}
         timings["wall"] = round(time.perf_counter() - self._t0, 4)
         return {
-            "shard": self.shard.index, "name": self.name, "schema_version": T.SCHEMA_VERSION,
+            "shard": self.shard.index, "name": self.name, "schema_version": SCHEMA_VERSION,
             "synthdata_version": self.version, "recipe_sha256": self.shard.recipe_sha256,
             "first_clip": self.shard.first_clip, "num_clips": self.shard.num_clips,
             "clip_ids": sorted(c["clip_id"] for c in self._clips),
@@ -231,7 +229,7 @@ def _clip_json(row: dict) -> str:
     """The `<clip_id>.json` tar member: the clip row with params (the ClipSpec) parsed."""
     params = row.get("params")
     body = {k: v for k, v in row.items() if k != "params"}
-    return T.dumps({"clip_id": row["clip_id"], "params": json.loads(params) if params else None,
+    return dumps({"clip_id": row["clip_id"], "params": json.loads(params) if params else None,
                     "clip": body})
 
 
@@ -279,7 +277,7 @@ def clean_leftovers(out: str) -> list[str]:
         if SHARD_FILE.fullmatch(name) and _read_marker(store, name) is None:
             store.remove(f"{MARKER_DIR}/{name}")
             removed.append(f"{MARKER_DIR}/{name}")
-    for folder in ["videos"] + [f"tables/{t}" for t in T.TABLES]:
+    for folder in ["videos"] + [f"tables/{t}" for t in TABLES]:
         for name in store.list(folder):
             m = SHARD_FILE.fullmatch(name)
             if m and int(m.group(1)) not in committed:

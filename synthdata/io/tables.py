@@ -1,13 +1,13 @@
-"""Parquet tables of schema version 1 (DESIGN.md §3): schemas, row conversion, writing.
+"""Parquet tables (DESIGN.md §3): rows -> Arrow tables of the contract (io/contract.py), writing.
 
-Every shard's file of a table has exactly the schema below, so the files of all shards read as one
+Every shard's file of a table has exactly its contract's schema, so the files of all shards read as one
 `pyarrow.dataset` (and in DuckDB, pandas, Polars, Hugging Face `datasets`) without unification.
 
 Typing of values that the schema does not name: clips, tracks and events rows may carry any extra
 keys (scene attributes such as `sun_elevation_deg`); they are stored, key-sorted, in the JSON
 string column `attributes` (merged with an `attributes` dict or JSON string the row already has).
 A column's type therefore never depends on the values one shard happened to see. Object rows
-must use the columns below only: an unknown key is an error (add the column here).
+must use the contract's columns only: an unknown key is an error (add the column there).
 
 Categorical columns are plain strings in Arrow and dictionary-encoded in Parquet (Hugging Face
 `datasets` cannot read Arrow dictionary types). Frames are 0-based; boxes are pixels, top-left
@@ -21,77 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from synthdata.recipe.appearance import APPEARANCE_COLUMNS  # per-clip effect columns
+from synthdata.io.contract import CONTRACT, dumps
 
-SCHEMA_VERSION = 1
-META_KEY = b"synthdata"
-TABLES = ("clips", "tracks", "objects", "events")
-
-f32, f64, i32, i64, s = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string()
-_ARROW = {str: s, float: f64, int: i64, bool: pa.bool_()}
-MASK = pa.struct([("size", pa.list_(i32)), ("counts", s)])
-
-SCHEMAS: dict[str, pa.Schema] = {
-    "clips": pa.schema([
-        ("clip_id", s), ("shard", i32), ("video_member", s), ("video_offset", i64), ("video_size", i64),
-        ("width", i32), ("height", i32), ("fps", f64), ("num_frames", i32), ("seed", i64), ("params", s),
-        ("fx", f64), ("fy", f64), ("cx", f64), ("cy", f64), ("skew", f64), ("k1", f64), ("k2", f64),
-        ("camera_model", s),
-        ("R", pa.list_(f64)), ("t", pa.list_(f64)), ("cam_x", f64), ("cam_y", f64), ("cam_z", f64),
-        ("camera_moves", pa.bool_()), ("indoor", pa.bool_()),
-        ("layout", s), ("time_of_day", s), ("weather", s), ("scenario", s), ("tamper", s),
-        *[(name, _ARROW[typ]) for name, typ in APPEARANCE_COLUMNS if name != "weather"],
-        ("attributes", s),
-    ]),
-    "tracks": pa.schema([
-        ("clip_id", s), ("track_id", i32), ("category", s), ("subtype", s), ("first_frame", i32),
-        ("last_frame", i32), ("num_frames", i32), ("attributes", s),
-    ]),
-    "objects": pa.schema([
-        ("clip_id", s), ("frame", i32), ("track_id", i32), ("category", s),
-        ("x", f32), ("y", f32), ("w", f32), ("h", f32), ("ax", f32), ("ay", f32), ("aw", f32), ("ah", f32),
-        ("visibility", f32), ("truncation", f32), ("depth", f32),
-        ("keypoints", pa.list_(f32)), ("mask", MASK),
-        ("world_x", f32), ("world_y", f32), ("world_z", f32), ("heading", f32),
-        ("visible_pixels", i32), ("amodal_pixels", i32), ("action", s),
-    ]),
-    "events": pa.schema([
-        ("clip_id", s), ("event_id", i32), ("type", s), ("track_id", i32), ("track_ids", pa.list_(i32)),
-        ("zone", s), ("start_frame", i32), ("end_frame", i32), ("attributes", s),
-    ]),
-}
-
-# Keys a row must carry (the writer fills clips' shard/video_* itself); others default to null.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "clips": ("clip_id", "width", "height", "fps", "num_frames", "seed", "params"),
-    "tracks": ("clip_id", "track_id", "category", "first_frame", "last_frame"),
-    "objects": ("frame", "track_id", "category"),
-    "events": ("clip_id", "event_id", "type", "start_frame", "end_frame"),
-}
-SORT_KEYS: dict[str, tuple[str, ...]] = {
-    "clips": ("clip_id",),
-    "tracks": ("clip_id", "track_id"),
-    "objects": ("clip_id", "frame", "track_id"),
-    "events": ("clip_id", "event_id"),
-}
-CATEGORICAL: dict[str, list[str]] = {
-    "clips": ["clip_id", "camera_model", "layout", "time_of_day", "weather"],
-    "tracks": ["clip_id", "category", "subtype"],
-    "objects": ["clip_id", "category", "action"],
-    "events": ["clip_id", "type", "zone"],
-}
 ROW_GROUP_ROWS = 1 << 17
-
-
-def _json_default(v: Any) -> Any:
-    if hasattr(v, "tolist"):  # numpy scalars and arrays
-        return v.tolist()
-    raise TypeError(f"value of type {type(v).__name__} is not JSON-serialisable")
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces) used for every JSON string column."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
 def _attributes(row: Mapping[str, Any], known: set[str]) -> str | None:
@@ -104,14 +36,14 @@ def _attributes(row: Mapping[str, Any], known: set[str]) -> str | None:
 
 
 def check_required(name: str, present: Iterable[str], where: str) -> None:
-    lacking = [k for k in REQUIRED[name] if k not in set(present)]
+    lacking = [k for k in CONTRACT[name].required if k not in set(present)]
     if lacking:
         raise ValueError(f"{where}: {name} rows lack required keys {lacking}")
 
 
 def rows_to_table(name: str, rows: list[Mapping[str, Any]], *, where: str = "") -> pa.Table:
-    """clips/tracks/events rows (dicts) -> a table of SCHEMAS[name]; extra keys go to `attributes`."""
-    schema = SCHEMAS[name]
+    """clips/tracks/events rows (dicts) -> a table of the contract; extra keys go to `attributes`."""
+    schema = CONTRACT[name].schema
     known = set(schema.names)
     for row in rows:
         check_required(name, row.keys(), where)
@@ -134,11 +66,14 @@ def _fix_mask(m: Any) -> Any:
 def objects_to_table(columns: Mapping[str, list], *, clip_id: str, where: str = "") -> pa.Table:
     """Object columns (name -> list of values, one entry per row) -> a table of the objects schema.
 
-    `clip_id` fills a missing clip_id column; absent optional columns are null."""
-    schema = SCHEMAS["objects"]
+    `clip_id` fills a missing clip_id column; absent optional columns are null; no columns at
+    all is a chunk without rows."""
+    schema = CONTRACT["objects"].schema
+    if not columns:
+        return schema.empty_table()
     unknown = sorted(set(columns) - set(schema.names))
     if unknown:
-        raise ValueError(f"{where}: unknown object columns {unknown}; add them to io/tables.py SCHEMAS")
+        raise ValueError(f"{where}: unknown object columns {unknown}; add them to io/contract.py")
     check_required("objects", columns.keys(), where)
     lengths = {k: len(v) for k, v in columns.items()}
     if len(set(lengths.values())) > 1:
@@ -163,31 +98,25 @@ def _array(values: list, field: pa.Field, where: str) -> pa.Array:
 
 
 def empty_table(name: str) -> pa.Table:
-    return SCHEMAS[name].empty_table()
+    return CONTRACT[name].schema.empty_table()
 
 
 def sort_table(table: pa.Table, name: str) -> pa.Table:
-    """Rows in the contract's order (SORT_KEYS[name]); stable."""
-    return table.sort_by([(k, "ascending") for k in SORT_KEYS[name]])
-
-
-def file_metadata(recipe_sha256: str, synthdata_version: str, name: str) -> dict[bytes, bytes]:
-    """Schema metadata every Parquet file carries under the key b"synthdata"."""
-    meta = {"schema_version": SCHEMA_VERSION, "recipe_sha256": recipe_sha256,
-            "synthdata_version": synthdata_version, "table": name}
-    return {META_KEY: dumps(meta).encode()}
+    """Rows in the contract's order (its sort keys); stable."""
+    return table.sort_by([(k, "ascending") for k in CONTRACT[name].sort_keys])
 
 
 def write_parquet(path: str, name: str, parts: list[pa.Table], metadata: dict[bytes, bytes]) -> int:
-    """Write `parts` (each of SCHEMAS[name], already sorted) to one Parquet file; each part starts
+    """Write `parts` (each of the table's contract schema, already sorted) to one Parquet file; each part starts
     its own row group, so a reader can skip to one clip's rows. zstd; dictionary-encoded
     categorical columns; the same parts give the same bytes. Returns the row count."""
     import pyarrow.parquet as pq
 
-    schema = SCHEMAS[name].with_metadata(metadata)
+    table = CONTRACT[name]
+    schema = table.schema.with_metadata(metadata)
     rows = 0
-    order = pq.SortingColumn.from_ordering(schema, [(k, "ascending") for k in SORT_KEYS[name]])
-    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=CATEGORICAL[name],
+    order = pq.SortingColumn.from_ordering(schema, [(k, "ascending") for k in table.sort_keys])
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=table.categorical,
                           write_statistics=True, sorting_columns=order) as writer:
         for part in parts:
             if part.num_rows:

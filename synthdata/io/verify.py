@@ -8,14 +8,13 @@ its mask's extent; frames, tracks and events refer to what exists. Then totals a
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 import pyarrow as pa
 
 from synthdata.io import rle
-from synthdata.io import tables as T
+from synthdata.io.contract import CONTRACT, META_KEY, SCHEMA_VERSION, TABLES, read_metadata
 from synthdata.io.manifest import MANIFEST, read_manifest
 from synthdata.io.shard import MARKER_DIR, SHARD_FILE, committed_shards, shard_files
 from synthdata.io.store import Store, digest, store_for
@@ -63,7 +62,7 @@ def verify_dataset(path: str, *, decode: bool = True) -> tuple[Report, dict[str,
         elif int(m.group(1)) not in listed:
             report.bad("marker", f"{MARKER_DIR}/{name}: committed shard missing from {MANIFEST}")
     expected = {rel for s in manifest["shards"] for rel in s["files"]}
-    for folder in ["videos"] + [f"tables/{t}" for t in T.TABLES]:
+    for folder in ["videos"] + [f"tables/{t}" for t in TABLES]:
         for name in store.list(folder):
             if f"{folder}/{name}" not in expected:
                 report.bad("stray", f"{folder}/{name}: not listed in {MANIFEST} (readers of the folder "
@@ -97,7 +96,7 @@ def _verify_shard(store: Store, manifest: dict, entry: dict, marker: dict | None
         else:
             _verify_file(store, rel, rec, report)
     # a file with a wrong hash is still read: what it breaks is worth listing too
-    data = {t: _read_table(store, rel_of(t, name), t, manifest, entry, report) for t in T.TABLES}
+    data = {t: _read_table(store, rel_of(t, name), t, manifest, entry, report) for t in TABLES}
     if data["clips"] is not None:
         totals["frames"] += sum(data["clips"]["num_frames"].to_pylist())
     for t, table in data.items():
@@ -164,21 +163,17 @@ def _read_table(store: Store, rel: str, name: str, manifest: dict, entry: dict,
         report.bad("parquet", f"{rel}: unreadable Parquet ({type(e).__name__}: {e})")
         return None
     schema = table.schema
-    want = T.SCHEMAS[name]
+    want = CONTRACT[name].schema
     missing = [f.name for f in want if f.name not in schema.names]
     wrong = [f"{f.name} is {schema.field(f.name).type}, expected {f.type}" for f in want
              if f.name in schema.names and schema.field(f.name).type != f.type]
     if missing or wrong:
         what = ([f"missing columns {missing}"] if missing else []) + wrong
         report.bad("schema", f"{rel}: " + "; ".join(what))
-    meta = (schema.metadata or {}).get(T.META_KEY)
-    try:
-        meta = json.loads(meta) if meta else None
-    except ValueError:
-        meta = None
+    meta = read_metadata(schema)
     if not meta:
-        report.bad("schema", f"{rel}: no '{T.META_KEY.decode()}' schema metadata")
-    elif (meta.get("schema_version"), meta.get("recipe_sha256")) != (T.SCHEMA_VERSION,
+        report.bad("schema", f"{rel}: no '{META_KEY.decode()}' schema metadata")
+    elif (meta.get("schema_version"), meta.get("recipe_sha256")) != (SCHEMA_VERSION,
                                                                       manifest.get("recipe_sha256")):
         report.bad("schema", f"{rel}: metadata schema_version {meta.get('schema_version')}, recipe "
                              f"{str(meta.get('recipe_sha256'))[:12]} do not match the dataset")
@@ -189,15 +184,16 @@ def _read_table(store: Store, rel: str, name: str, manifest: dict, entry: dict,
 
 
 def _check_order(rel: str, name: str, table: pa.Table, report: Report, last_keys: dict) -> None:
-    keys = list(zip(*(table[k].to_pylist() for k in T.SORT_KEYS[name])))
+    sort_keys = CONTRACT[name].sort_keys
+    keys = list(zip(*(table[k].to_pylist() for k in sort_keys)))
     if not keys:
         return
     prev = last_keys.get(name)
     for i, k in enumerate(keys):
         if prev is not None and not prev < k:
             what = "duplicate" if prev == k else "out of order"
-            report.bad("order", f"{rel}: row {i} {dict(zip(T.SORT_KEYS[name], k))} is {what} "
-                                f"(rows must be sorted by {', '.join(T.SORT_KEYS[name])})")
+            report.bad("order", f"{rel}: row {i} {dict(zip(sort_keys, k))} is {what} "
+                                f"(rows must be sorted by {', '.join(sort_keys)})")
             break
         prev = k
     last_keys[name] = keys[-1]

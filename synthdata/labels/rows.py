@@ -1,4 +1,5 @@
-"""Table rows from a World and its rendered buffers (DESIGN.md §3 columns).
+"""Table rows from a World and its rendered buffers, against the table contract (io/contract.py,
+which io/ checks when it writes; tests/test_io_contract.py checks that every contract column is filled).
 
 Pixel-derived columns (visible box, mask, visibility, keypoint flags) come from the very instance
 and depth buffers that made the pixels; geometry-derived ones (amodal box, keypoint positions,
@@ -22,6 +23,7 @@ objects columns, one row per object per frame (rows sorted by frame, then track_
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -32,9 +34,6 @@ from synthdata.labels.rle import encode_window
 from synthdata.render.renderer import FrameBatch
 from synthdata.world.types import World
 
-OBJECT_COLUMNS = ("clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah",
-                  "visibility", "truncation", "depth", "keypoints", "mask", "world_x", "world_y", "world_z",
-                  "heading", "visible_pixels", "amodal_pixels", "action")
 KEYPOINT_MARGIN_M = 0.03   # depth tolerance on top of the body radius at a joint
 
 
@@ -50,9 +49,8 @@ def clip_row(world: World, clip_id: str, seed: int, params_json: str) -> dict[st
     for k, v in world.info.items():
         if isinstance(v, (bool, int, float, str)):
             row.setdefault(k, v)
-    for k, v in world.appearance.items():
-        if isinstance(v, (bool, int, float, str)):
-            row.setdefault(k, v)
+    for k, v in world.appearance.column_values().items():
+        row.setdefault(k, v)
     return row
 
 
@@ -117,11 +115,11 @@ def visible_extents(instance: torch.Tensor, max_id: int) -> dict[str, np.ndarray
 
 def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents, *, masks: bool = True
                 ) -> dict[str, list]:
-    """Object rows for the frames of `batch`."""
-    cols: dict[str, list] = {c: [] for c in OBJECT_COLUMNS}
+    """Object rows for the frames of `batch` (column -> values; no columns when there are no rows)."""
+    cols: dict[str, list] = defaultdict(list)
     s0, s1 = batch.start, batch.stop
     if not world.actors:
-        return cols
+        return {}
     max_id = max(a.track_id for a in world.actors)
     vis = visible_extents(batch.instance, max_id)
     amodal_px = batch.amodal_pixels.cpu().numpy()
@@ -184,4 +182,4 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
             cols["visible_pixels"].append(n_vis)
             cols["amodal_pixels"].append(n_am)
             cols["action"].append(str(a.actions[f]) if a.actions is not None else None)
-    return cols
+    return dict(cols)

@@ -1,4 +1,5 @@
-"""`synthdata validate RECIPE [KEY=VALUE ...]`: check a recipe and summarise what it would make.
+"""`synthdata validate RECIPE [KEY=VALUE ...]`: check a recipe and summarise what it would make;
+`synthdata schema`: the recipe JSON Schema.
 
 Problems are raised as RecipeError (one line each; synthdata/cli.py prints them and exits 2).
 """
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from synthdata.errors import BadInput
 from synthdata.recipe.distributions import Dist
 from synthdata.recipe.loader import flow_yaml, load_recipe, recipe_to_yaml
 from synthdata.recipe.schema import Recipe
@@ -106,3 +108,27 @@ def validate_command(recipe: str, overrides: tuple[str, ...], resolved: bool) ->
     """
     r = load_recipe(recipe, list(overrides))
     click.echo(recipe_to_yaml(r) if resolved else summarize(r, recipe, len(overrides)), nl=not resolved)
+
+
+@click.command("schema")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write the schema to this file instead of stdout.")
+def schema_command(out: str | None) -> None:
+    """Print the recipe JSON Schema (draft 2020-12) for editors with a YAML language server.
+
+    Save it (`synthdata schema > recipe.schema.json`) and put
+    `# yaml-language-server: $schema=recipe.schema.json` on a recipe's first line.
+    """
+    import json
+
+    from synthdata.recipe.schema import recipe_json_schema
+
+    text = json.dumps(recipe_json_schema(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise BadInput(f"--out {out}: cannot write the schema: {e.strerror or e}") from None

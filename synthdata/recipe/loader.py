@@ -86,7 +86,14 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap, list[tuple[int, st
     (the root is ''). Raises RecipeError for syntax errors, tags that would build Python objects,
     recursive aliases and alias bombs.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:   # a control or binary character anywhere in the text
+        at = max(0, min(e.position, len(text)))
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        raise RecipeError(f"character U+{code:04X} (a control or binary character) at column "
+                          f"{at - text.rfind(chr(10), 0, at)}; a recipe is plain text",
+                          source=source, line=text.count("\n", 0, at) + 1) from None
     lines: LineMap = {}
     problems: list[tuple[int, str]] = []
     try:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import Dist, DistError, parse_choice
+from synthdata.recipe.json_schema import color_schema
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
 LAYOUTS = ("parking_lot", "street", "indoor")
@@ -29,7 +30,8 @@ def parse_color(value: Any) -> Dist:
     return d
 
 
-Color = Annotated[Dist, BeforeValidator(parse_color), PlainSerializer(lambda d: d.to_yaml())]
+Color = Annotated[Dist, BeforeValidator(parse_color), PlainSerializer(lambda d: d.to_yaml()),
+                  WithJsonSchema(color_schema())]
 
 
 class LayoutSpec(Model):

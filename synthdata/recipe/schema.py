@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from synthdata.recipe.actors import ActorGroup
+from synthdata.recipe.json_schema import SCHEMA_DIALECT, distribution_defs, resolve_refs
 from synthdata.recipe.mix import MIX_KEYS, MixEntry, pick_entry
 from synthdata.recipe.scene import SceneSpec
 from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
@@ -115,3 +116,14 @@ class Recipe(Model):
     @property
     def num_shards(self) -> int:
         return -(-self.output.clips // self.output.clips_per_shard)
+
+
+def recipe_json_schema() -> dict[str, Any]:
+    """The whole recipe's JSON Schema (draft 2020-12), from the models above (`synthdata schema`)."""
+    body = Recipe.model_json_schema()
+    body["$defs"] = {**body.get("$defs", {}), **distribution_defs()}
+    body = resolve_refs(body)
+    return {"$schema": SCHEMA_DIALECT, "title": "synthdata recipe",
+            "description": "A synthdata recipe (README.md, Recipes). Wherever a number or a choice "
+                           "may vary, a distribution such as {uniform: [a, b]} is allowed.",
+            **{k: v for k, v in body.items() if k not in ("title", "description")}}

@@ -14,6 +14,7 @@ import torch
 
 from synthdata.render.intersect import ray_plane_z
 from synthdata.render.nir import nir_sky
+from synthdata.render.noise import value_noise
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
 from synthdata.render.shading import LightingT, shade, tonemap
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
@@ -32,21 +33,6 @@ class Background:
     albedo: torch.Tensor | None = None     # (H, W, 3) linear albedo (after weather)
     normal: torch.Tensor | None = None     # (H, W, 3)
     material: torch.Tensor | None = None   # (H, W) long
-
-
-def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torch.Tensor:
-    """Smooth noise in [-1, 1] at continuous lattice coordinates (wraps around)."""
-    n = lattice.shape[0]
-    x0f, y0f = torch.floor(x), torch.floor(y)
-    fx, fy = x - x0f, y - y0f
-    fx = fx * fx * (3 - 2 * fx)
-    fy = fy * fy * (3 - 2 * fy)
-    x0 = x0f.long() % n
-    y0 = y0f.long() % n
-    x1, y1 = (x0 + 1) % n, (y0 + 1) % n
-    a = lattice[y0, x0] * (1 - fx) + lattice[y0, x1] * fx
-    b = lattice[y1, x0] * (1 - fx) + lattice[y1, x1] * fx
-    return a * (1 - fy) + b * fy
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,7 +10,7 @@ buffers alone (labels unchanged); only the opaque overlay marks its pixels as oc
 Effects that move pixels (shake, PTZ, rolling shutter, lens distortion) are camera geometry
 (world/camera_motion.py), never image warps, so labels follow them exactly.
 
-Every setting comes from World.appearance (recipe/appearance.py); randomness only from seeds
+Every setting comes from the typed World.appearance (world/appearance.py); randomness only from seeds
 stored in the World, per absolute frame number, so any chunking renders the same pixels.
 """
 from __future__ import annotations
@@ -44,7 +44,8 @@ def encode_table(device: torch.device) -> torch.Tensor:
 
 @dataclass
 class EffectSettings:
-    """World.appearance values the effects read (neutral defaults: a clean camera with noise)."""
+    """The World.appearance values the effects read, gathered by `from_world` (neutral defaults:
+    a clean camera with noise)."""
 
     gain: float = 1.5
     full_well_e: float = 8000.0
@@ -67,14 +68,19 @@ class EffectSettings:
 
     @staticmethod
     def from_world(world: Any) -> EffectSettings:
+        """Every field read by name from the typed Appearance (a renamed field fails here)."""
         a = world.appearance
-        s = EffectSettings(gain=DEFAULT_GAIN.get(world.lighting.time_of_day, 2.0), seed=int(world.noise_seed))
-        keys = {"sensor_gain": "gain", "effects_seed": "seed"}
-        for k, v in a.items():
-            name = keys.get(k, k)
-            if name in EffectSettings.__dataclass_fields__:
-                setattr(s, name, v)
-        return s
+        sensor, optics, ov = a.sensor, a.optics, a.overlay
+        gain = sensor.gain if sensor.gain is not None else DEFAULT_GAIN.get(world.lighting.time_of_day, 2.0)
+        seed = sensor.seed if sensor.seed is not None else world.noise_seed
+        return EffectSettings(
+            gain=float(gain), full_well_e=float(sensor.full_well_e), read_noise_e=float(sensor.read_noise_e),
+            auto_exposure_s=float(sensor.auto_exposure_s), light_schedule=list(a.lighting.light_schedule),
+            fog_visibility_m=float(a.weather.fog_visibility_m), shutter=float(optics.shutter),
+            defocus_px=float(optics.defocus_px), focus_m=float(optics.focus_m), raindrops=int(optics.raindrops),
+            lens_dirt=float(optics.lens_dirt), vignetting=float(optics.vignetting), overlay=bool(ov.enabled),
+            camera_name=str(ov.camera_name), overlay_start=str(ov.start), overlay_position=str(ov.position),
+            nir=bool(sensor.nir), seed=int(seed))
 
 
 def frame_seed(seed: int, frame: int, tag: int) -> int:

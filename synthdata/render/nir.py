@@ -7,7 +7,7 @@ colour: most textile dyes are transparent in NIR (dark clothing can look bright)
 bright (the "Wood effect"), asphalt and glass stay dark, and retro-reflective material (number
 plates, hi-vis strips, road studs) returns the coaxial illuminator very brightly.
 
-Enabled by World.appearance["nir"] with the illuminator reach World.appearance["ir_range_m"].
+Enabled by World.appearance.sensor.nir with the illuminator reach World.appearance.sensor.ir_range_m.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from synthdata.render.lights import point_lights
 from synthdata.world.types import MATERIALS
 
 LUMA = (0.2126, 0.7152, 0.0722)
@@ -46,7 +47,7 @@ class NirT:
 
     @staticmethod
     def from_world(world: Any, device: torch.device) -> NirT:
-        rng_m = float(world.appearance.get("ir_range_m", 25.0))
+        rng_m = float(world.appearance.sensor.ir_range_m)
         cam = world.camera
         half = math.atan(cam.width / 2 / float(cam.fx[0])) if cam.model != "fisheye" else cam.width / 2 / float(cam.fx[0])
         half = min(half, math.radians(80))
@@ -70,8 +71,6 @@ def shade_nir(albedo: torch.Tensor, normal: torch.Tensor, point: torch.Tensor, m
               sunlit: torch.Tensor | float = 1.0) -> torch.Tensor:
     """Grey linear radiance (..., 3) (equal channels) under the camera's IR illuminator plus the
     NIR share of the scene's other lights."""
-    from synthdata.render.shading import point_lights
-
     a = ir_albedo(albedo, material, nir)
     vec = view_origin - point
     d2 = (vec * vec).sum(-1)

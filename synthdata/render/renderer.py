@@ -62,7 +62,7 @@ class Renderer:
         lighting = adjust_lighting(world.lighting, world.appearance)
         self.scene = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
         self.light = LightingT.from_lighting(lighting, self.device)
-        if world.appearance.get("nir"):
+        if world.appearance.sensor.nir:
             self.light.nir = NirT.from_world(world, self.device)
         self.dyn = vehicle_lights(world, self.device)
         self.effects = Effects(world, self.device, nir=self.light.nir is not None, lighting=lighting)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from synthdata.render.lights import point_lights
 from synthdata.world.types import MATERIAL, MATERIALS, Lighting
 
 # per material: (specular strength, shininess, emission)
@@ -108,24 +109,6 @@ def unit3(v: torch.Tensor) -> torch.Tensor:
     return v * dot3(v, v).clamp_min(1e-18).rsqrt().unsqueeze(-1)
 
 
-def point_lights(n: torch.Tensor, point: torch.Tensor, light: LightingT) -> torch.Tensor:
-    """Irradiance (..., 3) from street lights, lamps and headlights (inverse square, smooth cut-off)."""
-    out = torch.zeros_like(point)
-    for i in range(light.lights_pos.shape[0]):
-        vec = light.lights_pos[i] - point
-        d2 = (vec * vec).sum(-1, keepdim=True)
-        d = d2.sqrt().clamp_min(1e-6)
-        ndl = ((n * vec).sum(-1, keepdim=True) / d).clamp_min(0)
-        rng = light.lights_range[i]
-        fall = (1 - (d / rng).clamp(max=1) ** 4) ** 2 / d2.clamp_min(0.25)
-        if light.lights_cos[i] > -1:
-            cosang = -(vec * light.lights_dir[i]).sum(-1, keepdim=True) / d
-            c0 = light.lights_cos[i]
-            fall = fall * ((cosang - c0) / (1 - c0).clamp_min(1e-3) * 3).clamp(0, 1)
-        out = out + light.lights_col[i] * ndl * fall
-    return out
-
-
 def tonemap(rgb: torch.Tensor, exposure: float) -> torch.Tensor:
     """Linear RGB -> uint8 display values (exposure, soft shoulder, gamma 1/2.2)."""
     x = (rgb * exposure).clamp_min(0)
@@ -169,9 +152,9 @@ class DynamicLights:
 
 def vehicle_lights(world: Any, device: torch.device) -> DynamicLights | None:
     """Head lights (forward spots) and tail lights (dim red glows) of the moving vehicles, from
-    their "light"-material parts, when World.appearance["vehicle_lights"] is on. Vehicles with
+    their "light"-material parts, when World.appearance.lighting.vehicle_lights is on. Vehicles with
     attributes behavior == "parked" stay dark."""
-    if not world.appearance.get("vehicle_lights", False):
+    if not world.appearance.lighting.vehicle_lights:
         return None
     light_m = MATERIAL["light"]
     pos, axis, col, rng, cos = [], [], [], [], []

@@ -1,10 +1,9 @@
 """Camera-tampering pixels: a lens covered by a hand or cloth, a sprayed/smeared lens.
 
-The schedule lives in World.appearance["tampering"] (sampled in world/behaviours.py; a camera
-knocked to a new pose is geometry, done in world/enact.py, and needs nothing here). Each entry:
-  {"kind": "covered", "start_frame", "end_frame", "ramp_frames", "side", "coverage", "color"}
-  {"kind": "blur",    "start_frame", "end_frame", "ramp_frames", "strength", "color"}
-frames 0-based and inclusive. The effect eases in over ramp_frames and holds to end_frame.
+The schedule lives in World.appearance.tampering (sampled in world/behaviours.py; a camera
+knocked to a new pose is geometry, done in world/enact.py, and needs nothing here). Each
+TamperEntry (world/appearance.py) of kind "covered" uses side, coverage, color; of kind "blur"
+strength and color; frames 0-based and inclusive. The effect eases in over ramp_frames and holds to end_frame.
 Nothing random is decided here.
 
 Labels stay exact: where a cover is opaque (alpha >= 0.5) the instance buffer is cleared and the
@@ -13,10 +12,10 @@ keypoint flags report what is really left in view. A blur hides nothing from the
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
+
+from synthdata.world.appearance import TamperEntry
 
 COVER_DEPTH_M = 0.02
 
@@ -26,25 +25,25 @@ def _hex(color: str, device: torch.device) -> torch.Tensor:
     return v
 
 
-def _ease(frame: int, entry: dict[str, Any]) -> float:
-    u = (frame - entry["start_frame"] + 1) / max(int(entry.get("ramp_frames", 1)), 1)
+def _ease(frame: int, entry: TamperEntry) -> float:
+    u = (frame - entry.start_frame + 1) / max(int(entry.ramp_frames), 1)
     u = min(max(u, 0.0), 1.0)
     return u * u * (3 - 2 * u)
 
 
-def cover_alpha(entry: dict[str, Any], amount: float, H: int, W: int, device: torch.device
+def cover_alpha(entry: TamperEntry, amount: float, H: int, W: int, device: torch.device
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(H, W) opacity of a cover that has slid in from `side` over `amount` x coverage of the
     image, with a soft, slightly curved (palm-shaped) edge; and how deep each pixel lies inside
     it (fraction of the image, 0 at the edge)."""
-    side = entry.get("side", "left")
+    side = entry.side
     along_w = side in ("left", "right")
     n, m = (W, H) if along_w else (H, W)
     x = (torch.arange(n, device=device, dtype=torch.float32) + 0.5) / n          # 0..1 into the image
     if side in ("right", "bottom"):
         x = 1 - x
     y = (torch.arange(m, device=device, dtype=torch.float32) + 0.5) / m - 0.5
-    edge = amount * float(entry.get("coverage", 1.0)) * (1.0 - 0.25 * (2 * y) ** 2)   # bulges at the middle
+    edge = amount * float(entry.coverage) * (1.0 - 0.25 * (2 * y) ** 2)   # bulges at the middle
     soft = 0.06
     inside = edge[:, None] - x[None, :]                                               # (m, n)
     a = torch.clamp(inside / soft + 0.5, 0.0, 1.0)
@@ -69,21 +68,19 @@ def apply_tampering(rgb: torch.Tensor, world, start: int, stop: int, instance: t
 
     rgb (t, H, W, 3) uint8 holds frames start..stop-1; instance (t, H, W) and depth (t, H, W), when
     given, are updated under opaque covers (see the module docstring)."""
-    sched = world.appearance.get("tampering") or []
-    if isinstance(sched, dict):
-        sched = [sched]
+    sched = world.appearance.tampering
     _, H, W, _ = rgb.shape
     dev = rgb.device
     for entry in sched:
-        kind = entry.get("kind")
+        kind = entry.kind
         if kind not in ("covered", "blur"):
             continue
-        lo, hi = max(start, int(entry["start_frame"])), min(stop - 1, int(entry["end_frame"]))
+        lo, hi = max(start, int(entry.start_frame)), min(stop - 1, int(entry.end_frame))
         for f in range(lo, hi + 1):
             i = f - start
             amount = _ease(f, entry)
             img = rgb[i].to(torch.float32)
-            colour = _hex(entry.get("color", "#202020"), dev)
+            colour = _hex(entry.color, dev)
             if kind == "covered":
                 a, inside = cover_alpha(entry, amount, H, W, dev)
                 # the cover is out of focus and lit only from around its edge: darker inside
@@ -95,7 +92,7 @@ def apply_tampering(rgb: torch.Tensor, world, start: int, stop: int, instance: t
                 if depth is not None:
                     depth[i][opaque] = COVER_DEPTH_M
             else:
-                s = amount * float(entry.get("strength", 1.0))
+                s = amount * float(entry.strength)
                 radius = int(round(s * max(H, W) / 40))
                 haze = 0.45 * s
                 out = _box_blur(img, radius) * (1 - haze) + colour * haze

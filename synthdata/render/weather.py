@@ -1,8 +1,8 @@
 """Weather on surfaces and in the air: overcast light, wet ground and puddles with reflections
 of the sky and the lights, snow cover, falling rain and snow.
 
-Settings come from World.appearance (recipe/appearance.py: wetness, puddles, snow_cover,
-rain_intensity, snow_intensity, wind_deg, overcast) and the seed stored there (effects_seed);
+Settings come from World.appearance (world/appearance.py: weather.wetness, .puddles, .snow_cover,
+.rain_intensity, .snow_intensity, .wind_deg, lighting.overcast) and its seed (sensor.seed);
 nothing random is decided here. Colours are linear RGB; particles are drawn in the scene-linear
 domain before the sensor (render/effects.py), depth-tested against the depth buffer.
 """
@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from synthdata.render.noise import value_noise
+from synthdata.world.appearance import Appearance
 from synthdata.world.types import Lighting
 
 SNOW_ALBEDO = (0.80, 0.82, 0.86)
@@ -36,20 +38,19 @@ class WeatherT:
 
     @staticmethod
     def from_world(world: Any) -> WeatherT:
-        a = world.appearance
-        return WeatherT(float(a.get("wetness", 0.0)), float(a.get("puddles", 0.0)), float(a.get("snow_cover", 0.0)),
-                        float(a.get("rain_intensity", 0.0)), float(a.get("snow_intensity", 0.0)),
-                        float(a.get("wind_deg", 0.0)), int(a.get("effects_seed", world.noise_seed)))
+        w, seed = world.appearance.weather, world.appearance.sensor.seed
+        return WeatherT(float(w.wetness), float(w.puddles), float(w.snow_cover), float(w.rain_intensity),
+                        float(w.snow_intensity), float(w.wind_deg), int(seed if seed is not None else world.noise_seed))
 
     @property
     def on_ground(self) -> bool:
         return self.wetness > 0 or self.snow_cover > 0
 
 
-def adjust_lighting(lighting: Lighting, appearance: dict[str, Any]) -> Lighting:
-    """Lighting under cloud: `overcast` (0..1) dims the sun, brightens the diffuse sky light, greys
-    the sky, and the camera's exposure partly compensates (steady-state auto-exposure)."""
-    o = float(appearance.get("overcast", 0.0))
+def adjust_lighting(lighting: Lighting, appearance: Appearance) -> Lighting:
+    """Lighting under cloud: `appearance.lighting.overcast` (0..1) dims the sun, brightens the diffuse
+    sky light, greys the sky, and the camera's exposure partly compensates (steady-state auto-exposure)."""
+    o = float(appearance.lighting.overcast)
     if o <= 0:
         return lighting
     sun_z = max(float(np.asarray(lighting.sun_direction)[2]), 0.0)
@@ -70,8 +71,6 @@ def adjust_lighting(lighting: Lighting, appearance: dict[str, Any]) -> Lighting:
 
 
 def _noise(gx: torch.Tensor, gy: torch.Tensor, seed: int, scale: float) -> torch.Tensor:
-    from synthdata.render.background import value_noise
-
     gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFF)
     lat = (torch.rand((2, 64, 64), generator=gen) * 2 - 1).to(gx.device)
     return 0.7 * value_noise(gx / scale, gy / scale, lat[0]) + 0.3 * value_noise(gx / (scale * 0.3), gy / (scale * 0.3), lat[1])

@@ -88,11 +88,13 @@ def _device(device: str, options: ClusterOptions) -> str:
               help="auto: a bar on a terminal, JSON lines (stdout) otherwise.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", is_flag=True, help="Let Dask's own logging and warnings through.")
+@click.option("--report", "report", is_flag=True,
+              help="When the dataset is complete, write its HTML quality report to OUT/report.html.")
 @click.pass_context
 def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out: str, overwrite: bool,
                 shards: str | None, device: str, workers: int | None, threads_per_worker: int | None,
                 scheduler: str | None, slurm: bool, dashboard: str | None, retries: int,
-                log_format: str, quiet: bool, verbose: bool, **slurm_args: object) -> None:
+                log_format: str, quiet: bool, verbose: bool, report: bool, **slurm_args: object) -> None:
     """Generate the dataset described by RECIPE into --out, resuming what is already there.
 
     KEY=VALUE overrides use dotted recipe paths, e.g. output.clips=8. Progress: a bar on a
@@ -117,6 +119,8 @@ def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out
         with open_client(options) if run.todo else contextlib.nullcontext() as client:
             execute(run, client=client, device=options.device, retries=retries, progress=progress,
                     cluster=describe(options) if run.todo else "no workers needed")
+        if report:
+            _write_report(run.out, quiet)
     except KeyboardInterrupt:
         click.echo("interrupted: committed shards are kept; rerun the same command to resume", err=True)
         ctx.exit(130)
@@ -124,6 +128,21 @@ def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()
+
+
+def _write_report(out: str, quiet: bool) -> None:
+    """OUT/report.html once dataset.json exists (a --shards slice may leave the dataset unfinished)."""
+    from synthdata.io.store import store_for
+    from synthdata.report import write_report
+
+    if not store_for(out).exists("dataset.json"):
+        if not quiet:
+            click.echo("report: skipped, the dataset is not complete yet (other shards remain)", err=True)
+        return
+    path = f"{out.rstrip('/')}/report.html" if "://" in out else os.path.join(out, "report.html")
+    data = write_report(out, path)
+    if not quiet:
+        click.echo(f"report: wrote {path} ({len(data['warnings'])} warnings)", err=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

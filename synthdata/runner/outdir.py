@@ -66,14 +66,18 @@ def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
     """Make OUT ready for the recipe with hash `sha`; return the markers it already committed.
 
     Refuses (DatasetError, exit 2) a folder from another recipe unless `overwrite`, which then
-    removes that dataset's files (only synthdata's own: dataset.json, recipe.yaml, markers and
-    shard files), and a non-empty folder holding no synthdata files. With `clean`, leftovers of
+    removes that dataset's files (only synthdata's own: dataset.json, recipe.yaml, report.html,
+    markers and shard files), an unfinished one of this recipe made by another synthdata version
+    unless `overwrite` (which regenerates those shards), a local OUT that cannot be created, and a
+    non-empty folder holding no synthdata files. With `clean`, leftovers of
     interrupted commits are removed (never while another run may be writing shards)."""
     from synthdata.io import shard as io_shard
 
     fs, root = open_fs(out)
     if fs.exists(root) and not fs.isdir(root):
         raise DatasetError(f"--out {out}: is a file, expected a folder")
+    if "://" not in out:
+        check_can_create(out)
     files = [_relative(root, p) for p in (fs.find(root) if fs.exists(root) else [])]
     top = _manifest_sha(fs, root) if "dataset.json" in files else None
     committed = io_shard.committed_shards(out) if files else {}
@@ -90,9 +94,56 @@ def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
                                f"{foreign[0][:12]}, this recipe {sha[:12]}); choose another --out or "
                                f"pass --overwrite to replace it")
         _remove_foreign(fs, root, files, sha, top, markers, num_shards)
+    stale = _other_version(out, committed, markers, sha, num_shards, overwrite)
+    if stale:
+        _remove_shards(fs, root, files, stale)
+        markers.update({i: "" for i in stale})
     if clean and files:
         io_shard.clean_leftovers(out)
     return {i: m for i, m in committed.items() if markers[i] == sha and i < num_shards}
+
+
+def _other_version(out: str, committed: dict[int, dict], markers: dict[int, str], sha: str, num_shards: int,
+                   overwrite: bool) -> set[int]:
+    """This recipe's committed shards made by another synthdata version, when shards remain to
+    be generated: resuming would mix two versions' output (DESIGN.md §4 promises the same bytes
+    only for the same version). Refused unless `overwrite`; then those shards are returned, to be
+    regenerated. A finished dataset is left alone (nothing new would be written)."""
+    from synthdata import __version__
+
+    ours = {i for i, s in markers.items() if s == sha and i < num_shards}
+    stale = {i for i in ours if committed[i].get("synthdata_version") != __version__}
+    if not stale or len(ours) == num_shards:
+        return set()
+    if not overwrite:
+        versions = ", ".join(sorted({str(committed[i].get("synthdata_version")) for i in stale}))
+        raise DatasetError(f"--out {out}: {len(stale)} of its committed shards were made by synthdata "
+                           f"{versions}, this is {__version__}; resuming would mix two versions' output: "
+                           f"finish it with synthdata {versions}, or pass --overwrite to regenerate those shards")
+    return stale
+
+
+def _remove_shards(fs: Any, root: str, files: list[str], shards: set[int]) -> None:
+    """Remove the files of `shards`, their markers last."""
+    doomed = [rel for rel in files if _shard_of(rel) in shards]
+    for rel in sorted(doomed, key=lambda r: (r.startswith("_shards/"), r)):
+        fs.rm_file(f"{root}/{rel}")
+
+
+def check_can_create(out: str) -> None:
+    """Refuse (DatasetError, exit 2) a local OUT that cannot be created or written, before any
+    shard is generated, instead of failing in every shard. Creates nothing."""
+    base = out
+    while not os.path.exists(base):
+        parent = os.path.dirname(base)
+        if parent == base:
+            break
+        base = parent
+    if not os.path.isdir(base):
+        raise DatasetError(f"--out {out}: cannot create the folder: {base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        what = "the folder" if base == out else f"its parent {base}"
+        raise DatasetError(f"--out {out}: cannot write into {what} (permission denied)")
 
 
 def _remove_foreign(fs: Any, root: str, files: list[str], sha: str, top: str | None,
@@ -106,7 +157,7 @@ def _remove_foreign(fs: Any, root: str, files: list[str], sha: str, top: str | N
     for rel in files:
         index = _shard_of(rel)
         if index is None:
-            if rel in ("dataset.json", "recipe.yaml") and top is not None and top != sha:
+            if rel in ("dataset.json", "recipe.yaml", "report.html") and top is not None and top != sha:
                 doomed.append(rel)
         elif index in foreign_shards or index >= num_shards:
             doomed.append(rel)

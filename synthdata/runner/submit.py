@@ -49,37 +49,10 @@ def render_shard(recipe: Recipe, spec: ShardSpec, out: str, device: str) -> dict
     {"bad_input": message} instead of raised, so that Dask does not retry it."""
     from synthdata import pipeline
 
-    _test_kill_hook(spec)
     try:
         return pipeline.generate_shard(recipe, spec, out, device=device)
     except BadInput as e:
         return {"bad_input": str(e)}
-
-
-def _test_kill_hook(spec: ShardSpec) -> None:
-    """Test hook: with SYNTHDATA_TEST_KILL_SHARD=<index>, the process running that shard exits
-    abruptly in the middle of it (before rendering its last clip, so earlier clips are already
-    encoded into the staging area), once: the flag file SYNTHDATA_TEST_KILL_FLAG is created
-    first and an existing flag disables the hook."""
-    flag = os.environ.get("SYNTHDATA_TEST_KILL_FLAG")
-    if os.environ.get("SYNTHDATA_TEST_KILL_SHARD") != str(spec.index) or not flag:
-        return
-    try:
-        os.close(os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return
-    if spec.num_clips == 1:
-        os._exit(70)
-    from synthdata import pipeline
-
-    generate_clip = pipeline.generate_clip
-
-    def dying(recipe: Recipe, index: int, **kw: Any) -> Any:
-        if index == spec.clip_indices[-1]:
-            os._exit(70)
-        return generate_clip(recipe, index, **kw)
-
-    pipeline.generate_clip = dying
 
 
 def select(specs: list[ShardSpec], shards: slice | None) -> list[ShardSpec]:
@@ -256,8 +229,9 @@ def _run_dask(client: Any, recipe: Recipe, todo: list[ShardSpec], out: str, devi
 
 def _finalize_if_complete(run: RunPlan, result: RunResult) -> None:
     """Write dataset.json when every shard of the plan is committed (by any invocation)."""
-    from synthdata.io.manifest import finalize, read_manifest
+    from synthdata.io.manifest import read_manifest
     from synthdata.io.shard import committed_shards
+    from synthdata.pipeline import finalize_dataset
 
     n = len(run.specs)
     markers = {**run.committed, **result.done}
@@ -276,7 +250,7 @@ def _finalize_if_complete(run: RunPlan, result: RunResult) -> None:
             result.manifest = manifest
             return
     timings = {"wall_s": round(time.perf_counter() - run.t0, 3), "shards_generated": len(result.done)}
-    result.manifest = finalize(run.out, run.recipe, markers, timings)
+    result.manifest = finalize_dataset(run.out, run.recipe, markers, timings)
 
 
 def done_event(result: RunResult) -> dict[str, Any]:

@@ -18,28 +18,30 @@ the crowd having gathered, the vehicle stopping, entering the lane) falls at `st
   wrong_way        drive (or walk) through a lane zone against its direction
   tamper           camera covered, sprayed/blurred or knocked to a new pose
 
-It returns the planned actors (ids from `next_id` on) and the ClipSpec's `security` dict:
-  {"zones": [...], "events": {thresholds}, "tampering": [...], "falls": [...], "bag_drops": [...],
-   "acts": [{"behaviour", "track_ids"}]}
-which world/enact.py applies after simulation. Scripts state intent only: the events table
+It returns the planned actors (ids from `next_id` on), the ClipSpec's typed `security` scripts
+(world/security_spec.py: zones, event thresholds, falls, bag drops, acts) and the camera-tampering
+schedule (Appearance.tampering), which world/enact.py applies after simulation. Scripts state intent only: the events table
 comes from the final trajectories (world/events.py).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from synthdata.recipe.distributions import sampler
 from synthdata.recipe.security import EventsSpec
 from synthdata.world import palettes
+from synthdata.world.appearance import TamperEntry
 from synthdata.world.bodies import footprint_radius
+from synthdata.world.events import EventConfig
 from synthdata.world.geometry import points_in_polygon, polyline_length, resample_polyline
 from synthdata.world.layouts import Layout
 from synthdata.world.motion import arrival_yaws, timed_keys
 from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S, Occupant, Planner, vehicle_discs
+from synthdata.world.security_spec import ActRecord, BagDropScript, FallScript, SecurityParams, ZoneParams
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
 from synthdata.world.zones import sample_zones
 
@@ -51,12 +53,14 @@ LOWER_S = (0.3, 1.0)     # ... the bag moves between these times into the pause
 
 @dataclass
 class Cast:
-    """What the scenario adds to a clip: actors (with track ids) and the ClipSpec `security` dict."""
+    """What the scenario adds to a clip: actors (with track ids), the ClipSpec's security scripts
+    and the camera-tampering schedule."""
 
     people: list[PersonParams] = field(default_factory=list)
     vehicles: list[VehicleParams] = field(default_factory=list)
     bags: list[BagParams] = field(default_factory=list)
-    security: dict[str, Any] = field(default_factory=dict)
+    security: SecurityParams = field(default_factory=SecurityParams)
+    tampering: list[TamperEntry] = field(default_factory=list)
     next_id: int = 1
 
 
@@ -69,17 +73,18 @@ class _Scene:
         self.duration = planner.duration
         self.new_person, self.new_vehicle = new_person, new_vehicle
         self.cast = Cast(next_id=next_id)
-        self.falls: list[dict] = []
-        self.drops: list[dict] = []
-        self.acts: list[dict] = []
+        self.falls: list[FallScript] = []
+        self.drops: list[BagDropScript] = []
+        self.acts: list[ActRecord] = []
 
     def take_id(self) -> int:
         self.cast.next_id += 1
         return self.cast.next_id - 1
 
-    def zone(self, name: str | None, kind: str = "zone", roles: tuple[str, ...] | None = None) -> dict | None:
-        cands = [z for z in self.zones if z["kind"] == kind and (roles is None or z.get("role") in roles)
-                 and (name is None or z["name"] == name)]
+    def zone(self, name: str | None, kind: str = "zone",
+             roles: tuple[str, ...] | None = None) -> ZoneParams | None:
+        cands = [z for z in self.zones if z.kind == kind and (roles is None or z.role in roles)
+                 and (name is None or z.name == name)]
         return cands[int(self.rng.integers(len(cands)))] if cands else None
 
     # ---- places ------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
             continue
         for _ in range(int(draw(spec.count))):
             start = float(draw(spec.start_s))
-            poly = lambda z: None if z is None else np.asarray(z["points"], float)   # noqa: E731
+            poly = lambda z: None if z is None else np.asarray(z.points, float)   # noqa: E731
             if name == "intrusion":
                 z = poly(sc.zone(spec.zone, "zone", ("restricted",)))
                 through, actor, speed = bool(draw(spec.through)), draw(spec.actor), float(draw(spec.speed_mps))
@@ -281,17 +286,17 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
                                          float(draw(spec.speed_mps)), start)
             else:
                 z = sc.zone(spec.zone, "zone", ("lane",))
-                ids = vs.wrong_way(sc, poly(z), np.asarray(z["direction"], float), draw(spec.actor),
+                ids = vs.wrong_way(sc, poly(z), np.asarray(z.direction, float), draw(spec.actor),
                                    float(draw(spec.speed_mps)), start)
-            sc.acts.append({"behaviour": name, "start_s": round(start, 3), "track_ids": ids})
+            sc.acts.append(ActRecord(name, round(start, 3), ids))
     tampering = []
     if scen.tamper is not None and rng.random() < float(draw(scen.tamper.probability)):
         t = sample_tamper(scen.tamper, draw, rng, recipe.output.fps, recipe.output.frames_per_clip)
         tampering = [t] if t else []
         configured.append("tamper")
-    sc.cast.security = {"zones": zones, "events": recipe.events.model_dump(), "tampering": tampering,
-                        "falls": sc.falls, "bag_drops": sc.drops,
-                        "acts": sc.acts if configured else None}
+    sc.cast.security = SecurityParams(zones=zones, events=EventConfig(**recipe.events.model_dump()),
+                                      falls=sc.falls, bag_drops=sc.drops, acts=sc.acts if configured else None)
+    sc.cast.tampering = tampering
     return sc.cast
 
 
@@ -299,7 +304,7 @@ COVER_COLORS = ("#1a1a1a", "#2b2420", "#c68642", "#e0ac69", "#3a3f47")   # cloth
 SPRAY_COLORS = ("#101010", "#303030", "#e8e8e8", "#1f3a5f", "#8b1a1a")
 
 
-def sample_tamper(spec, draw, rng: np.random.Generator, fps: float, num_frames: int) -> dict[str, Any] | None:
+def sample_tamper(spec, draw, rng: np.random.Generator, fps: float, num_frames: int) -> TamperEntry | None:
     """One tampering entry: kind, frames [start_frame, end_frame] (inclusive) and its look.
 
     covered: an occluder slides in from `side` over ramp_frames to hide `coverage` of the image;
@@ -315,11 +320,10 @@ def sample_tamper(spec, draw, rng: np.random.Generator, fps: float, num_frames: 
     colour = palettes.pick(rng, list(COVER_COLORS if kind == "covered" else SPRAY_COLORS))
     if start >= num_frames:
         return None
-    out: dict[str, Any] = {"kind": kind, "start_frame": start, "ramp_frames": ramp}
     if kind == "moved":
-        out.update(end_frame=min(start + ramp - 1, num_frames - 1), pan_deg=shift * math.cos(angle),
-                   tilt_deg=0.5 * shift * math.sin(angle))
-    else:
-        out.update(end_frame=min(start + length - 1, num_frames - 1), color=colour)
-        out.update({"side": side, "coverage": coverage} if kind == "covered" else {"strength": strength})
-    return out
+        return TamperEntry(kind, start, min(start + ramp - 1, num_frames - 1), ramp,
+                           pan_deg=shift * math.cos(angle), tilt_deg=0.5 * shift * math.sin(angle))
+    end = min(start + length - 1, num_frames - 1)
+    if kind == "covered":
+        return TamperEntry(kind, start, end, ramp, color=colour, side=side, coverage=coverage)
+    return TamperEntry(kind, start, end, ramp, color=colour, strength=strength)

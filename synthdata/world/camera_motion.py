@@ -15,10 +15,9 @@ w rad/s shears the image (skew = -fx w readout fy' / H) and a tilt scales it ver
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from synthdata.world.appearance import Appearance
 from synthdata.world.camera import Camera, look_rotation
 
 
@@ -85,32 +84,33 @@ def rolling_shutter(fx: np.ndarray, fy: np.ndarray, pan_deg: np.ndarray, tilt_de
     return skew, fy_eff
 
 
-def camera_motion_active(motion: dict[str, Any]) -> bool:
-    return bool(motion.get("shake_deg", 0) > 0 or motion.get("ptz") or motion.get("rolling_shutter_ms", 0) > 0)
+def camera_motion_active(appearance: Appearance) -> bool:
+    m = appearance.mount
+    return bool(m.shake_deg > 0 or m.ptz or appearance.sensor.rolling_shutter_ms > 0)
 
 
-def apply_camera_motion(camera: Camera, motion: dict[str, Any], num_frames: int, fps: float) -> Camera:
-    """The camera moved by the clip's shake / PTZ / rolling-shutter settings (World.appearance
-    keys shake_deg, shake_hz, ptz, ptz_patrol, ptz_dwell_s, ptz_speed_deg_s, ptz_phase_s,
-    rolling_shutter_ms, effects_seed). Returns `camera` itself when none is on."""
-    if not camera_motion_active(motion) or num_frames < 1:
+def apply_camera_motion(camera: Camera, appearance: Appearance, num_frames: int, fps: float) -> Camera:
+    """The camera moved by the clip's shake / PTZ settings (Appearance.mount) and its rolling
+    shutter (Appearance.sensor.rolling_shutter_ms; shake noise seeded by Appearance.sensor.seed).
+    Returns `camera` itself when none is on."""
+    if not camera_motion_active(appearance) or num_frames < 1:
         return camera
+    m = appearance.mount
     T = num_frames
     pan0, tilt0, roll0 = pose_angles(camera.R[0])
     angles = np.tile([pan0, tilt0, roll0], (T, 1))
     zoom = np.ones(T)
-    if motion.get("ptz") and motion.get("ptz_patrol"):
-        sched = ptz_schedule(T, fps, motion["ptz_patrol"], float(motion.get("ptz_dwell_s", 2.0)),
-                             float(motion.get("ptz_speed_deg_s", 40.0)), float(motion.get("ptz_phase_s", 0.0)))
+    if m.ptz and m.ptz_patrol:
+        sched = ptz_schedule(T, fps, m.ptz_patrol, float(m.ptz_dwell_s), float(m.ptz_speed_deg_s),
+                             float(m.ptz_phase_s))
         angles[:, :2] += sched[:, :2]
         zoom = sched[:, 2]
-    angles += shake_angles(T, fps, float(motion.get("shake_deg", 0.0)), float(motion.get("shake_hz", 2.0)),
-                           int(motion.get("effects_seed", 0)))
+    angles += shake_angles(T, fps, float(m.shake_deg), float(m.shake_hz), int(appearance.sensor.seed or 0))
     R = np.stack([look_rotation(p, t, r) for p, t, r in angles])
     fx = np.broadcast_to(camera.fx[:1], (T,)) * zoom
     fy = np.broadcast_to(camera.fy[:1], (T,)) * zoom
     skew, fy = rolling_shutter(fx, fy, angles[:, 0], angles[:, 1], fps,
-                               float(motion.get("rolling_shutter_ms", 0.0)) / 1000.0, camera.height)
+                               float(appearance.sensor.rolling_shutter_ms) / 1000.0, camera.height)
     C = np.broadcast_to(camera.C[:1], (T, 3)).copy()
     return Camera(camera.width, camera.height, fx.copy(), fy.copy(), camera.cx, camera.cy, R, C,
                   camera.k1, camera.k2, camera.model, skew if np.any(skew) else None)

@@ -1,8 +1,8 @@
 """Enact the clip's security scripts on a simulated World, then label its events.
 
-`enact(world, security)` is the last step of simulate (security = ClipSpec.security, see
-behaviours.py; None for clips without one): people fall and lie still, bags are put down and
-picked up, the camera is knocked to a new pose, zones are built (and painted) and finally
+`enact(world, security)` is the last step of simulate (security = ClipSpec.security, the typed
+scripts of world/security_spec.py; None for clips without one): people fall and lie still, bags
+are put down and picked up, the camera is knocked to a new pose (World.appearance.tampering), zones are built (and painted) and finally
 `world.events = detect_events(...)` from the final trajectories. Deterministic; no randomness.
 
 Fall: the body rotates rigidly about the ground point under the pelvis (Actor.position), about
@@ -16,12 +16,13 @@ rises between lift_s and held_s to hang from the picker's right wrist.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
-from synthdata.world.events import EventConfig, detect_events
+from synthdata.world.appearance import TamperEntry
+from synthdata.world.events import detect_events
 from synthdata.world.geometry import yaw_axes
+from synthdata.world.security_spec import BagDropScript, SecurityParams
 from synthdata.world.types import CAPSULE, Actor, World
 from synthdata.world.zones import build_zones, zone_paint
 
@@ -29,24 +30,22 @@ RIGHT_WRIST = 10
 BODY_THICKNESS = 0.07       # lift of a lying body, fraction of its height
 
 
-def enact(world: World, security: dict[str, Any] | None) -> World:
-    security = security or {}
-    for f in security.get("falls") or []:
-        fall(world.actor(f["track_id"]), world.fps, f["start_s"], f["duration_s"], f["direction"])
-    for d in security.get("bag_drops") or []:
+def enact(world: World, security: SecurityParams | None) -> World:
+    security = security or SecurityParams()
+    for f in security.falls:
+        fall(world.actor(f.track_id), world.fps, f.start_s, f.duration_s, f.direction)
+    for d in security.bag_drops:
         drop_bag(world, d)
-    tampering = security.get("tampering") or []
-    if tampering:
-        world.appearance["tampering"] = tampering
-        for t in tampering:
-            if t["kind"] == "moved":
-                move_camera(world, t)
-    if security.get("acts") is not None:
-        world.info["scenario"] = ",".join(sorted({a["behaviour"] for a in security["acts"] if a["track_ids"]}))
-        world.info["tamper"] = ",".join(t["kind"] for t in tampering) or "none"
-    world.zones = build_zones(security.get("zones") or [])
+    tampering = world.appearance.tampering
+    for t in tampering:
+        if t.kind == "moved":
+            move_camera(world, t)
+    if security.acts is not None:
+        world.info["scenario"] = ",".join(sorted({a.behavior for a in security.acts if a.track_ids}))
+        world.info["tamper"] = ",".join(t.kind for t in tampering) or "none"
+    world.zones = build_zones(security.zones)
     world.ground.paint.extend(zone_paint(world.zones))
-    world.events = detect_events(world, EventConfig.from_dict(security.get("events")))
+    world.events = detect_events(world, security.events)
     return world
 
 
@@ -124,29 +123,29 @@ def _held_pose(bag: Actor, wrist: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarr
     return centre, end, axes
 
 
-def drop_bag(world: World, d: dict[str, Any]) -> None:
-    bag = world.actor(d["bag_track_id"])
+def drop_bag(world: World, d: BagDropScript) -> None:
+    bag = world.actor(d.bag_track_id)
     T, fps = world.num_frames, world.fps
     t = np.arange(T) / fps
     sh = bag.shapes
     center, end = sh.center.copy(), sh.end.copy()
     axes, size = sh.axes.copy(), sh.size.copy()
     position, heading, present = bag.position.copy(), bag.heading.copy(), bag.present.copy()
-    rest_xy = np.asarray(d["rest_xy"], float)
-    rc, re, ra = _rest_pose(bag, rest_xy, float(d["yaw"]))
+    rest_xy = np.asarray(d.rest_xy, float)
+    rc, re, ra = _rest_pose(bag, rest_xy, float(d.yaw))
     rest_pos = np.array([rest_xy[0], rest_xy[1], 0.0])
-    k_drop = int(np.clip(np.ceil(d["drop_s"] * fps - 1e-9), 0, T))
-    lift_s = d["pickup"]["lift_s"] if d.get("pickup") else np.inf
-    held_s = d["pickup"]["held_s"] if d.get("pickup") else np.inf
+    k_drop = int(np.clip(np.ceil(d.drop_s * fps - 1e-9), 0, T))
+    lift_s = d.pickup.lift_s if d.pickup else np.inf
+    held_s = d.pickup.held_s if d.pickup else np.inf
     held = None
-    if d.get("pickup"):
-        picker = world.actor(d["pickup"]["by_track_id"])
+    if d.pickup:
+        picker = world.actor(d.pickup.by_track_id)
         held = _held_pose(bag, picker.keypoints[:, RIGHT_WRIST], picker.heading)
     src_c, src_e = center[min(k_drop, T - 1)].copy(), end[min(k_drop, T - 1)].copy()
     src_p = position[min(k_drop, T - 1)].copy()
     for k in range(k_drop, T):
-        if t[k] < d["rest_s"]:                                       # being put down
-            u = (t[k] - d["drop_s"]) / max(d["rest_s"] - d["drop_s"], 1e-6)
+        if t[k] < d.rest_s:                                       # being put down
+            u = (t[k] - d.drop_s) / max(d.rest_s - d.drop_s, 1e-6)
             center[k], end[k] = src_c + (rc - src_c) * u, src_e + (re - src_e) * u
             axes[k], position[k] = ra, src_p + (rest_pos - src_p) * u
             present[k] = True
@@ -159,22 +158,22 @@ def drop_bag(world: World, d: dict[str, Any]) -> None:
             center[k], end[k] = rc + (hc - rc) * u, re + (he - re) * u
             axes[k] = ha if u >= 0.5 else ra
             position[k] = rest_pos + (np.append(hc[0, :2], hc[0, 2] - size[k, 0, 2]) - rest_pos) * u
-            present[k] = bool(world.actor(d["pickup"]["by_track_id"]).present[k])
-        heading[k] = float(d["yaw"])
+            present[k] = bool(world.actor(d.pickup.by_track_id).present[k])
+        heading[k] = float(d.yaw)
     bag.shapes = dataclasses.replace(sh, center=center, end=end, axes=axes)
     bag.position, bag.heading, bag.present = position, heading, present
     bag.attributes["dropped"] = True
 
 
-def move_camera(world: World, entry: dict[str, Any]) -> None:
+def move_camera(world: World, entry: TamperEntry) -> None:
     """Turn the camera by pan_deg / tilt_deg (about its own axes), eased over ramp_frames from
     start_frame, and keep it there: per-frame R so every label follows the moved view."""
     cam = world.camera
     T = world.num_frames
     f = np.arange(T)
-    u = np.clip((f - entry["start_frame"] + 1) / max(entry["ramp_frames"], 1), 0.0, 1.0)
+    u = np.clip((f - entry.start_frame + 1) / max(entry.ramp_frames, 1), 0.0, 1.0)
     u = u * u * (3 - 2 * u)
-    pan, tilt = np.radians(entry["pan_deg"]) * u, np.radians(entry["tilt_deg"]) * u
+    pan, tilt = np.radians(entry.pan_deg) * u, np.radians(entry.tilt_deg) * u
     cp, sp, ct, st = np.cos(pan), np.sin(pan), np.cos(tilt), np.sin(tilt)
     z, o = np.zeros(T), np.ones(T)
     Ry = np.stack([np.stack([cp, z, sp], -1), np.stack([z, o, z], -1), np.stack([-sp, z, cp], -1)], -2)

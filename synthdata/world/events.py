@@ -2,7 +2,7 @@
 
 `detect_events(world, config)` reads each actor's ground position (Actor.position[:, :2]),
 presence, category, keypoints (falls), bag ownership (attributes["owner_track_id"]), the World's
-zones and its camera-tampering schedule (World.appearance["tampering"]) and returns Events. A
+zones and its camera-tampering schedule (World.appearance.tampering) and returns Events. A
 person scripted to loiter who walks off too early produces no loitering event.
 
 Conventions
@@ -384,15 +384,11 @@ def abandoned_and_removed(bags: list[_Track], people: list[_Track], tracks: list
 
 
 def camera_tamper(world: World) -> list[Event]:
-    """Events from World.appearance["tampering"]: a dict or a list of dicts with kind,
-    start_frame, end_frame (inclusive)."""
-    sched = world.appearance.get("tampering") or []
-    if isinstance(sched, dict):
-        sched = [sched]
+    """Events from World.appearance.tampering (kind, start_frame, end_frame inclusive)."""
     out = []
-    for item in sched:
-        s = max(0, int(item["start_frame"]))
-        e = min(world.num_frames - 1, int(item["end_frame"]))
+    for item in world.appearance.tampering:
+        s = max(0, int(item.start_frame))
+        e = min(world.num_frames - 1, int(item.end_frame))
         if s <= e:
-            out.append(Event("camera_tamper", s, e, None, [], None, {"kind": str(item["kind"])}))
+            out.append(Event("camera_tamper", s, e, None, [], None, {"kind": str(item.kind)}))
     return out

@@ -17,6 +17,7 @@ from synthdata.world.events import runs
 from synthdata.world.geometry import points_in_polygon
 from synthdata.world.motion import track_state
 from synthdata.world.planning import PERSON_TURN_S
+from synthdata.world.security_spec import BagDropScript, FallScript, PickupScript
 from synthdata.world.spec import PersonParams, Track
 
 LEAVE_MARGIN_M = 0.5    # an owner leaving a bag walks this much beyond events.abandoned_distance_m
@@ -260,9 +261,8 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
         owner.bag_track_id = bag.track_id
         sc.cast.bags.append(bag)
         ids = [owner.track_id, bag.track_id]
-        script = {"bag_track_id": bag.track_id, "owner_track_id": owner.track_id, "drop_s": start + LOWER_S[0],
-                  "rest_s": t_rest, "rest_xy": [float(rest[0]), float(rest[1])],
-                  "yaw": float(math.atan2(h[1], h[0])), "pickup": None}
+        script = BagDropScript(bag.track_id, owner.track_id, start + LOWER_S[0], t_rest,
+                               [float(rest[0]), float(rest[1])], float(math.atan2(h[1], h[0])))
         if pickup:
             if by_owner:
                 picker = owner
@@ -275,12 +275,11 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
                     _accept(sc, picker, _route(sc, picker, [a2, stand, b2], {1: PAUSE_S}, t_pick, 1, leaves2))
                 picker, t_pick = (None, t_pick) if late is None else (picker, t_pick + late)
             if picker is not None:
-                script["pickup"] = {"by_track_id": picker.track_id, "lift_s": t_pick + LOWER_S[0],
-                                    "held_s": t_pick + LOWER_S[1]}
+                script.pickup = PickupScript(picker.track_id, t_pick + LOWER_S[0], t_pick + LOWER_S[1])
                 if picker is not owner:
                     ids.append(picker.track_id)
         sc.drops.append(script)
-        sc.block(rest, 0.3, script["rest_s"], script["pickup"]["held_s"] if script["pickup"] else None)
+        sc.block(rest, 0.3, script.rest_s, script.pickup.held_s if script.pickup else None)
         return ids
     return []
 
@@ -305,8 +304,7 @@ def fall(sc: _Scene, direction: str, duration: float, start: float) -> list[int]
         late = _accept(sc, p, _route(sc, p, [a, q], {}, start, 1, False))
         if late is not None:
             start += late                      # fall when there, after any wait the Planner added
-            sc.falls.append({"track_id": p.track_id, "start_s": start, "duration_s": float(duration),
-                             "direction": direction})
+            sc.falls.append(FallScript(p.track_id, start, float(duration), direction))
             sc.block(q + f * H / 2, H / 2 + 0.15, start, None)
             return [p.track_id]
     return []

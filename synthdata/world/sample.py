@@ -7,6 +7,7 @@ so the plan of a clip depends only on the recipe and the seed.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
 from synthdata.world import outfits, palettes
-from synthdata.recipe.appearance import sample_appearance
+from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.behaviours import sample_security
 from synthdata.world.bodies import plan_radius
 from synthdata.world.layouts import build_layout
@@ -262,10 +263,11 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                 rider.track_id, next_id = next_id, next_id + 1
                 v.rider_track_id = rider.track_id
                 people.append(rider)
-    # appearance (recipe/appearance.py) draws from its own stream so the draws above never shift
+    # appearance (world/appearance_sample.py) draws from its own stream so the draws above never shift
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
                                    time_of_day=lighting_p.time_of_day, indoor=layout_p.type == "indoor",
                                    num_frames=int(out.frames_per_clip), fps=float(out.fps))
+    appearance = dataclasses.replace(appearance, tampering=cast.tampering)
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,

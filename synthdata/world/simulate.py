@@ -63,7 +63,7 @@ def simulate(spec: ClipSpec) -> World:
     static = Shapes.concat([layout.static, *seats]) if seats else layout.static
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
-                  indoor=layout.indoor, appearance=dict(spec.appearance), texture_seed=spec.texture_seed,
+                  indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed)
     # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -13,7 +13,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 
-SPEC_VERSION = 1
+from synthdata.world.appearance import Appearance, flat_names
+from synthdata.world.security_spec import SecurityParams
+
+SPEC_VERSION = 2            # 2: typed appearance (nested groups, tampering in it) and security scripts
 
 
 @dataclass
@@ -181,8 +184,8 @@ class ClipSpec:
     texture_seed: int = 0
     noise_seed: int = 0
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
-    security: dict | None = None    # zones, event thresholds, scripts, tampering (world/behaviours.py)
-    appearance: dict = field(default_factory=dict)  # weather/sensor/optics values (recipe/appearance.py)
+    security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security_spec.py)
+    appearance: Appearance = field(default_factory=Appearance)   # how the clip looks (world/appearance.py)
     mix_entry: int | None = None    # a mix recipe: the index of the entry this clip was drawn from
     version: int = SPEC_VERSION
 
@@ -196,9 +199,35 @@ class ClipSpec:
 
     @staticmethod
     def from_json(d: dict) -> ClipSpec:
-        if d.get("version", SPEC_VERSION) != SPEC_VERSION:
-            raise ValueError(f"ClipSpec version {d.get('version')!r} is not supported (expected {SPEC_VERSION})")
+        """The ClipSpec of `to_json` output; params stored by version 1 (flat appearance dict,
+        tampering among the security scripts) are read too."""
+        version = d.get("version", SPEC_VERSION)
+        if version == 1:
+            d = _from_version_1(d)
+        elif version != SPEC_VERSION:
+            raise ValueError(f"ClipSpec version {version!r} is not supported (expected {SPEC_VERSION})")
         return _load(ClipSpec, d)
+
+
+def _from_version_1(d: dict) -> dict:
+    """Version-1 params in the version-2 shape (same values, nested appearance)."""
+    d = dict(d, version=SPEC_VERSION)
+    flat = dict(d.get("appearance") or {})
+    nested: dict[str, dict] = {}
+    for key, (group, name) in flat_names().items():
+        if key in flat:
+            nested.setdefault(group, {})[name] = flat.pop(key)
+    security = dict(d["security"]) if d.get("security") is not None else None
+    tampering = flat.pop("tampering", None) or (security.pop("tampering", None) if security else None) or []
+    if flat:
+        raise ValueError(f"ClipSpec version 1: unknown appearance keys {sorted(flat)}")
+    nested["tampering"] = [tampering] if isinstance(tampering, dict) else tampering
+    d["appearance"] = nested
+    if security is not None:
+        security["acts"] = None if security.get("acts") is None else [
+            {("behavior" if k == "behaviour" else k): v for k, v in a.items()} for a in security["acts"]]
+        d["security"] = security
+    return d
 
 
 def _plain(v: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from synthdata.world.appearance import Appearance
 from synthdata.world.camera import Camera
 
 # Primitive kinds
@@ -258,8 +259,8 @@ class Event:
 class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
-    appearance holds per-clip effect settings (weather, sensor, optics) as plain values; render/
-    applies them but never samples anything itself. info holds scalar facts about the clip (layout
+    appearance is the clip's typed look (weather, sensor, optics, overlay, tampering;
+    world/appearance.py); render/ applies it but never samples anything itself. info holds scalar facts about the clip (layout
     type, time of day, camera height...) that become clips-table columns. texture_seed / noise_seed seed the
     deterministic procedural textures and sensor noise.
     """
@@ -274,7 +275,7 @@ class World:
     zones: list[Zone] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     indoor: bool = False
-    appearance: dict[str, Any] = field(default_factory=dict)
+    appearance: Appearance = field(default_factory=Appearance)
     info: dict[str, Any] = field(default_factory=dict)   # scalar scene facts for the clips table
     texture_seed: int = 0
     noise_seed: int = 0

@@ -1,10 +1,9 @@
-"""Security zones and tripwires: recipe placement -> plain ground polygons -> World.zones.
+"""Security zones and tripwires: recipe placement -> ground polygons -> World.zones.
 
 `sample_zones` resolves each recipe ZoneSpec against the clip's Layout (its bounds, named
-regions and lanes) into a JSON-friendly dict stored in the ClipSpec:
-    {"name", "kind": "zone" | "tripwire", "points": [[x, y], ...] (metres),
-     "role", "direction": [dx, dy] (lanes), "crossing", "categories", "painted"}
-`build_zones` turns those dicts into World Zones (the attributes world/events.py reads), and
+regions and lanes) into a ZoneParams stored in the ClipSpec (world/security_spec.py: name,
+kind zone | tripwire, points [[x, y], ...] metres, role, direction [dx, dy] for lanes, crossing,
+categories, painted). `build_zones` turns those into World Zones (the attributes world/events.py reads), and
 `zone_paint` into ground markings for zones drawn on the ground.
 
 Placement frame: a region's extent is its bounding box [xmin, xmax] x [ymin, ymax]; `at` = (u, v)
@@ -14,7 +13,6 @@ yaw_deg (0 = +x); their side "b" is left of the drawn direction.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -22,6 +20,7 @@ from synthdata.errors import BadInput
 from synthdata.recipe.distributions import sampler
 from synthdata.world.geometry import rect_polygon
 from synthdata.world.layouts import Layout
+from synthdata.world.security_spec import ZoneParams
 from synthdata.world.types import GroundPaint, Zone
 
 PAINT = {"restricted": (0.75, 0.08, 0.05), "no_parking": (0.85, 0.65, 0.05), "lane": (0.85, 0.85, 0.8),
@@ -42,7 +41,7 @@ def lane_direction(layout: Layout, region: str) -> list[float] | None:
     return None
 
 
-def sample_zones(specs: list, layout: Layout, rng: np.random.Generator) -> list[dict[str, Any]]:
+def sample_zones(specs: list, layout: Layout, rng: np.random.Generator) -> list[ZoneParams]:
     """Resolve recipe zones (recipe.security.ZoneSpec) for one clip's layout."""
     draw = sampler(rng)
     regions = layout_regions(layout)
@@ -63,22 +62,22 @@ def sample_zones(specs: list, layout: Layout, rng: np.random.Generator) -> list[
                 raise BadInput(f"zones[{i}].region: the {layout.type} layout has no region {z.region!r}; "
                                f"it has {', '.join(sorted(regions))}")
             pts = place(regions[z.region], z.kind, at, size, length, yaw)
-        d: dict[str, Any] = {"name": z.name, "kind": z.kind, "points": pts.round(4).tolist(), "painted": painted}
+        d = ZoneParams(z.name, z.kind, pts.round(4).tolist(), painted)
         if z.kind == "zone":
-            d["role"] = z.role
+            d.role = z.role
             if z.role == "lane":
                 if direction_deg is not None:
                     r = math.radians(direction_deg)
-                    d["direction"] = [math.cos(r), math.sin(r)]
+                    d.direction = [math.cos(r), math.sin(r)]
                 else:
-                    d["direction"] = lane_direction(layout, z.region)
-                    if d["direction"] is None:
+                    d.direction = lane_direction(layout, z.region)
+                    if d.direction is None:
                         raise BadInput(f"zones[{i}].region: {z.region!r} is not one of this layout's lanes; "
                                        "give direction_deg")
         else:
-            d["crossing"] = z.crossing
+            d.crossing = z.crossing
         if z.categories:
-            d["categories"] = list(z.categories)
+            d.categories = list(z.categories)
         out.append(d)
     return out
 
@@ -102,13 +101,9 @@ def place(region: np.ndarray, kind: str, at: tuple[float, float], size: tuple[fl
                      c - u * w / 2 + v * h / 2])
 
 
-def build_zones(dicts: list[dict[str, Any]]) -> list[Zone]:
-    """World Zones from resolved zone dicts (see module docstring)."""
-    zones = []
-    for d in dicts:
-        attrs = {k: v for k, v in d.items() if k not in ("name", "kind", "points")}
-        zones.append(Zone(d["name"], d["kind"], np.asarray(d["points"], float), attrs))
-    return zones
+def build_zones(params: list[ZoneParams]) -> list[Zone]:
+    """World Zones from resolved zones (see module docstring)."""
+    return [Zone(z.name, z.kind, np.asarray(z.points, float), z.attributes()) for z in params]
 
 
 def zone_paint(zones: list[Zone]) -> list[GroundPaint]:

@@ -5,7 +5,7 @@ For tests of writers, readers, datasets and exporters: `fake_clip` paints two re
 instance buffer from the same rectangles and derives every label from it (visible box = extent
 of the instance's pixels, COCO RLE mask, visibility = visible / amodal pixels). The car is
 hidden in the clip's last frame (null visible box and mask). `write_fake_dataset` commits a
-whole dataset through ShardWriter and finalize.
+whole dataset through ShardWriter and finalize_dataset. Test helpers, not part of the package.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.io import rle
-from synthdata.io.tables import dumps
+from synthdata.io.contract import dumps
 
 PERSON, CAR = 1, 2
 COLORS = {PERSON: (220, 40, 40), CAR: (40, 60, 220)}
@@ -85,11 +85,13 @@ def _columns(rows: list[dict]) -> dict[str, list]:
 
 
 def fake_clip(index: int, *, name: str = "fake", width: int = 64, height: int = 48, num_frames: int = 6,
-              fps: float = 12.5, chunk_frames: int = 4, masks: bool = True, device: str = "cpu") -> Any:
-    """A ClipData for clip `index` whose frames arrive as torch tensors on `device`."""
+              fps: float = 12.5, chunk_frames: int = 4, masks: bool = True, device: str = "cpu",
+              rider: bool = False) -> Any:
+    """A ClipRecord for clip `index` whose frames arrive as torch tensors on `device`; with
+    `rider`, the person's track says it rides the car (tracks attribute `riding_track_id`)."""
     import torch
 
-    from synthdata.pipeline import ClipData, FrameChunk
+    from synthdata.io.records import ClipRecord, FrameChunk
 
     cid = f"{name}-{index:06d}"
     frames, ids = fake_frames(index, width=width, height=height, num_frames=num_frames)
@@ -102,8 +104,9 @@ def fake_clip(index: int, *, name: str = "fake", width: int = 64, height: int = 
         "cam_x": 0.0, "cam_y": -2.0, "cam_z": 6.0, "layout": "street", "time_of_day": "day",
         "weather": "clear", "sun_elevation_deg": 45.0,
     }
+    person_attrs = {"shirt": "red", **({"riding_track_id": CAR} if rider else {})}
     tracks = [{"track_id": PERSON, "category": "person", "first_frame": 0, "last_frame": num_frames - 1,
-               "attributes": dumps({"shirt": "red"}), "height_m": 1.7},
+               "attributes": dumps(person_attrs), "height_m": 1.7},
               {"track_id": CAR, "category": "car", "first_frame": 0, "last_frame": num_frames - 1,
                "attributes": "{}"}]
     events = [{"event_id": 0, "type": "enter", "track_id": PERSON, "track_ids": [PERSON], "zone": "door",
@@ -118,7 +121,7 @@ def fake_clip(index: int, *, name: str = "fake", width: int = 64, height: int = 
             part = [r for r in objects if start <= r["frame"] < stop]
             yield FrameChunk(start, torch.from_numpy(frames[start:stop]).to(device), _columns(part))
 
-    return ClipData(cid, index, row, tracks, events, chunks(), None, {"render": 0.001 * num_frames})
+    return ClipRecord(cid, row, tracks, events, chunks(), {"render": 0.001 * num_frames})
 
 
 def fake_recipe(*, name: str = "fake", clips: int = 4, clips_per_shard: int = 2, num_frames: int = 6,
@@ -130,19 +133,19 @@ def fake_recipe(*, name: str = "fake", clips: int = 4, clips_per_shard: int = 2,
         "resolution": [width, height], "masks": masks, "video": {"gop": 4}}})
 
 
-def write_fake_dataset(out: str, **kw: Any) -> dict[str, Any]:
-    """Write and finalize a fake dataset (keywords as `fake_recipe`); returns the manifest."""
-    from synthdata.io.manifest import finalize
-    from synthdata.io.shard import ShardWriter
+def write_fake_dataset(out: str, *, rider: bool = False, **kw: Any) -> dict[str, Any]:
+    """Write and finalize a fake dataset (keywords as `fake_recipe`, `rider` as `fake_clip`);
+    returns the manifest."""
+    from synthdata.pipeline import finalize_dataset, shard_writer
     from synthdata.plan import plan
 
     recipe = fake_recipe(**kw)
     o = recipe.output
     markers = {}
     for spec in plan(recipe):
-        with ShardWriter(out, spec, recipe) as w:
+        with shard_writer(out, spec, recipe) as w:
             for i in spec.clip_indices:
                 w.add_clip(fake_clip(i, name=recipe.name, width=o.resolution[0], height=o.resolution[1],
-                                     num_frames=o.frames_per_clip, fps=o.fps, masks=o.masks))
+                                     num_frames=o.frames_per_clip, fps=o.fps, masks=o.masks, rider=rider))
             markers[spec.index] = w.commit()
-    return finalize(out, recipe, markers, {"wall_s": 0.0})
+    return finalize_dataset(out, recipe, markers, {"wall_s": 0.0})

@@ -1,0 +1,167 @@
+"""The table contract (DESIGN.md §3), declared once: every table's columns, Arrow types, required
+and dictionary-encoded columns, sort keys, and the schema metadata each Parquet file carries.
+
+labels/ builds rows against it, io/ writes it (io/tables.py), and verify, inspect, the readers and
+the exporters read it. To add a column, add one `Column` to its table below (a new schema version
+adds its columns here too, e.g. with `TableContract.with_columns`); nothing else lists columns.
+
+Conventions: frames are 0-based; boxes are pixels, top-left origin, float32 x, y, w, h; keypoints
+are COCO-17 `[x, y, v] * 17`; masks are COCO RLE; world units are metres.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
+
+f32, f64, i32, i64, s, b = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
+MASK = pa.struct([("size", pa.list_(i32)), ("counts", s)])
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, Arrow type, whether every row must give it, and whether Parquet
+    dictionary-encodes it (categorical strings; plain strings in Arrow)."""
+
+    name: str
+    type: pa.DataType
+    required: bool = False
+    categorical: bool = False
+
+    @property
+    def field(self) -> pa.Field:
+        return pa.field(self.name, self.type)
+
+
+def col(name: str, typ: pa.DataType, *, req: bool = False, cat: bool = False) -> Column:
+    return Column(name, typ, req, cat)
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """A table's columns in file order and the order of its rows (`sort_keys`, ascending)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    sort_keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: duplicate columns in {names}")
+        if not set(self.sort_keys) <= set(names):
+            raise ValueError(f"table {self.name}: sort keys {self.sort_keys} are not all columns")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([c.field for c in self.columns])
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c.name for c in self.columns if c.categorical]
+
+    def with_columns(self, *columns: Column, before: str | None = None) -> TableContract:
+        """This table with `columns` added (before column `before`, else at the end)."""
+        cols = list(self.columns)
+        at = self.names.index(before) if before is not None else len(cols)
+        return replace(self, columns=tuple(cols[:at]) + columns + tuple(cols[at:]))
+
+
+# Per-clip appearance columns (weather, sensor, optics, overlay, tampering), one value per clip; the
+# Appearance dataclass in world/appearance.py generates the same list (tests/test_io_contract.py checks both
+# sides name the same columns with the same types). `weather` is a scene column, declared above it.
+APPEARANCE: tuple[Column, ...] = tuple(col(n, t) for n, t in (
+    ("rain_intensity", f64), ("snow_intensity", f64), ("fog_visibility_m", f64), ("wetness", f64),
+    ("puddles", f64), ("snow_cover", f64), ("wind_deg", f64), ("overcast", f64), ("vehicle_lights", b),
+    ("nir", b), ("ir_range_m", f64), ("sensor_gain", f64), ("full_well_e", f64), ("read_noise_e", f64),
+    ("auto_exposure_s", f64), ("light_changes", i64), ("vignetting", f64), ("defocus_px", f64),
+    ("focus_m", f64), ("shutter", f64), ("rolling_shutter_ms", f64), ("shake_deg", f64), ("shake_hz", f64),
+    ("ptz", b), ("ptz_presets", i64), ("ptz_dwell_s", f64), ("ptz_speed_deg_s", f64), ("lens_dirt", f64),
+    ("raindrops", i64), ("overlay", b), ("camera_name", s), ("overlay_start", s), ("overlay_position", s),
+    ("ptz_phase_s", f64), ("video_crf", i64), ("effects_seed", i64),
+))
+
+CLIPS = TableContract("clips", (
+    col("clip_id", s, req=True, cat=True), col("shard", i32), col("video_member", s), col("video_offset", i64),
+    col("video_size", i64), col("width", i32, req=True), col("height", i32, req=True), col("fps", f64, req=True),
+    col("num_frames", i32, req=True), col("seed", i64, req=True), col("params", s, req=True),
+    col("fx", f64), col("fy", f64), col("cx", f64), col("cy", f64), col("skew", f64), col("k1", f64),
+    col("k2", f64), col("camera_model", s, cat=True),
+    col("R", pa.list_(f64)), col("t", pa.list_(f64)), col("cam_x", f64), col("cam_y", f64), col("cam_z", f64),
+    col("camera_moves", b), col("indoor", b),
+    col("layout", s, cat=True), col("time_of_day", s, cat=True), col("weather", s, cat=True),
+    col("scenario", s), col("tamper", s),
+    *APPEARANCE,
+    col("attributes", s),
+), ("clip_id",))
+
+TRACKS = TableContract("tracks", (
+    col("clip_id", s, req=True, cat=True), col("track_id", i32, req=True), col("category", s, req=True, cat=True),
+    col("subtype", s, cat=True), col("first_frame", i32, req=True), col("last_frame", i32, req=True),
+    col("num_frames", i32), col("attributes", s),
+), ("clip_id", "track_id"))
+
+OBJECTS = TableContract("objects", (
+    col("clip_id", s, cat=True), col("frame", i32, req=True), col("track_id", i32, req=True),
+    col("category", s, req=True, cat=True),
+    col("x", f32), col("y", f32), col("w", f32), col("h", f32),            # visible box (null when hidden)
+    col("ax", f32), col("ay", f32), col("aw", f32), col("ah", f32),        # amodal box
+    col("visibility", f32), col("truncation", f32), col("depth", f32),
+    col("keypoints", pa.list_(f32)), col("mask", MASK),
+    col("world_x", f32), col("world_y", f32), col("world_z", f32), col("heading", f32),
+    col("visible_pixels", i32), col("amodal_pixels", i32),
+    col("action", s, cat=True),                                            # people: what they do (world/actions.py)
+), ("clip_id", "frame", "track_id"))
+
+EVENTS = TableContract("events", (
+    col("clip_id", s, req=True, cat=True), col("event_id", i32, req=True), col("type", s, req=True, cat=True),
+    col("track_id", i32), col("track_ids", pa.list_(i32)), col("zone", s, cat=True),
+    col("start_frame", i32, req=True), col("end_frame", i32, req=True), col("attributes", s),
+), ("clip_id", "event_id"))
+
+CONTRACT: dict[str, TableContract] = {t.name: t for t in (CLIPS, TRACKS, OBJECTS, EVENTS)}
+TABLES: tuple[str, ...] = tuple(CONTRACT)
+
+# Columns of the clips table that the shard writer fills in (the rest come from the clip's row).
+WRITER_CLIP_COLUMNS = ("shard", "video_member", "video_offset", "video_size")
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces) used for every JSON string column."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "tolist"):  # numpy scalars and arrays
+        return v.tolist()
+    raise TypeError(f"value of type {type(v).__name__} is not JSON-serialisable")
+
+
+def file_metadata(recipe_sha256: str, synthdata_version: str, table: str) -> dict[bytes, bytes]:
+    """The schema metadata every Parquet file carries under the key b"synthdata"."""
+    meta = {"schema_version": SCHEMA_VERSION, "recipe_sha256": recipe_sha256,
+            "synthdata_version": synthdata_version, "table": table}
+    return {META_KEY: dumps(meta).encode()}
+
+
+def read_metadata(schema: pa.Schema) -> dict[str, Any] | None:
+    """The b"synthdata" metadata of a file's schema as a dict; None when absent or unreadable."""
+    raw = (schema.metadata or {}).get(META_KEY)
+    try:
+        meta = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None

@@ -1,0 +1,70 @@
+"""What the shard writer receives: plain records of rows and frames, defined here so that io/ needs
+nothing from the stages that make them (the pipeline builds them; tests build them by hand).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class FrameChunk:
+    """Frames [start, start + len(frames)) of a clip and their object rows.
+
+    frames: (t, H, W, 3) uint8 RGB (numpy, or a torch tensor on any device).
+    objects: objects-table column name -> list of values, one per row, rows sorted by
+             (frame, track_id); columns of the contract only (io/contract.py OBJECTS).
+    """
+
+    start: int
+    frames: Any
+    objects: dict[str, list]
+
+
+@dataclass
+class ClipRecord:
+    """One clip ready to be written. `chunks` is consumed once, in frame order.
+
+    clip_row: clips-table values known before writing (every contract column except shard,
+              video_member, video_offset, video_size, which the writer fills in); keys outside
+              the contract go to the `attributes` JSON column.
+    tracks, events: rows for those tables (clip_id is filled in when absent).
+    timings: seconds per stage spent making the clip (summed into the shard marker).
+    """
+
+    clip_id: str
+    clip_row: dict[str, Any]
+    tracks: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    chunks: Iterator[FrameChunk]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """H.264 encoding of every clip of a shard (a clip row's `video_crf` overrides `crf`)."""
+
+    crf: int = 23
+    preset: str = "veryfast"
+    gop: int = 0
+
+
+class ShardRef(Protocol):
+    """The shard being written: clips [first_clip, first_clip + num_clips) of a recipe
+    (plan.ShardSpec is one)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def first_clip(self) -> int: ...
+
+    @property
+    def num_clips(self) -> int: ...
+
+    @property
+    def recipe_sha256(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...

@@ -1,0 +1,213 @@
+"""`synthdata draft` / `synthdata schema` on the command line: files, --from, stderr reports, bad input,
+events of drafted scenarios, tiny previews, and the JSON Schema."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+import synthdata
+from synthdata.recipe import load_recipe
+from synthdata.recipe.draft.cli import rule_based
+from synthdata.recipe.draft.grammar import read
+from synthdata.recipe.draft.mapping import build
+
+TINY = ["output.resolution=[160, 120]", "output.frames_per_clip=2", "output.clips=1"]
+
+
+def synthdata_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synthdata.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def run_main(capsys, monkeypatch, *args: str, cwd=None) -> tuple[int, str, str]:
+    """`synthdata ARGS` in this process (exit status, stdout, stderr): the same error handling."""
+    from synthdata.cli import main
+
+    if cwd is not None:
+        monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return e.value.code, out, err
+
+
+def test_draft_writes_a_valid_commented_recipe(tmp_path):
+    out = tmp_path / "night.yaml"
+    p = synthdata_cli("draft", "night car park, light rain, someone loiters by the gate", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "wrote" in p.stdout and "clips" in p.stdout
+    recipe = load_recipe(out)
+    assert recipe.scene.lighting.time_of_day.args == ("night",)
+    assert recipe.scenario.loitering is not None and recipe.scenario.loitering.zone == "gate"
+    text = out.read_text()
+    assert "# from 'night'" in text and "# default:" in text
+
+
+def test_unknown_words_are_reported_on_stderr_never_dropped():
+    p = synthdata_cli("draft", "a forklift and a dog in a warehose parking lot")
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.splitlines()
+    assert "ignored: 'forklift' — no such actor in synthdata; nearest: vehicle kind van" in err
+    assert any(line.startswith("ignored: 'dog'") for line in err)
+    assert any(line.startswith("ignored: 'warehose'") and "warehouse" in line for line in err)
+    # and in the recipe itself, so the file says what was left out
+    assert "# Not used: 'forklift'" in p.stdout
+    load_recipe(p.stdout)
+
+
+def test_stderr_lists_unused_numbers_places_and_durations():
+    _, messages = rule_based("a quiet lobby, 7, near the fountain", None, None)
+    assert any("'7'" in m for m in messages)
+    assert any("near the fountain" in m and "no loitering" in m for m in messages)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (("draft", ""), "TEXT is empty"),
+    (("draft", "   "), "TEXT is empty"),
+    (("draft", "night", "--from", "missing.yaml"), "--from missing.yaml: recipe file not found"),
+    (("draft", "night", "--from", "."), "is a directory"),
+    (("draft", "night", "--llm", "http://127.0.0.1:9"), "--llm needs --model"),
+    (("draft", "night", "--out", "no/such/dir/r.yaml"), "--out no/such/dir/r.yaml: cannot write"),
+    (("schema", "--out", "no/such/dir/s.json"), "cannot write the schema"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, args, expected):
+    code, out, err = run_main(capsys, monkeypatch, *args, cwd=tmp_path)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], err
+
+
+def test_bad_input_from_the_real_entry_point(tmp_path):
+    p = synthdata_cli("draft", "", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "TEXT is empty" in p.stderr
+
+
+def test_unreadable_or_invalid_from_recipe(tmp_path, capsys, monkeypatch):
+    (tmp_path / "bad.yaml").write_bytes(b"\xff\xfe\x00 not text")
+    code, _, err = run_main(capsys, monkeypatch, "draft", "night", "--from", "bad.yaml", cwd=tmp_path)
+    assert code == 2 and "not a UTF-8 text file" in err
+    (tmp_path / "invalid.yaml").write_text("name: x\nseed: 1\n")
+    code, _, err = run_main(capsys, monkeypatch, "draft", "night", "--from", "invalid.yaml", cwd=tmp_path)
+    assert code == 2 and "invalid.yaml" in err and "output" in err
+
+
+def test_from_changes_only_what_the_text_says(tmp_path):
+    base_path = "recipes/parking_lot_day.yaml"
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    base = yaml.safe_load((root / base_path).read_text())
+    text, messages = rule_based("make it night with light fog; 30 people walking; 3 vans parked",
+                                base, base_path)
+    new = yaml.safe_load(text)
+    load_recipe(text)
+    assert new["scene"]["lighting"]["time_of_day"] == "night"
+    assert new["scene"]["weather"] == {"condition": "fog", "fog_visibility_m": {"uniform": [200, 600]}}
+    assert new["actors"][0]["count"] == 30 and new["actors"][0]["behavior"] == "walk"
+    assert new["actors"][2] == {"type": "vehicle", "count": 3, "kind": "van", "behavior": "parked"}
+    # everything the text did not mention is exactly the base's
+    for key in ("name", "seed", "description", "output"):
+        assert new[key] == base[key]
+    assert new["scene"]["layout"] == base["scene"]["layout"]
+    assert new["scene"]["camera"] == base["scene"]["camera"]
+    for k, v in base["scene"]["lighting"].items():
+        if k != "time_of_day":
+            assert new["scene"]["lighting"][k] == v
+    assert {k: v for k, v in new["actors"][0].items() if k not in ("count", "behavior")} == \
+        {k: v for k, v in base["actors"][0].items() if k not in ("count", "behavior")}
+    assert new["actors"][1] == base["actors"][1]
+    assert not messages
+
+
+def test_from_adds_a_scenario_with_its_zone_and_keeps_existing_zones(tmp_path):
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    base = yaml.safe_load((root / "recipes/security_lobby.yaml").read_text())
+    text, _ = rule_based("sometimes someone falls; an intruder sneaks into the restricted area", base, "x")
+    new = yaml.safe_load(text)
+    recipe = load_recipe(text)
+    assert new["zones"] == base["zones"]                 # staff_only is already a restricted zone
+    assert recipe.scenario.fall.probability.args == (0.4,)
+    assert recipe.scenario.intrusion is not None and new["scenario"]["loitering"] == base["scenario"]["loitering"]
+
+
+def test_from_on_the_command_line(tmp_path, capsys, monkeypatch):
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = tmp_path / "r.yaml"
+    code, _, err = run_main(capsys, monkeypatch, "draft", "at dusk, 1080p", "--from",
+                            str(root / "recipes/street_plaza.yaml"), "--out", str(out))
+    assert code == 0, err
+    r = load_recipe(out)
+    assert r.output.resolution == (1920, 1080) and r.scene.lighting.time_of_day.args == ("dusk",)
+    assert r.name == "street_plaza" and r.seed == 7
+
+
+# Scenario drafts are simulated for real (clip 0 at 5 fps): the scripted behaviour happens and its
+# event is labelled, so the zones the draft placed exist in the layout.
+@pytest.mark.parametrize("text,event", [
+    ("night car park, light rain, someone loiters by the gate", "loitering"),
+    ("people walking the wrong way in a corridor", "wrong_way"),
+    ("somebody sprays paint on the camera in a car park", "camera_tamper"),
+    ("someone leaves a backpack in the lobby and it is later picked up by someone else", "object_removed"),
+    ("an intruder enters the restricted area at night", "intrusion"),
+])
+def test_drafted_scenarios_produce_their_events(text, event):
+    recipe_text, _ = rule_based(text, None, None)
+    recipe = load_recipe(recipe_text, ["output.fps=5", "output.resolution=[160, 120]"])
+    world = synthdata.simulate(synthdata.sample_clip(recipe, 0))
+    assert event in {e.type for e in world.events}
+
+
+@pytest.mark.parametrize("text", [
+    "night car park, light rain, someone loiters by the gate",
+    "a van goes the wrong way down a one-way street at dusk, 1080p",
+    "corridor with a fisheye ptz camera, a person falls, someone covers the camera",
+])
+def test_drafts_preview(text):
+    recipe_text, _ = rule_based(text, None, None)
+    clip = synthdata.render_clip(load_recipe(recipe_text, TINY), 0, device="cpu")
+    assert clip.frames.shape == (2, 120, 160, 3)
+    assert np.ptp(clip.frames) > 0
+
+
+def test_plate_directory(tmp_path):
+    from synthdata.recipe.draft.cli import plate_supported
+
+    reading = read("night footage, plate plates/gate_cam/, someone loiters")
+    assert reading.plate is not None and reading.plate.value == "plates/gate_cam/"
+    draft = build(reading, None, plate_supported=False)
+    assert any("plate" in w and "no plate layout" in why for w, why in draft.ignored)
+    if plate_supported():
+        draft = build(reading, None, plate_supported=True)
+        assert draft.data["scene"]["layout"] == {"type": "plate", "plate": "plates/gate_cam/"}
+
+
+def test_schema_command_is_valid_json_schema_and_checks_recipes(tmp_path, capsys, monkeypatch):
+    jsonschema = pytest.importorskip("jsonschema")
+    code, out, err = run_main(capsys, monkeypatch, "schema")
+    assert code == 0, err
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for path in sorted((root / "recipes").glob("*.yaml")):
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text())))
+        assert not list(validator.iter_errors(data)), path.name
+    text, _ = rule_based("night car park, light rain, someone loiters by the gate", None, None)
+    assert not list(validator.iter_errors(json.loads(json.dumps(yaml.safe_load(text)))))
+    bad = json.loads(json.dumps(yaml.safe_load((root / "recipes/indoor_lobby.yaml").read_text())))
+    bad["scene"]["camera"]["heigth_m"] = 3
+    bad["scene"]["camera"]["tilt_deg"] = {"uniform": [1]}
+    bad["scene"]["lighting"]["time_of_day"] = "noon"
+    bad["output"]["clips"] = 0
+    assert len(list(validator.iter_errors(bad))) == 4
+    path = tmp_path / "recipe.schema.json"
+    assert run_main(capsys, monkeypatch, "schema", "--out", str(path))[0] == 0
+    assert json.loads(path.read_text()) == schema
