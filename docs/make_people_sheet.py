@@ -20,7 +20,7 @@ from synthdata.recipe.loader import load_recipe
 RECIPE = """
 name: people_sheet
 seed: 18
-output: {clips: 40, frames_per_clip: 1, fps: 10, resolution: [960, 720], masks: false}
+output: {clips: 40, frames_per_clip: 1, fps: 10, resolution: [800, 600], masks: false}
 scene:
   layout: {type: street, size_m: [26, 22], trees: 0, light_poles: 0}
   camera: {height_m: {uniform: [1.8, 2.6]}, tilt_deg: {uniform: [4, 10]}, hfov_deg: 48, distance_m: 0,
@@ -42,7 +42,7 @@ def crops(count: int) -> list[tuple[Image.Image, str]]:
         o = clip.objects
         frame = clip.frames[0]
         for k in range(len(o["frame"])):
-            if o["category"][k] != "person" or o["w"][k] is None or o["h"][k] < 150 or o["visibility"][k] < 0.9:
+            if o["category"][k] != "person" or o["w"][k] is None or o["h"][k] < 120 or o["visibility"][k] < 0.9:
                 continue
             x, y, w, h = (int(o[c][k]) for c in ("x", "y", "w", "h"))
             m = int(0.06 * h)

@@ -80,3 +80,7 @@ def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
                "bench_gpu.py", "bench_report.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
+
+
+def test_realism():
+    assert check("bench_realism.py", "realism")["verdict"] in ("pass", "fail")
