@@ -18,11 +18,11 @@ on a stream of its own (`Recipe.for_clip`), so adding draws elsewhere never chan
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.scene import SceneSpec
-from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
+from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, scenario_zone_refs, unique_zones
 from synthdata.recipe.types import Model
 
 MIX_KEYS = ("scene", "actors", "zones", "events", "scenario")
@@ -40,17 +40,8 @@ class MixEntry(Model):
     events: EventsSpec = EventsSpec()
     scenario: ScenarioSpec = ScenarioSpec()
 
-    @field_validator("zones")
-    @classmethod
-    def _zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
-        check_unique_zones(v)
-        return v
-
-    @field_validator("scenario")
-    @classmethod
-    def _scenario(cls, v: ScenarioSpec, info: ValidationInfo) -> ScenarioSpec:
-        check_zone_refs(info.data.get("zones") or [], v)
-        return v
+    _zones = field_validator("zones")(classmethod(unique_zones))
+    _scenario = field_validator("scenario")(classmethod(scenario_zone_refs))
 
 
 def pick_entry(weights: list[float], seed: int) -> int:

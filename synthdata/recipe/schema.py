@@ -10,7 +10,7 @@ from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.json_schema import SCHEMA_DIALECT, distribution_defs, resolve_refs
 from synthdata.recipe.mix import MIX_KEYS, MixEntry, pick_entry
 from synthdata.recipe.scene import SceneSpec
-from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
+from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, scenario_zone_refs, unique_zones
 from synthdata.recipe.types import Model
 
 
@@ -85,17 +85,8 @@ class Recipe(Model):
         entry = self.mix[k]
         return self.model_copy(update={key: getattr(entry, key) for key in MIX_KEYS} | {"mix": []}), k
 
-    @field_validator("zones")
-    @classmethod
-    def _zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
-        check_unique_zones(v)
-        return v
-
-    @field_validator("scenario")
-    @classmethod
-    def _scenario(cls, v: ScenarioSpec, info: ValidationInfo) -> ScenarioSpec:
-        check_zone_refs(info.data.get("zones") or [], v)
-        return v
+    _zones = field_validator("zones")(classmethod(unique_zones))
+    _scenario = field_validator("scenario")(classmethod(scenario_zone_refs))
 
     @field_validator("version")
     @classmethod

@@ -22,7 +22,7 @@ clip); world/events.py documents each event's exact definition.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -235,3 +235,15 @@ def check_zone_refs(zones: list[ZoneSpec], scenario: ScenarioSpec) -> None:
         if any(not z.categories or "person" not in z.categories for z in lanes):
             raise ValueError("wrong_way.actor: a person going the wrong way is only an event in a lane zone "
                              "whose categories include person")
+
+
+def unique_zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
+    """pydantic field validator of `zones` (Recipe, mix entries): names are unique."""
+    check_unique_zones(v)
+    return v
+
+
+def scenario_zone_refs(cls, v: ScenarioSpec, info: Any) -> ScenarioSpec:
+    """pydantic field validator of `scenario` (Recipe, mix entries): zones it names exist."""
+    check_zone_refs(info.data.get("zones") or [], v)
+    return v
