@@ -149,7 +149,7 @@ def run_blender(args, folder: str) -> dict | None:
 def synthdata_world(width: int, height: int, frames: int):
     import numpy as np
 
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
     from synthdata.world.types import ELLIPSOID, MATERIAL, Actor, Ground, Lighting, Shapes, World
 
     cam = Camera.from_pose(width, height, position=CAMERA["position"], pan_deg=0.0,

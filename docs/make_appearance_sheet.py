@@ -18,8 +18,8 @@ import numpy as np
 from synthdata.recipe import load_recipe
 from synthdata.render.overlay import block_mask
 from synthdata.render.renderer import Renderer
-from synthdata.world.camera_motion import apply_camera_motion
-from synthdata.world.layouts import build_layout
+from synthdata.world.geometry.camera_motion import apply_camera_motion
+from synthdata.world.layouts.base import build_layout
 from synthdata.world.lighting import make_lighting
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
@@ -66,7 +66,7 @@ VARIANTS = [
 
 def variant_world(base, spec, tod: str, appearance: dict, cam: dict):
     from synthdata.world.appearance import Appearance
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     world = copy.copy(base)
     lp = dataclasses.replace(spec.lighting, time_of_day=tod, exposure=1.0,

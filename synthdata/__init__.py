@@ -23,7 +23,7 @@ _API = {
     "ShardSpec": "synthdata.plan",
     "simulate": "synthdata.world.simulate",
     "World": "synthdata.world.types",
-    "Camera": "synthdata.world.camera",
+    "Camera": "synthdata.world.geometry.camera",
     "Renderer": "synthdata.render.renderer",
     "generate_clip": "synthdata.pipeline",
     "generate_shard": "synthdata.pipeline",

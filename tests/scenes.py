@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Actor, Ground, GroundPaint, Lighting, Shapes, World
 
 

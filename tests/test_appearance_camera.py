@@ -7,8 +7,8 @@ from pycocotools import mask as mask_utils
 
 from synthdata.labels.rows import KEYPOINT_MARGIN_M
 from synthdata.world.appearance import Appearance
-from synthdata.world.camera import Camera, look_rotation
-from synthdata.world.camera_motion import (
+from synthdata.world.geometry.camera import Camera, look_rotation
+from synthdata.world.geometry.camera_motion import (
     apply_camera_motion,
     pose_angles,
     ptz_schedule,

@@ -237,7 +237,7 @@ def test_everything_on_is_deterministic_and_chunking_does_not_matter(seed):
     app = {"sensor_gain": 6.0, "shutter": 0.7, "vignetting": 0.3, "defocus_px": 1.5, "raindrops": 5, "lens_dirt": 0.4,
                "rain_intensity": 0.5, "snow_intensity": 0.3, "wetness": 0.7, "puddles": 0.3, "fog_visibility_m": 80.0,
                "overlay": True, "light_schedule": [[1, -1.0]], "shake_deg": 0.5, "vehicle_lights": True}
-    from synthdata.world.camera_motion import apply_camera_motion
+    from synthdata.world.geometry.camera_motion import apply_camera_motion
     def world():
         w = make(seed, T=3, **app)
         w.camera = apply_camera_motion(w.camera, w.appearance, 3, w.fps)

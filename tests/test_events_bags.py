@@ -7,7 +7,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from synthdata.world.events import EventConfig, detect_events
+from synthdata.world.security.events import EventConfig, detect_events
 from tests.test_events_zones import FPS, actor, of_type, world
 
 CFG = EventConfig()

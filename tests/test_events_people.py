@@ -7,8 +7,8 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from synthdata.world.discs import dwell_cover, largest_group, min_enclosing_circle
-from synthdata.world.events import EventConfig, detect_events
+from synthdata.world.geometry.discs import dwell_cover, largest_group, min_enclosing_circle
+from synthdata.world.security.events import EventConfig, detect_events
 from synthdata.world.types import Zone
 from tests.test_events_zones import FPS, actor, of_type, rect, world
 

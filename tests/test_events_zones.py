@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from synthdata.world.appearance import Appearance
-from synthdata.world.camera import Camera
-from synthdata.world.events import EventConfig, detect_events
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.security.events import EventConfig, detect_events
 from synthdata.world.types import Actor, Ground, Lighting, Shapes, World, Zone
 
 FPS = 10.0

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from synthdata.io.contract import APPEARANCE, CONTRACT, OBJECTS, WRITER_CLIP_COLUMNS, col
-from synthdata.world.appearance import APPEARANCE_COLUMNS
 from synthdata.recipe.schema import Recipe
+from synthdata.world.appearance import APPEARANCE_COLUMNS
 
 ARROW = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_()}
 

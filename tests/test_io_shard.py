@@ -12,8 +12,8 @@ import yaml
 
 from synthdata.errors import DatasetError
 from synthdata.io.contract import CONTRACT
-from synthdata.io.records import ClipRecord, FrameChunk
 from synthdata.io.manifest import read_manifest
+from synthdata.io.records import ClipRecord, FrameChunk
 from synthdata.io.shard import clean_leftovers, committed_shards, is_leftover
 from synthdata.pipeline import finalize_dataset, shard_writer
 from tests.fakes import fake_clip, fake_recipe, write_fake_dataset

@@ -13,12 +13,12 @@ from synthdata.labels.rows import KEYPOINT_MARGIN_M, label_chunk
 from synthdata.recipe.loader import load_recipe
 from synthdata.render import patterns
 from synthdata.render.renderer import Renderer
-from synthdata.world import clothing
-from synthdata.world.actions import ACTIONS
-from synthdata.world.bodies import Proportions, skeleton
-from synthdata.world.geometry import to_world, yaw_axes
-from synthdata.world.motion import frame_times, track_state
-from synthdata.world.planning import PERSON_TURN_S
+from synthdata.world.actors import clothing
+from synthdata.world.actors.actions import ACTIONS
+from synthdata.world.actors.bodies import Proportions, skeleton
+from synthdata.world.actors.motion import frame_times, track_state
+from synthdata.world.geometry.shapes import to_world, yaw_axes
+from synthdata.world.planning.planner import PERSON_TURN_S
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 from synthdata.world.types import Shapes

@@ -223,7 +223,7 @@ def test_antialias_in_object_boxes_equals_the_whole_frame_search():
 
 def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
     from synthdata.render.background import _bounding_windows
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     cam = Camera.from_pose(160, 120, position=(0, 0, 6), pan_deg=0, tilt_deg=35, roll_deg=0, hfov_deg=70)
     fwd = cam.R[0][2]
@@ -251,7 +251,7 @@ def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypa
     import dataclasses
 
     import synthdata.render.renderer as renderer_module
-    from synthdata.world.camera import Camera, look_rotation
+    from synthdata.world.geometry.camera import Camera, look_rotation
 
     w = random_world(5, T=6)
     c = w.camera

@@ -171,7 +171,7 @@ def test_zones_are_drawn_where_the_camera_projects_them():
     from PIL import Image
 
     from synthdata.report.samples import ZONE_COLOR, draw_zones
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     cam = Camera.from_pose(160, 120, position=(0.0, 0.0, 5.0), pan_deg=0.0, tilt_deg=40.0, hfov_deg=70.0)
     zone = {"kind": "zone", "name": "door", "points": [[-1, 6], [1, 6], [1, 8], [-1, 8]]}

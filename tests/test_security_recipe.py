@@ -1,5 +1,5 @@
 """Recipe sections `zones:`, `events:`, `scenario:`: shipped recipes load, mistakes get one
-located line, thresholds reach world/events.py unchanged."""
+located line, thresholds reach world/security/events.py unchanged."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,7 @@ import pytest
 from synthdata.errors import RecipeError
 from synthdata.recipe import load_recipe
 from synthdata.recipe.security import EventsSpec
-from synthdata.world.events import EventConfig
+from synthdata.world.security.events import EventConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "recipes").glob("security_*.yaml"))

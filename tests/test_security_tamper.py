@@ -10,8 +10,8 @@ from synthdata.labels.rows import label_chunk
 from synthdata.render.renderer import Renderer
 from synthdata.render.tamper import COVER_DEPTH_M, apply_tampering, cover_alpha
 from synthdata.world.appearance import TamperEntry
-from synthdata.world.enact import enact
-from synthdata.world.events import detect_events
+from synthdata.world.security.enact import enact
+from synthdata.world.security.events import detect_events
 from tests.scenes import random_world
 
 COVER = {"kind": "covered", "start_frame": 1, "end_frame": 2, "ramp_frames": 1, "side": "left", "coverage": 0.6,

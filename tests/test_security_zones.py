@@ -9,10 +9,10 @@ import pytest
 
 from synthdata.errors import BadInput
 from synthdata.recipe.security import ZoneSpec
-from synthdata.world.geometry import Footprints, rect_polygon
-from synthdata.world.layouts import Lane, Layout
+from synthdata.world.geometry.shapes import Footprints, rect_polygon
+from synthdata.world.layouts.base import Lane, Layout
+from synthdata.world.security.zones import build_zones, sample_zones, zone_paint
 from synthdata.world.types import Ground, Shapes
-from synthdata.world.zones import build_zones, sample_zones, zone_paint
 
 
 def layout() -> Layout:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from synthdata.recipe.schema import Recipe
-from synthdata.world.camera import Camera, look_rotation
+from synthdata.world.geometry.camera import Camera, look_rotation
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import make_camera
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from synthdata.recipe.schema import Recipe
-from synthdata.world.geometry import inside_any
-from synthdata.world.layouts import build_layout
+from synthdata.world.geometry.shapes import inside_any
+from synthdata.world.layouts.base import build_layout
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 from synthdata.world.spec import ClipSpec

@@ -123,7 +123,7 @@ OBJECTS = TableContract("objects", (
     col("keypoints", pa.list_(f32)), col("mask", MASK),
     col("world_x", f32), col("world_y", f32), col("world_z", f32), col("heading", f32),
     col("visible_pixels", i32), col("amodal_pixels", i32),
-    col("action", s, cat=True),                                            # people: what they do (world/actions.py)
+    col("action", s, cat=True),                                            # people: what they do (world/actors/actions.py)
 ), ("clip_id", "frame", "track_id"))
 
 EVENTS = TableContract("events", (

@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 from synthdata.errors import DatasetError
+from synthdata.io.contract import TABLES
 from synthdata.io.manifest import read_manifest
 from synthdata.io.store import Store, store_for
-from synthdata.io.contract import TABLES
 from synthdata.io.video import VideoClip
 
 CLIP_INDEX_COLUMNS = ["clip_id", "shard", "video_member", "video_offset", "video_size", "width", "height",

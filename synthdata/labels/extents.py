@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world.projection import screen_bounds, union_bounds
+from synthdata.world.geometry.projection import screen_bounds, union_bounds
 from synthdata.world.types import Actor, World
 
 

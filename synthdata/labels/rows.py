@@ -17,7 +17,7 @@ objects columns, one row per object per frame (rows sorted by frame, then track_
                       2 visible; x = y = 0 when v = 0), None otherwise
   mask                COCO RLE {"size": [H, W], "counts": str} of the visible pixels, None when hidden
   world_x, world_y, world_z, heading, visible_pixels, amodal_pixels
-  action              what a person does in this frame (world/actions.py: walk, run, stand, ride,
+  action              what a person does in this frame (world/actors/actions.py: walk, run, stand, ride,
                       phone_call, carry_box, sit, ...), None for other objects
 """
 from __future__ import annotations

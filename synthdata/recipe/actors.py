@@ -12,8 +12,8 @@ from pydantic import Field
 
 from synthdata.recipe.scene import Color
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
-from synthdata.world.actions import ACTIONS
-from synthdata.world.clothing import BOTTOMS, FABRIC_KIND, HAIRS, HATS, TOPS
+from synthdata.world.actors.actions import ACTIONS
+from synthdata.world.actors.clothing import BOTTOMS, FABRIC_KIND, HAIRS, HATS, TOPS
 
 
 class PeopleSpec(Model):
@@ -31,7 +31,7 @@ class PeopleSpec(Model):
     loiter_radius_m: Num(0.5, 30) = {"uniform": [1.5, 3.5]}
     top_color: Color | None = None
     bottom_color: Color | None = None
-    # who they are, what they wear and do; None = built-in defaults (world/outfits.py)
+    # who they are, what they wear and do; None = built-in defaults (world/actors/outfits.py)
     age: Choice("child", "adult", "elderly") | None = None      # default adult 84 %, child 8 %, elderly 8 %
     action: Choice(*ACTIONS) | None = None     # default per behaviour; unfit draws become none
     top: Choice(*TOPS) | None = None

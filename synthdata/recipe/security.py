@@ -17,7 +17,7 @@ walkway, aisle0.., bays_row0..; street: plaza, road, pavement_far, lane_eastboun
 lane_westbound0.., crossing, parking_lane; indoor: floor, entrance, desk.
 
 Event thresholds are plain numbers (they define what a label means, so they do not vary per
-clip); world/events.py documents each event's exact definition.
+clip); world/security/events.py documents each event's exact definition.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class ZoneSpec(Model):
 
 
 class EventsSpec(Model):
-    """Thresholds of the analytic events (seconds, metres, m/s); see world/events.py."""
+    """Thresholds of the analytic events (seconds, metres, m/s); see world/security/events.py."""
 
     intrusion_min_s: float = Field(0.0, ge=0, description="shortest intrusion that counts")
     loitering_s: float = Field(10.0, gt=0, description="dwell time that makes loitering")

@@ -18,8 +18,8 @@ from synthdata.render.noise import value_noise
 from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
 from synthdata.render.shading import LightingT, shade, tonemap
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
-from synthdata.world.camera import Camera
-from synthdata.world.projection import screen_bounds
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import CAPSULE, MATERIAL, Ground, World
 
 

@@ -8,7 +8,7 @@ Frames arrive tone-mapped (uint8); effects work on the exposed linear values the
 (`untonemap_lut`) and tone-map again. Pure post-process effects leave the instance and depth
 buffers alone (labels unchanged); only the opaque overlay marks its pixels as occluders.
 Effects that move pixels (shake, PTZ, rolling shutter, lens distortion) are camera geometry
-(world/camera_motion.py), never image warps, so labels follow them exactly.
+(world/geometry/camera_motion.py), never image warps, so labels follow them exactly.
 
 Every setting comes from the typed World.appearance (world/appearance.py); randomness only from seeds
 stored in the World, per absolute frame number, so any chunking renders the same pixels.

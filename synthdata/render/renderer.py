@@ -25,7 +25,7 @@ from synthdata.render.raster import TorchShapes, cast, occluded, resolve, size_r
 from synthdata.render.shading import (LightingT, dynamic_irradiance, light_response, shade, tonemap,
                                       vehicle_lights)
 from synthdata.render.weather import adjust_lighting
-from synthdata.world.projection import screen_bounds
+from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import World
 
 _CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)

@@ -1,7 +1,7 @@
 """Camera-tampering pixels: a lens covered by a hand or cloth, a sprayed/smeared lens.
 
-The schedule lives in World.appearance.tampering (sampled in world/behaviours.py; a camera
-knocked to a new pose is geometry, done in world/enact.py, and needs nothing here). Each
+The schedule lives in World.appearance.tampering (sampled in world/security/behaviours.py; a camera
+knocked to a new pose is geometry, done in world/security/enact.py, and needs nothing here). Each
 TamperEntry (world/appearance.py) of kind "covered" uses side, coverage, color; of kind "blur"
 strength and color; frames 0-based and inclusive. The effect eases in over ramp_frames and holds to end_frame.
 Nothing random is decided here.

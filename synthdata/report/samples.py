@@ -93,7 +93,7 @@ def _scale_row(r: dict[str, Any], s: int) -> None:
 
 def _camera(row: dict[str, Any], scale: int = 1) -> Any:
     """The clip's frame-0 camera; with `scale`, for the frame enlarged that many times."""
-    from synthdata.world.camera import Camera
+    from synthdata.world.geometry.camera import Camera
 
     R = np.asarray(row["R"], float).reshape(1, 3, 3)
     C = np.array([[row["cam_x"], row["cam_y"], row["cam_z"]]], float)

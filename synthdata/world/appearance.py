@@ -2,13 +2,13 @@
 
 `Appearance` groups the per-clip values drawn from the recipe's `scene.weather` / `scene.sensor`
 sections (recipe/appearance.py; drawn by world/appearance_sample.py) and the clip's camera-tampering
-schedule (world/behaviours.py):
+schedule (world/security/behaviours.py):
 
     weather    condition and strength of rain / snow / fog, wet and snowy ground, wind
     lighting   overcast, vehicle lights, sudden scene-light changes
     sensor     near-infrared mode, gain and noise, auto-exposure, rolling shutter, H.264 CRF, seed
     optics     vignetting, defocus, shutter (motion blur), lens dirt, raindrops on the dome
-    mount      camera shake and pan-tilt-zoom patrol (camera geometry, world/camera_motion.py)
+    mount      camera shake and pan-tilt-zoom patrol (camera geometry, world/geometry/camera_motion.py)
     overlay    the burned-in timestamp / camera-name text
     tampering  covered / sprayed / moved camera entries (frames 0-based, inclusive)
 

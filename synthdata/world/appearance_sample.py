@@ -22,7 +22,7 @@ _CLOCK = {"day": (8.0, 16.5), "dusk": (17.0, 19.5), "night": (21.0, 28.5), "indo
 
 def sample_appearance(recipe: Any, rng: np.random.Generator, *, time_of_day: str, indoor: bool,
                       num_frames: int, fps: float) -> Appearance:
-    """One clip's Appearance (no tampering: world/behaviours.py adds that)."""
+    """One clip's Appearance (no tampering: world/security/behaviours.py adds that)."""
     draw = sampler(rng)
     w: WeatherSpec = recipe.scene.weather
     s: SensorSpec = recipe.scene.sensor

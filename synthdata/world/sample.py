@@ -15,13 +15,14 @@ import numpy as np
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
-from synthdata.world import outfits, palettes
+from synthdata.world.actors import outfits
+from synthdata.world.actors import palettes
+from synthdata.world.actors.bodies import plan_radius
+from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
-from synthdata.world.behaviours import sample_security
-from synthdata.world.bodies import plan_radius
-from synthdata.world.layouts import build_layout
-from synthdata.world.motion import frame_times
-from synthdata.world.planning import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.layouts.base import build_layout
+from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
 from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
                                   Track, VehicleParams)
@@ -140,7 +141,7 @@ def _person(group: PeopleSpec | None, behavior: str, rng: np.random.Generator) -
         sleeves=str(rng.choice(["long", "short"], p=[0.6, 0.4])), behavior=behavior, speed_mps=speed,
         phase0=float(rng.uniform(0, 1)), sway_phase=float(rng.uniform(0, 2 * np.pi)),
         idle_pose="arms_down", track=Track([0.0], [[0.0, 0.0]], [0.0]))
-    outfits.person_looks(p, group, draw, rng)       # age, body, skin, hair, outfit (world/outfits.py)
+    outfits.person_looks(p, group, draw, rng)       # age, body, skin, hair, outfit (world/actors/outfits.py)
     if group is not None:                          # scripted and riding people keep "none"
         p.action = outfits.choose_action(p, group, draw, rng)
     return p
@@ -172,7 +173,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     camera = make_camera(camera_p, width, height)
     times = frame_times(out.frames_per_clip, out.fps)
     planner = Planner(layout, camera, times, rng)
-    # -- security scenario (world/behaviours.py): zones, scripted actors (planned first), tampering;
+    # -- security scenario (world/security/behaviours.py): zones, scripted actors (planned first), tampering;
     #    draws nothing from rng when the recipe has no zones and no scenario
     cast = sample_security(recipe, rng, layout, planner, 1, lambda b: _person(None, b, rng),
                            lambda kind, b: _vehicle(VehiclesSpec(type="vehicle"), kind, b, rng))

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.actions import seat_height
-from synthdata.world.bodies import Proportions, Skeleton, person_actor
-from synthdata.world.props import bag_actor, bench
-from synthdata.world.camera import Camera
-from synthdata.world.camera_motion import apply_camera_motion
-from synthdata.world.enact import enact
-from synthdata.world.layouts import build_layout
+from synthdata.world.actors.actions import seat_height
+from synthdata.world.actors.bodies import Proportions, Skeleton, person_actor
+from synthdata.world.actors.motion import TrackState, frame_times, track_state
+from synthdata.world.actors.props import bag_actor, bench
+from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.camera_motion import apply_camera_motion
+from synthdata.world.layouts.base import build_layout
 from synthdata.world.lighting import make_lighting
-from synthdata.world.motion import TrackState, frame_times, track_state
-from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.security.enact import enact
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
 from synthdata.world.types import Actor, Shapes, World
-from synthdata.world.vehicles import rider_mount, vehicle_actor
 
 
 def make_camera(p: CameraParams, width: int, height: int) -> Camera:
@@ -65,5 +65,5 @@ def simulate(spec: ClipSpec) -> World:
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed)
-    # -- security scenario (world/enact.py): falls, bag drops, tampering, zones; events from geometry
+    # -- security scenario (world/security/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

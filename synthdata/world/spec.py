@@ -14,7 +14,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import numpy as np
 
 from synthdata.world.appearance import Appearance, flat_names
-from synthdata.world.security_spec import SecurityParams
+from synthdata.world.security.params import SecurityParams
 
 SPEC_VERSION = 2            # 2: typed appearance (nested groups, tampering in it) and security scripts
 
@@ -80,7 +80,7 @@ class LightingParams:
 
 @dataclass
 class Outfit:
-    """What one person wears (world/outfits.py samples it; world/clothing.py builds it).
+    """What one person wears (world/actors/outfits.py samples it; world/actors/clothing.py builds it).
 
     Styles: top tshirt | shirt | sweater | hoodie | jacket | coat | dress; bottom trousers |
     jeans | shorts | skirt; hat none | cap | beanie | hood; fabrics (render/patterns.py FABRICS)
@@ -133,7 +133,7 @@ class PersonParams:
     hips: float = 1.0               # hip width factor
     stoop: float = 0.0              # forward bend of the upper body, rad (elderly)
     outfit: Outfit | None = None    # None: a plain top and trousers in top/bottom_color
-    action: str = "none"            # world/actions.py ACTIONS
+    action: str = "none"            # world/actors/actions.py ACTIONS
     companion_track_id: int | None = None   # walking side by side with this person
     prop_track_id: int | None = None        # the box, pram or trolley this person carries or pushes
 
@@ -184,7 +184,7 @@ class ClipSpec:
     texture_seed: int = 0
     noise_seed: int = 0
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
-    security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security_spec.py)
+    security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security/params.py)
     appearance: Appearance = field(default_factory=Appearance)   # how the clip looks (world/appearance.py)
     mix_entry: int | None = None    # a mix recipe: the index of the entry this clip was drawn from
     version: int = SPEC_VERSION

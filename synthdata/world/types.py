@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.world.appearance import Appearance
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 
 # Primitive kinds
 ELLIPSOID, CAPSULE, BOX = 0, 1, 2
@@ -155,7 +155,7 @@ class Actor:
     keypoints: (T, 17, 3) COCO-17 joint positions for people, else None
     keypoint_radius: (17,) body radius around each joint in metres (depth-test margin)
     attributes: JSON-serialisable facts for the tracks table (height_m, colours, behaviour...)
-    actions: (T,) str, what a person does in each frame (world/actions.py: walk, run, stand,
+    actions: (T,) str, what a person does in each frame (world/actors/actions.py: walk, run, stand,
              ride, phone_call, carry_box, sit...), the objects table's `action`; None otherwise
     """
 

@@ -80,8 +80,8 @@ def draft_with_llm(text: str, url: str, model: str, *, retries: int = 2, timeout
                    base_yaml: str | None = None) -> LLMDraft:
     """Ask the endpoint for a recipe; feed validation problems back up to `retries` times."""
     from synthdata.recipe.draft.writer import dump
-    from synthdata.recipe.schema import recipe_json_schema
     from synthdata.recipe.loader import load_recipe
+    from synthdata.recipe.schema import recipe_json_schema
 
     schema = recipe_json_schema()
     ask = f"Write a synthdata recipe for: {text}"

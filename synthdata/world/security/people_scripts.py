@@ -9,15 +9,15 @@ import math
 
 import numpy as np
 
-from synthdata.world import palettes
-from synthdata.world.behaviours import (ATTEMPTS, LOWER_S, PAUSE_S, _Scene, arc_of_index, first_crossing_arc,
-                                        first_entry_arc)
-from synthdata.world.bodies import footprint_radius
-from synthdata.world.events import runs
-from synthdata.world.geometry import points_in_polygon
-from synthdata.world.motion import track_state
-from synthdata.world.planning import PERSON_TURN_S
-from synthdata.world.security_spec import BagDropScript, FallScript, PickupScript
+from synthdata.world.actors import palettes
+from synthdata.world.actors.bodies import footprint_radius
+from synthdata.world.actors.motion import track_state
+from synthdata.world.geometry.shapes import points_in_polygon
+from synthdata.world.planning.planner import PERSON_TURN_S
+from synthdata.world.security.behaviours import (ATTEMPTS, LOWER_S, PAUSE_S, _Scene, arc_of_index, first_crossing_arc,
+                                                 first_entry_arc)
+from synthdata.world.security.events import runs
+from synthdata.world.security.params import BagDropScript, FallScript, PickupScript
 from synthdata.world.spec import PersonParams, Track
 
 LEAVE_MARGIN_M = 0.5    # an owner leaving a bag walks this much beyond events.abandoned_distance_m

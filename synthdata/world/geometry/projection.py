@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.camera import Camera
+from synthdata.world.geometry.camera import Camera
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Shapes
 
 CONTOUR_POINTS = 24

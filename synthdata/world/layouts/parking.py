@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.geometry import hex_to_linear, rect_polygon
-from synthdata.world.layouts import Bay, Lane, Layout, Scenery
+from synthdata.world.geometry.shapes import hex_to_linear, rect_polygon
+from synthdata.world.layouts.base import Bay, Lane, Layout, Scenery
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Ground, GroundPaint
 

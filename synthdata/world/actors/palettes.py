@@ -71,7 +71,7 @@ def bag(style: str, rng: np.random.Generator) -> BagParams:
                      size_m=[float(x) for x in size], hand=str(rng.choice(["left", "right"])))
 
 
-# ---- people (world/outfits.py): weighted, mostly dark and neutral, some saturated ----------
+# ---- people (world/actors/outfits.py): weighted, mostly dark and neutral, some saturated ----------
 CLOTHES = {"#151515": 0.14, "#262626": 0.1, "#3a3a3a": 0.07, "#5c5c5c": 0.05, "#8c8c8c": 0.04, "#d8d8d4": 0.05,
            "#f2f2ee": 0.05, "#1c2841": 0.09, "#2b3a55": 0.05, "#3f4f2f": 0.04, "#4b3a2a": 0.05, "#6e5a44": 0.03,
            "#b9a27f": 0.04, "#d2c3a3": 0.03, "#7a1f24": 0.03, "#b3262e": 0.02, "#1f5fa6": 0.025, "#6a9bc7": 0.02,

@@ -60,8 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from synthdata.world.discs import dwell_cover, largest_group
-from synthdata.world.geometry import points_in_polygon
+from synthdata.world.geometry.discs import dwell_cover, largest_group
+from synthdata.world.geometry.shapes import points_in_polygon
 from synthdata.world.types import Actor, Event, World, Zone
 
 VEHICLES = ("car", "van", "truck", "bus", "bicycle", "motorcycle")

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world.camera import Camera
-from synthdata.world.geometry import Footprints, bezier, polyline_length, resample_polyline
-from synthdata.world.layouts import Bay, Layout
-from synthdata.world.motion import arrival_yaws, timed_keys, track_state
-from synthdata.world.navigation import NavGrid, box_corners, image_extent, view_masks
+from synthdata.world.actors.motion import arrival_yaws, timed_keys, track_state
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.shapes import Footprints, bezier, polyline_length, resample_polyline
+from synthdata.world.layouts.base import Bay, Layout
+from synthdata.world.planning.navigation import NavGrid, box_corners, image_extent, view_masks
 from synthdata.world.spec import Track
 
 PERSON_TURN_S, VEHICLE_TURN_S = 0.5, 0.3

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.behaviours import ATTEMPTS, _Scene, first_entry_arc, time_at_arc
-from synthdata.world.geometry import bezier, inside_any, points_in_polygon
-from synthdata.world.motion import arrival_yaws, timed_keys
-from synthdata.world.planning import in_image
+from synthdata.world.actors.motion import arrival_yaws, timed_keys
+from synthdata.world.geometry.shapes import bezier, inside_any, points_in_polygon
+from synthdata.world.planning.planner import in_image
+from synthdata.world.security.behaviours import ATTEMPTS, _Scene, first_entry_arc, time_at_arc
 from synthdata.world.spec import Track, VehicleParams
 
 
@@ -143,8 +143,8 @@ def wrong_way(sc: _Scene, poly: np.ndarray, direction: np.ndarray, actor: str, s
     d = _unit(np.asarray(direction, float))
     c = poly.mean(0)
     if actor == "person":
-        from synthdata.world.people_scripts import _plan, near_free, walker
-        from synthdata.world.bodies import footprint_radius
+        from synthdata.world.actors.bodies import footprint_radius
+        from synthdata.world.security.people_scripts import _plan, near_free, walker
         proj = (poly - c) @ d
         for _ in range(ATTEMPTS):
             p = walker(sc, min(speed, 2.0))

@@ -1,9 +1,9 @@
 """Security zones and tripwires: recipe placement -> ground polygons -> World.zones.
 
 `sample_zones` resolves each recipe ZoneSpec against the clip's Layout (its bounds, named
-regions and lanes) into a ZoneParams stored in the ClipSpec (world/security_spec.py: name,
+regions and lanes) into a ZoneParams stored in the ClipSpec (world/security/params.py: name,
 kind zone | tripwire, points [[x, y], ...] metres, role, direction [dx, dy] for lanes, crossing,
-categories, painted). `build_zones` turns those into World Zones (the attributes world/events.py reads), and
+categories, painted). `build_zones` turns those into World Zones (the attributes world/security/events.py reads), and
 `zone_paint` into ground markings for zones drawn on the ground.
 
 Placement frame: a region's extent is its bounding box [xmin, xmax] x [ymin, ymax]; `at` = (u, v)
@@ -18,9 +18,9 @@ import numpy as np
 
 from synthdata.errors import BadInput
 from synthdata.recipe.distributions import sampler
-from synthdata.world.geometry import rect_polygon
-from synthdata.world.layouts import Layout
-from synthdata.world.security_spec import ZoneParams
+from synthdata.world.geometry.shapes import rect_polygon
+from synthdata.world.layouts.base import Layout
+from synthdata.world.security.params import ZoneParams
 from synthdata.world.types import GroundPaint, Zone
 
 PAINT = {"restricted": (0.75, 0.08, 0.05), "no_parking": (0.85, 0.65, 0.05), "lane": (0.85, 0.85, 0.8),

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from synthdata.world.geometry import ShapeBuilder, hex_to_linear, pitch_axes
+from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, pitch_axes
 from synthdata.world.spec import Outfit, PersonParams
 from synthdata.world.types import Shapes
 

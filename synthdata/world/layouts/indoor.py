@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.geometry import Footprints, hex_to_linear, rect_polygon
-from synthdata.world.layouts import Layout, Scenery
+from synthdata.world.geometry.shapes import Footprints, hex_to_linear, rect_polygon
+from synthdata.world.layouts.base import Layout, Scenery
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Ground, GroundPaint
 

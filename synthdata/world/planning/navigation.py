@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.camera import Camera
-from synthdata.world.geometry import Footprints, inside_any
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.shapes import Footprints, inside_any
 
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 

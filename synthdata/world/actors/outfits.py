@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from synthdata.world import palettes
-from synthdata.world.actions import ACTIONS
+from synthdata.world.actors import palettes
+from synthdata.world.actors.actions import ACTIONS
 from synthdata.world.spec import BagParams, Outfit, PersonParams
 
 AGES = {"adult": 0.84, "child": 0.08, "elderly": 0.08}

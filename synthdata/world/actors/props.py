@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.geometry import ShapeBuilder, hex_to_linear, yaw_axes
+from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, yaw_axes
 from synthdata.world.spec import BagParams, PersonParams
 from synthdata.world.types import Actor, Shapes
 

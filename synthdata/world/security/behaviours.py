@@ -19,9 +19,9 @@ the crowd having gathered, the vehicle stopping, entering the lane) falls at `st
   tamper           camera covered, sprayed/blurred or knocked to a new pose
 
 It returns the planned actors (ids from `next_id` on), the ClipSpec's typed `security` scripts
-(world/security_spec.py: zones, event thresholds, falls, bag drops, acts) and the camera-tampering
-schedule (Appearance.tampering), which world/enact.py applies after simulation. Scripts state intent only: the events table
-comes from the final trajectories (world/events.py).
+(world/security/params.py: zones, event thresholds, falls, bag drops, acts) and the camera-tampering
+schedule (Appearance.tampering), which world/security/enact.py applies after simulation. Scripts state intent only: the events table
+comes from the final trajectories (world/security/events.py).
 """
 from __future__ import annotations
 
@@ -33,17 +33,17 @@ import numpy as np
 
 from synthdata.recipe.distributions import sampler
 from synthdata.recipe.security import EventsSpec
-from synthdata.world import palettes
+from synthdata.world.actors import palettes
+from synthdata.world.actors.bodies import footprint_radius
+from synthdata.world.actors.motion import arrival_yaws, timed_keys
 from synthdata.world.appearance import TamperEntry
-from synthdata.world.bodies import footprint_radius
-from synthdata.world.events import EventConfig
-from synthdata.world.geometry import points_in_polygon, polyline_length, resample_polyline
-from synthdata.world.layouts import Layout
-from synthdata.world.motion import arrival_yaws, timed_keys
-from synthdata.world.planning import PERSON_TURN_S, VEHICLE_TURN_S, Occupant, Planner, vehicle_discs
-from synthdata.world.security_spec import ActRecord, BagDropScript, FallScript, SecurityParams, ZoneParams
+from synthdata.world.geometry.shapes import points_in_polygon, polyline_length, resample_polyline
+from synthdata.world.layouts.base import Layout
+from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S, Occupant, Planner, vehicle_discs
+from synthdata.world.security.events import EventConfig
+from synthdata.world.security.params import ActRecord, BagDropScript, FallScript, SecurityParams, ZoneParams
+from synthdata.world.security.zones import sample_zones
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
-from synthdata.world.zones import sample_zones
 
 DELAYS = (0.0, 0.4, 0.8, 1.2, 1.6, 2.0)
 ATTEMPTS = 12
@@ -240,8 +240,8 @@ def sample_security(recipe, rng: np.random.Generator, layout: Layout, planner: P
 
     new_person(behavior) / new_vehicle(kind, behavior) make an actor's looks (sample.py's own
     factories); track ids are handed out from `next_id`, and Cast.next_id is the next free one."""
-    from synthdata.world import people_scripts as ps
-    from synthdata.world import vehicle_scripts as vs
+    from synthdata.world.security import people_scripts as ps
+    from synthdata.world.security import vehicle_scripts as vs
 
     zones = sample_zones(recipe.zones, layout, rng) if recipe.zones else []
     sc = _Scene(rng, layout, planner, zones, next_id, new_person, new_vehicle, recipe.events)

@@ -6,7 +6,7 @@ masks, amodal boxes, keypoints) see the same moved camera. The camera centre nev
 head and a swaying pole mount both rotate about the camera).
 
 Angles are degrees: pan turns towards +x, tilt is downward pitch, roll about the optical axis
-(world/camera.py). Frames are 0-based, time t = frame / fps seconds.
+(world/geometry/camera.py). Frames are 0-based, time t = frame / fps seconds.
 
 Rolling shutter is modelled for camera rotation, where CCTV shows it most (shake "jello", fast
 PTZ slews): row v is read `readout * (v - cy) / H` seconds after the centre row, so a pan at
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.appearance import Appearance
-from synthdata.world.camera import Camera, look_rotation
+from synthdata.world.geometry.camera import Camera, look_rotation
 
 
 def pose_angles(R: np.ndarray) -> tuple[float, float, float]:

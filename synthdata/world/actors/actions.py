@@ -7,8 +7,8 @@ the room a person needs. Everything is in the body frame (x forward, y left, z u
 
     ACTIONS["wave"].arms(p, pr, times, R, pelvis, neck1) -> {side: (target (T, 3), pole (3,))}
 
-Adding an action = one `register(Action(...))`; world/outfits.py samples from `ACTIONS` by the
-person's behaviour, world/props.py builds the props (box, pram, trolley, bench) it names.
+Adding an action = one `register(Action(...))`; world/actors/outfits.py samples from `ACTIONS` by the
+person's behaviour, world/actors/props.py builds the props (box, pram, trolley, bench) it names.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from synthdata.world.motion import TrackState, running_weight
+from synthdata.world.actors.motion import TrackState, running_weight
 
 LEFT, RIGHT = 0, 1
 
@@ -39,12 +39,12 @@ class Legs:
 @dataclass(frozen=True)
 class Action:
     name: str
-    behaviours: tuple[str, ...]               # behaviours it goes with (world/outfits.py)
+    behaviours: tuple[str, ...]               # behaviours it goes with (world/actors/outfits.py)
     arms: Callable | None = None
     legs: Callable | None = None
     head_pitch: float = 0.0                   # rad, positive looks down
     footprint_m: float = 0.0                  # ground radius needed (0: the body's own)
-    prop: str | None = None                   # world/props.py style it carries or pushes
+    prop: str | None = None                   # world/actors/props.py style it carries or pushes
     hands: tuple[int, ...] = ()               # hands it occupies (a handbag goes to a free one)
 
 

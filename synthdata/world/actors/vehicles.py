@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.bodies import ANKLE_Z, Mount
-from synthdata.world.geometry import ShapeBuilder, hex_to_linear, place
-from synthdata.world.motion import TrackState
+from synthdata.world.actors.bodies import ANKLE_Z, Mount
+from synthdata.world.actors.motion import TrackState
+from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, place
 from synthdata.world.spec import VehicleParams
 from synthdata.world.types import Actor, Shapes
 

@@ -1,7 +1,7 @@
 """Discs on the ground plane: the smallest circle around points, the most points one disc of
 a given radius can hold, and the stretches of a trajectory that stay within such a disc.
 
-Exact and deterministic (numpy; metres). Used by world/events.py for loitering and crowds.
+Exact and deterministic (numpy; metres). Used by world/security/events.py for loitering and crowds.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Typed security scripts of one clip: what `ClipSpec.security` holds (DESIGN.md §1).
 
-world/behaviours.py samples them from the recipe's `zones:`, `events:` and `scenario:` sections;
-world/enact.py applies them to the simulated World (falls, bag drops, zones), and world/events.py
+world/security/behaviours.py samples them from the recipe's `zones:`, `events:` and `scenario:` sections;
+world/security/enact.py applies them to the simulated World (falls, bag drops, zones), and world/security/events.py
 labels the events with the thresholds in `events`. The camera-tampering schedule is part of the
 clip's look (Appearance.tampering, world/appearance.py). Units: metres, seconds; frames 0-based.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthdata.world.events import EventConfig
+from synthdata.world.security.events import EventConfig
 
 
 @dataclass
@@ -27,7 +27,7 @@ class ZoneParams:
     categories: list[str] | None = None         # who the zone watches; None: per event default
 
     def attributes(self) -> dict[str, Any]:
-        """World Zone attributes (world/events.py reads them): the fields that are set."""
+        """World Zone attributes (world/security/events.py reads them): the fields that are set."""
         out: dict[str, Any] = {"painted": self.painted}
         for k in ("role", "direction", "crossing", "categories"):
             if getattr(self, k) is not None:

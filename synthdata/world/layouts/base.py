@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synthdata.world.geometry import Footprints, ShapeBuilder, hex_to_linear
+from synthdata.world.geometry.shapes import Footprints, ShapeBuilder, hex_to_linear
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Ground, Shapes
 
@@ -196,9 +196,9 @@ class Scenery:
 
 def build_layout(params: LayoutParams) -> Layout:
     """The deterministic static scene for these parameters."""
-    from synthdata.world.layout_indoor import build_indoor
-    from synthdata.world.layout_parking import build_parking_lot
-    from synthdata.world.layout_street import build_street
+    from synthdata.world.layouts.indoor import build_indoor
+    from synthdata.world.layouts.parking import build_parking_lot
+    from synthdata.world.layouts.street import build_street
 
     builders: dict[str, Callable[[LayoutParams], Layout]] = {
         "parking_lot": build_parking_lot, "street": build_street, "indoor": build_indoor}

@@ -7,8 +7,8 @@ anthropometrics (`Proportions`: a child's larger head and shorter legs, shoulder
 an elderly stoop). Poses: a walking/running gait driven by the phase from motion.gait_phase (hip
 and knee swing, opposite arm swing and shoulder twist, flight phase when running), idle standing
 with sway and looking around, seated riding (legs and arms reach pedals/footpegs and handlebars by
-two-bone inverse kinematics), and the actions of world/actions.py (hand targets, sitting,
-crouching) reached the same way. Clothing and hair are built on the skeleton by world/clothing.py.
+two-bone inverse kinematics), and the actions of world/actors/actions.py (hand targets, sitting,
+crouching) reached the same way. Clothing and hair are built on the skeleton by world/actors/clothing.py.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world import actions
-from synthdata.world.geometry import pitch_axes, to_world, yaw_axes
-from synthdata.world.motion import TrackState, gait_phase, running_weight, stride_length
+from synthdata.world.actors import actions
+from synthdata.world.actors.motion import TrackState, gait_phase, running_weight, stride_length
+from synthdata.world.geometry.shapes import pitch_axes, to_world, yaw_axes
 from synthdata.world.spec import PersonParams
 from synthdata.world.types import Actor
 
@@ -298,7 +298,7 @@ def plan_radius(p: PersonParams) -> float:
 def person_actor(p: PersonParams, state: TrackState, times: np.ndarray, position: np.ndarray,
                  yaw: np.ndarray, mount: Mount | None = None) -> tuple[Actor, Skeleton]:
     """The labelled person; `position`/`yaw` place the body frame (the vehicle's for riders)."""
-    from synthdata.world.clothing import dress, keypoint_radius
+    from synthdata.world.actors.clothing import dress, keypoint_radius
 
     sk = skeleton(p, state, times, mount)
     pr = Proportions.of(p)

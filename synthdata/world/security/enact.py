@@ -1,7 +1,7 @@
 """Enact the clip's security scripts on a simulated World, then label its events.
 
 `enact(world, security)` is the last step of simulate (security = ClipSpec.security, the typed
-scripts of world/security_spec.py; None for clips without one): people fall and lie still, bags
+scripts of world/security/params.py; None for clips without one): people fall and lie still, bags
 are put down and picked up, the camera is knocked to a new pose (World.appearance.tampering), zones are built (and painted) and finally
 `world.events = detect_events(...)` from the final trajectories. Deterministic; no randomness.
 
@@ -20,11 +20,11 @@ import dataclasses
 import numpy as np
 
 from synthdata.world.appearance import TamperEntry
-from synthdata.world.events import detect_events
-from synthdata.world.geometry import yaw_axes
-from synthdata.world.security_spec import BagDropScript, SecurityParams
+from synthdata.world.geometry.shapes import yaw_axes
+from synthdata.world.security.events import detect_events
+from synthdata.world.security.params import BagDropScript, SecurityParams
+from synthdata.world.security.zones import build_zones, zone_paint
 from synthdata.world.types import CAPSULE, Actor, World
-from synthdata.world.zones import build_zones, zone_paint
 
 RIGHT_WRIST = 10
 BODY_THICKNESS = 0.07       # lift of a lying body, fraction of its height

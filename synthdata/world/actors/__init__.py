@@ -1,0 +1,1 @@
+"""Actors: bodies, clothing, vehicles and how they move and act."""

@@ -1,0 +1,1 @@
+"""Geometry and the camera: primitives, footprints, projection, camera models and motion."""

@@ -1,0 +1,1 @@
+"""Scene layouts: the static places a clip plays in, and the registry of layout types."""
