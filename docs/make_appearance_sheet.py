@@ -19,7 +19,7 @@ from synthdata.recipe import load_recipe
 from synthdata.render.overlay import block_mask
 from synthdata.render.renderer import Renderer
 from synthdata.world.geometry.camera_motion import apply_camera_motion
-from synthdata.world.layouts.base import build_layout
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.lighting import make_lighting
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate

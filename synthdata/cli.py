@@ -21,6 +21,7 @@ COMMANDS = {
     "synthdata.render.preview": ("preview",),
     "synthdata.io.cli": ("inspect", "verify"),
     "synthdata.export.cli": ("export",),
+    "synthdata.plate.cli": ("plate",),
     "synthdata.report.cli": ("report",),
 }
 

@@ -14,6 +14,9 @@
   keypoints   (N, 17, 3) float32 COCO-17 [x, y, v]; zeros for objects without a skeleton
   masks       (N, H, W) uint8, only with `with_masks=True`
   clip_id, frame: where the frame comes from
+  and, with `modalities=[...]`, the frame's dense maps (README "Dense ground truth"):
+  depth (H, W) float32 metres (inf: sky), flow / backflow (2, H, W) float32 pixels (NaN where
+  invalid), instances (H, W) int32 track ids, classes (H, W) uint8 category ids ("rgb" is the image)
 
 Objects with no visible pixels (null box) are never kept. Files are opened lazily in each
 DataLoader worker; frames are decoded a keyframe interval at a time, straight to planar RGB, and
@@ -55,7 +58,7 @@ class _Labelled(torch.utils.data.Dataset):
 
     def __init__(self, path: str, *, categories: Sequence[str] | None, min_visibility: float,
                  min_box_height: float, with_masks: bool, transform: Callable | None,
-                 image_dtype: torch.dtype):
+                 image_dtype: torch.dtype, modalities: Sequence[str] = ()):
         ds = open_dataset(path)
         known = ds.categories
         wanted = list(categories) if categories is not None else known
@@ -71,6 +74,12 @@ class _Labelled(torch.utils.data.Dataset):
         self._sizes = {r["clip_id"]: (r["height"], r["width"]) for r in rows}
         self._position = {c: i for i, c in enumerate(self.clip_ids)}
         self._ds: Dataset | None = ds
+        self.modalities = [m for m in dict.fromkeys(modalities) if m != "rgb"]
+        for cid in self.clip_ids:
+            lacking = [m for m in self.modalities if m not in ds.modalities(cid)]
+            if lacking:
+                raise DatasetError(f"{path}: clip {cid} has no {', '.join(lacking)} stored (it has "
+                                   f"{', '.join(ds.modalities(cid))}); generate with output.modalities")
         self._pid = os.getpid()
         self._targets: OrderedDict[str, list[dict]] = OrderedDict()
         self._segments: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
@@ -139,6 +148,13 @@ class _Labelled(torch.utils.data.Dataset):
                             else torch.zeros((0, h, w), dtype=torch.uint8))
         return out
 
+    def add_dense(self, target: dict, clip_id: str, frame: int) -> dict:
+        """The target with the frame's dense maps (`modalities`) added as tensors."""
+        for m in self.modalities:
+            a = self.dataset().read_dense(clip_id, m, frame, frame + 1)[0]
+            target[m] = torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0) if a.ndim == 3 else a))
+        return target
+
     def to_image(self, frames: np.ndarray) -> torch.Tensor:
         """(..., 3, H, W) uint8 -> a tensor in `image_dtype` (floats scaled to 0..1)."""
         x = torch.from_numpy(frames)
@@ -150,10 +166,10 @@ class FrameDataset(_Labelled):
 
     def __init__(self, path: str, *, categories: Sequence[str] | None = None, min_visibility: float = 0.0,
                  min_box_height: float = 0, with_masks: bool = False, transform: Callable | None = None,
-                 image_dtype: torch.dtype = torch.uint8):
+                 image_dtype: torch.dtype = torch.uint8, modalities: Sequence[str] = ()):
         super().__init__(path, categories=categories, min_visibility=min_visibility,
                          min_box_height=min_box_height, with_masks=with_masks, transform=transform,
-                         image_dtype=image_dtype)
+                         image_dtype=image_dtype, modalities=modalities)
         self.starts = np.concatenate([[0], np.cumsum(self.num_frames)])
 
     def __len__(self) -> int:
@@ -186,7 +202,7 @@ class FrameDataset(_Labelled):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict]:
         clip_id, f = self.locate(index)
         image = self.to_image(self.frame(clip_id, f))
-        target = self.finish_target(self.clip_targets(clip_id)[f])
+        target = self.add_dense(self.finish_target(self.clip_targets(clip_id)[f]), clip_id, f)
         if self.transform is not None:
             image, target = self.transform(image, target)
         return image, target
@@ -199,10 +215,10 @@ class ClipDataset(_Labelled):
     def __init__(self, path: str, *, window: int, stride: int | None = None,
                  categories: Sequence[str] | None = None, min_visibility: float = 0.0,
                  min_box_height: float = 0, with_masks: bool = False, transform: Callable | None = None,
-                 image_dtype: torch.dtype = torch.uint8):
+                 image_dtype: torch.dtype = torch.uint8, modalities: Sequence[str] = ()):
         super().__init__(path, categories=categories, min_visibility=min_visibility,
                          min_box_height=min_box_height, with_masks=with_masks, transform=transform,
-                         image_dtype=image_dtype)
+                         image_dtype=image_dtype, modalities=modalities)
         stride = window if stride is None else stride
         if window < 1 or stride < 1:
             raise ValueError(f"window and stride must be at least 1, got {window} and {stride}")
@@ -218,7 +234,7 @@ class ClipDataset(_Labelled):
         frames = self.to_image(self.dataset().read_frames(clip_id, start, start + self.window,
                                                           channels_first=True, threads=decoder_threads()))
         targets = self.clip_targets(clip_id)
-        window = [self.finish_target(targets[f]) for f in range(start, start + self.window)]
+        window = [self.add_dense(self.finish_target(targets[f]), clip_id, f) for f in range(start, start + self.window)]
         if self.transform is not None:
             frames, window = self.transform(frames, window)
         return frames, window

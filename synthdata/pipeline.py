@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 
 from synthdata.io.records import ClipRecord, FrameChunk, VideoSettings
 from synthdata.plan import ShardSpec, clip_id as make_clip_id, clip_seed, recipe_sha256
 from synthdata.recipe.schema import Recipe
 from synthdata.world.types import World
+
 
 @dataclass
 class ClipData(ClipRecord):
@@ -58,6 +60,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
                     device: torch.device, timings: dict[str, float] | None = None) -> ClipData:
     """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
     script a World by hand)."""
+    from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import clip_row, event_rows, label_chunk, track_rows
     from synthdata.render.renderer import Renderer
@@ -69,9 +72,11 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     events = event_rows(world, cid)
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
+    modalities = recipe.output.dense_modalities
 
     def chunks() -> Iterator[FrameChunk]:
         renderer = Renderer(world, device, part_bounds=ext.parts)
+        dense = DenseLabeler(world, modalities) if modalities else None
         for start in range(0, world.num_frames, chunk_frames):
             stop = min(start + chunk_frames, world.num_frames)
             t0 = time.perf_counter()
@@ -81,9 +86,16 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
             t2 = time.perf_counter()
             timings["render"] = timings.get("render", 0.0) + (t1 - t0)
             timings["label"] = timings.get("label", 0.0) + (t2 - t1)
-            yield FrameChunk(start, batch.rgb, objects)
+            maps = {}
+            if dense is not None:
+                maps = dense.add(batch)
+                if stop == world.num_frames:
+                    for k, v in dense.finish().items():
+                        maps[k] = np.concatenate([maps[k], v])
+                timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
+            yield FrameChunk(start, batch.rgb, objects, maps)
 
-    return ClipData(cid, row, tracks, events, chunks(), timings, index=index, world=world)
+    return ClipData(cid, row, tracks, events, chunks(), timings, list(modalities), index=index, world=world)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",
@@ -121,7 +133,8 @@ def finalize_dataset(out: str, recipe: Recipe, markers: Mapping[int, dict] | Ite
 
 @dataclass
 class RenderedClip:
-    """A whole clip in memory: frames (T, H, W, 3) uint8 numpy and its table rows."""
+    """A whole clip in memory: frames (T, H, W, 3) uint8 numpy, its table rows and its dense maps
+    (modality -> (T, H, W[, 2]) numpy, for output.modalities; see labels/dense.py)."""
 
     clip_id: str
     frames: Any
@@ -130,6 +143,7 @@ class RenderedClip:
     events: list[dict[str, Any]]
     clip_row: dict[str, Any]
     world: World | None = None
+    dense: dict[str, Any] = field(default_factory=dict)
 
     def objects_in_frame(self, frame: int) -> list[dict[str, Any]]:
         keys = list(self.objects)
@@ -139,16 +153,16 @@ class RenderedClip:
 def render_clip(recipe: Recipe | str, index: int = 0, *, device: str = "auto",
                 overrides: list[str] | None = None) -> RenderedClip:
     """Render clip `index` of a recipe (object or path) fully in memory: no Dask, no files."""
-    import numpy as np
-
     if not isinstance(recipe, Recipe):
         from synthdata.recipe.loader import load_recipe
         recipe = load_recipe(recipe, list(overrides or []))
     clip = generate_clip(recipe, index, device=device)
-    frames, objects = [], {}
+    frames, objects, dense = [], {}, {}
     for chunk in clip.chunks:
         frames.append(chunk.frames.cpu().numpy())
         for k, v in chunk.objects.items():
             objects.setdefault(k, []).extend(v)
+        for k, v in chunk.dense.items():
+            dense.setdefault(k, []).append(v)
     return RenderedClip(clip.clip_id, np.concatenate(frames), objects, clip.tracks, clip.events, clip.clip_row,
-                        clip.world)
+                        clip.world, {k: np.concatenate(v) for k, v in dense.items()})

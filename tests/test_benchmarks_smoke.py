@@ -41,6 +41,10 @@ def test_e2e_reports_stage_split():
         assert re.search(rf"^\s+{stage}\s+\d+\.\d+ s", proc.stdout, re.MULTILINE), f"no {stage} line:\n{proc.stdout}"
 
 
+def test_recipes_table():
+    assert check("bench_recipes.py", "recipes", "--only", "indoor_lobby")["verdict"] in ("pass", "fail")
+
+
 def test_scaling():
     assert check("bench_scaling.py", "scaling")["verdict"] in ("pass", "fail")
 
@@ -77,10 +81,22 @@ def test_a_crashing_benchmark_is_caught():
 
 
 def test_every_benchmark_script_is_smoke_tested():
-    covered = {"bench_e2e.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py", "bench_peer_bpy.py",
-               "bench_gpu.py", "bench_report.py"}
+    covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
+               "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
 def test_realism():
     assert check("bench_realism.py", "realism")["verdict"] in ("pass", "fail")
+
+
+def test_dense_reports_cost_size_and_codecs():
+    proc, m = run_bench("bench_dense.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "dense" and m["verdict"] in ("pass", "fail")
+    for word in ("make ms", "encode ms", "read ms", "FFV1 KiB", "backflow", "classes"):
+        assert word in proc.stdout
+
+
+def test_scale():
+    assert check("bench_scale.py", "scale")["verdict"] in ("pass", "fail")

@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 
+import jsonschema
 import numpy as np
 import pytest
 import yaml
 
 import synthdata
+from synthdata.errors import BadInput
 from synthdata.recipe import load_recipe
 from synthdata.recipe.draft.cli import rule_based
 from synthdata.recipe.draft.grammar import read
@@ -124,6 +126,26 @@ def test_from_changes_only_what_the_text_says(tmp_path):
     assert not messages
 
 
+def test_from_edits_the_base_text_in_place_keeping_its_comments():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    base_text = (root / "recipes/parking_lot_day.yaml").read_text()
+    base = yaml.safe_load(base_text)
+    said = "make it night with light fog; 30 people walking; 3 vans parked; someone falls sometimes"
+    patched, _ = rule_based(said, base, "parking_lot_day.yaml", base_text)
+    rewritten, _ = rule_based(said, base, "parking_lot_day.yaml")
+    assert yaml.safe_load(patched) == yaml.safe_load(rewritten)       # the same recipe either way
+    load_recipe(patched)
+    assert "# rows of painted bays between two-way aisles" in patched   # the base's own comments stay
+    assert "# Anywhere a number or a choice may vary" in patched
+    assert "time_of_day: night" in patched and "# from 'night' (was day)" in patched
+    assert "count: 30" in patched and "(was {randint: [6, 10]})" in patched
+    kept = [line for line in base_text.splitlines() if "time_of_day" not in line and "count: {randint: [6, 10]}"
+            not in line and "behavior: {choice: {walk" not in line and "frames_per_clip" not in line]
+    assert all(line in patched.splitlines() for line in kept)           # every other line is untouched
+    assert "only what the text names was changed (marked 'was ...')" in patched
+
+
 def test_from_adds_a_scenario_with_its_zone_and_keeps_existing_zones(tmp_path):
     import pathlib
     root = pathlib.Path(__file__).resolve().parents[1]
@@ -177,19 +199,37 @@ def test_drafts_preview(text):
 
 
 def test_plate_directory(tmp_path):
-    from synthdata.recipe.draft.cli import plate_supported
+    from synthdata.recipe.draft.plates import PlateFacts
 
-    reading = read("night footage, plate plates/gate_cam/, someone loiters")
+    reading = read("night footage, plate plates/gate_cam/, someone loiters, an intruder, 1080p")
     assert reading.plate is not None and reading.plate.value == "plates/gate_cam/"
-    draft = build(reading, None, plate_supported=False)
+    draft = build(reading, None, plate=None)          # a synthdata without plate layouts
     assert any("plate" in w and "no plate layout" in why for w, why in draft.ignored)
-    if plate_supported():
-        draft = build(reading, None, plate_supported=True)
-        assert draft.data["scene"]["layout"] == {"type": "plate", "plate": "plates/gate_cam/"}
+    facts = PlateFacts("plates/gate_cam/", "plates/gate_cam/sketch.json", (768, 432),
+                       [{"name": "yard", "kind": "zone", "role": "restricted"}])
+    draft = build(read("night footage, plate plates/gate_cam/, someone loiters, an intruder, 1080p"), None,
+                  plate=facts)
+    assert draft.data["scene"]["layout"] == {"type": "plate", "plate": "plates/gate_cam/",
+                                             "sketch": "plates/gate_cam/sketch.json"}
+    assert "camera" not in draft.data["scene"]                    # the plate's calibration decides
+    assert draft.data["output"]["resolution"] == [1920, 1080]     # 16:9 like the plate
+    assert "zones" not in draft.data and "intrusion" in draft.data["scenario"]   # the sketch's yard
+    draft = build(read("plate plates/gate_cam/, vga"), None, plate=facts)
+    assert draft.data["output"]["resolution"] == [854, 480] and draft.warnings
+
+
+def test_plate_folder_problems_are_one_line(tmp_path):
+    from synthdata.recipe.draft.plates import plate_supported, read_plate
+
+    if not plate_supported():
+        pytest.skip("this synthdata has no plate layout")
+    with pytest.raises(BadInput, match="no such folder"):
+        read_plate(str(tmp_path / "missing"))
+    with pytest.raises(BadInput, match="plate"):
+        read_plate(str(tmp_path))
 
 
 def test_schema_command_is_valid_json_schema_and_checks_recipes(tmp_path, capsys, monkeypatch):
-    jsonschema = pytest.importorskip("jsonschema")
     code, out, err = run_main(capsys, monkeypatch, "schema")
     assert code == 0, err
     schema = json.loads(out)

@@ -116,6 +116,7 @@ def test_inspect_json_matches_the_tables(pristine, capsys):
     assert s["box_height_px"]["histogram"]["8-16"] == int(((heights >= 8) & (heights < 16)).sum())
     assert sum(s["visibility"]["histogram"].values()) == len(objects)
     assert s["events"] == {"enter": 4, "group": 2}
+    assert s["modalities"] == {"rgb": 4}          # no dense maps in this dataset
 
 
 def test_inspect_text_names_the_numbers(pristine, capsys):

@@ -61,7 +61,7 @@ def test_validate_bad_recipe_exits_2_with_one_line_per_problem(workdir):
         "error: bad.yaml:9: actors[0].count: expected a whole number or a distribution such as "
         "{randint: [1, 5]} or {poisson: 4}, got 'many'",
         "error: override 'output.clipz=3': output.clipz: unknown key; expected one of clips, "
-        "clips_per_shard, frames_per_clip, fps, resolution, video, masks, chunk_frames (did you mean clips?)",
+        "clips_per_shard, frames_per_clip, fps, resolution, video, masks, modalities, chunk_frames (did you mean clips?)",
     ]
 
 

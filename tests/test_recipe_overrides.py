@@ -50,7 +50,7 @@ def test_path_syntax():
 def test_unknown_key_from_override_names_the_override():
     [line] = problems(["output.clipz=8"])
     assert line == ("override 'output.clipz=8': output.clipz: unknown key; expected one of clips, "
-                    "clips_per_shard, frames_per_clip, fps, resolution, video, masks, chunk_frames "
+                    "clips_per_shard, frames_per_clip, fps, resolution, video, masks, modalities, chunk_frames "
                     "(did you mean clips?)")
 
 

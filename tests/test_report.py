@@ -136,6 +136,8 @@ def test_page_renders_in_chromium(tmp_path, fake_report, monkeypatch):
     assert res.exit_code == 0 and "wrote" in res.output, res.output
     d = page_data(pages["one"].read_text())
     assert d["counts"]["clips"] == 1 and [s["clip_id"] for s in d["samples"]] == ["fake-000000"]
+    write_report(str(tmp_path / "one"), str(tmp_path / "again.html"), samples=5)
+    assert (tmp_path / "again.html").read_bytes() == pages["one"].read_bytes()    # the same page, byte for byte
     bad = tmp_path / "bad.html"   # the harness itself must see errors and outside requests
     bad.write_text('<p>x</p><img src="http://example.invalid/a.png"><script>console.error("boom")</script>')
     from PIL import Image
@@ -217,7 +219,7 @@ def test_warnings_name_each_problem_and_only_real_ones():
 
     def stats(cats: dict, empty: list[str]) -> Stats:
         return Stats(counts={"clips": 10}, categories=cats, histograms={}, events_per_type={}, timeline_clips=[],
-                     timeline=[], empty_clips=empty, empty_clip_count=len(empty), resolutions={}, fps={}, tiny_px=4.0)
+                     event_clip_count=0, timeline=[], empty_clips=empty, empty_clip_count=len(empty), resolutions={}, fps={}, tiny_px=4.0)
 
     healthy = {"person": CategoryCounts(tracks=50, objects=1000, visible_objects=900, hidden_objects=100, tiny_boxes=9)}
     assert warnings(stats(healthy, [])) == []

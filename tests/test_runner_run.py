@@ -241,8 +241,9 @@ def s3(monkeypatch):
     import s3fs
 
     s3fs.S3FileSystem.clear_instance_cache()
-    fsspec.filesystem("s3").mkdir("synthdata-test")
-    yield "synthdata-test"
+    bucket = f"synthdata-test-{port}"   # one per server: nothing cached from an earlier server names it
+    fsspec.filesystem("s3").mkdir(bucket)
+    yield bucket
     s3fs.S3FileSystem.clear_instance_cache()
     server.stop()
 

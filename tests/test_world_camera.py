@@ -94,3 +94,33 @@ def test_pose_runs_group_frames_that_hold_a_pose():
     cam.fx[6] *= 1.5                        # a zoom
     assert cam.pose_runs().tolist() == [0, 0, 2, 2, 2, 5, 6]
     assert Camera.from_pose(64, 48, position=(0, 0, 5), pan_deg=0, tilt_deg=30, hfov_deg=60).pose_runs().tolist() == [0]
+
+
+def test_a_dome_fisheye_wider_than_180_degrees_looks_past_its_horizon():
+    cam = Camera.from_pose(160, 120, position=(0, 0, 5), pan_deg=0, tilt_deg=90, hfov_deg=190, model="fisheye")
+    d = cam.pixel_rays(0)
+    assert d[60, 80, 2] < -0.999                                # the centre looks straight down
+    edge = np.degrees(np.arccos(-d[60, [0, -1], 2]))            # angle off the axis at the side edges
+    assert np.allclose(edge, 95 - 95 / 160, atol=0.05)           # pixel centres, 95 degrees at the border
+    assert (d[..., 2] > 0).any()                                 # rays above the horizon: sky and walls
+    inner = -d[..., 2] > np.cos(np.radians(80))
+    uv, z = cam.project(cam.C[0] + 3 * d[inner])                # inside 80 degrees: project(ray) is its pixel
+    vv, uu = np.nonzero(inner)
+    assert np.all(z > 0) and np.allclose(uv, np.stack([uu + 0.5, vv + 0.5], -1), atol=1e-6)
+
+
+@pytest.mark.parametrize("camera, message", [
+    ("{hfov_deg: 185, tilt_deg: 90}", "hfov_deg up to 185 needs model: fisheye"),
+    ("{model: fisheye, hfov_deg: 190}", "fisheye wider than 180 degrees needs tilt_deg: 90"),
+    ("{model: fisheye, hfov_deg: 201, tilt_deg: 90}", "scene.camera.hfov_deg: expected a number <= 200"),
+])
+def test_field_of_view_limits_are_located_recipe_errors(camera, message):
+    from synthdata.errors import RecipeError
+    from synthdata.recipe import load_recipe
+
+    text = ("name: f\nseed: 1\noutput: {clips: 1, frames_per_clip: 2, fps: 5, resolution: [64, 48]}\n"
+            f"scene:\n  camera: {camera}\n")
+    assert load_recipe(text.replace(camera, "{model: fisheye, hfov_deg: 200, tilt_deg: 90}"))
+    with pytest.raises(RecipeError) as e:
+        load_recipe(text, source="r.yaml")
+    assert str(e.value).startswith("r.yaml:5: scene.camera") and message in str(e.value)

@@ -10,7 +10,7 @@ import yaml
 
 from synthdata.recipe.schema import Recipe
 from synthdata.world.geometry.shapes import inside_any
-from synthdata.world.layouts.base import build_layout
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 from synthdata.world.spec import ClipSpec

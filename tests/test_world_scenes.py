@@ -12,7 +12,7 @@ import pytest
 from synthdata.plan import clip_seed
 from synthdata.recipe.loader import load_recipe
 from synthdata.recipe.schema import Recipe
-from synthdata.world.layouts.base import build_layout
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 

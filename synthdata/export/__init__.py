@@ -22,11 +22,12 @@ from synthdata.export.base import (
 )
 from synthdata.export.coco import CocoExporter
 from synthdata.export.coco_video import CocoVideoExporter
+from synthdata.export.flow import FlowExporter
 from synthdata.export.mot import MotExporter
 from synthdata.export.yolo import YoloExporter
 
 EXPORTERS: dict[str, type[Exporter]] = {
-    cls.name: cls for cls in (CocoVideoExporter, CocoExporter, MotExporter, YoloExporter)
+    cls.name: cls for cls in (CocoVideoExporter, CocoExporter, MotExporter, YoloExporter, FlowExporter)
 }
 
 __all__ = ["EXPORTERS", "ExportOptions", "Exporter", "export_dataset", "get_exporter"]

@@ -16,7 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2               # 2 added dense modalities to clips (below); 1 is still read
+READABLE_VERSIONS = (1, 2)
 META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
 
 f32, f64, i32, i64, s, b = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
@@ -80,9 +81,10 @@ class TableContract:
         return replace(self, columns=tuple(cols[:at]) + columns + tuple(cols[at:]))
 
 
-# Per-clip appearance columns (weather, sensor, optics, overlay, tampering), one value per clip; the
-# Appearance dataclass in world/appearance.py generates the same list (tests/test_io_contract.py checks both
-# sides name the same columns with the same types). `weather` is a scene column, declared above it.
+# Per-clip appearance columns (weather, lighting, sensor, optics, mount, overlay), one value per clip:
+# the fields of world/appearance.py's Appearance (its `appearance_columns()`), listed again here
+# because io/ imports nothing from world/; tests/test_io_contract.py and tests/test_appearance_typed.py
+# fail when the two lists differ. `weather` is a scene column, declared above it.
 APPEARANCE: tuple[Column, ...] = tuple(col(n, t) for n, t in (
     ("rain_intensity", f64), ("snow_intensity", f64), ("fog_visibility_m", f64), ("wetness", f64),
     ("puddles", f64), ("snow_cover", f64), ("wind_deg", f64), ("overcast", f64), ("vehicle_lights", b),
@@ -94,7 +96,7 @@ APPEARANCE: tuple[Column, ...] = tuple(col(n, t) for n, t in (
     ("ptz_phase_s", f64), ("video_crf", i64), ("effects_seed", i64),
 ))
 
-CLIPS = TableContract("clips", (
+CLIPS_V1 = TableContract("clips", (
     col("clip_id", s, req=True, cat=True), col("shard", i32), col("video_member", s), col("video_offset", i64),
     col("video_size", i64), col("width", i32, req=True), col("height", i32, req=True), col("fps", f64, req=True),
     col("num_frames", i32, req=True), col("seed", i64, req=True), col("params", s, req=True),
@@ -132,11 +134,23 @@ EVENTS = TableContract("events", (
     col("start_frame", i32, req=True), col("end_frame", i32, req=True), col("attributes", s),
 ), ("clip_id", "event_id"))
 
+# Schema version 2: the dense modalities a clip stores ("rgb" first) and, per dense modality, the
+# byte range of its PNG members in the clip's tar (io/dense.py), null when not stored.
+DENSE_MODALITIES = ("depth", "flow", "backflow", "instances", "classes")
+DENSE_COLUMNS: tuple[Column, ...] = (col("modalities", pa.list_(s)),) + tuple(
+    col(f"{m}_{k}", i64) for m in DENSE_MODALITIES for k in ("offset", "size"))
+CLIPS = CLIPS_V1.with_columns(*DENSE_COLUMNS)
+
 CONTRACT: dict[str, TableContract] = {t.name: t for t in (CLIPS, TRACKS, OBJECTS, EVENTS)}
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
+
+def contract_for(name: str, version: int = SCHEMA_VERSION) -> TableContract:
+    """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS)."""
+    return CLIPS_V1 if name == "clips" and version < 2 else CONTRACT[name]
+
 # Columns of the clips table that the shard writer fills in (the rest come from the clip's row).
-WRITER_CLIP_COLUMNS = ("shard", "video_member", "video_offset", "video_size")
+WRITER_CLIP_COLUMNS = ("shard", "video_member", "video_offset", "video_size") + tuple(c.name for c in DENSE_COLUMNS)
 
 
 def dumps(value: Any) -> str:

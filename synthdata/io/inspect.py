@@ -59,6 +59,7 @@ def inspect_dataset(path: str) -> dict[str, Any]:
         "box_height_px": _distribution(heights[visible].astype(np.float64), HEIGHT_EDGES, open_ended=True),
         "visibility": _distribution(vis[~np.isnan(vis)], VISIBILITY_EDGES, open_ended=False),
         "events": dict(sorted(Counter(events["type"].to_pylist()).items())),
+        "modalities": dict(Counter(m for cid in ds.clip_ids() for m in ds.modalities(cid))),
     }
 
 
@@ -82,6 +83,7 @@ def format_summary(s: dict[str, Any]) -> str:
              f"({c['visible_objects']} visible), {count_noun(c['tracks'], 'track')}, "
              f"{count_noun(c['events'], 'event')}",
              f"  resolution {', '.join(s['resolutions'])} at {', '.join(f'{f:g}' for f in s['fps'])} fps",
+             "  modalities: " + ", ".join(f"{k} ({count_noun(v, 'clip')})" for k, v in s["modalities"].items()),
              "  per category:        tracks   objects   visible"]
     for cat, n in s["categories"].items():
         lines.append(f"    {cat:<16} {n['tracks']:>9} {n['objects']:>9} {n['visible_objects']:>9}")

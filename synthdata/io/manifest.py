@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from synthdata.errors import DatasetError
-from synthdata.io.contract import SCHEMA_VERSION, TABLES
+from synthdata.io.contract import READABLE_VERSIONS, SCHEMA_VERSION, TABLES
 from synthdata.io.shard import MARKER_DIR
 from synthdata.io.store import TMP_DIR, Store, store_for
 
@@ -86,7 +86,7 @@ def read_manifest(out: str | Store) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "shards" not in manifest:
         raise DatasetError(f"{where}/{MANIFEST}: not a synthdata manifest (no 'shards')")
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise DatasetError(f"{where}: dataset schema version {version}; this synthdata reads "
-                           f"version {SCHEMA_VERSION}")
+                           f"versions {', '.join(map(str, READABLE_VERSIONS))}")
     return manifest

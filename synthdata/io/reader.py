@@ -3,9 +3,12 @@
     ds = open_dataset("out/")              # or "s3://bucket/out"
     ds.objects.to_table(filter=...)        # pyarrow.dataset.Dataset over every shard
     frames = ds.read_clip(ds.clip_ids()[0])  # (T, H, W, 3) uint8 RGB, frame i = row frame i
+    maps = ds.read_clip(cid, modalities=["rgb", "depth", "flow"])   # dict of numpy arrays
 
 Only files listed in dataset.json are read, so a stray or half-written shard never leaks in.
-A clip is read with one ranged read of its tar (no tar scan): `video_offset`, `video_size`.
+A clip is read with one ranged read of its tar (no tar scan): `video_offset`, `video_size`; each
+dense modality likewise (`<modality>_offset`, `<modality>_size`, schema version 2; io/dense.py).
+Datasets of schema version 1 (no dense columns) read as before, with rgb only.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from synthdata.errors import DatasetError
+from synthdata.io import dense as D
 from synthdata.io.contract import TABLES
 from synthdata.io.manifest import read_manifest
 from synthdata.io.store import Store, store_for
@@ -23,6 +27,7 @@ from synthdata.io.video import VideoClip
 
 CLIP_INDEX_COLUMNS = ["clip_id", "shard", "video_member", "video_offset", "video_size", "width", "height",
                       "fps", "num_frames"]
+DENSE_INDEX_COLUMNS = ["modalities"] + [f"{m}_{k}" for m in D.DENSE for k in ("offset", "size")]
 
 
 class Dataset:
@@ -36,6 +41,7 @@ class Dataset:
         self._tables: dict[str, Any] = {}
         self._index: dict[str, dict[str, Any]] | None = None
         self._videos: OrderedDict[str, VideoClip] = OrderedDict()
+        self._spans: OrderedDict[tuple[str, str], list[tuple[str, bytes]]] = OrderedDict()
         self._cache_clips = cache_clips
 
     def __repr__(self) -> str:
@@ -49,7 +55,7 @@ class Dataset:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.path, self.manifest, self._cache_clips = state["path"], state["manifest"], state["cache_clips"]
         self.store = store_for(self.path)
-        self._tables, self._index, self._videos = {}, None, OrderedDict()
+        self._tables, self._index, self._videos, self._spans = {}, None, OrderedDict(), OrderedDict()
 
     # tables -----------------------------------------------------------------------------------
     def table_files(self, name: str) -> list[str]:
@@ -94,9 +100,15 @@ class Dataset:
     def index(self) -> dict[str, dict[str, Any]]:
         """clip_id -> {shard, video_member, video_offset, video_size, width, height, fps, num_frames}."""
         if self._index is None:
-            rows = self.clips.to_table(columns=CLIP_INDEX_COLUMNS).to_pylist()
+            have = set(self.clips.schema.names)
+            cols = CLIP_INDEX_COLUMNS + [c for c in DENSE_INDEX_COLUMNS if c in have]
+            rows = self.clips.to_table(columns=cols).to_pylist()
             self._index = {r["clip_id"]: r for r in rows}
         return self._index
+
+    def modalities(self, clip_id: str) -> list[str]:
+        """What is stored for the clip: "rgb" and its dense modalities (none in version-1 data)."""
+        return list(self.clip_info(clip_id).get("modalities") or ["rgb"])
 
     def clip_ids(self) -> list[str]:
         return list(self.index)
@@ -124,9 +136,54 @@ class Dataset:
             self._videos.popitem(last=False)
         return clip
 
-    def read_clip(self, clip_id: str) -> np.ndarray:
-        """Every frame of the clip, (T, H, W, 3) uint8 RGB; frame i is the labels' frame i."""
-        return self.video(clip_id).decode()
+    def read_clip(self, clip_id: str, modalities: list[str] | None = None) -> Any:
+        """Every frame of the clip, (T, H, W, 3) uint8 RGB; frame i is the labels' frame i.
+
+        With `modalities` (e.g. ["rgb", "depth", "flow"]) a dict of numpy arrays instead: rgb
+        (T, H, W, 3) uint8, depth (T, H, W) float32 metres along the camera axis (inf: sky),
+        flow / backflow (T, H, W, 2) float32 pixels (NaN where invalid), instances (T, H, W)
+        int32 track ids (0 = none), classes (T, H, W) uint8 (README "Dense ground truth")."""
+        if modalities is None:
+            return self.video(clip_id).decode()
+        return {m: (self.video(clip_id).decode() if m == "rgb" else self.read_dense(clip_id, m))
+                for m in modalities}
+
+    def _span(self, clip_id: str, modality: str) -> list[tuple[str, bytes]]:
+        key = (clip_id, modality)
+        if key in self._spans:
+            self._spans.move_to_end(key)
+            return self._spans[key]
+        info = self.clip_info(clip_id)
+        if modality not in D.DENSE:
+            raise DatasetError(f"no modality {modality!r}; modalities are rgb, {', '.join(D.DENSE)}")
+        offset = info.get(f"{modality}_offset")
+        if offset is None:
+            raise DatasetError(f"{self.path}: clip {clip_id} has no {modality} stored (it has "
+                               f"{', '.join(self.modalities(clip_id))}); generate with output.modalities")
+        data = self.store.read_range(f"videos/shard-{info['shard']:06d}.tar", offset, info[f"{modality}_size"])
+        members = D.split_span(data)
+        want = [D.member_name(clip_id, modality, f) for f in range(info["num_frames"])]
+        if [n for n, _ in members] != want:
+            raise DatasetError(f"{self.path}: clip {clip_id}: the {modality} byte range does not hold "
+                               f"its {info['num_frames']} frames in order")
+        self._spans[key] = members
+        while len(self._spans) > 2 * self._cache_clips * len(D.DENSE):
+            self._spans.popitem(last=False)
+        return members
+
+    def dense_members(self, clip_id: str, modality: str) -> list[tuple[str, bytes]]:
+        """(member name, PNG bytes) of each frame of a dense modality, in frame order."""
+        return list(self._span(clip_id, modality))
+
+    def read_dense_raw(self, clip_id: str, modality: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Frames [start, stop) of a dense modality as stored: the PNGs' integers (io/dense.py)."""
+        members = self._span(clip_id, modality)
+        stop = len(members) if stop is None else stop
+        return np.stack([D.decode_png(modality, data) for _, data in members[start:stop]])
+
+    def read_dense(self, clip_id: str, modality: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Frames [start, stop) of a dense modality in reader form (see read_clip)."""
+        return D.dequantise(modality, self.read_dense_raw(clip_id, modality, start, stop))
 
     def read_frames(self, clip_id: str, start: int, stop: int, *, channels_first: bool = False,
                     threads: int = 1) -> np.ndarray:

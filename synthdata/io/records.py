@@ -15,11 +15,15 @@ class FrameChunk:
     frames: (t, H, W, 3) uint8 RGB (numpy, or a torch tensor on any device).
     objects: objects-table column name -> list of values, one per row, rows sorted by
              (frame, track_id); columns of the contract only (io/contract.py OBJECTS).
+    dense: dense modality -> (n, H, W[, 2]) numpy maps of that modality's next n frames, in the
+           form readers get (labels/dense.py; io/dense.py stores them). Forward flow lags one
+           frame behind, so n may differ from len(frames); over a clip each adds up to its frames.
     """
 
     start: int
     frames: Any
     objects: dict[str, list]
+    dense: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -31,6 +35,7 @@ class ClipRecord:
               the contract go to the `attributes` JSON column.
     tracks, events: rows for those tables (clip_id is filled in when absent).
     timings: seconds per stage spent making the clip (summed into the shard marker).
+    modalities: the dense modalities (io/contract.py DENSE_MODALITIES) its chunks carry.
     """
 
     clip_id: str
@@ -39,6 +44,7 @@ class ClipRecord:
     events: list[dict[str, Any]]
     chunks: Iterator[FrameChunk]
     timings: dict[str, float] = field(default_factory=dict)
+    modalities: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthdata.io import dense as D
 from synthdata.io import tables as T
 from synthdata.io.contract import SCHEMA_VERSION, TABLES, dumps, file_metadata
-from synthdata.io.records import ClipRecord, ShardRef, VideoSettings
+from synthdata.io.records import ClipRecord, FrameChunk, ShardRef, VideoSettings
 from synthdata.io.store import TMP_DIR, digest, store_for
 from synthdata.io.tar import TarShardWriter
 from synthdata.io.video import VideoEncoder
@@ -99,12 +100,18 @@ class ShardWriter:
         T.check_required("clips", row.keys(), where)
         work = self._workdir()
         mp4 = os.path.join(work, f"{cid}.mp4")
-        objects = self._encode(clip, row, mp4, where)
+        modalities = [m for m in D.DENSE if m in set(clip.modalities)]
+        pngs: dict[str, list[bytes]] = {m: [] for m in modalities}
+        objects = self._encode(clip, row, mp4, where, pngs)
         t0 = time.perf_counter()
         member = f"{cid}.mp4"
         offset, size = self._tar.add_file(member, mp4)
         os.remove(mp4)
-        row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size)
+        row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size,
+                   modalities=["rgb"] + modalities)
+        for m in modalities:
+            members = [(D.member_name(cid, m, f), data) for f, data in enumerate(pngs[m])]
+            row[f"{m}_offset"], row[f"{m}_size"] = self._tar.add_span(members)
         self._tar.add_bytes(f"{cid}.json", _clip_json(row).encode())
         self._timings["write"] += time.perf_counter() - t0
         self._clips.append(row)
@@ -117,8 +124,9 @@ class ShardWriter:
         return {"clip_id": cid, "frames": int(row["num_frames"]), "objects": objects.num_rows,
                 "video_size": size}
 
-    def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str) -> pa.Table:
-        """Stream the clip's chunks into the encoder; return its object rows sorted by (frame, track)."""
+    def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str, pngs: dict[str, list[bytes]]) -> pa.Table:
+        """Stream the clip's chunks into the encoder (frames) and into one PNG per frame for each
+        dense modality in `pngs`; return its object rows sorted by (frame, track)."""
         video = self.video
         n = int(row["num_frames"])
         enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
@@ -131,6 +139,9 @@ class ShardWriter:
                 t0 = time.perf_counter()
                 enc.add(chunk.frames)
                 self._timings["encode"] += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                self._encode_dense(chunk, pngs, where)
+                self._timings["encode_dense"] += time.perf_counter() - t0
                 expected = enc.frames_written
                 parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id,
                                                 where=f"{where} frames {chunk.start}..{expected - 1}"))
@@ -142,6 +153,9 @@ class ShardWriter:
             raise
         if expected != n:
             raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
+        short = {m: len(p) for m, p in pngs.items() if len(p) != n}
+        if short:
+            raise ValueError(f"{where}: dense maps for {short} frames arrived, clip_row says num_frames={n}")
         objects = pa.concat_tables(parts) if parts else T.empty_table("objects")
         objects = T.sort_table(objects, "objects")
         if objects.num_rows:
@@ -151,6 +165,16 @@ class ShardWriter:
                 raise ValueError(f"{where}: object rows name clips {ids} and frames {lo}..{hi}, "
                                  f"expected only this clip and frames 0..{n - 1}")
         return objects
+
+    @staticmethod
+    def _encode_dense(chunk: FrameChunk, pngs: dict[str, list[bytes]], where: str) -> None:
+        dense = chunk.dense
+        unknown = sorted(set(dense) - set(pngs))
+        if unknown:
+            raise ValueError(f"{where}: chunk carries dense maps {unknown} the clip does not list in modalities")
+        for m, maps in dense.items():
+            q = D.quantise(m, maps)
+            pngs[m].extend(D.encode_png(m, q[i]) for i in range(q.shape[0]))
 
     def commit(self) -> dict[str, Any]:
         """Publish the shard and write its marker last; returns the marker."""
@@ -263,18 +287,28 @@ def is_leftover(rel: str) -> bool:
     return rel == TMP_DIR or rel.startswith(TMP_DIR + "/")
 
 
-def clean_leftovers(out: str) -> list[str]:
+def clean_leftovers(out: str, committed: dict[int, Any] | None = None) -> list[str]:
     """Remove what interrupted commits left under `out`: the staging folder, shard files that
     have no marker, and unreadable markers. Call it before generating, never while shards are
-    being written. Returns the removed paths (relative to OUT)."""
+    being written. `committed` is what `committed_shards(out)` just returned, when the caller
+    has it (every marker is then read no more); otherwise each marker is read once. Each folder
+    is listed once: the work is linear in the number of shards. Returns the removed paths
+    (relative to OUT)."""
     store = store_for(out)
     removed = []
     if store.exists(TMP_DIR):
         store.remove_tree(TMP_DIR)
         removed.append(TMP_DIR + "/")
-    committed = set(committed_shards(out))
-    for name in store.list(MARKER_DIR):
-        if SHARD_FILE.fullmatch(name) and _read_marker(store, name) is None:
+    names = store.list(MARKER_DIR)
+    if committed is None:
+        committed = {}
+        for name in names:
+            marker = _read_marker(store, name)
+            if marker is not None:
+                committed[marker["shard"]] = marker
+    for name in names:
+        m = SHARD_FILE.fullmatch(name)
+        if m and (not name.endswith(".json") or int(m.group(1)) not in committed):
             store.remove(f"{MARKER_DIR}/{name}")
             removed.append(f"{MARKER_DIR}/{name}")
     for folder in ["videos"] + [f"tables/{t}" for t in TABLES]:

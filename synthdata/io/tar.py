@@ -39,6 +39,14 @@ class TarShardWriter:
     def add_bytes(self, name: str, data: bytes) -> tuple[int, int]:
         return self.add(name, io.BytesIO(data), len(data))
 
+    def add_span(self, members: list[tuple[str, bytes]]) -> tuple[int, int]:
+        """Add consecutive members; returns (offset of the first member's header, bytes up to the
+        end of the last member's padded data): a range that parses as a tar stream."""
+        start = self._tar.offset
+        for name, data in members:
+            self.add_bytes(name, data)
+        return start, self._tar.offset - start
+
     def add_file(self, name: str, path: str) -> tuple[int, int]:
         with open(path, "rb") as f:
             return self.add(name, f, os.fstat(f.fileno()).st_size)

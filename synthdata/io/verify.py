@@ -3,7 +3,8 @@
 Checks, shard by shard: every file listed exists with the recorded size and sha256 (against the
 marker and dataset.json); each Parquet file has the schema-v1 columns and types, the `synthdata`
 metadata of this recipe, the marker's row count and rows in (clip_id, frame, track_id) order;
-every clip decodes to num_frames frames of its size from its byte range; every visible box equals
+every clip decodes to num_frames frames of its size from its byte range, and each dense modality's
+range to one PNG per frame (schema version 2); every visible box equals
 its mask's extent; frames, tracks and events refer to what exists. Then totals against dataset.json.
 """
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from synthdata.io import dense as D
 from synthdata.io import rle
-from synthdata.io.contract import CONTRACT, META_KEY, SCHEMA_VERSION, TABLES, read_metadata
+from synthdata.io.contract import CONTRACT, META_KEY, SCHEMA_VERSION, TABLES, contract_for, read_metadata
 from synthdata.io.manifest import MANIFEST, read_manifest
 from synthdata.io.shard import MARKER_DIR, SHARD_FILE, committed_shards, shard_files
 from synthdata.io.store import Store, digest, store_for
@@ -120,6 +122,9 @@ def _verify_shard(store: Store, manifest: dict, entry: dict, marker: dict | None
         if decode and store.exists(tar):
             for cid, row in clips.items():
                 _verify_video(store, tar, row, report)
+        if store.exists(tar):
+            for cid, row in clips.items():
+                _verify_dense(store, tar, row, report, decode)
         if data["objects"] is not None:
             _verify_objects(rel_of("objects", name), data["objects"], clips, data["tracks"], report)
         if data["events"] is not None:
@@ -163,7 +168,8 @@ def _read_table(store: Store, rel: str, name: str, manifest: dict, entry: dict,
         report.bad("parquet", f"{rel}: unreadable Parquet ({type(e).__name__}: {e})")
         return None
     schema = table.schema
-    want = CONTRACT[name].schema
+    version = manifest.get("schema_version", SCHEMA_VERSION)
+    want = contract_for(name, version).schema
     missing = [f.name for f in want if f.name not in schema.names]
     wrong = [f"{f.name} is {schema.field(f.name).type}, expected {f.type}" for f in want
              if f.name in schema.names and schema.field(f.name).type != f.type]
@@ -173,8 +179,7 @@ def _read_table(store: Store, rel: str, name: str, manifest: dict, entry: dict,
     meta = read_metadata(schema)
     if not meta:
         report.bad("schema", f"{rel}: no '{META_KEY.decode()}' schema metadata")
-    elif (meta.get("schema_version"), meta.get("recipe_sha256")) != (SCHEMA_VERSION,
-                                                                      manifest.get("recipe_sha256")):
+    elif (meta.get("schema_version"), meta.get("recipe_sha256")) != (version, manifest.get("recipe_sha256")):
         report.bad("schema", f"{rel}: metadata schema_version {meta.get('schema_version')}, recipe "
                              f"{str(meta.get('recipe_sha256'))[:12]} do not match the dataset")
     rows = entry.get("counts", {}).get(name)
@@ -215,6 +220,27 @@ def _verify_video(store: Store, tar: str, row: dict, report: Report) -> None:
     if (clip.width, clip.height) != (row["width"], row["height"]):
         report.bad("video", f"clip {cid}: video is {clip.width}x{clip.height}, the table says "
                             f"{row['width']}x{row['height']}")
+
+
+def _verify_dense(store: Store, tar: str, row: dict, report: Report, decode: bool) -> None:
+    """Each dense modality the clip lists: its byte range holds one PNG per frame, in order
+    (io/dense.py span_problems)."""
+    for m in row.get("modalities") or []:
+        if m == "rgb":
+            continue
+        if m not in D.DENSE or row.get(f"{m}_offset") is None or row.get(f"{m}_size") is None:
+            report.bad("dense", f"clip {row['clip_id']}: lists modality {m!r} without its byte range")
+            continue
+        try:
+            data = store.read_range(tar, row[f"{m}_offset"], row[f"{m}_size"])
+        except Exception as e:  # noqa: BLE001 - an unreadable range is the problem to report
+            report.bad("dense", f"clip {row['clip_id']}: {m} range unreadable ({e})")
+            continue
+        problems = D.span_problems(row, m, data, decode=decode)
+        for p in problems:
+            report.bad("dense", p)
+        if not problems:
+            report.checked["dense_maps"] += 1
 
 
 def _verify_objects(rel: str, table: pa.Table, clips: dict, tracks: pa.Table | None, report: Report) -> None:

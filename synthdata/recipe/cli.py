@@ -49,6 +49,18 @@ def estimate_output_bytes(recipe: Recipe) -> tuple[int, int, int]:
     return int(video), int(table), round(rows)
 
 
+# stored bytes per pixel per frame of each dense modality (PNG; benchmarks/bench_dense.py, 640x480)
+DENSE_BYTES_PER_PIXEL = {"depth": 0.086, "flow": 0.025, "backflow": 0.025, "instances": 0.0113, "classes": 0.0097}
+
+
+def estimate_dense_bytes(recipe: Recipe) -> int:
+    """Rough bytes of the dense maps of output.modalities (0 for rgb only)."""
+    out = recipe.output
+    w, h = out.resolution
+    per_pixel = sum(DENSE_BYTES_PER_PIXEL[m] for m in out.dense_modalities)
+    return int(w * h * out.clips * out.frames_per_clip * per_pixel)
+
+
 def human_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
@@ -85,6 +97,9 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
         f"  estimate    ~{human_bytes(video + table)}: ~{human_bytes(video)} video, "
         f"~{human_bytes(table)} tables (~{rows:,} object rows)",
     ]
+    if out.dense_modalities:
+        lines.append(f"  dense       {', '.join(out.dense_modalities)}: ~{human_bytes(estimate_dense_bytes(recipe))} "
+                     f"more (one PNG per frame each)")
     if recipe.actors:
         lines.append(f"  actors      {len(recipe.actors)} group{'s' * (len(recipe.actors) != 1)}")
         for i, group in enumerate(recipe.actors):

@@ -41,7 +41,7 @@ def load_recipe(path_or_text: str | os.PathLike | bytes, overrides: Any = (), *,
     a file. `source` names the recipe in messages (default: the path as given, or '<recipe>').
     Raises RecipeError listing every problem, or BadInput when the file cannot be read.
     """
-    text, source = _read(path_or_text, source)
+    text, source = read_text(path_or_text, source)
     data, lines, problems = parse_yaml(text, source)
     if data is None:
         raise RecipeError("the recipe is empty; expected a mapping with name, seed and output", source=source)
@@ -125,7 +125,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap, list[tuple[int, st
 
 # --- reading -----------------------------------------------------------------------------------
 
-def _read(path_or_text: str | os.PathLike | bytes, source: str | None) -> tuple[str, str]:
+def read_text(path_or_text: str | os.PathLike | bytes, source: str | None) -> tuple[str, str]:
+    """A recipe's text and the name errors call it by: inline text as given, or a file read as
+    UTF-8 (a missing, unreadable or binary file is one BadInput line naming `source`)."""
     if isinstance(path_or_text, bytes):
         path_or_text = path_or_text.decode("utf-8", errors="replace")
     if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("{")):

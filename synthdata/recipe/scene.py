@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
-from synthdata.recipe.distributions import Dist, DistError, parse_choice
+from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_value
 from synthdata.recipe.json_schema import color_schema
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
-LAYOUTS = ("parking_lot", "street", "indoor")
+LAYOUTS = ("parking_lot", "street", "indoor", "plate")
 GROUND_TEXTURES = ("asphalt", "concrete", "tiles", "grass", "paving")
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -59,6 +59,28 @@ class LayoutSpec(Model):
     doors: Int(1, 12) | None = None            # indoor: doors people enter and leave through
     ceiling_m: Num(2.4, 12) | None = None      # indoor: ceiling height
     wall_color: Color | None = None            # indoor walls / building facades
+    plate: str | None = None                   # plate: PLATE_DIR from `synthdata plate init` (calibrated)
+    sketch: str | None = None                  # plate: PNG layer or JSON of pixel shapes over the plate
+    exposure_jitter: Num(0, 2) = 0.15          # plate: per-clip exposure variation of actors, stops (+-)
+    white_balance_jitter: Num(0, 0.5) = 0.03   # plate: per-clip colour-balance variation of actors (+-)
+
+    @model_validator(mode="after")
+    def _plate(self) -> "LayoutSpec":
+        kinds = set(self.type.args) if self.type.kind == "choice" else {self.type.args[0]}
+        if "plate" in kinds:
+            if len(kinds) > 1:
+                raise ValueError("type: plate cannot be mixed with other layout types in one recipe")
+            if not self.plate:
+                raise ValueError("plate: a plate layout needs `plate: PLATE_DIR` (made by `synthdata plate init`)")
+            self.plate_scene()                 # every problem of the plate and its sketch shows now
+        elif self.plate or self.sketch:
+            raise ValueError("plate/sketch only go with type: plate")
+        return self
+
+    def plate_scene(self) -> dict[str, Any]:
+        """The compiled plate scene (plate/scene.py; cached per plate and sketch file)."""
+        from synthdata.plate.scene import compile_scene
+        return compile_scene(self.plate, self.sketch)
 
 
 class CameraSpec(Model):
@@ -72,13 +94,27 @@ class CameraSpec(Model):
     tilt_deg: Num(0, 90) = 35.0
     pan_deg: Num(-180, 180) = 0.0
     roll_deg: Num(-45, 45) = 0.0
-    hfov_deg: Num(10, 179) = 60.0
+    hfov_deg: Num(10, 200) = 60.0  # pinhole: below 180; fisheye up to 200 (over 180: looking straight down)
     model: Choice("pinhole", "fisheye") = "pinhole"
     k1: Num(-1, 1) = 0.0
     k2: Num(-1, 1) = 0.0
     distance_m: Num(0, 200) = 2.0   # how far outside the layout's near edge the camera stands
     placement: Choice("edge", "corner") = "edge"
     lateral: Num(-1, 1) = 0.0       # edge placement: position along the near edge, -1..1 of half the width
+
+    @model_validator(mode="after")
+    def _field_of_view(self) -> CameraSpec:
+        models = set(self.model.args) if isinstance(self.model, Dist) else {self.model}
+        hfov = self.hfov_deg.bounds() if isinstance(self.hfov_deg, Dist) else (self.hfov_deg, self.hfov_deg)
+        widest = 200.0 if hfov is None else float(hfov[1])
+        if "pinhole" in models and widest > 179:
+            raise ValueError(f"hfov_deg up to {widest:g} needs model: fisheye (a pinhole camera sees at most 179 "
+                             f"degrees)")
+        tilt = self.tilt_deg.bounds() if isinstance(self.tilt_deg, Dist) else (self.tilt_deg, self.tilt_deg)
+        if widest > 180 and tilt != (90, 90):
+            raise ValueError(f"hfov_deg up to {widest:g}: a fisheye wider than 180 degrees needs tilt_deg: 90 "
+                             f"(looking straight down, as ceiling and pole domes do), got {show_value(self.tilt_deg)}")
+        return self
 
 
 class LightingSpec(Model):

@@ -21,6 +21,9 @@ class VideoSpec(Model):
     gop: int = Field(0, ge=0, description="keyframe interval in frames; 0 = 2 seconds")
 
 
+Modality = Literal["rgb", "depth", "flow", "backflow", "instances", "classes"]   # labels/dense.py
+
+
 class OutputSpec(Model):
     clips: int = Field(..., ge=1)
     clips_per_shard: int = Field(16, ge=1)
@@ -29,6 +32,8 @@ class OutputSpec(Model):
     resolution: tuple[int, int]
     video: VideoSpec = VideoSpec()
     masks: bool = True
+    modalities: list[Modality] = Field(["rgb"], description="per-frame outputs: rgb (the video, always "
+                                       "written) and any of depth, flow, backflow, instances, classes")
     chunk_frames: int | None = Field(None, ge=1, description="frames rendered at once (bounds memory); "
                                                            "default: about 10 megapixels' worth")
 
@@ -40,6 +45,17 @@ class OutputSpec(Model):
             return self.chunk_frames
         w, h = self.resolution
         return max(2, min(64, 10_000_000 // (w * h)))
+
+    @field_validator("modalities")
+    @classmethod
+    def _modalities(cls, v: list[str]) -> list[str]:
+        order = ["rgb", "depth", "flow", "backflow", "instances", "classes"]
+        return [m for m in order if m in set(v) or m == "rgb"]
+
+    @property
+    def dense_modalities(self) -> list[str]:
+        """The modalities stored beside the video (all but rgb), in canonical order."""
+        return [m for m in self.modalities if m != "rgb"]
 
     @field_validator("resolution")
     @classmethod

@@ -243,7 +243,20 @@ def unique_zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
     return v
 
 
+def layout_zones(scene: Any) -> list[ZoneSpec]:
+    """Zones and tripwires the layout of a SceneSpec brings (a plate's sketch), for checking
+    scenario references."""
+    if scene is None or scene.layout.plate is None:
+        return []
+    out = []
+    for z in scene.layout.plate_scene()["zones"]:
+        extra = {"role": z["role"]} if z["kind"] == "zone" else {"crossing": z["crossing"]}
+        out.append(ZoneSpec(name=z["name"], kind=z["kind"], points=[tuple(p) for p in z["points"]], **extra))
+    return out
+
+
 def scenario_zone_refs(cls, v: ScenarioSpec, info: Any) -> ScenarioSpec:
-    """pydantic field validator of `scenario` (Recipe, mix entries): zones it names exist."""
-    check_zone_refs(info.data.get("zones") or [], v)
+    """pydantic field validator of `scenario` (Recipe, mix entries): the zones it names exist in
+    `zones` or in the layout (declare `scene` before `scenario`)."""
+    check_zone_refs((info.data.get("zones") or []) + layout_zones(info.data.get("scene")), v)
     return v

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.intersect import ray_plane_z
 from synthdata.render.nir import nir_sky
+from synthdata.render.backend import kernels_for
+from synthdata.render.packing import Bodies, pack_lighting
+from synthdata.render.raster import windows
+from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.noise import value_noise
-from synthdata.render.raster import TorchShapes, cast, occluded, resolve, windows
-from synthdata.render.shading import LightingT, shade, tonemap
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.projection import screen_bounds
@@ -113,6 +114,13 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
         col = torch.tensor(item.color, dtype=torch.float32, device=gpt.device)
         albedo[y0:y1, x0:x1][inside] = col
         material[y0:y1, x0:x1][inside] = MATERIAL.get(item.material, 0)
+
+
+def ray_plane_z(o: torch.Tensor, d: torch.Tensor, z: float = 0.0) -> torch.Tensor:
+    """Distance to the horizontal plane at height z along rays (..., 3) (inf if parallel/behind)."""
+    dz = d[..., 2]
+    t = (z - o[..., 2]) / torch.where(dz.abs() > 1e-12, dz, torch.full_like(dz, 1e-12))
+    return torch.where((t > 0) & (dz.abs() > 1e-12), t, torch.full_like(t, float("inf")))
 
 
 def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
@@ -265,44 +273,52 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     point = torch.where(ground_ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
     depth = torch.where(ground_ok, depth, torch.full_like(depth, float("inf")))
     is_ground = ground_ok.clone()
+    k = kernels_for(device)
+    C64 = np.asarray(camera.C[:1], np.float64)
+    fwd64 = np.asarray(camera.R[:1, 2], np.float64)
+    static = None
     if world.static.num_shapes:
-        st = TorchShapes.from_shapes(world.static, device)
         b, ok = screen_bounds(world.static, camera)
-        win = windows(b, ok, W, H)
-
-        rays_soa = rays.permute(2, 0, 1).contiguous()
-
-        def cam_rays(t, y, x):
-            return C.view((3,) + (1,) * y.dim()), rays_soa[:, y, x]
-
-        hits = cast(st, win, cam_rays)
-        buf = resolve(hits, st, 1, (rays[hits.y, hits.x] * fwd).sum(-1))
-        if buf is not None:
-            h, w = buf.depth.shape[1:]
-            ys = (buf.y0[0] + torch.arange(h, device=device))[:, None].expand(h, w)
-            xs = (buf.x0[0] + torch.arange(w, device=device))[None, :].expand(h, w)
-            m = buf.covered[0] & (buf.depth[0] < depth[ys.clamp(max=H - 1), xs.clamp(max=W - 1)])
-            yy, xx = ys[m], xs[m]
-            depth[yy, xx] = buf.depth[0][m]
-            albedo[yy, xx] = buf.albedo[0][m]
-            material[yy, xx] = buf.material[0][m]
-            normal[yy, xx] = buf.normal[0][m]
-            point[yy, xx] = C + buf.dist[0][m].unsqueeze(-1) * rays[yy, xx]
-            is_ground[yy, xx] = False
+        static = Bodies.build([world.static], [windows(b, ok, W, H)], [1], 1)
+        zb = depth.clone()[None]
+        dist = torch.zeros((1, H, W), device=device)
+        gprim = torch.full((1, H, W), -1, dtype=torch.int32, device=device)
+        sinst = torch.zeros((1, H, W), dtype=torch.int32, device=device)
+        k.raster(static.prm, static.kinds, static.win, static.prim_body, static.body_track, k.array(rays[None]), C64,
+                 fwd64, k.array(zb), k.array(dist), k.array(gprim), k.array(sinst), np.empty((H, W), np.int32),
+                 np.zeros((1, 1), np.int64), np.zeros((1, 1, 4), np.int64))
+        spt, snrm = torch.zeros((1, H, W, 3), device=device), torch.zeros((1, H, W, 3), device=device)
+        k.surfaces(static.prm, static.kinds, k.array(gprim), k.array(dist), k.array(rays[None]), C64, k.array(spt),
+                   k.array(snrm))
+        won = gprim[0] >= 0
+        g = gprim[0][won].long()
+        depth = torch.where(won, zb[0], depth)
+        albedo[won] = torch.as_tensor(static.color, dtype=torch.float32, device=device)[g]
+        material[won] = torch.as_tensor(static.material, device=device)[g]
+        normal[won] = snrm[0][won]
+        point[won] = spt[0][won]
+        is_ground &= ~won
     receiver = torch.isfinite(depth)
     sunlit = torch.ones_like(depth)
     light_np = np.asarray(world.lighting.sun_direction, float)
     light_np = light_np / np.linalg.norm(light_np)
-    if world.lighting.shadows and world.static.num_shapes and light_np[2] > 0.02:
-        sunlit = sunlit * (1 - sun_blocked(world.static, TorchShapes.from_shapes(world.static, device), point, normal,
-                                           receiver, light, camera, light_np).float())
+    if world.lighting.shadows and static is not None and light_np[2] > 0.02:
+        sw = shadow_windows(world.static, light_np, camera)
+        blocked = torch.zeros((1, H, W), dtype=torch.uint8, device=device)
+        k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array((point + normal * 0.01)[None]),
+                      k.array(receiver[None]), k.array(torch.zeros((1, H, W), dtype=torch.int32, device=device)),
+                      k.array(blocked), np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1, 3), np.uint8))
+        sunlit = sunlit * (1 - blocked[0].float())
     # ---- weather on surfaces (render/weather.py) ----
     wt = WeatherT.from_world(world)
     gloss = None
     if wt.on_ground:
         albedo, gloss = surface_weather(albedo, point, normal, is_ground, wt)
-    lit = shade(albedo, normal, point, material, C, light, sunlit, view_axis=fwd)
-    dark = shade(albedo, normal, point, material, C, light, 0.0, view_axis=fwd)
+    lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)
+    rows, mats, points = pack_lighting(light)
+    k.shade_surfaces(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
+                     k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()), C64[0], fwd64[0],
+                     rows, mats, points, k.array(lit), k.array(dark))
     sky_rgb = nir_sky(rays) if light.nir is not None else sky(rays, world)
     if gloss is not None and bool((gloss > 0).any()):
         sky_fn = nir_sky if light.nir is not None else (lambda r: sky(r, world))
@@ -320,27 +336,3 @@ def _mode(rgb: torch.Tensor, light: LightingT) -> torch.Tensor:
         return rgb
     from synthdata.render.nir import luminance
     return luminance(rgb).unsqueeze(-1).expand_as(rgb)
-
-
-def sun_blocked(shapes_np, shapes: TorchShapes, point: torch.Tensor, normal: torch.Tensor, receiver: torch.Tensor,
-                light: LightingT, camera: Camera, sun_np: np.ndarray, frame_offset: int = 0) -> torch.Tensor:
-    """(H, W) or (T, H, W) bool: the sun is blocked by `shapes` at the receiving surface points.
-
-    point/normal/receiver are per pixel, (H, W, ...) for a fixed camera."""
-    win = shadow_windows(shapes_np, sun_np, camera)
-    H, W = receiver.shape[-2:]
-    s = light.sun_dir
-
-    pts = (point + normal * 0.01).permute(2, 0, 1)
-
-    def sun_rays(t, y, x):
-        o = pts[:, y, x]
-        return o, s.view((3,) + (1,) * (o.dim() - 1))
-
-    hits = occluded(shapes, win, lambda t, y, x: sun_rays(t, y, x)[0], s)
-    T = win.shape[0]
-    blocked = torch.zeros((T, H, W), dtype=torch.bool, device=point.device)
-    if len(hits):
-        blocked[hits.t, hits.y, hits.x] = True
-    blocked &= receiver
-    return blocked[0] if shapes.num_frames == 1 and T == 1 else blocked

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from synthdata.render.backend import kernels_for
 from synthdata.render.blur import axis_ground_distance, blur_moving, gaussian_blur, project_torch
 from synthdata.render.overlay import draw_overlay
 from synthdata.render.shading import tonemap, untonemap_lut
@@ -114,6 +115,7 @@ class Effects:
         self.enc = encode_table(device)
         self.exposure = exposure_factors(self.s.light_schedule, world.num_frames, world.fps, self.s.auto_exposure_s)
         self.air = air_light(lighting, nir, lighting.exposure).to(device)
+        self.kernels = kernels_for(device)
         self._vignette = self._dirt = self._drops = self._disp = self._runs = None
 
     # ---- per-clip maps ------------------------------------------------------------------------
@@ -211,13 +213,11 @@ class Effects:
     def _apply(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
                rays: torch.Tensor) -> None:
         s, T = self.s, stop - start
-        x = self.decode(rgb)
-        k = torch.as_tensor(self.exposure[start:stop], dtype=torch.float32, device=self.device)
-        if not bool((k == 1).all()):
-            x *= k.view(T, 1, 1, 1)
-        if s.fog_visibility_m > 0:
-            f = 1 - torch.exp(-3.912 * depth / s.fog_visibility_m)
-            x = x * (1 - f.unsqueeze(-1)) + self.air * f.unsqueeze(-1)
+        k = self.kernels
+        x = torch.empty(rgb.shape, dtype=torch.float32, device=self.device)
+        gain = np.ascontiguousarray(self.exposure[start:stop], np.float64)
+        k.decode_linear(k.array(rgb), k.array(self.lut), gain, k.array(depth.contiguous()), float(s.fog_visibility_m),
+                        k.array(self.air), k.array(x))
         if self.weather.rain > 0 or self.weather.snow > 0:
             cam = self.world.camera
             fy = cam.fy[start:stop] if cam.num_frames > 1 else cam.fy[:1]
@@ -239,10 +239,7 @@ class Effects:
                                  mode="bilinear", align_corners=False).permute(0, 2, 3, 1)
             d = self.dirt() * s.lens_dirt
             x = x * (1 - 0.4 * d) + veil * 1.2 * d
-        if s.vignetting > 0:
-            x = x * self.vignette()
-        self.noise(x, start)
-        rgb.copy_(self.encode(x))
+        self.sensor(x.contiguous(), rgb, start)
         # a covered or sprayed lens (render/tamper.py); the on-screen overlay is burned in after it
         apply_tampering(rgb, self.world, start, stop, inst, depth)
         if s.overlay:
@@ -265,20 +262,18 @@ class Effects:
         i = x.clamp(0, ENCODE_MAX).sqrt_().mul_((ENCODE_BINS - 1) / ENCODE_MAX ** 0.5).add_(0.5).int()
         return self.enc.index_select(0, i.reshape(-1)).view(x.shape)
 
-    def noise(self, x: torch.Tensor, start: int) -> None:
-        """Poisson-Gaussian sensor noise (heteroscedastic Gaussian form): variance a x + b with
-        a = gain / full_well and b = (read_noise * gain / full_well) ** 2, per absolute frame."""
-        s = self.s
-        if s.gain <= 0:
-            return
-        a = s.gain / s.full_well_e
-        b = (s.read_noise_e * s.gain / s.full_well_e) ** 2
-        T, H, W, C = x.shape
-        ch = 1 if self.nir else C
-        for i in range(T):
-            gen = torch.Generator(device=self.device).manual_seed(frame_seed(s.seed, start + i, 0x401))
-            n = torch.randn((H, W, ch), generator=gen, device=self.device)
-            x[i] += x[i].clamp_min(0).mul_(a).add_(b).sqrt_().mul_(n)   # in place: one temporary
+    def sensor(self, x: torch.Tensor, rgb: torch.Tensor, start: int) -> None:
+        """Vignetting, Poisson-Gaussian sensor noise (heteroscedastic Gaussian form: variance
+        a x + b with a = gain / full_well and b = (read_noise * gain / full_well) ** 2, drawn from
+        a counter-based hash of the seed and the absolute frame) and the tone curve, fused:
+        exposed linear x (t, H, W, 3) -> rgb uint8 in place."""
+        s, k = self.s, self.kernels
+        a = s.gain / s.full_well_e if s.gain > 0 else 0.0
+        b = (s.read_noise_e * s.gain / s.full_well_e) ** 2 if s.gain > 0 else 0.0
+        seeds = np.array([frame_seed(s.seed, start + i, 0x401) & 0xFFFFFFFF for i in range(x.shape[0])], np.int64)
+        vig = self.vignette()[..., 0].contiguous() if s.vignetting > 0 else torch.zeros((0, 0), device=self.device)
+        k.sensor_encode(k.array(x), seeds, float(a), float(b), bool(self.nir), k.array(vig), k.array(self.enc),
+                        k.array(rgb))
 
     def defocus(self, x: torch.Tensor, depth: torch.Tensor) -> None:
         """Thin-lens blur: circle of confusion defocus_px * |1 - focus / depth| (so defocus_px at

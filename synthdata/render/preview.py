@@ -56,25 +56,65 @@ def rows_by_frame(objects: dict[str, list]) -> dict[int, list[dict]]:
     return out
 
 
-def render_clip_frames(recipe, index: int, device: str) -> tuple[np.ndarray, dict[int, list[dict]], str]:
+def render_clip_frames(recipe, index: int, device: str, dense: dict | None = None
+                       ) -> tuple[np.ndarray, dict[int, list[dict]], str]:
+    """Frames, rows by frame and clip id of clip `index`; its dense maps go into `dense`."""
     from synthdata.pipeline import render_clip
 
     clip = render_clip(recipe, index, device=device)
+    if dense is not None:
+        dense.update(clip.dense)
     return clip.frames, rows_by_frame(clip.objects), clip.clip_id
 
 
-def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0) -> Image.Image:
+def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0, T // 2, T - 1})
+                       ) -> tuple[dict[int, np.ndarray], dict[int, list[dict]], str]:
+    """Only the frames `pick(num_frames)` of clip `index` (the whole clip is simulated, since
+    motion and events need it, but only those frames are rendered and labelled): the same pixels
+    and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
+    from synthdata.labels.extents import track_extents
+    from synthdata.labels.rows import label_chunk
+    from synthdata.pipeline import resolve_device
+    from synthdata.plan import clip_id, clip_seed
+    from synthdata.render.renderer import Renderer
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    cid = clip_id(recipe, index)
+    world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
+    ext = track_extents(world)
+    renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts)
+    frames, rows = {}, {}
+    for t in pick(world.num_frames):
+        batch = renderer.render(t, t + 1)
+        frames[t] = batch.rgb[0].cpu().numpy()
+        rows.update(rows_by_frame(label_chunk(world, batch, cid, ext, masks=False)))
+    return frames, rows, cid
+
+
+def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0, views: tuple[str, ...] = ()) -> Image.Image:
+    """First, middle and last frame of each clip, each followed by pictures of the dense maps
+    named in `views` (render/dense_view.py; they must be among output.modalities). Without views
+    only those frames are rendered; dense maps (flow needs neighbours) come from the whole clip."""
+    from synthdata.render.dense_view import VIEWS
+
     tiles: list[list[Image.Image]] = []
     for i in range(clips):
-        frames, rows, cid = render_clip_frames(recipe, i, device)
-        T = len(frames)
+        maps: dict = {}
+        if views:
+            full, rows, cid = render_clip_frames(recipe, i, device, maps)
+            frames = {t: full[t] for t in sorted({0, len(full) // 2, len(full) - 1})}
+        else:
+            frames, rows, cid = render_some_frames(recipe, i, device)
         row = []
-        for t in sorted({0, T // 2, T - 1}):
+        for t in sorted(frames):
             img = draw_labels(frames[t], rows.get(t, []))
             ImageDraw.Draw(img).text((4, 4), f"{cid} frame {t}", fill=(255, 255, 255))
-            if scale != 1.0:
-                img = img.resize((int(img.width * scale), int(img.height * scale)))
-            row.append(img)
+            extra = [Image.fromarray(VIEWS[v](maps[v][t])) for v in views]
+            for v, e in zip(views, extra):
+                ImageDraw.Draw(e).text((4, 4), f"{v} {t}", fill=(255, 255, 255))
+            for im in [img] + extra:
+                row.append(im.resize((int(im.width * scale), int(im.height * scale))) if scale != 1.0 else im)
         tiles.append(row)
     w, h = tiles[0][0].size
     cols = max(len(r) for r in tiles)
@@ -93,13 +133,18 @@ def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0) -> Image.
 @click.option("--video", is_flag=True, help="write an MP4 with overlays instead of a contact sheet")
 @click.option("--frames", default=None, type=click.IntRange(1, 100000), help="override output.frames_per_clip")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option("--dense", "views", multiple=True, type=click.Choice(["depth", "flow", "backflow", "instances", "classes"]),
+              help="also show this dense map beside each frame (flow on a colour wheel); repeatable")
 def preview_command(recipe_path: str, overrides: tuple[str, ...], out: str, clips: int, video: bool,
-                    frames: int | None, device: str) -> None:
+                    frames: int | None, device: str, views: tuple[str, ...]) -> None:
     """Render a few sampled clips of RECIPE with labels drawn, to look at before a long run."""
     from synthdata.recipe.loader import load_recipe
 
     ov = list(overrides) + ([f"output.frames_per_clip={frames}"] if frames else [])
     recipe = load_recipe(recipe_path, ov)
+    if views:
+        recipe.output.modalities = sorted(set(recipe.output.modalities) | set(views))
+        recipe = type(recipe).model_validate(recipe.model_dump())
     n = min(clips, recipe.output.clips)
     path = Path(out)
     if path.parent and not path.parent.exists():
@@ -114,5 +159,5 @@ def preview_command(recipe_path: str, overrides: tuple[str, ...], out: str, clip
         encode_video(np.stack(drawn), str(path), fps=recipe.output.fps)
         click.echo(f"wrote {path} ({len(drawn)} frames from {n} clips)")
     else:
-        contact_sheet(recipe, n, device).save(path)
+        contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views))).save(path)
         click.echo(f"wrote {path} ({n} clips x first/middle/last frame)")

@@ -1,7 +1,9 @@
-"""Lighting and tone mapping: linear radiance from albedo, normals and the scene's lights.
+"""Lighting on the render device and tone mapping.
 
-Colours are linear RGB in 0..1 until `tonemap`, which applies exposure, a soft shoulder and the
-sRGB-like gamma and returns uint8.
+The shading maths itself (sun, sky, street and vehicle lights, near-infrared mode) is scalar code
+in render/pixel.py, compiled for every device; this module holds the lighting tables it reads
+and the tone curve for whole images. Colours are linear RGB in 0..1 until `tonemap`, which
+applies exposure, a soft shoulder and the sRGB-like gamma and returns uint8.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from synthdata.render.lights import point_lights
 from synthdata.world.types import MATERIAL, MATERIALS, Lighting
 
 # per material: (specular strength, shininess, emission)
@@ -71,44 +72,6 @@ class LightingT:
         )
 
 
-def shade(albedo: torch.Tensor, normal: torch.Tensor, point: torch.Tensor, material: torch.Tensor,
-          view_origin: torch.Tensor, light: LightingT, sunlit: torch.Tensor | float = 1.0,
-          view_axis: torch.Tensor | None = None) -> torch.Tensor:
-    """Linear RGB (..., 3). `sunlit` is 1 where the sun reaches the surface, 0 in shadow.
-    view_axis: the camera's optical axis (3,) or (..., 3) (aims the NIR illuminator)."""
-    if light.nir is not None:
-        from synthdata.render.nir import shade_nir
-        return shade_nir(albedo, normal, point, material, view_origin, view_axis, light, light.nir, sunlit)
-    n = normal
-    ambient = light.ambient * (0.75 + 0.25 * n[..., 2:3])
-    ndl = dot3(n, light.sun_dir).clamp_min(0).unsqueeze(-1)
-    if not isinstance(sunlit, float):
-        sunlit = sunlit.unsqueeze(-1)
-    direct = light.sun * ndl * sunlit
-    rgb_light = ambient + direct
-    if light.lights_pos.shape[0]:
-        rgb_light = rgb_light + point_lights(n, point, light)
-    half = light.sun_dir + unit3(view_origin - point)
-    ndh = dot3(n, unit3(half)).clamp_min(0)
-    ks = light.spec[material]
-    spec = (ks * ndh.pow(light.shininess[material]) * (ndl[..., 0] > 0)).unsqueeze(-1) * light.sun * sunlit
-    emit = light.emission[material].unsqueeze(-1) * albedo
-    return albedo * rgb_light + spec + emit
-
-
-def dot3(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Dot products over the last axis of (..., 3) vectors (b may be one (3,) vector). Written
-    out per component: a reduction over an axis of 3 runs several times slower on a CPU."""
-    a0, a1, a2 = a.unbind(-1)
-    b0, b1, b2 = b.unbind(-1)
-    return a0 * b0 + a1 * b1 + a2 * b2
-
-
-def unit3(v: torch.Tensor) -> torch.Tensor:
-    """(..., 3) vectors scaled to unit length (zero vectors stay zero)."""
-    return v * dot3(v, v).clamp_min(1e-18).rsqrt().unsqueeze(-1)
-
-
 def tonemap(rgb: torch.Tensor, exposure: float) -> torch.Tensor:
     """Linear RGB -> uint8 display values (exposure, soft shoulder, gamma 1/2.2)."""
     x = (rgb * exposure).clamp_min(0)
@@ -121,10 +84,6 @@ def untonemap_lut(device: torch.device) -> torch.Tensor:
     `tonemap` at exposure 1; 255 maps to the middle of its bin)."""
     y = (torch.arange(256, dtype=torch.float64) / 255.0).clamp(max=254.6 / 255).pow(2.2)
     return (-torch.log1p(-y) / 1.25).to(torch.float32).to(device)
-
-
-def material_index(name: str) -> int:
-    return MATERIAL[name]
 
 
 # ---- lights that move with actors (vehicle head and tail lights) -----------------------------
@@ -189,28 +148,3 @@ def vehicle_lights(world: Any, device: torch.device) -> DynamicLights | None:
         return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
 
     return DynamicLights(f(pos), f(axis), f(col), f(rng), f(cos))
-
-
-def dynamic_irradiance(n: torch.Tensor, point: torch.Tensor, frame: torch.Tensor | int, dyn: DynamicLights) -> torch.Tensor:
-    """Irradiance (N, 3) at surface points (N, 3) with normals (N, 3) in clip frames `frame`."""
-    out = torch.zeros_like(point)
-    for i in range(len(dyn)):
-        vec = dyn.pos[i, frame] - point
-        d2 = (vec * vec).sum(-1, keepdim=True)
-        d = d2.sqrt().clamp_min(1e-6)
-        ndl = ((n * vec).sum(-1, keepdim=True) / d).clamp_min(0)
-        fall = (1 - (d / dyn.range[i]).clamp(max=1) ** 4) ** 2 / d2.clamp_min(0.25)
-        if dyn.cos[i] > -1:
-            c0 = dyn.cos[i]
-            cosang = -(vec * dyn.axis[i, frame]).sum(-1, keepdim=True) / d
-            fall = fall * ((cosang - c0) / (1 - c0).clamp_min(1e-3) * 3).clamp(0, 1)
-        out = out + dyn.col[i, frame] * ndl * fall
-    return out
-
-
-def light_response(albedo: torch.Tensor, material: torch.Tensor, irradiance: torch.Tensor, light: LightingT) -> torch.Tensor:
-    """Radiance (..., 3) a surface reflects from extra irradiance (diffuse), in the camera's mode."""
-    if light.nir is not None:
-        from synthdata.render.nir import light_response_nir
-        return light_response_nir(albedo, material, irradiance, light.nir)
-    return albedo * irradiance

@@ -3,7 +3,7 @@ of the sky and the lights, snow cover, falling rain and snow.
 
 Settings come from World.appearance (world/appearance.py: weather.wetness, .puddles, .snow_cover,
 .rain_intensity, .snow_intensity, .wind_deg, lighting.overcast) and its seed (sensor.seed);
-nothing random is decided here. Colours are linear RGB; particles are drawn in the scene-linear
+nothing random is decided here. Colours are linear RGB; particles are drawn in the linear-light
 domain before the sensor (render/effects.py), depth-tested against the depth buffer.
 """
 from __future__ import annotations
@@ -144,7 +144,7 @@ def wet_reflections(point: torch.Tensor, view_origin: torch.Tensor, gloss: torch
 
 def precipitation(x: torch.Tensor, depth: torch.Tensor, frames: np.ndarray, fps: float, fy: np.ndarray,
                   w: WeatherT, shutter: float, colour: torch.Tensor, near_boost: float = 0.0) -> None:
-    """Draw falling rain streaks / snow flakes into scene-linear frames x (T, H, W, C) in place.
+    """Draw falling rain streaks / snow flakes into linear-light frames x (T, H, W, C) in place.
 
     Particles sit at depths PARTICLE_NEAR_M..PARTICLE_FAR_M in front of the camera, keep their
     seeded positions from frame to frame (absolute frame numbers, so chunks agree) and are hidden

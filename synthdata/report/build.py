@@ -1,7 +1,6 @@
 """`build_report(path)`: the whole report of one dataset as HTML text (and its key numbers)."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from synthdata.io.inspect import count_noun
@@ -16,9 +15,8 @@ from synthdata.report.tables import connect
 
 
 def build_report(path: str, *, samples: int = 12, threads: int | None = None) -> tuple[str, dict[str, Any]]:
-    """(HTML page, key numbers) of the dataset at `path` (local folder or fsspec URL);
-    DatasetError when it is not a finished dataset."""
-    t0 = time.perf_counter()
+    """(HTML page, key numbers) of the dataset at `path` (local folder or fsspec URL); the same
+    dataset gives the same bytes. DatasetError when it is not a finished dataset."""
     ds = open_dataset(path)
     con = connect(ds, threads=threads)
     s = compute_stats(con, ds)
@@ -50,7 +48,6 @@ def build_report(path: str, *, samples: int = 12, threads: int | None = None) ->
     _events(page, s)
     _coverage(page, params)
     _samples(page, shots)
-    page.data["build_s"] = round(time.perf_counter() - t0, 3)
     return page.render(), page.data
 
 
@@ -93,8 +90,9 @@ def _events(page: Page, s: Stats) -> None:
     if not s.events_per_type:
         page.add("events", "Events", note("No events in this dataset."))
         return
-    shown = len(s.timeline_clips)
-    more = "" if shown >= s.counts["clips"] else note(f"Timeline of the first {shown} clips with events.")
+    shown, total = len(s.timeline_clips), s.event_clip_count
+    more = note(f"{count_noun(total, 'clip')} with events; the timeline shows the first {shown}.") if shown < total \
+        else note(f"{count_noun(total, 'clip')} of {s.counts['clips']} with events.")
     page.add("events", "Events", grid(plots.bars("Events per type", s.events_per_type, horizontal=True),
                                       plots.timeline(s.timeline_clips, s.timeline)) + more)
 

@@ -66,6 +66,9 @@ def bars(title: str, values: dict[str, int] | dict[str, Sequence[int]], *, serie
         ys = [(v[j] if n > 1 else v) for v in values.values()]  # type: ignore[index]
         pos = [i + (j - (n - 1) / 2) * width for i in range(len(keys))]
         (ax.barh if horizontal else ax.bar)(pos, ys, width, label=name or None, color=COLORS[j % len(COLORS)])
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     if horizontal:
         ax.set_yticks(range(len(keys)), keys)
         ax.invert_yaxis()
@@ -89,6 +92,9 @@ def histogram(hist: Histogram, *, ylabel: str = "count", log: bool = False) -> s
     for j, (name, counts) in enumerate(hist.counts.items()):
         ax.bar(range(hist.num_bins), counts, 0.85, bottom=bottom, label=name, color=COLORS[j % len(COLORS)])
         bottom = [a + b for a, b in zip(bottom, counts)]
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     labels = hist.labels
     rotate = hist.num_bins > 8 or max((len(s) for s in labels), default=0) > 7
     ax.set_xticks(range(hist.num_bins), labels, rotation=45 if rotate else 0, ha="right" if rotate else "center")
@@ -135,6 +141,8 @@ def timeline(clips: list[tuple[str, int]], spans: list[EventSpan]) -> str:
 @_style
 def coverage_grid(params: list[Parameter], cols: int = 3) -> str:
     """Small multiples: one panel per varied parameter (bars of levels or a histogram)."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _plt()
     rows_ = math.ceil(len(params) / cols)
     fig, axes = plt.subplots(rows_, cols, figsize=(3.3 * cols, 2.4 * rows_), squeeze=False)
@@ -144,11 +152,13 @@ def coverage_grid(params: list[Parameter], cols: int = 3) -> str:
         if p.levels is not None:
             keys = list(p.levels)
             ax.bar(range(len(keys)), list(p.levels.values()), 0.8, color=COLORS[0])
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xticks(range(len(keys)), [k[:14] for k in keys], rotation=35 if len(keys) > 3 else 0,
                           ha="right" if len(keys) > 3 else "center", fontsize=7)
         elif p.hist is not None:
             e = p.hist.edges
             ax.stairs(p.hist.total(), e, fill=True, color=COLORS[0])
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlim(e[0], e[-1])
             ax.tick_params(axis="x", labelsize=7)
         ax.set_title(p.title, fontsize=9)

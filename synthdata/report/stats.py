@@ -45,6 +45,7 @@ class Stats:
     histograms: dict[str, Histogram]
     events_per_type: dict[str, int]
     timeline_clips: list[tuple[str, int]]          # (clip_id, num_frames) of the clips shown
+    event_clip_count: int                          # clips with at least one event
     timeline: list[EventSpan]
     empty_clips: list[str]
     empty_clip_count: int
@@ -85,6 +86,7 @@ def compute_stats(con: Any, ds: Dataset, *, tiny_px: float = 4.0, timeline_clips
     fps = rows(con, "SELECT fps, count(*) FROM clips GROUP BY 1 ORDER BY 1")
     return Stats(counts=counts, categories=cats, histograms=hists, events_per_type=events,
                  timeline_clips=[(str(c), int(n)) for c, n in shown], timeline=spans,
+                 event_clip_count=int(scalar(con, "SELECT count(DISTINCT clip_id) FROM events")),
                  empty_clips=[r[0] for r in empty[:20]], empty_clip_count=len(empty),
                  resolutions={str(k): int(v) for k, v in res}, fps={f"{k:g}": int(v) for k, v in fps},
                  tiny_px=tiny_px)

@@ -99,7 +99,7 @@ def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
         _remove_shards(fs, root, files, stale)
         markers.update({i: "" for i in stale})
     if clean and files:
-        io_shard.clean_leftovers(out)
+        io_shard.clean_leftovers(out, committed if not foreign and not stale else None)
     return {i: m for i, m in committed.items() if markers[i] == sha and i < num_shards}
 
 

@@ -205,7 +205,11 @@ def _run_dask(client: Any, recipe: Recipe, todo: list[ShardSpec], out: str, devi
         return client.submit(render_shard, recipe_future, spec, out, device, key=key, retries=retries,
                              resources=resources, pure=False)
 
-    futures = {submit(spec): spec for spec in todo}
+    # One batched submission (a single message to the scheduler) rather than one per shard.
+    batch = client.map(render_shard, [recipe_future] * len(todo), todo, [out] * len(todo),
+                       [device] * len(todo), key=[shard_key(spec) for spec in todo], retries=retries,
+                       resources=resources, pure=False)
+    futures = dict(zip(batch, todo))
     pending = as_completed(list(futures))
     try:
         for fut in pending:

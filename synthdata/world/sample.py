@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from synthdata.errors import BadInput
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
-from synthdata.world.actors import outfits
-from synthdata.world.actors import palettes
+from synthdata.world.actors import outfits, palettes
 from synthdata.world.actors.bodies import plan_radius
 from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
-from synthdata.world.layouts.base import build_layout
+from synthdata.world.layouts.registry import LAYOUTS, build_layout
 from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
 from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
@@ -64,6 +64,9 @@ LAYOUT_DEFAULTS: dict[str, dict[str, Any]] = {
         doors=_d("int", {"randint": [2, 4]}), benches=_d("int", {"randint": [1, 4]}),
         ceiling_m=_d("num", {"uniform": [3.0, 4.5]})),
 }
+LAYOUT_DEFAULTS["plate"] = dict(size_m=(_d("num", 0.0), _d("num", 0.0)), ground_color=_d("choice", "#808080"),
+                               ground_texture=_d("choice", "concrete"), line_color=_d("choice", "#e8e8e0"),
+                               wall_color=_d("choice", "#808080"))
 BEHAVIOUR_ORDER = {"parked": 0, "park": 1, "drive": 2, "stand": 3, "loiter": 4, "walk": 5, "run": 5}
 
 
@@ -79,6 +82,8 @@ def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
     size = spec.size_m if spec.size_m is not None else defaults["size_m"]
     out = dict(type=kind, size_m=[float(draw(size[0])), float(draw(size[1]))],
                seed=int(rng.integers(0, 2**31)))
+    if kind == "plate":
+        out["plate"] = dict(spec.plate_scene(), match=plate_match(spec, np.random.default_rng(rng.integers(2**63))))
     for name in ("ground_color", "ground_texture", "line_color", "wall_color", "trees", "light_poles",
                  "buildings", "fence", "bay_rows", "islands", "lanes_per_direction", "street_parking",
                  "crossing", "benches", "pillars", "doors", "ceiling_m"):
@@ -89,12 +94,16 @@ def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
 
 
 def sample_camera(spec, layout: LayoutParams, rng: np.random.Generator) -> CameraParams:
+    if layout.plate is not None:         # the plate's calibrated camera; the recipe's camera is not used
+        c = layout.plate["camera"]
+        return CameraParams([float(x) for x in c["position_m"]], float(c["pan_deg"]), float(c["tilt_deg"]),
+                            float(c["roll_deg"]), float(c["hfov_deg"]), "pinhole", float(c["k1"]), 0.0)
     draw = sampler(rng)
     W, D = layout.size_m
     height, tilt, pan, roll = draw(spec.height_m), draw(spec.tilt_deg), draw(spec.pan_deg), draw(spec.roll_deg)
     hfov, model, k1, k2 = draw(spec.hfov_deg), draw(spec.model), draw(spec.k1), draw(spec.k2)
     distance, placement, lateral = draw(spec.distance_m), draw(spec.placement), draw(spec.lateral)
-    indoor = layout.type == "indoor"
+    indoor = LAYOUTS[layout.type].indoor
     y = 0.3 if indoor else -float(distance)
     if indoor:
         height = min(height, layout.ceiling_m - 0.15)
@@ -166,9 +175,11 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     out = recipe.output
     layout_p = sample_layout(recipe.scene.layout, rng)
     camera_p = sample_camera(recipe.scene.camera, layout_p, rng)
-    lighting_p = sample_lighting(recipe.scene.lighting, layout_p.type == "indoor", rng)
+    lighting_p = sample_lighting(recipe.scene.lighting, LAYOUTS[layout_p.type].indoor, rng)
     texture_seed, noise_seed = int(rng.integers(0, 2**31)), int(rng.integers(0, 2**31))
     width, height = out.resolution
+    if layout_p.plate is not None:
+        check_plate_size(layout_p.plate, width, height)
     layout = build_layout(layout_p)
     camera = make_camera(camera_p, width, height)
     times = frame_times(out.frames_per_clip, out.fps)
@@ -266,7 +277,7 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                 people.append(rider)
     # appearance (world/appearance_sample.py) draws from its own stream so the draws above never shift
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
-                                   time_of_day=lighting_p.time_of_day, indoor=layout_p.type == "indoor",
+                                   time_of_day=lighting_p.time_of_day, indoor=LAYOUTS[layout_p.type].indoor,
                                    num_frames=int(out.frames_per_clip), fps=float(out.fps))
     appearance = dataclasses.replace(appearance, tampering=cast.tampering)
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
@@ -291,6 +302,22 @@ def side_by_side(track: Track, half_gap: float) -> tuple[Track, Track]:
     left = np.stack([-d[:, 1], d[:, 0]], -1) * half_gap
     mk = lambda off: Track(list(track.t), (xy + off).tolist(), list(track.yaw), track.appear_s, track.vanish_s)
     return mk(left), mk(-left)
+
+
+def check_plate_size(plate: dict, width: int, height: int) -> None:
+    W, H = plate["size"]
+    if abs(width / height - W / H) > 0.01 * W / H:
+        raise BadInput(f"output.resolution: {width}x{height} has another shape than the plate {plate['dir']} "
+                       f"({W}x{H}); use a resolution of the same aspect, e.g. [{W}, {H}]")
+
+
+def plate_match(spec, rng: np.random.Generator) -> dict[str, Any]:
+    """This clip's variation of the actors' match to the plate: exposure factor (from +- stops)
+    and per-channel white-balance gains."""
+    draw = sampler(rng)
+    ej, wj = float(draw(spec.exposure_jitter)), float(draw(spec.white_balance_jitter))
+    return {"exposure": float(2.0 ** rng.uniform(-ej, ej)),
+            "white_balance": [float(1.0 + rng.uniform(-wj, wj)) for _ in range(3)]}
 
 
 def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:

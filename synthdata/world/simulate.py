@@ -5,6 +5,8 @@ Builds the layout, the camera, the lighting, then every actor from its track: ve
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synthdata.world.actors.actions import seat_height
@@ -14,7 +16,7 @@ from synthdata.world.actors.props import bag_actor, bench
 from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.camera_motion import apply_camera_motion
-from synthdata.world.layouts.base import build_layout
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.lighting import make_lighting
 from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
 from synthdata.world.security.enact import enact
@@ -30,6 +32,12 @@ def make_camera(p: CameraParams, width: int, height: int) -> Camera:
 
 def _ground(st: TrackState) -> np.ndarray:
     return np.concatenate([st.xy, np.zeros((len(st.xy), 1))], 1)
+
+
+def penumbra_px(cloud_cover: float) -> float:
+    """Softness of actors' shadows on a plate: a clear sky's sun gives near-hard edges, cloud
+    spreads them (Gaussian sigma in plate pixels)."""
+    return 0.5 + 3.5 * float(cloud_cover)
 
 
 def simulate(spec: ClipSpec) -> World:
@@ -59,11 +67,14 @@ def simulate(spec: ClipSpec) -> World:
         p, sk, present = owners[bag.owner_track_id]
         actors.append(bag_actor(bag, p, sk, present))
     actors.sort(key=lambda a: a.track_id)
+    base = camera
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
     static = Shapes.concat([layout.static, *seats]) if seats else layout.static
     world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
-                  noise_seed=spec.noise_seed)
+                  noise_seed=spec.noise_seed,
+                  backdrop=None if layout.backdrop is None else dataclasses.replace(
+                      layout.backdrop, camera=base, shadow_softness_px=penumbra_px(spec.lighting.cloud_cover)))
     # -- security scenario (world/security/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

@@ -54,6 +54,7 @@ class LayoutParams:
     pillars: int = 0
     doors: int = 1
     ceiling_m: float = 3.5
+    plate: dict | None = None       # plate layout: the compiled plate scene (plate/scene.py)
 
 
 @dataclass

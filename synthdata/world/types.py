@@ -36,7 +36,7 @@ CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "
 
 @dataclass
 class Shapes:
-    """Solid primitives of one body (or of the static scene) over T frames, world metres.
+    """Solid primitives of one body (or of the static layout) over T frames, world metres.
 
     kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX
     center:   (T, P, 3) ellipsoid/box centre; capsule end A
@@ -256,13 +256,35 @@ class Event:
 
 
 @dataclass
+class Backdrop:
+    """A real background plate behind the scene (the `plate` layout, world/layouts/plate.py).
+
+    image: path of the plate PNG (sha256 checked by render/), size: its [W, H] in pixels;
+    occluders: foreground things in the plate that hide actors behind them, each
+    {"name", "region": plate-pixel polygon [[u, v], ...], "contact": ground line [[x, y], ...]};
+    receivers: ground polygons (metres) that take actors' shadows; statistics: plate.yaml's
+    (noise, blur, colour); exposure / white_balance: this clip's match of actors to the plate."""
+
+    image: str
+    sha256: str
+    size: tuple[int, int]
+    occluders: list[dict[str, Any]] = field(default_factory=list)
+    receivers: list[np.ndarray] = field(default_factory=list)
+    statistics: dict[str, Any] = field(default_factory=dict)
+    exposure: float = 1.0
+    white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    camera: Camera | None = None        # the plate's calibrated camera at the output size (before shake)
+    shadow_softness_px: float = 0.0     # penumbra of actors' shadows on the plate (Gaussian sigma, plate px)
+
+
+@dataclass
 class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
     appearance is the clip's typed look (weather, sensor, optics, overlay, tampering;
-    world/appearance.py); render/ applies it but never samples anything itself. info holds scalar facts about the clip (layout
-    type, time of day, camera height...) that become clips-table columns. texture_seed / noise_seed seed the
-    deterministic procedural textures and sensor noise.
+    world/appearance.py); render/ applies it but never samples anything itself. info holds scalar
+    facts about the clip (layout type, time of day, camera height...) that become clips-table
+    columns. texture_seed / noise_seed seed the deterministic procedural textures and sensor noise.
     """
 
     num_frames: int
@@ -279,6 +301,7 @@ class World:
     info: dict[str, Any] = field(default_factory=dict)   # scalar scene facts for the clips table
     texture_seed: int = 0
     noise_seed: int = 0
+    backdrop: Backdrop | None = None     # a real plate instead of rendered ground and sky
 
     @property
     def width(self) -> int:

@@ -11,58 +11,66 @@ from typing import Any
 import click
 
 from synthdata.errors import BadInput, RecipeError, SynthdataError
+from synthdata.recipe.draft.plates import plate_supported, read_plate
 
 EXAMPLE = '"night car park, light rain, someone loiters by the gate"'
 
 
 def read_base(path: str) -> tuple[dict[str, Any], str]:
     """The --from recipe as a raw mapping (validated first), and its text."""
-    from synthdata.recipe.loader import load_recipe, parse_yaml
+    from synthdata.recipe.loader import load_recipe, parse_yaml, read_text
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"--from {path}: recipe file not found") from None
-    except IsADirectoryError:
-        raise BadInput(f"--from {path}: is a directory; expected a recipe YAML file") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"--from {path}: not a UTF-8 text file; expected a recipe YAML file") from None
-    except OSError as e:
-        raise BadInput(f"--from {path}: cannot read the recipe: {e.strerror or e}") from None
+    text, _ = read_text(Path(path), f"--from {path}")
     load_recipe(text if "\n" in text else text + "\n", source=path)
     data, _, _ = parse_yaml(text, path)
     return data, text
 
 
-def plate_supported() -> bool:
-    from synthdata.recipe.scene import LayoutSpec
-
-    return "plate" in LayoutSpec.model_fields
-
-
-def header_lines(text: str, base: str | None, how: str) -> list[str]:
-    quoted = " ".join(text.split())
+def header_lines(text: str, base: str | None, how: str, *, kept: bool = False) -> list[str]:
+    quoted = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     lines = [f"Drafted by `synthdata draft` ({how}) from:", f'  "{quoted}"']
     if base:
-        lines.append(f"Starting from {base}: only what the text names was changed (its comments are not kept).")
+        lines.append(f"Starting from {base}: only what the text names was changed"
+                     + (" (marked 'was ...')." if kept else " (its comments are not kept)."))
     lines += ["Comments say which words set each value; 'default' marks values chosen without words.",
               "Check it: synthdata validate RECIPE; look at it: synthdata preview RECIPE --out preview.png", ""]
     return lines
 
 
-def rule_based(text: str, base: dict[str, Any] | None, base_path: str | None) -> tuple[str, list[str]]:
+def rule_based(text: str, base: dict[str, Any] | None, base_path: str | None,
+               base_text: str | None = None) -> tuple[str, list[str]]:
     """The recipe text and the lines for stderr (ignored words, notes)."""
     from synthdata.recipe.draft.grammar import read
     from synthdata.recipe.draft.mapping import build
     from synthdata.recipe.draft.writer import dump
 
-    draft = build(read(text), base, plate_supported=plate_supported())
-    header = header_lines(text, base_path, "rule-based")
-    if draft.ignored:
-        header[-1:] = [f"Not used: '{w}' ({why})" for w, why in draft.ignored] + [""]
+    reading = read(text)
+    plate = read_plate(reading.plate.value) if reading.plate is not None and plate_supported() else None
+    draft = build(reading, base, plate=plate)
+    patched = None
+    if base_text is not None:
+        from synthdata.recipe.draft.patch import patch
+
+        patched = patch(base_text, draft.data, draft.notes,
+                        _with_ignored(header_lines(text, base_path, "rule-based", kept=True), draft.ignored))
     messages = [f"ignored: '{w}' — {why}" for w, why in draft.ignored]
     messages += [f"note: {w}" for w in draft.warnings]
+    if patched is not None:
+        return patched, messages
+    header = _with_ignored(header_lines(text, base_path, "rule-based"), draft.ignored)
     return dump(draft.data, draft.notes, header), messages
+
+
+def _with_ignored(header: list[str], ignored: list[tuple[str, str]]) -> list[str]:
+    return header[:-1] + [f"Not used: '{w}' ({why})" for w, why in ignored] + header[-1:]
+
+
+def _uses_plate(recipe_text: str) -> bool:
+    import yaml
+
+    data = yaml.safe_load(recipe_text)
+    layout = ((data.get("scene") or {}).get("layout") or {}) if isinstance(data, dict) else {}
+    return isinstance(layout, dict) and layout.get("type") == "plate"
 
 
 @click.command("draft")
@@ -108,11 +116,13 @@ def draft_command(text: str, out: str | None, base_path: str | None, llm_url: st
         except LLMFailed as e:
             messages = [f"llm: {e}; falling back to the rule-based draft"]
     if recipe_text is None:
-        recipe_text, more = rule_based(text, base, base_path)
+        recipe_text, more = rule_based(text, base, base_path, base_text)
         messages += more
     try:
         recipe = load_recipe(recipe_text, source=out or "draft")
     except RecipeError as e:
+        if base_path or _uses_plate(recipe_text):   # the user's recipe or plate folder is at fault
+            raise BadInput("the drafted recipe does not validate: " + "; ".join(e.problems)) from None
         raise SynthdataError("the drafted recipe does not validate (a bug in `synthdata draft`; please report): "
                              + "; ".join(e.problems)) from None
     for line in messages:

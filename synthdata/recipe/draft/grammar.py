@@ -56,6 +56,7 @@ class Reading:
     frames: Said | None = None
     total_s: Said | None = None
     density: Said | None = None                                 # busy | quiet | empty
+    features: dict[str, Said] = field(default_factory=dict)     # layout field -> value (extra: layouts)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)              # things worth telling the user
     # clause-attached facts, resolved by `_attach`
@@ -107,6 +108,7 @@ class Tokens:
 def tokenize(text: str) -> list[str]:
     """Words, numbers (number words become digits) and clause marks, lower case."""
     t = unicodedata.normalize("NFKC", text).lower()
+    t = re.sub(r"(\d)\s*[-–]\s*(\d)", r"\1 to \2", t)          # 10-15 -> 10 to 15
     t = (t.replace("°", " deg ").replace("~", " about ").replace("%", " percent ").replace("&", " and ")
          .replace("'s ", " ").replace("’s ", " ").replace("one-way", "oneway").replace("one way", "oneway")
          .replace("-", " ").replace("/", " "))
@@ -233,7 +235,16 @@ def _look_ahead(t: Tokens, e: int, clause: int, g: Group) -> int:
     """Behaviours and enter/leave words after a group's noun ("people walking in and leaving");
     stop words in between are skipped, another actor noun ends the look. Returns the end index."""
     end, limit = e, min(len(t.words), e + 8)
+    bags = sorted(lx.BAGS, key=lambda p: -len(p.split()))
     while e < limit and t.clause[e] == clause:
+        bag = next((p for p in bags if g.type == "person" and _at(t, e, p)), None)
+        if bag is not None:
+            g.flags["carries_bag"] = Said(True, bag)
+            if lx.BAGS[bag]:
+                g.flags["bag_style"] = Said(lx.BAGS[bag], bag)
+            t.use(e, e + len(bag.split()))
+            e = end = e + len(bag.split())
+            continue
         if t.used[e]:                         # words another rule used ("around the lot"): step over
             e += 1
             continue
@@ -327,4 +338,7 @@ def _leftovers(r: Reading, t: Tokens) -> None:
             r.ignored.append((w, "a number with nothing it could count or measure next to it"))
         else:
             near = difflib.get_close_matches(w, vocab, n=1, cutoff=0.8)
-            r.ignored.append((w, f"not understood; did you mean '{near[0]}'?" if near else "not understood"))
+            if near and near[0] == w:
+                r.ignored.append((w, "a known word, but nothing next to it that it could apply to"))
+            else:
+                r.ignored.append((w, f"not understood; did you mean '{near[0]}'?" if near else "not understood"))

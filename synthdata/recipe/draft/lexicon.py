@@ -22,6 +22,10 @@ SITES: dict[str, str] = {
     "atrium": "indoor", "station": "indoor", "mall": "indoor", "shopping centre": "indoor",
     "shopping center": "indoor", "reception": "indoor", "airport": "indoor", "terminal": "indoor",
     "warehouse": "indoor", "shop": "indoor", "store": "indoor", "hospital": "indoor",
+    "shopping mall": "indoor", "train station": "indoor", "railway station": "indoor",
+    "metro station": "indoor", "subway station": "indoor", "bus station": "indoor", "platform": "indoor",
+    "gas station": "parking_lot", "petrol station": "parking_lot", "service station": "parking_lot",
+    "forecourt": "parking_lot", "loading dock": "parking_lot", "loading bay": "parking_lot",
 }
 NARROW_SITES = {"corridor", "corridors", "hallway"}          # indoor, long and narrow
 SITE_WORDS_WITH_CROSSING = {"pedestrian crossing", "crosswalk", "zebra crossing", "intersection"}
@@ -45,7 +49,8 @@ WEATHER: dict[str, tuple[str, str | None]] = {   # word -> (condition, implied s
     "shower": ("rain", "moderate"), "downpour": ("rain", "heavy"), "storm": ("rain", "heavy"),
     "stormy": ("rain", "heavy"), "thunderstorm": ("rain", "heavy"), "pouring": ("rain", "heavy"),
     "snow": ("snow", None), "snowing": ("snow", None), "snowy": ("snow", None), "snowfall": ("snow", None),
-    "falling snow": ("snow", None), "snow falling": ("snow", None), "blizzard": ("snow", "heavy"),
+    "falling snow": ("snow", None), "snow falling": ("snow", None), "snow falls": ("snow", None),
+    "rain falls": ("rain", None), "rain falling": ("rain", None), "falling rain": ("rain", None), "blizzard": ("snow", "heavy"),
     "flurries": ("snow", "light"), "sleet": ("snow", "light"),
     "fog": ("fog", None), "foggy": ("fog", None), "mist": ("fog", "light"), "misty": ("fog", "light"),
     "haze": ("fog", "light"), "hazy": ("fog", "light"), "smog": ("fog", "moderate"),
@@ -87,7 +92,7 @@ for _w in ("people", "person", "persons", "pedestrian", "pedestrians", "walker",
            "students", "employee", "employees", "staff", "guard", "guards", "child", "children", "kid",
            "kids", "adult", "adults", "individual", "individuals", "someone", "somebody", "human", "humans",
            "tourist", "tourists", "passenger", "passengers", "traveller", "travellers", "traveler",
-           "travelers", "figure", "figures", "guy", "guys"):
+           "travelers", "figure", "figures", "guy", "guys", "others", "other people", "everyone else", "the rest"):
     ACTORS[_w] = ("person", None, None)
 ACTORS.update({"jogger": ("person", None, "run"), "joggers": ("person", None, "run"),
                "runner": ("person", None, "run"), "runners": ("person", None, "run"),
@@ -160,6 +165,16 @@ ENTERS_LEAVES: dict[str, str] = {
     "exits": "leaves", "exiting": "leaves", "walks out": "leaves", "walks away": "leaves", "goes away": "leaves",
     "walking out": "leaves", "walking away": "leaves", "departs": "leaves", "departing": "leaves"}
 
+# people carrying bags: phrase -> bag style (None: either)
+BAGS: dict[str, str | None] = {}
+for _lead in ("with", "carrying", "holding", "wearing"):
+    for _art in ("", "a ", "their ", "some "):
+        BAGS.update({f"{_lead} {_art}bags": None, f"{_lead} {_art}bag": None, f"{_lead} {_art}backpacks": "backpack",
+                     f"{_lead} {_art}backpack": "backpack", f"{_lead} {_art}rucksacks": "backpack",
+                     f"{_lead} {_art}rucksack": "backpack", f"{_lead} {_art}handbags": "handbag",
+                     f"{_lead} {_art}handbag": "handbag", f"{_lead} {_art}luggage": None,
+                     f"{_lead} {_art}shopping bags": "handbag"})
+
 # quantity words -> (recipe count, how it reads in comments)
 QUANTITIES: dict[str, object] = {
     "no": 0, "zero": 0, "without": 0, "a single": 1, "one": 1, "a": 1, "an": 1, "single": 1, "lone": 1,
@@ -196,10 +211,11 @@ who which while where when as then also plus some any each every all but so very
 has have having had do does doing done get gets getting go goes going come comes coming
 s scene scenes video videos footage clip clips camera cameras cctv surveillance shot shots view views
 looking look looks watching watches watch seen see shows showing show filmed recorded recording
+for direction directions way ways
 dataset data set sequences sequence generate make create render want need please i we you me us our my
 your one ones other others another across through past along up down out away back off here
 like kind type sort lot lots time times place area areas side spot somewhere something thing things
-same different various mixed both either neither than only more less much few little new old big small
+same various mixed both either neither than only more less much few little new old big small
 large huge wide high low long short mounted mount installed placed positioned pointing facing
 synthetic realistic typical normal regular ordinary standard simple basic nice good some
 add make change set use switch turn put instead now also still keep it its oneway way please should

@@ -6,95 +6,40 @@ text said (plus zones a named scenario cannot work without).
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from synthdata.recipe.draft import lexicon as lx
+from synthdata.recipe.draft.builder import Builder, Draft
 from synthdata.recipe.draft.grammar import Group, Reading
+from synthdata.recipe.draft.plates import PlateFacts
 from synthdata.recipe.draft.rules import Said
-from synthdata.recipe.draft.scenarios import ORDER, PERSON_SCENARIOS, ScenarioPlanner
+from synthdata.recipe.draft.scenarios import DURATION_FIELD, ORDER, PERSON_SCENARIOS, ScenarioPlanner
 
 DEFAULT_FPS, DEFAULT_CLIP_S, DEFAULT_CLIPS, DEFAULT_RESOLUTION = 10, 6.0, 8, [640, 480]
+MAX_FRAMES = 100_000                      # output.frames_per_clip's limit
 CAMERA = {"outdoor": {"height_m": {"uniform": [5, 9]}, "tilt_deg": {"uniform": [25, 40]},
                       "hfov_deg": {"uniform": [55, 75]}},
           "indoor": {"height_m": {"uniform": [2.7, 3.5]}, "tilt_deg": {"uniform": [24, 35]},
                      "hfov_deg": {"uniform": [65, 90]}}}
-# layout -> density -> default actor groups (type, count, behaviour)
+# "busy street", "quiet lobby": factor on the default counts
 CROWDS = {"busy": 3.0, "quiet": 0.4, "empty": 0.0, None: 1.0}
+# layout -> actor groups of a draft that names none: (type, (min, max) count, behaviour)
 DEFAULT_GROUPS = {
     "parking_lot": [("person", (3, 7), {"choice": {"walk": 0.7, "stand": 0.15, "loiter": 0.15}}),
                     ("vehicle", (2, 4), {"choice": {"parked": 0.5, "park": 0.2, "drive": 0.3}})],
     "street": [("person", (4, 9), {"choice": {"walk": 0.75, "stand": 0.15, "run": 0.1}}),
                ("vehicle", (2, 4), "drive")],
     "indoor": [("person", (3, 7), {"choice": {"walk": 0.7, "stand": 0.2, "loiter": 0.1}})],
+    "plate": [("person", (2, 5), "walk"), ("vehicle", (0, 1), "drive")],
 }
 _CAMERA_WORDS = re.compile(r"\b(camera|cam|cctv|mounted|mount|high|height|pole|elevated|above|up|ceiling|"
                            r"installed|placed|overhead|tall|mast)\b")
 
 
-@dataclass
-class Draft:
-    """A drafted recipe mapping, a comment per path, header lines and what the user should hear."""
-
-    data: dict[str, Any]
-    notes: dict[tuple, str]
-    header: list[str] = field(default_factory=list)
-    ignored: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-class Builder:
-    """Writes values into a nested recipe mapping and remembers why each was written."""
-
-    def __init__(self, base: dict[str, Any] | None):
-        self.fresh = base is None
-        self.data: dict[str, Any] = copy.deepcopy(base) if base is not None else {}
-        self.notes: dict[tuple, str] = {}
-        self.warnings: list[str] = []
-
-    def get(self, path: tuple, default: Any = None) -> Any:
-        node: Any = self.data
-        for key in path:
-            if isinstance(node, dict) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-                node = node[key]
-            else:
-                return default
-        return node
-
-    def put(self, path: tuple, value: Any, note: str | None) -> None:
-        node: Any = self.data
-        for i, key in enumerate(path[:-1]):
-            if isinstance(node, list):
-                node = node[key]
-                continue
-            if not isinstance(node.get(key), dict | list):
-                node[key] = [] if isinstance(path[i + 1], int) else {}
-            node = node[key]
-        if isinstance(node, list) and path[-1] == len(node):
-            node.append(value)
-        else:
-            node[path[-1]] = value
-        if note:
-            self.notes[path] = note
-
-    def default(self, path: tuple, value: Any, note: str) -> None:
-        """A value the text did not give: only in a fresh draft, and only where nothing is set."""
-        if self.fresh and self.get(path) is None:
-            self.put(path, value, f"default: {note}")
-
-    def note(self, path: tuple, text: str) -> None:
-        self.notes[path] = text
-
-    def warn(self, text: str) -> None:
-        self.warnings.append(text)
-
-
-def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_supported: bool = False) -> Draft:
+def build(reading: Reading, base: dict[str, Any] | None = None, *, plate: PlateFacts | None = None) -> Draft:
+    """The draft of a recipe; `plate`: the facts of the plate folder the text named (plates.py)."""
     b = Builder(base)
     ignored = list(reading.ignored)
     if b.fresh:
@@ -103,7 +48,7 @@ def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_support
             b.data[key] = None
         b.data["output"] = dict.fromkeys(("clips", "clips_per_shard", "frames_per_clip", "fps", "resolution"))
         b.data["scene"] = dict.fromkeys(("layout", "camera", "lighting", "weather", "sensor"))
-    layout = _site(b, reading, ignored, plate_supported)
+    layout = _site(b, reading, ignored, plate)
     indoor = layout == "indoor"
     _when_and_weather(b, reading, indoor)
     for path, said in reading.settings.items():
@@ -120,10 +65,14 @@ def build(reading: Reading, base: dict[str, Any] | None = None, *, plate_support
 
 # --- where, when, weather, camera ------------------------------------------------------------------
 
-def _site(b: Builder, r: Reading, ignored: list, plate_supported: bool) -> str:
+def _site(b: Builder, r: Reading, ignored: list, plate: PlateFacts | None) -> str:
     if r.plate is not None:
-        if plate_supported:
-            b.put(("scene", "layout"), {"type": "plate", "plate": r.plate.value}, f"from '{r.plate.words}'")
+        if plate is not None:
+            b.put(("scene", "layout"), {"type": "plate", "plate": plate.dir}, f"from '{r.plate.words}'")
+            if plate.sketch:
+                b.put(("scene", "layout", "sketch"), plate.sketch, "found in the plate folder")
+            b.layout_zones = plate.zones
+            b.plate_size = plate.size
             return "plate"
         ignored.append((r.plate.words, "this synthdata has no plate layout (scene.layout.type: plate) yet"))
     sites = list(dict.fromkeys(s.value for s in r.sites))
@@ -144,6 +93,13 @@ def _site(b: Builder, r: Reading, ignored: list, plate_supported: bool) -> str:
         layout = ("street" if "wrong_way" in r.scenarios else "parking_lot")
         why = "wrong-way movement needs lanes" if "wrong_way" in r.scenarios else "no site named"
         b.default(("scene", "layout", "type"), layout, why)
+    for key, feature in r.features.items():
+        if layout in feature.extra:
+            b.put(("scene", "layout", key), feature.value, f"from '{feature.words}'")
+        else:
+            where = layout.replace("_", " ")
+            ignored.append((feature.words, f"{'an' if where[0] in 'aeiou' else 'a'} {where} layout has no "
+                                           f"{key.replace('_', ' ')}"))
     said = {s.words for s in r.sites}
     if layout == "indoor" and said & lx.NARROW_SITES:
         b.put(("scene", "layout", "size_m"), [{"uniform": [5, 8]}, {"uniform": [18, 26]}],
@@ -173,10 +129,9 @@ def _when_and_weather(b: Builder, r: Reading, indoor: bool) -> None:
         extra = " (indoor clips are always clear and dry)" if indoor else ""
         b.put(W + ("condition",), _one_or_choice([w.value for w in r.weathers]),
               f"from {_words(r.weathers)}{extra}")
-        from synthdata.recipe.draft.lexicon import STRENGTH_VALUES
         for w in r.weathers:
-            if w.extra and w.value in STRENGTH_VALUES:
-                key, value = STRENGTH_VALUES[w.value][w.extra]
+            if w.extra and w.value in lx.STRENGTH_VALUES:
+                key, value = lx.STRENGTH_VALUES[w.value][w.extra]
                 b.put(W + (key,), value, f"{w.extra}, from '{w.words}'")
     elif not indoor:
         b.default(W + ("condition",), "clear", "no weather named")
@@ -193,6 +148,8 @@ def _camera(b: Builder, r: Reading, ignored: list, indoor: bool) -> None:
         else:
             ignored.append((said.words, "a length, but nothing says it is the camera height "
                                         "(say 'camera at 6 m' or '6 m high')"))
+    if b.get(("scene", "layout", "type")) == "plate":
+        return                        # a plate's camera comes from its calibration
     for key, value in CAMERA["indoor" if indoor else "outdoor"].items():
         b.default(C + (key,), value, "indoor ceiling camera" if indoor else "pole-mounted CCTV camera")
 
@@ -228,7 +185,8 @@ def _actors(b: Builder, r: Reading, layout: str, ignored: list) -> None:
             b.put(("actors", len(b.get(("actors",)) or [])), {"type": t, "count": count, "behavior": behaviour},
                   None)
             i = len(b.get(("actors",))) - 1
-            where = {"parking_lot": "a parking lot", "street": "a street", "indoor": "an indoor scene"}
+            where = {"parking_lot": "a parking lot", "street": "a street", "indoor": "an indoor scene",
+                     "plate": "a plate"}
             b.note(("actors", i, "count"), note.replace("for 'no actors named'", f"for {where.get(layout, 'this')}"))
             b.note(("actors", i, "behavior"), "default: a typical mix")
         return
@@ -258,7 +216,7 @@ def _group(b: Builder, g: Group, layout: str, r: Reading) -> None:
     if kinds:
         b.put(path + ("kind",), _one_or_choice(kinds), f"from {_words(g.kinds)}")
     for flag, said in g.flags.items():
-        b.put(path + (flag,), True, f"from '{said.words}'")
+        b.put(path + (flag,), said.value, f"from '{said.words}'")
     if g.behaviours:
         b.put(path + ("behavior",), _one_or_choice([x.value for x in g.behaviours]), f"from {_words(g.behaviours)}")
     elif index is None:
@@ -290,18 +248,16 @@ def _scenarios(b: Builder, r: Reading, layout: str, ignored: list) -> float:
             ignored.append((said.words, "no parking indoors; say 'parking lot' or 'street'"))
             continue
         c = clause_of.get(name, -1)
-        mine = [n for n in by_clause.get(c, []) if n in r.scenarios]
         place = next((p for cc, p in r.places if cc == c), None)
-        duration = next((d for cc, d in r.durations if cc == c), None) if mine[-1:] == [name] or len(mine) == 1 \
-            else None
+        timed = [n for n in ORDER if n in by_clause.get(c, []) and n in DURATION_FIELD]
+        duration = next((d for cc, d in r.durations if cc == c), None) if timed[:1] == [name] else None
         probability = next((p for cc, p in r.frequencies if cc == c), None)
         need = max(need, planner.add(name, said, place, duration, probability))
-    used = {c for n in r.scenarios for c in [clause_of.get(n, -1)]}
-    for c, d in r.durations:
+    used = set(by_clause)
+    for c, d in r.durations:           # "for 30 seconds" with no behaviour that lasts: the clip's length
         if c not in used and r.clip_s is None:
             r.clip_s = d
-        elif c not in used or not any(n in by_clause.get(c, []) for n in ("loitering", "crowd", "illegal_parking",
-                                                                           "tamper")):
+        elif not any(n in DURATION_FIELD for n in by_clause.get(c, [])):
             ignored.append((d.words, "a duration with nothing it could apply to"))
     for c, p in r.frequencies:
         if c not in used:
@@ -349,8 +305,11 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     fps = b.get(out + ("fps",)) or DEFAULT_FPS
     b.default(out + ("clips",), DEFAULT_CLIPS, "no dataset size named")
     if r.clip_s is not None:
-        b.put(out + ("frames_per_clip",), max(1, round(r.clip_s.value * fps)),
-              f"{r.clip_s.value:g} s at {fps:g} fps, from '{r.clip_s.words}'")
+        frames = max(1, round(r.clip_s.value * fps))
+        if frames > MAX_FRAMES:
+            b.warn(f"'{r.clip_s.words}' at {fps:g} fps is more than {MAX_FRAMES:,} frames; using {MAX_FRAMES:,}")
+            frames = MAX_FRAMES
+        b.put(out + ("frames_per_clip",), frames, f"{r.clip_s.value:g} s at {fps:g} fps, from '{r.clip_s.words}'")
         if need_s and r.clip_s.value < need_s:
             b.warn(f"'{r.clip_s.words}' is shorter than the {need_s:g} s the scenarios need to play out; "
                    f"their events may not be complete")
@@ -359,7 +318,7 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     elif b.fresh or (need_s and (b.get(out + ("frames_per_clip",)) or 0) < need_s * fps):
         seconds = max(DEFAULT_CLIP_S, need_s)
         why = f"{seconds:g} s, long enough for the scenarios" if need_s else f"{seconds:g} s clips"
-        b.put(out + ("frames_per_clip",), round(seconds * fps), f"default: {why}")
+        b.put(out + ("frames_per_clip",), min(MAX_FRAMES, round(seconds * fps)), f"default: {why}")
     if r.total_s is not None:
         frames = b.get(out + ("frames_per_clip",))
         clips = max(1, round(r.total_s.value * fps / frames))
@@ -368,7 +327,23 @@ def _output(b: Builder, r: Reading, need_s: float) -> None:
     if b.fresh:
         b.put(out + ("clips_per_shard",), min(16, max(1, clips // 2)), "default: clips per Dask task")
     b.default(out + ("fps",), DEFAULT_FPS, "no frame rate named")
+    if b.plate_size is not None:
+        _plate_resolution(b, b.plate_size)
     b.default(out + ("resolution",), list(DEFAULT_RESOLUTION), "no resolution named")
+
+
+def _plate_resolution(b: Builder, size: tuple[int, int]) -> None:
+    """A plate is composited at its own aspect: the plate's size, or the said height at that aspect."""
+    W, H = size
+    said = b.get(("output", "resolution"))
+    if said is None:
+        b.put(("output", "resolution"), [W - W % 2, H - H % 2], "default: the plate's own size")
+        return
+    w, h = said
+    if abs(w / h - W / H) > 0.01 * W / H:
+        w = round(h * W / H / 2) * 2
+        b.put(("output", "resolution"), [w, h], f"{said[0]}x{said[1]} at the plate's aspect ({W}x{H})")
+        b.warn(f"resolution {said[0]}x{said[1]} has another shape than the plate ({W}x{H}); using {w}x{h}")
 
 
 def _identity(b: Builder, r: Reading, layout: str) -> None:
@@ -383,7 +358,7 @@ def _identity(b: Builder, r: Reading, layout: str) -> None:
     name = "_".join(parts)[:64]
     b.put(("version",), 1, None)
     b.put(("name",), name, "from the site, time, weather and scenarios")
-    text = " ".join(r.text.split())
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in r.text).split())
     b.put(("description",), text if len(text) <= 300 else text[:297] + "...", None)
     if "seed" not in {p[0] for p in r.settings}:
         seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")

@@ -65,12 +65,19 @@ CAM, SENSOR, WEATHER = ("scene", "camera"), ("scene", "sensor"), ("scene", "weat
 
 @rule(r"(?:random )?seed (?:of |is |= )?(\d+)")
 def _seed(r, m, c):
-    setting(r, ("seed",), int(m.group(1)), m.group(0))
+    seed = int(m.group(1))
+    if seed >= 2**63:
+        r.ignored.append((m.group(0), "a seed must be below 2**63"))
+        return
+    setting(r, ("seed",), seed, m.group(0))
 
 
 @rule(r"(\d{2,4})x(\d{2,4})(?: pixels| resolution)?")
 def _wxh(r, m, c):
     w, h = int(m.group(1)), int(m.group(2))
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        r.ignored.append((m.group(0), "width and height must be 16 to 8192 pixels"))
+        return
     setting(r, ("output", "resolution"), [w - w % 2, h - h % 2], m.group(0))
     if w % 2 or h % 2:
         r.notes.append(f"'{m.group(0)}': width and height must be even; using {w - w % 2}x{h - h % 2}")
@@ -114,7 +121,11 @@ def _clip_length(r, m, c):
 
 @rule(r"(\d+) frames? (?:per |each |a |in each |in every )?(?:clips?|videos?|sequences?)")
 def _frames(r, m, c):
-    r.frames = Said(int(m.group(1)), m.group(0))
+    n = int(m.group(1))
+    if not 1 <= n <= 100_000:
+        r.ignored.append((m.group(0), "a clip has 1 to 100,000 frames"))
+        return
+    r.frames = Said(n, m.group(0))
 
 
 @rule(rf"{N} {TIME_UNIT} (?:of )?(?:video|footage|data|recordings?) (?:in )?(?:total)?")
@@ -240,7 +251,8 @@ _SENSOR_PHRASES: list[tuple[str, tuple, Any]] = [
     (r"motion blur", ("shutter",), 1.0),
     (r"rolling shutter", ("rolling_shutter_ms",), {"uniform": [10, 30]}),
     (r"vignetting|vignette|dark corners", ("vignetting",), {"uniform": [0.3, 0.6]}),
-    (r"low bit ?rate|heavily compressed|compression artifacts|compression artefacts|blocky|low quality",
+    (r"low bit ?rate|heavily compressed|compression artifacts|compression artefacts|blocky|"
+     r"low quality(?: compression| video| footage)?|heavy compression|strong compression",
      ("crf",), {"randint": [32, 40]}),
     (r"(?:no |without (?:a |the )?)(?:timestamp|time stamp|overlay|on screen text|osd)|clean image",
      ("overlay", "enabled"), False),

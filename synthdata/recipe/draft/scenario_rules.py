@@ -121,7 +121,7 @@ def _tamper(r, m, c):
     scenario(r, "tamper", w, c, kind=kind)
 
 
-@rule(r"trip ?wire|virtual (?:line|fence)|line crossing|crosses (?:a |the )?(?:line|boundary|perimeter line)|"
+@rule(r"(?:a |the )?(?:trip ?wire|virtual (?:line|fence))(?: crossings?| line)?|line crossings?|crosses (?:a |the )?(?:line|boundary|perimeter line)|"
       r"(?:crossing|crosses|cross) (?:the|a) (?:line|fence line|boundary|tripwire)|perimeter (?:breach|crossing)|"
       r"(?:jumps?|climbs?|hops?|scales?)(?: over)? (?:the |a )?(?:fence|wall|barrier)")
 def _line(r, m, c):
@@ -192,6 +192,15 @@ def _time(r, m, c):
     r.times.append(Said(lx.TIMES[m.group(0)], m.group(0)))
 
 
+@rule(r"(?:at |around )?(\d{1,2})(?: 00)? (am|pm|o clock)")
+def _clock(r, m, c):
+    hour = int(m.group(1))
+    if hour > 12:
+        return False
+    h = hour % 12 + (12 if m.group(2) == "pm" else 0)
+    r.times.append(Said("day" if 8 <= h <= 16 else "dusk" if h in (6, 7, 17, 18, 19) else "night", m.group(0)))
+
+
 @rule(r"low sun|long shadows|sun low(?: in the sky)?|setting sun")
 def _low_sun(r, m, c):
     setting(r, LIGHT + ("sun_elevation_deg",), {"uniform": [4, 15]}, m.group(0))
@@ -205,6 +214,33 @@ def _sodium(r, m, c):
 @rule(r"led(?: lights?| lamps?| street ?lights?)|white street ?lights?")
 def _led(r, m, c):
     setting(r, LIGHT + ("lamp_color",), "led", m.group(0))
+
+
+# layout features: (field, value, the layout types that have it)
+FEATURES: list[tuple[str, str, Any, tuple[str, ...]]] = [
+    (r"(?:no|without) (?:a )?fence", "fence", False, ("parking_lot",)),
+    (r"fenced(?: in)?|(?:with )?a fence|fences?", "fence", True, ("parking_lot",)),
+    (r"(?:no|without) trees", "trees", 0, ("parking_lot", "street", "indoor")),
+    (r"(?:lots of |many )?trees", "trees", {"randint": [3, 8]}, ("parking_lot", "street")),
+    (r"(?:potted )?plants", "trees", {"randint": [1, 4]}, ("indoor",)),
+    (r"benches|bench|seating", "benches", {"randint": [2, 5]}, ("street", "indoor")),
+    (r"pillars|columns", "pillars", {"randint": [2, 6]}, ("indoor",)),
+    (r"(?:street|parallel|kerbside|curbside|on street) parking", "street_parking", True, ("street",)),
+    (r"buildings|facades|shop fronts", "buildings", {"randint": [3, 7]}, ("parking_lot", "street")),
+    (r"(?:light poles|lamp posts|lampposts|street ?lights|street lamps)", "light_poles", {"randint": [3, 6]},
+     ("parking_lot", "street")),
+    (r"(?:planting )?islands", "islands", True, ("parking_lot",)),
+]
+
+
+def _feature(key: str, value: Any, layouts: tuple[str, ...]):
+    def handler(r, m, c):
+        r.features[key] = Said(value, m.group(0), layouts)
+    return handler
+
+
+for _pattern, _key, _value, _layouts in FEATURES:
+    rule(_pattern)(_feature(_key, _value, _layouts))
 
 
 PLACES = {"gate": "far", "gates": "far", "fence": "far", "back": "far", "far end": "far", "yard": "far",

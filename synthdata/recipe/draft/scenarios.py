@@ -48,8 +48,10 @@ class ScenarioPlanner:
         return {z.get("name"): z for z in self.b.get(("zones",), []) or [] if isinstance(z, dict)}
 
     def has_zone(self, kind: str, roles: tuple[str, ...] | None) -> bool:
-        return any(z.get("kind", "zone") == kind and (roles is None or z.get("role", "restricted") in roles)
-                   for z in self.zone_names().values())
+        """A recipe zone, or one the layout brings (a plate's sketch), of this kind and role."""
+        zones = [*self.zone_names().values(), *self.b.layout_zones]
+        return any(z.get("kind", "zone") == kind and (roles is None or (z.get("role") or "restricted") in roles)
+                   for z in zones)
 
     def add_zone(self, zone: dict[str, Any], note: str) -> str:
         names = self.zone_names()
@@ -89,7 +91,9 @@ class ScenarioPlanner:
             notes["probability"] = f"from '{probability.words}'"
         need = float(NEEDS_S[name])
         if duration is not None and name in DURATION_FIELD:
-            d = duration.value
+            d = min(max(duration.value, 1.0), 2880.0)       # the fields allow up to an hour
+            if d != duration.value:
+                self.b.warn(f"'{duration.words}': a {name} lasts 1 s to 48 min here; using {d:g} s")
             fields[DURATION_FIELD[name]] = {"uniform": [round(d, 2), round(d * 1.25, 2)]}
             notes[DURATION_FIELD[name]] = f"from '{duration.words}'"
             need = max(need - 20, 0) + d * 1.25 + 6
@@ -127,12 +131,12 @@ class ScenarioPlanner:
             return
         L = self.layout
         if name == "intrusion" and not self.has_zone("zone", ("restricted",)):
-            region, at, size = RESTRICTED[L]
+            region, at, size = RESTRICTED.get(L, ("layout", [0.5, 0.7], [6, 4]))
             fields["zone"] = self.add_zone({"name": "restricted_area", "role": "restricted", "region": region,
                                             "at": at, "size_m": size, "painted": True},
                                            "default: a restricted zone for the intrusion")
         elif name == "line_crossing" and not self.has_zone("tripwire", None):
-            region, at = TRIPWIRE[L]
+            region, at = TRIPWIRE.get(L, ("layout", [0.5, 0.5]))
             fields["tripwire"] = self.add_zone({"name": "perimeter", "kind": "tripwire", "region": region,
                                                 "at": at, "yaw_deg": 0},
                                                "default: a tripwire across the scene for the line crossing")
@@ -140,17 +144,25 @@ class ScenarioPlanner:
             if L == "street":
                 self.b.put(("scene", "layout", "street_parking"), True, "illegal parking needs the kerbside lane")
                 zone = {"name": "no_parking_zone", "role": "no_parking", "region": "parking_lane", "painted": True}
-            else:
-                zone = {"name": "no_parking_zone", "role": "no_parking", "region": "aisle0",
-                        "at": [0.5, 0.5], "size_m": [12, 6], "painted": True}
+            else:   # parking lot: across the first aisle; other layouts (plate): the middle of the ground
+                zone = {"name": "no_parking_zone", "role": "no_parking",
+                        "region": "aisle0" if L == "parking_lot" else "layout",
+                        "at": [0.5, 0.5], "size_m": [12, 6] if L == "parking_lot" else [6, 4], "painted": True}
             fields["zone"] = self.add_zone(zone, "default: a painted no-parking zone for the illegal parking")
         elif name == "wrong_way" and not self.has_zone("zone", ("lane",)):
             if L == "indoor":
                 zone = {"name": "one_way", "role": "lane", "region": "floor", "direction_deg": 90,
                         "categories": ["person"]}
                 fields["actor"] = "person"
-            else:
+            elif L == "street":
                 zone = {"name": "near_lane", "role": "lane", "region": "lane_eastbound0"}
+                if fields.get("actor") == "person":        # people are watched only when the lane says so
+                    zone["categories"] = ["person"]
+            else:   # a layout without named lanes (plate): a one-way band across the middle
+                zone = {"name": "one_way", "role": "lane", "region": "layout", "at": [0.5, 0.5],
+                        "size_m": [20, 4], "direction_deg": 0}
+                if fields.get("actor") == "person":
+                    zone["categories"] = ["person"]
             fields["zone"] = self.add_zone(zone, "default: a one-way lane for the wrong-way movement")
 
 

@@ -75,15 +75,34 @@ def _emit(lines: list[str], key: Any, value: Any, path: tuple, indent: int, note
             _emit(lines, sub_key, sub, path + (sub_key,), indent + 2, notes, "")
         return
     for i, item in enumerate(value):
-        item_path = path + (i,)
-        if isinstance(item, dict) and item and not _is_dist(item):
-            first = True
-            for sub_key, sub in item.items():
-                lead_here = " " * (indent + 2) + "- " if first else ""
-                sub_note_path = item_path + (sub_key,)
-                if first and item_path in notes and sub_note_path not in notes:
-                    notes = {**notes, sub_note_path: notes[item_path]}
-                _emit(lines, sub_key, sub, sub_note_path, indent + 4, notes, lead_here)
-                first = False
-        else:
-            _line(lines, f"{' ' * (indent + 2)}- {scalar(item)}", notes.get(item_path))
+        _item(lines, item, path + (i,), indent + 2, notes)
+
+
+def _item(lines: list[str], item: Any, path: tuple, dash: int, notes: dict) -> None:
+    """One list item whose '- ' starts at column `dash`."""
+    if isinstance(item, dict) and item and not _is_dist(item):
+        for n, (sub_key, sub) in enumerate(item.items()):
+            sub_path = path + (sub_key,)
+            if n == 0 and path in notes and sub_path not in notes:
+                notes = {**notes, sub_path: notes[path]}
+            _emit(lines, sub_key, sub, sub_path, dash + 2, notes, " " * dash + "- " if n == 0 else "")
+    else:
+        _line(lines, f"{' ' * dash}- {scalar(item)}", notes.get(path))
+
+
+def entry_lines(key: Any, value: Any, path: tuple, indent: int, notes: dict[tuple, str]) -> list[str]:
+    """The lines of one `key: value` entry at `indent` (for inserting into an existing recipe)."""
+    lines: list[str] = []
+    _emit(lines, key, value, path, indent, notes, "")
+    return lines
+
+
+def item_lines(item: Any, path: tuple, dash: int, notes: dict[tuple, str]) -> list[str]:
+    """The lines of one list item at dash column `dash`."""
+    lines: list[str] = []
+    _item(lines, item, path, dash, notes)
+    return lines
+
+
+def with_comment(code: str, note: str) -> str:
+    return _comment(note, code)

@@ -183,8 +183,27 @@ class Camera:
         xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
         x, y = self.undistort(xd, yd)
         d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
+        if self.model == "fisheye":     # past 90 degrees off axis (hfov up to 200): from the angle itself
+            d_cam = self._wide_fisheye_rays(xd, yd, d_cam)
         d = d_cam @ self.R[t]          # camera -> world: R^T d, written row-wise
         return d / np.linalg.norm(d, axis=-1, keepdims=True)
+
+    def _wide_fisheye_rays(self, xd: np.ndarray, yd: np.ndarray, d_cam: np.ndarray) -> np.ndarray:
+        """Camera-frame ray directions of a fisheye's distorted coordinates; `d_cam` (the
+        tan-angle rays) is kept within 89 degrees of the axis, beyond that the ray is built from
+        its angle th (sin th, cos th), which also holds past 90 degrees."""
+        rd = np.sqrt(xd * xd + yd * yd)
+        th = rd.copy()
+        for _ in range(20):   # Newton on th * (1 + k1 th^2 + k2 th^4) = rd, unclipped
+            th2 = th * th
+            th = th - (th * (1 + self.k1 * th2 + self.k2 * th2 * th2) - rd) / (1 + 3 * self.k1 * th2
+                                                                                + 5 * self.k2 * th2 * th2)
+        wide = th > np.radians(89.0)
+        if not np.any(wide):
+            return d_cam
+        s = np.sin(th) / np.maximum(rd, 1e-12)
+        angled = np.stack([xd * s, yd * s, np.cos(th)], axis=-1)
+        return np.where(wide[..., None], angled, d_cam)
 
     def ground_point(self, uv: np.ndarray, t: int = 0) -> np.ndarray:
         """Back-project pixels onto the ground plane z = 0 -> (..., 3); nan above the horizon."""

@@ -39,12 +39,6 @@ def hex_to_linear(color: str) -> tuple[float, float, float]:
     return tuple(float(x) for x in lin)
 
 
-def linear_to_hex(rgb) -> str:
-    v = np.clip(np.asarray(rgb, float), 0, 1)
-    s = np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
-    return "#" + "".join(f"{int(round(x * 255)):02x}" for x in s)
-
-
 class ShapeBuilder:
     """Accumulates primitives over `num_frames` frames (1 = static) and stacks them."""
 

@@ -1,4 +1,4 @@
-"""Layouts: the static scene a clip plays in, built deterministically from LayoutParams.
+"""Layouts: the static place a clip plays in, built deterministically from LayoutParams.
 
 Frame: the layout's near edge is y = 0 (the camera stands at or behind it), it extends to
 y = depth; x runs across, -width/2 .. width/2. A Layout carries
@@ -9,17 +9,17 @@ y = depth; x runs across, -width/2 .. width/2. A Layout carries
   placed relative to,
 - `lamps`: light positions (street lights, ceiling lights) and indoor `doors`.
 Fine detail (tree shapes, building heights) comes from `np.random.default_rng(params.seed)`.
+The layout types themselves (parking lot, street, indoor, ...) are built by the modules
+world/layout_*.py and registered in world/layouts/registry.py.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from synthdata.world.geometry.shapes import Footprints, ShapeBuilder, hex_to_linear
-from synthdata.world.spec import LayoutParams
-from synthdata.world.types import Ground, Shapes
+from synthdata.world.types import Backdrop, Ground, Shapes
 
 
 @dataclass
@@ -73,6 +73,11 @@ class Layout:
     doors: list[tuple[float, float, float]] = field(default_factory=list)   # x, y, inward yaw
     indoor: bool = False
     ceiling_m: float | None = None
+    keep_out: list[np.ndarray] = field(default_factory=list)    # no-go ground polygons
+    entries: list[np.ndarray] = field(default_factory=list)     # ground points people enter/leave at
+    zones: list[dict] = field(default_factory=list)             # zones the layout brings (zones.py dicts)
+    backdrop: Backdrop | None = None                            # a real plate (layout_plate.py)
+    nav_cell_m: float = 0.5                                     # people's navigation grid cell
 
     @property
     def nav_bounds(self) -> tuple[float, float, float, float]:
@@ -192,20 +197,3 @@ class Scenery:
     def build(self, extra: list[np.ndarray] | None = None) -> tuple[Shapes, Footprints]:
         rows = self.footprints + (extra or [])
         return self.b.build(), Footprints(np.array(rows) if rows else None)
-
-
-def build_layout(params: LayoutParams) -> Layout:
-    """The deterministic static scene for these parameters."""
-    from synthdata.world.layouts.indoor import build_indoor
-    from synthdata.world.layouts.parking import build_parking_lot
-    from synthdata.world.layouts.street import build_street
-
-    builders: dict[str, Callable[[LayoutParams], Layout]] = {
-        "parking_lot": build_parking_lot, "street": build_street, "indoor": build_indoor}
-    if params.type not in builders:
-        raise ValueError(f"unknown layout type {params.type!r}; expected one of {sorted(builders)}")
-    return builders[params.type](params)
-
-
-def ground_color(params: LayoutParams) -> tuple[float, float, float]:
-    return hex_to_linear(params.ground_color)

@@ -17,7 +17,8 @@ _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1,
 
 class NavGrid:
     def __init__(self, bounds: tuple[float, float, float, float], walkable: list[np.ndarray],
-                 obstacles: Footprints, clearance: float, cell: float = 0.5):
+                 obstacles: Footprints, clearance: float, cell: float = 0.5,
+                 keep_out: list[np.ndarray] | None = None):
         x0, y0, x1, y1 = bounds
         self.x0, self.y0, self.cell = x0, y0, cell
         self.nx = max(int(np.ceil((x1 - x0) / cell)), 1)
@@ -26,10 +27,13 @@ class NavGrid:
         ys = y0 + (np.arange(self.ny) + 0.5) * cell
         self.centers = np.stack(np.meshgrid(xs, ys), -1)                 # (ny, nx, 2)
         self.walkable = walkable
+        self.keep_out = keep_out or []
         self.obstacles = obstacles
         self.clearance = clearance
         pts = self.centers.reshape(-1, 2)
         ok = inside_any(pts, walkable)
+        if self.keep_out:
+            ok &= ~inside_any(pts, self.keep_out)
         if len(obstacles):
             ok &= obstacles.distance(pts) > clearance + 0.5 * cell * 1.42
         self.free = ok.reshape(self.ny, self.nx)
@@ -52,6 +56,8 @@ class NavGrid:
         """Inside the walkable polygons and at least `clearance` (default: the grid's) from obstacles."""
         pts = np.asarray(pts, float).reshape(-1, 2)
         ok = inside_any(pts, self.walkable)
+        if self.keep_out:
+            ok &= ~inside_any(pts, self.keep_out)
         if len(self.obstacles):
             ok &= self.obstacles.distance(pts) > (self.clearance if clearance is None else clearance)
         return ok

@@ -57,7 +57,8 @@ class Planner:
         self.layout, self.cam, self.times, self.rng = layout, camera, times, rng
         self.duration = float(times[-1] + (times[1] - times[0] if len(times) > 1 else 0.1))
         bounds = layout.nav_bounds
-        self.nav = NavGrid(bounds, layout.walkable, layout.obstacles, NAV_CLEARANCE)
+        self.nav = NavGrid(bounds, layout.walkable, layout.obstacles, NAV_CLEARANCE, layout.nav_cell_m,
+                           keep_out=layout.keep_out)
         _, hid, tall = view_masks(camera, self.nav.centers, 2.3, 0.45)   # a tall person, arms out
         legs, _, _ = view_masks(camera, self.nav.centers, 1.2, 0.3)      # in view up to the hips at least
         self.visible = legs & self.nav.free & (tall >= 0.05 * camera.height)
@@ -69,6 +70,9 @@ class Planner:
             p = np.pad(near, 1)
             near = near | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
         self.entry = self.hidden & near
+        if layout.entries:                # the layout names its doors: people come and go there
+            d = np.min([np.hypot(*(self.nav.centers - e).transpose(2, 0, 1)) for e in layout.entries], axis=0)
+            self.entry = (d <= 1.0) & self.nav.free
         self.occupants: list[Occupant] = []
         self.used_bays: set[int] = set()
 

@@ -2,8 +2,9 @@
 
 `enact(world, security)` is the last step of simulate (security = ClipSpec.security, the typed
 scripts of world/security/params.py; None for clips without one): people fall and lie still, bags
-are put down and picked up, the camera is knocked to a new pose (World.appearance.tampering), zones are built (and painted) and finally
-`world.events = detect_events(...)` from the final trajectories. Deterministic; no randomness.
+are put down and picked up, the camera is knocked to a new pose (World.appearance.tampering),
+zones are built (and painted) and finally `world.events = detect_events(...)` from the final
+trajectories. Deterministic; no randomness.
 
 Fall: the body rotates rigidly about the ground point under the pelvis (Actor.position), about
 the horizontal axis across the direction of the fall, accelerating like a toppling body

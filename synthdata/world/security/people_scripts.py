@@ -14,10 +14,10 @@ from synthdata.world.actors.bodies import footprint_radius
 from synthdata.world.actors.motion import track_state
 from synthdata.world.geometry.shapes import points_in_polygon
 from synthdata.world.planning.planner import PERSON_TURN_S
-from synthdata.world.security.behaviours import (ATTEMPTS, LOWER_S, PAUSE_S, _Scene, arc_of_index, first_crossing_arc,
-                                                 first_entry_arc)
 from synthdata.world.security.events import runs
 from synthdata.world.security.params import BagDropScript, FallScript, PickupScript
+from synthdata.world.security.script_context import (ATTEMPTS, LOWER_S, PAUSE_S, ScriptContext, arc_of_index,
+                                                     first_crossing_arc, first_entry_arc)
 from synthdata.world.spec import PersonParams, Track
 
 LEAVE_MARGIN_M = 0.5    # an owner leaving a bag walks this much beyond events.abandoned_distance_m
@@ -25,13 +25,13 @@ LEAVE_MARGIN_S = 1.0    # ... and nobody picks it up until this long after event
 RING_GAP_S = 1.0        # a crowd's inner ring arrives this much before the next one out, and leaves after it
 
 
-def walker(sc: _Scene, speed: float, behavior: str | None = None) -> PersonParams:
+def walker(sc: ScriptContext, speed: float, behavior: str | None = None) -> PersonParams:
     p = sc.new_person(behavior or ("run" if speed >= 2.5 else "walk"))
     p.speed_mps = float(speed)
     return p
 
 
-def exit_or_far(sc: _Scene, radius: float, frm: np.ndarray, min_d: float,
+def exit_or_far(sc: ScriptContext, radius: float, frm: np.ndarray, min_d: float,
                 max_d: float = 60.0) -> tuple[np.ndarray | None, bool]:
     """An out-of-view spot to leave through (True), else a visible one, min_d to max_d away."""
     q = sc.pick(sc.spots(radius, hidden=True), frm, min_d, max_d)
@@ -40,7 +40,7 @@ def exit_or_far(sc: _Scene, radius: float, frm: np.ndarray, min_d: float,
     return sc.pick(sc.spots(radius), frm, min_d, max_d), False
 
 
-def near_free(sc: _Scene, q: np.ndarray, radius: float) -> np.ndarray | None:
+def near_free(sc: ScriptContext, q: np.ndarray, radius: float) -> np.ndarray | None:
     """`q` if it is walkable and clear, else the nearest visible clear spot within 2 m."""
     if sc.nav.point_ok(q, radius).all():
         return np.asarray(q, float)
@@ -63,7 +63,7 @@ def path_length(pts: np.ndarray) -> float:
     return float(np.sum(np.hypot(*np.diff(np.asarray(pts, float), axis=0).T)))
 
 
-def _route(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
+def _route(sc: ScriptContext, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
            anchor: str | float, vanish: bool, arc_fn=None) -> Track | None:
     """The timed track (not yet accepted) through waypoints, pausing dwell_at[k] s at waypoint k
     and reaching the anchor (a waypoint index, or the arc length arc_fn(pts) returns) at `start`."""
@@ -81,20 +81,20 @@ def _route(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, flo
     return sc.person_track(pts, dwell, p.speed_mps, start, arc, vanish)
 
 
-def _accept(sc: _Scene, p: PersonParams, track: Track | None) -> float | None:
+def _accept(sc: ScriptContext, p: PersonParams, track: Track | None) -> float | None:
     """Add p on `track`; the delay (s) the Planner gave it to let others pass, None if no fit."""
     if track is None or sc.add_person(p, track) is None:
         return None
     return float(p.track.t[-1] - track.t[-1])
 
 
-def _plan(sc: _Scene, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
+def _plan(sc: ScriptContext, p: PersonParams, waypoints: list, dwell_at: dict[int, float], start: float,
           anchor: str | float, vanish: bool, arc_fn=None) -> bool:
     """_route, then accept (for scripts whose timing needs nothing after the anchor)."""
     return _accept(sc, p, _route(sc, p, waypoints, dwell_at, start, anchor, vanish, arc_fn)) is not None
 
 
-def _away(sc: _Scene, track: Track, xy: np.ndarray, dist: float, t0: float,
+def _away(sc: ScriptContext, track: Track, xy: np.ndarray, dist: float, t0: float,
           t1: float = np.inf) -> list[tuple[float, float]]:
     """(start_s, length_s) of each stretch of clip time within [t0, t1) in which the track's
     person is gone or at least `dist` from xy (the end of the clip may cut the last one short)."""
@@ -105,7 +105,7 @@ def _away(sc: _Scene, track: Track, xy: np.ndarray, dist: float, t0: float,
     return [(float(times[s]), (e - s + 1) * step) for s, e in runs(far)]
 
 
-def intrusion_on_foot(sc: _Scene, poly: np.ndarray, through: bool, speed: float, start: float) -> list[int]:
+def intrusion_on_foot(sc: ScriptContext, poly: np.ndarray, through: bool, speed: float, start: float) -> list[int]:
     p = walker(sc, speed)
     r = footprint_radius(p)
     for _ in range(ATTEMPTS):
@@ -132,7 +132,7 @@ def intrusion_on_foot(sc: _Scene, poly: np.ndarray, through: bool, speed: float,
     return []
 
 
-def line_crossing(sc: _Scene, wire: np.ndarray, forward: bool, back: bool, speed: float,
+def line_crossing(sc: ScriptContext, wire: np.ndarray, forward: bool, back: bool, speed: float,
                   start: float) -> list[int]:
     p = walker(sc, speed)
     r = footprint_radius(p)
@@ -153,7 +153,7 @@ def line_crossing(sc: _Scene, wire: np.ndarray, forward: bool, back: bool, speed
     return []
 
 
-def loitering(sc: _Scene, poly: np.ndarray | None, length: float, area: float, start: float) -> list[int]:
+def loitering(sc: ScriptContext, poly: np.ndarray | None, length: float, area: float, start: float) -> list[int]:
     p = walker(sc, float(sc.rng.uniform(1.0, 1.4)), "loiter")
     r = footprint_radius(p)
     for _ in range(ATTEMPTS):
@@ -195,7 +195,7 @@ def loitering(sc: _Scene, poly: np.ndarray | None, length: float, area: float, s
     return []
 
 
-def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: bool, after: float,
+def abandoned_bag(sc: ScriptContext, style: str, away: float, pickup: bool, by_owner: bool, after: float,
                   start: float) -> list[int]:
     """Owner walks in carrying a bag, puts it down at `start`, walks away; maybe a pick-up.
 
@@ -284,7 +284,7 @@ def abandoned_bag(sc: _Scene, style: str, away: float, pickup: bool, by_owner: b
     return []
 
 
-def fall(sc: _Scene, direction: str, duration: float, start: float) -> list[int]:
+def fall(sc: ScriptContext, direction: str, duration: float, start: float) -> list[int]:
     p = walker(sc, float(sc.rng.uniform(1.0, 1.4)))
     r, H = footprint_radius(p), p.height_m
     sign = 1.0 if direction == "forward" else -1.0
@@ -310,7 +310,7 @@ def fall(sc: _Scene, direction: str, duration: float, start: float) -> list[int]
     return []
 
 
-def running(sc: _Scene, speed: float, start: float) -> list[int]:
+def running(sc: ScriptContext, speed: float, start: float) -> list[int]:
     p = walker(sc, speed, "run")
     r = footprint_radius(p)
     for _ in range(ATTEMPTS):
@@ -327,7 +327,7 @@ def running(sc: _Scene, speed: float, start: float) -> list[int]:
     return []
 
 
-def outside_spot(sc: _Scene, radius: float, goal: np.ndarray, centre: np.ndarray, hidden: bool,
+def outside_spot(sc: ScriptContext, radius: float, goal: np.ndarray, centre: np.ndarray, hidden: bool,
                  min_d: float = 5.0) -> np.ndarray | None:
     """A spot at least min_d from `goal` on its side away from `centre` (within about 25 deg),
     so whoever walks between it and goal keeps clear of a group standing around centre."""
@@ -340,7 +340,7 @@ def outside_spot(sc: _Scene, radius: float, goal: np.ndarray, centre: np.ndarray
     return q if q is not None and sc.nav.point_ok(q, radius).all() else None
 
 
-def crowd(sc: _Scene, poly: np.ndarray | None, size: int, radius: float, dwell: float, disperse: bool,
+def crowd(sc: ScriptContext, poly: np.ndarray | None, size: int, radius: float, dwell: float, disperse: bool,
           start: float) -> list[int]:
     """`size` people arrive at slots around one spot by `start`, stand there `dwell` s facing it.
     Each walks in from, and leaves to, its own side of the group, inner rings arriving first and

@@ -10,7 +10,7 @@ import numpy as np
 from synthdata.world.actors.motion import arrival_yaws, timed_keys
 from synthdata.world.geometry.shapes import bezier, inside_any, points_in_polygon
 from synthdata.world.planning.planner import in_image
-from synthdata.world.security.behaviours import ATTEMPTS, _Scene, first_entry_arc, time_at_arc
+from synthdata.world.security.script_context import ATTEMPTS, ScriptContext, first_entry_arc, time_at_arc
 from synthdata.world.spec import Track, VehicleParams
 
 
@@ -18,7 +18,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def nearest_lane(sc: _Scene, point: np.ndarray, direction: np.ndarray | None = None,
+def nearest_lane(sc: ScriptContext, point: np.ndarray, direction: np.ndarray | None = None,
                  max_dist: float = np.inf) -> np.ndarray | None:
     """The straight layout lane (2, 2) closest to `point` (optionally heading along `direction`)."""
     best, best_d = None, max_dist
@@ -34,7 +34,7 @@ def nearest_lane(sc: _Scene, point: np.ndarray, direction: np.ndarray | None = N
     return best
 
 
-def point_in(sc: _Scene, poly: np.ndarray, v: VehicleParams) -> np.ndarray | None:
+def point_in(sc: ScriptContext, poly: np.ndarray, v: VehicleParams) -> np.ndarray | None:
     """A spot in the polygon where the vehicle fits: drivable if possible, clear of obstacles."""
     lo, hi = poly.min(0), poly.max(0)
     xs, ys = np.meshgrid(np.arange(lo[0], hi[0], 0.5) + 0.25, np.arange(lo[1], hi[1], 0.5) + 0.25)
@@ -50,7 +50,7 @@ def point_in(sc: _Scene, poly: np.ndarray, v: VehicleParams) -> np.ndarray | Non
     return pts[int(sc.rng.integers(len(pts)))]
 
 
-def drive(sc: _Scene, v: VehicleParams, lane: np.ndarray, core: list[np.ndarray], slow_core: bool,
+def drive(sc: ScriptContext, v: VehicleParams, lane: np.ndarray, core: list[np.ndarray], slow_core: bool,
           dwell_at: int | None, dwell_s: float, start: float, anchor) -> VehicleParams | None:
     """Enter along `lane` (driving direction) from out of view, pass through the `core` points,
     leave along the lane out of view. `anchor(pts)` gives the arc length reached at `start`, or
@@ -92,7 +92,7 @@ def drive(sc: _Scene, v: VehicleParams, lane: np.ndarray, core: list[np.ndarray]
     return sc.add_vehicle(v, track)
 
 
-def pull_over(sc: _Scene, v: VehicleParams, target: np.ndarray, dwell: float, stop_time: float
+def pull_over(sc: ScriptContext, v: VehicleParams, target: np.ndarray, dwell: float, stop_time: float
               ) -> VehicleParams | None:
     """Leave the nearest lane for `target`, stand there `dwell` s (arriving at stop_time), rejoin."""
     lane = nearest_lane(sc, target)
@@ -110,7 +110,7 @@ def pull_over(sc: _Scene, v: VehicleParams, target: np.ndarray, dwell: float, st
     return drive(sc, v, lane, core, True, len(into) - 1, dwell, stop_time, len(into) - 1)
 
 
-def illegal_parking(sc: _Scene, poly: np.ndarray, kind: str, dwell: float, speed: float,
+def illegal_parking(sc: ScriptContext, poly: np.ndarray, kind: str, dwell: float, speed: float,
                     start: float) -> list[int]:
     for _ in range(ATTEMPTS):
         v = sc.new_vehicle(kind, "park")
@@ -124,7 +124,7 @@ def illegal_parking(sc: _Scene, poly: np.ndarray, kind: str, dwell: float, speed
     return []
 
 
-def intrusion_by_car(sc: _Scene, poly: np.ndarray, speed: float, start: float) -> list[int]:
+def intrusion_by_car(sc: ScriptContext, poly: np.ndarray, speed: float, start: float) -> list[int]:
     for _ in range(ATTEMPTS):
         v = sc.new_vehicle("car", "drive")
         v.speed_mps = speed if speed > 2.0 else 5.0
@@ -137,7 +137,7 @@ def intrusion_by_car(sc: _Scene, poly: np.ndarray, speed: float, start: float) -
     return []
 
 
-def wrong_way(sc: _Scene, poly: np.ndarray, direction: np.ndarray, actor: str, speed: float,
+def wrong_way(sc: ScriptContext, poly: np.ndarray, direction: np.ndarray, actor: str, speed: float,
               start: float) -> list[int]:
     """Travel through the lane zone against `direction`, entering it at `start`."""
     d = _unit(np.asarray(direction, float))

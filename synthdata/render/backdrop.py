@@ -1,0 +1,227 @@
+"""The background of a `plate` layout: the user's real plate instead of rendered ground and sky.
+
+Per camera pose it gives the same Background the procedural path gives (render/background.py):
+- rgb: the plate, resized to the output resolution (a moved camera - shake, PTZ - samples the
+  plate through the calibrated camera: ground pixels by their ground point, the rest by direction);
+- depth / point: the calibrated ground plane; above the horizon inf. Occluder pixels (their plate
+  polygon) take the depth of the vertical surface standing on their ground contact line, so an
+  actor behind them is hidden exactly and labels follow (they come from the same buffers);
+- rgb_shadow: the plate as the ground would look with the sun blocked (the ratio of shaded to lit
+  ground under the clip's light), receiver: the sketched ground, so actors' shadows darken it.
+`match` brings actor pixels to the plate's look: exposure and colour balance measured from the
+plate's ground (times the clip's jitter), the plate's blur, and its noise (actors get the
+footage's noise; the cleaner plate gets what its median removed).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from synthdata.errors import BadInput
+from synthdata.render.background import Background, ray_plane_z
+from synthdata.render.blur import gaussian_blur
+from synthdata.render.packing import pack_lighting
+from synthdata.render.shading import LightingT, tonemap, untonemap_lut
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.shapes import inside_any, points_in_polygon
+from synthdata.world.types import MATERIAL, World
+
+REF_ALBEDO = 0.25          # the actors are exposed as if the plate's ground had this albedo
+MAX_RANGE_M = 5000.0
+LUMA_NOISE = 0.668         # luminance noise of unit independent noise per channel (BT.601 weights)
+
+
+def load_plate_image(path: str, sha256: str) -> np.ndarray:
+    from PIL import Image
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError:
+        raise BadInput(f"{p}: the plate image is missing; the recipe's plate folder must be readable here") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BadInput(f"{p}: the plate image differs from the one plate.yaml describes; run `synthdata plate init` "
+                       "again (or restore the image)")
+    import io
+    return np.array(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def reference_ground(light: LightingT) -> tuple[np.ndarray, np.ndarray]:
+    """Linear radiance (3,) of flat concrete ground of albedo REF_ALBEDO under the clip's light,
+    sunlit and shadowed, seen from 5 m straight above (the renderer's own shading kernel)."""
+    from synthdata.render.kernels import shade_surfaces
+
+    rows, mats, points = pack_lighting(light)
+    lit, dark = np.zeros((1, 1, 3), np.float32), np.zeros((1, 1, 3), np.float32)
+    shade_surfaces(np.full((1, 1, 3), REF_ALBEDO, np.float32), np.array([[[0.0, 0.0, 1.0]]], np.float32),
+                   np.zeros((1, 1, 3), np.float32), np.full((1, 1), MATERIAL["concrete"], np.int64),
+                   np.ones((1, 1), np.bool_), np.ones((1, 1), np.float32), np.array([0.0, 0.0, 5.0]),
+                   np.array([0.0, 0.0, -1.0]), rows, mats, points, lit, dark)
+    return lit[0, 0], dark[0, 0]
+
+
+class PlateBackdrop:
+    def __init__(self, world: World, light: LightingT, device: torch.device):
+        b = world.backdrop
+        self.world, self.b, self.light, self.device = world, b, light, device
+        W, H = world.width, world.height
+        img = torch.as_tensor(load_plate_image(b.image, b.sha256), device=device).permute(2, 0, 1)[None].float()
+        if img.shape[-2:] != (H, W):
+            img = F.interpolate(img, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
+        self.plate = img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous()
+        self.scale = W / b.size[0]
+        self.base: Camera = b.camera if b.camera is not None else world.camera.frame(0)
+        self.lut = untonemap_lut(device)
+        self.occ = torch.as_tensor(self._occluder_ids(W, H), device=device)
+        self.contacts = [torch.as_tensor(np.asarray(o["contact"], float), dtype=torch.float32, device=device)
+                         for o in b.occluders]
+        self._gains: torch.Tensor | None = None
+        self._last: Background | None = None
+        lit, dark = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in reference_ground(light))
+        self.ref = (lit * light.exposure).clamp_min(1e-6)
+        self.shadow_ratio = (dark / lit.clamp_min(1e-6)).clamp(0, 1)
+
+    def _occluder_ids(self, W: int, H: int) -> np.ndarray:
+        ids = np.zeros((H, W), np.int32)
+        for k, o in enumerate(self.b.occluders):
+            q = np.asarray(o["region"], float) * self.scale
+            x0, y0 = max(int(q[:, 0].min()), 0), max(int(q[:, 1].min()), 0)
+            x1, y1 = min(int(np.ceil(q[:, 0].max())) + 1, W), min(int(np.ceil(q[:, 1].max())) + 1, H)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            yy, xx = np.mgrid[y0:y1, x0:x1]
+            inside = points_in_polygon(np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], 1), q).reshape(yy.shape)
+            ids[y0:y1, x0:x1][inside] = k + 1
+        return ids
+
+    # ---- background ---------------------------------------------------------------------------
+    def background(self, cam: Camera, rays: torch.Tensor) -> Background:
+        dev = self.device
+        C = torch.as_tensor(cam.C[0], dtype=torch.float32, device=dev)
+        fwd = torch.as_tensor(cam.R[0][2], dtype=torch.float32, device=dev)
+        scale = (rays * fwd).sum(-1)
+        tg = ray_plane_z(C.expand_as(rays), rays)
+        ok = torch.isfinite(tg) & (tg < MAX_RANGE_M)
+        gpt = C + tg.clamp(max=MAX_RANGE_M).unsqueeze(-1) * rays
+        if self._same_pose(cam):
+            rgb, occ = self.plate, self.occ
+        else:
+            rgb, occ = self._resample(cam, rays, gpt, ok)
+        depth = torch.where(ok, tg * scale, torch.full_like(tg, float("inf")))
+        point = torch.where(ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
+        for k, contact in enumerate(self.contacts):
+            m = occ == k + 1
+            if bool(m.any()):
+                s = self._wall_distance(C, rays[m], contact)
+                depth[m] = s * scale[m]
+                point[m] = C + s.unsqueeze(-1) * rays[m]
+        ground = ok & (occ == 0)
+        receiver = ground & self._receivers(point)
+        lin = self.lut[rgb.long()]
+        rgb_shadow = tonemap(lin * self.shadow_ratio, 1.0)
+        rgb_shadow = torch.where(receiver.unsqueeze(-1), rgb_shadow, rgb)
+        normal = torch.zeros_like(rays)
+        normal[..., 2] = 1
+        albedo = (lin / self.ref * REF_ALBEDO).clamp(0, 1)
+        material = torch.full(receiver.shape, MATERIAL["concrete"], dtype=torch.long, device=dev)
+        if self._gains is None:
+            g = lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)
+            target = g.mean(0) / REF_ALBEDO * REF_ALBEDO
+            self._gains = (target / self.ref).clamp(0.2, 5.0)
+        bg = Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
+                        material)
+        self._last = bg if self._same_pose(cam) else None
+        return bg
+
+    def _same_pose(self, cam: Camera) -> bool:
+        b = self.base
+        return bool(np.allclose(cam.R[0], b.R[0]) and np.allclose(cam.C[0], b.C[0]) and np.isclose(cam.fx[0], b.fx[0])
+                    and (cam.skew is None or not np.any(cam.skew)))
+
+    def _resample(self, cam: Camera, rays: torch.Tensor, gpt: torch.Tensor, ok: torch.Tensor):
+        """The plate seen from a moved camera: each pixel's ground point (or far point along its
+        ray) projected into the plate's camera; bilinear colour, nearest occluder id."""
+        far = torch.as_tensor(cam.C[0], dtype=torch.float32, device=self.device) + 1e5 * rays
+        P = torch.where(ok.unsqueeze(-1), gpt, far).cpu().numpy().astype(np.float64)
+        uv, z = self.base.project(P.reshape(-1, 3), 0)
+        uv = np.where((z > 0)[:, None] & np.isfinite(uv), uv, -10.0).reshape(P.shape[:2] + (2,))
+        H, W = rays.shape[:2]
+        grid = torch.as_tensor(uv, dtype=torch.float32, device=self.device)
+        grid = torch.stack([grid[..., 0] / W * 2 - 1, grid[..., 1] / H * 2 - 1], -1)[None]
+        img = F.grid_sample(self.plate.permute(2, 0, 1)[None].float(), grid, mode="bilinear", padding_mode="border",
+                            align_corners=False)
+        occ = F.grid_sample(self.occ[None, None].float(), grid, mode="nearest", padding_mode="zeros", align_corners=False)
+        return (img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous(),
+                occ[0, 0].round().to(torch.int32))
+
+    @staticmethod
+    def _wall_distance(C: torch.Tensor, d: torch.Tensor, contact: torch.Tensor) -> torch.Tensor:
+        """Distance along rays d (N, 3) from C to the vertical surface standing on the contact
+        polyline (its end segments extended); the nearest segment the ray meets."""
+        best = torch.full(d.shape[:1], float("inf"), device=d.device)
+        n = len(contact)
+        for i in range(max(n - 1, 1)):
+            a, b = contact[i], contact[min(i + 1, n - 1)]
+            e = b - a
+            nrm = torch.stack([-e[1], e[0]])
+            den = d[:, :2] @ nrm
+            s = ((a - C[:2]) @ nrm) / torch.where(den.abs() > 1e-9, den, torch.full_like(den, 1e-9))
+            p = C[:2] + s.unsqueeze(-1) * d[:, :2]
+            t = ((p - a) @ e) / (e @ e).clamp_min(1e-12)
+            lo = -1e9 if i == 0 else -0.02
+            hi = 1e9 if i >= n - 2 else 1.02
+            good = (s > 0) & (t >= lo) & (t <= hi)
+            best = torch.where(good & (s < best), s, best)
+        return torch.where(torch.isfinite(best), best, torch.full_like(best, 1e-3))
+
+    def _receivers(self, point: torch.Tensor) -> torch.Tensor:
+        polys = self.b.receivers
+        if not polys:
+            return torch.ones(point.shape[:2], dtype=torch.bool, device=self.device)
+        xy = point[..., :2].reshape(-1, 2).cpu().numpy()
+        return torch.as_tensor(inside_any(xy, polys).reshape(point.shape[:2]), device=self.device)
+
+    def _soften_shadows(self, rgb: torch.Tensor, inst: torch.Tensor) -> None:
+        """Soft shadow edges: the actors' (hard) shadow masks on the plate's ground, blurred by the
+        clip's penumbra (Backdrop.shadow_softness_px at the plate's scale), blend lit and shaded
+        plate. Only for the plate's own pose (a still camera), where those two images are known."""
+        bg, sigma = self._last, float(self.b.shadow_softness_px) * self.scale
+        if bg is None or sigma < 0.3:
+            return
+        free = inst == 0
+        hard = free & (rgb != bg.rgb).any(-1) & (rgb == bg.rgb_shadow).all(-1) & bg.receiver
+        if not bool(hard.any()):
+            return
+        soft = gaussian_blur(hard[:, None].float(), sigma)[:, 0].clamp(0, 1)
+        region = free & bg.receiver & (soft > 1e-3)
+        mix = bg.rgb.float() * (1 - soft.unsqueeze(-1)) + bg.rgb_shadow.float() * soft.unsqueeze(-1)
+        rgb[region] = mix[region].round().clamp(0, 255).to(torch.uint8)
+
+    # ---- actors to the plate's look ----------------------------------------------------------------
+    def match(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+        """In place on frames (t, H, W, 3): actor pixels (inst > 0) exposed and balanced like the
+        plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc)."""
+        st = self.b.statistics
+        m = inst > 0
+        self._soften_shadows(rgb, inst)
+        if bool(m.any()):
+            wb = torch.tensor(self.b.white_balance, dtype=torch.float32, device=self.device)
+            gain = self._gains * float(self.b.exposure) * wb
+            rgb[m] = tonemap(self.lut[rgb[m].long()] * gain, 1.0)
+            sigma = float(st.get("blur_sigma_px", 0.0)) * self.scale
+            if sigma > 0.3:
+                ring = F.max_pool2d(m[:, None].float(), 5, 1, 2)[:, 0] > 0
+                blurred = gaussian_blur(rgb.permute(0, 3, 1, 2).float(), sigma).permute(0, 2, 3, 1)
+                rgb[ring] = blurred[ring].round().clamp(0, 255).to(torch.uint8)
+        noise = float(st.get("noise_sigma", 0.0))
+        rest = max(noise ** 2 - float(st.get("plate_noise_sigma", 0.0)) ** 2, 0.0) ** 0.5
+        if noise <= 0:
+            return
+        for i in range(rgb.shape[0]):
+            gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed & 0xFFFFFFFF, start + i, 0x9A7]).generate_state(1)[0]))
+            z = torch.randn(rgb.shape[1:], generator=gen).to(self.device)
+            sig = torch.where(m[i], noise, rest).unsqueeze(-1) / LUMA_NOISE
+            rgb[i] = (rgb[i].float() + z * sig).round().clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,71 @@
+"""Which compiled kernels render on a device, and how tensors reach them.
+
+`kernels_for(device)` returns an object with the kernel functions of render/kernels.py (CPU,
+numba njit) or their CUDA launchers (render/gpu.py, numba-cuda; also on the CPU under numba's CUDA simulator), all with the same
+arguments,
+plus `array(tensor)`: the tensor as an array those kernels take without a copy (a numpy view on
+the CPU, a CUDA array view on a GPU).
+
+Kernels compile once per machine and then load from numba's on-disk cache; the first time,
+`announce_compile` tells the user (compiling takes seconds, and silence would look like a hang).
+"""
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+# Kernels only some scenes call (vehicle light pools at dusk and night): compiled when first
+# needed, in a few seconds, and not counted by the first-run message (a daytime-only user would
+# otherwise be told about them by every process).
+ON_DEMAND = ("light_pools",)
+_cpu: Any = None
+_announced = False
+
+
+def _numpy(t: Any) -> Any:
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t
+
+
+def kernels_for(device: torch.device | str) -> Any:
+    """The kernels for `device` (a torch device: cpu or cuda)."""
+    global _cpu
+    if torch.device(device).type == "cuda" or _simulating():
+        from synthdata.render.gpu import cuda_kernels
+        return cuda_kernels()
+    if _cpu is None:
+        from synthdata.render import kernels
+        announce_compile(kernels)
+        _cpu = SimpleNamespace(array=_numpy, **{k: getattr(kernels, k) for k in KERNELS})
+    return _cpu
+
+
+def _simulating() -> bool:
+    """numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1): the CUDA kernels and their driver
+    run on the CPU with numpy arrays (slowly), which is how the CUDA path is executed in CI."""
+    from numba import config
+    return bool(getattr(config, "ENABLE_CUDASIM", 0))
+
+
+def cached(dispatcher: Any) -> bool:
+    """Whether numba's on-disk cache holds compiled code for this kernel."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:   # a numba without this internal: assume compiled (no message)
+        return True
+
+
+def announce_compile(module: Any) -> None:
+    """Print one line on stderr when the kernels are not in numba's cache yet (first run)."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    missing = [k for k in KERNELS if k not in ON_DEMAND and not cached(getattr(module, k))]
+    if missing:
+        print(f"synthdata: compiling render kernels for this machine ({len(missing)} of "
+              f"{len(KERNELS) - len(ON_DEMAND)}; first run "
+              "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)

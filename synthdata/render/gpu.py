@@ -1,0 +1,259 @@
+"""CUDA kernels of the renderer (numba-cuda), with the same arguments as render/kernels.py.
+
+The per-pixel maths is render/pixel.py, compiled here for CUDA: the same source as the CPU
+kernels, so the two devices cannot drift apart. The CPU kernels loop in primitive order; here
+one thread owns one pixel of one frame and loops over the primitives whose window holds it, in
+the same order and with the same comparisons, so both give the same z-buffer and tie-breaks.
+
+`cuda_kernels()` returns launchers named like the CPU kernels plus `array(tensor)` (a CUDA array
+view of a torch CUDA tensor). Under numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) the same
+launchers run on the CPU with numpy arrays, which is how CI executes this file on every commit.
+numba-cuda is an optional dependency (`pip install "synthdata[cuda]"`).
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from synthdata.errors import SynthdataError
+from synthdata.render.counter_noise import noise_sample
+from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+from synthdata.render.surface_shading import shade_surface
+
+try:        # module level: numba's simulator swaps this global for its own CUDA module
+    from numba import cuda
+except ImportError:   # pragma: no cover - depends on the machine
+    cuda = None
+
+BLOCK = (16, 16, 1)
+_launchers: Any = None
+
+
+def _build() -> Any:
+    if cuda is None:   # pragma: no cover - depends on the machine
+        raise SynthdataError('the CUDA renderer needs numba-cuda: pip install "synthdata[cuda]"')
+
+    @cuda.jit
+    def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gprim, inst, stamp, own, boxes):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = depth.shape[1], depth.shape[2]
+        if x >= W or y >= H:
+            return
+        tr = t if rays.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        tp = t if prm.shape[0] > 1 else 0
+        dx, dy, dz = rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2]
+        scale = dx * fwd[tc, 0] + dy * fwd[tc, 1] + dz * fwd[tc, 2]
+        last = -1
+        for p in range(win.shape[1]):
+            if not (win[t, p, 0] <= x < win[t, p, 2] and win[t, p, 1] <= y < win[t, p, 3]):
+                continue
+            s = hit_primitive(kinds[p], C[tc, 0], C[tc, 1], C[tc, 2], dx, dy, dz, prm[tp, p])
+            if s == math.inf:
+                continue
+            z = np.float32(s * scale)
+            b = prim_body[p]
+            if b != last:            # a body's primitives are contiguous: its first hit here
+                last = b
+                cuda.atomic.add(own, (b, t), 1)
+                cuda.atomic.min(boxes, (b, t, 0), y)
+                cuda.atomic.min(boxes, (b, t, 1), x)
+                cuda.atomic.max(boxes, (b, t, 2), y + 1)
+                cuda.atomic.max(boxes, (b, t, 3), x + 1)
+            zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
+
+    @cuda.jit
+    def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+                   dpos, daxis, dcol, drange, dcos, rgb):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = gprim.shape[1], gprim.shape[2]
+        if x >= W or y >= H:
+            return
+        if gprim[t, y, x] < 0:
+            return
+        shade_hit(t, y, x, t if rays.shape[0] > 1 else 0, t if C.shape[0] > 1 else 0, t if prm.shape[0] > 1 else 0,
+                  frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd, light, mats, points,
+                  dpos, daxis, dcol, drange, dcos, rgb)
+
+    @cuda.jit
+    def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):
+        x, y = cuda.grid(2)
+        if x >= receiver.shape[1] or y >= receiver.shape[0] or not receiver[y, x]:
+            return
+        shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
+
+    @cuda.jit
+    def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if x >= gprim.shape[2] or y >= gprim.shape[1]:
+            return
+        p = gprim[t, y, x]
+        if p < 0:
+            return
+        tr = t if rays.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        s = dist[t, y, x]
+        px = C[tc, 0] + s * rays[tr, y, x, 0]
+        py = C[tc, 1] + s * rays[tr, y, x, 1]
+        pz = C[tc, 2] + s * rays[tr, y, x, 2]
+        nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[t if prm.shape[0] > 1 else 0, p])
+        point[t, y, x, 0], point[t, y, x, 1], point[t, y, x, 2] = px, py, pz
+        normal[t, y, x, 0], normal[t, y, x, 1], normal[t, y, x, 2] = nx, ny, nz
+
+    @cuda.jit
+    def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if x >= inst.shape[2] or y >= inst.shape[1]:
+            return
+        u = which[t]
+        if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
+            return
+        sx, sy, sz = sun[0], sun[1], sun[2]
+        e1x, e1y, e1z, e2x, e2y, e2z = sun_basis(sx, sy, sz)
+        tp = t if prm.shape[0] > 1 else 0
+        for p in range(win.shape[1]):
+            if not (win[t, p, 0] <= x < win[t, p, 2] and win[t, p, 1] <= y < win[t, p, 3]):
+                continue
+            kind = kinds[p]
+            row = prm[tp, p]
+            m00 = m01 = m11 = 0.0
+            if kind == 0:
+                m00, m01, m11 = shadow_form(row, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z)
+            if in_shadow(kind, origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2], row,
+                         sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
+                shadowed[t, y, x] = 1
+                if rgb.shape[0] > 0:
+                    rgb[t, y, x, 0] = rgb_shadow[u, y, x, 0]
+                    rgb[t, y, x, 1] = rgb_shadow[u, y, x, 1]
+                    rgb[t, y, x, 2] = rgb_shadow[u, y, x, 2]
+                return
+
+    @cuda.jit
+    def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                    dpos, daxis, dcol, drange, dcos):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if not (win[t, 0] <= x < win[t, 2] and win[t, 1] <= y < win[t, 3]):
+            return
+        u = which[t]
+        if inst[t, y, x] != 0 or not receiver[u, y, x]:
+            return
+        nx, ny, nz = normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2]
+        er, eg, eb = moving_irradiance(nx, ny, nz, point[u, y, x, 0], point[u, y, x, 1], point[u, y, x, 2],
+                                       frame0 + t, dpos, daxis, dcol, drange, dcos)
+        r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
+                                er, eg, eb, light, mats)
+        e = light[9]
+        rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
+        rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
+        rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
+
+    @cuda.jit
+    def antialias_px(src, inst, rgb):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = inst.shape[1], inst.shape[2]
+        if x >= W or y >= H:
+            return
+        v = inst[t, y, x]
+        if not ((x > 0 and inst[t, y, x - 1] != v) or (x < W - 1 and inst[t, y, x + 1] != v)
+                or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v)):
+            return
+        for c in range(3):
+            acc = np.float32(0.0)
+            for dy in range(-1, 2):
+                yy = min(max(y + dy, 0), H - 1)
+                for dx in range(-1, 2):
+                    acc += np.float32(src[t, yy, min(max(x + dx, 0), W - 1), c])
+            val = np.float32(0.5) * np.float32(src[t, y, x, c]) + np.float32(0.5) * (acc / np.float32(9.0))
+            rgb[t, y, x, c] = np.uint8(val + np.float32(0.5))
+
+    @cuda.jit
+    def decode_linear(rgb, lut, gain, depth, fog_m, air, xo):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if x >= rgb.shape[2] or y >= rgb.shape[1]:
+            return
+        f = 0.0
+        if fog_m > 0.0:
+            f = 1.0 - math.exp(-3.912 * depth[t, y, x] / fog_m)
+        for c in range(3):
+            v = lut[rgb[t, y, x, c]] * gain[t]
+            if fog_m > 0.0:
+                v = v * (1.0 - f) + air[c] * f
+            xo[t, y, x, c] = v
+
+    @cuda.jit
+    def sensor_encode(xi, seeds, a, b, mono, vignette, enc, rgb):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = xi.shape[1], xi.shape[2]
+        if x >= W or y >= H:
+            return
+        noisy = a > 0.0 or b > 0.0
+        n = 0.0
+        for c in range(xi.shape[3]):
+            v = xi[t, y, x, c]
+            if vignette.shape[0] > 0:
+                v *= vignette[y, x]
+            if noisy and (c == 0 or not mono):
+                n = noise_sample(seeds[t], y * W + x, c)
+            if noisy:
+                v += math.sqrt(max(v, 0.0) * a + b) * n
+            rgb[t, y, x, c] = encode(v, enc)
+
+    def grid(shape: tuple) -> tuple:
+        T, H, W = shape[0], shape[1], shape[2]
+        return ((W + BLOCK[0] - 1) // BLOCK[0], (H + BLOCK[1] - 1) // BLOCK[1], max(T, 1)), BLOCK
+
+    def launch(kernel: Any, ref: int) -> Any:
+        def run(*args: Any) -> None:
+            shape = args[ref].shape
+            if shape[0] and shape[1] and shape[2]:
+                kernel[grid(shape)](*args)
+        return run
+
+    def launch2(kernel: Any, ref: int) -> Any:
+        """A launcher over one (H, W) image (args[ref])."""
+        def run(*args: Any) -> None:
+            H, W = args[ref].shape[:2]
+            if H and W:
+                kernel[grid((1, H, W))](*args)
+        return run
+
+    def clone(a: Any) -> Any:
+        if isinstance(a, np.ndarray):
+            return a.copy()
+        out = cuda.device_array_like(a)
+        out.copy_to_device(a)
+        return out
+
+    def antialias(rgb: Any, inst: Any, boxes: Any, mark: Any) -> None:
+        """Every silhouette pixel of the frames (the same pixels the CPU finds in the boxes)."""
+        if inst.shape[0] and len(boxes):
+            antialias_px[grid(inst.shape)](clone(rgb), inst, rgb)
+
+    def array(t: Any) -> Any:
+        if isinstance(t, np.ndarray) or getattr(t, "device", None) is None or t.device.type != "cuda":
+            return t.detach().numpy() if hasattr(t, "detach") else t
+        return cuda.as_cuda_array(t.detach())
+
+    return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
+                           surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
+                           decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0))
+
+
+def cuda_kernels() -> Any:
+    """The CUDA launchers (built once per process)."""
+    global _launchers
+    if _launchers is None:
+        _launchers = _build()
+    return _launchers

@@ -1,0 +1,286 @@
+"""Compiled CPU kernels of the renderer (numba, one thread, cached on disk).
+
+Each kernel loops in *primitive* order over the primitive's screen window and calls the scalar
+maths of render/pixel.py, which the CUDA kernels (render/gpu.py) compile too. Buffers are numpy
+views of the render tensors (no copies); every kernel writes in place.
+
+- `raster`: nearest hit per pixel into a z-buffer (camera-axis depth, ray distance, global
+  primitive index, track id); ties go to the earlier body, within a body to the later
+  primitive; also each body's own (unoccluded) pixel count and box per frame.
+- `shade_hits`: colour of every pixel a primitive won (tone-mapped uint8).
+- `sun_shadows`: receiver pixels in each primitive's sun-cast window whose path to the sun it
+  blocks (only pixels still showing the background), swapped for the shadowed background.
+- `antialias`: silhouette pixels take the mean of themselves and their 3x3 average.
+- `sensor_encode`: Poisson-Gaussian sensor noise from a counter-based hash (the same bits on
+  every device), vignetting and the tone curve, fused in one pass.
+
+Compilation: kernels compile once (about ten seconds) and then load from numba's on-disk cache;
+`ensure_compiled` tells the user on the first run (render/compile.py).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from synthdata.render.counter_noise import noise_sample
+from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+from synthdata.render.surface_shading import shade_surface
+
+# fastmath without "no infinities / no NaNs": INF means "no hit" throughout
+FAST = {"nsz", "arcp", "contract"}
+JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
+__all__ = ["raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
+
+
+@njit(**JIT)
+def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gprim, inst, stamp, own, boxes):
+    """Z-buffer the primitives (prm (T or 1, P, NPRM), kinds (P,), windows win (T, P, 4) as
+    x0, y0, x1, y1) seen along rays (1 or T, H, W, 3) from camera centres C (1 or T, 3) with
+    optical axes fwd. depth/dist (T, H, W) float32, gprim/inst (T, H, W) int32 are updated where
+    a primitive is nearer than what they hold (depth starts as the background's). prim_body (P,)
+    is each primitive's body (0..B-1, bodies in compositing order), body_track (B,) their ids;
+    own (B, T) counts each body's own covered pixels and boxes (B, T, 4) bound them
+    (y0, x0, y1, x1 exclusive); stamp (H, W) int32 is scratch."""
+    T, P = win.shape[0], win.shape[1]
+    H, W = depth.shape[1], depth.shape[2]
+    B = body_track.shape[0]
+    for t in range(T):
+        tr = t if rays.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        tp = t if prm.shape[0] > 1 else 0
+        ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
+        fx, fy, fz = fwd[tc, 0], fwd[tc, 1], fwd[tc, 2]
+        for y in range(H):
+            for x in range(W):
+                stamp[y, x] = -1
+        for p in range(P):
+            x0, y0, x1, y1 = win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3]
+            if x1 <= x0 or y1 <= y0:
+                continue
+            b = prim_body[p]
+            key = t * B + b
+            kind = kinds[p]
+            row = prm[tp, p]
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    dx, dy, dz = rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2]
+                    s = hit_primitive(kind, ox, oy, oz, dx, dy, dz, row)
+                    if s == math.inf:
+                        continue
+                    z = np.float32(s * (dx * fx + dy * fy + dz * fz))
+                    if stamp[y, x] != key:
+                        stamp[y, x] = key
+                        own[b, t] += 1
+                        boxes[b, t, 0] = min(boxes[b, t, 0], y)
+                        boxes[b, t, 1] = min(boxes[b, t, 1], x)
+                        boxes[b, t, 2] = max(boxes[b, t, 2], y + 1)
+                        boxes[b, t, 3] = max(boxes[b, t, 3], x + 1)
+                    zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
+
+
+@njit(**JIT)
+def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+               dpos, daxis, dcol, drange, dcos, rgb):
+    """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0),
+    from its hit point, normal, albedo color (P, 3) and material (P,); moving lights are indexed
+    at clip frame frame0 + t. See pixel.shade_pixel for the lights."""
+    T, H, W = gprim.shape
+    for t in range(T):
+        tr = t if rays.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        tp = t if prm.shape[0] > 1 else 0
+        for y in range(H):
+            for x in range(W):
+                if gprim[t, y, x] >= 0:
+                    shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd,
+                              light, mats, points, dpos, daxis, dcol, drange, dcos, rgb)
+
+
+@njit(**JIT)
+def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):
+    """Linear radiance of every receiving pixel of a background (H, W, ...), lit (sunlit 0..1)
+    and as if the sun were blocked, seen from C (3,) along the optical axis fwd (3,)."""
+    H, W = receiver.shape
+    for y in range(H):
+        for x in range(W):
+            if not receiver[y, x]:
+                continue
+            shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
+
+
+@njit(**JIT)
+def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
+    """World point and unit normal (T, H, W, 3) float32 of every pixel won by a primitive."""
+    T, H, W = gprim.shape
+    for t in range(T):
+        tr = t if rays.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        tp = t if prm.shape[0] > 1 else 0
+        for y in range(H):
+            for x in range(W):
+                p = gprim[t, y, x]
+                if p < 0:
+                    continue
+                s = dist[t, y, x]
+                px = C[tc, 0] + s * rays[tr, y, x, 0]
+                py = C[tc, 1] + s * rays[tr, y, x, 1]
+                pz = C[tc, 2] + s * rays[tr, y, x, 2]
+                nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
+                point[t, y, x, 0], point[t, y, x, 1], point[t, y, x, 2] = px, py, pz
+                normal[t, y, x, 0], normal[t, y, x, 1], normal[t, y, x, 2] = nx, ny, nz
+
+
+@njit(**JIT)
+def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow):
+    """Mark receiver pixels (inst == 0 and receiver[which[t]]) inside each primitive's windows
+    win (T, P, 4) whose straight path to the sun (unit `sun`) the primitive blocks; origin
+    (U, H, W, 3) are the receiving points (already lifted off the surface), which (T,) picks
+    each frame's background. shadowed (T, H, W) uint8 is set to 1; where rgb has frames, the
+    pixel also takes rgb_shadow's colour."""
+    T, P = win.shape[0], win.shape[1]
+    sx, sy, sz = sun[0], sun[1], sun[2]
+    e1x, e1y, e1z, e2x, e2y, e2z = sun_basis(sx, sy, sz)
+    swap = rgb.shape[0] > 0
+    for t in range(T):
+        u = which[t]
+        tp = t if prm.shape[0] > 1 else 0
+        for p in range(P):
+            x0, y0, x1, y1 = win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3]
+            if x1 <= x0 or y1 <= y0:
+                continue
+            kind = kinds[p]
+            row = prm[tp, p]
+            m00 = m01 = m11 = 0.0
+            if kind == 0:
+                m00, m01, m11 = shadow_form(row, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z)
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
+                        continue
+                    if in_shadow(kind, origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2], row,
+                                 sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
+                        shadowed[t, y, x] = 1
+                        if swap:
+                            rgb[t, y, x, 0] = rgb_shadow[u, y, x, 0]
+                            rgb[t, y, x, 1] = rgb_shadow[u, y, x, 1]
+                            rgb[t, y, x, 2] = rgb_shadow[u, y, x, 2]
+
+
+@njit(**JIT)
+def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                dpos, daxis, dcol, drange, dcos):
+    """Add the moving lights' pools to the background pixels (inst == 0, receiver) inside each
+    frame's window win (T, 4) (x0, y0, x1, y1): rgb takes tone(lut[rgb] + response * exposure).
+    Background buffers (U, H, W, ...) are picked per frame by which (T,)."""
+    T = rgb.shape[0]
+    e = light[9]
+    for t in range(T):
+        u = which[t]
+        for y in range(win[t, 1], win[t, 3]):
+            for x in range(win[t, 0], win[t, 2]):
+                if inst[t, y, x] != 0 or not receiver[u, y, x]:
+                    continue
+                nx, ny, nz = normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2]
+                er, eg, eb = moving_irradiance(nx, ny, nz, point[u, y, x, 0], point[u, y, x, 1], point[u, y, x, 2],
+                                               frame0 + t, dpos, daxis, dcol, drange, dcos)
+                if er == 0.0 and eg == 0.0 and eb == 0.0:
+                    continue
+                r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
+                                        er, eg, eb, light, mats)
+                rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
+                rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
+                rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
+
+
+@njit(**JIT)
+def antialias(rgb, inst, boxes, mark):
+    """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
+    x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
+    only; inst keeps hard edges). mark (T, H, W) uint8 is scratch (zeros)."""
+    T, H, W = inst.shape
+    G = boxes.shape[0]
+    n = 0
+    for g in range(G):
+        t = boxes[g, 0]
+        for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
+            for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
+                if mark[t, y, x]:
+                    continue
+                v = inst[t, y, x]
+                if ((x > 0 and inst[t, y, x - 1] != v) or (x < W - 1 and inst[t, y, x + 1] != v)
+                        or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v)):
+                    mark[t, y, x] = 1
+                    n += 1
+    out = np.empty((n, 3), np.uint8)
+    where = np.empty((n, 3), np.int64)
+    k = 0
+    for g in range(G):
+        t = boxes[g, 0]
+        for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
+            for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
+                if mark[t, y, x] != 1:
+                    continue
+                mark[t, y, x] = 2
+                for c in range(3):
+                    acc = np.float32(0.0)
+                    for dy in range(-1, 2):
+                        yy = min(max(y + dy, 0), H - 1)
+                        for dx in range(-1, 2):
+                            acc += np.float32(rgb[t, yy, min(max(x + dx, 0), W - 1), c])
+                    v = np.float32(0.5) * np.float32(rgb[t, y, x, c]) + np.float32(0.5) * (acc / np.float32(9.0))
+                    out[k, c] = np.uint8(v + np.float32(0.5))
+                where[k, 0], where[k, 1], where[k, 2] = t, y, x
+                k += 1
+    for i in range(n):
+        for c in range(3):
+            rgb[where[i, 0], where[i, 1], where[i, 2], c] = out[i, c]
+
+
+@njit(**JIT)
+def decode_linear(rgb, lut, gain, depth, fog_m, air, x):
+    """uint8 display values (T, H, W, 3) -> exposed linear float32 x (T, H, W, 3) through the
+    inverse tone curve lut (256,), times gain (T,), faded to the air light air (3,) by depth
+    (T, H, W) when fog_m > 0 (visibility in metres)."""
+    T, H, W, _ = rgb.shape
+    for t in range(T):
+        k = gain[t]
+        for y in range(H):
+            for xx in range(W):
+                f = 0.0
+                if fog_m > 0.0:
+                    f = 1.0 - math.exp(-3.912 * depth[t, y, xx] / fog_m)
+                for c in range(3):
+                    v = lut[rgb[t, y, xx, c]] * k
+                    if fog_m > 0.0:
+                        v = v * (1.0 - f) + air[c] * f
+                    x[t, y, xx, c] = v
+
+
+@njit(**JIT)
+def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
+    """Sensor noise, vignetting and the tone curve in one pass: x (T, H, W, 3) exposed linear
+    float32 -> rgb uint8. Noise is Gaussian-like with variance a * x + b, drawn from a counter
+    hash of (seeds[t], pixel, channel): the sum of four 16-bit uniforms, centred and scaled to
+    unit variance (one draw for all channels when mono). vignette (H, W) or empty; enc the
+    tone-curve table over sqrt(x) in [0, 16] (render/effects.py ENCODE_*)."""
+    T, H, W, C = x.shape
+    vig = vignette.shape[0] > 0
+    noisy = a > 0.0 or b > 0.0
+    for t in range(T):
+        seed = seeds[t]
+        for y in range(H):
+            for xx in range(W):
+                pix = y * W + xx
+                n = 0.0
+                for c in range(C):
+                    v = x[t, y, xx, c]
+                    if vig:
+                        v *= vignette[y, xx]
+                    if noisy and (c == 0 or not mono):
+                        n = noise_sample(seed, pix, c)
+                    if noisy:
+                        v += math.sqrt(max(v, 0.0) * a + b) * n
+                    rgb[t, y, xx, c] = encode(v, enc)

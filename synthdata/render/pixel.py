@@ -1,0 +1,394 @@
+"""Per-pixel maths of the renderer as scalar functions: ray/primitive intersection, surface
+normals, sun-shadow tests, shading and the tone curve.
+
+This is the one source of truth for that maths on every device: each function is plain scalar
+Python registered with numba (`register_jitable`), so the CPU kernels (render/kernels.py, njit)
+and the CUDA kernels (render/gpu.py, numba-cuda) compile the very same code. Arguments are
+scalars (and, for the lights, small read-only arrays), results scalars or tuples of scalars; no
+allocation, no globals other than constants. INF is "no hit" (so the kernels never use fastmath
+flags that assume finite values).
+
+Primitive parameters are packed per (frame, primitive) into rows of NPRM float64 (see PRM_*):
+centre (capsule end A), end (capsule end B), axes (row-major world-from-local rotation, columns
+are the local axes), size (semi-axes / half extents; capsule radius in size[0]), and the
+bounding sphere (centre, radius).
+"""
+from __future__ import annotations
+
+import math
+
+from numba.extending import register_jitable
+
+INF = math.inf
+ELLIPSOID, CAPSULE, BOX = 0, 1, 2
+PRM_CENTER, PRM_END, PRM_AXES, PRM_SIZE, PRM_REF, PRM_RAD = 0, 3, 6, 15, 18, 21
+NPRM = 22
+# light rows (see kernels.pack_lighting): sun direction, sun colour, ambient colour, exposure,
+# NIR flag and illuminator (power, cos_edge, cos_full)
+L_SUN_DIR, L_SUN, L_AMBIENT, L_EXPOSURE, L_NIR, L_NIR_POWER, L_NIR_EDGE, L_NIR_FULL = 0, 3, 6, 9, 10, 11, 12, 13
+NLIGHT = 14
+# material rows: specular strength, shininess, emission, NIR base, NIR gain, retro-reflection
+M_SPEC, M_SHINE, M_EMIT, M_IR_BASE, M_IR_GAIN, M_RETRO = 0, 1, 2, 3, 4, 5
+# point-light rows: position, colour * intensity, range, spot axis, cos of the half cone (-1 omni)
+P_POS, P_COL, P_RANGE, P_DIR, P_COS = 0, 3, 6, 7, 10
+NPOINT = 11
+LAMP_IR_FRACTION = 0.35
+LUMA_R, LUMA_G, LUMA_B = 0.2126, 0.7152, 0.0722
+
+
+# ---- intersection ------------------------------------------------------------------------------
+@register_jitable
+def hit_sphere(ox, oy, oz, dx, dy, dz, cx, cy, cz, r):
+    """Distance along a unit ray to a sphere seen from outside (INF on a miss)."""
+    px, py, pz = ox - cx, oy - cy, oz - cz
+    b = px * dx + py * dy + pz * dz
+    cc = px * px + py * py + pz * pz - r * r
+    h = b * b - cc
+    if h < 0.0 or cc <= 0.0:
+        return INF
+    t = -b - math.sqrt(h)
+    return t if t > 0.0 else INF
+
+
+@register_jitable
+def local3(vx, vy, vz, prm):
+    """World vector -> coordinates along the local axes of a primitive row."""
+    a = PRM_AXES
+    return (prm[a + 0] * vx + prm[a + 3] * vy + prm[a + 6] * vz,
+            prm[a + 1] * vx + prm[a + 4] * vy + prm[a + 7] * vz,
+            prm[a + 2] * vx + prm[a + 5] * vy + prm[a + 8] * vz)
+
+
+@register_jitable
+def world3(lx, ly, lz, prm):
+    a = PRM_AXES
+    return (prm[a + 0] * lx + prm[a + 1] * ly + prm[a + 2] * lz,
+            prm[a + 3] * lx + prm[a + 4] * ly + prm[a + 5] * lz,
+            prm[a + 6] * lx + prm[a + 7] * ly + prm[a + 8] * lz)
+
+
+@register_jitable
+def hit_ellipsoid(ox, oy, oz, dx, dy, dz, prm):
+    s0, s1, s2 = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
+    px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
+    qx, qy, qz = local3(dx, dy, dz, prm)
+    px, py, pz = px / s0, py / s1, pz / s2
+    qx, qy, qz = qx / s0, qy / s1, qz / s2
+    a = qx * qx + qy * qy + qz * qz
+    b = px * qx + py * qy + pz * qz
+    cc = px * px + py * py + pz * pz - 1.0
+    h = b * b - a * cc
+    if h < 0.0 or cc <= 0.0:
+        return INF
+    t = (-b - math.sqrt(h)) / a
+    return t if t > 0.0 else INF
+
+
+@register_jitable
+def hit_capsule(ox, oy, oz, dx, dy, dz, prm):
+    """All points within r of segment a-b: the finite cylinder or either end sphere."""
+    ax, ay, az = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
+    bx, by, bz = prm[PRM_END], prm[PRM_END + 1], prm[PRM_END + 2]
+    r = prm[PRM_SIZE]
+    bax, bay, baz = bx - ax, by - ay, bz - az
+    oax, oay, oaz = ox - ax, oy - ay, oz - az
+    baba = max(bax * bax + bay * bay + baz * baz, 1e-12)
+    bard = bax * dx + bay * dy + baz * dz
+    baoa = bax * oax + bay * oay + baz * oaz
+    rdoa = dx * oax + dy * oay + dz * oaz
+    oaoa = oax * oax + oay * oay + oaz * oaz
+    A = baba - bard * bard
+    B = baba * rdoa - baoa * bard
+    C = baba * oaoa - baoa * baoa - r * r * baba
+    h = B * B - A * C
+    body = INF
+    if A > 1e-9 and h >= 0.0 and C > 0.0:
+        t = (-B - math.sqrt(h)) / A
+        y = baoa + t * bard
+        if 0.0 < y < baba and t > 0.0:
+            body = t
+    return min(body, min(hit_sphere(ox, oy, oz, dx, dy, dz, ax, ay, az, r),
+                         hit_sphere(ox, oy, oz, dx, dy, dz, bx, by, bz, r)))
+
+
+@register_jitable
+def hit_box(ox, oy, oz, dx, dy, dz, prm):
+    """Oriented box (slab method), origin outside."""
+    px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
+    qx, qy, qz = local3(dx, dy, dz, prm)
+    tmin, tmax = -INF, INF
+    for k in range(3):
+        o = px if k == 0 else (py if k == 1 else pz)
+        d = qx if k == 0 else (qy if k == 1 else qz)
+        half = prm[PRM_SIZE + k]
+        if abs(d) < 1e-12:
+            d = 1e-12
+        t1 = (-half - o) / d
+        t2 = (half - o) / d
+        tmin = max(tmin, min(t1, t2))
+        tmax = min(tmax, max(t1, t2))
+    if tmax < tmin or tmin <= 0.0:
+        return INF
+    return tmin
+
+
+@register_jitable
+def hit_primitive(kind, ox, oy, oz, dx, dy, dz, prm):
+    """Distance along the unit ray to the primitive (INF on a miss). The origin first moves to
+    just before the primitive's bounding sphere (float precision), never past it."""
+    t0 = ((prm[PRM_REF] - ox) * dx + (prm[PRM_REF + 1] - oy) * dy + (prm[PRM_REF + 2] - oz) * dz
+          - prm[PRM_RAD] - 0.01)
+    t0 = max(t0, 0.0)
+    ox, oy, oz = ox + t0 * dx, oy + t0 * dy, oz + t0 * dz
+    if kind == ELLIPSOID:
+        t = hit_ellipsoid(ox, oy, oz, dx, dy, dz, prm)
+    elif kind == CAPSULE:
+        t = hit_capsule(ox, oy, oz, dx, dy, dz, prm)
+    else:
+        t = hit_box(ox, oy, oz, dx, dy, dz, prm)
+    return t + t0
+
+
+@register_jitable
+def unit(x, y, z):
+    n = math.sqrt(max(x * x + y * y + z * z, 1e-24))
+    return x / n, y / n, z / n
+
+
+@register_jitable
+def normal_primitive(kind, px, py, pz, prm):
+    """Unit world normal at a surface point of the primitive."""
+    if kind == CAPSULE:
+        ax, ay, az = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
+        bax, bay, baz = prm[PRM_END] - ax, prm[PRM_END + 1] - ay, prm[PRM_END + 2] - az
+        pax, pay, paz = px - ax, py - ay, pz - az
+        k = (pax * bax + pay * bay + paz * baz) / max(bax * bax + bay * bay + baz * baz, 1e-12)
+        k = min(max(k, 0.0), 1.0)
+        return unit(pax - k * bax, pay - k * bay, paz - k * baz)
+    lx, ly, lz = local3(px - prm[0], py - prm[1], pz - prm[2], prm)
+    s0, s1, s2 = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
+    if kind == ELLIPSOID:
+        wx, wy, wz = world3(lx / (s0 * s0), ly / (s1 * s1), lz / (s2 * s2), prm)
+        return unit(wx, wy, wz)
+    a0, a1, a2 = abs(lx / s0), abs(ly / s1), abs(lz / s2)
+    if a0 >= a1 and a0 >= a2:                  # the dominant local axis (the first one on ties)
+        return world3(math.copysign(1.0, lx), 0.0, 0.0, prm)
+    if a1 >= a2:
+        return world3(0.0, math.copysign(1.0, ly), 0.0, prm)
+    return world3(0.0, 0.0, math.copysign(1.0, lz), prm)
+
+
+@register_jitable(inline="always")
+def zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track):
+    """Keep primitive p (of body b) at pixel (t, y, x) when it is nearer (camera-axis depth z,
+    ray distance s) than what the buffers hold; ties go to the body already there, within a body
+    to the later primitive (the kernels visit primitives in increasing order)."""
+    cur = depth[t, y, x]
+    g = gprim[t, y, x]
+    if z < cur or (z == cur and g >= 0 and prim_body[g] == b):
+        depth[t, y, x] = z
+        dist[t, y, x] = s
+        gprim[t, y, x] = p
+        inst[t, y, x] = body_track[b]
+
+
+@register_jitable(inline="always")
+def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, color, material, gprim, dist, rays, C, fwd, light, mats,
+              points, dpos, daxis, dcol, drange, dcos, rgb):
+    """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,
+    its albedo and material, the scene's lights and the moving lights of clip frame `frame`."""
+    p = gprim[t, y, x]
+    ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
+    s = dist[t, y, x]
+    px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
+    nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
+    er = eg = eb = 0.0
+    if dpos.shape[0]:
+        er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)
+    r, g, b = shade_pixel(color[p, 0], color[p, 1], color[p, 2], material[p], nx, ny, nz, px, py, pz,
+                          ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
+    e = light[L_EXPOSURE]
+    rgb[t, y, x, 0] = tone(r * e)
+    rgb[t, y, x, 1] = tone(g * e)
+    rgb[t, y, x, 2] = tone(b * e)
+
+
+# ---- sun shadows -------------------------------------------------------------------------------
+@register_jitable
+def sun_basis(sx, sy, sz):
+    """Two unit vectors spanning the plane orthogonal to the sun direction."""
+    if abs(sz) < 0.9:
+        hx, hy, hz = 0.0, 0.0, 1.0
+    else:
+        hx, hy, hz = 1.0, 0.0, 0.0
+    e1x, e1y, e1z = unit(sy * hz - sz * hy, sz * hx - sx * hz, sx * hy - sy * hx)
+    return e1x, e1y, e1z, sy * e1z - sz * e1y, sz * e1x - sx * e1z, sx * e1y - sy * e1x
+
+
+@register_jitable
+def shadow_form(prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z):
+    """An ellipsoid's shadow in the sun-orthogonal plane: (m00, m01, m11) of the quadratic form
+    of its shadow cylinder, M = E^T (Q - Q s (Q s)^T / (s^T Q s)) E with Q = A diag(1/size^2) A^T."""
+    q = (1.0 / prm[PRM_SIZE] ** 2, 1.0 / prm[PRM_SIZE + 1] ** 2, 1.0 / prm[PRM_SIZE + 2] ** 2)
+    # Q v = A diag(q) A^T v, for v = s, e1, e2
+    ls = local3(sx, sy, sz, prm)
+    l1 = local3(e1x, e1y, e1z, prm)
+    l2 = local3(e2x, e2y, e2z, prm)
+    sqs = q[0] * ls[0] * ls[0] + q[1] * ls[1] * ls[1] + q[2] * ls[2] * ls[2]
+    s1 = q[0] * ls[0] * l1[0] + q[1] * ls[1] * l1[1] + q[2] * ls[2] * l1[2]
+    s2 = q[0] * ls[0] * l2[0] + q[1] * ls[1] * l2[1] + q[2] * ls[2] * l2[2]
+    q11 = q[0] * l1[0] * l1[0] + q[1] * l1[1] * l1[1] + q[2] * l1[2] * l1[2]
+    q12 = q[0] * l1[0] * l2[0] + q[1] * l1[1] * l2[1] + q[2] * l1[2] * l2[2]
+    q22 = q[0] * l2[0] * l2[0] + q[1] * l2[1] * l2[1] + q[2] * l2[2] * l2[2]
+    return q11 - s1 * s1 / sqs, q12 - s1 * s2 / sqs, q22 - s2 * s2 / sqs
+
+
+@register_jitable
+def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
+    """True when the primitive blocks the straight path from the point to the sun (its hard
+    shadow, analytic: a sphere's shadow is a disc, a capsule's a 2D capsule, an ellipsoid's an
+    ellipse of the form (m00, m01, m11) from `shadow_form`; boxes use a slab test)."""
+    if kind == BOX:
+        return hit_box(qx, qy, qz, sx, sy, sz, prm) < INF
+    qu = e1x * qx + e1y * qy + e1z * qz
+    qv = e2x * qx + e2y * qy + e2z * qz
+    cx, cy, cz = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
+    if kind == CAPSULE:
+        bx, by, bz = prm[PRM_END], prm[PRM_END + 1], prm[PRM_END + 2]
+        if (0.5 * (cx + bx) - qx) * sx + (0.5 * (cy + by) - qy) * sy + (0.5 * (cz + bz) - qz) * sz <= 0.0:
+            return False
+        au, av = e1x * cx + e1y * cy + e1z * cz, e2x * cx + e2y * cy + e2z * cz
+        du, dv = e1x * bx + e1y * by + e1z * bz - au, e2x * bx + e2y * by + e2z * bz - av
+        k = ((qu - au) * du + (qv - av) * dv) / max(du * du + dv * dv, 1e-12)
+        k = min(max(k, 0.0), 1.0)
+        ru, rv = qu - au - k * du, qv - av - k * dv
+        r = prm[PRM_SIZE]
+        return ru * ru + rv * rv <= r * r
+    if (cx - qx) * sx + (cy - qy) * sy + (cz - qz) * sz <= 0.0:
+        return False
+    du = qu - (e1x * cx + e1y * cy + e1z * cz)
+    dv = qv - (e2x * cx + e2y * cy + e2z * cz)
+    return m00 * du * du + 2.0 * m01 * du * dv + m11 * dv * dv <= 1.0
+
+
+# ---- shading -----------------------------------------------------------------------------------
+@register_jitable
+def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
+    """Irradiance factor (colour excluded) of one point/spot light at a surface point: inverse
+    square with a smooth cut-off at its range, a spot cone when c0 > -1."""
+    vx, vy, vz = lx - px, ly - py, lz - pz
+    d2 = vx * vx + vy * vy + vz * vz
+    if d2 >= rng * rng:                       # beyond its reach (the fall-off below is 0 there)
+        return 0.0
+    d = max(math.sqrt(d2), 1e-6)
+    ndl = max((nx * vx + ny * vy + nz * vz) / d, 0.0)
+    fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25)
+    if c0 > -1.0:
+        cosang = -(vx * ax + vy * ay + vz * az) / d
+        fall *= min(max((cosang - c0) / max(1.0 - c0, 1e-3) * 3.0, 0.0), 1.0)
+    return ndl * fall
+
+
+@register_jitable
+def point_irradiance(nx, ny, nz, px, py, pz, points):
+    """Irradiance (r, g, b) from the scene's fixed lights (rows of `points`, see P_*)."""
+    r = g = b = 0.0
+    for i in range(points.shape[0]):
+        row = points[i]
+        k = lamp(nx, ny, nz, px, py, pz, row[P_POS], row[P_POS + 1], row[P_POS + 2], row[P_RANGE],
+                 row[P_DIR], row[P_DIR + 1], row[P_DIR + 2], row[P_COS])
+        r += row[P_COL] * k
+        g += row[P_COL + 1] * k
+        b += row[P_COL + 2] * k
+    return r, g, b
+
+
+@register_jitable
+def moving_irradiance(nx, ny, nz, px, py, pz, f, dpos, daxis, dcol, drange, dcos):
+    """Irradiance (r, g, b) in clip frame f from the lights that move with vehicles (L, T, 3)."""
+    r = g = b = 0.0
+    for i in range(dpos.shape[0]):
+        if dcol[i, f, 0] == 0.0 and dcol[i, f, 1] == 0.0 and dcol[i, f, 2] == 0.0:
+            continue
+        k = lamp(nx, ny, nz, px, py, pz, dpos[i, f, 0], dpos[i, f, 1], dpos[i, f, 2], drange[i],
+                 daxis[i, f, 0], daxis[i, f, 1], daxis[i, f, 2], dcos[i])
+        r += dcol[i, f, 0] * k
+        g += dcol[i, f, 1] * k
+        b += dcol[i, f, 2] * k
+    return r, g, b
+
+
+@register_jitable
+def luminance(r, g, b):
+    return LUMA_R * r + LUMA_G * g + LUMA_B * b
+
+
+@register_jitable
+def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, light, mats, points,
+                er, eg, eb):
+    """Linear radiance (r, g, b) of a surface point: albedo (ar, ag, ab), material m, unit normal,
+    seen from (vx, vy, vz) along the optical axis (fx, fy, fz); sunlit 1 where the sun reaches it,
+    0 in shadow; (er, eg, eb) extra irradiance from moving lights. In near-infrared mode (light
+    row L_NIR) the result is grey under the camera's illuminator (see render/nir.py)."""
+    sx, sy, sz = light[L_SUN_DIR], light[L_SUN_DIR + 1], light[L_SUN_DIR + 2]
+    ndl = max(nx * sx + ny * sy + nz * sz, 0.0)
+    pr, pg, pb = 0.0, 0.0, 0.0
+    if points.shape[0]:
+        pr, pg, pb = point_irradiance(nx, ny, nz, px, py, pz, points)
+    if light[L_NIR] > 0.0:
+        a = min(max(mats[m, M_IR_BASE] + mats[m, M_IR_GAIN] * luminance(ar, ag, ab), 0.0), 0.95)
+        wx, wy, wz = vx - px, vy - py, vz - pz
+        d2 = wx * wx + wy * wy + wz * wz
+        d = max(math.sqrt(d2), 1e-6)
+        lx, ly, lz = wx / d, wy / d, wz / d
+        ndv = max(nx * lx + ny * ly + nz * lz, 0.0)
+        cos_ax = -(lx * fx + ly * fy + lz * fz)
+        edge, full = light[L_NIR_EDGE], light[L_NIR_FULL]
+        spot = min(max((cos_ax - edge) / max(full - edge, 1e-3), 0.0), 1.0)
+        spot = spot * spot * (3.0 - 2.0 * spot)
+        e_ir = light[L_NIR_POWER] * spot * ndv / max(d2, 0.25)
+        retro = mats[m, M_RETRO] * math.sqrt(ndv) * e_ir
+        e = (e_ir + luminance(light[L_AMBIENT], light[L_AMBIENT + 1], light[L_AMBIENT + 2]) * (0.75 + 0.25 * nz)
+             + luminance(light[L_SUN], light[L_SUN + 1], light[L_SUN + 2]) * ndl * sunlit
+             + LAMP_IR_FRACTION * luminance(pr, pg, pb) + LAMP_IR_FRACTION * luminance(er, eg, eb))
+        grey = a * (e + retro) + mats[m, M_EMIT] * luminance(ar, ag, ab)
+        return grey, grey, grey
+    amb = 0.75 + 0.25 * nz
+    lr = light[L_AMBIENT] * amb + light[L_SUN] * ndl * sunlit + pr
+    lg = light[L_AMBIENT + 1] * amb + light[L_SUN + 1] * ndl * sunlit + pg
+    lb = light[L_AMBIENT + 2] * amb + light[L_SUN + 2] * ndl * sunlit + pb
+    ux, uy, uz = unit(vx - px, vy - py, vz - pz)
+    hx, hy, hz = unit(sx + ux, sy + uy, sz + uz)
+    ndh = max(nx * hx + ny * hy + nz * hz, 0.0)
+    spec = 0.0
+    if ndl > 0.0:
+        spec = mats[m, M_SPEC] * ndh ** mats[m, M_SHINE] * sunlit
+    em = mats[m, M_EMIT]
+    return (ar * (lr + er) + spec * light[L_SUN] + em * ar,
+            ag * (lg + eg) + spec * light[L_SUN + 1] + em * ag,
+            ab * (lb + eb) + spec * light[L_SUN + 2] + em * ab)
+
+
+@register_jitable
+def lamp_response(ar, ag, ab, m, er, eg, eb, light, mats):
+    """Radiance (r, g, b) a surface reflects from extra irradiance (er, eg, eb), diffusely, in the
+    camera's mode (grey by its near-infrared reflectance in NIR mode)."""
+    if light[L_NIR] > 0.0:
+        a = min(max(mats[m, M_IR_BASE] + mats[m, M_IR_GAIN] * luminance(ar, ag, ab), 0.0), 0.95)
+        grey = a * LAMP_IR_FRACTION * luminance(er, eg, eb)
+        return grey, grey, grey
+    return ar * er, ag * eg, ab * eb
+
+
+@register_jitable
+def encode(x, enc):
+    """Exposed linear value -> uint8 display value through the tone-curve table enc over sqrt(x)
+    in [0, 16] (render/effects.py encode_table; within one level of `tone`)."""
+    return enc[int(math.sqrt(min(max(x, 0.0), 16.0)) * ((enc.shape[0] - 1) / 4.0) + 0.5)]
+
+
+@register_jitable
+def tone(x):
+    """Exposed linear value -> uint8 display value (soft shoulder, gamma 1/2.2)."""
+    y = 1.0 - math.exp(-1.25 * max(x, 0.0))
+    return min(max(math.floor(y ** (1.0 / 2.2) * 255.0 + 0.5), 0.0), 255.0)

@@ -1,0 +1,48 @@
+"""Compiled kernels: the counter-hash noise, the first-run compile message."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from synthdata.render import backend, kernels
+from synthdata.render.effects import encode_table
+from synthdata.render.counter_noise import noise_sample
+
+
+def test_hash_noise_is_unit_gaussian_like_and_the_same_bits_as_plain_python():
+    H, W = 64, 80
+    x = np.full((1, H, W, 3), 0.25, np.float32)
+    out = np.zeros((1, H, W, 3), np.uint8)
+    enc = encode_table("cpu").numpy()
+    kernels.sensor_encode(x, np.array([12345], np.int64), 0.0, 1e-4, False, np.zeros((0, 0), np.float32), enc, out)
+    draws = np.array([noise_sample(12345, p, c) for p in range(0, H * W, 7) for c in range(3)])
+    assert abs(draws.mean()) < 0.05 and 0.9 < draws.std() < 1.1 and np.abs(draws).max() <= 2 * 3 ** 0.5
+    # the compiled kernel draws exactly what the scalar function gives in plain Python
+    for p in (0, 1, 999, H * W - 1):
+        y, xx = divmod(p, W)
+        for c in range(3):
+            v = 0.25 + 0.01 * noise_sample(12345, p, c)
+            want = enc[int(np.sqrt(min(max(v, 0.0), 16.0)) * (len(enc) - 1) / 4.0 + 0.5)]
+            assert abs(int(out[0, y, xx, c]) - int(want)) <= 1
+    again = np.zeros_like(out)
+    kernels.sensor_encode(x, np.array([12345], np.int64), 0.0, 1e-4, False, np.zeros((0, 0), np.float32), enc, again)
+    assert np.array_equal(out, again) and len(np.unique(out)) > 3
+
+
+def test_first_run_says_that_kernels_are_being_compiled(monkeypatch, capsys):
+    empty = SimpleNamespace(_cache=SimpleNamespace(_cache_file=SimpleNamespace(_load_index=dict)))
+    fresh = SimpleNamespace(**{k: empty for k in backend.KERNELS})     # nothing in numba's cache
+    monkeypatch.setattr(backend, "_announced", False)
+    backend.announce_compile(fresh)
+    assert "compiling render kernels" in capsys.readouterr().err
+    monkeypatch.setattr(backend, "_announced", False)
+    monkeypatch.setattr(backend, "cached", lambda d: True)
+    backend.announce_compile(fresh)
+    assert capsys.readouterr().err == ""
+    # a kernel only some scenes call, never compiled yet, does not make every process announce
+    monkeypatch.setattr(backend, "_announced", False)
+    monkeypatch.setattr(backend, "cached", lambda d: d is not empty)
+    only_on_demand = SimpleNamespace(**{k: (empty if k in backend.ON_DEMAND else object()) for k in backend.KERNELS})
+    backend.announce_compile(only_on_demand)
+    assert capsys.readouterr().err == ""

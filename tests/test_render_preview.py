@@ -1,0 +1,37 @@
+"""`synthdata preview` renders only the frames it shows, and they are the frames a run makes."""
+from __future__ import annotations
+
+import numpy as np
+from click.testing import CliRunner
+
+from synthdata.pipeline import render_clip
+from synthdata.recipe.loader import load_recipe
+from synthdata.render.preview import preview_command, render_some_frames
+
+SMALL = ["output.resolution=[96, 64]", "output.frames_per_clip=7", "output.clips=2"]
+
+
+def test_preview_frames_and_rows_equal_those_of_the_full_clip(monkeypatch):
+    from synthdata.render import renderer as renderer_module
+
+    recipe = load_recipe("recipes/parking_lot_day.yaml", SMALL)
+    full = render_clip(recipe, 1, device="cpu")
+    rendered = []
+    real = renderer_module.Renderer.render
+    monkeypatch.setattr(renderer_module.Renderer, "render",
+                        lambda self, a, b: rendered.append(b - a) or real(self, a, b))
+    frames, rows, cid = render_some_frames(recipe, 1, "cpu")
+    assert sorted(frames) == [0, 3, 6] and sum(rendered) == 3 and cid == full.clip_id
+    for t, img in frames.items():
+        assert np.array_equal(img, full.frames[t])
+        want = sorted((r["track_id"], r["x"], r["y"], r["w"], r["h"]) for r in full.objects_in_frame(t))
+        assert sorted((r["track_id"], r["x"], r["y"], r["w"], r["h"]) for r in rows.get(t, [])) == want
+
+
+def test_preview_command_writes_a_contact_sheet(tmp_path):
+    out = tmp_path / "sheet.png"
+    res = CliRunner().invoke(preview_command, ["recipes/street_plaza.yaml", *SMALL, "--out", str(out), "--clips", "2",
+                                               "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    from PIL import Image
+    assert Image.open(out).size == (3 * 96 + 2 * 4, 2 * 64 + 4)
