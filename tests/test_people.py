@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from synthdata.labels.extents import track_extents
 from synthdata.labels.rows import KEYPOINT_MARGIN_M, label_chunk
@@ -186,9 +185,17 @@ actors: [{type: person, count: 40, behavior: {choice: {walk: 0.6, stand: 0.4}}}]
     assert dark > 0.5                                              # mostly dark and neutral clothing
 
 
-def test_pattern_maths_is_plain_python_and_matches_the_compiled_loop():
-    from synthdata.render.fabric import evaluator
+def _compiled_patterns(kind, x, y, z, scale, seed, mix, shade):
+    for i in range(kind.shape[0]):
+        mix[i] = patterns.pattern_mix(kind[i], x[i], y[i], z[i], scale[i], seed[i])
+        shade[i] = patterns.pattern_shade(kind[i], x[i], y[i], z[i], scale[i], seed[i])
 
+
+def test_pattern_maths_is_plain_python_and_matches_the_compiled_kernels():
+    """The kernels compile render/patterns.py with numba; plain Python calls give the same values."""
+    import numba
+
+    evaluate = numba.njit(_compiled_patterns)
     rng = np.random.default_rng(0)
     n = 400
     kind = rng.integers(0, len(patterns.PATTERNS), n).astype(np.int64)
@@ -196,7 +203,7 @@ def test_pattern_maths_is_plain_python_and_matches_the_compiled_loop():
     scale = rng.uniform(0.02, 0.2, n).astype(np.float32)
     seed = rng.integers(0, 2**31 - 1, n).astype(np.int64)
     mix, shade = np.empty(n, np.float32), np.empty(n, np.float32)
-    evaluator()(kind, xyz[0], xyz[1], xyz[2], scale, seed, mix, shade)
+    evaluate(kind, xyz[0], xyz[1], xyz[2], scale, seed, mix, shade)
     for i in range(0, n, 7):
         args = (int(kind[i]), float(xyz[0, i]), float(xyz[1, i]), float(xyz[2, i]), float(scale[i]), int(seed[i]))
         assert math.isclose(patterns.pattern_mix(*args), mix[i], abs_tol=1e-4)

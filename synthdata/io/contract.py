@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2               # 2 added dense modalities to clips (below); 1 is still read
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 `action` (below); 1, 2 still read
+READABLE_VERSIONS = (1, 2, 3)
 META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
 
 f32, f64, i32, i64, s, b = pa.float32(), pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
@@ -110,13 +110,13 @@ CLIPS_V1 = TableContract("clips", (
     col("attributes", s),
 ), ("clip_id",))
 
-TRACKS = TableContract("tracks", (
+TRACKS_V2 = TableContract("tracks", (
     col("clip_id", s, req=True, cat=True), col("track_id", i32, req=True), col("category", s, req=True, cat=True),
     col("subtype", s, cat=True), col("first_frame", i32, req=True), col("last_frame", i32, req=True),
     col("num_frames", i32), col("attributes", s),
 ), ("clip_id", "track_id"))
 
-OBJECTS = TableContract("objects", (
+OBJECTS_V2 = TableContract("objects", (
     col("clip_id", s, cat=True), col("frame", i32, req=True), col("track_id", i32, req=True),
     col("category", s, req=True, cat=True),
     col("x", f32), col("y", f32), col("w", f32), col("h", f32),            # visible box (null when hidden)
@@ -125,7 +125,6 @@ OBJECTS = TableContract("objects", (
     col("keypoints", pa.list_(f32)), col("mask", MASK),
     col("world_x", f32), col("world_y", f32), col("world_z", f32), col("heading", f32),
     col("visible_pixels", i32), col("amodal_pixels", i32),
-    col("action", s, cat=True),                                            # people: what they do (world/actors/actions.py)
 ), ("clip_id", "frame", "track_id"))
 
 EVENTS = TableContract("events", (
@@ -140,14 +139,23 @@ DENSE_MODALITIES = ("depth", "flow", "backflow", "instances", "classes")
 DENSE_COLUMNS: tuple[Column, ...] = (col("modalities", pa.list_(s)),) + tuple(
     col(f"{m}_{k}", i64) for m in DENSE_MODALITIES for k in ("offset", "size"))
 CLIPS = CLIPS_V1.with_columns(*DENSE_COLUMNS)
+# Schema version 3: what a person does (world/actors/actions.py), per object row (this frame) and
+# per track (the action the person was given); null for other categories.
+ACTION = col("action", s, cat=True)
+OBJECTS, TRACKS = OBJECTS_V2.with_columns(ACTION), TRACKS_V2.with_columns(ACTION)
 
 CONTRACT: dict[str, TableContract] = {t.name: t for t in (CLIPS, TRACKS, OBJECTS, EVENTS)}
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 
 def contract_for(name: str, version: int = SCHEMA_VERSION) -> TableContract:
-    """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS)."""
-    return CLIPS_V1 if name == "clips" and version < 2 else CONTRACT[name]
+    """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS;
+    versions 1 and 2: objects and tracks without `action`)."""
+    if name == "clips" and version < 2:
+        return CLIPS_V1
+    if version < 3 and name in ("objects", "tracks"):
+        return OBJECTS_V2 if name == "objects" else TRACKS_V2
+    return CONTRACT[name]
 
 # Columns of the clips table that the shard writer fills in (the rest come from the clip's row).
 WRITER_CLIP_COLUMNS = ("shard", "video_member", "video_offset", "video_size") + tuple(c.name for c in DENSE_COLUMNS)

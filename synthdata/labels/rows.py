@@ -64,6 +64,7 @@ def track_rows(world: World, clip_id: str, ext: TrackExtents) -> list[dict[str, 
         rows.append({"clip_id": clip_id, "track_id": int(a.track_id), "category": a.category,
                      "first_frame": int(frames[0]), "last_frame": int(frames[-1]), "num_frames": int(len(frames)),
                      "subtype": str(attrs.get("subtype", a.category)),
+                     "action": attrs.get("action") if a.category == "person" else None,
                      "attributes": json.dumps(attrs, sort_keys=True, separators=(",", ":"), default=_jsonable)})
     return rows
 

@@ -1,10 +1,9 @@
 """Procedural surface patterns of people's clothing, skin, hair and faces: scalar maths only.
 
-Every function here takes plain floats/ints and uses nothing but `math`, so the same source runs
-in the Python interpreter, compiled by numba for the CPU (render/fabric.py vectorises
-`pattern_mix` and `pattern_shade` over hit pixels) and, compiled with `numba.cuda.jit(device=True)`,
-inside a CUDA shading kernel. Helpers called from the two entry points must be registered as
-jitable by whoever compiles them (render/fabric.py does it with `register_jitable`).
+Every function here takes plain floats/ints, uses nothing but `math` and is registered with numba
+(`register_jitable`), like render/pixel.py: the per-pixel shading (pixel.shade_hit, through
+`surface_albedo`) calls them in the CPU kernels (render/kernels.py) and the CUDA kernels
+(render/gpu.py), so both devices compile this one source; plain Python calls give the same values.
 
 Coordinates (x, y, z) are metres in the primitive's own frame: ellipsoids and boxes along their
 axes (a torso: x forward, y to the person's left, z up); capsules with z along the segment from
@@ -21,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+from numba.extending import register_jitable
+
 # Pattern kinds (Shapes.pattern); 0 = a flat colour, no evaluation.
 NONE, CLOTH, DENIM, KNIT, STRIPES, CHECKS, PRINT, TWO_TONE, HIVIS, FACE, OPEN_COAT, HAIR, SKIN = range(13)
 PATTERNS = ("none", "cloth", "denim", "knit", "stripes", "checks", "print", "two_tone", "hivis", "face",
@@ -31,6 +32,7 @@ FABRICS = ("plain", "denim", "knit", "stripes", "checks", "print", "two_tone", "
 _MASK = 0xFFFFFFFF
 
 
+@register_jitable
 def hash3(ix: int, iy: int, iz: int, seed: int) -> float:
     """Deterministic value in [0, 1) for an integer lattice point (32-bit integer mixing, the same
     on every device)."""
@@ -41,10 +43,12 @@ def hash3(ix: int, iy: int, iz: int, seed: int) -> float:
     return (h & 0xFFFFFF) / 16777216.0
 
 
+@register_jitable
 def smooth(t: float) -> float:
     return t * t * (3.0 - 2.0 * t)
 
 
+@register_jitable
 def value_noise(x: float, y: float, z: float, seed: int) -> float:
     """Smooth value noise in [0, 1) with unit feature size."""
     fx, fy, fz = math.floor(x), math.floor(y), math.floor(z)
@@ -67,11 +71,13 @@ def value_noise(x: float, y: float, z: float, seed: int) -> float:
     return b0 + (b1 - b0) * tz
 
 
+@register_jitable
 def around(x: float, y: float) -> float:
     """Arc length around the local z axis (metres at the surface), for patterns that wrap."""
     return math.atan2(y, x) * math.sqrt(x * x + y * y)
 
 
+@register_jitable
 def band(v: float, centre: float, half: float, soft: float) -> float:
     """1 inside |v - centre| < half, falling to 0 over `soft`."""
     d = abs(v - centre) - half
@@ -82,6 +88,7 @@ def band(v: float, centre: float, half: float, soft: float) -> float:
     return 1.0 - d / soft
 
 
+@register_jitable
 def face_mix(x: float, y: float, z: float, c: float) -> float:
     """Eyes, brows, mouth and hairline on a head ellipsoid of vertical semi-axis c (x forward)."""
     u, v, w = x / c, y / c, z / c
@@ -90,7 +97,8 @@ def face_mix(x: float, y: float, z: float, c: float) -> float:
     m = 0.0
     if w > 0.5 - 0.12 * v * v:                       # hairline across the forehead
         m = 1.0
-    for side in (-1.0, 1.0):
+    for k in range(2):
+        side = 2.0 * k - 1.0
         de = (v - 0.33 * side) ** 2 / 0.018 + (w - 0.12) ** 2 / 0.006
         if de < 1.0:
             m = max(m, 0.9)
@@ -103,6 +111,7 @@ def face_mix(x: float, y: float, z: float, c: float) -> float:
     return m
 
 
+@register_jitable
 def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
     """Weight of the secondary colour at a surface point (see the module docstring)."""
     s = max(scale, 1e-4)
@@ -147,6 +156,7 @@ def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int
     return 0.0
 
 
+@register_jitable
 def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
     """Brightness multiplier at a surface point (folds, weave, knit, strands)."""
     if kind == NONE or kind == FACE or kind == SKIN:
