@@ -86,7 +86,7 @@ def test_tables_carry_schema_metadata_order_and_dictionaries(out):
     for name in CONTRACT:
         f = pq.ParquetFile(os.path.join(out, f"tables/{name}/shard-000001.parquet"))
         meta = json.loads(f.schema_arrow.metadata[b"synthdata"])
-        assert meta["schema_version"] == 2 and meta["recipe_sha256"] == sha and meta["table"] == name
+        assert meta["schema_version"] == 3 and meta["recipe_sha256"] == sha and meta["table"] == name
         assert f.schema_arrow.remove_metadata().equals(CONTRACT[name].schema)
     objects = pq.ParquetFile(os.path.join(out, "tables/objects/shard-000001.parquet"))
     col = objects.metadata.row_group(0).column(objects.schema_arrow.get_field_index("category"))
