@@ -18,7 +18,7 @@ on a stream of its own (`Recipe.for_clip`), so adding draws elsewhere never chan
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.scene import SceneSpec
@@ -29,8 +29,16 @@ MIX_KEYS = ("scene", "actors", "zones", "events", "scenario")
 MIX_STREAM = 0x313
 
 
+def _file_key(schema: dict) -> None:
+    """JSON Schema of an entry as users write it: `recipe: FILE` too (the loader reads the file)."""
+    schema["properties"]["recipe"] = {"type": "string", "description": "a recipe file, relative to this "
+                                      "recipe, whose scene, actors, zones, events and scenario this entry takes"}
+
+
 class MixEntry(Model):
     """One component of a mix: a weight and a scene (from a file or inline)."""
+
+    model_config = ConfigDict(**Model.model_config, json_schema_extra=_file_key)
 
     weight: float = Field(1.0, gt=0, description="relative share of clips drawn from this entry")
     source: str = Field("", description="the recipe file this entry was read from ('' = inline)")

@@ -171,11 +171,11 @@ def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: i
         return 0.8 + 0.4 * n
     # folds: slow creases whose direction drifts along the garment
     f = value_noise(x / 0.09, y / 0.09, z / 0.05, seed + 17)
-    shade = 0.9 + 0.2 * f
+    shade = 0.94 + 0.12 * f
     if kind == DENIM:
         t = (z + around(x, y)) / 0.004
-        shade *= 0.9 + 0.2 * (t - math.floor(t))
+        shade *= 0.95 + 0.1 * (t - math.floor(t))
     elif kind == KNIT:
         t = z / 0.008
-        shade *= 0.85 + 0.3 * abs(math.sin(math.pi * t))
+        shade *= 0.92 + 0.16 * abs(math.sin(math.pi * t))
     return shade

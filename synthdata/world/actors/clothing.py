@@ -85,7 +85,9 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     else:
         scale = {PRINT: chest_semi[1], TWO_TONE: chest_semi[2], HIVIS: chest_semi[2]}.get(kind, o.fabric_scale_m)
         b.pattern_last(kind, c2_top, scale, seed)
-    belly_semi = np.array([0.064 * g * loose * H, 0.092 * max(g, 0.95) * p.hips * loose * H, 0.085 * H * pr.torso])
+    # the waist stays narrower than the chest (wide hips show at the pelvis, not as a belly)
+    belly_semi = np.array([0.062 * g * loose * H, min(0.088 * max(g, 0.95) * (1 + 0.5 * (p.hips - 1)) * loose * H,
+                                                    0.95 * chest_semi[1]), 0.085 * H * pr.torso])
     b.ellipsoid(on_torso(sk.belly, 0, 0, 0.02 * H), belly_semi, top, "cloth", torso_w)
     b.pattern_last(OPEN_COAT if open_front else (kind if kind in (STRIPES, CHECKS, KNIT, DENIM) else CLOTH),
                    inner if open_front else c2_top, belly_semi[1] if open_front else o.fabric_scale_m, seed)
