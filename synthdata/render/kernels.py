@@ -26,9 +26,10 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.counter_noise import noise_sample, sensor_value
+from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
 from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
-                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+                                    normal_primitive, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
@@ -84,7 +85,7 @@ def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gp
 
 
 @njit(**JIT)
-def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                dpos, daxis, dcol, drange, dcos, rgb):
     """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0),
     from its hit point, normal, albedo color (P, 3) and material (P,); moving lights are indexed
@@ -97,7 +98,7 @@ def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, l
         for y in range(H):
             for x in range(W):
                 if gprim[t, y, x] >= 0:
-                    shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd,
+                    shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd,
                               light, mats, points, dpos, daxis, dcol, drange, dcos, rgb)
 
 

@@ -168,7 +168,7 @@ class Renderer:
                      a(dist), a(gprim), a(inst), np.empty((H, W), np.int32), own, boxes)
             if self.shadows:
                 self._cast_shadow(body, sw, bgs, rgb, inst)
-            k.shade_hits(body.prm, body.kinds, body.color, body.material, a(gprim), a(dist), a(rays), C, fwd, start,
+            k.shade_hits(body.prm, body.kinds, body.surface, body.material, a(gprim), a(dist), a(rays), C, fwd, start,
                          self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving, a(rgb))
             amodal[order] = torch.as_tensor(own, device=dev)
         part = torch.empty((T, H, W), dtype=torch.int16, device=dev)
