@@ -35,7 +35,7 @@ def main() -> None:
     from synthdata.refine.apply import load_refiner, refine_frames
 
     refiner = load_refiner(args.refiner)
-    recipe = load_recipe(str(ROOT / "recipes" / "plate_car_park.yaml"), ["output.frames_per_clip=30", "seed=77"])
+    recipe = load_recipe(str(ROOT / "recipes" / "plate_car_park.yaml"), ["output.frames_per_clip=12", "seed=77"])
     tile_w = 384
     rows: list[list[tuple[np.ndarray, str]]] = []
     for i in range(args.clips):

@@ -281,3 +281,25 @@ def test_flicker_warps_through_the_exact_flow(tiny):
     warped = flicker(frames, torch.where(moves, flow, torch.nan))
     in_place = flicker(frames, torch.where(moves, torch.zeros_like(flow), torch.nan))
     assert warped < 0.6 * in_place, (warped, in_place)
+
+
+def test_preview_shows_refined_frames_as_a_run_writes_them(strong):
+    from synthdata.recipe.loader import load_recipe
+    from synthdata.render.preview import render_some_frames
+
+    recipe = load_recipe(TINY_RECIPE, [f"postprocess.refiner={strong}"], source="<t>")
+    frames, _, _ = render_some_frames(recipe, 0, "cpu", pick=lambda T: [2])
+    assert np.array_equal(frames[2], render(TINY_RECIPE, [f"postprocess.refiner={strong}"]).frames[2])
+
+
+def test_feature_distance_sees_a_camera_look(tiny):
+    from synthdata.io.reader import open_dataset
+    from synthdata.refine.metrics import feature_distance
+    from tests.refine_fixtures import camera_look
+
+    _, synth, _ = tiny
+    ds = open_dataset(str(synth))
+    a, b = ds.read_clip(ds.clip_ids()[0]), ds.read_clip(ds.clip_ids()[1])
+    same_look = feature_distance(list(a), list(b))
+    other_look = feature_distance(list(a), [camera_look(f) for f in b])
+    assert other_look > 1.5 * same_look, (same_look, other_look)
