@@ -46,14 +46,15 @@ def run_e2e(recipe, out: str) -> tuple[float, dict, int, dict]:
 
 
 def render_frames(recipe) -> list[list]:
-    """The frames generate_shard encodes, per clip, as the chunks the encoder received."""
+    """The frames generate_shard encodes, per clip and camera, as the chunks the encoder received."""
     from synthdata.pipeline import generate_clip
     from synthdata.plan import plan
 
     clips = []
     for index in plan(recipe)[0].clip_indices:
         clip = generate_clip(recipe, index, device="cpu")
-        clips.append([chunk.frames for chunk in clip.chunks])
+        for view in [clip] + clip.views:
+            clips.append([chunk.frames for chunk in view.chunks])
     return clips
 
 

@@ -61,7 +61,7 @@ def synthesise(out: str, rows: int, seed: int = 0) -> dict[str, int]:
                 {"clip_id": c["clip_id"], "track_id": t, "category": str(track_cat[t]), "subtype": str(track_cat[t]),
                  "first_frame": 0, "last_frame": c["num_frames"] - 1, "num_frames": c["num_frames"]}
                 for t in range(k)]))
-            ev = [{"clip_id": c["clip_id"], "event_id": i, "type": ["enter", "loitering", "intrusion"][i % 3],
+            ev = [{"clip_id": c["clip_id"], "camera": "cam0", "event_id": i, "type": ["enter", "loitering", "intrusion"][i % 3],
                    "track_id": i % k, "track_ids": [i % k], "zone": "door", "start_frame": 2 * i,
                    "end_frame": min(2 * i + 5, c["num_frames"] - 1)} for i in range(3)]
             parts["events"].append(T.rows_to_table("events", ev))
@@ -104,7 +104,7 @@ def _objects(c: dict, k: int, track_cat, rng, schema) -> "pa.Table":
     keypoints = pa.ListArray.from_arrays(pa.array(offsets), pa.array(kp_values), mask=pa.array(~person))
     masks = pa.StructArray.from_arrays([pa.array([[H, W]] * n, pa.list_(pa.int32())), pa.array(["PPYo0"] * n)],
                                        names=["size", "counts"], mask=pa.array(hidden))
-    cols = {"clip_id": pa.array([c["clip_id"]] * n), "frame": frame, "track_id": track, "category": pa.array(cat),
+    cols = {"clip_id": pa.array([c["clip_id"]] * n), "camera": pa.array(["cam0"] * n), "frame": frame, "track_id": track, "category": pa.array(cat),
             **{name: pa.array(v, pa.float32(), mask=hidden) for name, v in box.items()},
             "ax": ax, "ay": ay, "aw": aw, "ah": ah, "visibility": vis, "truncation": trunc,
             "depth": rng.uniform(3, 60, n).astype(np.float32), "keypoints": keypoints, "mask": masks,

@@ -59,62 +59,62 @@ def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "a
 def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict, recipe: Recipe,
                     device: torch.device, timings: dict[str, float] | None = None) -> ClipData:
     """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
-    script a World by hand)."""
-    from synthdata.labels.dense import DenseLabeler
+    script a World by hand). A World with several cameras gives ClipData for its first camera
+    with one ClipRecord per further camera in `views`: the World is simulated once and each
+    camera renders and labels its own frames; tracks (global identities) are those seen by any."""
+    from dataclasses import replace
+
     from synthdata.labels.extents import track_extents
-    from synthdata.labels.rows import clip_row, event_rows, label_chunk, track_rows
-    from synthdata.render.renderer import Renderer
+    from synthdata.labels.rows import clip_row, event_rows, track_rows
 
     timings = timings if timings is not None else {}
-    row = clip_row(world, cid, seed, json.dumps(params, sort_keys=True, separators=(",", ":")))
-    ext = track_extents(world)
-    tracks = track_rows(world, cid, ext)
-    events = event_rows(world, cid)
+    params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    views = world.camera_worlds()
+    exts = [track_extents(w) for _, w in views]
+    seen = replace(exts[0], in_view=np.any([e.in_view for e in exts], axis=0)) if len(exts) > 1 else exts[0]
+    tracks = track_rows(world, cid, seen)
+    records = []
+    for k, ((name, w), ext) in enumerate(zip(views, exts)):
+        t = timings if k == 0 else {}
+        row = dict(clip_row(w, cid, seed, params_json), camera=name)
+        events = [dict(e, camera=name) for e in event_rows(w, cid)]
+        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _chunks(w, cid, ext, recipe, device, t),
+                                t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
+    first = records[0]
+    first.views = records[1:]
+    return first
+
+
+def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
+            timings: dict[str, float]) -> Iterator[FrameChunk]:
+    """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
+    it, chunk by chunk; adds the seconds spent to `timings`."""
+    from synthdata.labels.dense import DenseLabeler
+    from synthdata.labels.rows import label_chunk
+    from synthdata.render.renderer import Renderer
+
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
     modalities = recipe.output.dense_modalities
-    refine = refiner_step(recipe, device, row)
-
-    def chunks() -> Iterator[FrameChunk]:
-        renderer = Renderer(world, device, part_bounds=ext.parts)
-        dense = DenseLabeler(world, modalities) if modalities else None
-        for start in range(0, world.num_frames, chunk_frames):
-            stop = min(start + chunk_frames, world.num_frames)
-            t0 = time.perf_counter()
-            batch = renderer.render(start, stop)
-            t1 = time.perf_counter()
-            objects = label_chunk(world, batch, cid, ext, masks=with_masks)
-            t2 = time.perf_counter()
-            timings["render"] = timings.get("render", 0.0) + (t1 - t0)
-            timings["label"] = timings.get("label", 0.0) + (t2 - t1)
-            maps = {}
-            if dense is not None:
-                maps = dense.add(batch)
-                if stop == world.num_frames:
-                    for k, v in dense.finish().items():
-                        maps[k] = np.concatenate([maps[k], v])
-                timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-            rgb = batch.rgb
-            if refine is not None:   # after labelling: labels come from the buffers, never these pixels
-                t3 = time.perf_counter()
-                rgb = refine(rgb)
-                timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t3)
-            yield FrameChunk(start, rgb, objects, maps)
-
-    return ClipData(cid, row, tracks, events, chunks(), timings, list(modalities), index=index, world=world)
-
-
-def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:
-    """The recipe's postprocess.refiner as a function of a chunk's rgb (None without one); records
-    the checkpoint's sha256 and the strength in the clip's `row`."""
-    post = recipe.postprocess
-    if not post.refiner:
-        return None
-    from synthdata.refine.apply import load_refiner, refine_frames
-
-    refiner = load_refiner(post.refiner, device)
-    row["refiner_sha256"], row["refiner_strength"] = refiner.sha256, float(post.strength)
-    return lambda rgb: refine_frames(rgb, refiner, post.strength)
+    renderer = Renderer(world, device, part_bounds=ext.parts)
+    dense = DenseLabeler(world, modalities) if modalities else None
+    for start in range(0, world.num_frames, chunk_frames):
+        stop = min(start + chunk_frames, world.num_frames)
+        t0 = time.perf_counter()
+        batch = renderer.render(start, stop)
+        t1 = time.perf_counter()
+        objects = label_chunk(world, batch, cid, ext, masks=with_masks)
+        t2 = time.perf_counter()
+        timings["render"] = timings.get("render", 0.0) + (t1 - t0)
+        timings["label"] = timings.get("label", 0.0) + (t2 - t1)
+        maps = {}
+        if dense is not None:
+            maps = dense.add(batch)
+            if stop == world.num_frames:
+                for k, v in dense.finish().items():
+                    maps[k] = np.concatenate([maps[k], v])
+            timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
+        yield FrameChunk(start, batch.rgb, objects, maps)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",
@@ -152,8 +152,9 @@ def finalize_dataset(out: str, recipe: Recipe, markers: Mapping[int, dict] | Ite
 
 @dataclass
 class RenderedClip:
-    """A whole clip in memory: frames (T, H, W, 3) uint8 numpy, its table rows and its dense maps
-    (modality -> (T, H, W[, 2]) numpy, for output.modalities; see labels/dense.py)."""
+    """A whole clip in memory as one camera saw it: frames (T, H, W, 3) uint8 numpy, its table
+    rows and its dense maps (modality -> (T, H, W[, 2]) numpy, for output.modalities; see
+    labels/dense.py). A clip with several cameras is its first camera's, the others in `views`."""
 
     clip_id: str
     frames: Any
@@ -163,6 +164,8 @@ class RenderedClip:
     clip_row: dict[str, Any]
     world: World | None = None
     dense: dict[str, Any] = field(default_factory=dict)
+    camera: str = "cam0"
+    views: list[RenderedClip] = field(default_factory=list)
 
     def objects_in_frame(self, frame: int) -> list[dict[str, Any]]:
         keys = list(self.objects)
@@ -176,6 +179,12 @@ def render_clip(recipe: Recipe | str, index: int = 0, *, device: str = "auto",
         from synthdata.recipe.loader import load_recipe
         recipe = load_recipe(recipe, list(overrides or []))
     clip = generate_clip(recipe, index, device=device)
+    out = [_in_memory(c) for c in [clip] + clip.views]
+    out[0].views = out[1:]
+    return out[0]
+
+
+def _in_memory(clip: ClipData) -> RenderedClip:
     frames, objects, dense = [], {}, {}
     for chunk in clip.chunks:
         frames.append(chunk.frames.cpu().numpy())
@@ -184,4 +193,4 @@ def render_clip(recipe: Recipe | str, index: int = 0, *, device: str = "auto",
         for k, v in chunk.dense.items():
             dense.setdefault(k, []).append(v)
     return RenderedClip(clip.clip_id, np.concatenate(frames), objects, clip.tracks, clip.events, clip.clip_row,
-                        clip.world, {k: np.concatenate(v) for k, v in dense.items()})
+                        clip.world, {k: np.concatenate(v) for k, v in dense.items()}, clip.camera)

@@ -197,7 +197,7 @@ class ExporterContract:
 # the registry and options -------------------------------------------------------------------------
 
 def test_registry_names_each_format_once() -> None:
-    assert list(EXPORTERS) == ["coco-video", "coco", "mot", "yolo", "flow"]
+    assert list(EXPORTERS) == ["coco-video", "coco", "mot", "yolo", "flow", "mtmc", "reid"]
     modules = {cls.__module__ for cls in EXPORTERS.values()}
     assert len(modules) == len(EXPORTERS)
     for name, cls in EXPORTERS.items():

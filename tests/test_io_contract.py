@@ -57,9 +57,9 @@ def test_contract_is_consistent_and_extensible():
         assert table.name == name and set(table.sort_keys) <= set(table.names)
         assert set(table.required) <= set(table.names)
         assert all(table.schema.field(c).type == pa.string() for c in table.categorical)
-    v3 = CONTRACT["clips"].with_columns(col("camera", pa.string()), before="attributes")
-    at = v3.names.index("attributes")
-    assert v3.names[at - 1:at + 1] == ("camera", "attributes") and len(v3.names) == len(CONTRACT["clips"].names) + 1
+    v4 = CONTRACT["clips"].with_columns(col("lens_serial", pa.string()), before="attributes")
+    at = v4.names.index("attributes")
+    assert v4.names[at - 1:at + 1] == ("lens_serial", "attributes") and len(v4.names) == len(CONTRACT["clips"].names) + 1
     with pytest.raises(ValueError, match="duplicate"):
         CONTRACT["clips"].with_columns(col("fps", pa.float64()))
 

@@ -103,7 +103,7 @@ def test_inspect_json_matches_the_tables(pristine, capsys):
     s = json.loads(out)
     objects = pads.dataset(os.path.join(pristine, "tables/objects")).to_table().to_pylist()
     tracks = pads.dataset(os.path.join(pristine, "tables/tracks")).to_table().to_pylist()
-    assert s["counts"] == {"shards": 2, "clips": 4, "frames": 24, "objects": len(objects),
+    assert s["counts"] == {"shards": 2, "clips": 4, "videos": 4, "frames": 24, "objects": len(objects),
                            "visible_objects": sum(o["h"] is not None for o in objects),
                            "tracks": len(tracks), "events": 6}
     for cat in ("car", "person"):

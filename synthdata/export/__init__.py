@@ -24,10 +24,13 @@ from synthdata.export.coco import CocoExporter
 from synthdata.export.coco_video import CocoVideoExporter
 from synthdata.export.flow import FlowExporter
 from synthdata.export.mot import MotExporter
+from synthdata.export.mtmc import MtmcExporter
+from synthdata.export.reid import ReidExporter
 from synthdata.export.yolo import YoloExporter
 
 EXPORTERS: dict[str, type[Exporter]] = {
-    cls.name: cls for cls in (CocoVideoExporter, CocoExporter, MotExporter, YoloExporter, FlowExporter)
+    cls.name: cls for cls in (CocoVideoExporter, CocoExporter, MotExporter, YoloExporter, FlowExporter, MtmcExporter,
+                              ReidExporter)
 }
 
 __all__ = ["EXPORTERS", "ExportOptions", "Exporter", "export_dataset", "get_exporter"]

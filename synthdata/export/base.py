@@ -38,6 +38,9 @@ class ExportOptions:
     jpeg_quality:   Pillow JPEG quality of the exported frames (1..100).
     workers:        threads encoding JPEG files.
     val_fraction:   (yolo) fraction of clips in the validation split, chosen by a hash of clip_id.
+    min_height:     (reid) crops at least this many pixels tall.
+    frame_step:     (reid) a crop every this many frames.
+    test_fraction:  (reid) fraction of identities in the test split, chosen by a hash of clip and track.
     """
 
     min_visibility: float = 0.0
@@ -46,6 +49,9 @@ class ExportOptions:
     jpeg_quality: int = 95
     workers: int = 4
     val_fraction: float = 0.2
+    min_height: int = 32
+    frame_step: int = 5
+    test_fraction: float = 0.5
 
     COMMON: ClassVar[tuple[str, ...]] = ("min_visibility", "categories", "clips", "jpeg_quality", "workers")
 
@@ -79,6 +85,11 @@ class ExportOptions:
             raise BadInput(f"--workers: expected 1..64, got {self.workers}")
         if not 0.0 <= self.val_fraction <= 1.0:
             raise BadInput(f"--val-fraction: expected a number in 0..1, got {self.val_fraction}")
+        if self.min_height < 1 or self.frame_step < 1:
+            raise BadInput(f"--min-height and --frame-step: expected whole numbers of at least 1, got "
+                           f"{self.min_height} and {self.frame_step}")
+        if not 0.0 <= self.test_fraction <= 1.0:
+            raise BadInput(f"--test-fraction: expected a number in 0..1, got {self.test_fraction}")
         if self.categories is not None and not self.categories:
             raise BadInput("--categories: expected a comma-separated list such as person,car, got nothing")
         if self.categories is not None and len(set(self.categories)) != len(self.categories):

@@ -85,12 +85,12 @@ class CocoExporter(Exporter):
         image_id = ann_id = 0
         with JpegWriter(quality=source.options.jpeg_quality, workers=source.options.workers) as jpegs:
             for video_id, clip in enumerate(source.clips(), start=1):
-                os.makedirs(os.path.join(out, IMAGES, clip.clip_id))
+                os.makedirs(os.path.join(out, IMAGES, clip.sequence))
                 self.begin_clip(doc, clip, video_id)
                 counts["clips"] += 1
                 for f, rgb in clip.frames():
                     image_id += 1
-                    rel = f"{clip.clip_id}/{f:06d}.jpg"
+                    rel = f"{clip.sequence}/{f:06d}.jpg"
                     jpegs.write(rgb, os.path.join(out, IMAGES, rel))
                     doc.append("images", self.image(clip, video_id, image_id, f, rel))
                     for row in clip.objects[f]:
@@ -112,7 +112,7 @@ class CocoExporter(Exporter):
 
     def image(self, clip: ClipExport, video_id: int, image_id: int, frame: int, rel: str) -> dict[str, Any]:
         return {"id": image_id, "file_name": rel, "width": clip.width, "height": clip.height,
-                "clip_id": clip.clip_id, "frame": frame}
+                "clip_id": clip.clip_id, "camera": clip.camera, "frame": frame}
 
     def extend_annotation(self, ann: dict[str, Any], clip: ClipExport, video_id: int,
                           row: dict[str, Any]) -> dict[str, Any]:

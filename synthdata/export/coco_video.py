@@ -36,7 +36,7 @@ class CocoVideoExporter(CocoExporter):
     def begin_clip(self, doc: JsonDocument, clip: ClipExport, video_id: int) -> None:
         self._doc = doc
         self._instances = {}
-        doc.append("videos", {"id": video_id, "name": clip.clip_id, "width": clip.width, "height": clip.height,
+        doc.append("videos", {"id": video_id, "name": clip.sequence, "width": clip.width, "height": clip.height,
                               "fps": clip.fps, "num_frames": clip.num_frames,
                               "neg_category_ids": [], "not_exhaustive_category_ids": []})
 

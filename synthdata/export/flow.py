@@ -53,19 +53,19 @@ class FlowExporter(Exporter):
 
         ds = source.dataset
         counts = {"clips": 0, "images": 0, "pairs": 0}
-        for cid in source.clip_ids:
-            if "flow" not in ds.modalities(cid):
+        for clip in source.clips():
+            cid, cam = clip.clip_id, clip.camera
+            if "flow" not in ds.modalities(cid, cam):
                 raise BadInput(f"--format flow: clip {cid} has no flow stored; generate the dataset with "
                                f"output.modalities=[rgb, flow]")
-            clip = source.clip(cid)
-            dirs = {k: os.path.join(out, cid, k) for k in ("image", "flow", "flow_kitti")}
+            dirs = {k: os.path.join(out, clip.sequence, k) for k in ("image", "flow", "flow_kitti")}
             for d in dirs.values():
                 os.makedirs(d)
             for i, rgb in clip.frames():
                 Image.fromarray(rgb, "RGB").save(os.path.join(dirs["image"], f"{i:06d}.png"), compress_level=1)
                 counts["images"] += 1
-            flow = ds.read_dense(cid, "flow")
-            for i, (name, png) in enumerate(ds.dense_members(cid, "flow")[:-1]):
+            flow = ds.read_dense(cid, "flow", camera=cam)
+            for i, (name, png) in enumerate(ds.dense_members(cid, "flow", camera=cam)[:-1]):
                 write_flo(os.path.join(dirs["flow"], f"{i:06d}.flo"), flow[i])
                 with open(os.path.join(dirs["flow_kitti"], f"{i:06d}.png"), "wb") as f:
                     f.write(png)

@@ -75,11 +75,11 @@ class MotExporter(Exporter):
         names = []
         with JpegWriter(quality=source.options.jpeg_quality, workers=source.options.workers) as jpegs:
             for clip in source.clips():
-                seq = os.path.join(out, clip.clip_id)
+                seq = os.path.join(out, clip.sequence)
                 os.makedirs(os.path.join(seq, IMG_DIR))
                 os.makedirs(os.path.join(seq, "gt"))
                 with open(os.path.join(seq, "seqinfo.ini"), "w", encoding="utf-8") as f:
-                    f.write(seqinfo(clip.clip_id, clip.fps, clip.num_frames, clip.width, clip.height))
+                    f.write(seqinfo(clip.sequence, clip.fps, clip.num_frames, clip.width, clip.height))
                 for f_index, rgb in clip.frames():
                     jpegs.write(rgb, os.path.join(seq, IMG_DIR, f"{f_index + 1:06d}{IMG_EXT}"))
                     counts["images"] += 1
@@ -95,7 +95,7 @@ class MotExporter(Exporter):
                     f.write("".join(line + "\n" for line in lines))
                 counts["gt_lines"] += len(lines)
                 counts["clips"] += 1
-                names.append(clip.clip_id)
+                names.append(clip.sequence)
         os.makedirs(os.path.join(out, os.path.dirname(SEQMAP)))
         with open(os.path.join(out, SEQMAP), "w", encoding="utf-8") as f:
             f.write("name\n" + "".join(n + "\n" for n in names))

@@ -20,7 +20,7 @@ from synthdata.export.base import ExportOptions
 from synthdata.world.types import CATEGORIES
 
 OBJECT_COLUMNS = ["frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah",
-                  "visibility", "truncation", "keypoints", "mask", "visible_pixels"]
+                  "visibility", "truncation", "keypoints", "mask", "visible_pixels", "world_x", "world_y"]
 
 
 @dataclass
@@ -35,6 +35,11 @@ class ClipExport:
     num_frames: int
     objects: list[list[dict[str, Any]]]
     dataset: Any = field(repr=False, default=None)
+    camera: str = "cam0"
+    sequence: str = ""           # a name for this video: clip_id, or <clip_id>_<camera> with several cameras
+
+    def __post_init__(self) -> None:
+        self.sequence = self.sequence or self.clip_id
 
     def rider_ids(self) -> set[int]:
         """Track ids of the people riding a vehicle in this clip (tracks-table attribute
@@ -46,7 +51,7 @@ class ClipExport:
     def frames(self) -> Iterator[tuple[int, np.ndarray]]:
         """(frame index, (H, W, 3) uint8 RGB) for every frame, decoded one at a time."""
         n = 0
-        for n, rgb in enumerate(self.dataset.video(self.clip_id).iter_frames(), start=1):
+        for n, rgb in enumerate(self.dataset.video(self.clip_id, self.camera).iter_frames(), start=1):
             if n > self.num_frames:
                 break
             yield n - 1, rgb
@@ -79,15 +84,19 @@ class ExportSource:
         return ids[:self.options.clips] if self.options.clips is not None else ids
 
     def clips(self) -> Iterator[ClipExport]:
+        """Every chosen clip as each of its cameras saw it (one ClipExport per video)."""
         for cid in self.clip_ids:
-            yield self.clip(cid)
+            for camera in self.dataset.cameras(cid):
+                yield self.clip(cid, camera)
 
-    def clip(self, clip_id: str) -> ClipExport:
-        info = self.dataset.clip_info(clip_id)
+    def clip(self, clip_id: str, camera: str | None = None) -> ClipExport:
+        info = self.dataset.view_info(clip_id, camera)
+        camera = info["camera"]
+        several = len(self.dataset.cameras(clip_id)) > 1
         n = int(info["num_frames"])
         per_frame: list[list[dict[str, Any]]] = [[] for _ in range(n)]
         wanted = set(self.categories)
-        rows = self.dataset.objects_for(clip_id, columns=OBJECT_COLUMNS).to_pylist()
+        rows = self.dataset.objects_for(clip_id, columns=OBJECT_COLUMNS, camera=camera).to_pylist()
         for row in sorted(rows, key=lambda r: (r["frame"], r["track_id"])):
             if row["category"] not in wanted:
                 self.dropped["category"] += 1
@@ -99,7 +108,11 @@ class ExportSource:
             else:
                 per_frame[row["frame"]].append(row)
         return ClipExport(clip_id, int(info["width"]), int(info["height"]), float(info["fps"]), n,
-                          per_frame, self.dataset)
+                          per_frame, self.dataset, camera, f"{clip_id}_{camera}" if several else clip_id)
+
+    def camera_number(self, camera: str) -> int:
+        """1-based number of a camera: its place among the dataset's camera names, sorted."""
+        return self.dataset.cameras().index(camera) + 1
 
 
 def visible_box(row: dict[str, Any]) -> tuple[float, float, float, float] | None:

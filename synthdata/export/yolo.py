@@ -70,7 +70,7 @@ class YoloExporter(Exporter):
                 counts[f"{split}_clips"] += 1
                 counts["clips"] += 1
                 for f, rgb in clip.frames():
-                    stem = f"{clip.clip_id}_{f:06d}"
+                    stem = f"{clip.sequence}_{f:06d}"
                     jpegs.write(rgb, os.path.join(out, "images", split, stem + ".jpg"))
                     lines = []
                     for row in clip.objects[f]:

@@ -27,9 +27,10 @@ def verify_command(directory: str, no_decode: bool) -> None:
         n = sum(report.per_kind.values())
         raise VerifyFailed("\n".join([f"{directory}: {_n(n, 'problem')} found"] + report.lines()))
     c = report.checked
-    videos = "" if no_decode else f", {_n(c['videos'], 'clip')} decoded"
+    videos = "" if no_decode else f", {_n(c['videos'], 'video' if c['clip_ids'] != c['clips'] else 'clip')} decoded"
+    views = "" if c["clip_ids"] == c["clips"] else f" ({c['clips']} videos: several cameras)"
     click.echo(f"OK {manifest.get('name')}: {_n(len(manifest['shards']), 'shard')}, "
-               f"{_n(c['clips'], 'clip')}, "
+               f"{_n(c['clip_ids'], 'clip')}{views}, "
                f"{_n(c['frames'], 'frame')}, {_n(c['objects'], 'object')}, {_n(c['tracks'], 'track')}, "
                f"{_n(c['events'], 'event')}; {_n(c['files'], 'file')} hashed{videos}, "
                f"{_n(c['masks'], 'mask')} match their boxes")

@@ -1,6 +1,7 @@
 """Dense maps on disk: one lossless 16-bit (or 8-bit) PNG per frame and modality, KITTI layouts.
 
-Tar members (WebDataset keys: everything up to the first dot is the clip id):
+Tar members (WebDataset keys: everything up to the first dot is the clip id; a clip with several
+cameras has `<clip_id>.<camera>.` where these show `<clip_id>.`):
   <clip_id>.depth.<frame:06d>.png      uint16 gray, depth in 1/256 m (KITTI depth); 0 = no
                                        surface (sky); 1 = at the lens (a cover, the overlay: the
                                        buffer's 0-2 cm); 65535 = 255.996 m or farther
@@ -31,8 +32,16 @@ DENSE = DENSE_MODALITIES          # the clips-table columns naming their spans: 
 assert tuple(FORMATS) == DENSE
 
 
-def member_name(clip_id: str, modality: str, frame: int) -> str:
-    return f"{clip_id}.{modality}.{frame:06d}.png"
+def member_key(row: dict) -> str:
+    """The tar-member stem of one clips row: its `video_member` less ".mp4" (`<clip_id>`, or
+    `<clip_id>.<camera>` for a clip with several cameras, schema version 3)."""
+    member = row.get("video_member") or ""
+    return member[:-4] if member.endswith(".mp4") else row["clip_id"]
+
+
+def member_name(key: str, modality: str, frame: int) -> str:
+    """`key`: the clip id, or `<clip_id>.<camera>` for a clip with several cameras."""
+    return f"{key}.{modality}.{frame:06d}.png"
 
 
 # ---- quantisation (the stored integers) <-> the arrays readers get -------------------------------
@@ -128,7 +137,7 @@ def span_problems(row: dict, modality: str, data: bytes, *, decode: bool = True)
     """What is wrong with a clip's span of one modality (empty when nothing): members, names,
     order and count; with `decode`, each PNG's size and type, and flow's valid bit (the last
     frame's forward flow and the first frame's backward flow must be all invalid)."""
-    cid, n = row["clip_id"], int(row["num_frames"])
+    cid, n = member_key(row), int(row["num_frames"])
     try:
         members = split_span(data)
     except tarfile.TarError as e:

@@ -30,10 +30,12 @@ def inspect_dataset(path: str) -> dict[str, Any]:
     """A JSON-ready summary of the dataset at `path` (DatasetError when it is not one)."""
     ds = open_dataset(path)
     m = ds.manifest
-    objects = ds.objects.to_table(columns=["category", "h", "visibility"])
+    has_camera = "camera" in ds.clips.schema.names
+    objects = ds.objects.to_table(columns=["category", "h", "visibility"] + (["camera"] if has_camera else []))
     tracks = ds.tracks.to_table(columns=["category"])
     events = ds.events.to_table(columns=["type"])
-    clips = ds.clips.to_table(columns=["width", "height", "fps", "num_frames"]).to_pylist()
+    clips = ds.clips.to_table(columns=["clip_id", "width", "height", "fps", "num_frames"]
+                              + (["camera"] if has_camera else [])).to_pylist()
     cats = objects["category"].to_pylist()
     heights = objects["h"].to_numpy(zero_copy_only=False)
     visible = ~np.isnan(heights.astype(np.float64))
@@ -49,7 +51,7 @@ def inspect_dataset(path: str) -> dict[str, Any]:
         "schema_version": m.get("schema_version"),
         "synthdata_version": m.get("synthdata_version"),
         "recipe_sha256": m.get("recipe_sha256"),
-        "counts": {"shards": len(m["shards"]), "clips": len(clips),
+        "counts": {"shards": len(m["shards"]), "clips": len({c["clip_id"] for c in clips}), "videos": len(clips),
                    "frames": sum(c["num_frames"] for c in clips), "objects": objects.num_rows,
                    "visible_objects": int(visible.sum()), "tracks": tracks.num_rows,
                    "events": events.num_rows},
@@ -59,8 +61,21 @@ def inspect_dataset(path: str) -> dict[str, Any]:
         "box_height_px": _distribution(heights[visible].astype(np.float64), HEIGHT_EDGES, open_ended=True),
         "visibility": _distribution(vis[~np.isnan(vis)], VISIBILITY_EDGES, open_ended=False),
         "events": dict(sorted(Counter(events["type"].to_pylist()).items())),
-        "modalities": dict(Counter(m for cid in ds.clip_ids() for m in ds.modalities(cid))),
+        "modalities": dict(Counter(m for cid, cam in ds.views() for m in ds.modalities(cid, cam))),
+        "cameras": _per_camera(clips, objects.to_pylist()),
     }
+
+
+def _per_camera(clips: list[dict], objects: list[dict]) -> dict[str, dict[str, int]]:
+    """camera -> clips it saw, object rows and visible ones (one "cam0" before schema version 3)."""
+    out: dict[str, dict[str, int]] = {}
+    for c in clips:
+        out.setdefault(c.get("camera") or "cam0", {"clips": 0, "objects": 0, "visible_objects": 0})["clips"] += 1
+    for o in objects:
+        n = out[o.get("camera") or "cam0"]
+        n["objects"] += 1
+        n["visible_objects"] += o["h"] is not None
+    return dict(sorted(out.items()))
 
 
 def count_noun(count: int, noun: str) -> str:
@@ -83,7 +98,9 @@ def format_summary(s: dict[str, Any]) -> str:
              f"({c['visible_objects']} visible), {count_noun(c['tracks'], 'track')}, "
              f"{count_noun(c['events'], 'event')}",
              f"  resolution {', '.join(s['resolutions'])} at {', '.join(f'{f:g}' for f in s['fps'])} fps",
-             "  modalities: " + ", ".join(f"{k} ({count_noun(v, 'clip')})" for k, v in s["modalities"].items()),
+             "  modalities: " + ", ".join(f"{k} ({count_noun(v, 'video')})" for k, v in s["modalities"].items()),
+             "  cameras: " + ", ".join(f"{k} ({count_noun(v['clips'], 'clip')}, {v['objects']} object rows)"
+                                       for k, v in s["cameras"].items()),
              "  per category:        tracks   objects   visible"]
     for cat, n in s["categories"].items():
         lines.append(f"    {cat:<16} {n['tracks']:>9} {n['objects']:>9} {n['visible_objects']:>9}")

@@ -36,6 +36,10 @@ class ClipRecord:
     tracks, events: rows for those tables (clip_id is filled in when absent).
     timings: seconds per stage spent making the clip (summed into the shard marker).
     modalities: the dense modalities (io/contract.py DENSE_MODALITIES) its chunks carry.
+    camera: the name of the camera whose frames `chunks` are ("cam0" for a single camera).
+    views: the same clip seen by further cameras (same clip_id and scene; each with its own
+           camera name, clip_row, chunks, events and modalities; their `tracks` stay empty: a
+           clip's tracks are global). With views, tar members carry the camera's name.
     """
 
     clip_id: str
@@ -45,6 +49,8 @@ class ClipRecord:
     chunks: Iterator[FrameChunk]
     timings: dict[str, float] = field(default_factory=dict)
     modalities: list[str] = field(default_factory=list)
+    camera: str = "cam0"
+    views: list[ClipRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -85,44 +85,66 @@ class ShardWriter:
         return self._work
 
     def add_clip(self, clip: ClipRecord) -> dict[str, Any]:
-        """Encode the clip's frames and keep its rows; returns a small summary of the clip."""
+        """Encode the clip's frames (each camera's, for a clip with views) and keep its rows;
+        returns a small summary of the clip."""
         if self.marker is not None:
             raise RuntimeError(f"{self.name} is already committed")
         cid = clip.clip_id
-        row = dict(clip.clip_row)
         where = f"clip {cid}"
         if "." in cid or "/" in cid:
             raise ValueError(f"{where}: clip ids cannot hold '.' or '/' (WebDataset keys)")
-        if row.setdefault("clip_id", cid) != cid:
-            raise ValueError(f"{where}: clip_row says clip_id {row['clip_id']!r}")
         if any(c["clip_id"] == cid for c in self._clips):
             raise ValueError(f"{where}: added twice to {self.name}")
+        records = [clip] + list(clip.views)
+        cameras = [r.camera for r in records]
+        bad = [c for c in cameras if not c or "." in c or "/" in c]
+        if bad or len(set(cameras)) != len(cameras):
+            raise ValueError(f"{where}: camera names {cameras} must be unique and hold no '.' or '/'")
+        summary: dict[str, Any] = {"clip_id": cid, "cameras": cameras, "frames": 0, "objects": 0, "video_size": 0}
+        for rec in records:
+            if rec.clip_id != cid:
+                raise ValueError(f"{where}: its view from camera {rec.camera!r} says clip_id {rec.clip_id!r}")
+            frames, objects, size = self._add_view(rec, f"{cid}.{rec.camera}" if len(records) > 1 else cid)
+            summary["frames"] += frames
+            summary["objects"] += objects
+            summary["video_size"] += size
+        self._tracks += [{"clip_id": cid, **r} for r in clip.tracks]
+        return summary
+
+    def _add_view(self, clip: ClipRecord, key: str) -> tuple[int, int, int]:
+        """Write one camera's video (tar members `<key>.mp4`, dense PNGs, `<key>.json`) and keep
+        its clips, objects and events rows; returns (frames, object rows, video bytes)."""
+        cid, camera = clip.clip_id, clip.camera
+        row = dict(clip.clip_row)
+        where = f"clip {cid} camera {camera}"
+        if row.setdefault("clip_id", cid) != cid:
+            raise ValueError(f"{where}: clip_row says clip_id {row['clip_id']!r}")
+        if row.setdefault("camera", camera) != camera:
+            raise ValueError(f"{where}: clip_row says camera {row['camera']!r}")
         T.check_required("clips", row.keys(), where)
         work = self._workdir()
-        mp4 = os.path.join(work, f"{cid}.mp4")
+        mp4 = os.path.join(work, f"{key}.mp4")
         modalities = [m for m in D.DENSE if m in set(clip.modalities)]
         pngs: dict[str, list[bytes]] = {m: [] for m in modalities}
         objects = self._encode(clip, row, mp4, where, pngs)
         t0 = time.perf_counter()
-        member = f"{cid}.mp4"
+        member = f"{key}.mp4"
         offset, size = self._tar.add_file(member, mp4)
         os.remove(mp4)
         row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size,
                    modalities=["rgb"] + modalities)
         for m in modalities:
-            members = [(D.member_name(cid, m, f), data) for f, data in enumerate(pngs[m])]
+            members = [(D.member_name(key, m, f), data) for f, data in enumerate(pngs[m])]
             row[f"{m}_offset"], row[f"{m}_size"] = self._tar.add_span(members)
-        self._tar.add_bytes(f"{cid}.json", _clip_json(row).encode())
+        self._tar.add_bytes(f"{key}.json", _clip_json(row).encode())
         self._timings["write"] += time.perf_counter() - t0
         self._clips.append(row)
-        self._tracks += [{"clip_id": cid, **r} for r in clip.tracks]
-        self._events += [{"clip_id": cid, **r} for r in clip.events]
-        self._objects.append((cid, objects))
+        self._events += [{"clip_id": cid, "camera": camera, **r} for r in clip.events]
+        self._objects.append(((cid, camera), objects))
         self._frames += int(row["num_frames"])
         for k, v in clip.timings.items():
             self._timings[k] += v
-        return {"clip_id": cid, "frames": int(row["num_frames"]), "objects": objects.num_rows,
-                "video_size": size}
+        return int(row["num_frames"]), objects.num_rows, size
 
     def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str, pngs: dict[str, list[bytes]]) -> pa.Table:
         """Stream the clip's chunks into the encoder (frames) and into one PNG per frame for each
@@ -143,7 +165,7 @@ class ShardWriter:
                 self._encode_dense(chunk, pngs, where)
                 self._timings["encode_dense"] += time.perf_counter() - t0
                 expected = enc.frames_written
-                parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id,
+                parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id, camera=clip.camera,
                                                 where=f"{where} frames {chunk.start}..{expected - 1}"))
             t0 = time.perf_counter()
             enc.close()
@@ -160,10 +182,11 @@ class ShardWriter:
         objects = T.sort_table(objects, "objects")
         if objects.num_rows:
             ids = pc.unique(objects["clip_id"]).to_pylist()
+            cams = pc.unique(objects["camera"]).to_pylist()
             lo, hi = pc.min_max(objects["frame"]).values()
-            if ids != [clip.clip_id] or lo.as_py() < 0 or hi.as_py() >= n:
-                raise ValueError(f"{where}: object rows name clips {ids} and frames {lo}..{hi}, "
-                                 f"expected only this clip and frames 0..{n - 1}")
+            if ids != [clip.clip_id] or cams != [clip.camera] or lo.as_py() < 0 or hi.as_py() >= n:
+                raise ValueError(f"{where}: object rows name clips {ids}, cameras {cams} and frames {lo}..{hi}, "
+                                 f"expected only this clip and camera and frames 0..{n - 1}")
         return objects
 
     @staticmethod

@@ -63,11 +63,12 @@ def _fix_mask(m: Any) -> Any:
     return {"size": [int(v) for v in m["size"]], "counts": m["counts"].decode("ascii")}
 
 
-def objects_to_table(columns: Mapping[str, list], *, clip_id: str, where: str = "") -> pa.Table:
+def objects_to_table(columns: Mapping[str, list], *, clip_id: str, camera: str | None = None,
+                     where: str = "") -> pa.Table:
     """Object columns (name -> list of values, one entry per row) -> a table of the objects schema.
 
-    `clip_id` fills a missing clip_id column; absent optional columns are null; no columns at
-    all is a chunk without rows."""
+    `clip_id` and `camera` fill missing clip_id and camera columns; absent optional columns are
+    null; no columns at all is a chunk without rows."""
     schema = CONTRACT["objects"].schema
     if not columns:
         return schema.empty_table()
@@ -83,7 +84,7 @@ def objects_to_table(columns: Mapping[str, list], *, clip_id: str, where: str = 
     for field in schema:
         values = columns.get(field.name)
         if values is None:
-            values = [clip_id] * n if field.name == "clip_id" else [None] * n
+            values = [{"clip_id": clip_id, "camera": camera}.get(field.name)] * n
         elif field.name == "mask":
             values = [_fix_mask(m) for m in values]
         cols[field.name] = _array(values, field, where)

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from synthdata.io import dense as D
 from synthdata.io import rle
-from synthdata.io.contract import CONTRACT, META_KEY, SCHEMA_VERSION, TABLES, contract_for, read_metadata
+from synthdata.io.contract import META_KEY, SCHEMA_VERSION, TABLES, contract_for, read_metadata
 from synthdata.io.manifest import MANIFEST, read_manifest
 from synthdata.io.shard import MARKER_DIR, SHARD_FILE, committed_shards, shard_files
 from synthdata.io.store import Store, digest, store_for
@@ -101,38 +101,53 @@ def _verify_shard(store: Store, manifest: dict, entry: dict, marker: dict | None
     data = {t: _read_table(store, rel_of(t, name), t, manifest, entry, report) for t in TABLES}
     if data["clips"] is not None:
         totals["frames"] += sum(data["clips"]["num_frames"].to_pylist())
+    version = manifest.get("schema_version", SCHEMA_VERSION)
     for t, table in data.items():
         if table is None:
             totals["unreadable:" + t] += 1
         else:
             totals[t] += table.num_rows
-            _check_order(rel_of(t, name), t, table, report, last_keys)
-    clips = {r["clip_id"]: r for r in data["clips"].to_pylist()} if data["clips"] is not None else None
+            _check_order(rel_of(t, name), t, table, report, last_keys, version)
+    clips = None
+    if data["clips"] is not None:     # one row per (clip, camera); single-camera data: camera "cam0"
+        clips = {(r["clip_id"], r.get("camera") or "cam0"): r for r in data["clips"].to_pylist()}
+        _verify_clip_rows(clips, entry, report, seen_clips)
     if clips is not None:
-        for cid, row in clips.items():
-            if cid in seen_clips:
-                report.bad("clips", f"clip {cid}: appears in more than one shard")
-            seen_clips.add(cid)
-            if "." in cid:
-                report.bad("clips", f"clip {cid}: clip_id holds a dot (WebDataset keys cannot)")
-            if row["shard"] != entry["shard"] or row["video_member"] != f"{cid}.mp4":
-                report.bad("clips", f"clip {cid}: shard/video_member {row['shard']}/{row['video_member']} "
-                                    f"do not match {name}")
         tar = f"videos/{name}.tar"
         if decode and store.exists(tar):
-            for cid, row in clips.items():
+            for row in clips.values():
                 _verify_video(store, tar, row, report)
         if store.exists(tar):
-            for cid, row in clips.items():
+            for row in clips.values():
                 _verify_dense(store, tar, row, report, decode)
         if data["objects"] is not None:
             _verify_objects(rel_of("objects", name), data["objects"], clips, data["tracks"], report)
         if data["events"] is not None:
             for e in data["events"].to_pylist():
-                c = clips.get(e["clip_id"])
+                c = clips.get((e["clip_id"], e.get("camera") or "cam0"))
                 if c is None or not 0 <= e["start_frame"] <= e["end_frame"] < c["num_frames"]:
                     report.bad("events", f"{rel_of('events', name)}: event {e['clip_id']}/{e['event_id']} "
                                          f"frames {e['start_frame']}..{e['end_frame']} outside its clip")
+
+
+def _verify_clip_rows(clips: dict, entry: dict, report: Report, seen_clips: set) -> None:
+    """Clip ids unique to one shard, no dots in ids or camera names, and each row's shard and
+    video member: `<clip_id>.mp4`, or `<clip_id>.<camera>.mp4` for a clip with several cameras."""
+    cameras = Counter(cid for cid, _ in clips)
+    report.checked["clip_ids"] += len(cameras)
+    for cid in cameras:
+        if cid in seen_clips:
+            report.bad("clips", f"clip {cid}: appears in more than one shard")
+        seen_clips.add(cid)
+        if "." in cid:
+            report.bad("clips", f"clip {cid}: clip_id holds a dot (WebDataset keys cannot)")
+    for (cid, cam), row in clips.items():
+        if "." in cam or "/" in cam:
+            report.bad("clips", f"clip {cid}: camera name {cam!r} holds a dot or slash (WebDataset keys cannot)")
+        member = f"{cid}.mp4" if cameras[cid] == 1 else f"{cid}.{cam}.mp4"
+        if row["shard"] != entry["shard"] or row["video_member"] != member:
+            report.bad("clips", f"clip {cid}: shard/video_member {row['shard']}/{row['video_member']} "
+                                f"do not match {entry['name']}")
 
 
 def rel_of(table: str, shard_name: str) -> str:
@@ -188,8 +203,8 @@ def _read_table(store: Store, rel: str, name: str, manifest: dict, entry: dict,
     return None if missing else table
 
 
-def _check_order(rel: str, name: str, table: pa.Table, report: Report, last_keys: dict) -> None:
-    sort_keys = CONTRACT[name].sort_keys
+def _check_order(rel: str, name: str, table: pa.Table, report: Report, last_keys: dict, version: int) -> None:
+    sort_keys = contract_for(name, version).sort_keys
     keys = list(zip(*(table[k].to_pylist() for k in sort_keys)))
     if not keys:
         return
@@ -205,7 +220,7 @@ def _check_order(rel: str, name: str, table: pa.Table, report: Report, last_keys
 
 
 def _verify_video(store: Store, tar: str, row: dict, report: Report) -> None:
-    cid = row["clip_id"]
+    cid = D.member_key(row)
     try:
         data = store.read_range(tar, row["video_offset"], row["video_size"])
         clip = VideoClip(data)
@@ -245,13 +260,15 @@ def _verify_dense(store: Store, tar: str, row: dict, report: Report, decode: boo
 
 def _verify_objects(rel: str, table: pa.Table, clips: dict, tracks: pa.Table | None, report: Report) -> None:
     cols = ["clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "visibility", "truncation",
-            "keypoints", "mask"]
+            "keypoints", "mask"] + (["camera"] if "camera" in table.schema.names else [])
     spans = {}
     if tracks is not None:
         spans = {(t["clip_id"], t["track_id"]): t for t in tracks.to_pylist()}
     for o in table.select(cols).to_pylist():
-        where = f"{rel}: {o['clip_id']} frame {o['frame']} track {o['track_id']}"
-        clip = clips.get(o["clip_id"])
+        cam = o.get("camera") or "cam0"
+        where = f"{rel}: {o['clip_id']}{'' if cam == 'cam0' else ' camera ' + cam} frame {o['frame']} " \
+                f"track {o['track_id']}"
+        clip = clips.get((o["clip_id"], cam))
         if clip is None:
             report.bad("objects", f"{where}: clip not in the clips table")
             continue

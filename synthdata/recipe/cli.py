@@ -39,7 +39,7 @@ def expected_objects_per_frame(recipe: Recipe) -> tuple[float, float]:
 def estimate_output_bytes(recipe: Recipe) -> tuple[int, int, int]:
     """(video bytes, table bytes, object rows), rough: for planning disk space, not a promise."""
     out = recipe.output
-    frames = out.clips * out.frames_per_clip
+    frames = out.clips * out.frames_per_clip * len(recipe.scene.camera_list())    # every camera's video
     w, h = out.resolution
     video = w * h * frames * bits_per_pixel(out.video.crf) / 8
     objects, people = expected_objects_per_frame(recipe)
@@ -58,7 +58,7 @@ def estimate_dense_bytes(recipe: Recipe) -> int:
     out = recipe.output
     w, h = out.resolution
     per_pixel = sum(DENSE_BYTES_PER_PIXEL[m] for m in out.dense_modalities)
-    return int(w * h * out.clips * out.frames_per_clip * per_pixel)
+    return int(w * h * out.clips * out.frames_per_clip * len(recipe.scene.camera_list()) * per_pixel)
 
 
 def human_bytes(n: float) -> str:
@@ -93,6 +93,8 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
         f"({human_duration(out.frames_per_clip / out.fps)} per clip)",
         f"  total       {frames:,} frames, {human_duration(frames / out.fps)} of video",
         f"  resolution  {w}x{h}",
+        *([f"  cameras     {len(recipe.scene.cameras)}: {', '.join(c.name for c in recipe.scene.cameras)} "
+           f"(one video each per clip)"] if recipe.scene.cameras else []),
         f"  video       {out.video.codec} crf {out.video.crf}, preset {out.video.preset}",
         f"  estimate    ~{human_bytes(video + table)}: ~{human_bytes(video)} video, "
         f"~{human_bytes(table)} tables (~{rows:,} object rows)",

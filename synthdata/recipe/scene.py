@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_value
@@ -117,6 +117,28 @@ class CameraSpec(Model):
         return self
 
 
+CAMERA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+SINGLE_CAMERA = "cam0"          # the camera's name when the recipe has one `scene.camera`
+
+
+class NamedCameraSpec(CameraSpec):
+    """One of several cameras over the same scene (`scene.cameras`): everything `scene.camera`
+    has, a name (tar member names and the `camera` column) and optionally its own `sensor`
+    (noise, optics, shake, PTZ, overlay, CRF; default: the scene's `sensor`). Weather and light are
+    the scene's."""
+
+    name: str = Field(..., description="letters, digits, '-' or '_' (no dots: WebDataset keys), at most 32")
+    sensor: SensorSpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not CAMERA_NAME.fullmatch(v):
+            raise ValueError(f"expected a camera name of letters, digits, '-' or '_' (no dots, slashes or "
+                             f"spaces; at most 32, starting with a letter or digit), got {v!r}")
+        return v
+
+
 class LightingSpec(Model):
     """Daylight, dusk or night outdoors (indoor layouts are always lit by ceiling lights)."""
 
@@ -131,6 +153,41 @@ class LightingSpec(Model):
 class SceneSpec(Model):
     layout: LayoutSpec = LayoutSpec()
     camera: CameraSpec = CameraSpec()
+    cameras: list[NamedCameraSpec] | None = Field(
+        None, description="several named cameras over the same scene, instead of `camera`")
     lighting: LightingSpec = LightingSpec()
     weather: WeatherSpec = WeatherSpec()      # recipe/appearance.py
     sensor: SensorSpec = SensorSpec()         # recipe/appearance.py
+
+    @field_validator("cameras")
+    @classmethod
+    def _cameras(cls, v: list[NamedCameraSpec] | None) -> list[NamedCameraSpec] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("expected a list of one or more camera blocks, each with a `name`")
+        first: dict[str, int] = {}
+        for i, c in enumerate(v):
+            if c.name in first:
+                raise ValueError(f"camera names must be unique: cameras[{i}].name {c.name!r} repeats "
+                                 f"cameras[{first[c.name]}].name")
+            first[c.name] = i
+        return v
+
+    @model_validator(mode="after")
+    def _one_camera_section(self) -> "SceneSpec":
+        if self.cameras is not None:
+            if "camera" in self.model_fields_set:
+                raise ValueError("give either `camera` (one camera) or `cameras` (a list of named cameras), "
+                                 "not both")
+            if self.layout.plate is not None:
+                raise ValueError("cameras: a plate layout is seen by its one calibrated camera; use `camera` "
+                                 "(or leave it out) with type: plate")
+        return self
+
+    def camera_list(self) -> list[tuple[str, CameraSpec, SensorSpec]]:
+        """(name, camera, sensor) of every camera, in recipe order: `cameras`, or the one `camera`
+        named "cam0" with the scene's sensor."""
+        if self.cameras is None:
+            return [(SINGLE_CAMERA, self.camera, self.sensor)]
+        return [(c.name, c, c.sensor if c.sensor is not None else self.sensor) for c in self.cameras]

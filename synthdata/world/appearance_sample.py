@@ -21,11 +21,12 @@ _CLOCK = {"day": (8.0, 16.5), "dusk": (17.0, 19.5), "night": (21.0, 28.5), "indo
 
 
 def sample_appearance(recipe: Any, rng: np.random.Generator, *, time_of_day: str, indoor: bool,
-                      num_frames: int, fps: float) -> Appearance:
-    """One clip's Appearance (no tampering: world/security/behaviours.py adds that)."""
+                      num_frames: int, fps: float, sensor: SensorSpec | None = None) -> Appearance:
+    """One clip's Appearance (no tampering: world/security/behaviours.py adds that); `sensor`:
+    the camera's own sensor section (default the scene's)."""
     draw = sampler(rng)
     w: WeatherSpec = recipe.scene.weather
-    s: SensorSpec = recipe.scene.sensor
+    s: SensorSpec = sensor if sensor is not None else recipe.scene.sensor
     cond = "clear" if indoor else draw(w.condition)
     rain, snow, fog = draw(w.rain_intensity), draw(w.snow_intensity), draw(w.fog_visibility_m)
     wet = draw(w.wet_ground) if w.wet_ground is not None else rng.uniform(0.6, 1.0)

@@ -25,7 +25,7 @@ from synthdata.world.planning.planner import Planner, footprints_of_parked, vehi
 from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
 from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
-                                  Track, VehicleParams)
+                                  Track, VehicleParams, ViewParams)
 
 
 def _d(kind: str, v: Any):
@@ -170,17 +170,21 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     """Resolve every random choice of clip `index` (see module docstring)."""
     rng = np.random.default_rng(seed)
     out = recipe.output
+    cams = recipe.scene.camera_list()
     layout_p = sample_layout(recipe.scene.layout, rng)
-    camera_p = sample_camera(recipe.scene.camera, layout_p, rng)
+    camera_p = sample_camera(cams[0][1], layout_p, rng)
     lighting_p = sample_lighting(recipe.scene.lighting, LAYOUTS[layout_p.type].indoor, rng)
     texture_seed, noise_seed = int(rng.integers(0, 2**31)), int(rng.integers(0, 2**31))
     width, height = out.resolution
     if layout_p.plate is not None:
         check_plate_size(layout_p.plate, width, height)
     layout = build_layout(layout_p)
-    camera = make_camera(camera_p, width, height)
+    # further cameras draw from streams of their own, so the first camera's clip is unchanged by them
+    views = [(name, sample_camera(c, layout_p, np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA3, i]))),
+              sensor) for i, (name, c, sensor) in enumerate(cams[1:], 1)]
+    cameras = [make_camera(camera_p, width, height)] + [make_camera(p, width, height) for _, p, _ in views]
     times = frame_times(out.frames_per_clip, out.fps)
-    planner = Planner(layout, camera, times, rng)
+    planner = Planner(layout, cameras, times, rng)
     # -- security scenario (world/security/behaviours.py): zones, scripted actors (planned first), tampering;
     #    draws nothing from rng when the recipe has no zones and no scenario
     cast = sample_security(recipe, rng, layout, planner, 1, lambda b: _person(None, b, rng),
@@ -240,15 +244,23 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                 v.rider_track_id = rider.track_id
                 people.append(rider)
     # appearance (world/appearance_sample.py) draws from its own stream so the draws above never shift
+    look = dict(time_of_day=lighting_p.time_of_day, indoor=LAYOUTS[layout_p.type].indoor,
+                num_frames=int(out.frames_per_clip), fps=float(out.fps))
     appearance = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99])),
-                                   time_of_day=lighting_p.time_of_day, indoor=LAYOUTS[layout_p.type].indoor,
-                                   num_frames=int(out.frames_per_clip), fps=float(out.fps))
+                                   sensor=cams[0][2], **look)
     appearance = dataclasses.replace(appearance, tampering=cast.tampering)
+    more_views = []
+    for i, (name, camera_i, sensor) in enumerate(views, 1):
+        own = sample_appearance(recipe, np.random.default_rng(np.random.SeedSequence([int(seed), 0xA99, i])),
+                                sensor=sensor, **look)
+        own = dataclasses.replace(own, weather=appearance.weather, lighting=appearance.lighting,   # one scene,
+                                  overlay=dataclasses.replace(own.overlay, start=appearance.overlay.start))  # one clock
+        more_views.append(ViewParams(name, camera_i, own))
     return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
                     noise_seed=noise_seed, dropped_actors=dropped,
-                    security=cast.security, appearance=appearance)
+                    security=cast.security, appearance=appearance, camera_name=cams[0][0], more_views=more_views)
 
 
 def check_plate_size(plate: dict, width: int, height: int) -> None:

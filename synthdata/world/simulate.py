@@ -19,7 +19,7 @@ from synthdata.world.lighting import make_lighting
 from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
 from synthdata.world.security.enact import enact
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
-from synthdata.world.types import Actor, World
+from synthdata.world.types import Actor, CameraView, World
 
 
 def make_camera(p: CameraParams, width: int, height: int) -> Camera:
@@ -70,5 +70,9 @@ def simulate(spec: ClipSpec) -> World:
                   noise_seed=spec.noise_seed,
                   backdrop=None if layout.backdrop is None else dataclasses.replace(
                       layout.backdrop, camera=base, shadow_softness_px=penumbra_px(spec.lighting.cloud_cover)))
+    world.camera_name = spec.camera_name
+    world.more_views = [CameraView(v.name, apply_camera_motion(make_camera(v.camera, spec.width, spec.height),
+                                                               v.appearance, spec.num_frames, spec.fps),
+                                   v.appearance) for v in spec.more_views]
     # -- security scenario (world/security/enact.py): falls, bag drops, tampering, zones; events from geometry
     return enact(world, spec.security)

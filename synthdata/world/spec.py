@@ -70,6 +70,17 @@ class CameraParams:
 
 
 @dataclass
+class ViewParams:
+    """A further camera over the same scene (recipe `scene.cameras[1:]`): its pose and its own
+    look (sensor, optics, mount, overlay; weather and light are the clip's). Tampering scripts act
+    on the clip's first camera only."""
+
+    name: str
+    camera: CameraParams
+    appearance: Appearance
+
+
+@dataclass
 class LightingParams:
     time_of_day: str                # day | dusk | night | indoor
     sun_elevation_deg: float
@@ -153,14 +164,20 @@ class ClipSpec:
     security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security/params.py)
     appearance: Appearance = field(default_factory=Appearance)   # how the clip looks (world/appearance.py)
     version: int = SPEC_VERSION
+    camera_name: str = "cam0"       # the name of `camera` (recipe scene.cameras[0].name)
+    more_views: list[ViewParams] = field(default_factory=list)   # further cameras (scene.cameras[1:])
 
     @property
     def duration_s(self) -> float:
         return self.num_frames / self.fps
 
     def to_json(self) -> dict:
-        """Plain JSON-serialisable dict (numbers, strings, lists, None)."""
-        return _plain(asdict(self))
+        """Plain JSON-serialisable dict (numbers, strings, lists, None). A one-camera clip named
+        "cam0" leaves out the camera fields (its params read as before cameras existed)."""
+        d = _plain(asdict(self))
+        if not self.more_views and self.camera_name == "cam0":
+            del d["camera_name"], d["more_views"]
+        return d
 
     @staticmethod
     def from_json(d: dict) -> ClipSpec:

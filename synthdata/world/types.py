@@ -8,7 +8,7 @@ Conventions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -250,6 +250,16 @@ class Backdrop:
 
 
 @dataclass
+class CameraView:
+    """A further camera over a World's scene: its name, its per-frame camera and its own look
+    (sensor, optics, mount, overlay; weather and light as the World's)."""
+
+    name: str
+    camera: Camera
+    appearance: Appearance
+
+
+@dataclass
 class World:
     """Everything render/ and labels/ need for one clip, in world units.
 
@@ -274,6 +284,19 @@ class World:
     texture_seed: int = 0
     noise_seed: int = 0
     backdrop: Backdrop | None = None     # a real plate instead of rendered ground and sky
+    camera_name: str = "cam0"            # the name of `camera`
+    more_views: list[CameraView] = field(default_factory=list)   # further cameras over the same scene
+
+    def camera_worlds(self) -> list[tuple[str, "World"]]:
+        """(camera name, this World as that camera sees it) for every camera, `camera` first.
+        The views share actors, scene and events (simulated once); each has its own camera and
+        look; camera_tamper events stay with the first camera (the one tampered with)."""
+        out = [(self.camera_name, self)]
+        for v in self.more_views:
+            out.append((v.name, replace(self, camera=v.camera, appearance=v.appearance, camera_name=v.name,
+                                        more_views=[], backdrop=None,
+                                        events=[e for e in self.events if e.type != "camera_tamper"])))
+        return out
 
     @property
     def width(self) -> int:

@@ -11,6 +11,7 @@ lanes and bays, which layouts keep free of obstacles.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,18 +54,27 @@ def shift(track: Track, dt: float, keep_appear: bool = False) -> Track:
 
 
 class Planner:
-    def __init__(self, layout: Layout, camera: Camera, times: np.ndarray, rng: np.random.Generator):
-        self.layout, self.cam, self.times, self.rng = layout, camera, times, rng
+    def __init__(self, layout: Layout, camera: Camera | Sequence[Camera], times: np.ndarray,
+                 rng: np.random.Generator):
+        """`camera`: the clip's camera, or all its cameras (several views of one scene): "seen"
+        then means seen by any of them, "hidden" hidden from all."""
+        cams = list(camera) if isinstance(camera, (list, tuple)) else [camera]
+        self.layout, self.cam, self.times, self.rng = layout, cams if len(cams) > 1 else cams[0], times, rng
         self.duration = float(times[-1] + (times[1] - times[0] if len(times) > 1 else 0.1))
         bounds = layout.nav_bounds
         self.nav = NavGrid(bounds, layout.walkable, layout.obstacles, NAV_CLEARANCE, layout.nav_cell_m,
                            keep_out=layout.keep_out)
-        _, hid, tall = view_masks(camera, self.nav.centers, 2.3, 0.45)   # a tall person, arms out
-        legs, _, _ = view_masks(camera, self.nav.centers, 1.2, 0.3)      # in view up to the hips at least
-        self.visible = legs & self.nav.free & (tall >= 0.05 * camera.height)
-        self.hidden = hid & self.nav.free
-        # people are placed evenly over the image rather than over the ground: weight ~ pixel area
-        self.weight = np.where(self.visible, tall * tall, 0.0)
+        self.visible, self.hidden = np.zeros(self.nav.free.shape, bool), self.nav.free.copy()
+        self.weight, legs = np.zeros(self.nav.free.shape), np.zeros(self.nav.free.shape, bool)
+        for cam in cams:
+            _, hid, tall = view_masks(cam, self.nav.centers, 2.3, 0.45)   # a tall person, arms out
+            leg, _, _ = view_masks(cam, self.nav.centers, 1.2, 0.3)       # in view up to the hips at least
+            visible = leg & self.nav.free & (tall >= 0.05 * cam.height)
+            self.visible |= visible
+            self.hidden &= hid
+            legs |= leg
+            # people are placed evenly over the image rather than over the ground: weight ~ pixel area
+            self.weight = np.maximum(self.weight, np.where(visible, tall * tall, 0.0))
         near = legs.copy()
         for _ in range(int(round(3.0 / self.nav.cell))):          # within ~3 m of the view
             p = np.pad(near, 1)
@@ -353,11 +363,12 @@ def _entry_s(s: np.ndarray, seen: np.ndarray, before: float, length: float) -> f
     return min(float(s[first - 1]) - length / 2 - 1.0, before - 1.0)
 
 
-def in_image(cam: Camera, xy: np.ndarray, yaw: np.ndarray, length: float, width: float,
+def in_image(cam: Camera | list[Camera], xy: np.ndarray, yaw: np.ndarray, length: float, width: float,
              height: float) -> np.ndarray:
     """Whether any part of a length x width x height box at ground xy, heading yaw, may
-    project into the image."""
-    return ~image_extent(cam, box_corners(xy, yaw, length, width, height))[1]
+    project into the image (of any camera, when `cam` is a list of them)."""
+    corners = box_corners(xy, yaw, length, width, height)
+    return np.any([~image_extent(c, corners)[1] for c in (cam if isinstance(cam, list) else [cam])], axis=0)
 
 
 def footprints_of_parked(xy: np.ndarray, yaw: float, length: float, width: float) -> Footprints:
