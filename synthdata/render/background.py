@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numba import njit
 
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
@@ -72,48 +73,74 @@ def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int)
 
 def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor, valid: torch.Tensor,
                  ground: Ground, camera: Camera) -> None:
-    """Draw ground markings in place, each only inside its screen window."""
+    """Draw ground markings in place (lines of a width, filled polygons), each only inside its
+    screen window, in one compiled pass on the host (`_paint`); later items paint over earlier."""
     H, W = valid.shape
-    for item in ground.paint:
-        pts = np.asarray(item.points, float)
-        pad = item.width
-        lo, hi = pts.min(0) - pad, pts.max(0) + pad
-        # sample the bounding rectangle's edges: with lens distortion straight edges bow
-        u = np.linspace(0, 1, 9)
-        edge = np.concatenate([np.stack([lo[0] + u * (hi[0] - lo[0]), np.full(9, lo[1])], 1),
-                               np.stack([lo[0] + u * (hi[0] - lo[0]), np.full(9, hi[1])], 1),
-                               np.stack([np.full(9, lo[0]), lo[1] + u * (hi[1] - lo[1])], 1),
-                               np.stack([np.full(9, hi[0]), lo[1] + u * (hi[1] - lo[1])], 1)])
-        uv, z = camera.project(np.concatenate([edge, np.zeros((len(edge), 1))], 1), 0)
-        if np.all(z <= 0):
+    items = [it for it in ground.paint if len(it.points)]
+    if not items:
+        return
+    pts = [np.asarray(it.points, float) for it in items]
+    # each item's bounding rectangle (grown by its width), edges sampled: with lens distortion
+    # straight edges bow
+    lo = np.stack([p.min(0) - it.width for p, it in zip(pts, items)])
+    hi = np.stack([p.max(0) + it.width for p, it in zip(pts, items)])
+    u = np.linspace(0, 1, 9)
+    ex = np.concatenate([lo[:, :1] + u * (hi[:, :1] - lo[:, :1]), lo[:, :1] + u * (hi[:, :1] - lo[:, :1]),
+                         np.repeat(lo[:, :1], 9, 1), np.repeat(hi[:, :1], 9, 1)], 1)
+    ey = np.concatenate([np.repeat(lo[:, 1:], 9, 1), np.repeat(hi[:, 1:], 9, 1),
+                         lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:]), lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:])], 1)
+    uv, z = camera.project(np.stack([ex, ey, np.zeros_like(ex)], -1).reshape(-1, 3), 0)
+    uv, z = uv.reshape(len(items), -1, 2), z.reshape(len(items), -1)
+    win = np.zeros((len(items), 4), np.int64)
+    for i in range(len(items)):
+        if np.all(z[i] <= 0):
             continue
-        if np.any(z <= 0) or not np.all(np.isfinite(uv)):
-            x0, y0, x1, y1 = 0, 0, W, H
+        if np.any(z[i] <= 0) or not np.all(np.isfinite(uv[i])):
+            win[i] = 0, 0, W, H
         else:
-            x0, y0 = max(int(np.floor(uv[:, 0].min())) - 2, 0), max(int(np.floor(uv[:, 1].min())) - 2, 0)
-            x1, y1 = min(int(np.ceil(uv[:, 0].max())) + 2, W), min(int(np.ceil(uv[:, 1].max())) + 2, H)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        g = gpt[y0:y1, x0:x1]
-        gx, gy = g[..., 0], g[..., 1]
-        P = torch.as_tensor(pts, dtype=torch.float32, device=gpt.device)
-        if item.kind == "line":
-            inside = torch.zeros_like(gx, dtype=torch.bool)
-            for a, b in zip(P[:-1], P[1:]):
-                ab = b - a
-                t = (((gx - a[0]) * ab[0] + (gy - a[1]) * ab[1]) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
-                dx, dy = gx - (a[0] + t * ab[0]), gy - (a[1] + t * ab[1])
-                inside |= dx * dx + dy * dy <= (item.width / 2) ** 2
-        else:
-            inside = torch.zeros_like(gx, dtype=torch.bool)
-            for a, b in zip(P, torch.roll(P, -1, 0)):
-                cond = (a[1] > gy) != (b[1] > gy)
-                xc = (b[0] - a[0]) * (gy - a[1]) / (b[1] - a[1] + 1e-12) + a[0]
-                inside ^= cond & (gx < xc)
-        inside &= valid[y0:y1, x0:x1]
-        col = torch.tensor(item.color, dtype=torch.float32, device=gpt.device)
-        albedo[y0:y1, x0:x1][inside] = col
-        material[y0:y1, x0:x1][inside] = MATERIAL.get(item.material, 0)
+            win[i] = (max(int(np.floor(uv[i, :, 0].min())) - 2, 0), max(int(np.floor(uv[i, :, 1].min())) - 2, 0),
+                      min(int(np.ceil(uv[i, :, 0].max())) + 2, W), min(int(np.ceil(uv[i, :, 1].max())) + 2, H))
+    first = np.cumsum([0] + [len(p) for p in pts])
+    kind = np.array([0 if it.kind == "line" else 1 for it in items], np.int64)
+    half = np.array([it.width / 2 for it in items], np.float64)
+    colour = np.array([it.color for it in items], np.float32)
+    mat = np.array([MATERIAL.get(it.material, 0) for it in items], np.int64)
+    a_np, m_np = albedo.cpu().numpy(), material.cpu().numpy()
+    _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, kind, first, np.concatenate(pts), half, colour, mat)
+    if albedo.device.type != "cpu":
+        albedo.copy_(torch.as_tensor(a_np, device=albedo.device))
+        material.copy_(torch.as_tensor(m_np, device=material.device))
+
+
+@njit(cache=True, nogil=True)
+def _paint(albedo, material, gpt, valid, win, kind, first, pts, half, colour, mat):
+    for i in range(win.shape[0]):
+        a, b = first[i], first[i + 1]
+        for y in range(win[i, 1], win[i, 3]):
+            for x in range(win[i, 0], win[i, 2]):
+                if not valid[y, x]:
+                    continue
+                gx, gy = gpt[y, x, 0], gpt[y, x, 1]
+                inside = False
+                if kind[i] == 0:            # a polyline of width 2 * half
+                    for j in range(a, b - 1):
+                        abx, aby = pts[j + 1, 0] - pts[j, 0], pts[j + 1, 1] - pts[j, 1]
+                        t = ((gx - pts[j, 0]) * abx + (gy - pts[j, 1]) * aby) / max(abx * abx + aby * aby, 1e-9)
+                        t = min(max(t, 0.0), 1.0)
+                        dx, dy = gx - (pts[j, 0] + t * abx), gy - (pts[j, 1] + t * aby)
+                        if dx * dx + dy * dy <= half[i] * half[i]:
+                            inside = True
+                            break
+                else:                       # a polygon, even-odd rule
+                    for j in range(a, b):
+                        k = j + 1 if j + 1 < b else a
+                        if (pts[j, 1] > gy) != (pts[k, 1] > gy):
+                            xc = (pts[k, 0] - pts[j, 0]) * (gy - pts[j, 1]) / (pts[k, 1] - pts[j, 1] + 1e-12) + pts[j, 0]
+                            if gx < xc:
+                                inside = not inside
+                if inside:
+                    albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
+                    material[y, x] = mat[i]
 
 
 def ray_plane_z(o: torch.Tensor, d: torch.Tensor, z: float = 0.0) -> torch.Tensor:
