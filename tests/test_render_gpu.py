@@ -23,12 +23,23 @@ from synthdata.render.gpu import cuda_kernels
 from synthdata.render.renderer import Renderer
 from tests.scenes import random_world
 assert kernels_for("cpu") is cuda_kernels()          # the simulator runs the CUDA launchers
-kw = eval(sys.argv[2])
-w = random_world(kw.pop("seed"), **kw)
+from tests.test_render_gpu import scene
+w = scene(eval(sys.argv[2]))
 b = Renderer(w, "cpu").render(0, w.num_frames)
 np.savez(sys.argv[1], rgb=b.rgb.numpy(), inst=b.instance.numpy(), depth=b.depth.numpy(), part=b.part.numpy(),
          amodal=b.amodal_pixels.numpy())
 """
+
+
+def scene(kw: dict):
+    """The test World of a SCENE-like dict (its `appearance` values set on the World)."""
+    from synthdata.world.appearance import Appearance
+    kw = dict(kw)
+    appearance = kw.pop("appearance", None)
+    w = random_world(kw.pop("seed"), **kw)
+    if appearance:
+        w.appearance = Appearance().with_values(**appearance)
+    return w
 
 
 def silhouette(inst: np.ndarray) -> np.ndarray:
@@ -41,15 +52,16 @@ def silhouette(inst: np.ndarray) -> np.ndarray:
     return e
 
 
-def test_cuda_kernels_under_the_simulator_draw_what_the_cpu_draws(tmp_path):
+@pytest.mark.parametrize("kw", [SCENE, dict(SCENE, T=3, appearance={"shutter": 1.0, "sensor_gain": 2.0, "effects_seed": 3})],
+                         ids=["plain", "motion-blur-noise"])
+def test_cuda_kernels_under_the_simulator_draw_what_the_cpu_draws(tmp_path, kw):
     pytest.importorskip("numba.cuda")
     out = tmp_path / "gpu.npz"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    subprocess.run([sys.executable, "-c", SCRIPT, str(out), repr(SCENE)], env=env, check=True, timeout=300,
+    subprocess.run([sys.executable, "-c", SCRIPT, str(out), repr(kw)], env=env, check=True, timeout=300,
                    cwd=ROOT)
     gpu = np.load(out)
-    kw = dict(SCENE)
-    w = random_world(kw.pop("seed"), **kw)
+    w = scene(kw)
     cpu = Renderer(w, "cpu").render(0, w.num_frames)
     inst, rgb = cpu.instance.numpy(), cpu.rgb.numpy()
     assert (inst > 0).sum() > 200                              # the scene has objects in view

@@ -144,7 +144,7 @@ def test_analytic_shadows_match_ray_cast_shadows():
     """The analytic shadow test (kernels.sun_shadows) marks the same receiver pixels as casting a
     ray from each receiver towards the sun (pixel.hit_primitive, run here as plain Python)."""
     from synthdata.render import kernels
-    from synthdata.render.background import shadow_windows
+    from synthdata.render.shadow_windows import shadow_windows
     from synthdata.render.packing import pack_shapes
     from synthdata.render.pixel import INF, hit_primitive
 
@@ -178,7 +178,8 @@ def test_analytic_shadows_match_ray_cast_shadows():
 def test_ground_only_shadow_windows_draw_the_same_shadows(monkeypatch):
     """Windows with no raised receiver shrink to the ground ellipse: the frames are unchanged."""
     import synthdata.render.renderer as renderer_module
-    from synthdata.render.background import elevated_table, shadow_windows
+    from synthdata.render.background import elevated_table
+    from synthdata.render.shadow_windows import shadow_windows
 
     w = random_world(2, T=4, n_people=5, n_boxes=3)
     tight = Renderer(w, "cpu")
@@ -238,7 +239,7 @@ def test_antialias_in_object_boxes_equals_the_whole_frame_search():
 
 
 def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
-    from synthdata.render.background import _bounding_windows
+    from synthdata.render.shadow_windows import hull_windows
     from synthdata.world.geometry.camera import Camera
 
     cam = Camera.from_pose(160, 120, position=(0, 0, 6), pan_deg=0, tilt_deg=35, roll_deg=0, hfov_deg=70)
@@ -250,7 +251,7 @@ def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
     behind = across - 16 * np.array([fwd[0], fwd[1], 0]) / np.hypot(fwd[0], fwd[1])
     ahead = across + [0, 22, 0]
     assert cam.project(across)[1].min() < 0 < cam.project(across)[1].max() and cam.project(behind)[1].max() < 0
-    win = _bounding_windows(np.stack([across, behind, ahead])[None], cam)[0]
+    win = hull_windows(np.stack([across, behind, ahead]), cam)
     area = np.clip(win[:, 2] - win[:, 0], 0, None) * np.clip(win[:, 3] - win[:, 1], 0, None)
     assert area[1] == 0 and 0 < area[0] < 160 * 120 and 0 < area[2]
     for k, box in ((0, across), (2, ahead)):     # every visible point of the box is inside

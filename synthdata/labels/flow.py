@@ -27,7 +27,7 @@ import numpy as np
 
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Shapes, World
 
-PART_SCENE, PART_LENS = -1, -2      # the values of FrameBatch.part (render/renderer.py)
+PART_SCENE, PART_LENS = -1, -2      # the values of FrameBatch.part (render/parts.py)
 SKY_DISTANCE_M = 1e9                # a sky pixel is a direction: projected from this far away
 DEPTH_TOL_M, DEPTH_TOL_REL = 0.02, 0.01
 LENS_DEPTH_M = 0.05                 # nearer than this is at the lens (a cover 2 cm, the overlay 0 m)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def runs_column_major(mask: np.ndarray) -> list[int]:
@@ -64,18 +65,50 @@ def string_to_counts(s: str) -> list[int]:
 
 def encode_window(instance: np.ndarray, track_id: int, x0: int, x1: int) -> dict:
     """COCO RLE of (instance == track_id) for a full (H, W) frame, reading only columns
-    [x0, x1] (inclusive) where the object lies; -> {"size": [H, W], "counts": str}."""
+    [x0, x1] (inclusive) where the object lies; -> {"size": [H, W], "counts": str}.
+    Compiled (numba): runs and the compressed string in one pass over the window."""
     H, W = instance.shape
-    sub = instance[:, x0:x1 + 1] == track_id
-    counts = runs_column_major(sub)
-    counts[0] += x0 * H
-    tail = (W - 1 - x1) * H
-    if tail:
-        if len(counts) % 2 == 1:      # ends with a run of zeros
-            counts[-1] += tail
-        else:
-            counts.append(tail)
-    return {"size": [H, W], "counts": counts_to_string(counts)}
+    chars = _window_string(np.ascontiguousarray(instance), int(track_id), int(x0), int(x1))
+    return {"size": [H, W], "counts": chars.tobytes().decode("ascii")}
+
+
+@njit(cache=True, nogil=True)
+def _window_string(instance, track_id, x0, x1):
+    """The pycocotools string (uint8 codes) of the column-major runs of instance == track_id,
+    columns outside [x0, x1] taken as zeros."""
+    H, W = instance.shape
+    counts = np.empty(H * (x1 - x0 + 1) + 3, np.int64)
+    n, run, cur = 0, x0 * H, False
+    for x in range(x0, x1 + 1):
+        for y in range(H):
+            v = instance[y, x] == track_id
+            if v != cur:
+                counts[n] = run
+                n += 1
+                run, cur = 0, v
+            run += 1
+    tail = (W - 1 - x1) * H       # zeros right of the window
+    if cur:                       # ends in ones: close them; the tail is a run of its own
+        counts[n] = run
+        n += 1
+        run = 0
+    if run + tail > 0 or n == 0:
+        counts[n] = run + tail
+        n += 1
+    out = np.empty(n * 13, np.uint8)
+    m = 0
+    for i in range(n):
+        v = counts[i] - (counts[i - 2] if i > 2 else 0)
+        more = True
+        while more:
+            c = v & 0x1F
+            v >>= 5
+            more = (v != -1) if (c & 0x10) else (v != 0)
+            if more:
+                c |= 0x20
+            out[m] = c + 48
+            m += 1
+    return out[:m]
 
 
 def decode(rle: dict) -> np.ndarray:

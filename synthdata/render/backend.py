@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode")
+KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
+           "motion_blur", "part_index")
 # Kernels only some scenes call (vehicle light pools at dusk and night): compiled when first
 # needed, in a few seconds, and not counted by the first-run message (a daytime-only user would
 # otherwise be told about them by every process).
@@ -64,8 +65,11 @@ def announce_compile(module: Any) -> None:
     if _announced:
         return
     _announced = True
-    missing = [k for k in KERNELS if k not in ON_DEMAND and not cached(getattr(module, k))]
+    from synthdata.render import shadow_windows
+    host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped]   # host-side, every device
+    wanted = [getattr(module, k) for k in KERNELS if k not in ON_DEMAND] + host
+    missing = [d for d in wanted if not cached(d)]
     if missing:
         print(f"synthdata: compiling render kernels for this machine ({len(missing)} of "
-              f"{len(KERNELS) - len(ON_DEMAND)}; first run "
+              f"{len(wanted)}; first run "
               "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)

@@ -6,7 +6,6 @@ would have in shadow (so actor shadows only swap pixels inside their windows).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +16,12 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, tonemap
+from synthdata.render.shadow_windows import shadow_windows
 from synthdata.render.noise import value_noise
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.projection import screen_bounds
-from synthdata.world.types import CAPSULE, MATERIAL, Ground, World
+from synthdata.world.types import MATERIAL, Ground, World
 
 
 @dataclass
@@ -130,125 +130,9 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
     return hor * (1 - k) + top * k
 
 
-def shadow_windows(shapes_np, sun: np.ndarray, camera: Camera, elevated: np.ndarray | None = None) -> np.ndarray:
-    """Screen windows (T, P, 4) containing each primitive's shadow.
-
-    The shadow of a primitive's bounding sphere (centre c, radius r) cast along the sun direction
-    onto z = 0 is an ellipse with semi-axes r across and r / sin(elevation) along the sun's
-    azimuth. A shadow can also fall on raised surfaces (boxes, walls) between the sphere and that
-    ellipse, so the full window bounds the ellipse, the sphere and its footprint; each window is
-    also cut to the same bounds taken from the primitive's shape (corners; see
-    `_shape_shadow_windows`), which stays small where a big sphere would reach behind the
-    camera (an unbounded, whole-image window). `elevated`, a
-    summed-area table ((H + 1, W + 1), or one per frame) of the pixels whose receiving surface is
-    raised, lets windows without any such pixel shrink to the ground ellipse alone (the ground is
-    the only receiver there): same shadow, far fewer pixels tested."""
-    ref, rad = shapes_np.bounding_spheres()
-    sz = max(sun[2], 0.05)
-    g = ref - (ref[..., 2:3] / sz) * sun
-    g[..., 2] = 0
-    horiz = np.array([sun[0], sun[1], 0.0])
-    hn = np.linalg.norm(horiz)
-    along = horiz / hn if hn > 1e-9 else np.array([1.0, 0, 0])
-    across = np.array([-along[1], along[0], 0.0])
-    ang = np.linspace(0, 2 * np.pi, 12, endpoint=False)
-    ring = (np.cos(ang)[:, None] * across + np.sin(ang)[:, None] * along / sz)            # (12, 3)
-    foot = np.stack([np.cos(ang), np.sin(ang), 0 * ang], -1)
-    cap = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
-    base = ref.copy()
-    base[..., 2] = 0
-    pts = np.concatenate([g[..., None, :] + rad[..., None, None] * ring,
-                          base[..., None, :] + rad[..., None, None] * foot,
-                          ref[..., None, :] + rad[..., None, None] * np.concatenate([foot, cap])], axis=-2)
-    ground_shape, full_shape = _shape_shadow_windows(shapes_np, sun, camera)
-    full = _intersect(_bounding_windows(pts, camera), full_shape)
-    if elevated is None:
-        return full
-    ground = _intersect(_bounding_windows(pts[..., :len(ang), :], camera), ground_shape)
-    x0, y0, x1, y1 = np.moveaxis(full, -1, 0)
-    S = elevated if elevated.ndim == 3 else elevated[None]
-    f = np.arange(full.shape[0])[:, None] if S.shape[0] > 1 else np.zeros((1, 1), np.int64)
-    raised = S[f, y1, x1] - S[f, y0, x1] - S[f, y1, x0] + S[f, y0, x0]
-    return np.where((raised > 0)[..., None], full, ground)
-
-
-def _shape_shadow_windows(shapes_np, sun: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
-    """Windows (T, P, 4) from each primitive's shape rather than its bounding sphere: (ground,
-    full). A box, or an ellipsoid's bounding box, is held by its 8 corners and a capsule by two
-    cubes around its end spheres; ground bounds those corners cast along the sun onto z = 0, full
-    adds the corners themselves and their footprints (where raised receivers can be)."""
-    sz = max(sun[2], 0.05)
-    signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)   # (8, 3)
-    corners = shapes_np.center[..., None, :] + np.einsum("tpij,tpcj->tpci", shapes_np.axes,
-                                                        signs[None, None] * shapes_np.size[..., None, :])
-    r = shapes_np.size[..., 0][..., None, None]
-    cubes = np.concatenate([shapes_np.center[..., None, :] + r * signs, shapes_np.end[..., None, :] + r * signs], -2)
-    cap = (shapes_np.kind == CAPSULE)[None, :, None, None]
-    solid = np.where(cap, cubes, np.concatenate([corners, corners], -2))                     # (T, P, 16, 3)
-    cast = solid - (solid[..., 2:3] / sz) * sun
-    cast[..., 2] = 0
-    foot = solid.copy()
-    foot[..., 2] = 0
-    return _bounding_windows(cast, camera), _bounding_windows(np.concatenate([cast, solid, foot], -2), camera)
-
-
-def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Overlap of two window arrays (both bound the same shadow, so the overlap does too)."""
-    return np.concatenate([np.maximum(a[..., :2], b[..., :2]), np.minimum(a[..., 2:], b[..., 2:])], -1)
-
-
-_BOX_EDGES = np.array([(a, b) for a in range(8) for b in range(8) if a < b and bin(a ^ b).count("1") == 1])
-
-
-def _bounding_windows(points: np.ndarray, camera: Camera, near: float = 1e-3) -> np.ndarray:
-    """Windows (T, P, 4) bounding the screen image of the convex hull of `points` (T, P, K, 3).
-
-    A hull wholly in front of the camera is bounded by its projected points. With an undistorted
-    pinhole camera, a hull wholly behind it gets an empty window, and one crossing the camera
-    plane the image of its axis-aligned box cut at the near plane (its corners in front and where
-    its edges cross); otherwise (lens distortion) such a hull gets the whole image."""
-    uv, z = camera.project(points)
-    ok = np.all(z > near, axis=-1)
-    lo = np.where(ok[..., None, None], uv, np.inf).min(-2)
-    hi = np.where(ok[..., None, None], uv, -np.inf).max(-2)
-    bounds = np.concatenate([lo, hi], -1)
-    if camera.model == "pinhole" and not camera.k1 and not camera.k2 and not ok.all():
-        ok = ok.copy()
-        behind = np.all(z <= near, axis=-1)
-        bounds[behind] = (-1e6, -1e6, -1e6, -1e6)        # an empty window
-        ok |= behind
-        mixed = ~ok
-        if mixed.any():
-            bounds = np.where(mixed[..., None], _near_clipped_bounds(points, camera, near), bounds)
-            ok |= mixed
-    return windows(bounds, ok, camera.width, camera.height, pad=2)
-
-
-def _near_clipped_bounds(points: np.ndarray, camera: Camera, near: float) -> np.ndarray:
-    """(T, P, 4) screen bounds of the part in front of the near plane of each point set's
-    axis-aligned box (an undistorted pinhole camera)."""
-    lo, hi = points.min(-2), points.max(-2)
-    bits = (np.arange(8)[:, None] >> np.arange(3)) & 1                       # (8, 3) corner choice
-    corners = np.where(bits.astype(bool), hi[..., None, :], lo[..., None, :])  # (T, P, 8, 3)
-    _, zc = camera.project(corners)
-    a, b = _BOX_EDGES[:, 0], _BOX_EDGES[:, 1]
-    za, zb = zc[..., a], zc[..., b]
-    crosses = (za - near) * (zb - near) < 0
-    f = np.where(crosses, (near - za) / np.where(crosses, zb - za, 1.0), 0.0)
-    cut = corners[..., a, :] + f[..., None] * (corners[..., b, :] - corners[..., a, :])
-    cand = np.concatenate([corners, cut], -2)
-    keep = np.concatenate([zc > near, crosses], -1)
-    uv, _ = camera.project(cand)
-    uv = np.where(keep[..., None], uv, np.nan)
-    with warnings.catch_warnings():   # sets without a point in front (not used by the caller)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo2, hi2 = np.nanmin(uv, -2), np.nanmax(uv, -2)
-    return np.concatenate([lo2, hi2], -1)
-
-
 def elevated_table(bg: Background) -> np.ndarray:
     """Summed-area table (H + 1, W + 1) of the pixels whose shadow receiver is raised above the
-    ground (for `shadow_windows`)."""
+    ground (for render/shadow_windows.py)."""
     raised = (bg.receiver & (bg.point[..., 2] > 0.005)).cpu().numpy().astype(np.int64)
     S = np.zeros((raised.shape[0] + 1, raised.shape[1] + 1), np.int64)
     S[1:, 1:] = raised.cumsum(0).cumsum(1)

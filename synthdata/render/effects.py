@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from synthdata.render.backend import kernels_for
-from synthdata.render.blur import axis_ground_distance, blur_moving, gaussian_blur, project_torch
+from synthdata.render.blur import axis_ground_distance, gaussian_blur
+from synthdata.render.motion_blur import NCAM, pack_camera
 from synthdata.render.overlay import draw_overlay
 from synthdata.render.shading import tonemap, untonemap_lut
 from synthdata.render.tamper import apply_tampering
@@ -195,23 +196,23 @@ class Effects:
 
     # ---- the chain ----------------------------------------------------------------------------
     def apply(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
-              rays: torch.Tensor) -> None:
+              rays: torch.Tensor, part: torch.Tensor | None = None) -> None:
         """Apply every enabled effect to frames [start, stop) in place. rgb (t, H, W, 3) uint8,
         inst (t, H, W), depth (t, H, W) camera-axis metres, rays (1 or t, H, W, 3) unit world rays.
 
         Every effect is per frame, so on a CPU the chain runs a few frames at a time: the float
         intermediates then stay small (cache-resident, no large temporary allocations)."""
         if not self.active:
-            apply_tampering(rgb, self.world, start, stop, inst, depth)
+            apply_tampering(rgb, self.world, start, stop, inst, depth, part)
             return
         step = (stop - start) if self.device.type == "cuda" else EFFECT_FRAMES_CPU
         for a in range(0, stop - start, step):
             b = min(a + step, stop - start)
             r = rays[a:b] if rays.shape[0] > 1 else rays
-            self._apply(rgb[a:b], inst[a:b], depth[a:b], start + a, start + b, r)
+            self._apply(rgb[a:b], inst[a:b], depth[a:b], start + a, start + b, r, None if part is None else part[a:b])
 
     def _apply(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
-               rays: torch.Tensor) -> None:
+               rays: torch.Tensor, part: torch.Tensor | None) -> None:
         s, T = self.s, stop - start
         k = self.kernels
         x = torch.empty(rgb.shape, dtype=torch.float32, device=self.device)
@@ -241,10 +242,10 @@ class Effects:
             x = x * (1 - 0.4 * d) + veil * 1.2 * d
         self.sensor(x.contiguous(), rgb, start)
         # a covered or sprayed lens (render/tamper.py); the on-screen overlay is burned in after it
-        apply_tampering(rgb, self.world, start, stop, inst, depth)
+        apply_tampering(rgb, self.world, start, stop, inst, depth, part)
         if s.overlay:
             draw_overlay(rgb, inst, depth, range(start, stop), s.overlay_start, s.camera_name, self.world.fps,
-                         s.overlay_position)
+                         s.overlay_position, part)
 
     @property
     def active(self) -> bool:
@@ -298,50 +299,41 @@ class Effects:
         x.copy_(out)
 
     def motion_blur(self, x: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, rays: torch.Tensor) -> None:
-        """Blur along each pixel's image motion over the exposure (shutter x frame interval).
+        """Blur along each pixel's image motion over the exposure (shutter x frame interval), in
+        the compiled kernel `motion_blur` (maths in render/motion_blur.py).
 
         Motion comes from geometry: the pixel's world point (depth buffer + ray), moved with its
         track's displacement, projected by the cameras of the neighbouring frames. Moving pixels'
-        motion is spread to their neighbourhood so objects smear over the background too."""
+        motion is spread to their neighbourhood so objects smear over the background too; only
+        tracks that move are touched unless the camera moves (a parked car stays sharp for free)."""
         cam = self.world.camera
         if self._runs is None:
             self._runs = cam.pose_runs()
-        runs = self._runs
-        disp = self.actor_motion()
+        runs, disp = self._runs, self.actor_motion()
         T, H, W, _C = x.shape
         Tc = self.world.num_frames
-        moves = disp.abs().sum(-1) > 0               # (T, max_id + 1): tracks that move
+        moves = disp.abs().sum(-1) > 0               # (Tc, max_id + 1): tracks that move
+        any_moves = moves.any(-1).cpu().numpy()
+        cams, steps, everything = np.zeros((T, 3, NCAM)), np.zeros((T, 2)), np.zeros(T, bool)
         for i in range(T):
             f = start + i
-            # the camera moves over frame f's exposure unless f and its neighbours share a pose
-            moving_cam = len(runs) > 1 and runs[max(f - 1, 0)] != runs[min(f + 1, len(runs) - 1)]
-            if moving_cam:
-                sel = torch.ones_like(inst[i], dtype=torch.bool)
-            else:   # only the pixels of tracks that move (a parked car stays sharp for free)
-                if not bool(moves[f].any()):
-                    continue
-                sel = moves[f][inst[i]]
-            ys, xs = sel.nonzero(as_tuple=True)
-            if not len(ys):
-                continue
-            ray = rays[i if rays.shape[0] > 1 else 0][ys, xs]
-            cf = cam.frame(f)
-            fwd = torch.as_tensor(cf.R[0][2], dtype=torch.float32, device=x.device)
-            Cw = torch.as_tensor(cf.C[0], dtype=torch.float32, device=x.device)
-            d = depth[i][ys, xs]
-            dist = torch.where(torch.isfinite(d), d / (ray @ fwd).clamp_min(1e-6), torch.full_like(d, 1e4))
-            P = Cw + dist.unsqueeze(-1) * ray
-            D = disp[f][inst[i][ys, xs].long()]
             fp, fn = max(f - 1, 0), min(f + 1, Tc - 1)
-            if fn == fp:
+            # the camera moves over frame f's exposure unless f and its neighbours share a pose
+            everything[i] = len(runs) > 1 and runs[fp] != runs[min(fn, len(runs) - 1)]
+            if fn == fp or not (everything[i] or any_moves[f]):
                 continue
-            uv0, z0 = project_torch(P - D * (f - fp), cam.frame(fp))
-            uv1, z1 = project_torch(P + D * (fn - f), cam.frame(fn))
-            v = (uv1 - uv0) / (fn - fp) * self.s.shutter
-            v = torch.where(((z0 > 0) & (z1 > 0)).unsqueeze(-1), v, torch.zeros_like(v))
-            v = v.clamp(-MAX_BLUR_PX, MAX_BLUR_PX)
-            groups = torch.zeros_like(ys) if moving_cam else inst[i][ys, xs]
-            blur_moving(x[i], ys, xs, v, groups)
+            cams[i] = pack_camera(cam, fp), pack_camera(cam, f), pack_camera(cam, fn)
+            steps[i] = f - fp, fn - f
+        if not steps.any():
+            return
+        k, dev = self.kernels, self.device
+        vel = torch.zeros((T, H, W, 2), dtype=torch.float32, device=dev)
+        mag = torch.zeros((T, H, W), dtype=torch.float32, device=dev)
+        k.motion_blur(k.array(x), k.array(inst.contiguous()), k.array(depth.contiguous()), k.array(rays.contiguous()),
+                      cams, steps, k.array(disp[start:start + T].contiguous()), everything,
+                      k.array(moves[start:start + T].contiguous()), float(self.s.shutter), float(MAX_BLUR_PX),
+                      k.array(vel), k.array(mag))
+
 
 def air_light(lighting: Any, nir: bool, exposure: float) -> torch.Tensor:
     """Exposed linear radiance of lit air (what fog fades to and what lights rain and snow)."""

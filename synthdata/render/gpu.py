@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from synthdata.errors import SynthdataError
-from synthdata.render.counter_noise import noise_sample
-from synthdata.render.pixel import (encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+from synthdata.render.counter_noise import noise_sample, sensor_value
+from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
+from synthdata.render.pixel import (encode32, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
                                     normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
@@ -199,16 +200,85 @@ def _build() -> Any:
         if x >= W or y >= H:
             return
         noisy = a > 0.0 or b > 0.0
-        n = 0.0
-        for c in range(xi.shape[3]):
+        C = xi.shape[3]
+        base = (y * W + x) * C
+        for c in range(C):
             v = xi[t, y, x, c]
             if vignette.shape[0] > 0:
                 v *= vignette[y, x]
-            if noisy and (c == 0 or not mono):
-                n = noise_sample(seeds[t], y * W + x, c)
             if noisy:
-                v += math.sqrt(max(v, 0.0) * a + b) * n
-            rgb[t, y, x, c] = encode(v, enc)
+                v = sensor_value(v, noise_sample(seeds[t], base if mono else base + c), a, b)
+            rgb[t, y, x, c] = encode32(v, enc)
+
+    @cuda.jit
+    def motion_velocity(inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = inst.shape[1], inst.shape[2]
+        if x >= W or y >= H:
+            return
+        mag[t, y, x] = 0.0
+        tid = inst[t, y, x]
+        if steps[t, 0] + steps[t, 1] <= 0.0 or not (everything[t] or moves[t, tid]):
+            return
+        ri = t if rays.shape[0] > 1 else 0
+        vx, vy = pixel_motion(cams[t, 0], cams[t, 1], cams[t, 2], rays[ri, y, x, 0], rays[ri, y, x, 1], rays[ri, y, x, 2],
+                              depth[t, y, x], disp[t, tid, 0], disp[t, tid, 1], disp[t, tid, 2], steps[t, 0],
+                              steps[t, 1], shutter, max_px)
+        m = np.float32(math.sqrt(vx * vx + vy * vy))
+        if m >= MIN_BLUR_PX:
+            vel[t, y, x, 0], vel[t, y, x, 1], mag[t, y, x] = vx, vy, m
+
+    @cuda.jit
+    def motion_gather(xi, vel, mag, r, out):
+        """Each pixel finds the fastest moving pixel whose reach covers it (the CPU kernel's
+        scatter, as a gather: row-major scan, the first wins ties) and streaks along its motion."""
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        H, W = xi.shape[1], xi.shape[2]
+        if x >= W or y >= H:
+            return
+        bm, bp = np.float32(0.0), -1
+        for qy in range(max(y - r, 0), min(y + r + 1, H)):
+            for qx in range(max(x - r, 0), min(x + r + 1, W)):
+                m = mag[t, qy, qx]
+                if m >= MIN_BLUR_PX and m > bm:
+                    rr = reach(m)
+                    if abs(qy - y) <= rr and abs(qx - x) <= rr:
+                        bm, bp = m, qy * W + qx
+        for c in range(xi.shape[3]):
+            if bp >= 0:
+                out[t, y, x, c] = streak(xi[t], y, x, vel[t, bp // W, bp % W, 0], vel[t, bp // W, bp % W, 1], c)
+            else:
+                out[t, y, x, c] = xi[t, y, x, c]
+
+    @cuda.jit
+    def copy4(src, dst):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if x < dst.shape[2] and y < dst.shape[1]:
+            for c in range(dst.shape[3]):
+                dst[t, y, x, c] = src[t, y, x, c]
+
+    def motion_blur(xi: Any, inst: Any, depth: Any, rays: Any, cams: Any, steps: Any, disp: Any, everything: Any,
+                    moves: Any, shutter: float, max_px: float, vel: Any, mag: Any) -> None:
+        if not (inst.shape[0] and inst.shape[1] and inst.shape[2]):
+            return
+        g = grid(inst.shape)
+        motion_velocity[g](inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag)
+        top = float(np.max(mag.copy_to_host() if hasattr(mag, "copy_to_host") else mag))
+        if top >= MIN_BLUR_PX:
+            out = cuda.device_array_like(xi)
+            motion_gather[g](xi, vel, mag, reach(top), out)
+            copy4[g](out, xi)
+
+    @cuda.jit
+    def part_index_px(gprim, local, part):
+        x, y = cuda.grid(2)
+        t = cuda.blockIdx.z
+        if x < part.shape[2] and y < part.shape[1]:
+            p = gprim[t, y, x]
+            part[t, y, x] = local[p] if p >= 0 else -1
 
     def grid(shape: tuple) -> tuple:
         T, H, W = shape[0], shape[1], shape[2]
@@ -248,7 +318,8 @@ def _build() -> Any:
 
     return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
                            surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
-                           decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0))
+                           decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0),
+                           motion_blur=motion_blur, part_index=launch(part_index_px, 2))
 
 
 def cuda_kernels() -> Any:

@@ -11,6 +11,7 @@ views of the render tensors (no copies); every kernel writes in place.
 - `sun_shadows`: receiver pixels in each primitive's sun-cast window whose path to the sun it
   blocks (only pixels still showing the background), swapped for the shadowed background.
 - `antialias`: silhouette pixels take the mean of themselves and their 3x3 average.
+- `motion_blur`: blur along each moving pixel's image motion (render/motion_blur.py).
 - `sensor_encode`: Poisson-Gaussian sensor noise from a counter-based hash (the same bits on
   every device), vignetting and the tone curve, fused in one pass.
 
@@ -24,15 +25,16 @@ import math
 import numpy as np
 from numba import njit
 
-from synthdata.render.counter_noise import noise_sample
-from synthdata.render.pixel import (NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+from synthdata.render.counter_noise import noise_sample, sensor_value
+from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
+from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
                                     normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
 JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-__all__ = ["raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "NPRM"]
+__all__ = ["raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "motion_blur", "part_index", "NPRM"]
 
 
 @njit(**JIT)
@@ -262,25 +264,95 @@ def decode_linear(rgb, lut, gain, depth, fog_m, air, x):
 @njit(**JIT)
 def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     """Sensor noise, vignetting and the tone curve in one pass: x (T, H, W, 3) exposed linear
-    float32 -> rgb uint8. Noise is Gaussian-like with variance a * x + b, drawn from a counter
-    hash of (seeds[t], pixel, channel): the sum of four 16-bit uniforms, centred and scaled to
-    unit variance (one draw for all channels when mono). vignette (H, W) or empty; enc the
-    tone-curve table over sqrt(x) in [0, 16] (render/effects.py ENCODE_*)."""
+    float32 -> rgb uint8. Noise has variance a * x + b (counter_noise.sensor_value), drawn from a
+    counter hash of (seeds[t], flat element index) (one draw for all channels when mono).
+    vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
+    (render/effects.py ENCODE_*). Each row is one flat loop over W * 3 values, which vectorises."""
     T, H, W, C = x.shape
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
+    n = W * C
+    xf = x.reshape(T, H, n)
+    out = rgb.reshape(T, H, n)
+    row = np.empty(n, np.float32)
     for t in range(T):
         seed = seeds[t]
         for y in range(H):
+            base = y * n
+            for i in range(n):
+                row[i] = xf[t, y, i]
+            if vig:
+                for i in range(n):
+                    row[i] *= vignette[y, i // C]
+            if noisy and mono:
+                for i in range(n):
+                    row[i] = sensor_value(row[i], noise_sample(seed, base + i - i % C), a, b)
+            elif noisy:
+                for i in range(n):
+                    row[i] = sensor_value(row[i], noise_sample(seed, base + i), a, b)
+            for i in range(n):
+                out[t, y, i] = encode32(row[i], enc)
+
+
+@njit(**JIT)
+def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag):
+    """Blur x (T, H, W, C) exposed linear float32 in place along each pixel's motion
+    (render/motion_blur.py). inst, depth (T, H, W); rays (1 or T, H, W, 3); cams (T, 3, NCAM)
+    the previous, current and next camera rows; steps (T, 2) frames back and ahead (both 0: the
+    frame is left alone); disp (T, K, 3) each track's displacement a frame; everything (T,) the
+    camera moves (every pixel moves); moves (T, K) tracks that move; vel (T, H, W, 2) and mag
+    (T, H, W) scratch. Only pixels of moving tracks are projected and only the box they reach is
+    rewritten: the cost follows the moving area."""
+    T, H, W, C = x.shape
+    best = np.zeros((H, W), np.float32)
+    src = np.full((H, W), -1, np.int64)
+    out = np.empty((H, W, C), np.float32)
+    for t in range(T):
+        if steps[t, 0] + steps[t, 1] <= 0.0:
+            continue
+        ri = t if rays.shape[0] > 1 else 0
+        y0, y1, x0, x1 = H, 0, W, 0
+        for y in range(H):
             for xx in range(W):
-                pix = y * W + xx
-                n = 0.0
-                for c in range(C):
-                    v = x[t, y, xx, c]
-                    if vig:
-                        v *= vignette[y, xx]
-                    if noisy and (c == 0 or not mono):
-                        n = noise_sample(seed, pix, c)
-                    if noisy:
-                        v += math.sqrt(max(v, 0.0) * a + b) * n
-                    rgb[t, y, xx, c] = encode(v, enc)
+                tid = inst[t, y, xx]
+                if not (everything[t] or moves[t, tid]):
+                    continue
+                vx, vy = pixel_motion(cams[t, 0], cams[t, 1], cams[t, 2], rays[ri, y, xx, 0], rays[ri, y, xx, 1],
+                                      rays[ri, y, xx, 2], depth[t, y, xx], disp[t, tid, 0], disp[t, tid, 1],
+                                      disp[t, tid, 2], steps[t, 0], steps[t, 1], shutter, max_px)
+                m = np.float32(math.sqrt(vx * vx + vy * vy))
+                if m < MIN_BLUR_PX:
+                    continue
+                vel[t, y, xx, 0], vel[t, y, xx, 1] = vx, vy
+                r = reach(m)
+                ya, yb, xa, xb = max(y - r, 0), min(y + r + 1, H), max(xx - r, 0), min(xx + r + 1, W)
+                y0, y1, x0, x1 = min(y0, ya), max(y1, yb), min(x0, xa), max(x1, xb)
+                p = y * W + xx
+                for qy in range(ya, yb):
+                    for qx in range(xa, xb):
+                        if m > best[qy, qx]:
+                            best[qy, qx], src[qy, qx] = m, p
+        for y in range(y0, y1):
+            for xx in range(x0, x1):
+                p = src[y, xx]
+                if p >= 0:
+                    sy, sx = p // W, p % W
+                    for c in range(C):
+                        out[y, xx, c] = streak(x[t], y, xx, vel[t, sy, sx, 0], vel[t, sy, sx, 1], c)
+        for y in range(y0, y1):
+            for xx in range(x0, x1):
+                if src[y, xx] >= 0:
+                    for c in range(C):
+                        x[t, y, xx, c] = out[y, xx, c]
+                    best[y, xx], src[y, xx] = 0.0, -1
+
+
+@njit(**JIT)
+def part_index(gprim, local, part):
+    """part (T, H, W) int16: the index within its own actor's Shapes of the primitive each pixel
+    sees (local[gprim], local (P,) int16), -1 (PART_SCENE) where gprim is -1."""
+    g = gprim.reshape(-1)
+    out = part.reshape(-1)
+    for i in range(g.shape[0]):
+        p = g[i]
+        out[i] = local[p] if p >= 0 else np.int16(-1)

@@ -8,9 +8,12 @@ keep describing exactly the object pixels that remain visible.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 
 import numpy as np
 import torch
+
+from synthdata.render.parts import PART_LENS
 
 # 5 columns x 7 rows per glyph, '#' = ink
 _FONT_ROWS = {
@@ -59,7 +62,14 @@ def overlay_lines(start: str, name: str, frame: int, fps: float) -> list[str]:
 
 
 def block_mask(lines: list[str], scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ink and outline masks (h, w) of left-aligned lines with one glyph-row of spacing."""
+    """Ink and outline masks (h, w) of left-aligned lines with one glyph-row of spacing (kept:
+    the text changes once a second, every frame draws it)."""
+    ink, edge = _block_mask(tuple(lines), scale)
+    return ink.copy(), edge.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _block_mask(lines: tuple[str, ...], scale: int) -> tuple[np.ndarray, np.ndarray]:
     masks = [text_mask(l, scale) for l in lines]
     w = max(m.shape[1] for m in masks) + 2
     h = sum(m.shape[0] for m in masks) + (len(masks) - 1) * 2 * scale + 2
@@ -77,8 +87,9 @@ def block_mask(lines: list[str], scale: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, frames: range, start: str, name: str,
-                 fps: float, position: str = "top_left") -> None:
-    """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders."""
+                 fps: float, position: str = "top_left", part: torch.Tensor | None = None) -> None:
+    """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders
+    (instance 0, depth 0 m, and part PART_LENS when the part buffer is given)."""
     _T, H, W = inst.shape
     scale = max(1, H // 200)
     margin = 2 * scale
@@ -102,3 +113,5 @@ def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, fra
         cover = ink_t | edge_t
         inst[i, y0:y0 + h, x0:x0 + w][cover] = 0
         depth[i, y0:y0 + h, x0:x0 + w][cover] = 0.0
+        if part is not None:
+            part[i, y0:y0 + h, x0:x0 + w][cover] = PART_LENS

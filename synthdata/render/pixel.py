@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba.extending import register_jitable
 
 INF = math.inf
@@ -385,6 +386,13 @@ def encode(x, enc):
     """Exposed linear value -> uint8 display value through the tone-curve table enc over sqrt(x)
     in [0, 16] (render/effects.py encode_table; within one level of `tone`)."""
     return enc[int(math.sqrt(min(max(x, 0.0), 16.0)) * ((enc.shape[0] - 1) / 4.0) + 0.5)]
+
+
+@register_jitable
+def encode32(x, enc):
+    """`encode` in float32 maths (the sensor pass over every value of a frame)."""
+    i = math.sqrt(min(max(x, np.float32(0.0)), np.float32(16.0))) * np.float32((enc.shape[0] - 1) / 4.0)
+    return enc[int(i + np.float32(0.5))]
 
 
 @register_jitable

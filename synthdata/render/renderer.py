@@ -17,18 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.background import Background, elevated_table, render_background, shadow_windows
+from synthdata.render.background import Background, elevated_table, render_background
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, vehicle_lights
+from synthdata.render.shadow_windows import shadow_windows
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
-from synthdata.world.types import World
+from synthdata.world.types import Shapes, World
 
-PART_SCENE, PART_LENS = -1, -2
 _CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 
 
@@ -40,7 +40,7 @@ class FrameBatch:
     float32 camera-axis metres, inf = sky; amodal_pixels (A, t) int64: pixels each actor's own,
     unoccluded silhouette covers inside the image (actors in World order); part (t, H, W) int16:
     index of the primitive each pixel sees within its actor's Shapes (the actor of `instance`),
-    PART_SCENE (-1) for the static scene and sky, PART_LENS (-2) where something at the lens
+    PART_SCENE (-1, render/parts.py) for the static scene and sky, PART_LENS (-2) where something at the lens
     (a tampering cover, the burned-in overlay) hides the scene."""
 
     start: int
@@ -87,6 +87,7 @@ class Renderer:
         self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
+        self._buffers: tuple[torch.Tensor, torch.Tensor] | None = None
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
         self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
@@ -127,14 +128,13 @@ class Renderer:
             depth = torch.stack([b.depth for b in bgs])
         k = self.k
         inst = torch.zeros((T, H, W), dtype=torch.int32, device=dev)
-        gprim = torch.full((T, H, W), -1, dtype=torch.int32, device=dev)
-        dist = torch.zeros((T, H, W), dtype=torch.float32, device=dev)
+        gprim, dist = self._scratch(T)
         cam = w.camera.frames(start, stop)
         C, fwd = np.ascontiguousarray(cam.C, np.float64), np.ascontiguousarray(cam.R[:, 2], np.float64)
         amodal = torch.zeros((len(w.actors), T), dtype=torch.long, device=dev)
         order = [ai for ai in sorted(range(len(w.actors)), key=lambda i: w.actors[i].track_id)
                  if np.asarray(w.actors[ai].present[start:stop], bool).any()]
-        shapes, wins, swins = [], [], []
+        shapes, wins, presence = [], [], []
         elevated = self._elevated(bgs) if self.shadows and order else None
         for ai in order:
             actor = w.actors[ai]
@@ -148,10 +148,13 @@ class Renderer:
             win[~present] = 0
             shapes.append(sh)
             wins.append(win)
-            if self.shadows:
-                sw = np.broadcast_to(shadow_windows(sh, self.sun, cam, elevated), (T, sh.num_shapes, 4)).copy()
-                sw[~present] = 0
-                swins.append(sw)
+            presence.append(present)
+        if self.shadows and order:      # every actor's shadow windows in one vectorised pass
+            sw = np.broadcast_to(shadow_windows(Shapes.concat(shapes), self.sun, cam, elevated),
+                                 (T, sum(sh.num_shapes for sh in shapes), 4)).copy()
+            first = np.cumsum([0] + [sh.num_shapes for sh in shapes])
+            for j, present in enumerate(presence):
+                sw[~present, first[j]:first[j + 1]] = 0
         body = Bodies.build(shapes, wins, [w.actors[ai].track_id for ai in order], T)
         B = len(order)
         own = np.zeros((B, T), np.int64)
@@ -162,12 +165,13 @@ class Renderer:
             k.raster(body.prm, body.kinds, body.win, body.prim_body, body.body_track, a(rays), C, fwd, a(depth),
                      a(dist), a(gprim), a(inst), np.empty((H, W), np.int32), own, boxes)
             if self.shadows:
-                self._cast_shadow(body, np.concatenate(swins, 1), bgs, rgb, inst)
+                self._cast_shadow(body, sw, bgs, rgb, inst)
             k.shade_hits(body.prm, body.kinds, body.color, body.material, a(gprim), a(dist), a(rays), C, fwd, start,
                          self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving, a(rgb))
             amodal[order] = torch.as_tensor(own, device=dev)
-        part = torch.where(gprim >= 0, gprim - torch.as_tensor(body.first[body.prim_body], device=dev)[gprim.clamp_min(0).long()],
-                           torch.full_like(gprim, PART_SCENE)).to(torch.int16) if B else gprim.to(torch.int16)
+        part = torch.empty((T, H, W), dtype=torch.int16, device=dev)
+        local = (np.arange(len(body.prim_body)) - body.first[body.prim_body]).astype(np.int16)
+        k.part_index(k.array(gprim), local if B else np.zeros(1, np.int16), k.array(part))
         if self.dyn is not None:
             self._light_pools(rgb, inst, bgs, start, stop, cam)
         bi, ti = np.nonzero(own > 0)
@@ -176,10 +180,18 @@ class Renderer:
             k.antialias(k.array(rgb), k.array(inst), box, np.zeros((T, H, W), np.uint8))
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
-        before = depth.clone()
-        self.effects.apply(rgb, inst, depth, start, stop, rays)
-        part[depth != before] = PART_LENS      # only a cover or the overlay rewrites depth
+        self.effects.apply(rgb, inst, depth, start, stop, rays, part)
         return FrameBatch(start, stop, rgb, inst, depth, amodal, part)
+
+    def _scratch(self, T: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The z-buffer's primitive index (-1) and ray distance (0) buffers for T frames, kept
+        between chunks (fresh large buffers cost page faults on every chunk)."""
+        w = self.world
+        if self._buffers is None or self._buffers[0].shape[0] < T:
+            self._buffers = (torch.empty((T, w.height, w.width), dtype=torch.int32, device=self.device),
+                             torch.empty((T, w.height, w.width), dtype=torch.float32, device=self.device))
+        gprim, dist = self._buffers[0][:T], self._buffers[1][:T]
+        return gprim.fill_(-1), dist.zero_()
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from synthdata.render.parts import PART_LENS
 from synthdata.world.appearance import TamperEntry
 
 COVER_DEPTH_M = 0.02
@@ -63,11 +64,12 @@ def _box_blur(img: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def apply_tampering(rgb: torch.Tensor, world, start: int, stop: int, instance: torch.Tensor | None = None,
-                    depth: torch.Tensor | None = None) -> None:
+                    depth: torch.Tensor | None = None, part: torch.Tensor | None = None) -> None:
     """Apply the World's covered / blur tampering to frames [start, stop) in place.
 
     rgb (t, H, W, 3) uint8 holds frames start..stop-1; instance (t, H, W) and depth (t, H, W), when
-    given, are updated under opaque covers (see the module docstring)."""
+    given, are updated under opaque covers (see the module docstring), and part (t, H, W) takes
+    PART_LENS there."""
     sched = world.appearance.tampering
     _, H, W, _ = rgb.shape
     dev = rgb.device
@@ -91,6 +93,8 @@ def apply_tampering(rgb: torch.Tensor, world, start: int, stop: int, instance: t
                     instance[i][opaque] = 0
                 if depth is not None:
                     depth[i][opaque] = COVER_DEPTH_M
+                if part is not None:
+                    part[i][opaque] = PART_LENS
             else:
                 s = amount * float(entry.strength)
                 radius = int(round(s * max(H, W) / 40))

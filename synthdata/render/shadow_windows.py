@@ -1,0 +1,184 @@
+"""Screen windows that hold each primitive's sun shadow, compiled (numba, on the host for every
+render device): the kernels test shadow rays only inside them (render/kernels.py `sun_shadows`).
+
+Per (frame, primitive) two bounds are intersected: one from the primitive's bounding sphere
+(centre c, radius r; its shadow on z = 0 is an ellipse with semi-axes r across and
+r / sin(elevation) along the sun's azimuth, plus the sphere and its footprint, where raised
+receivers can be), one from its shape (a box's or an ellipsoid's 8 corners, a capsule's two
+cubes around its end spheres: cast along the sun onto z = 0, plus the corners and their
+footprints), which stays small where a big sphere would reach behind the camera. Where the
+summed-area table of raised receivers shows none inside the window, only the ground shadow
+(the cast points alone) is kept: same shadow, far fewer pixels tested.
+
+A point set wholly in front of the camera is bounded by its projections. With an undistorted
+pinhole camera, a set wholly behind gets an empty window, and one crossing the camera plane the
+image of its axis-aligned box cut at the near plane; otherwise (lens distortion) the whole image.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from synthdata.render.kernels import JIT
+from synthdata.render.motion_blur import pack_camera, project_row
+from synthdata.world.types import BOX, CAPSULE
+
+NEAR = 1e-3
+PAD = 2
+RING = 12
+
+
+def shadow_windows(shapes, sun: np.ndarray, camera, elevated: np.ndarray | None = None) -> np.ndarray:
+    """Windows (T, P, 4) [x0, y0, x1, y1) containing each primitive's shadow; shapes (Shapes over
+    T or 1 frames), sun the unit direction towards the sun, camera over T or 1 frames, elevated a
+    summed-area table of raised receiver pixels ((H + 1, W + 1), or one per frame) or None."""
+    T = max(shapes.num_frames, camera.num_frames)
+    cams = np.stack([pack_camera(camera, t) for t in range(camera.num_frames)])
+    plain = camera.model == "pinhole" and not camera.k1 and not camera.k2
+    S = (np.zeros((0, 1, 1), np.int64) if elevated is None
+         else np.ascontiguousarray(elevated if elevated.ndim == 3 else elevated[None], np.int64))
+    out = np.empty((T, shapes.num_shapes, 4), np.int64)
+    f64 = np.ascontiguousarray
+    _windows(shapes.kind.astype(np.int64), f64(shapes.center, float), f64(shapes.end, float), f64(shapes.axes, float),
+             f64(shapes.size, float), f64(sun, float), cams, plain, camera.width, camera.height, S, out)
+    return out
+
+
+def hull_windows(points: np.ndarray, camera) -> np.ndarray:
+    """Windows (N, 4) bounding the images of the convex hulls of point sets (N, K, 3) seen by
+    frame 0 of camera (the rules above)."""
+    pts = np.ascontiguousarray(points, float)
+    out = np.empty((pts.shape[0], 4), np.int64)
+    plain = camera.model == "pinhole" and not camera.k1 and not camera.k2
+    for i in range(pts.shape[0]):
+        _bound(pts[i], pts.shape[1], pack_camera(camera, 0), plain, camera.width, camera.height, out[i])
+    return out
+
+
+@njit(**JIT)
+def _bound(pts, n, cam, plain, W, H, win):
+    """Integer window (padded, clipped) of the image of the hull of pts[:n] into win (4,)."""
+    inf = math.inf
+    lo_u, lo_v, hi_u, hi_v = inf, inf, -inf, -inf
+    front, behind = 0, 0
+    for i in range(n):
+        u, v, z = project_row(cam, pts[i, 0], pts[i, 1], pts[i, 2])
+        if z > NEAR:
+            front += 1
+            lo_u, lo_v, hi_u, hi_v = min(lo_u, u), min(lo_v, v), max(hi_u, u), max(hi_v, v)
+        else:
+            behind += 1
+    if behind and not plain:                  # crossing a distorted camera's plane: everything
+        lo_u, lo_v, hi_u, hi_v = 0.0, 0.0, float(W), float(H)
+    elif behind and not front:                # wholly behind: empty
+        lo_u, lo_v, hi_u, hi_v = -1e6, -1e6, -1e6, -1e6
+    elif behind:                              # crossing: the near-clipped axis-aligned box
+        lo_u, lo_v, hi_u, hi_v = _near_clipped(pts, n, cam)
+    b = (lo_u, lo_v, hi_u, hi_v)
+    for k in range(4):
+        x = min(max(b[k], -1e7), 1e7) if not math.isnan(b[k]) else 0.0
+        lim = W if k % 2 == 0 else H
+        x = math.floor(x) - PAD if k < 2 else math.ceil(x) + PAD
+        win[k] = int(min(max(x, 0), lim))
+
+
+@njit(**JIT)
+def _near_clipped(pts, n, cam):
+    lo = np.empty(3)
+    hi = np.empty(3)
+    for a in range(3):
+        lo[a], hi[a] = pts[0, a], pts[0, a]
+        for i in range(1, n):
+            lo[a], hi[a] = min(lo[a], pts[i, a]), max(hi[a], pts[i, a])
+    corner = np.empty((8, 3))
+    zc = np.empty(8)
+    inf = math.inf
+    lo_u, lo_v, hi_u, hi_v = inf, inf, -inf, -inf
+    for c in range(8):
+        for a in range(3):
+            corner[c, a] = hi[a] if (c >> a) & 1 else lo[a]
+        u, v, z = project_row(cam, corner[c, 0], corner[c, 1], corner[c, 2])
+        zc[c] = z
+        if z > NEAR:
+            lo_u, lo_v, hi_u, hi_v = min(lo_u, u), min(lo_v, v), max(hi_u, u), max(hi_v, v)
+    for a in range(8):
+        for b in range(a + 1, 8):
+            d = a ^ b
+            if d & (d - 1) or (zc[a] - NEAR) * (zc[b] - NEAR) >= 0:
+                continue                      # not a box edge, or it does not cross the plane
+            f = (NEAR - zc[a]) / (zc[b] - zc[a])
+            x = corner[a, 0] + f * (corner[b, 0] - corner[a, 0])
+            y = corner[a, 1] + f * (corner[b, 1] - corner[a, 1])
+            zz = corner[a, 2] + f * (corner[b, 2] - corner[a, 2])
+            u, v, _ = project_row(cam, x, y, zz)
+            lo_u, lo_v, hi_u, hi_v = min(lo_u, u), min(lo_v, v), max(hi_u, u), max(hi_v, v)
+    return lo_u, lo_v, hi_u, hi_v
+
+
+@njit(**JIT)
+def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
+    T, P = out.shape[0], out.shape[1]
+    sz = max(sun[2], 0.05)
+    hn = math.sqrt(sun[0] * sun[0] + sun[1] * sun[1])
+    ax, ay = (sun[0] / hn, sun[1] / hn) if hn > 1e-9 else (1.0, 0.0)
+    cx_, cy_ = -ay, ax                                     # across the sun's azimuth
+    sph = np.empty((3 * RING + 2, 3))
+    shp = np.empty((48, 3))
+    wins = np.empty((4, 4), np.int64)
+    a_full, a_ground, b_full, b_ground = wins[0], wins[1], wins[2], wins[3]
+    for t in range(T):
+        ts = t if center.shape[0] > 1 else 0
+        cam = cams[t if cams.shape[0] > 1 else 0]
+        for p in range(P):
+            # the bounding sphere
+            c0, c1, c2 = center[ts, p, 0], center[ts, p, 1], center[ts, p, 2]
+            if kind[p] == CAPSULE:
+                e0, e1, e2 = end[ts, p, 0], end[ts, p, 1], end[ts, p, 2]
+                r = 0.5 * math.sqrt((e0 - c0) ** 2 + (e1 - c1) ** 2 + (e2 - c2) ** 2) + size[ts, p, 0]
+                c0, c1, c2 = 0.5 * (c0 + e0), 0.5 * (c1 + e1), 0.5 * (c2 + e2)
+            elif kind[p] == BOX:
+                r = math.sqrt(size[ts, p, 0] ** 2 + size[ts, p, 1] ** 2 + size[ts, p, 2] ** 2)
+            else:
+                r = max(size[ts, p, 0], size[ts, p, 1], size[ts, p, 2])
+            g0, g1 = c0 - c2 / sz * sun[0], c1 - c2 / sz * sun[1]
+            for i in range(RING):
+                ca, sa = math.cos(2 * math.pi * i / RING), math.sin(2 * math.pi * i / RING)
+                sph[i, 0] = g0 + r * (ca * cx_ + sa * ax / sz)
+                sph[i, 1] = g1 + r * (ca * cy_ + sa * ay / sz)
+                sph[i, 2] = 0.0
+                sph[RING + i, 0], sph[RING + i, 1], sph[RING + i, 2] = c0 + r * ca, c1 + r * sa, 0.0
+                sph[2 * RING + i, 0], sph[2 * RING + i, 1], sph[2 * RING + i, 2] = c0 + r * ca, c1 + r * sa, c2
+            sph[3 * RING, 0], sph[3 * RING, 1], sph[3 * RING, 2] = c0, c1, c2 + r
+            sph[3 * RING + 1, 0], sph[3 * RING + 1, 1], sph[3 * RING + 1, 2] = c0, c1, c2 - r
+            _bound(sph, 3 * RING + 2, cam, plain, W, H, a_full)
+            _bound(sph, RING, cam, plain, W, H, a_ground)
+            # the shape: corners (or a capsule's two cubes), cast, then themselves and footprints
+            for j in range(16):
+                s0, s1, s2 = (j & 1) * 2 - 1.0, ((j >> 1) & 1) * 2 - 1.0, ((j >> 2) & 1) * 2 - 1.0
+                if kind[p] == CAPSULE:
+                    rr = size[ts, p, 0]
+                    src = center if j < 8 else end
+                    x, y, z = src[ts, p, 0] + rr * s0, src[ts, p, 1] + rr * s1, src[ts, p, 2] + rr * s2
+                else:
+                    l0, l1, l2 = s0 * size[ts, p, 0], s1 * size[ts, p, 1], s2 * size[ts, p, 2]
+                    x = center[ts, p, 0] + axes[ts, p, 0, 0] * l0 + axes[ts, p, 0, 1] * l1 + axes[ts, p, 0, 2] * l2
+                    y = center[ts, p, 1] + axes[ts, p, 1, 0] * l0 + axes[ts, p, 1, 1] * l1 + axes[ts, p, 1, 2] * l2
+                    z = center[ts, p, 2] + axes[ts, p, 2, 0] * l0 + axes[ts, p, 2, 1] * l1 + axes[ts, p, 2, 2] * l2
+                shp[j, 0], shp[j, 1], shp[j, 2] = x - z / sz * sun[0], y - z / sz * sun[1], 0.0
+                shp[16 + j, 0], shp[16 + j, 1], shp[16 + j, 2] = x, y, z
+                shp[32 + j, 0], shp[32 + j, 1], shp[32 + j, 2] = x, y, 0.0
+            _bound(shp, 16, cam, plain, W, H, b_ground)
+            _bound(shp, 48, cam, plain, W, H, b_full)
+            full = (max(a_full[0], b_full[0]), max(a_full[1], b_full[1]),
+                    min(a_full[2], b_full[2]), min(a_full[3], b_full[3]))
+            use = full
+            if S.shape[0] > 0:
+                f = t if S.shape[0] > 1 else 0
+                raised = (S[f, full[3], full[2]] - S[f, full[1], full[2]] - S[f, full[3], full[0]]
+                          + S[f, full[1], full[0]])
+                if raised <= 0:
+                    use = (max(a_ground[0], b_ground[0]), max(a_ground[1], b_ground[1]),
+                           min(a_ground[2], b_ground[2]), min(a_ground[3], b_ground[3]))
+            out[t, p, 0], out[t, p, 1], out[t, p, 2], out[t, p, 3] = use
