@@ -295,3 +295,16 @@ def test_scene_events_reach_every_camera_and_tampering_only_the_first():
     assert events == {"north": [("north", "camera_tamper", 0), ("north", "loitering", 1)],   # one id per event,
                       "west": [("west", "loitering", 1)], "east": [("east", "loitering", 1)]}   # in every camera
     assert clip.tracks and not any(v.tracks for v in clip.views)     # tracks are global: written once
+
+
+def test_a_cameras_own_sensor_moves_only_that_camera():
+    from synthdata.recipe.schema import Recipe
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    cams = [CAMERAS[0], {**CAMERAS[1], "sensor": {"ptz": {"enabled": True, "presets": 2}}}, CAMERAS[2]]
+    recipe = Recipe.model_validate({**RECIPE, "scene": {**RECIPE["scene"], "cameras": cams},
+                                    "output": {**RECIPE["output"], "frames_per_clip": 30}})
+    world = simulate(sample_clip(recipe, 0, seed=9, clip_id="c"))
+    moving = {name: not w.camera.is_static for name, w in world.camera_worlds()}
+    assert moving == {"north": False, "west": True, "east": False}
