@@ -308,3 +308,14 @@ def test_a_cameras_own_sensor_moves_only_that_camera():
     world = simulate(sample_clip(recipe, 0, seed=9, clip_id="c"))
     moving = {name: not w.camera.is_static for name, w in world.camera_worlds()}
     assert moving == {"north": False, "west": True, "east": False}
+
+
+def test_resolved_recipe_with_cameras_loads_again():
+    from synthdata.recipe import recipe_to_yaml
+
+    many = load_recipe("recipes/plaza_multicam.yaml")
+    text = recipe_to_yaml(many)
+    assert "cameras:" in text and "\n  camera:" not in text
+    assert load_recipe(text) == many
+    one = load_recipe(MINIMAL)
+    assert "cameras" not in recipe_to_yaml(one) and "cameras" not in one.model_dump()["scene"]
