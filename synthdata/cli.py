@@ -23,6 +23,7 @@ COMMANDS = {
     "synthdata.export.cli": ("export",),
     "synthdata.plate.cli": ("plate",),
     "synthdata.report.cli": ("report",),
+    "synthdata.refine.cli": ("refiner",),
 }
 
 

@@ -78,7 +78,8 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         t = timings if k == 0 else {}
         row = dict(clip_row(w, cid, seed, params_json), camera=name)
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
-        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _chunks(w, cid, ext, recipe, device, t),
+        refine = refiner_step(recipe, device, row)
+        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _chunks(w, cid, ext, recipe, device, t, refine),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
     first = records[0]
     first.views = records[1:]
@@ -86,9 +87,10 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
 
 
 def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
-            timings: dict[str, float]) -> Iterator[FrameChunk]:
+            timings: dict[str, float], refine: Any = None) -> Iterator[FrameChunk]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk; adds the seconds spent to `timings`."""
+    it, chunk by chunk, then refine the frames (`refine`, from refiner_step); adds the seconds
+    spent to `timings`."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -114,7 +116,25 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
                 for k, v in dense.finish().items():
                     maps[k] = np.concatenate([maps[k], v])
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-        yield FrameChunk(start, batch.rgb, objects, maps)
+        rgb = batch.rgb
+        if refine is not None:   # after labelling: labels come from the buffers, never these pixels
+            t3 = time.perf_counter()
+            rgb = refine(rgb)
+            timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t3)
+        yield FrameChunk(start, rgb, objects, maps)
+
+
+def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:
+    """The recipe's postprocess.refiner as a function of a chunk's rgb (None without one); records
+    the checkpoint's sha256 and the strength in the clip's `row`."""
+    post = recipe.postprocess
+    if not post.refiner:
+        return None
+    from synthdata.refine.apply import load_refiner, refine_frames
+
+    refiner = load_refiner(post.refiner, device)
+    row["refiner_sha256"], row["refiner_strength"] = refiner.sha256, float(post.strength)
+    return lambda rgb: refine_frames(rgb, refiner, post.strength)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",

@@ -83,7 +83,7 @@ def test_a_crashing_benchmark_is_caught():
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
                "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py",
-               "bench_cameras.py"}
+               "bench_cameras.py", "bench_refiner.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
@@ -104,3 +104,11 @@ def test_cameras_simulates_once():
 
 def test_scale():
     assert check("bench_scale.py", "scale")["verdict"] in ("pass", "fail")
+
+
+def test_refiner_reports_cost_gap_and_flicker():
+    proc, m = run_bench("bench_refiner.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "refiner" and m["verdict"] in ("pass", "fail")
+    for word in ("refine", "ms/frame", "classifier acc", "feature dist", "flicker", "renders", "refined"):
+        assert word in proc.stdout

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 cameras (below); 1 and 2 are still read
+SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 cameras and refiner columns (below); 1 and 2 are still read
 READABLE_VERSIONS = (1, 2, 3)
 META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
 
@@ -139,6 +139,9 @@ DENSE_MODALITIES = ("depth", "flow", "backflow", "instances", "classes")
 DENSE_COLUMNS: tuple[Column, ...] = (col("modalities", pa.list_(s)),) + tuple(
     col(f"{m}_{k}", i64) for m in DENSE_MODALITIES for k in ("offset", "size"))
 CLIPS_V2 = CLIPS_V1.with_columns(*DENSE_COLUMNS)
+# Schema version 3 also records the refiner applied to the clip's frames (postprocess.refiner: the
+# checkpoint's sha256 and the strength), null when none was.
+REFINER_COLUMNS: tuple[Column, ...] = (col("refiner_sha256", s), col("refiner_strength", f64))
 
 # Schema version 3: several cameras over one scene. clips, objects and events carry the `camera`
 # (its name; "cam0" for a recipe's single camera) right after clip_id and sort by it after clip_id;
@@ -152,7 +155,7 @@ def _with_camera(table: TableContract, before: str) -> TableContract:
 
 
 V2 = {t.name: t for t in (CLIPS_V2, TRACKS, OBJECTS, EVENTS)}
-CLIPS = _with_camera(CLIPS_V2, "shard")
+CLIPS = _with_camera(CLIPS_V2.with_columns(*REFINER_COLUMNS), "shard")
 CONTRACT: dict[str, TableContract] = {t.name: t for t in (
     CLIPS, TRACKS, _with_camera(OBJECTS, "frame"), _with_camera(EVENTS, "event_id"))}
 TABLES: tuple[str, ...] = tuple(CONTRACT)
@@ -160,7 +163,7 @@ TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 def contract_for(name: str, version: int = SCHEMA_VERSION) -> TableContract:
     """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS;
-    versions 1 and 2: no `camera` column)."""
+    versions 1 and 2: no `camera` column nor REFINER_COLUMNS)."""
     if version < 2 and name == "clips":
         return CLIPS_V1
     return V2[name] if version < 3 else CONTRACT[name]

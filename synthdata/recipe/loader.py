@@ -47,8 +47,28 @@ def load_recipe(path_or_text: str | os.PathLike | bytes, overrides: Any = (), *,
     if not isinstance(data, dict):
         raise RecipeError(f"expected a mapping of recipe keys (name, seed, output, ...), got "
                           f"{_kind(data)}", source=source, line=int(lines.get("", 1)))
+    data = _paths_from_recipe_dir(data, path_or_text)
     data, late = apply_overrides_collect(data, list(overrides), lines)
     return validate(data, lines, source, Recipe, problems, late)
+
+
+RECIPE_RELATIVE_PATHS = (("postprocess", "refiner"),)   # resolved against the recipe file's folder
+
+
+def _paths_from_recipe_dir(data: dict, path_or_text: Any) -> dict:
+    """`data` with the relative paths of RECIPE_RELATIVE_PATHS joined to the folder of the recipe
+    file (unchanged for recipe text; override values stay relative to the working directory)."""
+    if isinstance(path_or_text, bytes) or _is_text(path_or_text):
+        return data
+    base = Path(path_or_text).parent
+    for keys in RECIPE_RELATIVE_PATHS:
+        parent = data
+        for k in keys[:-1]:
+            parent = parent.get(k) if isinstance(parent, dict) else None
+        value = parent.get(keys[-1]) if isinstance(parent, dict) else None
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            parent[keys[-1]] = str(base / value)
+    return data
 
 
 def recipe_to_yaml(recipe: BaseModel) -> str:
@@ -119,7 +139,7 @@ def read_text(path_or_text: str | os.PathLike | bytes, source: str | None) -> tu
     UTF-8 (a missing, unreadable or binary file is one BadInput line naming `source`)."""
     if isinstance(path_or_text, bytes):
         path_or_text = path_or_text.decode("utf-8", errors="replace")
-    if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("{")):
+    if _is_text(path_or_text):
         return path_or_text, source or "<recipe>"
     src = source or os.fspath(path_or_text)
     try:
@@ -132,6 +152,11 @@ def read_text(path_or_text: str | os.PathLike | bytes, source: str | None) -> tu
         raise BadInput(f"{src}: not a UTF-8 text file; expected a recipe YAML file") from None
     except OSError as e:
         raise BadInput(f"{src}: cannot read the recipe: {e.strerror or e}") from None
+
+
+def _is_text(path_or_text: Any) -> bool:
+    """A str holding a newline or starting with '{' is YAML text, not a file name."""
+    return isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("{"))
 
 
 def _walk(node: Node, path: list[Segment], lines: LineMap, problems: list[tuple[int, str]], source: str,

@@ -65,6 +65,31 @@ class OutputSpec(Model):
         return v
 
 
+class PostprocessSpec(Model):
+    """Steps applied to each rendered chunk before encoding; labels never change."""
+
+    refiner: str | None = Field(None, description="a refiner checkpoint from `synthdata refiner train` "
+                                "(a path relative to the recipe file, or absolute)")
+    strength: float = Field(1.0, ge=0, le=1, description="0 = the render as is, 1 = fully refined")
+
+    @field_validator("refiner")
+    @classmethod
+    def _refiner(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        from pathlib import Path
+
+        from synthdata.errors import BadInput
+        from synthdata.refine.apply import load_refiner
+
+        path = str(Path(v).expanduser().resolve())
+        try:
+            load_refiner(path)
+        except BadInput as e:
+            raise ValueError(str(e)) from None
+        return path
+
+
 RECIPE_VERSION = 1
 
 
@@ -92,6 +117,7 @@ class Recipe(Model):
     zones: list[ZoneSpec] = []              # security zones and tripwires (recipe/security.py)
     events: EventsSpec = EventsSpec()       # event thresholds
     scenario: ScenarioSpec = ScenarioSpec()  # scripted security behaviours
+    postprocess: PostprocessSpec = PostprocessSpec()   # a learned refiner (refine/)
 
     @field_validator("zones")
     @classmethod

@@ -159,5 +159,5 @@ def preview_command(recipe_path: str, overrides: tuple[str, ...], out: str, clip
         encode_video(np.stack(drawn), str(path), fps=recipe.output.fps)
         click.echo(f"wrote {path} ({len(drawn)} frames from {n} clips)")
     else:
-        contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views))).save(path)
+        contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views))).save(path, compress_level=1)
         click.echo(f"wrote {path} ({n} clips x first/middle/last frame)")

@@ -1,0 +1,65 @@
+"""Applying a refiner to rendered frames on the render device (the per-chunk step of the
+pipeline, before encoding; labels never see it).
+
+`refine_frames(rgb, refiner, strength)` takes and returns (T, H, W, 3) uint8 tensors; frames are
+refined one at a time, so the result does not depend on the chunk size. Strength blends the
+refined frame with the rendered one: 0 returns the input tensor itself (bit for bit), 1 the
+generator's output.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from synthdata.refine.checkpoint import load_checkpoint
+from synthdata.refine.model import Generator
+
+
+@dataclass
+class Refiner:
+    """A checkpoint's generator on one device."""
+
+    path: str
+    sha256: str
+    generator: Generator
+    device: torch.device
+
+
+def load_refiner(path: str | os.PathLike, device: str | torch.device = "cpu") -> Refiner:
+    """The refiner in `path` on `device` (cached per file version and device); RefinerError
+    (exit 2, one line) for a missing, corrupt or foreign checkpoint."""
+    p = Path(path).resolve()
+    st = p.stat() if p.is_file() else None
+    stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
+    return _load(str(p), str(torch.device(device)), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, device: str, _stamp: tuple[int, int]) -> Refiner:
+    ck = load_checkpoint(path)
+    dev = torch.device(device)
+    return Refiner(path, ck.sha256, ck.generator.to(dev), dev)
+
+
+def refine_frames(rgb: torch.Tensor, refiner: Refiner, strength: float = 1.0) -> torch.Tensor:
+    """Refined copy of `rgb` (T, H, W, 3) uint8 on its device: `rgb + strength * (G(rgb) - rgb)`,
+    rounded; `rgb` itself when strength is 0."""
+    if strength <= 0.0 or rgb.shape[0] == 0:
+        return rgb
+    if rgb.device != refiner.device:
+        refiner.generator.to(rgb.device)
+        refiner.device = rgb.device
+    gen = refiner.generator
+    out = torch.empty_like(rgb)
+    with torch.inference_mode():
+        for i in range(rgb.shape[0]):
+            x = rgb[i].permute(2, 0, 1)[None].float() / 255.0
+            y = gen(x)
+            if strength < 1.0:
+                y = x + strength * (y - x)
+            out[i] = (y[0] * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0)
+    return out
