@@ -52,8 +52,10 @@ def box_body(T: int, start, velocity, half=(2.2, 0.9, 0.75), yaw: float = 0.0, c
 
 
 def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_people: int = 4, n_boxes: int = 2,
-                 k1: float = 0.0, model: str = "pinhole") -> World:
-    """People and box vehicles scattered in front of an elevated camera, overlapping often."""
+                 k1: float = 0.0, model: str = "pinhole", patterns: bool = False) -> World:
+    """People and box vehicles scattered in front of an elevated camera, overlapping often; with
+    `patterns`, every primitive of the people carries a random render/patterns.py surface pattern
+    (all kinds, coarse enough to show at a small size)."""
     rng = np.random.default_rng(seed)
     cam = Camera.from_pose(width, height, position=(0, -12, rng.uniform(4, 9)), pan_deg=rng.uniform(-10, 10),
                            tilt_deg=rng.uniform(20, 40), roll_deg=rng.uniform(-3, 3), hfov_deg=rng.uniform(50, 80),
@@ -73,6 +75,14 @@ def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_p
     for a in actors:
         ref, _ = a.shapes.bounding_spheres()
         a.position = ref.mean(1) * [1, 1, 0]
+    if patterns:
+        prng = np.random.default_rng([seed, 18])
+        for a in actors[:n_people]:
+            P = a.shapes.num_shapes
+            a.shapes.pattern = prng.integers(1, 13, P).astype(np.int8)
+            a.shapes.pattern_color = prng.uniform(0.0, 1.0, (P, 3)).astype(np.float32)
+            a.shapes.pattern_scale = prng.uniform(0.08, 0.3, P).astype(np.float32)
+            a.shapes.pattern_seed = prng.integers(0, 2**24, P).astype(np.int32)
     static = Shapes(np.array([CAPSULE, BOX], np.int8), np.array([[[3, 6, 0], [-4, 14, 1.5]]], float),
                     np.array([[[3, 6, 5], [0, 0, 0]]], float), np.broadcast_to(np.eye(3), (1, 2, 3, 3)).copy(),
                     np.array([[[0.15, 0, 0], [3, 0.2, 1.5]]]), np.array([[0.5, 0.5, 0.5], [0.6, 0.55, 0.5]], np.float32),

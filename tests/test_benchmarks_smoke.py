@@ -87,6 +87,10 @@ def test_every_benchmark_script_is_smoke_tested():
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
+def test_realism():
+    assert check("bench_realism.py", "realism")["verdict"] in ("pass", "fail")
+
+
 def test_dense_reports_cost_size_and_codecs():
     proc, m = run_bench("bench_dense.py", "--quick")
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -19,7 +19,7 @@ DENSE = ["depth", "flow", "backflow", "instances", "classes"]
 V1 = Path(__file__).parent / "data" / "v1_dataset"     # made by synthdata 0.1.0 before dense maps
 RECIPE = """\
 name: dense_io
-seed: 11
+seed: 14                  # (people sampling draws more since issue 18: 11 left no actor in view)
 output: {clips: 1, clips_per_shard: 1, frames_per_clip: 3, fps: 5, resolution: [96, 72],
          modalities: [rgb, depth, flow, backflow, instances, classes]}
 scene: {layout: {type: parking_lot}, camera: {height_m: 5, tilt_deg: 35, hfov_deg: 60}}

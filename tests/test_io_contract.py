@@ -8,7 +8,7 @@ import sys
 import pyarrow as pa
 import pytest
 
-from synthdata.io.contract import APPEARANCE, CONTRACT, OBJECTS, WRITER_CLIP_COLUMNS, col
+from synthdata.io.contract import APPEARANCE, CONTRACT, OBJECTS, WRITER_CLIP_COLUMNS, col, contract_for
 from synthdata.recipe.schema import Recipe
 from synthdata.world.appearance import APPEARANCE_COLUMNS
 
@@ -62,6 +62,14 @@ def test_contract_is_consistent_and_extensible():
     assert v4.names[at - 1:at + 1] == ("lens_serial", "attributes") and len(v4.names) == len(CONTRACT["clips"].names) + 1
     with pytest.raises(ValueError, match="duplicate"):
         CONTRACT["clips"].with_columns(col("fps", pa.float64()))
+
+
+def test_action_columns_are_version_3_and_older_datasets_still_match():
+    for name in ("objects", "tracks"):
+        assert "action" in contract_for(name, 3).names
+        for old in (1, 2):
+            assert "action" not in contract_for(name, old).names
+            assert set(contract_for(name, old).names) == set(contract_for(name, 3).names) - {"action", "camera"}
 
 
 def test_io_imports_no_scene_stage():

@@ -51,7 +51,7 @@ def test_unknown_key_names_line_path_and_closest_key(recipe_file):
 def test_unknown_top_level_key_without_close_match(recipe_file):
     [line] = problems(recipe_file(GOOD + "zzz: 1\n"))
     assert line == ("recipe.yaml:8: zzz: unknown key; expected one of version, name, description, seed, "
-                    "output, scene, actors, zones, events, scenario, postprocess")
+                    "output, scene, actors, zones, events, scenario, postprocess, mix")
 
 
 def test_bad_count_in_second_actor_group(recipe_file):
@@ -177,7 +177,7 @@ def test_merge_keys_and_aliases_work(recipe_file):
         """)
     assert problems(path) == [
         "recipe.yaml:1: base: unknown key; expected one of version, name, description, seed, output, scene, "
-        "actors, zones, events, scenario, postprocess",
+        "actors, zones, events, scenario, postprocess, mix",
         "recipe.yaml:6: output.clips: expected a number >= 1, got 0"]
 
 

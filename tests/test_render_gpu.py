@@ -14,7 +14,7 @@ from synthdata.render.renderer import Renderer
 from tests.scenes import random_world
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENE = dict(seed=5, T=2, width=48, height=36, n_people=4, n_boxes=2)
+SCENE = dict(seed=5, T=2, width=48, height=36, n_people=4, n_boxes=2, patterns=True)   # fabrics too
 SCRIPT = """
 import sys
 import numpy as np

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthdata.world.actors.bodies import ANKLE_Z, bag_actor, person_actor
+from synthdata.world.actors.bodies import ANKLE_Z, person_actor
 from synthdata.world.actors.motion import frame_times, track_state
+from synthdata.world.actors.props import bag_actor
 from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, MATERIAL

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 cameras and refiner columns (below); 1 and 2 are still read
+SCHEMA_VERSION = 3               # 2 added dense modalities to clips, 3 cameras, refiner and `action` columns (below); 1 and 2 are still read
 READABLE_VERSIONS = (1, 2, 3)
 META_KEY = b"synthdata"   # the Parquet schema-metadata key of every table file
 
@@ -110,13 +110,13 @@ CLIPS_V1 = TableContract("clips", (
     col("attributes", s),
 ), ("clip_id",))
 
-TRACKS = TableContract("tracks", (
+TRACKS_V2 = TableContract("tracks", (
     col("clip_id", s, req=True, cat=True), col("track_id", i32, req=True), col("category", s, req=True, cat=True),
     col("subtype", s, cat=True), col("first_frame", i32, req=True), col("last_frame", i32, req=True),
     col("num_frames", i32), col("attributes", s),
 ), ("clip_id", "track_id"))
 
-OBJECTS = TableContract("objects", (
+OBJECTS_V2 = TableContract("objects", (
     col("clip_id", s, cat=True), col("frame", i32, req=True), col("track_id", i32, req=True),
     col("category", s, req=True, cat=True),
     col("x", f32), col("y", f32), col("w", f32), col("h", f32),            # visible box (null when hidden)
@@ -142,6 +142,10 @@ CLIPS_V2 = CLIPS_V1.with_columns(*DENSE_COLUMNS)
 # Schema version 3 also records the refiner applied to the clip's frames (postprocess.refiner: the
 # checkpoint's sha256 and the strength), null when none was.
 REFINER_COLUMNS: tuple[Column, ...] = (col("refiner_sha256", s), col("refiner_strength", f64))
+# Schema version 3: what a person does (world/actors/actions.py), per object row (this frame) and
+# per track (the action the person was given); null for other categories.
+ACTION = col("action", s, cat=True)
+OBJECTS, TRACKS = OBJECTS_V2.with_columns(ACTION), TRACKS_V2.with_columns(ACTION)
 
 # Schema version 3: several cameras over one scene. clips, objects and events carry the `camera`
 # (its name; "cam0" for a recipe's single camera) right after clip_id and sort by it after clip_id;
@@ -154,7 +158,7 @@ def _with_camera(table: TableContract, before: str) -> TableContract:
     return replace(table.with_columns(CAMERA, before=before), sort_keys=keys[:1] + ("camera",) + keys[1:])
 
 
-V2 = {t.name: t for t in (CLIPS_V2, TRACKS, OBJECTS, EVENTS)}
+V2 = {t.name: t for t in (CLIPS_V2, TRACKS_V2, OBJECTS_V2, EVENTS)}
 CLIPS = _with_camera(CLIPS_V2.with_columns(*REFINER_COLUMNS), "shard")
 CONTRACT: dict[str, TableContract] = {t.name: t for t in (
     CLIPS, TRACKS, _with_camera(OBJECTS, "frame"), _with_camera(EVENTS, "event_id"))}
@@ -163,7 +167,7 @@ TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 def contract_for(name: str, version: int = SCHEMA_VERSION) -> TableContract:
     """Table `name` as files of schema `version` hold it (version 1: clips without DENSE_COLUMNS;
-    versions 1 and 2: no `camera` column nor REFINER_COLUMNS)."""
+    versions 1 and 2: no `camera` column nor REFINER_COLUMNS, no `action`)."""
     if version < 2 and name == "clips":
         return CLIPS_V1
     return V2[name] if version < 3 else CONTRACT[name]

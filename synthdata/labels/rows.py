@@ -17,6 +17,8 @@ objects columns, one row per object per frame (rows sorted by frame, then track_
                       2 visible; x = y = 0 when v = 0), None otherwise
   mask                COCO RLE {"size": [H, W], "counts": str} of the visible pixels, None when hidden
   world_x, world_y, world_z, heading, visible_pixels, amodal_pixels
+  action              what a person does in this frame (world/actors/actions.py: walk, run, stand, ride,
+                      phone_call, carry_box, sit, ...), None for other objects
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ def track_rows(world: World, clip_id: str, ext: TrackExtents) -> list[dict[str, 
         rows.append({"clip_id": clip_id, "track_id": int(a.track_id), "category": a.category,
                      "first_frame": int(frames[0]), "last_frame": int(frames[-1]), "num_frames": int(len(frames)),
                      "subtype": str(attrs.get("subtype", a.category)),
+                     "action": attrs.get("action") if a.category == "person" else None,
                      "attributes": json.dumps(attrs, sort_keys=True, separators=(",", ":"), default=_jsonable)})
     return rows
 
@@ -184,4 +187,5 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
             cols["heading"].append(float(a.heading[f]))
             cols["visible_pixels"].append(n_vis)
             cols["amodal_pixels"].append(n_am)
+            cols["action"].append(str(a.actions[f]) if a.actions is not None else None)
     return dict(cols)

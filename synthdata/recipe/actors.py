@@ -12,6 +12,8 @@ from pydantic import Field
 
 from synthdata.recipe.scene import Color
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
+from synthdata.world.actors.actions import ACTIONS
+from synthdata.world.actors.clothing import BOTTOMS, FABRIC_KIND, HAIRS, HATS, TOPS
 
 
 class PeopleSpec(Model):
@@ -29,6 +31,14 @@ class PeopleSpec(Model):
     loiter_radius_m: Num(0.5, 30) = {"uniform": [1.5, 3.5]}
     top_color: Color | None = None
     bottom_color: Color | None = None
+    # who they are, what they wear and do; None = built-in defaults (world/actors/outfits.py)
+    age: Choice("child", "adult", "elderly") | None = None      # default adult 84 %, child 8 %, elderly 8 %
+    action: Choice(*ACTIONS) | None = None     # default per behaviour; unfit draws become none
+    top: Choice(*TOPS) | None = None
+    bottom: Choice(*BOTTOMS) | None = None
+    hat: Choice(*HATS) | None = None
+    hair: Choice(*HAIRS[:5]) | None = None
+    fabric: Choice(*FABRIC_KIND) | None = None     # the top's fabric (plain, denim, stripes, hivis...)
 
 
 class VehiclesSpec(Model):

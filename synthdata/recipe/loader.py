@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from synthdata.errors import BadInput, RecipeError
 from synthdata.recipe.distributions import Dist, show_value
+from synthdata.recipe.mix import MIX_KEYS
 from synthdata.recipe.overrides import LineMap, Segment, apply_overrides_collect, format_path
 from synthdata.recipe.problems import validate
 from synthdata.recipe.schema import Recipe
@@ -49,6 +50,10 @@ def load_recipe(path_or_text: str | os.PathLike | bytes, overrides: Any = (), *,
                           f"{_kind(data)}", source=source, line=int(lines.get("", 1)))
     data = _paths_from_recipe_dir(data, path_or_text)
     data, late = apply_overrides_collect(data, list(overrides), lines)
+    if "mix" in data:                  # read mix entries' recipe files (recipe/mix.py)
+        is_file = not (isinstance(path_or_text, bytes) or _is_text(path_or_text))
+        base = Path(os.fspath(path_or_text)).resolve().parent if is_file else Path.cwd()
+        data = resolve_mix_files(data, lines, source, base)
     return validate(data, lines, source, Recipe, problems, late)
 
 
@@ -243,3 +248,45 @@ def _plain(value: Any, dumped: Any) -> Any:
             return _flow(items)
         return items
     return dumped
+
+
+# --- mix recipes (recipe/mix.py) ----------------------------------------------------------------
+def resolve_mix_files(data: dict, lines: dict, source: str, base: Path | None) -> dict:
+    """Replace every `mix[i].recipe: FILE` by that file's scene blocks (read and validated as a
+    recipe of its own), recording the path as `source`. Raises RecipeError at the entry's line."""
+    mix = data.get("mix")
+    if not isinstance(mix, list):
+        return data
+    out = []
+    for i, entry in enumerate(mix):
+        if not isinstance(entry, dict) or "recipe" not in entry:
+            out.append(entry)
+            continue
+        ref = entry["recipe"]
+        line = int(lines.get(f"mix[{i}].recipe", lines.get(f"mix[{i}]", 1)))
+        if not isinstance(ref, str) or not ref.strip():
+            raise RecipeError(f"mix[{i}].recipe: expected the path of a recipe file, got {ref!r}",
+                              source=source, line=line)
+        extra = set(entry) & set(MIX_KEYS)
+        if extra:
+            raise RecipeError(f"mix[{i}]: give either recipe: FILE or inline {', '.join(sorted(extra))}, "
+                              f"not both", source=source, line=line)
+        path = Path(ref) if os.path.isabs(ref) or base is None else base / ref
+        if not path.is_file():
+            raise RecipeError(f"mix[{i}].recipe: no such recipe file {ref!r} (looked for {path})",
+                              source=source, line=line)
+        sub = load_recipe(str(path))
+        if sub.mix:
+            raise RecipeError(f"mix[{i}].recipe: {ref} is itself a mix recipe; mixes do not nest",
+                              source=source, line=line)
+        block = {k: v for k, v in entry.items() if k != "recipe"}
+        block["source"] = str(ref)
+        block.update(_dump_blocks(sub))
+        out.append(block)
+    return {**data, "mix": out}
+
+
+def _dump_blocks(sub: Any) -> dict:
+    """The scene blocks of a loaded recipe as plain YAML values (round-trip through the writer)."""
+    plain = yaml.safe_load(recipe_to_yaml(sub))
+    return {k: plain[k] for k in MIX_KEYS if k in plain}

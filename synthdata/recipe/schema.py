@@ -8,8 +8,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.json_schema import SCHEMA_DIALECT, distribution_defs, resolve_refs
+from synthdata.recipe.mix import MIX_KEYS, MixEntry, pick_entry
 from synthdata.recipe.scene import SceneSpec
-from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, check_unique_zones, check_zone_refs
+from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, scenario_zone_refs, unique_zones
 from synthdata.recipe.types import Model
 
 
@@ -93,17 +94,6 @@ class PostprocessSpec(Model):
 RECIPE_VERSION = 1
 
 
-def layout_zones(scene: SceneSpec | None) -> list[ZoneSpec]:
-    """Zones and tripwires the layout brings (a plate's sketch), for checking scenario references."""
-    if scene is None or scene.layout.plate is None:
-        return []
-    out = []
-    for z in scene.layout.plate_scene()["zones"]:
-        extra = {"role": z["role"]} if z["kind"] == "zone" else {"crossing": z["crossing"]}
-        out.append(ZoneSpec(name=z["name"], kind=z["kind"], points=[tuple(p) for p in z["points"]], **extra))
-    return out
-
-
 class Recipe(Model):
     """A whole recipe. Keys every recipe has: name, seed, output (DESIGN.md §5)."""
 
@@ -118,18 +108,27 @@ class Recipe(Model):
     events: EventsSpec = EventsSpec()       # event thresholds
     scenario: ScenarioSpec = ScenarioSpec()  # scripted security behaviours
     postprocess: PostprocessSpec = PostprocessSpec()   # a learned refiner (refine/)
+    mix: list[MixEntry] = []                # each clip from one weighted entry (recipe/mix.py)
 
-    @field_validator("zones")
+    @field_validator("mix")
     @classmethod
-    def _zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
-        check_unique_zones(v)
+    def _mix(cls, v: list[MixEntry], info: ValidationInfo) -> list[MixEntry]:
+        if v and (info.data.get("actors") or info.data.get("zones")):
+            raise ValueError("a mix recipe takes its scene, actors and zones from its entries; move the "
+                             "top-level actors/zones into a mix entry")
         return v
 
-    @field_validator("scenario")
-    @classmethod
-    def _scenario(cls, v: ScenarioSpec, info: ValidationInfo) -> ScenarioSpec:
-        check_zone_refs((info.data.get("zones") or []) + layout_zones(info.data.get("scene")), v)
-        return v
+    def for_clip(self, seed: int) -> tuple["Recipe", int | None]:
+        """The recipe clip `seed` is drawn from: itself, or its mix entry's scene blocks under this
+        recipe's name, seed and output; and the entry's index (None without a mix)."""
+        if not self.mix:
+            return self, None
+        k = pick_entry([e.weight for e in self.mix], seed)
+        entry = self.mix[k]
+        return self.model_copy(update={key: getattr(entry, key) for key in MIX_KEYS} | {"mix": []}), k
+
+    _zones = field_validator("zones")(classmethod(unique_zones))
+    _scenario = field_validator("scenario")(classmethod(scenario_zone_refs))
 
     @field_validator("version")
     @classmethod

@@ -22,7 +22,7 @@ clip); world/security/events.py documents each event's exact definition.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -235,3 +235,28 @@ def check_zone_refs(zones: list[ZoneSpec], scenario: ScenarioSpec) -> None:
         if any(not z.categories or "person" not in z.categories for z in lanes):
             raise ValueError("wrong_way.actor: a person going the wrong way is only an event in a lane zone "
                              "whose categories include person")
+
+
+def unique_zones(cls, v: list[ZoneSpec]) -> list[ZoneSpec]:
+    """pydantic field validator of `zones` (Recipe, mix entries): names are unique."""
+    check_unique_zones(v)
+    return v
+
+
+def layout_zones(scene: Any) -> list[ZoneSpec]:
+    """Zones and tripwires the layout of a SceneSpec brings (a plate's sketch), for checking
+    scenario references."""
+    if scene is None or scene.layout.plate is None:
+        return []
+    out = []
+    for z in scene.layout.plate_scene()["zones"]:
+        extra = {"role": z["role"]} if z["kind"] == "zone" else {"crossing": z["crossing"]}
+        out.append(ZoneSpec(name=z["name"], kind=z["kind"], points=[tuple(p) for p in z["points"]], **extra))
+    return out
+
+
+def scenario_zone_refs(cls, v: ScenarioSpec, info: Any) -> ScenarioSpec:
+    """pydantic field validator of `scenario` (Recipe, mix entries): the zones it names exist in
+    `zones` or in the layout (declare `scene` before `scenario`)."""
+    check_zone_refs((info.data.get("zones") or []) + layout_zones(info.data.get("scene")), v)
+    return v

@@ -23,6 +23,26 @@ def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:
     return x.view(N, C, H, W)
 
 
+def blur_where(x: torch.Tensor, need: torch.Tensor, sigma: float) -> torch.Tensor:
+    """`gaussian_blur` of frames x (T, H, W, C) where it is needed: a copy of x whose pixels in
+    `need` (T, H, W) hold the blurred values (the same as blurring whole frames: each frame is
+    blurred over the box around its needed pixels plus the kernel's reach), the rest x's."""
+    out = x.clone()
+    if sigma <= 0.05:
+        return out
+    r = max(1, math.ceil(3 * sigma))
+    H, W = need.shape[1:]
+    for t in range(need.shape[0]):
+        ys, xs = need[t].nonzero(as_tuple=True)
+        if not len(ys):
+            continue
+        y0, y1 = max(int(ys.min()) - r, 0), min(int(ys.max()) + r + 1, H)
+        x0, x1 = max(int(xs.min()) - r, 0), min(int(xs.max()) + r + 1, W)
+        crop = x[t, y0:y1, x0:x1].permute(2, 0, 1)[None]
+        out[t, y0:y1, x0:x1] = gaussian_blur(crop, sigma)[0].permute(1, 2, 0)
+    return out
+
+
 def axis_ground_distance(camera: Any) -> float:
     """Camera-axis depth where the optical axis meets the ground (30 m when it does not)."""
     fwd = camera.R[0][2]

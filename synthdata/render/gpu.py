@@ -20,9 +20,10 @@ import numpy as np
 
 from synthdata.errors import SynthdataError
 from synthdata.render.counter_noise import noise_sample, sensor_value
+from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
 from synthdata.render.pixel import (encode32, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
-                                    normal_primitive, shade_hit, shadow_form, sun_basis, zbuffer_hit)
+                                    normal_primitive, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
@@ -69,7 +70,7 @@ def _build() -> Any:
             zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
     @cuda.jit
-    def shade_hits(prm, kinds, color, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+    def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                    dpos, daxis, dcol, drange, dcos, rgb):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
@@ -79,7 +80,7 @@ def _build() -> Any:
         if gprim[t, y, x] < 0:
             return
         shade_hit(t, y, x, t if rays.shape[0] > 1 else 0, t if C.shape[0] > 1 else 0, t if prm.shape[0] > 1 else 0,
-                  frame0 + t, prm, kinds, color, material, gprim, dist, rays, C, fwd, light, mats, points,
+                  frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats, points,
                   dpos, daxis, dcol, drange, dcos, rgb)
 
     @cuda.jit
@@ -139,7 +140,7 @@ def _build() -> Any:
 
     @cuda.jit
     def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                    dpos, daxis, dcol, drange, dcos):
+                    dpos, daxis, dcol, drange, dcos, lwin):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         if not (win[t, 0] <= x < win[t, 2] and win[t, 1] <= y < win[t, 3]):

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdata.render.hit_shading import NSURF, S_COLOR, S_COLOR2, S_MATERIAL2, S_PATTERN, S_SCALE, S_SEED
+from synthdata.render.patterns import HIVIS
 from synthdata.render.pixel import NLIGHT, NPOINT, NPRM, PRM_AXES, PRM_CENTER, PRM_END, PRM_RAD, PRM_REF, PRM_SIZE
-from synthdata.world.types import MATERIALS, Shapes
+from synthdata.world.types import MATERIAL, MATERIALS, Shapes
 
 
 def pack_shapes(s: Shapes) -> np.ndarray:
@@ -24,11 +26,25 @@ def pack_shapes(s: Shapes) -> np.ndarray:
     return out
 
 
+def pack_surfaces(s: Shapes) -> np.ndarray:
+    """(P, NSURF) float64 surface rows of `s` (render/hit_shading.py S_*): albedo and pattern."""
+    kind, col2, scale, seed = s.patterns()
+    out = np.zeros((s.num_shapes, NSURF))
+    out[:, S_COLOR:S_COLOR + 3] = s.color
+    out[:, S_PATTERN] = kind
+    out[:, S_COLOR2:S_COLOR2 + 3] = col2
+    out[:, S_SCALE] = scale
+    out[:, S_SEED] = seed
+    out[:, S_MATERIAL2] = np.where(kind == HIVIS, MATERIAL["retroreflective"], s.material)
+    return out
+
+
 @dataclass
 class Bodies:
     """The primitives of several bodies (actors, or the static scene) for one chunk, in
     compositing order: rows (T or 1, P, NPRM), kinds (P,), windows (T, P, 4), prim_body (P,),
-    body_track (B,), first (B,) index of each body's first primitive, color (P, 3), material (P,)."""
+    body_track (B,), first (B,) index of each body's first primitive, color (P, 3), material (P,),
+    surface (P, NSURF) albedo and pattern rows (pack_surfaces)."""
 
     prm: np.ndarray
     kinds: np.ndarray
@@ -38,6 +54,7 @@ class Bodies:
     first: np.ndarray
     color: np.ndarray
     material: np.ndarray
+    surface: np.ndarray
 
     @staticmethod
     def build(shapes: list[Shapes], windows: list[np.ndarray], tracks: list[int], T: int) -> "Bodies":
@@ -54,7 +71,8 @@ class Bodies:
                       np.ascontiguousarray(np.concatenate(windows, 1)) if windows else np.zeros((T, 0, 4), np.int64),
                       np.repeat(np.arange(len(shapes)), counts).astype(np.int32),
                       np.asarray(tracks, np.int32), first,
-                      cat([s.color for s in shapes], (0, 3), np.float64), cat([s.material for s in shapes], 0, np.int64))
+                      cat([s.color for s in shapes], (0, 3), np.float64), cat([s.material for s in shapes], 0, np.int64),
+                      cat([pack_surfaces(s) for s in shapes], (0, NSURF), np.float64))
 
     @property
     def num_prims(self) -> int:

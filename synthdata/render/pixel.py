@@ -193,27 +193,6 @@ def zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_t
         inst[t, y, x] = body_track[b]
 
 
-@register_jitable(inline="always")
-def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, color, material, gprim, dist, rays, C, fwd, light, mats,
-              points, dpos, daxis, dcol, drange, dcos, rgb):
-    """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,
-    its albedo and material, the scene's lights and the moving lights of clip frame `frame`."""
-    p = gprim[t, y, x]
-    ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
-    s = dist[t, y, x]
-    px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
-    nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
-    er = eg = eb = 0.0
-    if dpos.shape[0]:
-        er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)
-    r, g, b = shade_pixel(color[p, 0], color[p, 1], color[p, 2], material[p], nx, ny, nz, px, py, pz,
-                          ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
-    e = light[L_EXPOSURE]
-    rgb[t, y, x, 0] = tone(r * e)
-    rgb[t, y, x, 1] = tone(g * e)
-    rgb[t, y, x, 2] = tone(b * e)
-
-
 # ---- sun shadows -------------------------------------------------------------------------------
 @register_jitable
 def sun_basis(sx, sy, sz):

@@ -16,8 +16,8 @@ from synthdata.errors import BadInput
 from synthdata.recipe.actors import PeopleSpec, VehiclesSpec
 from synthdata.recipe.distributions import parse_bool, parse_choice, parse_number, sampler
 from synthdata.recipe.schema import Recipe
-from synthdata.world.actors import palettes
-from synthdata.world.actors.bodies import footprint_radius
+from synthdata.world.actors import outfits, palettes
+from synthdata.world.actors.bodies import plan_radius
 from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.layouts.registry import LAYOUTS, build_layout
@@ -143,15 +143,17 @@ def _person(group: PeopleSpec | None, behavior: str, rng: np.random.Generator) -
     if behavior == "loiter":
         speed = min(speed, float(rng.uniform(0.5, 0.9)))
     shoulders = float(np.clip(rng.normal(1.0, 0.05) * (1 + 0.3 * (build - 1)), 0.85, 1.2))
-    hair = str(rng.choice(["short", "long", "bald"], p=[0.58, 0.32, 0.1]))
-    return PersonParams(
+    p = PersonParams(
         track_id=0, height_m=height, build=build, shoulders=shoulders, top_color=top, bottom_color=bottom,
-        skin_color=palettes.pick(rng, palettes.SKIN), hair_color=palettes.pick(rng, palettes.HAIR),
-        shoe_color=palettes.pick(rng, palettes.SHOES), hair=hair,
+        skin_color="#e0ac69", hair_color=palettes.pick(rng, palettes.HAIR),
+        shoe_color=palettes.pick(rng, palettes.SHOES), hair="short",
         sleeves=str(rng.choice(["long", "short"], p=[0.6, 0.4])), behavior=behavior, speed_mps=speed,
         phase0=float(rng.uniform(0, 1)), sway_phase=float(rng.uniform(0, 2 * np.pi)),
-        idle_pose="phone" if behavior in ("stand", "loiter") and rng.random() < 0.25 else "arms_down",
-        track=Track([0.0], [[0.0, 0.0]], [0.0]))
+        idle_pose="arms_down", track=Track([0.0], [[0.0, 0.0]], [0.0]))
+    outfits.person_looks(p, group, draw, rng)       # age, body, skin, hair, outfit (world/actors/outfits.py)
+    if group is not None:                          # scripted and riding people keep "none"
+        p.action = outfits.choose_action(p, group, draw, rng)
+    return p
 
 
 def _vehicle(group: VehiclesSpec, kind: str, behavior: str, rng: np.random.Generator) -> VehicleParams:
@@ -168,6 +170,7 @@ def _vehicle(group: VehiclesSpec, kind: str, behavior: str, rng: np.random.Gener
 
 def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipSpec:
     """Resolve every random choice of clip `index` (see module docstring)."""
+    recipe, mix_entry = recipe.for_clip(seed)     # a mix recipe: this clip's entry (recipe/mix.py)
     rng = np.random.default_rng(seed)
     out = recipe.output
     cams = recipe.scene.camera_list()
@@ -206,21 +209,54 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
     bags: list[BagParams] = list(cast.bags)
     dropped = 0
     next_id = cast.next_id
+    pending = {}                                        # person requests of each group not yet taken
+    for i in order:
+        if requests[i][1] == "person":
+            pending[id(requests[i][0])] = pending.get(id(requests[i][0]), 0) + 1
     for i in order:
         group, kind, behavior = requests[i]
         if kind == "person":
+            if not pending[id(group)]:                  # taken as an earlier person's companion
+                continue
+            pending[id(group)] -= 1
             p = _person(group, behavior, rng)
+            if p.action == "walk_together":             # the companion is one of the group's count
+                if pending[id(group)]:
+                    pending[id(group)] -= 1
+                else:
+                    p.action = "none"
             p.enters, p.leaves = bool(draw(group.enters)), bool(draw(group.leaves))
             if not _plan_person(planner, p, float(draw(group.loiter_radius_m))):
                 dropped += 1
                 continue
-            p.track_id, next_id = next_id, next_id + 1
-            people.append(p)
-            if draw(group.carries_bag):
-                bag = palettes.bag(draw(group.bag_style), rng)
-                bag.track_id, bag.owner_track_id, next_id = next_id, p.track_id, next_id + 1
-                p.bag_track_id = bag.track_id
-                bags.append(bag)
+            party = [p]
+            if p.action == "walk_together":             # a companion on the planned path, side by side
+                mate = _person(group, behavior, rng)
+                mate.action, mate.enters, mate.leaves = "walk_together", p.enters, p.leaves
+                mate.speed_mps = p.speed_mps
+                p.track, mate.track = side_by_side(p.track, float(rng.uniform(0.3, 0.4)))
+                party.append(mate)
+            for q in party:
+                q.track_id, next_id = next_id, next_id + 1
+                people.append(q)
+            if len(party) == 2:
+                p.companion_track_id, party[1].companion_track_id = party[1].track_id, p.track_id
+            for q in party:
+                prop = outfits.prop_for(q, rng)
+                if prop is not None:
+                    prop.track_id, prop.owner_track_id, next_id = next_id, q.track_id, next_id + 1
+                    q.prop_track_id = prop.track_id
+                    bags.append(prop)
+                if draw(group.carries_bag):
+                    bag = palettes.bag(draw(group.bag_style), rng)
+                    hands = outfits.ACTIONS[q.action].hands
+                    if bag.style == "handbag" and len(hands) == 2:
+                        bag.style, bag.size_m = "backpack", [0.3, 0.16, 0.42]
+                    elif bag.style == "handbag" and hands:
+                        bag.hand = "left"
+                    bag.track_id, bag.owner_track_id, next_id = next_id, q.track_id, next_id + 1
+                    q.bag_track_id = bag.track_id
+                    bags.append(bag)
         else:
             v = _vehicle(group, kind, behavior, rng)
             v.enters = bool(draw(group.enters))
@@ -260,7 +296,25 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
                     noise_seed=noise_seed, dropped_actors=dropped,
-                    security=cast.security, appearance=appearance, camera_name=cams[0][0], more_views=more_views)
+                    security=cast.security, appearance=appearance, camera_name=cams[0][0], more_views=more_views,
+                    mix_entry=mix_entry)
+
+
+def side_by_side(track: Track, half_gap: float) -> tuple[Track, Track]:
+    """Two tracks half_gap metres to the left and right of `track` (same times)."""
+    xy = np.asarray(track.xy, float).reshape(-1, 2)
+    d = np.zeros_like(xy)
+    if len(xy) > 1:
+        seg = np.diff(xy, axis=0)
+        d[:-1] += seg
+        d[1:] += seg
+    norm = np.linalg.norm(d, axis=1, keepdims=True)
+    fallback = np.stack([np.cos(track.yaw), np.sin(track.yaw)], -1) if len(track.yaw) == len(xy) else \
+        np.tile([1.0, 0.0], (len(xy), 1))
+    d = np.where(norm > 1e-9, d / np.maximum(norm, 1e-9), fallback)
+    left = np.stack([-d[:, 1], d[:, 0]], -1) * half_gap
+    mk = lambda off: Track(list(track.t), (xy + off).tolist(), list(track.yaw), track.appear_s, track.vanish_s)
+    return mk(left), mk(-left)
 
 
 def check_plate_size(plate: dict, width: int, height: int) -> None:
@@ -280,7 +334,7 @@ def plate_match(spec, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:
-    r = footprint_radius(p)
+    r = plan_radius(p)
     if p.behavior == "stand":
         track = planner.plan_stand(r)
         p.enters = p.leaves = False

@@ -9,8 +9,10 @@ import dataclasses
 
 import numpy as np
 
-from synthdata.world.actors.bodies import Skeleton, bag_actor, person_actor
+from synthdata.world.actors.actions import seat_height
+from synthdata.world.actors.bodies import Proportions, Skeleton, person_actor
 from synthdata.world.actors.motion import TrackState, frame_times, track_state
+from synthdata.world.actors.props import bag_actor, bench
 from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.camera_motion import apply_camera_motion
@@ -19,7 +21,7 @@ from synthdata.world.lighting import make_lighting
 from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
 from synthdata.world.security.enact import enact
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
-from synthdata.world.types import Actor, CameraView, World
+from synthdata.world.types import Actor, CameraView, Shapes, World
 
 
 def make_camera(p: CameraParams, width: int, height: int) -> Camera:
@@ -49,6 +51,7 @@ def simulate(spec: ClipSpec) -> World:
         actors.append(vehicle_actor(v, st))
         rides[v.track_id] = (v, st)
     owners: dict[int, tuple[PersonParams, Skeleton, np.ndarray]] = {}
+    seats: list[Shapes] = []
     for p in spec.people:
         if p.riding_track_id is not None:
             v, st = rides[p.riding_track_id]
@@ -56,6 +59,8 @@ def simulate(spec: ClipSpec) -> World:
         else:
             st = track_state(p.track, times, PERSON_TURN_S)
             actor, sk = person_actor(p, st, times, _ground(st), st.yaw)
+            if p.action == "sit":                      # the bench under a sitting person
+                seats.append(bench(_ground(st)[0], float(st.yaw[0]), seat_height(Proportions.of(p))))
         actors.append(actor)
         owners[p.track_id] = (p, sk, actor.present)
     for bag in spec.bags:
@@ -64,7 +69,8 @@ def simulate(spec: ClipSpec) -> World:
     actors.sort(key=lambda a: a.track_id)
     base = camera
     camera = apply_camera_motion(camera, spec.appearance, spec.num_frames, spec.fps)   # shake, PTZ, rolling shutter
-    world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=layout.static,
+    static = Shapes.concat([layout.static, *seats]) if seats else layout.static
+    world = World(num_frames=spec.num_frames, fps=spec.fps, camera=camera, static=static,
                   ground=layout.ground, lighting=make_lighting(spec.lighting, layout.lamps), actors=actors,
                   indoor=layout.indoor, appearance=spec.appearance, texture_seed=spec.texture_seed,
                   noise_seed=spec.noise_seed,

@@ -91,6 +91,32 @@ class LightingParams:
 
 
 @dataclass
+class Outfit:
+    """What one person wears (world/actors/outfits.py samples it; world/actors/clothing.py builds it).
+
+    Styles: top tshirt | shirt | sweater | hoodie | jacket | coat | dress; bottom trousers |
+    jeans | shorts | skirt; hat none | cap | beanie | hood; fabrics (render/patterns.py FABRICS)
+    plain | denim | knit | stripes | checks | print | two_tone | hivis. Colours sRGB hex; `*_color2`
+    is the second colour a fabric mixes in (stripes, yoke, print, reflective bands)."""
+
+    top: str = "tshirt"
+    top_fabric: str = "plain"
+    top_color2: str = "#202020"
+    loose: float = 1.0              # top girth factor over the body (1 = fitted)
+    coat_open: bool = False         # coat/jacket worn open: the top shows down the front
+    inner_color: str = "#d0d0d0"    # the top under an open coat
+    bottom: str = "trousers"
+    bottom_fabric: str = "plain"
+    bottom_color2: str = "#202020"
+    hat: str = "none"
+    hat_color: str = "#202020"
+    scarf: bool = False
+    scarf_color: str = "#802020"
+    fabric_scale_m: float = 0.05    # stripe / check size
+    seed: int = 0                   # varies patterns and folds from person to person
+
+
+@dataclass
 class PersonParams:
     track_id: int
     height_m: float
@@ -101,7 +127,7 @@ class PersonParams:
     skin_color: str
     hair_color: str
     shoe_color: str
-    hair: str                       # short | long | bald
+    hair: str                       # short | long | ponytail | bald | covered | helmet
     sleeves: str                    # long | short
     behavior: str                   # walk | run | loiter | stand | ride
     speed_mps: float
@@ -113,6 +139,15 @@ class PersonParams:
     leaves: bool = False
     riding_track_id: int | None = None
     bag_track_id: int | None = None
+    age: str = "adult"              # child | adult | elderly
+    head_scale: float = 1.0         # head size relative to an adult's share of height
+    leg_ratio: float = 1.0          # leg length relative to an adult's share of height
+    hips: float = 1.0               # hip width factor
+    stoop: float = 0.0              # forward bend of the upper body, rad (elderly)
+    outfit: Outfit | None = None    # None: a plain top and trousers in top/bottom_color
+    action: str = "none"            # world/actors/actions.py ACTIONS
+    companion_track_id: int | None = None   # walking side by side with this person
+    prop_track_id: int | None = None        # the box, pram or trolley this person carries or pushes
 
 
 @dataclass
@@ -137,7 +172,7 @@ class VehicleParams:
 class BagParams:
     track_id: int
     owner_track_id: int
-    style: str                      # backpack | handbag
+    style: str                      # backpack | handbag | box | pram | trolley
     color: str
     size_m: list[float]             # width, depth, height
     hand: str = "right"             # handbag side
@@ -163,6 +198,7 @@ class ClipSpec:
     dropped_actors: int = 0         # actors the recipe asked for that found no collision-free plan
     security: SecurityParams | None = None    # zones, event thresholds, scripts (world/security/params.py)
     appearance: Appearance = field(default_factory=Appearance)   # how the clip looks (world/appearance.py)
+    mix_entry: int | None = None    # a mix recipe: the index of the entry this clip was drawn from
     version: int = SPEC_VERSION
     camera_name: str = "cam0"       # the name of `camera` (recipe scene.cameras[0].name)
     more_views: list[ViewParams] = field(default_factory=list)   # further cameras (scene.cameras[1:])

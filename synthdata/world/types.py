@@ -31,7 +31,7 @@ COCO_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "lef
 COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
                  (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
 
-CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "bag")
+CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "bag", "cart")
 
 
 @dataclass
@@ -47,6 +47,11 @@ class Shapes:
               capsule radius in size[..., 0]
     color:    (P, 3) float32 linear albedo in 0..1
     material: (P,) int8 index into MATERIALS
+    Surface patterns (render/patterns.py), all optional (None = flat colour everywhere):
+    pattern:  (P,) int8 pattern kind (render/patterns.py PATTERNS; 0 = none)
+    pattern_color: (P, 3) float32 linear secondary colour the pattern mixes in
+    pattern_scale: (P,) float32 the pattern's feature size, metres
+    pattern_seed:  (P,) int32 varies the pattern from one person to the next
     """
 
     kind: np.ndarray
@@ -56,6 +61,26 @@ class Shapes:
     size: np.ndarray
     color: np.ndarray
     material: np.ndarray
+    pattern: np.ndarray | None = None
+    pattern_color: np.ndarray | None = None
+    pattern_scale: np.ndarray | None = None
+    pattern_seed: np.ndarray | None = None
+
+    @property
+    def has_patterns(self) -> bool:
+        return self.pattern is not None and bool(np.any(self.pattern))
+
+    def patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(pattern, pattern_color, pattern_scale, pattern_seed), zeros where unset."""
+        P = self.num_shapes
+        if self.pattern is None:
+            return (np.zeros(P, np.int8), np.zeros((P, 3), np.float32), np.zeros(P, np.float32),
+                    np.zeros(P, np.int32))
+        return self.pattern, self.pattern_color, self.pattern_scale, self.pattern_seed
+
+    def _with_frames(self, s: slice) -> "Shapes":
+        return Shapes(self.kind, self.center[s], self.end[s], self.axes[s], self.size[s], self.color,
+                      self.material, self.pattern, self.pattern_color, self.pattern_scale, self.pattern_seed)
 
     @property
     def num_frames(self) -> int:
@@ -69,16 +94,12 @@ class Shapes:
         """The shapes in frame t (a T=1 view); static shapes return themselves."""
         if self.num_frames == 1:
             return self
-        s = slice(t, t + 1)
-        return Shapes(self.kind, self.center[s], self.end[s], self.axes[s], self.size[s],
-                      self.color, self.material)
+        return self._with_frames(slice(t, t + 1))
 
     def frames(self, start: int, stop: int) -> "Shapes":
         if self.num_frames == 1:
             return self
-        s = slice(start, stop)
-        return Shapes(self.kind, self.center[s], self.end[s], self.axes[s], self.size[s],
-                      self.color, self.material)
+        return self._with_frames(slice(start, stop))
 
     def bounding_spheres(self) -> tuple[np.ndarray, np.ndarray]:
         """Centres (T, P, 3) and radii (T, P) of spheres enclosing each primitive."""
@@ -102,6 +123,7 @@ class Shapes:
         def grow(a: np.ndarray) -> np.ndarray:
             return np.broadcast_to(a, (t,) + a.shape[1:]) if a.shape[0] != t else a
 
+        pats = [p.patterns() for p in parts] if any(p.pattern is not None for p in parts) else None
         return Shapes(
             kind=np.concatenate([p.kind for p in parts]),
             center=np.concatenate([grow(p.center) for p in parts], axis=1),
@@ -110,6 +132,9 @@ class Shapes:
             size=np.concatenate([grow(p.size) for p in parts], axis=1),
             color=np.concatenate([p.color for p in parts]),
             material=np.concatenate([p.material for p in parts]),
+            **({} if pats is None else dict(
+                pattern=np.concatenate([q[0] for q in pats]), pattern_color=np.concatenate([q[1] for q in pats]),
+                pattern_scale=np.concatenate([q[2] for q in pats]), pattern_seed=np.concatenate([q[3] for q in pats]))),
         )
 
     @staticmethod
@@ -130,6 +155,8 @@ class Actor:
     keypoints: (T, 17, 3) COCO-17 joint positions for people, else None
     keypoint_radius: (17,) body radius around each joint in metres (depth-test margin)
     attributes: JSON-serialisable facts for the tracks table (height_m, colours, behaviour...)
+    actions: (T,) str, what a person does in each frame (world/actors/actions.py: walk, run, stand,
+             ride, phone_call, carry_box, sit...), the objects table's `action`; None otherwise
     """
 
     track_id: int
@@ -141,6 +168,7 @@ class Actor:
     keypoints: np.ndarray | None = None
     keypoint_radius: np.ndarray | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    actions: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:

@@ -2,10 +2,13 @@
 
 A body is built in its own frame (x forward, y to the person's left, z up, origin on the ground
 under the pelvis), then placed at the track's position and heading. Proportions are fractions of
-standing height from anthropometric tables (Drillis & Contini). Poses: a walking/running gait
-driven by the phase from motion.gait_phase (hip and knee swing, opposite arm swing, flight phase
-when running), idle standing with sway and looking around, and seated riding (legs and arms
-reach pedals/footpegs and handlebars by two-bone inverse kinematics).
+standing height from anthropometric tables (Drillis & Contini), bent per person by the sampled
+anthropometrics (`Proportions`: a child's larger head and shorter legs, shoulder and hip widths,
+an elderly stoop). Poses: a walking/running gait driven by the phase from motion.gait_phase (hip
+and knee swing, opposite arm swing and shoulder twist, flight phase when running), idle standing
+with sway and looking around, seated riding (legs and arms reach pedals/footpegs and handlebars by
+two-bone inverse kinematics), and the actions of world/actors/actions.py (hand targets, sitting,
+crouching) reached the same way. Clothing and hair are built on the skeleton by world/actors/clothing.py.
 """
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdata.world.actors import actions
 from synthdata.world.actors.motion import TrackState, gait_phase, running_weight, stride_length
-from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, pitch_axes, to_world, yaw_axes
-from synthdata.world.spec import BagParams, PersonParams
+from synthdata.world.geometry.shapes import pitch_axes, to_world, yaw_axes
+from synthdata.world.spec import PersonParams
 from synthdata.world.types import Actor
 
 # Fractions of standing height.
@@ -80,7 +84,7 @@ def two_bone(root: np.ndarray, target: np.ndarray, l1: float, l2: float, pole: n
     return root + a * u + h * pp, root + dist * u
 
 
-def _gait_feet(H: float, speed: np.ndarray, dist: np.ndarray, phase0: float, move: np.ndarray,
+def _gait_feet(pr: "Proportions", speed: np.ndarray, dist: np.ndarray, phase0: float, move: np.ndarray,
                run: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Ankle targets (T, 2, 3) relative to the ground point under the pelvis (lateral offset
     added by the caller), foot pitch (T, 2), pelvis height (T,), each foot's fore-aft position
@@ -91,10 +95,11 @@ def _gait_feet(H: float, speed: np.ndarray, dist: np.ndarray, phase0: float, mov
     heel rising before toe-off; then it swings forward in an arc. Walking feet overlap on the
     ground (double support); running ones do not (a flight phase)."""
     T = len(speed)
-    leg = (THIGH + SHIN) * H
+    H = pr.H
+    leg = pr.thigh + pr.shin
     reach = leg * (0.985 + 0.012 * move)[:, None]
-    ankle = ANKLE_Z * H
-    stride = stride_length(H, speed)
+    ankle = pr.ankle_z
+    stride = stride_length(H, speed) * min(1.0, (pr.hip_z / (HIP_Z * H)) ** 0.5)
     duty = (0.62 - 0.27 * run)[:, None]                        # stance share of a gait cycle
     ph = np.mod(gait_phase(dist, speed, H, phase0)[:, None] + np.array([0.0, 0.5]), 1.0)
     stance = ph < duty
@@ -103,12 +108,12 @@ def _gait_feet(H: float, speed: np.ndarray, dist: np.ndarray, phase0: float, mov
     half = np.maximum(stride[:, None] * duty / 2 * m - roll / 2, 0.0)   # ankle goes +half -> -half
     st = np.clip(ph / duty, 0.0, 1.0)                           # progress through stance
     sw = np.clip((ph - duty) / (1 - duty), 0.0, 1.0)            # progress through swing
-    heel = 0.5 * FOOT * H * m
+    heel = 0.5 * pr.foot * m
     rise = np.clip((st - 0.55) / 0.45, 0.0, 1.0) ** 2
     x = np.where(stance, half * (1 - 2 * st), -half + half * (1 - np.cos(np.pi * sw)))
     lift = (0.08 + 0.05 * run)[:, None] * H * m * np.sin(np.pi * sw)
     z = ankle + np.where(stance, heel * rise, heel * (1 - sw) ** 2 + lift)
-    toe_off = np.arcsin(np.clip(heel / (0.75 * FOOT * H), 0.0, 1.0))
+    toe_off = np.arcsin(np.clip(heel / (0.75 * pr.foot), 0.0, 1.0))
     pitch = np.where(stance, toe_off * rise - 0.3 * m * np.clip(1 - st / 0.15, 0.0, 1.0),
                      toe_off * (1 - sw) ** 2 - 0.3 * m * sw ** 2)
     frac = x / np.maximum(half, 1e-6) * (half > 1e-6)
@@ -124,19 +129,68 @@ def _gait_feet(H: float, speed: np.ndarray, dist: np.ndarray, phase0: float, mov
     return np.stack([x, np.zeros((T, 2)), z], -1), pitch, pz, frac, shift
 
 
-def _upper_body(H: float, g: float, sh: float, pelvis: np.ndarray, lean: np.ndarray):
-    """Spine points rotated by the forward lean about the pelvis."""
+def _upper_body(pr: "Proportions", pelvis: np.ndarray, lean: np.ndarray, twist: np.ndarray):
+    """Spine points rotated by the forward lean about the pelvis; the shoulder line turns by
+    `twist` (rad, against the pelvis as the legs swing)."""
     R = pitch_axes(lean)                                   # (T, 3, 3)
 
     def up(x, y, z):
-        return pelvis + np.einsum("tij,j->ti", R, np.array([x, y, z - HIP_Z * H]))
-    shoulders = np.stack([up(0.0, s * SHOULDER_HALF * H * sh, SHOULDER_Z * H) for s in SIDE], 1)
-    return R, shoulders, up(0, 0, NECK_Z0 * H), up(0.004 * H, 0, NECK_Z1 * H), up(0, 0, 0.7 * H), \
-        up(0, 0, 0.565 * H)
+        return pelvis + np.einsum("tij,tj->ti", R, np.broadcast_to(np.stack(np.broadcast_arrays(x, y, z - pr.hip_z), -1),
+                                                                      pelvis.shape))
+    half = pr.shoulder_half
+    shoulders = np.stack([up(-s * twist * half, s * half * np.cos(twist), pr.shoulder_z) for s in SIDE], 1)
+    zero = np.zeros(len(pelvis))
+    return R, shoulders, up(zero, zero, pr.neck_z0), up(zero + 0.004 * pr.H, zero, pr.neck_z1), \
+        up(zero, zero, pr.chest_z), up(zero, zero, pr.belly_z)
+
+
+@dataclass
+class Proportions:
+    """One person's body measures in metres, from height and the sampled anthropometrics
+    (head_scale, leg_ratio, shoulders, hips, build): children have larger heads and shorter legs
+    for their height."""
+
+    H: float
+    hip_z: float
+    thigh: float
+    shin: float
+    ankle_z: float
+    shoulder_z: float
+    upper_arm: float
+    forearm: float
+    hand: float
+    neck_z0: float
+    neck_z1: float
+    head_z: float
+    head_semi: np.ndarray
+    hip_half: float
+    shoulder_half: float
+    foot: float
+    chest_z: float
+    belly_z: float
+    torso: float            # shoulder_z - hip_z relative to an adult's (scales torso parts)
+
+    @staticmethod
+    def of(p: PersonParams) -> "Proportions":
+        H, h, leg = p.height_m, p.head_scale, p.leg_ratio
+        semi = np.array(HEAD_SEMI) * H * h
+        head_z = H - semi[2] - (1.001 - HEAD_Z - HEAD_SEMI[2]) * H
+        neck1 = head_z - (HEAD_Z - NECK_Z1) * H * h
+        neck0 = neck1 - (NECK_Z1 - NECK_Z0) * H
+        shoulder_z = neck0 - (NECK_Z0 - SHOULDER_Z) * H
+        hip_z = HIP_Z * H * leg
+        torso = (shoulder_z - hip_z) / ((SHOULDER_Z - HIP_Z) * H)
+        arm = 0.5 + 0.5 * leg
+        return Proportions(H, hip_z, THIGH * H * leg, SHIN * H * leg, ANKLE_Z * H * leg, shoulder_z,
+                           UPPER_ARM * H * arm, FOREARM * H * arm, HAND * H * arm, neck0, neck1, head_z, semi,
+                           HIP_HALF * H * max(p.build, 0.9) * p.hips, SHOULDER_HALF * H * p.shoulders,
+                           FOOT * H * (0.85 + 0.15 * leg), hip_z + 0.59 * (shoulder_z - hip_z),
+                           hip_z + 0.12 * (shoulder_z - hip_z), torso)
 
 
 def skeleton(p: PersonParams, state: TrackState, times: np.ndarray, mount: Mount | None = None) -> Skeleton:
-    H, g, sh = p.height_m, p.build, p.shoulders
+    pr = Proportions.of(p)
+    H, g = p.height_m, p.build
     T = len(times)
     speed = state.speed
     move = np.clip(speed / 0.7, 0.0, 1.0)
@@ -145,20 +199,33 @@ def skeleton(p: PersonParams, state: TrackState, times: np.ndarray, mount: Mount
     idle_t = 2 * np.pi * times
     sway = still * 0.008 * H * np.sin(idle_t / 3.7 + p.sway_phase)
     look = still * 0.45 * np.sin(idle_t / 7.3 + 1.3 * p.sway_phase)
-    phone = p.idle_pose == "phone"
+    phone = p.idle_pose == "phone" and p.action == "none"
 
     if mount is None:
         run = running_weight(speed)
-        hw = HIP_HALF * H * max(g, 0.9)
-        feet, foot_pitch, pz, reach_x, turn = _gait_feet(H, speed, state.dist, p.phase0, move, run)
-        pelvis = np.stack([np.zeros(T), sway, pz], -1)
-        hips = pelvis[:, None, :] + np.stack([np.zeros(2), SIDE * hw, np.zeros(2)], -1)
+        feet, foot_pitch, pz, reach_x, turn = _gait_feet(pr, speed, state.dist, p.phase0, move, run)
+        legs = actions.legs(p, pr, times, still)
+        pelvis_x = 0.0
+        if legs is not None:                       # sitting, crouching, shifting weight
+            if legs.pelvis_z is not None:
+                pz = legs.pelvis_z.copy()
+            if legs.feet is not None:
+                feet, foot_pitch, reach_x, turn = legs.feet.copy(), np.zeros((T, 2)), np.zeros((T, 2)), np.zeros((T, 2))
+            pz = pz + legs.dz
+            sway = sway + legs.sway
+            pelvis_x = legs.pelvis_x
+        pelvis = np.stack([np.full(T, pelvis_x), sway, pz], -1)
+        hips = pelvis[:, None, :] + np.stack([np.zeros(2), SIDE * pr.hip_half, np.zeros(2)], -1)
         hips[..., 0] += turn
-        feet[..., 1] += SIDE * hw
-        knees, ankles = two_bone(hips, feet, THIGH * H, SHIN * H, np.array([1.0, 0.0, 0.0]))
-        lean = move * (0.05 + 0.15 * run) + still * 0.015 * np.sin(idle_t / 4.1 + p.sway_phase)
-        R, shoulders, neck0, neck1, chest, belly = _upper_body(H, g, sh, pelvis, lean)
-        amp = np.arcsin(np.clip(stride_length(H, speed) / (4 * (THIGH + SHIN) * H), 0, 0.7))
+        feet[..., 1] += SIDE * pr.hip_half
+        knee_pole = np.array([1.0, 0.0, 0.0]) if legs is None else legs.knee_pole
+        knees, ankles = two_bone(hips, feet, pr.thigh, pr.shin, knee_pole)
+        lean = move * (0.05 + 0.15 * run) + still * 0.015 * np.sin(idle_t / 4.1 + p.sway_phase) + p.stoop
+        if legs is not None:
+            lean = lean + legs.lean
+        twist = 0.12 * move * (reach_x[:, 0] - reach_x[:, 1]) / 2 * (1 - run * 0.5)
+        R, shoulders, neck0, neck1, chest, belly = _upper_body(pr, pelvis, lean, twist)
+        amp = np.arcsin(np.clip(stride_length(H, speed) / (4 * (pr.thigh + pr.shin)), 0, 0.7))
         arm_amp = (0.5 + 0.4 * run) * amp          # each arm swings against the leg on its side
         alpha = move[:, None] * (-arm_amp[:, None] * reach_x + 0.2 * run[:, None]) + still[:, None] * 0.03
         gamma = move[:, None] * ((0.25 + 1.2 * run)[:, None] + 0.4 * np.maximum(alpha, 0)) + still[:, None] * 0.15
@@ -168,110 +235,94 @@ def skeleton(p: PersonParams, state: TrackState, times: np.ndarray, mount: Mount
             alpha[:, 1] = alpha[:, 1] * move + still * 0.45
             gamma[:, 1] = gamma[:, 1] * move + still * 1.75
             inward[:, 1] = still * 0.45
-        elbows = shoulders + UPPER_ARM * H * _dirs(alpha, out)
+        elbows = shoulders + pr.upper_arm * _dirs(alpha, out)
         fore = _dirs(alpha + gamma, out - inward)
-        wrists = elbows + FOREARM * H * fore
-        head_pitch = 0.5 * lean + (still * 0.35 if phone else 0.0)
+        wrists = elbows + pr.forearm * fore
+        arms = actions.arms(p, pr, times, R, pelvis, neck1, lean)
+        for side, (target, pole) in arms.items():   # an action's hand targets, reached by IK
+            e, w = two_bone(shoulders[:, side], target, pr.upper_arm, pr.forearm, pole)
+            elbows[:, side], wrists[:, side] = e, w
+            fore[:, side] = (w - e) / np.maximum(np.linalg.norm(w - e, axis=-1, keepdims=True), 1e-9)
+        head_pitch = 0.5 * lean - 0.8 * p.stoop + (still * 0.35 if phone else 0.0) + actions.head_pitch(p, T)
     else:
         seat = mount.seat
         pelvis = np.broadcast_to(seat + np.array([0.0, 0.0, 0.06 * H]), (T, 3)).copy()
-        hips = pelvis[:, None, :] + np.stack([np.zeros(2), SIDE * HIP_HALF * H * max(g, 0.9), np.zeros(2)], -1)
-        knees, ankles = two_bone(hips, mount.feet, THIGH * H, SHIN * H, np.array([1.0, 0.0, 0.2]))
+        hips = pelvis[:, None, :] + np.stack([np.zeros(2), SIDE * pr.hip_half, np.zeros(2)], -1)
+        knees, ankles = two_bone(hips, mount.feet, pr.thigh, pr.shin, np.array([1.0, 0.0, 0.2]))
         foot_pitch = np.zeros((T, 2))
         lean = np.full(T, mount.lean)
-        R, shoulders, neck0, neck1, chest, belly = _upper_body(H, g, sh, pelvis, lean)
+        R, shoulders, neck0, neck1, chest, belly = _upper_body(pr, pelvis, lean, np.zeros(T))
         grips = np.broadcast_to(mount.grips, (T, 2, 3))
         pole = np.stack([np.full(2, -0.3), SIDE * 0.8, np.full(2, -0.6)], -1)
-        elbows, wrists = two_bone(shoulders, grips, UPPER_ARM * H, FOREARM * H, pole)
+        elbows, wrists = two_bone(shoulders, grips, pr.upper_arm, pr.forearm, pole)
         fore = (wrists - elbows) / np.linalg.norm(wrists - elbows, axis=-1, keepdims=True)
         head_pitch = 0.3 * lean - 0.25
-    hands = wrists + HAND * H * fore
+    hands = wrists + pr.hand * fore
     head_axes = np.einsum("tij,tjk->tik", yaw_axes(look), pitch_axes(head_pitch * np.ones(T)))
-    head = neck1 + np.einsum("tij,j->ti", head_axes, np.array([0.012 * H, 0, (HEAD_Z - NECK_Z1) * H]))
+    head = neck1 + np.einsum("tij,j->ti", head_axes, np.array([0.012 * H, 0, pr.head_z - pr.neck_z1]))
     return Skeleton(pelvis, hips, knees, ankles, foot_pitch, shoulders, elbows, wrists, hands, neck0, neck1,
                     chest, belly, R, head, head_axes)
 
 
-def _head_surface(sk: Skeleton, H: float, phi: float, theta: float) -> np.ndarray:
-    a, b, c = (x * H for x in HEAD_SEMI)
+def _head_surface(sk: Skeleton, semi: np.ndarray, phi: float, theta: float) -> np.ndarray:
+    a, b, c = semi
     local = np.array([a * np.cos(theta) * np.cos(phi), b * np.cos(theta) * np.sin(phi), c * np.sin(theta)])
     return sk.head + np.einsum("tij,j->ti", sk.head_axes, local)
 
 
-def keypoints_local(sk: Skeleton, H: float) -> np.ndarray:
-    """COCO-17 keypoints (T, 17, 3) in the body frame; face points lie on the head's surface."""
-    face = [_head_surface(sk, H, 0.0, -0.22), _head_surface(sk, H, 0.4, 0.12), _head_surface(sk, H, -0.4, 0.12),
-            _head_surface(sk, H, 1.62, 0.0), _head_surface(sk, H, -1.62, 0.0)]
+def keypoints_local(sk: Skeleton, semi: np.ndarray) -> np.ndarray:
+    """COCO-17 keypoints (T, 17, 3) in the body frame; face points lie on the head's surface
+    (head semi-axes `semi`: depth, width, height)."""
+    face = [_head_surface(sk, semi, 0.0, -0.22), _head_surface(sk, semi, 0.4, 0.12),
+            _head_surface(sk, semi, -0.4, 0.12), _head_surface(sk, semi, 1.62, 0.0),
+            _head_surface(sk, semi, -1.62, 0.0)]
     pairs = [sk.shoulders, sk.elbows, sk.wrists, sk.hips, sk.knees, sk.ankles]
     body = [x for pair in pairs for x in (pair[:, 0], pair[:, 1])]
     return np.stack(face + body, 1)
 
 
-def keypoint_radius(p: PersonParams) -> np.ndarray:
-    H, g = p.height_m, p.build
-    r = [0.012, 0.01, 0.01, 0.012, 0.012, 0.035 * g, 0.035 * g, 0.026 * g, 0.026 * g, 0.02, 0.02,
-         0.07 * g, 0.07 * g, 0.032 * g, 0.032 * g, 0.024, 0.024]
-    return np.array(r) * H
-
-
 def footprint_radius(p: PersonParams) -> float:
-    """Radius of the ground disc a person keeps clear of others (strides included)."""
+    """Radius of the ground disc a person keeps clear of others (strides included; a pushed pram
+    and a bench seat need more room)."""
     base = 0.42 if p.behavior == "run" else 0.3
-    return float(base * p.height_m / 1.75 * max(1.0, p.build))
+    room = actions.FOOTPRINT_M.get(p.action, 0.0) if p.action != "walk_together" else 0.0
+    return float(max(base * p.height_m / 1.75 * max(1.0, p.build), room))
+
+
+def plan_radius(p: PersonParams) -> float:
+    """The disc planned for a person: a pair walking side by side is planned as one wider disc
+    around the middle of the two (world/sample.py splits it)."""
+    return max(footprint_radius(p), actions.FOOTPRINT_M.get(p.action, 0.0))
 
 
 def person_actor(p: PersonParams, state: TrackState, times: np.ndarray, position: np.ndarray,
                  yaw: np.ndarray, mount: Mount | None = None) -> tuple[Actor, Skeleton]:
     """The labelled person; `position`/`yaw` place the body frame (the vehicle's for riders)."""
-    H, g, sh = p.height_m, p.build, p.shoulders
+    from synthdata.world.actors.clothing import dress, keypoint_radius
+
     sk = skeleton(p, state, times, mount)
+    pr = Proportions.of(p)
     T = len(times)
     R = yaw_axes(yaw)
-
-    def W(x: np.ndarray) -> np.ndarray:
-        return to_world(x, position, R=R)
-
-    def axes(local: np.ndarray) -> np.ndarray:
-        return np.einsum("tij,tjk->tik", R, local)
-
-    top, bottom = hex_to_linear(p.top_color), hex_to_linear(p.bottom_color)
-    skin, hair, shoe = hex_to_linear(p.skin_color), hex_to_linear(p.hair_color), hex_to_linear(p.shoe_color)
-    b = ShapeBuilder(T)
-    head_w, torso_w = axes(sk.head_axes), axes(sk.torso_axes)
-    b.ellipsoid(W(sk.head), np.array(HEAD_SEMI) * H, skin, "skin", head_w)
-    if p.hair != "bald":
-        hc = sk.head + np.einsum("tij,j->ti", sk.head_axes, np.array([-0.012, 0, 0.012]) * H)
-        b.ellipsoid(W(hc), np.array([0.056, 0.049, 0.062]) * H, hair, "hair", head_w)
-        if p.hair == "long":
-            hl = sk.head + np.einsum("tij,j->ti", sk.head_axes, np.array([-0.03, 0, -0.05]) * H)
-            b.ellipsoid(W(hl), np.array([0.035, 0.05, 0.075]) * H, hair, "hair", head_w)
-    b.capsule(W(sk.neck0), W(sk.neck1), 0.03 * H, skin, "skin")
-    b.capsule(W(sk.shoulders[:, 0] - [0, 0, 0.012 * H]), W(sk.shoulders[:, 1] - [0, 0, 0.012 * H]),
-              0.036 * H * g, top, "cloth")
-    b.ellipsoid(W(sk.chest), np.array([0.066 * g, 0.098 * sh, 0.13]) * H, top, "cloth", torso_w)
-    b.ellipsoid(W(sk.belly), np.array([0.064 * g, 0.092 * max(g, 0.95), 0.1]) * H, bottom, "cloth", torso_w)
-    fore_col, fore_mat = (top, "cloth") if p.sleeves == "long" else (skin, "skin")
-    for i in range(2):
-        b.capsule(W(sk.shoulders[:, i]), W(sk.elbows[:, i]), 0.026 * H * g, top, "cloth")
-        b.capsule(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.021 * H * g, fore_col, fore_mat)
-        b.capsule(W(sk.wrists[:, i]), W(sk.hands[:, i]), 0.018 * H, skin, "skin")
-        b.capsule(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.04 * H * g, bottom, "cloth")
-        b.capsule(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.028 * H * g, bottom, "cloth")
-        fa = pitch_axes(sk.foot_pitch[:, i])
-        fc = sk.ankles[:, i] + np.einsum("tij,j->ti", fa, np.array([0.3 * FOOT * H, 0, -0.55 * ANKLE_Z * H]))
-        b.box(W(fc), np.array([FOOT / 2, 0.028, 0.022]) * H, shoe, "cloth", axes(fa))
-    kp = W(keypoints_local(sk, H))
-    attrs = {"height_m": round(H, 3), "build": round(g, 3), "top_color": p.top_color,
+    shapes, _ = dress(p, pr, sk, lambda x: to_world(x, position, R=R), lambda a: np.einsum("tij,tjk->tik", R, a), T)
+    kp = to_world(keypoints_local(sk, pr.head_semi), position, R=R)
+    outfit = p.outfit
+    attrs = {"height_m": round(p.height_m, 3), "build": round(p.build, 3), "top_color": p.top_color,
              "bottom_color": p.bottom_color, "hair_color": p.hair_color, "behavior": p.behavior,
              "speed_mps": round(p.speed_mps, 3), "carrying_bag": p.bag_track_id is not None,
-             "footprint_radius_m": round(footprint_radius(p), 3), "enters": bool(p.enters), "leaves": bool(p.leaves)}
-    if p.bag_track_id is not None:
-        attrs["bag_track_id"] = p.bag_track_id
-    if p.riding_track_id is not None:
-        attrs["riding_track_id"] = p.riding_track_id
+             "footprint_radius_m": round(footprint_radius(p), 3), "enters": bool(p.enters), "leaves": bool(p.leaves),
+             "age": p.age, "hair": p.hair, "skin_color": p.skin_color, "action": p.action}
+    if outfit is not None:
+        attrs.update(top=outfit.top, top_fabric=outfit.top_fabric, bottom=outfit.bottom,
+                     bottom_fabric=outfit.bottom_fabric, hat=outfit.hat, scarf=bool(outfit.scarf),
+                     coat_open=bool(outfit.coat_open))
+    for key in ("bag_track_id", "riding_track_id", "companion_track_id", "prop_track_id"):
+        if getattr(p, key) is not None:
+            attrs[key] = getattr(p, key)
     pos3 = np.concatenate([np.asarray(position, float)[:, :2], np.zeros((T, 1))], 1)
-    actor = Actor(p.track_id, "person", b.build(), pos3, np.asarray(yaw, float), state.present.copy(), kp,
-                  keypoint_radius(p), attrs)
+    labels = actions.frame_actions(p, state, mount is not None)
+    actor = Actor(p.track_id, "person", shapes, pos3, np.asarray(yaw, float), state.present.copy(), kp,
+                  keypoint_radius(p, pr), attrs, actions=labels)
     return actor, _world_skeleton(sk, position, R)
 
 
@@ -282,32 +333,3 @@ def _world_skeleton(sk: Skeleton, position: np.ndarray, R: np.ndarray) -> Skelet
                     W(sk.elbows), W(sk.wrists), W(sk.hands), W(sk.neck0), W(sk.neck1), W(sk.chest),
                     W(sk.belly), np.einsum("tij,tjk->tik", R, sk.torso_axes), W(sk.head),
                     np.einsum("tij,tjk->tik", R, sk.head_axes))
-
-
-def bag_actor(bag: BagParams, owner: PersonParams, sk: Skeleton, present: np.ndarray) -> Actor:
-    """A carried bag following its owner's body (world skeleton `sk`)."""
-    w, d, h = bag.size_m
-    H, g = owner.height_m, owner.build
-    color = hex_to_linear(bag.color)
-    T = len(present)
-    b = ShapeBuilder(T)
-    if bag.style == "backpack":
-        ax = sk.torso_axes
-        c = sk.chest + np.einsum("tij,j->ti", ax, np.array([-(0.066 * g * H + d / 2 + 0.005), 0, -0.02 * H]))
-        b.box(c, [d / 2, w / 2, h / 2], color, "cloth", ax)
-        for i in range(2):
-            top = c + np.einsum("tij,j->ti", ax, np.array([d / 2, SIDE[i] * w * 0.3, h / 2]))
-            b.capsule(top, sk.shoulders[:, i] + np.einsum("tij,j->ti", ax, np.array([0.03 * H, 0, 0.025 * H])),
-                      0.012, color, "cloth")
-        bottom = c - np.einsum("tij,j->ti", ax, np.array([0, 0, h / 2]))
-    else:
-        i = 0 if bag.hand == "left" else 1
-        ax = yaw_axes(np.arctan2(sk.torso_axes[:, 1, 0], sk.torso_axes[:, 0, 0]))
-        c = sk.hands[:, i] - np.array([0, 0, 0.06 + h / 2])
-        b.box(c, [d / 2, w / 2, h / 2], color, "cloth", ax)
-        b.capsule(c + np.array([0, 0, h / 2]), sk.hands[:, i], 0.01, color, "cloth")
-        bottom = c - np.array([0, 0, h / 2])
-    yaw = np.arctan2(ax[:, 1, 0], ax[:, 0, 0])
-    attrs = {"style": bag.style, "color": bag.color, "owner_track_id": bag.owner_track_id,
-             "size_m": [round(x, 3) for x in bag.size_m]}
-    return Actor(bag.track_id, "bag", b.build(), bottom, yaw, present.copy(), attributes=attrs)

@@ -69,3 +69,28 @@ def bag(style: str, rng: np.random.Generator) -> BagParams:
         size = [rng.uniform(0.28, 0.38), rng.uniform(0.1, 0.14), rng.uniform(0.2, 0.3)]
     return BagParams(track_id=0, owner_track_id=0, style=style, color=pick(rng, BAGS),
                      size_m=[float(x) for x in size], hand=str(rng.choice(["left", "right"])))
+
+
+# ---- people (world/actors/outfits.py): weighted, mostly dark and neutral, some saturated ----------
+# (black fabric still reflects 2-5 % of light: the darkest entries are about 0.025 linear, not 0)
+CLOTHES = {"#2a2a2a": 0.14, "#363636": 0.1, "#3a3a3a": 0.07, "#5c5c5c": 0.05, "#8c8c8c": 0.04, "#d8d8d4": 0.05,
+           "#f2f2ee": 0.05, "#1c2841": 0.09, "#2b3a55": 0.05, "#3f4f2f": 0.04, "#4b3a2a": 0.05, "#6e5a44": 0.03,
+           "#b9a27f": 0.04, "#d2c3a3": 0.03, "#7a1f24": 0.03, "#b3262e": 0.02, "#1f5fa6": 0.025, "#6a9bc7": 0.02,
+           "#2e6b3f": 0.015, "#e0b52a": 0.015, "#e4672e": 0.01, "#c85a8c": 0.01, "#5b3f7a": 0.01, "#0f4c4c": 0.01}
+TROUSERS = {"#2a2a2a": 0.25, "#363636": 0.12, "#1d2535": 0.14, "#4a4a4a": 0.08, "#6b5b45": 0.07, "#b9a27f": 0.07,
+            "#3d4a2f": 0.05, "#7a7a7a": 0.05, "#5b3a29": 0.05, "#8a8f99": 0.04, "#f0f0ea": 0.03, "#7a1f24": 0.02,
+            "#1f3f7a": 0.03}
+DENIM = {"#1d2a44": 0.3, "#2f4468": 0.3, "#4a6590": 0.2, "#6f8bb3": 0.1, "#2c2c2c": 0.1}
+HIVIS = {"#d8ec1a": 0.6, "#ff6a13": 0.4}
+# skin tones across the human range (Fitzpatrick I-VI), sRGB
+SKIN_TONES = {"#f6d7c3": 0.1, "#eec1a0": 0.13, "#e0ac89": 0.13, "#d09a6e": 0.12, "#c08457": 0.11, "#a66d43": 0.1,
+              "#8d5a35": 0.09, "#704526": 0.08, "#55331c": 0.07, "#3c2314": 0.07}
+GREY_HAIR = ["#8f8a86", "#b5b1ab", "#d8d4cc", "#6e6a66"]
+HATS = {"#2a2a2a": 0.35, "#363636": 0.15, "#1c2841": 0.15, "#7a1f24": 0.08, "#8c8c8c": 0.1, "#d8d8d4": 0.07,
+        "#3f4f2f": 0.05, "#e0b52a": 0.05}
+
+
+def weighted(rng: np.random.Generator, table: dict[str, float]) -> str:
+    names = list(table)
+    w = np.array(list(table.values()), float)
+    return names[int(rng.choice(len(names), p=w / w.sum()))]

@@ -51,6 +51,17 @@ class ShapeBuilder:
         self.size: list[np.ndarray] = []
         self.color: list[tuple] = []
         self.material: list[int] = []
+        self.pattern: list[tuple[int, tuple, float, int]] = []
+        self.names: list[str] = []          # optional part names (garments), "" when unnamed
+
+    def name_last(self, name: str, count: int = 1) -> None:
+        """Name the `count` primitives added last (e.g. "skirt", "hair")."""
+        self.names[-count:] = [name] * count
+
+    def pattern_last(self, kind: int, color2, scale: float, seed: int = 0) -> None:
+        """Give the primitive added last a surface pattern (render/patterns.py kind, secondary
+        linear colour, feature size in metres, seed)."""
+        self.pattern[-1] = (int(kind), tuple(float(c) for c in color2), float(scale), int(seed))
 
     def _frames(self, a, shape) -> np.ndarray:
         a = np.asarray(a, float)
@@ -64,6 +75,8 @@ class ShapeBuilder:
         self.size.append(self._frames(size, (3,)))
         self.color.append(tuple(float(c) for c in color))
         self.material.append(MATERIAL[material])
+        self.pattern.append((0, (0.0, 0.0, 0.0), 0.0, 0))
+        self.names.append("")
         return len(self.kind) - 1
 
     def box(self, center, half, color, material="default", axes=_EYE) -> int:
@@ -84,9 +97,15 @@ class ShapeBuilder:
     def build(self) -> Shapes:
         if not self.kind:
             return Shapes.empty(self.t)
+        pats = {}
+        if any(p[0] for p in self.pattern):
+            pats = dict(pattern=np.array([p[0] for p in self.pattern], np.int8),
+                        pattern_color=np.array([p[1] for p in self.pattern], np.float32),
+                        pattern_scale=np.array([p[2] for p in self.pattern], np.float32),
+                        pattern_seed=np.array([p[3] for p in self.pattern], np.int32))
         return Shapes(kind=np.array(self.kind, np.int8), center=np.stack(self.center, 1),
                       end=np.stack(self.end, 1), axes=np.stack(self.axes, 1), size=np.stack(self.size, 1),
-                      color=np.array(self.color, np.float32), material=np.array(self.material, np.int8))
+                      color=np.array(self.color, np.float32), material=np.array(self.material, np.int8), **pats)
 
 
 def place(local: Shapes, position: np.ndarray, yaw: np.ndarray) -> Shapes:
@@ -101,7 +120,8 @@ def place(local: Shapes, position: np.ndarray, yaw: np.ndarray) -> Shapes:
 
     axes = np.einsum("tij,tpjk->tpik", R, np.broadcast_to(local.axes, (len(yaw),) + local.axes.shape[1:]))
     size = np.broadcast_to(local.size, (len(yaw),) + local.size.shape[1:]).copy()
-    return Shapes(local.kind, pts(local.center), pts(local.end), axes, size, local.color, local.material)
+    return Shapes(local.kind, pts(local.center), pts(local.end), axes, size, local.color, local.material,
+                  local.pattern, local.pattern_color, local.pattern_scale, local.pattern_seed)
 
 
 def to_world(points_local: np.ndarray, position: np.ndarray, yaw: np.ndarray | None = None,

@@ -1,0 +1,76 @@
+"""Shading of one pixel a primitive won, shared by the CPU and CUDA kernels' loops
+(render/kernels.py and render/gpu.py `shade_hits`): hit point and normal (render/pixel.py), the
+primitive's surface (flat albedo, or a procedural pattern of render/patterns.py evaluated at the
+hit point in the primitive's own frame), then pixel.shade_pixel and the tone curve.
+
+Surface rows (P, NSURF) float64, packed by render/packing.py `pack_surfaces`: albedo (linear RGB),
+pattern kind (patterns.PATTERNS index, 0 = flat), the pattern's second colour, its feature size in
+metres, its seed, and the material of pixels where the second colour dominates (a hi-vis vest's
+reflective bands)."""
+from __future__ import annotations
+
+from numba.extending import register_jitable
+
+from synthdata.render.patterns import pattern_mix, pattern_shade
+from synthdata.render.pixel import (CAPSULE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
+                                    normal_primitive, shade_pixel, tone, unit)
+
+S_COLOR, S_PATTERN, S_COLOR2, S_SCALE, S_SEED, S_MATERIAL2 = 0, 3, 4, 7, 8, 9
+NSURF = 10
+
+
+@register_jitable
+def primitive_local(kind, px, py, pz, prm):
+    """A surface point in its primitive's frame (metres): ellipsoids and boxes along their axes,
+    capsules with z along the segment from end A and x, y across it."""
+    dx, dy, dz = px - prm[PRM_CENTER], py - prm[PRM_CENTER + 1], pz - prm[PRM_CENTER + 2]
+    if kind != CAPSULE:
+        return local3(dx, dy, dz, prm)
+    ux, uy, uz = unit(prm[PRM_END] - prm[PRM_CENTER], prm[PRM_END + 1] - prm[PRM_CENTER + 1],
+                      prm[PRM_END + 2] - prm[PRM_CENTER + 2])
+    hx, hy, hz = (0.0, 0.0, 1.0) if abs(uz) < 0.9 else (1.0, 0.0, 0.0)
+    ax, ay, az = unit(hy * uz - hz * uy, hz * ux - hx * uz, hx * uy - hy * ux)
+    bx, by, bz = uy * az - uz * ay, uz * ax - ux * az, ux * ay - uy * ax
+    return dx * ax + dy * ay + dz * az, dx * bx + dy * by + dz * bz, dx * ux + dy * uy + dz * uz
+
+
+@register_jitable
+def surface_at(kind, px, py, pz, prm, srf, m):
+    """Albedo (r, g, b) and material at a surface point of a primitive with surface row srf and
+    base material m."""
+    ar, ag, ab = srf[S_COLOR], srf[S_COLOR + 1], srf[S_COLOR + 2]
+    pk = int(srf[S_PATTERN])
+    if pk == 0:
+        return ar, ag, ab, m
+    lx, ly, lz = primitive_local(kind, px, py, pz, prm)
+    seed = int(srf[S_SEED])
+    w = pattern_mix(pk, lx, ly, lz, srf[S_SCALE], seed)
+    k = pattern_shade(pk, lx, ly, lz, srf[S_SCALE], seed)
+    if w > 0.5:
+        m = int(srf[S_MATERIAL2])
+    return ((ar + (srf[S_COLOR2] - ar) * w) * k, (ag + (srf[S_COLOR2 + 1] - ag) * w) * k,
+            (ab + (srf[S_COLOR2 + 2] - ab) * w) * k, m)
+
+
+@register_jitable(inline="always")
+def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats,
+              points, dpos, daxis, dcol, drange, dcos, rgb):
+    """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,
+    its surface (surface (P, NSURF)) and material, the scene's lights and the moving lights of
+    clip frame `frame`."""
+    p = gprim[t, y, x]
+    ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
+    s = dist[t, y, x]
+    px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
+    kind = kinds[p]
+    nx, ny, nz = normal_primitive(kind, px, py, pz, prm[tp, p])
+    ar, ag, ab, m = surface_at(kind, px, py, pz, prm[tp, p], surface[p], material[p])
+    er = eg = eb = 0.0
+    if dpos.shape[0]:
+        er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)
+    r, g, b = shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz,
+                          ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
+    e = light[L_EXPOSURE]
+    rgb[t, y, x, 0] = tone(r * e)
+    rgb[t, y, x, 1] = tone(g * e)
+    rgb[t, y, x, 2] = tone(b * e)

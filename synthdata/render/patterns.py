@@ -1,0 +1,181 @@
+"""Procedural surface patterns of people's clothing, skin, hair and faces: scalar maths only.
+
+Every function here takes plain floats/ints, uses nothing but `math` and is registered with numba
+(`register_jitable`), like render/pixel.py: the per-pixel shading (pixel.shade_hit, through
+`surface_albedo`) calls them in the CPU kernels (render/kernels.py) and the CUDA kernels
+(render/gpu.py), so both devices compile this one source; plain Python calls give the same values.
+
+Coordinates (x, y, z) are metres in the primitive's own frame: ellipsoids and boxes along their
+axes (a torso: x forward, y to the person's left, z up); capsules with z along the segment from
+end A and x, y across it. `scale` is the pattern's feature size in metres (for FACE: the head's
+vertical semi-axis) and `seed` an integer that varies one person's pattern from another's.
+
+Entry points:
+- pattern_mix(kind, x, y, z, scale, seed) -> weight in 0..1 of the secondary colour over the
+  primitive's base colour (stripes, checks, prints, reflective bands, eyes and mouth...).
+- pattern_shade(kind, x, y, z, scale, seed) -> brightness multiplier around 1 (folds, knit rows,
+  denim weave, hair strands).
+"""
+from __future__ import annotations
+
+import math
+
+from numba.extending import register_jitable
+
+# Pattern kinds (Shapes.pattern); 0 = a flat colour, no evaluation.
+NONE, CLOTH, DENIM, KNIT, STRIPES, CHECKS, PRINT, TWO_TONE, HIVIS, FACE, OPEN_COAT, HAIR, SKIN = range(13)
+PATTERNS = ("none", "cloth", "denim", "knit", "stripes", "checks", "print", "two_tone", "hivis", "face",
+            "open_coat", "hair", "skin")
+# garment patterns a recipe may ask for (the rest are set by the body builder)
+FABRICS = ("plain", "denim", "knit", "stripes", "checks", "print", "two_tone", "hivis")
+
+_MASK = 0xFFFFFFFF
+
+
+@register_jitable
+def hash3(ix: int, iy: int, iz: int, seed: int) -> float:
+    """Deterministic value in [0, 1) for an integer lattice point (32-bit integer mixing, the same
+    on every device)."""
+    h = (ix * 73856093 + iy * 19349663 + iz * 83492791 + seed * 2654435761) & _MASK
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & _MASK
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & _MASK
+    h = h ^ (h >> 16)
+    return (h & 0xFFFFFF) / 16777216.0
+
+
+@register_jitable
+def smooth(t: float) -> float:
+    return t * t * (3.0 - 2.0 * t)
+
+
+@register_jitable
+def value_noise(x: float, y: float, z: float, seed: int) -> float:
+    """Smooth value noise in [0, 1) with unit feature size."""
+    fx, fy, fz = math.floor(x), math.floor(y), math.floor(z)
+    ix, iy, iz = int(fx), int(fy), int(fz)
+    tx, ty, tz = smooth(x - fx), smooth(y - fy), smooth(z - fz)
+    c000 = hash3(ix, iy, iz, seed)
+    c100 = hash3(ix + 1, iy, iz, seed)
+    c010 = hash3(ix, iy + 1, iz, seed)
+    c110 = hash3(ix + 1, iy + 1, iz, seed)
+    c001 = hash3(ix, iy, iz + 1, seed)
+    c101 = hash3(ix + 1, iy, iz + 1, seed)
+    c011 = hash3(ix, iy + 1, iz + 1, seed)
+    c111 = hash3(ix + 1, iy + 1, iz + 1, seed)
+    a0 = c000 + (c100 - c000) * tx
+    a1 = c010 + (c110 - c010) * tx
+    a2 = c001 + (c101 - c001) * tx
+    a3 = c011 + (c111 - c011) * tx
+    b0 = a0 + (a1 - a0) * ty
+    b1 = a2 + (a3 - a2) * ty
+    return b0 + (b1 - b0) * tz
+
+
+@register_jitable
+def around(x: float, y: float) -> float:
+    """Arc length around the local z axis (metres at the surface), for patterns that wrap."""
+    return math.atan2(y, x) * math.sqrt(x * x + y * y)
+
+
+@register_jitable
+def band(v: float, centre: float, half: float, soft: float) -> float:
+    """1 inside |v - centre| < half, falling to 0 over `soft`."""
+    d = abs(v - centre) - half
+    if d <= 0.0:
+        return 1.0
+    if d >= soft:
+        return 0.0
+    return 1.0 - d / soft
+
+
+@register_jitable
+def face_mix(x: float, y: float, z: float, c: float) -> float:
+    """Eyes, brows, mouth and hairline on a head ellipsoid of vertical semi-axis c (x forward)."""
+    u, v, w = x / c, y / c, z / c
+    if u < 0.25:
+        return 0.0
+    m = 0.0
+    if w > 0.5 - 0.12 * v * v:                       # hairline across the forehead
+        m = 1.0
+    for k in range(2):
+        side = 2.0 * k - 1.0
+        de = (v - 0.33 * side) ** 2 / 0.018 + (w - 0.12) ** 2 / 0.006
+        if de < 1.0:
+            m = max(m, 0.9)
+        db = (v - 0.33 * side) ** 2 / 0.04 + (w - 0.3) ** 2 / 0.0015
+        if db < 1.0:
+            m = max(m, 0.75)
+    dm = v * v / 0.055 + (w + 0.45) ** 2 / 0.0025
+    if dm < 1.0:
+        m = max(m, 0.6)
+    return m
+
+
+@register_jitable
+def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
+    """Weight of the secondary colour at a surface point (see the module docstring)."""
+    s = max(scale, 1e-4)
+    if kind == STRIPES:
+        t = z / s + 0.15 * (seed % 7)
+        return 1.0 if t - math.floor(t) < 0.45 else 0.0
+    if kind == CHECKS:
+        a = math.floor(z / s) + math.floor(around(x, y) / s + 0.5 * (seed % 3))
+        line = 0.0
+        fz, fa = z / s - math.floor(z / s), around(x, y) / s - math.floor(around(x, y) / s)
+        if fz < 0.12 or fa < 0.12:
+            line = 0.5
+        return max(line, 1.0 if int(a) % 2 == 0 else 0.0)
+    if kind == PRINT:                                 # a logo or print on the chest front
+        if x <= 0.0:
+            return 0.0
+        u, w = y / s, (z - 0.25 * s) / s
+        if abs(u) < 0.55 and abs(w) < 0.45:
+            k = seed % 3
+            if k == 0:
+                return 1.0 if u * u + w * w < 0.16 else 0.0
+            if k == 1:
+                return 1.0 if abs(w) < 0.12 or abs(u) < 0.1 else 0.0
+            return 1.0 if value_noise(u * 4.0, w * 4.0, 0.0, seed) > 0.5 else 0.0
+        return 0.0
+    if kind == TWO_TONE:                              # a yoke across the shoulders
+        return 1.0 if z > 0.25 * s else 0.0
+    if kind == HIVIS:                                 # reflective bands and braces
+        m = band(z, 0.1 * s, 0.09 * s, 0.03 * s) + band(z, -0.45 * s, 0.09 * s, 0.03 * s)
+        if z > 0.1 * s:
+            m = max(m, band(abs(y), 0.45 * s, 0.1 * s, 0.03 * s))
+        return min(m, 1.0)
+    if kind == FACE:
+        return face_mix(x, y, z, s)
+    if kind == OPEN_COAT:                             # the top underneath shows down the front
+        if x <= 0.0:
+            return 0.0
+        return band(y, 0.0, 0.32 * s, 0.04 * s)
+    if kind == DENIM:                                 # faded knees and thighs
+        f = value_noise(x / (4 * s), y / (4 * s), z / (4 * s), seed)
+        return 0.35 * max(f - 0.45, 0.0) / 0.55
+    return 0.0
+
+
+@register_jitable
+def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
+    """Brightness multiplier at a surface point (folds, weave, knit, strands)."""
+    if kind == NONE or kind == FACE or kind == SKIN:
+        if kind == FACE:                              # nose and eye sockets a little darker
+            c = max(scale, 1e-4)
+            if x > 0.6 * c and abs(y) < 0.12 * c and abs(z + 0.1 * c) < 0.18 * c:
+                return 0.85
+        return 1.0
+    if kind == HAIR:
+        a = around(x, y)
+        n = value_noise(a / 0.004, z / 0.05, 0.0, seed)
+        return 0.8 + 0.4 * n
+    # folds: slow creases whose direction drifts along the garment
+    f = value_noise(x / 0.09, y / 0.09, z / 0.05, seed + 17)
+    shade = 0.94 + 0.12 * f
+    if kind == DENIM:
+        t = (z + around(x, y)) / 0.004
+        shade *= 0.95 + 0.1 * (t - math.floor(t))
+    elif kind == KNIT:
+        t = z / 0.008
+        shade *= 0.92 + 0.16 * abs(math.sin(math.pi * t))
+    return shade
