@@ -342,7 +342,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 if m < MIN_BLUR_PX:
                     continue
                 vel[t, y, xx, 0], vel[t, y, xx, 1] = vx, vy
-                r = reach(m)
+                r = reach(m) if moves[t, tid] else 0      # only moving objects smear over others
                 ya, yb, xa, xb = max(y - r, 0), min(y + r + 1, H), max(xx - r, 0), min(xx + r + 1, W)
                 y0, y1, x0, x1 = min(y0, ya), max(y1, yb), min(x0, xa), max(x1, xb)
                 p = y * W + xx

@@ -6,6 +6,8 @@ with `--video` a short MP4 of the clips one after another with the same overlays
 """
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import click
@@ -74,7 +76,7 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
     from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import label_chunk
-    from synthdata.pipeline import resolve_device
+    from synthdata.pipeline import refiner_step, resolve_device
     from synthdata.plan import clip_id, clip_seed
     from synthdata.render.renderer import Renderer
     from synthdata.world.sample import sample_clip
@@ -84,10 +86,11 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
     ext = track_extents(world)
     renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts)
+    refine = refiner_step(recipe, renderer.device, {})    # postprocess.refiner, as in a run
     frames, rows = {}, {}
     for t in pick(world.num_frames):
         batch = renderer.render(t, t + 1)
-        frames[t] = batch.rgb[0].cpu().numpy()
+        frames[t] = (batch.rgb if refine is None else refine(batch.rgb))[0].cpu().numpy()
         rows.update(rows_by_frame(label_chunk(world, batch, cid, ext, masks=False)))
     return frames, rows, cid
 
@@ -99,13 +102,19 @@ def contact_sheet(recipe, clips: int, device: str, scale: float = 1.0, views: tu
     from synthdata.render.dense_view import VIEWS
 
     tiles: list[list[Image.Image]] = []
+    quick = []
+    if not views:       # clips side by side on the cores (the compiled kernels release the GIL)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(clips, os.cpu_count() or 1))) as pool:
+            quick = list(pool.map(lambda i: render_some_frames(recipe, i, device), range(clips)))
     for i in range(clips):
         maps: dict = {}
         if views:
             full, rows, cid = render_clip_frames(recipe, i, device, maps)
             frames = {t: full[t] for t in sorted({0, len(full) // 2, len(full) - 1})}
         else:
-            frames, rows, cid = render_some_frames(recipe, i, device)
+            frames, rows, cid = quick[i]
         row = []
         for t in sorted(frames):
             img = draw_labels(frames[t], rows.get(t, []))
