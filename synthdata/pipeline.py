@@ -77,7 +77,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     for k, ((name, w), ext) in enumerate(zip(views, exts)):
         t = timings if k == 0 else {}
         row = dict(clip_row(w, cid, seed, params_json), camera=name)
-        events = [dict(e, camera=name) for e in event_rows(w, cid)]
+        events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
         refine = refiner_step(recipe, device, row)
         records.append(ClipData(cid, row, tracks if k == 0 else [], events, _chunks(w, cid, ext, recipe, device, t, refine),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))

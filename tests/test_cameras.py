@@ -93,6 +93,7 @@ def test_single_camera_clip_params_are_unchanged():
     assert b.more_views[1].appearance.overlay.start == b.appearance.overlay.start   # one clock
     from synthdata.world.spec import ClipSpec
     assert ClipSpec.from_json(json.loads(json.dumps(b.to_json()))) == b
+    assert sample_clip(many, 0, seed=5, clip_id="c") == b                 # deterministic for a seed
 
 
 # ---- dataset -------------------------------------------------------------------------------------
@@ -238,3 +239,83 @@ def test_shipped_multicam_recipe_overlaps_its_views():
         for t in people:
             seen[t].add(v.camera)
     assert max(len(c) for c in seen.values()) >= 3          # the views overlap on the plaza
+
+
+def test_report_shows_samples_of_every_camera(multicam):
+    from synthdata.report.build import build_report
+
+    _, data = build_report(multicam, samples=6)
+    assert {s["camera"] for s in data["samples"]} == {"north", "west", "east"}
+
+
+def test_dense_maps_are_stored_per_camera(tmp_path):
+    import synthdata
+    from synthdata.io.verify import verify_dataset
+    from synthdata.pipeline import finalize_dataset, generate_shard
+    from synthdata.plan import plan
+    from synthdata.recipe.schema import Recipe
+
+    out_spec = {**RECIPE["output"], "clips": 1, "frames_per_clip": 2, "modalities": ["rgb", "depth", "instances"]}
+    recipe = Recipe.model_validate({**RECIPE, "output": out_spec})
+    out = str(tmp_path / "dense")
+    finalize_dataset(out, recipe, {s.index: generate_shard(recipe, s, out, device="cpu") for s in plan(recipe)}, {})
+    report, _ = verify_dataset(out)
+    assert report.ok and report.checked["dense_maps"] == 6, report.lines()
+    ds = synthdata.open_dataset(out)
+    cid = ds.clip_ids()[0]
+    depths = []
+    for cam in ds.cameras(cid):
+        assert ds.modalities(cid, cam) == ["rgb", "depth", "instances"]
+        names = [n for n, _ in ds.dense_members(cid, "instances", camera=cam)]
+        assert names == [f"{cid}.{cam}.instances.{f:06d}.png" for f in range(2)]
+        inst = ds.read_dense(cid, "instances", camera=cam)
+        rows = ds.objects_for(cid, camera=cam).to_pylist()
+        for f in range(2):
+            visible = {r["track_id"] for r in rows if r["frame"] == f and r["w"] is not None}
+            assert set(np.unique(inst[f])) - {0} == visible            # the global ids, as this camera sees them
+        depths.append(ds.read_dense(cid, "depth", camera=cam))
+    assert not np.allclose(depths[0], depths[1])
+
+
+def test_scene_events_reach_every_camera_and_tampering_only_the_first():
+    import torch
+
+    from synthdata.pipeline import clip_from_world
+    from synthdata.recipe.schema import Recipe
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+    from synthdata.world.types import Event
+
+    recipe = Recipe.model_validate({**RECIPE, "output": {**RECIPE["output"], "frames_per_clip": 2}})
+    world = simulate(sample_clip(recipe, 0, seed=3, clip_id="c"))
+    world.events = [Event("loitering", 1, 1, track_id=world.actors[0].track_id, zone="plaza"),
+                    Event("camera_tamper", 0, 1, attributes={"kind": "covered"})]
+    clip = clip_from_world(world, "c", 0, 3, {}, recipe, torch.device("cpu"))
+    events = {v.camera: [(e["camera"], e["type"], e["event_id"]) for e in v.events] for v in [clip] + clip.views}
+    assert events == {"north": [("north", "camera_tamper", 0), ("north", "loitering", 1)],   # one id per event,
+                      "west": [("west", "loitering", 1)], "east": [("east", "loitering", 1)]}   # in every camera
+    assert clip.tracks and not any(v.tracks for v in clip.views)     # tracks are global: written once
+
+
+def test_a_cameras_own_sensor_moves_only_that_camera():
+    from synthdata.recipe.schema import Recipe
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    cams = [CAMERAS[0], {**CAMERAS[1], "sensor": {"ptz": {"enabled": True, "presets": 2}}}, CAMERAS[2]]
+    recipe = Recipe.model_validate({**RECIPE, "scene": {**RECIPE["scene"], "cameras": cams},
+                                    "output": {**RECIPE["output"], "frames_per_clip": 30}})
+    world = simulate(sample_clip(recipe, 0, seed=9, clip_id="c"))
+    moving = {name: not w.camera.is_static for name, w in world.camera_worlds()}
+    assert moving == {"north": False, "west": True, "east": False}
+
+
+def test_resolved_recipe_with_cameras_loads_again():
+    from synthdata.recipe import recipe_to_yaml
+
+    many = load_recipe("recipes/plaza_multicam.yaml")
+    text = recipe_to_yaml(many)
+    assert "cameras:" in text and "\n  camera:" not in text
+    assert load_recipe(text) == many
+    one = load_recipe(MINIMAL)
+    assert "cameras" not in recipe_to_yaml(one) and "cameras" not in one.model_dump()["scene"]

@@ -69,11 +69,16 @@ def track_rows(world: World, clip_id: str, ext: TrackExtents) -> list[dict[str, 
     return rows
 
 
-def event_rows(world: World, clip_id: str) -> list[dict[str, Any]]:
+def event_rows(world: World, clip_id: str, view: World | None = None) -> list[dict[str, Any]]:
+    """The World's events numbered 0.. (event_id); with `view` (one camera's World of a scene seen
+    by several, World.camera_worlds), only the events that camera has, keeping the scene's ids."""
     evs = sorted(world.events, key=lambda e: (e.start_frame, e.type, e.track_id if e.track_id is not None else -1,
                                               e.end_frame, e.zone or ""))
+    shown = None if view is None else {id(e) for e in view.events}
     rows = []
     for k, e in enumerate(evs):
+        if shown is not None and id(e) not in shown:
+            continue
         ids = list(e.track_ids) or ([e.track_id] if e.track_id is not None else [])
         rows.append({"clip_id": clip_id, "event_id": k, "type": e.type,
                      "track_id": None if e.track_id is None else int(e.track_id),

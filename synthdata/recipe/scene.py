@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
+from pydantic import (BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_serializer,
+                      model_validator)
 
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_value
@@ -184,6 +185,15 @@ class SceneSpec(Model):
                 raise ValueError("cameras: a plate layout is seen by its one calibrated camera; use `camera` "
                                  "(or leave it out) with type: plate")
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """Dumped (resolved recipes, recipe.yaml, the recipe hash) with only the camera section in
+        use: `camera`, or `cameras` when given; so a resolved recipe loads again, and one-camera
+        recipes dump as before cameras existed."""
+        out = handler(self)
+        out.pop("cameras" if self.cameras is None else "camera", None)
+        return out
 
     def camera_list(self) -> list[tuple[str, CameraSpec, SensorSpec]]:
         """(name, camera, sensor) of every camera, in recipe order: `cameras`, or the one `camera`

@@ -21,7 +21,7 @@ def build_report(path: str, *, samples: int = 12, threads: int | None = None) ->
     con = connect(ds, threads=threads)
     s = compute_stats(con, ds)
     params = coverage(con)
-    shots = [render_sample(ds, c, f) for c, f in pick_frames(con, samples)]
+    shots = [render_sample(ds, c, f, camera=v) for c, v, f in pick_frames(con, samples)]
     alerts = warnings(s)
     m = ds.manifest
     page = Page(f"synthdata report: {m.get('name', path)}",
@@ -34,7 +34,8 @@ def build_report(path: str, *, samples: int = 12, threads: int | None = None) ->
         "events_per_type": s.events_per_type, "resolutions": s.resolutions, "fps": s.fps,
         "empty_clips": s.empty_clip_count, "coverage": {p.name: p.to_json() for p in params},
         "warnings": alerts,
-        "samples": [{"clip_id": x.clip_id, "frame": x.frame, "objects": x.objects, "zones": x.zones} for x in shots],
+        "samples": [{"clip_id": x.clip_id, "camera": x.camera, "frame": x.frame, "objects": x.objects,
+                     "zones": x.zones} for x in shots],
     }
     _summary(page, s, m, path)
     _warnings(page, alerts)
@@ -112,7 +113,8 @@ def _samples(page: Page, shots: list) -> None:
         page.add("samples", "Sample frames", note("No clips to show."))
         return
     figs = "".join(f'<figure><img src="{x.image}" width="{x.width}" height="{x.height}" '
-                   f'alt="{esc(x.clip_id)} frame {x.frame}"><figcaption>{esc(x.clip_id)} · frame {x.frame} · '
+                   f'alt="{esc(x.clip_id)} frame {x.frame}"><figcaption>{esc(x.clip_id)}'
+                   f'{"" if x.camera == "cam0" else " · " + esc(x.camera)} · frame {x.frame} · '
                    f'{count_noun(x.objects, "object")}{" · " + count_noun(x.zones, "zone") if x.zones else ""}'
                    f'</figcaption></figure>' for x in shots)
     legend = note("Solid boxes: visible extent; thin dark boxes: amodal extent; tags: track id and category; "

@@ -1,7 +1,8 @@
 """Sample frames for the report: labels drawn with the preview's code, zones projected from the
 clip's stored camera.
 
-The samples spread evenly over the clips (sorted by clip_id); in each, the frame with the most
+The samples spread evenly over the videos (sorted by clip_id, then camera: a clip with several
+cameras has one video per camera); in each, the frame with the most
 visible objects (the earliest of equals; the middle frame of a clip without objects). Zones and
 tripwires come from the clip's ClipSpec (`params` -> security.zones, ground-plane metres) and are
 projected with the frame-0 camera of the clips row, so they are exact for static cameras and
@@ -20,13 +21,13 @@ from PIL import Image, ImageDraw
 
 from synthdata.io.reader import Dataset
 from synthdata.render.preview import draw_labels
-from synthdata.report.tables import rows
+from synthdata.report.tables import columns, rows
 
 ZONE_COLOR = (255, 200, 0)
 TRIPWIRE_COLOR = (0, 230, 255)
 DRAW_COLUMNS = ["frame", "track_id", "category", "x", "y", "w", "h", "ax", "ay", "aw", "ah", "keypoints"]
 MIN_WIDTH = 320        # narrower frames are enlarged (whole pixels) before labels are drawn
-CAMERA_COLUMNS = ["clip_id", "width", "height", "fx", "fy", "cx", "cy", "k1", "k2", "camera_model", "R",
+CAMERA_COLUMNS = ["clip_id", "camera", "width", "height", "fx", "fy", "cx", "cy", "k1", "k2", "camera_model", "R",
                   "cam_x", "cam_y", "cam_z", "camera_moves", "params"]
 
 
@@ -39,20 +40,22 @@ class Sample:
     image: str              # data: URL of the JPEG
     width: int
     height: int
+    camera: str = "cam0"
 
 
-def pick_frames(con: Any, n: int) -> list[tuple[str, int]]:
-    """(clip_id, frame) of up to `n` sample frames, spread over the clips."""
-    clips = rows(con, "SELECT clip_id, num_frames FROM clips ORDER BY clip_id")
+def pick_frames(con: Any, n: int) -> list[tuple[str, str, int]]:
+    """(clip_id, camera, frame) of up to `n` sample frames, spread over the videos."""
+    cam = "camera" if "camera" in columns(con, "clips") else "'cam0'"
+    clips = rows(con, f"SELECT clip_id, {cam} AS camera, num_frames FROM clips ORDER BY clip_id, camera")
     if not clips or n <= 0:
         return []
     picks = sorted({int(round(i)) for i in np.linspace(0, len(clips) - 1, min(n, len(clips)))})
     chosen = [clips[i] for i in picks]
-    best = dict(rows(con, "SELECT clip_id, arg_min(frame, -n * 1000000 + frame) FROM "
-                          "(SELECT clip_id, frame, count(h) AS n FROM objects WHERE clip_id IN "
-                          f"(SELECT unnest(?::VARCHAR[])) GROUP BY ALL) GROUP BY clip_id",
-                     [[c for c, _ in chosen]]))
-    return [(c, int(best.get(c, max(nf, 1) // 2))) for c, nf in chosen]
+    best = {(c, v): f for c, v, f in rows(
+        con, f"SELECT clip_id, camera, arg_min(frame, -n * 1000000 + frame) FROM "
+             f"(SELECT clip_id, {cam} AS camera, frame, count(h) AS n FROM objects WHERE clip_id IN "
+             f"(SELECT unnest(?::VARCHAR[])) GROUP BY ALL) GROUP BY clip_id, camera", [[c for c, _, _ in chosen]])}
+    return [(c, v, int(best.get((c, v), max(nf, 1) // 2))) for c, v, nf in chosen]
 
 
 def draw_zones(img: Image.Image, zones: list[dict], camera: Any) -> int:
@@ -112,12 +115,15 @@ def _zones(row: dict[str, Any]) -> list[dict]:
     return zones if isinstance(zones, list) else []
 
 
-def render_sample(ds: Dataset, clip_id: str, frame: int, *, max_width: int = 480) -> Sample:
-    """One sample frame with labels and (static camera) zones drawn, as an embedded JPEG."""
+def render_sample(ds: Dataset, clip_id: str, frame: int, *, max_width: int = 480,
+                  camera: str | None = None) -> Sample:
+    """One sample frame (of `camera`'s video) with labels and (static camera) zones drawn, as an
+    embedded JPEG."""
     import pyarrow.compute as pc
 
-    rgb = ds.read_frames(clip_id, frame, frame + 1)[0]
-    table = ds.objects_for(clip_id, columns=DRAW_COLUMNS)
+    camera = ds.view_info(clip_id, camera)["camera"]
+    rgb = ds.read_frames(clip_id, frame, frame + 1, camera=camera)[0]
+    table = ds.objects_for(clip_id, columns=DRAW_COLUMNS, camera=camera)
     table = table.filter(pc.equal(table["frame"], frame))
     objects = table.to_pylist()
     scale = int(np.clip(np.ceil(MIN_WIDTH / rgb.shape[1]), 1, 8))   # small frames: labels stay legible
@@ -129,7 +135,7 @@ def render_sample(ds: Dataset, clip_id: str, frame: int, *, max_width: int = 480
         _scale_row(r, scale)
     img = draw_labels(rgb, objects)
     zones = 0
-    clip = _clip_row(ds, clip_id)
+    clip = _clip_row(ds, clip_id, camera)
     if clip is not None and not clip.get("camera_moves") and clip.get("R") is not None:
         zones = draw_zones(img, _zones(clip), _camera(clip, scale))
     if img.width > max_width:
@@ -137,15 +143,16 @@ def render_sample(ds: Dataset, clip_id: str, frame: int, *, max_width: int = 480
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=85)
     url = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    return Sample(clip_id, frame, len(objects), zones, url, img.width, img.height)
+    return Sample(clip_id, frame, len(objects), zones, url, img.width, img.height, camera)
 
 
-def _clip_row(ds: Dataset, clip_id: str) -> dict[str, Any] | None:
+def _clip_row(ds: Dataset, clip_id: str, camera: str) -> dict[str, Any] | None:
     import pyarrow.compute as pc
 
     names = set(ds.clips.schema.names)
     cols = [c for c in CAMERA_COLUMNS if c in names]
-    t = ds.clips.to_table(columns=cols, filter=pc.field("clip_id") == clip_id).to_pylist()
+    t = [r for r in ds.clips.to_table(columns=cols, filter=pc.field("clip_id") == clip_id).to_pylist()
+         if r.get("camera", camera) == camera]
     if not t or not {"fx", "cam_x", "R"} <= names:
         return None
     return t[0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdata.io.reader import Dataset
-from synthdata.report.tables import Histogram, histogram, integer_edges, rows, scalar
+from synthdata.report.tables import Histogram, columns, histogram, integer_edges, rows, scalar
 
 HEIGHT_EDGES = [0.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]   # pixels, last bin open-ended
 UNIT_EDGES = [round(0.1 * i, 1) for i in range(11)]                      # visibility, truncation
@@ -116,10 +116,11 @@ def _categories(con: Any, tiny_px: float) -> dict[str, CategoryCounts]:
 
 def _objects_per_frame(con: Any, frames: int) -> Histogram:
     """Objects per frame over every frame; frames without object rows count in the 0 bin."""
-    top = scalar(con, "SELECT max(n) FROM (SELECT count(*) AS n FROM objects GROUP BY clip_id, frame)") or 0
+    key = "clip_id, camera, frame" if "camera" in columns(con, "objects") else "clip_id, frame"   # a frame of one video
+    top = scalar(con, f"SELECT max(n) FROM (SELECT count(*) AS n FROM objects GROUP BY {key})") or 0
     hist = Histogram("objects_per_frame", "Objects per frame", "object rows", integer_edges(top), True,
                      integer=True)
-    histogram(con, hist, "(SELECT count(*) AS n FROM objects GROUP BY clip_id, frame)", "n")
+    histogram(con, hist, f"(SELECT count(*) AS n FROM objects GROUP BY {key})", "n")
     series = hist.counts.setdefault("all", [0] * hist.num_bins)
     series[0] += frames - sum(series)
     return hist

@@ -20,7 +20,7 @@ from synthdata.io.reader import Dataset
 # column but the clips' `params` JSON, and of the objects only the columns the report
 # aggregates (not keypoints, masks or world positions).
 OBJECT_COLUMNS = [c for c in CONTRACT["objects"].names
-                  if c in ("clip_id", "frame", "track_id", "category", "x", "y", "w", "h", "visibility",
+                  if c in ("clip_id", "camera", "frame", "track_id", "category", "x", "y", "w", "h", "visibility",
                            "truncation", "depth")]
 SKIP_COLUMNS = {"params"}
 
