@@ -61,14 +61,26 @@ def bench_recipe(*, width: int, height: int, frames: int, clips: int = 1, clips_
     Returns (Recipe, where it came from)."""
     from synthdata.recipe.loader import load_recipe
 
+    path = Path(recipe) if recipe else RECIPE
+    if path.exists():
+        w0, h0 = load_recipe(str(path), list(overrides)).output.resolution
+        if (w0, h0) != (width, height) and _is_plate(str(path)):   # a plate fixes the picture's shape
+            height = max(2, int(round(width * h0 / w0 / 2)) * 2)
     sized = [f"output.resolution=[{width}, {height}]", f"output.frames_per_clip={frames}",
              f"output.clips={clips}", f"output.clips_per_shard={clips_per_shard or clips}", *overrides]
-    path = Path(recipe) if recipe else RECIPE
     if path.exists():
         return load_recipe(str(path), sized), str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     if recipe:
         raise SystemExit(f"{recipe}: no such recipe")
     return load_recipe(FALLBACK_RECIPE, sized, source="<fallback recipe>"), "inline fallback (8 people, 3 vehicles)"
+
+
+def _is_plate(path: str) -> bool:
+    """Whether a recipe file composites onto a plate (its picture size must keep the plate's shape)."""
+    import yaml
+
+    layout = ((yaml.safe_load(Path(path).read_text()) or {}).get("scene") or {}).get("layout") or {}
+    return isinstance(layout, dict) and layout.get("type") == "plate"
 
 
 def set_threads(n: int) -> None:

@@ -249,3 +249,34 @@ def test_everything_on_is_deterministic_and_chunking_does_not_matter(seed):
     parts = [r.render(0, 1), r.render(1, 3)]
     assert torch.equal(whole.rgb, torch.cat([p.rgb for p in parts]))
     assert torch.equal(whole.instance, torch.cat([p.instance for p in parts]))
+
+
+def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkeypatch):
+    """Per-light windows (the box of a head light's cone, a tail light's range) give exactly the
+    pixels of summing every light over the whole frame; the boxes hold the cone."""
+    from synthdata.render import renderer as renderer_module
+    from tests.scenes import lit_vehicle
+    w = night(make(T=2, people=0, boxes=0, vehicle_lights=True, sensor_gain=0.0))
+    w.static = w.static.__class__.empty()
+    w.actors = [Actor(i + 1, "car", lit_vehicle(2, [x, y, 0], [0.3, 0.1, 0], yaw=yaw),
+                      np.array([[x, y, 0], [x + 0.3, y + 0.1, 0]]), np.full(2, yaw), np.ones(2, bool))
+                for i, (x, y, yaw) in enumerate([(-4.0, 6.0, 0.0), (3.0, 12.0, 2.5), (0.0, 3.0, -1.2)])]
+    fast = render(w)
+    huge = lambda pos, axis, reach, cos: renderer_module._CUBE[None] * 1e4 * np.ones((len(reach), 1, 3))
+    monkeypatch.setattr(renderer_module, "light_reach_boxes", huge)
+    assert torch.equal(fast.rgb, render(w).rgb)
+    monkeypatch.undo()
+    w.appearance = w.appearance.with_values(vehicle_lights=False)
+    assert (fast.rgb.int() - render(w).rgb.int()).abs().sum(-1).gt(20).sum() > 200     # the pools are there
+    # a spot light's box holds its cone: random points inside the cone and in range lie inside
+    rng = np.random.default_rng(0)
+    axis = np.array([[0.9, 0.2, -0.12]])
+    axis /= np.linalg.norm(axis)
+    box = renderer_module.light_reach_boxes(np.array([[1.0, 2.0, 0.7]]), axis, np.array([40.0]), np.array([np.cos(0.6)]))[0]
+    v = rng.normal(size=(20000, 3))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    pts = np.array([1.0, 2.0, 0.7]) + v * rng.uniform(0, 40, (20000, 1))
+    inside = (v @ axis[0] >= np.cos(0.6)) & (pts[:, 2] >= 0)
+    assert inside.sum() > 100
+    assert np.all((pts[inside] >= box.min(0) - 1e-9) & (pts[inside] <= box.max(0) + 1e-9))
+    assert np.prod(box.max(0) - box.min(0)) < 0.5 * 80 ** 3          # much smaller than the range cube

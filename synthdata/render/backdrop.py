@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from synthdata.errors import BadInput
 from synthdata.render.background import Background, ray_plane_z
-from synthdata.render.blur import gaussian_blur
+from synthdata.render.blur import blur_where
 from synthdata.render.packing import pack_lighting
 from synthdata.render.shading import LightingT, tonemap, untonemap_lut
 from synthdata.world.geometry.camera import Camera
@@ -195,7 +195,8 @@ class PlateBackdrop:
         hard = free & (rgb != bg.rgb).any(-1) & (rgb == bg.rgb_shadow).all(-1) & bg.receiver
         if not bool(hard.any()):
             return
-        soft = gaussian_blur(hard[:, None].float(), sigma)[:, 0].clamp(0, 1)
+        # a mask is zero outside its box, so the blur of that box and its reach is the whole answer
+        soft = blur_where(hard[..., None].float(), hard, sigma)[..., 0].clamp(0, 1)
         region = free & bg.receiver & (soft > 1e-3)
         mix = bg.rgb.float() * (1 - soft.unsqueeze(-1)) + bg.rgb_shadow.float() * soft.unsqueeze(-1)
         rgb[region] = mix[region].round().clamp(0, 255).to(torch.uint8)
@@ -214,7 +215,7 @@ class PlateBackdrop:
             sigma = float(st.get("blur_sigma_px", 0.0)) * self.scale
             if sigma > 0.3:
                 ring = F.max_pool2d(m[:, None].float(), 5, 1, 2)[:, 0] > 0
-                blurred = gaussian_blur(rgb.permute(0, 3, 1, 2).float(), sigma).permute(0, 2, 3, 1)
+                blurred = blur_where(rgb.float(), ring, sigma)
                 rgb[ring] = blurred[ring].round().clamp(0, 255).to(torch.uint8)
         noise = float(st.get("noise_sigma", 0.0))
         rest = max(noise ** 2 - float(st.get("plate_noise_sigma", 0.0)) ** 2, 0.0) ** 0.5

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from synthdata.render.backend import kernels_for
-from synthdata.render.blur import axis_ground_distance, gaussian_blur
+from synthdata.render.blur import axis_ground_distance, blur_boxes, gaussian_blur
 from synthdata.render.motion_blur import NCAM, pack_camera
 from synthdata.render.overlay import draw_overlay
 from synthdata.render.shading import tonemap, untonemap_lut
@@ -154,7 +154,7 @@ class Effects:
         if self._drops is None:
             H, W = self.world.height, self.world.width
             rng = np.random.default_rng(np.random.SeedSequence([self.s.seed, 0xD2]))
-            idx, src, alpha = [], [], []
+            idx, src, alpha, boxes = [], [], [], []
             for _ in range(int(self.s.raindrops)):
                 cx, cy = rng.uniform(0, W), rng.uniform(0, H)
                 r = rng.uniform(0.012, 0.045) * min(H, W) + 1.0
@@ -167,6 +167,8 @@ class Effects:
                 sy = np.clip(cy - (yy[m] + 0.5 - cy) * 1.6 - 0.5 * r, 0, H - 1).astype(np.int64)
                 idx.append(yy[m] * W + xx[m])
                 src.append(sy * W + sx)
+                if len(sx):
+                    boxes.append((int(sy.min()), int(sx.min()), int(sy.max()) + 1, int(sx.max()) + 1))
                 alpha.append(np.clip((r - dist[m]) / 1.5, 0, 1) * 0.92)
             if idx:
                 i, s_, a = np.concatenate(idx)[::-1], np.concatenate(src)[::-1], np.concatenate(alpha)[::-1]
@@ -177,6 +179,7 @@ class Effects:
                 a = np.zeros(0)
             t = lambda v, dt=torch.long: torch.as_tensor(v, dtype=dt, device=self.device)
             self._drops = (t(i), t(s_), t(a, torch.float32))
+            self._drop_boxes = boxes            # around each drop's source pixels
         return self._drops
 
     def actor_motion(self) -> torch.Tensor:
@@ -232,7 +235,7 @@ class Effects:
             i, src, a = self.drops()
             if len(i):
                 C = x.shape[-1]
-                blurred = gaussian_blur(x.permute(0, 3, 1, 2), 1.5).permute(0, 2, 3, 1).reshape(T, -1, C)
+                blurred = blur_boxes(x, self._drop_boxes, 1.5).reshape(T, -1, C)     # only what drops show
                 flat = x.reshape(T, -1, C)
                 flat[:, i] = flat[:, i] * (1 - a[:, None]) + 0.85 * blurred[:, src] * a[:, None]
         if s.lens_dirt > 0:

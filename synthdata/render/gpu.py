@@ -140,7 +140,7 @@ def _build() -> Any:
 
     @cuda.jit
     def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                    dpos, daxis, dcol, drange, dcos):
+                    dpos, daxis, dcol, drange, dcos, lwin):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         if not (win[t, 0] <= x < win[t, 2] and win[t, 1] <= y < win[t, 3]):
@@ -231,7 +231,7 @@ def _build() -> Any:
             vel[t, y, x, 0], vel[t, y, x, 1], mag[t, y, x] = vx, vy, m
 
     @cuda.jit
-    def motion_gather(xi, vel, mag, r, out):
+    def motion_gather(xi, inst, moves, vel, mag, r, out):
         """Each pixel finds the fastest moving pixel whose reach covers it (the CPU kernel's
         scatter, as a gather: row-major scan, the first wins ties) and streaks along its motion."""
         x, y = cuda.grid(2)
@@ -244,7 +244,7 @@ def _build() -> Any:
             for qx in range(max(x - r, 0), min(x + r + 1, W)):
                 m = mag[t, qy, qx]
                 if m >= MIN_BLUR_PX and m > bm:
-                    rr = reach(m)
+                    rr = reach(m) if moves[t, inst[t, qy, qx]] else 0
                     if abs(qy - y) <= rr and abs(qx - x) <= rr:
                         bm, bp = m, qy * W + qx
         for c in range(xi.shape[3]):
@@ -270,7 +270,7 @@ def _build() -> Any:
         top = float(np.max(mag.copy_to_host() if hasattr(mag, "copy_to_host") else mag))
         if top >= MIN_BLUR_PX:
             out = cuda.device_array_like(xi)
-            motion_gather[g](xi, vel, mag, reach(top), out)
+            motion_gather[g](xi, inst, moves, vel, mag, reach(top), out)
             copy4[g](out, xi)
 
     @cuda.jit

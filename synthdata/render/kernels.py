@@ -28,7 +28,7 @@ from numba import njit
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
-from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     normal_primitive, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
@@ -174,23 +174,40 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
 
 @njit(**JIT)
 def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                dpos, daxis, dcol, drange, dcos):
+                dpos, daxis, dcol, drange, dcos, lwin):
     """Add the moving lights' pools to the background pixels (inst == 0, receiver) inside each
     frame's window win (T, 4) (x0, y0, x1, y1): rgb takes tone(lut[rgb] + response * exposure).
-    Background buffers (U, H, W, ...) are picked per frame by which (T,)."""
-    T = rgb.shape[0]
+    Background buffers (U, H, W, ...) are picked per frame by which (T,). Each light is summed
+    only inside its own window lwin (T, L, 4) (where it can reach), in light order, so each
+    pixel's sum is pixel.moving_irradiance's."""
+    T, H, W = inst.shape
     e = light[9]
+    acc = np.zeros((H, W, 3))
     for t in range(T):
         u = which[t]
-        for y in range(win[t, 1], win[t, 3]):
-            for x in range(win[t, 0], win[t, 2]):
-                if inst[t, y, x] != 0 or not receiver[u, y, x]:
-                    continue
-                nx, ny, nz = normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2]
-                er, eg, eb = moving_irradiance(nx, ny, nz, point[u, y, x, 0], point[u, y, x, 1], point[u, y, x, 2],
-                                               frame0 + t, dpos, daxis, dcol, drange, dcos)
+        f = frame0 + t
+        x0, y0, x1, y1 = win[t, 0], win[t, 1], win[t, 2], win[t, 3]
+        if x1 <= x0 or y1 <= y0:
+            continue
+        for i in range(dpos.shape[0]):
+            if dcol[i, f, 0] == 0.0 and dcol[i, f, 1] == 0.0 and dcol[i, f, 2] == 0.0:
+                continue
+            for y in range(max(lwin[t, i, 1], y0), min(lwin[t, i, 3], y1)):
+                for x in range(max(lwin[t, i, 0], x0), min(lwin[t, i, 2], x1)):
+                    if inst[t, y, x] != 0 or not receiver[u, y, x]:
+                        continue
+                    k = lamp(normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2], point[u, y, x, 0],
+                             point[u, y, x, 1], point[u, y, x, 2], dpos[i, f, 0], dpos[i, f, 1], dpos[i, f, 2],
+                             drange[i], daxis[i, f, 0], daxis[i, f, 1], daxis[i, f, 2], dcos[i])
+                    acc[y, x, 0] += dcol[i, f, 0] * k
+                    acc[y, x, 1] += dcol[i, f, 1] * k
+                    acc[y, x, 2] += dcol[i, f, 2] * k
+        for y in range(y0, y1):
+            for x in range(x0, x1):
+                er, eg, eb = acc[y, x, 0], acc[y, x, 1], acc[y, x, 2]
                 if er == 0.0 and eg == 0.0 and eb == 0.0:
                     continue
+                acc[y, x, 0] = acc[y, x, 1] = acc[y, x, 2] = 0.0
                 r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
                                         er, eg, eb, light, mats)
                 rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
@@ -325,7 +342,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 if m < MIN_BLUR_PX:
                     continue
                 vel[t, y, xx, 0], vel[t, y, xx, 1] = vx, vy
-                r = reach(m)
+                r = reach(m) if moves[t, tid] else 0      # only moving objects smear over others
                 ya, yb, xa, xb = max(y - r, 0), min(y + r + 1, H), max(xx - r, 0), min(xx + r + 1, W)
                 y0, y1, x0, x1 = min(y0, ya), max(y1, yb), min(x0, xa), max(x1, xb)
                 p = y * W + xx

@@ -4,10 +4,10 @@ packing of cameras into rows they read.
 
 Motion comes from geometry: a pixel's world point (depth buffer + ray) moves with its track's
 displacement and is projected by the cameras of the neighbouring frames; the difference over
-the exposure (shutter x frame interval) is the pixel's motion in pixels. A moving pixel spreads
-its motion over the pixels within half its motion (a square reach), so objects smear over what
-lies behind them; a pixel reached by several takes the fastest (on a tie the first in row-major
-order). A reached pixel becomes the mean of samples of the unblurred frame along that motion.
+the exposure (shutter x frame interval) is the pixel's motion in pixels. A pixel of a moving
+object spreads its motion over the pixels within half its motion (a square reach), so objects
+smear over what lies behind them; when the camera moves, every other pixel streaks along its own
+motion. A pixel reached by several takes the fastest (on a tie the first in row-major order). A reached pixel becomes the mean of samples of the unblurred frame along that motion.
 """
 from __future__ import annotations
 

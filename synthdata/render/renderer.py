@@ -24,12 +24,14 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, vehicle_lights
-from synthdata.render.shadow_windows import shadow_windows
+from synthdata.render.shadow_windows import hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
 
 _CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+_EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
+_STEPS = np.linspace(0.0, 1.0, 9)
 
 
 @dataclass
@@ -195,26 +197,29 @@ class Renderer:
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
-        """Add the vehicle lights' pools to the background pixels of each frame (inside the
-        screen window of each light's reach; whole frame under lens distortion)."""
-        dyn, H, W = self.dyn, self.world.height, self.world.width
+        """Add the vehicle lights' pools to the background pixels of each frame, each light only
+        inside the screen window of its reach (its cone's box for a spot light; the whole frame
+        under lens distortion or when the reach crosses the camera plane)."""
+        dyn, W = self.dyn, self.world.width
         on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
         pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
-        T = stop - start
-        win = np.zeros((T, 4), np.int64)
+        axis, cos = dyn.axis.cpu().numpy(), dyn.cos.cpu().numpy()
+        T, L = stop - start, len(reach)
+        lwin = np.zeros((T, L, 4), np.int64)
+        plain = not cam.k1 and not cam.k2      # under radial distortion box edges bow: points along them
         for i in range(T):
-            f = start + i
-            lit = np.flatnonzero(on[:, f])
+            lit = np.flatnonzero(on[:, start + i])
             if not len(lit):
                 continue
-            corners = pos[lit, f][:, None, :] + reach[lit][:, None, None] * _CUBE[None]
-            corners[..., 2] = np.maximum(corners[..., 2], 0.0)
-            uv, z = cam.project(corners.reshape(-1, 3), i if cam.num_frames > 1 else 0)
-            if np.any(z <= 1e-3) or cam.k1 or cam.k2 or cam.model != "pinhole":
-                win[i] = 0, 0, W, H
-            else:
-                win[i] = (max(int(uv[:, 0].min()) - 1, 0), max(int(uv[:, 1].min()) - 1, 0),
-                          min(int(np.ceil(uv[:, 0].max())) + 1, W), min(int(np.ceil(uv[:, 1].max())) + 1, H))
+            box = light_reach_boxes(pos[lit, start + i], axis[lit, start + i], reach[lit], cos[lit])   # (n, 8, 3)
+            if not plain:
+                box = (box[:, _EDGES[:, 0], None] + _STEPS[None, None, :, None]
+                       * (box[:, _EDGES[:, 1], None] - box[:, _EDGES[:, 0], None])).reshape(len(lit), -1, 3)
+            lwin[i, lit] = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
+        win = np.concatenate([lwin[..., :2].min(1, initial=W), lwin[..., 2:].max(1, initial=0)], 1) if L else \
+            np.zeros((T, 4), np.int64)
+        lit_frames = on[:, start:stop].any(0) if L else np.zeros(T, bool)
+        win[~lit_frames] = 0
         if not (win[:, 2] > win[:, 0]).any():
             return
         k = self.k
@@ -224,7 +229,8 @@ class Renderer:
         stack = [torch.stack([getattr(b, n) for b in distinct]) for n in ("receiver", "point", "normal", "albedo")]
         mat = torch.stack([b.material for b in distinct]).to(torch.int64)
         k.light_pools(k.array(rgb), k.array(inst), win, which, *(k.array(a.contiguous()) for a in stack), k.array(mat),
-                      start, k.array(self.effects.lut), k.array(self.effects.enc), self.light_rows[0], self.light_rows[1], *self.moving)
+                      start, k.array(self.effects.lut), k.array(self.effects.enc), self.light_rows[0], self.light_rows[1],
+                      *self.moving, lwin)
 
     def _cast_shadow(self, body: Bodies, swin: np.ndarray, bgs: list[Background], rgb: torch.Tensor,
                      inst: torch.Tensor) -> None:
@@ -255,6 +261,29 @@ class Renderer:
             if id(b) not in tables:
                 tables[id(b)] = elevated_table(b)
         return np.stack([tables[id(b)] for b in bgs])
+
+
+def light_reach_boxes(pos: np.ndarray, axis: np.ndarray, reach: np.ndarray, cos: np.ndarray) -> np.ndarray:
+    """Corners (n, 8, 3) of boxes around where each light can reach, above the ground: a cube of
+    its range for an omni light (cos <= -1), for a spot light the box of its apex and its cone
+    (every point within range of the apex whose angle to the axis is within the half cone)."""
+    n = len(reach)
+    lo, hi = pos - reach[:, None], pos + reach[:, None]
+    spot = cos > -1.0
+    if spot.any():
+        a = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+        sin = np.sqrt(np.clip(1 - cos ** 2, 0, 1))
+        # the cone's extent along each world axis: apex to the cap, whose rim reaches sin off the axis
+        for d in range(3):
+            across = np.sqrt(np.clip(1 - a[:, d] ** 2, 0, 1))
+            ends = np.stack([a[:, d] * cos + across * sin, a[:, d] * cos - across * sin,
+                             np.where(np.abs(a[:, d]) >= cos, np.sign(a[:, d]), a[:, d] * cos)], 1) * reach[:, None]
+            c_lo = pos[:, d] + np.minimum(ends.min(1), 0.0)
+            c_hi = pos[:, d] + np.maximum(ends.max(1), 0.0)
+            lo[spot, d], hi[spot, d] = c_lo[spot], c_hi[spot]
+    lo[:, 2] = np.maximum(lo[:, 2], 0.0)
+    hi[:, 2] = np.maximum(hi[:, 2], lo[:, 2])
+    return np.where(_CUBE[None] > 0, hi[:, None, :], lo[:, None, :])[:, :, :].reshape(n, 8, 3)
 
 
 def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:

@@ -28,6 +28,9 @@ def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.
     return np.stack([right_r, down_r, forward])
 
 
+# camera-frame rays of every pixel, by intrinsics (a PTZ patrol or a shaking camera keeps them)
+_RAYS: dict[tuple, np.ndarray] = {}
+
 @dataclass
 class Camera:
     width: int
@@ -173,18 +176,27 @@ class Camera:
     def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None) -> np.ndarray:
         """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3)."""
         t = min(t, self.num_frames - 1)
-        if uv is None:
-            u = np.arange(self.width) + 0.5
-            v = np.arange(self.height) + 0.5
-            uu, vv = np.meshgrid(u, v)
+        key = None
+        if uv is None:       # every pixel: the camera-frame rays depend on the intrinsics only (kept)
+            key = (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
+                   self.model, 0.0 if self.skew is None else float(self.skew[t]))
+            d_cam = _RAYS.get(key)
+            if d_cam is None:
+                uu, vv = np.meshgrid(np.arange(self.width) + 0.5, np.arange(self.height) + 0.5)
         else:
-            uu, vv = uv[..., 0], uv[..., 1]
-        yd = (vv - self.cy) / self.fy[t]
-        xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
-        x, y = self.undistort(xd, yd)
-        d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
-        if self.model == "fisheye":     # past 90 degrees off axis (hfov up to 200): from the angle itself
-            d_cam = self._wide_fisheye_rays(xd, yd, d_cam)
+            d_cam, uu, vv = None, uv[..., 0], uv[..., 1]
+        if d_cam is None:
+            yd = (vv - self.cy) / self.fy[t]
+            xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
+            x, y = self.undistort(xd, yd)
+            d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
+            if self.model == "fisheye":     # past 90 degrees off axis (hfov up to 200): from the angle itself
+                d_cam = self._wide_fisheye_rays(xd, yd, d_cam)
+            if key is not None:
+                if len(_RAYS) >= 8:
+                    _RAYS.pop(next(iter(_RAYS)))
+                d_cam.flags.writeable = False
+                _RAYS[key] = d_cam
         d = d_cam @ self.R[t]          # camera -> world: R^T d, written row-wise
         return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
