@@ -57,7 +57,7 @@ def test_unknown_key_from_override_names_the_override():
 def test_unknown_section_created_by_override_names_the_override():
     [line] = problems(["scene.camra.height_m=6"])
     assert line.startswith("override 'scene.camra.height_m=6': scene.camra: unknown key; expected one of "
-                           "layout, camera, lighting")
+                           "layout, camera, cameras, lighting")
 
 
 def test_bad_override_value_names_the_override():

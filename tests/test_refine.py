@@ -97,7 +97,7 @@ def test_instance_boundaries_stay_where_they_were(strong):
         before = _boundary_steps(plain.frames[t], inst[t])
         after = _boundary_steps(refined.frames[t], inst[t])
         moved = _boundary_steps(np.roll(refined.frames[t], 2, axis=(0, 1)), inst[t])
-        assert len(before) > 200
+        assert len(before) > 150                 # enough boundaries to measure (people of issue 18)
         assert np.corrcoef(before, after)[0, 1] > 0.7, t
         assert np.abs(after).mean() > 0.6 * np.abs(before).mean(), t
         assert np.corrcoef(before, moved)[0, 1] < 0.4, t
