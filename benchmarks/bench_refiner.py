@@ -98,6 +98,18 @@ def main() -> None:
     refine_s, times, _ = benchlib.best_of(n, lambda: refine_frames(batch.rgb, refiner))
     print(f"cost ({where}, 640x480, 1 thread): render {render_s * 1e3:.0f} ms/frame, refine {refine_s * 1e3:.0f} "
           f"ms/frame ({refine_s / render_s:.2f} x rendering); refine runs {benchlib.fmt_times(times)}")
+    if torch.cuda.is_available():
+        gpu_rgb = batch.rgb.cuda()
+        gpu = load_refiner(args.refiner, "cuda")
+
+        def on_gpu():
+            refine_frames(gpu_rgb, gpu)
+            torch.cuda.synchronize()
+        on_gpu()
+        gpu_s, _, _ = benchlib.best_of(max(n, 5), on_gpu)
+        print(f"cost on {torch.cuda.get_device_name()}: refine {gpu_s * 1e3:.1f} ms/frame")
+    else:
+        print("cost on a GPU: no CUDA device here")
     # --- domain gap and flicker on the plate recipe ---------------------------------------------
     quick = args.quick
     size = (192, 108) if quick else (768, 432)

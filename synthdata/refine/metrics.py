@@ -64,13 +64,16 @@ def _feature_net(seed: int) -> nn.Module:
     return net.eval()
 
 
-def _features(net: nn.Module, frames: list[np.ndarray]) -> np.ndarray:
+def _features(net: nn.Module, frames: list[np.ndarray], per_frame: int, seed: int) -> np.ndarray:
+    """(N, 64) features at up to `per_frame` locations of each frame (a seeded choice)."""
+    rng = np.random.default_rng(seed)
     feats = []
     with torch.no_grad():
         for f in frames:
-            x = torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0
+            x = torch.from_numpy(np.ascontiguousarray(f)).permute(2, 0, 1)[None].float() / 255.0
             y = net(x * 2 - 1)[0]
-            feats.append(y.reshape(y.shape[0], -1).T.double().numpy())
+            y = y.reshape(y.shape[0], -1).T.double().numpy()
+            feats.append(y[rng.choice(len(y), size=per_frame, replace=False)] if len(y) > per_frame else y)
     return np.concatenate(feats)
 
 
@@ -79,10 +82,10 @@ def _sqrt_psd(m: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
 
 
-def feature_distance(a: list[np.ndarray], b: list[np.ndarray], *, seed: int = 0) -> float:
+def feature_distance(a: list[np.ndarray], b: list[np.ndarray], *, seed: int = 0, per_frame: int = 512) -> float:
     """Fréchet distance between the per-location feature distributions of frame sets a and b."""
     net = _feature_net(seed)
-    fa, fb = _features(net, a), _features(net, b)
+    fa, fb = _features(net, a, per_frame, seed + 1), _features(net, b, per_frame, seed + 2)
     mu_a, mu_b = fa.mean(0), fb.mean(0)
     ca, cb = np.cov(fa, rowvar=False), np.cov(fb, rowvar=False)
     sa = _sqrt_psd(ca)

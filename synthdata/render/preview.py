@@ -76,7 +76,7 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
     from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import label_chunk
-    from synthdata.pipeline import resolve_device
+    from synthdata.pipeline import refiner_step, resolve_device
     from synthdata.plan import clip_id, clip_seed
     from synthdata.render.renderer import Renderer
     from synthdata.world.sample import sample_clip
@@ -86,10 +86,11 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
     ext = track_extents(world)
     renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts)
+    refine = refiner_step(recipe, renderer.device, {})    # postprocess.refiner, as in a run
     frames, rows = {}, {}
     for t in pick(world.num_frames):
         batch = renderer.render(t, t + 1)
-        frames[t] = batch.rgb[0].cpu().numpy()
+        frames[t] = (batch.rgb if refine is None else refine(batch.rgb))[0].cpu().numpy()
         rows.update(rows_by_frame(label_chunk(world, batch, cid, ext, masks=False)))
     return frames, rows, cid
 

@@ -50,7 +50,9 @@ def _compile_kernels(recipe) -> None:
         return
     t0 = time.perf_counter()
     small = recipe.model_copy(deep=True)
-    small.output.resolution, small.output.frames_per_clip, small.output.chunk_frames = [64, 48], 2, 2
+    w, h = recipe.output.resolution        # keep the recipe's aspect: a plate layout refuses another
+    small.output.resolution = (128, max(16, 2 * round(64 * h / w)))
+    small.output.frames_per_clip, small.output.chunk_frames = 2, 2
     for _ in generate_clip(small, 0, device="cpu").chunks:
         pass
     print(f"synthdata: render kernels compiled in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
