@@ -110,7 +110,8 @@ def _objects(c: dict, k: int, track_cat, rng, schema) -> "pa.Table":
             "depth": rng.uniform(3, 60, n).astype(np.float32), "keypoints": keypoints, "mask": masks,
             "world_x": rng.normal(0, 10, n).astype(np.float32), "world_y": rng.normal(0, 10, n).astype(np.float32),
             "world_z": np.zeros(n, np.float32), "heading": rng.uniform(-3.14, 3.14, n).astype(np.float32),
-            "visible_pixels": (vis * aw * ah).astype(np.int32), "amodal_pixels": (aw * ah).astype(np.int32)}
+            "visible_pixels": (vis * aw * ah).astype(np.int32), "amodal_pixels": (aw * ah).astype(np.int32),
+            "action": pa.array(np.where(cat == "person", "walk", None).tolist(), pa.string())}
     cols = {fld.name: cols.get(fld.name, pa.nulls(n, fld.type)) for fld in schema}   # other columns: null
     return pa.table([pa.array(cols[fld.name], fld.type) if not isinstance(cols[fld.name], pa.Array) else cols[fld.name]
                      for fld in schema], schema=schema)

@@ -83,7 +83,7 @@ def test_a_crashing_benchmark_is_caught():
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
                "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py",
-               "bench_cameras.py", "bench_refiner.py"}
+               "bench_cameras.py", "bench_refiner.py", "bench_realism.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 

@@ -185,10 +185,10 @@ actors: [{type: person, count: 40, behavior: {choice: {walk: 0.6, stand: 0.4}}}]
     assert dark > 0.5                                              # mostly dark and neutral clothing
 
 
-def _compiled_patterns(kind, x, y, z, scale, seed, mix, shade):
+def _compiled_patterns(kind, x, y, z, scale, seed, fp, mix, shade):
     for i in range(kind.shape[0]):
-        mix[i] = patterns.pattern_mix(kind[i], x[i], y[i], z[i], scale[i], seed[i])
-        shade[i] = patterns.pattern_shade(kind[i], x[i], y[i], z[i], scale[i], seed[i])
+        mix[i] = patterns.pattern_mix(kind[i], x[i], y[i], z[i], scale[i], seed[i], fp[i])
+        shade[i] = patterns.pattern_shade(kind[i], x[i], y[i], z[i], scale[i], seed[i], fp[i])
 
 
 def test_pattern_maths_is_plain_python_and_matches_the_compiled_kernels():
@@ -203,9 +203,11 @@ def test_pattern_maths_is_plain_python_and_matches_the_compiled_kernels():
     scale = rng.uniform(0.02, 0.2, n).astype(np.float32)
     seed = rng.integers(0, 2**31 - 1, n).astype(np.int64)
     mix, shade = np.empty(n, np.float32), np.empty(n, np.float32)
-    evaluate(kind, xyz[0], xyz[1], xyz[2], scale, seed, mix, shade)
+    fp = np.where(np.arange(n) % 2 == 0, 0.0, rng.uniform(0.001, 0.05, n)).astype(np.float32)
+    evaluate(kind, xyz[0], xyz[1], xyz[2], scale, seed, fp, mix, shade)
     for i in range(0, n, 7):
-        args = (int(kind[i]), float(xyz[0, i]), float(xyz[1, i]), float(xyz[2, i]), float(scale[i]), int(seed[i]))
+        args = (int(kind[i]), float(xyz[0, i]), float(xyz[1, i]), float(xyz[2, i]), float(scale[i]), int(seed[i]),
+                float(fp[i]))
         assert math.isclose(patterns.pattern_mix(*args), mix[i], abs_tol=1e-4)
         assert math.isclose(patterns.pattern_shade(*args), shade[i], abs_tol=1e-4)
     assert 0.0 <= mix.min() and mix.max() <= 1.0 and 0.5 < shade.min() and shade.max() < 1.5
@@ -221,3 +223,15 @@ def test_stripes_and_the_face_show_in_the_pixels(scene):
     lum = batch.rgb.float().mean(-1)[mask]
     assert float(lum.std()) > 12.0                                   # not a flat colour
     assert set(ACTIONS) >= set(STAND + WALK + BOTH)
+
+
+def test_pattern_details_finer_than_the_pixel_fade_to_their_mean_instead_of_aliasing():
+    stripes = [patterns.pattern_mix(patterns.STRIPES, 0.1, 0.0, z, 0.03, 5, 0.0) for z in np.linspace(0, 0.3, 61)]
+    assert set(stripes) == {0.0, 1.0}                                      # sharp when unfiltered
+    far = [patterns.pattern_mix(patterns.STRIPES, 0.1, 0.0, z, 0.03, 5, 0.02) for z in np.linspace(0, 0.3, 61)]
+    assert np.ptp(far) == 0.0 and math.isclose(far[0], 0.45)              # 1.5 px a stripe pair: the mean
+    near = [patterns.pattern_mix(patterns.STRIPES, 0.1, 0.0, z, 0.03, 5, 0.005) for z in np.linspace(0, 0.3, 61)]
+    assert set(near) == {0.0, 1.0}                                         # 6 px a period: resolved
+    weave = [patterns.pattern_shade(patterns.DENIM, 0.1, 0.05, z, 0.03, 5, 0.01) for z in np.linspace(0, 0.01, 9)]
+    assert np.ptp(weave) < np.ptp([patterns.pattern_shade(patterns.DENIM, 0.1, 0.05, z, 0.03, 5, 0.0)
+                                   for z in np.linspace(0, 0.01, 9)])

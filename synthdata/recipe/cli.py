@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from synthdata.errors import BadInput
-from synthdata.recipe.distributions import Dist
+from synthdata.recipe.distributions import Dist, show_value
 from synthdata.recipe.loader import flow_yaml, load_recipe, recipe_to_yaml
 from synthdata.recipe.schema import Recipe
 
@@ -108,6 +108,12 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
             fields = group.model_dump(mode="python")
             kind = fields.pop("type", type(group).__name__)
             lines.append(f"    [{i}] {kind}: {flow_yaml(fields)}")
+    elif recipe.mix:
+        total = sum(e.weight for e in recipe.mix)
+        lines.append(f"  mix         {len(recipe.mix)} entries, each clip from one (scene and actors of the entry)")
+        for i, e in enumerate(recipe.mix):
+            lines.append(f"    [{i}] {100 * e.weight / total:.0f} %: {e.source or 'inline'}, layout {show_value(e.scene.layout.type).strip(chr(39))}, "
+                         f"{len(e.actors)} actor group{'s' * (len(e.actors) != 1)}")
     else:
         lines.append("  actors      none (empty scenes)")
     return "\n".join(lines)

@@ -9,6 +9,8 @@ metres, its seed, and the material of pixels where the second colour dominates (
 reflective bands)."""
 from __future__ import annotations
 
+import math
+
 from numba.extending import register_jitable
 
 from synthdata.render.patterns import pattern_mix, pattern_shade
@@ -35,17 +37,17 @@ def primitive_local(kind, px, py, pz, prm):
 
 
 @register_jitable
-def surface_at(kind, px, py, pz, prm, srf, m):
+def surface_at(kind, px, py, pz, prm, srf, m, fp):
     """Albedo (r, g, b) and material at a surface point of a primitive with surface row srf and
-    base material m."""
+    base material m, seen by a pixel of footprint fp metres."""
     ar, ag, ab = srf[S_COLOR], srf[S_COLOR + 1], srf[S_COLOR + 2]
     pk = int(srf[S_PATTERN])
     if pk == 0:
         return ar, ag, ab, m
     lx, ly, lz = primitive_local(kind, px, py, pz, prm)
     seed = int(srf[S_SEED])
-    w = pattern_mix(pk, lx, ly, lz, srf[S_SCALE], seed)
-    k = pattern_shade(pk, lx, ly, lz, srf[S_SCALE], seed)
+    w = pattern_mix(pk, lx, ly, lz, srf[S_SCALE], seed, fp)
+    k = pattern_shade(pk, lx, ly, lz, srf[S_SCALE], seed, fp)
     if w > 0.5:
         m = int(srf[S_MATERIAL2])
     return ((ar + (srf[S_COLOR2] - ar) * w) * k, (ag + (srf[S_COLOR2 + 1] - ag) * w) * k,
@@ -64,7 +66,10 @@ def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, 
     px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
     kind = kinds[p]
     nx, ny, nz = normal_primitive(kind, px, py, pz, prm[tp, p])
-    ar, ag, ab, m = surface_at(kind, px, py, pz, prm[tp, p], surface[p], material[p])
+    xn = x + 1 if x + 1 < rays.shape[2] else x - 1          # the neighbour ray: the pixel's angle
+    fp = s * math.sqrt((rays[tr, y, xn, 0] - rays[tr, y, x, 0]) ** 2 + (rays[tr, y, xn, 1] - rays[tr, y, x, 1]) ** 2
+                       + (rays[tr, y, xn, 2] - rays[tr, y, x, 2]) ** 2)
+    ar, ag, ab, m = surface_at(kind, px, py, pz, prm[tp, p], surface[p], material[p], fp)
     er = eg = eb = 0.0
     if dpos.shape[0]:
         er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)

@@ -11,10 +11,12 @@ end A and x, y across it. `scale` is the pattern's feature size in metres (for F
 vertical semi-axis) and `seed` an integer that varies one person's pattern from another's.
 
 Entry points:
-- pattern_mix(kind, x, y, z, scale, seed) -> weight in 0..1 of the secondary colour over the
+- pattern_mix(kind, x, y, z, scale, seed, fp) -> weight in 0..1 of the secondary colour over the
   primitive's base colour (stripes, checks, prints, reflective bands, eyes and mouth...).
-- pattern_shade(kind, x, y, z, scale, seed) -> brightness multiplier around 1 (folds, knit rows,
+- pattern_shade(kind, x, y, z, scale, seed, fp) -> brightness multiplier around 1 (folds, knit rows,
   denim weave, hair strands).
+fp is the pixel's footprint on the surface (metres): details finer than a few pixels fade to
+their average (`detail`), as a camera's optics and sensor average them, instead of aliasing.
 """
 from __future__ import annotations
 
@@ -112,9 +114,33 @@ def face_mix(x: float, y: float, z: float, c: float) -> float:
 
 
 @register_jitable
-def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
-    """Weight of the secondary colour at a surface point (see the module docstring)."""
+def detail(period: float, fp: float) -> float:
+    """How much of a feature of size `period` (metres) a pixel of footprint fp (metres) resolves:
+    1 from four pixels a period up, 0 at two or fewer (the pixel sees the feature's average), so
+    fine stripes, weave and strands fade to their mean with distance instead of aliasing."""
+    if fp <= 0.0:
+        return 1.0
+    return min(max((period / fp - 2.0) * 0.5, 0.0), 1.0)
+
+
+@register_jitable
+def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int, fp: float) -> float:
+    """Weight of the secondary colour at a surface point seen by a pixel of footprint fp metres
+    (0: unfiltered); see the module docstring."""
     s = max(scale, 1e-4)
+    m = pattern_mix_sharp(kind, x, y, z, s, seed)
+    if kind == STRIPES:
+        return 0.45 + (m - 0.45) * detail(s, fp)
+    if kind == CHECKS:
+        return 0.62 + (m - 0.62) * detail(s, fp)
+    if kind == FACE:
+        return 0.12 + (m - 0.12) * detail(0.25 * s, fp)
+    return m
+
+
+@register_jitable
+def pattern_mix_sharp(kind: int, x: float, y: float, z: float, s: float, seed: int) -> float:
+    """pattern_mix without filtering (s: the feature size, > 0)."""
     if kind == STRIPES:
         t = z / s + 0.15 * (seed % 7)
         return 1.0 if t - math.floor(t) < 0.45 else 0.0
@@ -157,25 +183,26 @@ def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int
 
 
 @register_jitable
-def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: int) -> float:
-    """Brightness multiplier at a surface point (folds, weave, knit, strands)."""
+def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: int, fp: float) -> float:
+    """Brightness multiplier at a surface point (folds, weave, knit, strands) seen by a pixel of
+    footprint fp metres (0: unfiltered)."""
     if kind == NONE or kind == FACE or kind == SKIN:
         if kind == FACE:                              # nose and eye sockets a little darker
             c = max(scale, 1e-4)
             if x > 0.6 * c and abs(y) < 0.12 * c and abs(z + 0.1 * c) < 0.18 * c:
-                return 0.85
+                return 1.0 - 0.15 * detail(0.25 * c, fp)
         return 1.0
     if kind == HAIR:
         a = around(x, y)
         n = value_noise(a / 0.004, z / 0.05, 0.0, seed)
-        return 0.8 + 0.4 * n
+        return 1.0 + (0.4 * n - 0.2) * detail(0.008, fp)
     # folds: slow creases whose direction drifts along the garment
     f = value_noise(x / 0.09, y / 0.09, z / 0.05, seed + 17)
-    shade = 0.94 + 0.12 * f
+    shade = 1.0 + (0.12 * f - 0.06) * detail(0.05, fp)
     if kind == DENIM:
         t = (z + around(x, y)) / 0.004
-        shade *= 0.95 + 0.1 * (t - math.floor(t))
+        shade *= 1.0 + (0.1 * (t - math.floor(t)) - 0.05) * detail(0.004, fp)
     elif kind == KNIT:
         t = z / 0.008
-        shade *= 0.92 + 0.16 * abs(math.sin(math.pi * t))
+        shade *= 1.0 + (0.16 * abs(math.sin(math.pi * t)) - 0.08) * detail(0.008, fp)
     return shade

@@ -103,7 +103,9 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
         col, c2, k = (top, inner, OPEN_COAT) if long and o.coat_open else \
             ((top, c2_top, kind) if (long or o.top == "dress") else (bottom, c2_bottom, bkind))
         length = 0.3 * H * p.leg_ratio if long else 0.25 * H * p.leg_ratio
-        semi = np.array([0.085 * g * H * loose, hip_y + 0.03 * H * loose, 0.55 * length])
+        flare = 0.03 if long else 0.012                  # a skirt hangs nearly straight, a coat flares
+        semi = np.array([(0.085 if long else 0.075) * g * H * loose, hip_y + flare * H * loose,
+                         (0.55 if long else 0.6) * length])
         b.ellipsoid(on_torso(sk.pelvis, 0, 0, -0.45 * length), semi, col, "cloth", torso_w)
         b.pattern_last(k if k != PRINT else CLOTH, c2, semi[1] if k == OPEN_COAT else o.fabric_scale_m, seed)
         b.name_last("coat" if long else "skirt")
