@@ -26,20 +26,8 @@ def runs_of(flat: np.ndarray) -> list[int]:
 
 def counts_to_string(counts: list[int]) -> str:
     """pycocotools' rleToString: LEB128-like, 5 bits a char, deltas from the run two before."""
-    out = bytearray()
-    for i, x in enumerate(counts):
-        x = int(x)
-        if i > 2:
-            x -= int(counts[i - 2])
-        more = True
-        while more:
-            c = x & 0x1F
-            x >>= 5
-            more = (x != -1) if (c & 0x10) else (x != 0)
-            if more:
-                c |= 0x20
-            out.append(c + 48)
-    return out.decode("ascii")
+    arr = np.asarray(counts, np.int64)
+    return _chars(arr, arr.shape[0]).tobytes().decode("ascii")
 
 
 def string_to_counts(s: str) -> list[int]:
@@ -95,7 +83,13 @@ def _window_string(instance, track_id, x0, x1):
     if run + tail > 0 or n == 0:
         counts[n] = run + tail
         n += 1
-    out = np.empty(n * 13, np.uint8)
+    return _chars(counts, n)
+
+
+@njit(cache=True, nogil=True)
+def _chars(counts, n):
+    """The string codes (uint8) of run lengths counts[:n], as pycocotools writes them."""
+    out = np.empty(n * 13 + 1, np.uint8)
     m = 0
     for i in range(n):
         v = counts[i] - (counts[i - 2] if i > 2 else 0)
