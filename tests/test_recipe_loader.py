@@ -244,3 +244,18 @@ def test_generic_model_messages():
         "t.yaml:4: lit: expected true, false or {bernoulli: p}, got 'maybe'",
         "t.yaml:5: size: expected at most 2 items, got 3",
     ]
+
+
+def test_plate_paths_come_from_the_recipe_folder_when_they_exist_there(tmp_path, monkeypatch):
+    """Shipped plate recipes run from any directory; a path that only exists relative to the
+    working directory (how older recipes were written) still means that."""
+    from synthdata.recipe.loader import _paths_from_recipe_dir
+
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "plates" / "a").mkdir(parents=True)
+    recipe = tmp_path / "recipes" / "r.yaml"
+    data = {"scene": {"layout": {"type": "plate", "plate": "../plates/a", "sketch": "plates/a/s.json"}}}
+    monkeypatch.chdir(tmp_path)
+    out = _paths_from_recipe_dir(data, str(recipe))["scene"]["layout"]
+    assert out["plate"] == str(tmp_path / "recipes" / "../plates/a")       # exists from the recipe's folder
+    assert out["sketch"] == "plates/a/s.json"                              # kept: relative to where you run

@@ -58,21 +58,26 @@ def load_recipe(path_or_text: str | os.PathLike | bytes, overrides: Any = (), *,
 
 
 RECIPE_RELATIVE_PATHS = (("postprocess", "refiner"),)   # resolved against the recipe file's folder
+# resolved against the recipe file's folder when they exist there, else kept relative to the
+# working directory (how recipes written before said them)
+RECIPE_OR_CWD_PATHS = (("scene", "layout", "plate"), ("scene", "layout", "sketch"))
 
 
 def _paths_from_recipe_dir(data: dict, path_or_text: Any) -> dict:
-    """`data` with the relative paths of RECIPE_RELATIVE_PATHS joined to the folder of the recipe
-    file (unchanged for recipe text; override values stay relative to the working directory)."""
+    """`data` with the relative paths of RECIPE_RELATIVE_PATHS (and of RECIPE_OR_CWD_PATHS that
+    exist there) joined to the folder of the recipe file (unchanged for recipe text; override
+    values stay relative to the working directory)."""
     if isinstance(path_or_text, bytes) or _is_text(path_or_text):
         return data
     base = Path(path_or_text).parent
-    for keys in RECIPE_RELATIVE_PATHS:
+    for keys in RECIPE_RELATIVE_PATHS + RECIPE_OR_CWD_PATHS:
         parent = data
         for k in keys[:-1]:
             parent = parent.get(k) if isinstance(parent, dict) else None
         value = parent.get(keys[-1]) if isinstance(parent, dict) else None
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            parent[keys[-1]] = str(base / value)
+            if keys in RECIPE_RELATIVE_PATHS or (base / value).exists():
+                parent[keys[-1]] = str(base / value)
     return data
 
 
