@@ -22,8 +22,8 @@ from synthdata.errors import SynthdataError
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
-from synthdata.render.pixel import (encode32, encode, hit_primitive, in_shadow, lamp_response, moving_irradiance,
-                                    normal_primitive, shadow_form, sun_basis, zbuffer_hit)
+from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+                                    normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
@@ -165,18 +165,10 @@ def _build() -> Any:
         H, W = inst.shape[1], inst.shape[2]
         if x >= W or y >= H:
             return
-        v = inst[t, y, x]
-        if not ((x > 0 and inst[t, y, x - 1] != v) or (x < W - 1 and inst[t, y, x + 1] != v)
-                or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v)):
+        if not on_silhouette(inst, t, y, x):
             return
         for c in range(3):
-            acc = np.float32(0.0)
-            for dy in range(-1, 2):
-                yy = min(max(y + dy, 0), H - 1)
-                for dx in range(-1, 2):
-                    acc += np.float32(src[t, yy, min(max(x + dx, 0), W - 1), c])
-            val = np.float32(0.5) * np.float32(src[t, y, x, c]) + np.float32(0.5) * (acc / np.float32(9.0))
-            rgb[t, y, x, c] = np.uint8(val + np.float32(0.5))
+            rgb[t, y, x, c] = soften(src, t, y, x, c)
 
     @cuda.jit
     def decode_linear(rgb, lut, gain, depth, fog_m, air, xo):

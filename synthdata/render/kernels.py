@@ -29,7 +29,7 @@ from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
 from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
-                                    normal_primitive, shadow_form, sun_basis, zbuffer_hit)
+                                    normal_primitive, on_silhouette, soften, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
@@ -229,9 +229,7 @@ def antialias(rgb, inst, boxes, mark):
             for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
                 if mark[t, y, x]:
                     continue
-                v = inst[t, y, x]
-                if ((x > 0 and inst[t, y, x - 1] != v) or (x < W - 1 and inst[t, y, x + 1] != v)
-                        or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v)):
+                if on_silhouette(inst, t, y, x):
                     mark[t, y, x] = 1
                     n += 1
     out = np.empty((n, 3), np.uint8)
@@ -245,13 +243,7 @@ def antialias(rgb, inst, boxes, mark):
                     continue
                 mark[t, y, x] = 2
                 for c in range(3):
-                    acc = np.float32(0.0)
-                    for dy in range(-1, 2):
-                        yy = min(max(y + dy, 0), H - 1)
-                        for dx in range(-1, 2):
-                            acc += np.float32(rgb[t, yy, min(max(x + dx, 0), W - 1), c])
-                    v = np.float32(0.5) * np.float32(rgb[t, y, x, c]) + np.float32(0.5) * (acc / np.float32(9.0))
-                    out[k, c] = np.uint8(v + np.float32(0.5))
+                    out[k, c] = soften(rgb, t, y, x, c)
                 where[k, 0], where[k, 1], where[k, 2] = t, y, x
                 k += 1
     for i in range(n):

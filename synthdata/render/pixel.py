@@ -368,6 +368,29 @@ def encode(x, enc):
 
 
 @register_jitable
+def on_silhouette(inst, t, y, x):
+    """Whether pixel (y, x) of frame t differs from a 4-neighbour in the instance buffer."""
+    H, W = inst.shape[1], inst.shape[2]
+    v = inst[t, y, x]
+    return ((x > 0 and inst[t, y, x - 1] != v) or (x < W - 1 and inst[t, y, x + 1] != v)
+            or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v))
+
+
+@register_jitable
+def soften(img, t, y, x, c):
+    """Antialiased channel c of pixel (y, x) of frame t: the mean of itself and its 3x3 average
+    (borders replicated), as uint8."""
+    H, W = img.shape[1], img.shape[2]
+    acc = np.float32(0.0)
+    for dy in range(-1, 2):
+        yy = min(max(y + dy, 0), H - 1)
+        for dx in range(-1, 2):
+            acc += np.float32(img[t, yy, min(max(x + dx, 0), W - 1), c])
+    v = np.float32(0.5) * np.float32(img[t, y, x, c]) + np.float32(0.5) * (acc / np.float32(9.0))
+    return np.uint8(v + np.float32(0.5))
+
+
+@register_jitable
 def encode32(x, enc):
     """`encode` in float32 maths (the sensor pass over every value of a frame)."""
     i = math.sqrt(min(max(x, np.float32(0.0)), np.float32(16.0))) * np.float32((enc.shape[0] - 1) / 4.0)
