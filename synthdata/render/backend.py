@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-KERNELS = ("raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
+KERNELS = ("raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
            "motion_blur", "part_index")
 # Kernels only some scenes call (vehicle light pools at dusk and night): compiled when first
 # needed, in a few seconds, and not counted by the first-run message (a daytime-only user would
@@ -65,8 +65,9 @@ def announce_compile(module: Any) -> None:
     if _announced:
         return
     _announced = True
-    from synthdata.render import shadow_windows
-    host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped]   # host-side, every device
+    from synthdata.render import background_pass, shadow_windows
+    host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped,   # host-side, every device
+            background_pass._ground, background_pass._bucket_starts]
     wanted = [getattr(module, k) for k in KERNELS if k not in ON_DEMAND] + host
     missing = [d for d in wanted if not cached(d)]
     if missing:
