@@ -235,7 +235,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         k.shade_tone(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
                      k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()),
                      k.array(sky_rgb.contiguous()), C64[0], fwd64[0], rows, mats, points,
-                     *(k.array(torch.from_numpy(a).to(device)) for a in (tone.thr, tone.first)), tone.exposure,
+                     *(k.array(torch.from_numpy(a).to(device)) for a in (tone.first, tone.cut)), tone.exposure,
                      k.array(rgb), k.array(rgb_shadow))
         return Background(rgb, rgb_shadow, depth, point, receiver, albedo, normal, material)
     lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)

@@ -32,24 +32,26 @@ TEXTURES = {"tiles": 1, "paving": 2, "concrete": 3, "grass": 4}   # anything els
 TONE_BUCKETS = 4096
 TONE_TOP = np.float32(2.25)           # sqrt of an exposed value above the last step (about 4.4)
 JIT = dict(cache=True, nogil=True)     # no fastmath: the reference's float32 operations, in order
+SHADE_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract"}, error_model="numpy")   # kernels.py's
 
 
 @dataclass(frozen=True)
 class ToneTable:
-    """`shading.tonemap` at one exposure as step thresholds: thr (257,) float32, thr[k] the
-    smallest exposed value (linear * exposure, float32) whose display value is >= k (thr[0] = 0,
-    thr[256] = inf); first (TONE_BUCKETS + 1,) int32, the display value at the start of each bucket
-    of sqrt(exposed value) (a lower bound of every value in it); exposure as float32."""
+    """`shading.tonemap` at one exposure as step thresholds. For each bucket of sqrt(exposed value)
+    (exposed = linear * exposure, float32; TONE_BUCKETS steps up to TONE_TOP, the last bucket open
+    above): first, the display value at its start (int32), and cut, the one threshold inside it at
+    which the display value steps up by one (float32, inf when none; no bucket holds two)."""
 
-    thr: np.ndarray
     first: np.ndarray
+    cut: np.ndarray
     exposure: np.float32
 
 
 @lru_cache(maxsize=16)
 def tone_table(exposure: float) -> ToneTable:
     """The thresholds of torch's tone curve (exposure 1, on exposed values) found by bisection over
-    float32 bit patterns, evaluated by `shading.tonemap` itself (the curve is monotonic)."""
+    float32 bit patterns, evaluated by `shading.tonemap` itself (the curve is monotonic): thr[k] is
+    the smallest exposed value whose display value is >= k."""
     from synthdata.render.shading import tonemap
 
     levels = np.arange(1, 257, dtype=np.int64)            # 256 entries: vectorised like a frame
@@ -62,9 +64,10 @@ def tone_table(exposure: float) -> ToneTable:
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
     thr = np.empty(257, np.float32)
     thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(np.int32).view(np.float32), np.inf
-    first = np.zeros(TONE_BUCKETS + 1, np.int32)
-    _bucket_starts(thr, first)
-    return ToneTable(thr, first, np.float32(exposure))
+    first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1, np.float32)
+    if _bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
+        raise AssertionError("tone_table: a bucket holds two steps of the tone curve")
+    return ToneTable(first, cut, np.float32(exposure))
 
 
 @register_jitable
@@ -75,54 +78,59 @@ def tone_bucket(v):
 
 
 @njit(**JIT)
-def _bucket_starts(thr, first):
-    k = 1
+def _bucket_starts(thr, first, cut):
+    """Fills first and cut from the thresholds; returns the most steps any bucket holds."""
+    k, most = 1, 0
     for i in range(first.shape[0]):
         while k < 256 and tone_bucket(thr[k]) < i:
             k += 1
         first[i] = k - 1          # thresholds 1..k-1 lie in earlier buckets: every value here passed them
+        cut[i] = thr[k]
+        j = k
+        while j < 256 and tone_bucket(thr[j]) == i:
+            j += 1
+        most = max(most, j - k)
+    return most
 
 
 @register_jitable
-def tone_level(x, exposure, thr, first):
+def tone_level(x, exposure, first, cut):
     """Display value (uint8) of linear radiance x (float32) at `exposure`: shading.tonemap."""
     v = np.float32(x) * exposure
     if not v > np.float32(0.0):          # clamp_min(0) (NaN stays 0 too)
         return np.uint8(0)
-    k = first[tone_bucket(v)]
-    while k < 255 and v >= thr[k + 1]:
-        k += 1
-    return np.uint8(k)
+    b = tone_bucket(v)
+    return np.uint8(first[b] + (1 if v >= cut[b] else 0))
 
 
-@njit(**JIT)
-def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, thr, first,
+@njit(**SHADE_JIT)
+def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                exposure, rgb, rgb_shadow):
     """Tone-mapped background (H, W, 3) uint8 lit (sunlit 0..1) into rgb and with the sun blocked
     into rgb_shadow; non-receiving pixels show sky (H, W, 3) linear (or (1, 1, 3) when none do)."""
     H, W = receiver.shape
     for y in range(H):
         for x in range(W):
-            tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, thr,
-                       first, exposure, rgb, rgb_shadow)
+            tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first,
+                       cut, exposure, rgb, rgb_shadow)
 
 
 @register_jitable(inline="always")
-def tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, thr, first,
+def tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                exposure, rgb, rgb_shadow):
     """Pixel (y, x) of `shade_tone` (shared by the CPU and CUDA kernels)."""
     if receiver[y, x]:
         r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats,
                                                points)
-        rgb[y, x, 0] = tone_level(r, exposure, thr, first)
-        rgb[y, x, 1] = tone_level(g, exposure, thr, first)
-        rgb[y, x, 2] = tone_level(b, exposure, thr, first)
-        rgb_shadow[y, x, 0] = tone_level(r2, exposure, thr, first)
-        rgb_shadow[y, x, 1] = tone_level(g2, exposure, thr, first)
-        rgb_shadow[y, x, 2] = tone_level(b2, exposure, thr, first)
+        rgb[y, x, 0] = tone_level(r, exposure, first, cut)
+        rgb[y, x, 1] = tone_level(g, exposure, first, cut)
+        rgb[y, x, 2] = tone_level(b, exposure, first, cut)
+        rgb_shadow[y, x, 0] = tone_level(r2, exposure, first, cut)
+        rgb_shadow[y, x, 1] = tone_level(g2, exposure, first, cut)
+        rgb_shadow[y, x, 2] = tone_level(b2, exposure, first, cut)
     else:
         for c in range(3):
-            v = tone_level(sky[y, x, c], exposure, thr, first)
+            v = tone_level(sky[y, x, c], exposure, first, cut)
             rgb[y, x, c] = v
             rgb_shadow[y, x, c] = v
 

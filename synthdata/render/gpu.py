@@ -92,12 +92,12 @@ def _build() -> Any:
         shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
 
     @cuda.jit
-    def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, thr, first,
+    def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                    exposure, rgb, rgb_shadow):
         x, y = cuda.grid(2)
         if x >= receiver.shape[1] or y >= receiver.shape[0]:
             return
-        tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, thr, first,
+        tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                    exposure, rgb, rgb_shadow)
 
     @cuda.jit
