@@ -206,7 +206,12 @@ class PlateBackdrop:
         """In place on frames (t, H, W, 3): actor pixels (inst > 0) exposed and balanced like the
         plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc)."""
         if rgb.device.type == "cpu":
-            return self._match_host(rgb, inst, start, seed)
+            self._match_host(rgb, inst, start, seed)
+        else:
+            self._match_torch(rgb, inst, start, seed)
+
+    def _match_torch(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+        """`match` in torch on the frames' device (the GPU path; whole-frame masks)."""
         st = self.b.statistics
         m = inst > 0
         self._soften_shadows(rgb, inst)
