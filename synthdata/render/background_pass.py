@@ -109,16 +109,26 @@ def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, l
     """Tone-mapped background (H, W, 3) uint8 lit (sunlit 0..1) into rgb and with the sun blocked
     into rgb_shadow; non-receiving pixels show sky (H, W, 3) linear (or (1, 1, 3) when none do)."""
     H, W = receiver.shape
+    lit, dark = np.empty((W, 3), np.float32), np.empty((W, 3), np.float32)
     for y in range(H):
+        for x in range(W):          # a row of radiance, then its tone curve (a loop that vectorises)
+            if receiver[y, x]:
+                r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light,
+                                                       mats, points)
+                lit[x, 0], lit[x, 1], lit[x, 2], dark[x, 0], dark[x, 1], dark[x, 2] = r, g, b, r2, g2, b2
+            else:
+                for c in range(3):
+                    lit[x, c], dark[x, c] = sky[y, x, c], sky[y, x, c]
         for x in range(W):
-            tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first,
-                       cut, exposure, rgb, rgb_shadow)
+            for c in range(3):
+                rgb[y, x, c] = tone_level(lit[x, c], exposure, first, cut)
+                rgb_shadow[y, x, c] = tone_level(dark[x, c], exposure, first, cut)
 
 
 @register_jitable(inline="always")
 def tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                exposure, rgb, rgb_shadow):
-    """Pixel (y, x) of `shade_tone` (shared by the CPU and CUDA kernels)."""
+    """Pixel (y, x) of `shade_tone` (the CUDA kernel's; the CPU kernel does the same a row at a time)."""
     if receiver[y, x]:
         r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats,
                                                points)
