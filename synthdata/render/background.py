@@ -163,10 +163,22 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
 def elevated_table(bg: Background) -> np.ndarray:
     """Summed-area table (H + 1, W + 1) of the pixels whose shadow receiver is raised above the
     ground (for render/shadow_windows.py)."""
-    raised = (bg.receiver & (bg.point[..., 2] > 0.005)).cpu().numpy().astype(np.int64)
-    S = np.zeros((raised.shape[0] + 1, raised.shape[1] + 1), np.int64)
-    S[1:, 1:] = raised.cumsum(0).cumsum(1)
+    H, W = bg.receiver.shape
+    S = np.empty((H + 1, W + 1), np.int64)
+    _raised_table(bg.receiver.cpu().numpy(), bg.point.cpu().numpy(), S)
     return S
+
+
+@njit(cache=True, nogil=True)
+def _raised_table(receiver, point, S):
+    H, W = receiver.shape
+    S[0, :] = 0
+    for y in range(H):
+        S[y + 1, 0] = 0
+        row = 0
+        for x in range(W):
+            row += 1 if receiver[y, x] and point[y, x, 2] > np.float32(0.005) else 0
+            S[y + 1, x + 1] = S[y, x + 1] + row
 
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
