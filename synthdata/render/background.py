@@ -1,8 +1,9 @@
 """The static part of a frame: ground texture and paint, static geometry, sky, static shadows.
 
-Rendered once per clip for a fixed camera (once per frame for a moving one). Besides the shaded
-image it keeps what later stages need: per-pixel depth, world point, and the image the ground
-would have in shadow (so actor shadows only swap pixels inside their windows).
+Rendered once per clip for a fixed camera (once per pose for a moving one), mostly in the compiled
+passes of render/background_pass.py. Besides the shaded image it keeps what later stages need:
+per-pixel depth, world point, and the image the ground would have in shadow (so actor shadows
+only swap pixels inside their windows).
 """
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ class Background:
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Albedo (..., 3) and material (...) of the ground at world x, y (metres)."""
+    """Albedo (..., 3) and material (...) of the ground at world x, y (metres), in torch: the
+    reference of the compiled ground pass (render/background_pass.py gives the same bits; the
+    tests hold the two together, so a change of the ground's look is made in both)."""
     dev = gx.device
     gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
     lat = (torch.rand((3, 128, 128), generator=gen) * 2 - 1).to(dev)

@@ -35,34 +35,28 @@ def _dilate(mask, r, out):
     """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W); returns whether any."""
     H, W = mask.shape
     rows = np.zeros((H, W), np.bool_)
-    found = False
     for y in range(H):
-        last = -(r + 1) * 2
-        for x in range(W):                       # left to right: the last True within r
-            if mask[y, x]:
-                last = x
-            if x - last <= r:
-                rows[y, x] = True
-        last = W + 2 * (r + 1)
-        for x in range(W - 1, -1, -1):
-            if mask[y, x]:
-                last = x
-            if last - x <= r:
-                rows[y, x] = True
+        _dilate_line(mask[y], r, rows[y])
     for x in range(W):
-        last = -(r + 1) * 2
-        for y in range(H):
-            if rows[y, x]:
-                last = y
-            out[y, x] = y - last <= r
-        last = H + 2 * (r + 1)
-        for y in range(H - 1, -1, -1):
-            if rows[y, x]:
-                last = y
-            if last - y <= r:
-                out[y, x] = True
-            found = found or out[y, x]
-    return found
+        _dilate_line(rows[:, x], r, out[:, x])
+    return rows.any()
+
+
+@njit(**JIT)
+def _dilate_line(src, r, dst):
+    """dst[i] = any of src[i - r .. i + r] (1-D)."""
+    n = src.shape[0]
+    last = -2 * (r + 1)
+    for i in range(n):                  # forwards: the last True at or before i
+        if src[i]:
+            last = i
+        dst[i] = i - last <= r
+    last = n + 2 * (r + 1)
+    for i in range(n - 1, -1, -1):      # backwards: the next True at or after i
+        if src[i]:
+            last = i
+        if last - i <= r:
+            dst[i] = True
 
 
 @njit(**JIT)
