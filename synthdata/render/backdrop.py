@@ -205,6 +205,13 @@ class PlateBackdrop:
     def match(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
         """In place on frames (t, H, W, 3): actor pixels (inst > 0) exposed and balanced like the
         plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc)."""
+        if rgb.device.type == "cpu":
+            self._match_host(rgb, inst, start, seed)
+        else:
+            self._match_torch(rgb, inst, start, seed)
+
+    def _match_torch(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+        """`match` in torch on the frames' device (the GPU path; whole-frame masks)."""
         st = self.b.statistics
         m = inst > 0
         self._soften_shadows(rgb, inst)
@@ -222,7 +229,37 @@ class PlateBackdrop:
         if noise <= 0:
             return
         for i in range(rgb.shape[0]):
-            gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed & 0xFFFFFFFF, start + i, 0x9A7]).generate_state(1)[0]))
-            z = torch.randn(rgb.shape[1:], generator=gen).to(self.device)
+            z = self._noise_draw(rgb.shape[1:], seed, start + i).to(self.device)
             sig = torch.where(m[i], noise, rest).unsqueeze(-1) / LUMA_NOISE
             rgb[i] = (rgb[i].float() + z * sig).round().clamp(0, 255).to(torch.uint8)
+
+    @staticmethod
+    def _noise_draw(shape: tuple, seed: int, frame: int) -> torch.Tensor:
+        """Unit Gaussian noise (H, W, 3) of clip frame `frame` (its own generator: any chunking)."""
+        gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed & 0xFFFFFFFF, frame, 0x9A7]).generate_state(1)[0]))
+        return torch.randn(shape, generator=gen)
+
+    def _match_host(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+        """`match` on CPU frames by the compiled passes of render/plate_look.py (the same steps,
+        each only over the pixels it changes)."""
+        from synthdata.render import plate_look as pl
+
+        st, b = self.b.statistics, self.b
+        x, ids = rgb.numpy(), inst.numpy()
+        bg, sigma = self._last, float(b.shadow_softness_px) * self.scale
+        if bg is not None and sigma >= 0.3:
+            pl.soften(x, ids, bg.rgb.numpy(), bg.rgb_shadow.numpy(), bg.receiver.numpy(), sigma)
+        if bool((ids > 0).any()):
+            wb = torch.tensor(b.white_balance, dtype=torch.float32)
+            table = tonemap(self.lut[:, None] * (self._gains * float(b.exposure) * wb), 1.0)   # (256, 3)
+            pl.recolour(x, ids, table.numpy())
+            blur = float(st.get("blur_sigma_px", 0.0)) * self.scale
+            if blur > 0.3:
+                pl.ring_blur(x, ids, blur)
+        noise = float(st.get("noise_sigma", 0.0))
+        if noise <= 0:
+            return
+        rest = max(noise ** 2 - float(st.get("plate_noise_sigma", 0.0)) ** 2, 0.0) ** 0.5
+        actor_sigma, plate_sigma = (np.float32(np.float32(v) / np.float32(LUMA_NOISE)) for v in (noise, rest))
+        for i in range(x.shape[0]):
+            pl.add_noise(x[i], self._noise_draw(x.shape[1:], seed, start + i).numpy(), ids[i], actor_sigma, plate_sigma)

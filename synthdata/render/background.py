@@ -1,8 +1,9 @@
 """The static part of a frame: ground texture and paint, static geometry, sky, static shadows.
 
-Rendered once per clip for a fixed camera (once per frame for a moving one). Besides the shaded
-image it keeps what later stages need: per-pixel depth, world point, and the image the ground
-would have in shadow (so actor shadows only swap pixels inside their windows).
+Rendered once per clip for a fixed camera (once per pose for a moving one), mostly in the compiled
+passes of render/background_pass.py. Besides the shaded image it keeps what later stages need:
+per-pixel depth, world point, and the image the ground would have in shadow (so actor shadows
+only swap pixels inside their windows).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from numba import njit
 
+from synthdata.render.background_pass import ground_look, ground_pass, tone_table
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
@@ -38,7 +40,9 @@ class Background:
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Albedo (..., 3) and material (...) of the ground at world x, y (metres)."""
+    """Albedo (..., 3) and material (...) of the ground at world x, y (metres), in torch: the
+    reference of the compiled ground pass (render/background_pass.py gives the same bits; the
+    tests hold the two together, so a change of the ground's look is made in both)."""
     dev = gx.device
     gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
     lat = (torch.rand((3, 128, 128), generator=gen) * 2 - 1).to(dev)
@@ -91,29 +95,29 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
                          lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:]), lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:])], 1)
     uv, z = camera.project(np.stack([ex, ey, np.zeros_like(ex)], -1).reshape(-1, 3), 0)
     uv, z = uv.reshape(len(items), -1, 2), z.reshape(len(items), -1)
-    win = np.zeros((len(items), 4), np.int64)
-    for i in range(len(items)):
-        if np.all(z[i] <= 0):
-            continue
-        if np.any(z[i] <= 0) or not np.all(np.isfinite(uv[i])):
-            win[i] = 0, 0, W, H
-        else:
-            win[i] = (max(int(np.floor(uv[i, :, 0].min())) - 2, 0), max(int(np.floor(uv[i, :, 1].min())) - 2, 0),
-                      min(int(np.ceil(uv[i, :, 0].max())) + 2, W), min(int(np.ceil(uv[i, :, 1].max())) + 2, H))
+    behind, bad = np.all(z <= 0, 1), np.any(z <= 0, 1) | ~np.all(np.isfinite(uv), (1, 2))
+    good = np.where(bad[:, None, None], 0.0, uv)
+    win = np.stack([np.maximum(np.floor(good[..., 0].min(1)).astype(np.int64) - 2, 0),
+                    np.maximum(np.floor(good[..., 1].min(1)).astype(np.int64) - 2, 0),
+                    np.minimum(np.ceil(good[..., 0].max(1)).astype(np.int64) + 2, W),
+                    np.minimum(np.ceil(good[..., 1].max(1)).astype(np.int64) + 2, H)], 1)
+    win[bad] = 0, 0, W, H       # partly behind the camera: the whole frame (each pixel tests the box first)
+    win[behind] = 0
     first = np.cumsum([0] + [len(p) for p in pts])
     kind = np.array([0 if it.kind == "line" else 1 for it in items], np.int64)
     half = np.array([it.width / 2 for it in items], np.float64)
     colour = np.array([it.color for it in items], np.float32)
     mat = np.array([MATERIAL.get(it.material, 0) for it in items], np.int64)
     a_np, m_np = albedo.cpu().numpy(), material.cpu().numpy()
-    _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, kind, first, np.concatenate(pts), half, colour, mat)
+    _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, lo, hi, kind, first, np.concatenate(pts), half, colour,
+           mat)
     if albedo.device.type != "cpu":
         albedo.copy_(torch.as_tensor(a_np, device=albedo.device))
         material.copy_(torch.as_tensor(m_np, device=material.device))
 
 
 @njit(cache=True, nogil=True)
-def _paint(albedo, material, gpt, valid, win, kind, first, pts, half, colour, mat):
+def _paint(albedo, material, gpt, valid, win, lo, hi, kind, first, pts, half, colour, mat):
     for i in range(win.shape[0]):
         a, b = first[i], first[i + 1]
         for y in range(win[i, 1], win[i, 3]):
@@ -121,6 +125,8 @@ def _paint(albedo, material, gpt, valid, win, kind, first, pts, half, colour, ma
                 if not valid[y, x]:
                     continue
                 gx, gy = gpt[y, x, 0], gpt[y, x, 1]
+                if gx < lo[i, 0] or gx > hi[i, 0] or gy < lo[i, 1] or gy > hi[i, 1]:   # outside its grown box
+                    continue
                 inside = False
                 if kind[i] == 0:            # a polyline of width 2 * half
                     for j in range(a, b - 1):
@@ -160,10 +166,22 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
 def elevated_table(bg: Background) -> np.ndarray:
     """Summed-area table (H + 1, W + 1) of the pixels whose shadow receiver is raised above the
     ground (for render/shadow_windows.py)."""
-    raised = (bg.receiver & (bg.point[..., 2] > 0.005)).cpu().numpy().astype(np.int64)
-    S = np.zeros((raised.shape[0] + 1, raised.shape[1] + 1), np.int64)
-    S[1:, 1:] = raised.cumsum(0).cumsum(1)
+    H, W = bg.receiver.shape
+    S = np.empty((H + 1, W + 1), np.int64)
+    _raised_table(bg.receiver.cpu().numpy(), bg.point.cpu().numpy(), S)
     return S
+
+
+@njit(cache=True, nogil=True)
+def _raised_table(receiver, point, S):
+    H, W = receiver.shape
+    S[0, :] = 0
+    for y in range(H):
+        S[y + 1, 0] = 0
+        row = 0
+        for x in range(W):
+            row += 1 if receiver[y, x] and point[y, x, 2] > np.float32(0.005) else 0
+            S[y + 1, x + 1] = S[y, x + 1] + row
 
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
@@ -171,18 +189,15 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3)."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
-    fwd = torch.as_tensor(camera.R[0][2], dtype=torch.float32, device=device)
-    scale = (rays * fwd).sum(-1)
-    tg = ray_plane_z(C.expand_as(rays), rays)
-    depth = tg * scale
-    gpt = C + tg.clamp(max=1e6).unsqueeze(-1) * rays
-    ground_ok = torch.isfinite(tg) & (tg < 5000)
-    albedo, material = ground_albedo(gpt[..., 0], gpt[..., 1], world.ground, world.texture_seed)
-    paint_ground(albedo, material, gpt, ground_ok, world.ground, camera)
+    rays_np = rays.detach().cpu().numpy()
+    depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
+        rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed))
+    paint_ground(torch.from_numpy(albedo_np), torch.from_numpy(material_np), torch.from_numpy(gpt_np),
+                 torch.from_numpy(ok_np), world.ground, camera)
+    depth, point, ground_ok, albedo, material = (torch.from_numpy(a).to(device) for a in
+                                                 (depth_np, point_np, ok_np, albedo_np, material_np))
     normal = torch.zeros_like(rays)
     normal[..., 2] = 1
-    point = torch.where(ground_ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
-    depth = torch.where(ground_ok, depth, torch.full_like(depth, float("inf")))
     is_ground = ground_ok.clone()
     k = kernels_for(device)
     C64 = np.asarray(camera.C[:1], np.float64)
@@ -225,16 +240,26 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     gloss = None
     if wt.on_ground:
         albedo, gloss = surface_weather(albedo, point, normal, is_ground, wt)
-    lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)
     rows, mats, points = pack_lighting(light)
+    sky_fn = nir_sky if light.nir is not None else (lambda r: sky(r, world))
+    wet = gloss is not None and bool((gloss > 0).any())
+    if not wet:     # the common case: shading, sky and tone curve in one compiled pass
+        tone = tone_table(light.exposure)
+        rgb, rgb_shadow = (torch.empty((H, W, 3), dtype=torch.uint8, device=device) for _ in range(2))
+        sky_rgb = sky_fn(rays) if not bool(receiver.all()) else torch.zeros((1, 1, 3), device=device)
+        k.shade_tone(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
+                     k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()),
+                     k.array(sky_rgb.contiguous()), C64[0], fwd64[0], rows, mats, points,
+                     *(k.array(torch.from_numpy(a).to(device)) for a in (tone.first, tone.cut)), tone.exposure,
+                     k.array(rgb), k.array(rgb_shadow))
+        return Background(rgb, rgb_shadow, depth, point, receiver, albedo, normal, material)
+    lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)
     k.shade_surfaces(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
                      k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()), C64[0], fwd64[0],
                      rows, mats, points, k.array(lit), k.array(dark))
-    sky_rgb = nir_sky(rays) if light.nir is not None else sky(rays, world)
-    if gloss is not None and bool((gloss > 0).any()):
-        sky_fn = nir_sky if light.nir is not None else (lambda r: sky(r, world))
-        lit = lit + _mode(wet_reflections(point, C, gloss, light, sky_fn, sunlit), light)
-        dark = dark + _mode(wet_reflections(point, C, gloss, light, sky_fn, 0.0), light)
+    sky_rgb = sky_fn(rays)
+    lit = lit + _mode(wet_reflections(point, C, gloss, light, sky_fn, sunlit), light)
+    dark = dark + _mode(wet_reflections(point, C, gloss, light, sky_fn, 0.0), light)
     lit = torch.where(receiver.unsqueeze(-1), lit, sky_rgb)
     dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
     return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver,

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from synthdata.errors import SynthdataError
+from synthdata.render.background_pass import tone_pixel
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
@@ -89,6 +90,15 @@ def _build() -> Any:
         if x >= receiver.shape[1] or y >= receiver.shape[0] or not receiver[y, x]:
             return
         shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
+
+    @cuda.jit
+    def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+                   exposure, rgb, rgb_shadow):
+        x, y = cuda.grid(2)
+        if x >= receiver.shape[1] or y >= receiver.shape[0]:
+            return
+        tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+                   exposure, rgb, rgb_shadow)
 
     @cuda.jit
     def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
@@ -310,7 +320,8 @@ def _build() -> Any:
         return cuda.as_cuda_array(t.detach())
 
     return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
-                           surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
+                           surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4),
+                           shade_tone=launch2(shade_tone, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
                            decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0),
                            motion_blur=motion_blur, part_index=launch(part_index_px, 2))
 

@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
@@ -35,7 +36,7 @@ from synthdata.render.surface_shading import shade_surface
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
 JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-__all__ = ["raster", "shade_hits", "shade_surfaces", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "motion_blur", "part_index", "NPRM"]
+__all__ = ["raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "motion_blur", "part_index", "NPRM"]
 
 
 @njit(**JIT)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import torch
 from numba import njit
+from numba.extending import register_jitable
 
 
 def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torch.Tensor:
@@ -24,14 +25,25 @@ def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torc
 
 @njit(cache=True, nogil=True)
 def _value_noise(x, y, lat, out):
-    n = lat.shape[0]
     for i in range(x.shape[0]):
-        x0f, y0f = math.floor(x[i]), math.floor(y[i])
-        fx, fy = np.float32(x[i] - x0f), np.float32(y[i] - y0f)
-        fx = fx * fx * (np.float32(3.0) - np.float32(2.0) * fx)
-        fy = fy * fy * (np.float32(3.0) - np.float32(2.0) * fy)
+        out[i] = noise_at(x[i], y[i], lat)
+
+
+@register_jitable
+def noise_at(x, y, lat):
+    """Value noise (float32) at float32 lattice coordinates x, y of lattice (n, n): smoothstep
+    interpolation of its four corners (wrapping around)."""
+    n = lat.shape[0]
+    x0f, y0f = math.floor(x), math.floor(y)
+    fx, fy = np.float32(x - x0f), np.float32(y - y0f)
+    fx = fx * fx * (np.float32(3.0) - np.float32(2.0) * fx)
+    fy = fy * fy * (np.float32(3.0) - np.float32(2.0) * fy)
+    if n & (n - 1) == 0:        # a power of two: the same wrap by a mask
+        x0, y0 = int(x0f) & (n - 1), int(y0f) & (n - 1)
+        x1, y1 = (x0 + 1) & (n - 1), (y0 + 1) & (n - 1)
+    else:
         x0, y0 = int(x0f) % n, int(y0f) % n
         x1, y1 = (x0 + 1) % n, (y0 + 1) % n
-        a = lat[y0, x0] * (np.float32(1.0) - fx) + lat[y0, x1] * fx
-        b = lat[y1, x0] * (np.float32(1.0) - fx) + lat[y1, x1] * fx
-        out[i] = a * (np.float32(1.0) - fy) + b * fy
+    a = lat[y0, x0] * (np.float32(1.0) - fx) + lat[y0, x1] * fx
+    b = lat[y1, x0] * (np.float32(1.0) - fx) + lat[y1, x1] * fx
+    return a * (np.float32(1.0) - fy) + b * fy

@@ -196,6 +196,17 @@ def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, s
     seen from (vx, vy, vz) along the optical axis (fx, fy, fz); sunlit 1 where the sun reaches it,
     0 in shadow; (er, eg, eb) extra irradiance from moving lights. In near-infrared mode (light
     row L_NIR) the result is grey under the camera's illuminator (see render/nir.py)."""
+    r, g, b, _, _, _ = shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit,
+                                        light, mats, points, er, eg, eb)
+    return r, g, b
+
+
+@register_jitable(inline="always")
+def shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit2, light, mats,
+                     points, er, eg, eb):
+    """`shade_pixel` at two sun visibilities (sunlit, sunlit2) at once: (r, g, b, r2, g2, b2). The
+    terms that do not depend on the sun's visibility (lamps, the specular lobe) are computed once;
+    each result is the same number `shade_pixel` gives for its visibility."""
     sx, sy, sz = light[L_SUN_DIR], light[L_SUN_DIR + 1], light[L_SUN_DIR + 2]
     ndl = max(nx * sx + ny * sy + nz * sz, 0.0)
     pr, pg, pb = 0.0, 0.0, 0.0
@@ -214,25 +225,31 @@ def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, s
         spot = spot * spot * (3.0 - 2.0 * spot)
         e_ir = light[L_NIR_POWER] * spot * ndv / max(d2, 0.25)
         retro = mats[m, M_RETRO] * math.sqrt(ndv) * e_ir
-        e = (e_ir + luminance(light[L_AMBIENT], light[L_AMBIENT + 1], light[L_AMBIENT + 2]) * (0.75 + 0.25 * nz)
-             + luminance(light[L_SUN], light[L_SUN + 1], light[L_SUN + 2]) * ndl * sunlit
-             + LAMP_IR_FRACTION * luminance(pr, pg, pb) + LAMP_IR_FRACTION * luminance(er, eg, eb))
-        grey = a * (e + retro) + mats[m, M_EMIT] * luminance(ar, ag, ab)
-        return grey, grey, grey
+        e_amb = e_ir + luminance(light[L_AMBIENT], light[L_AMBIENT + 1], light[L_AMBIENT + 2]) * (0.75 + 0.25 * nz)
+        e_sun = luminance(light[L_SUN], light[L_SUN + 1], light[L_SUN + 2]) * ndl
+        e_lamp = LAMP_IR_FRACTION * luminance(pr, pg, pb)
+        e_move = LAMP_IR_FRACTION * luminance(er, eg, eb)
+        own = mats[m, M_EMIT] * luminance(ar, ag, ab)
+        grey = a * ((e_amb + e_sun * sunlit + e_lamp + e_move) + retro) + own
+        grey2 = a * ((e_amb + e_sun * sunlit2 + e_lamp + e_move) + retro) + own
+        return grey, grey, grey, grey2, grey2, grey2
     amb = 0.75 + 0.25 * nz
-    lr = light[L_AMBIENT] * amb + light[L_SUN] * ndl * sunlit + pr
-    lg = light[L_AMBIENT + 1] * amb + light[L_SUN + 1] * ndl * sunlit + pg
-    lb = light[L_AMBIENT + 2] * amb + light[L_SUN + 2] * ndl * sunlit + pb
+    amb_r, amb_g, amb_b = light[L_AMBIENT] * amb, light[L_AMBIENT + 1] * amb, light[L_AMBIENT + 2] * amb
+    sr, sg, sb = light[L_SUN] * ndl, light[L_SUN + 1] * ndl, light[L_SUN + 2] * ndl
     ux, uy, uz = unit(vx - px, vy - py, vz - pz)
     hx, hy, hz = unit(sx + ux, sy + uy, sz + uz)
     ndh = max(nx * hx + ny * hy + nz * hz, 0.0)
-    spec = 0.0
+    lobe = 0.0
     if ndl > 0.0:
-        spec = mats[m, M_SPEC] * ndh ** mats[m, M_SHINE] * sunlit
+        lobe = mats[m, M_SPEC] * ndh ** mats[m, M_SHINE]
     em = mats[m, M_EMIT]
-    return (ar * (lr + er) + spec * light[L_SUN] + em * ar,
-            ag * (lg + eg) + spec * light[L_SUN + 1] + em * ag,
-            ab * (lb + eb) + spec * light[L_SUN + 2] + em * ab)
+    spec, spec2 = lobe * sunlit, lobe * sunlit2
+    return (ar * ((amb_r + sr * sunlit + pr) + er) + spec * light[L_SUN] + em * ar,
+            ag * ((amb_g + sg * sunlit + pg) + eg) + spec * light[L_SUN + 1] + em * ag,
+            ab * ((amb_b + sb * sunlit + pb) + eb) + spec * light[L_SUN + 2] + em * ab,
+            ar * ((amb_r + sr * sunlit2 + pr) + er) + spec2 * light[L_SUN] + em * ar,
+            ag * ((amb_g + sg * sunlit2 + pg) + eg) + spec2 * light[L_SUN + 1] + em * ag,
+            ab * ((amb_b + sb * sunlit2 + pb) + eb) + spec2 * light[L_SUN + 2] + em * ab)
 
 
 @register_jitable

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from numba.extending import register_jitable
 
-from synthdata.render.pixel import shade_pixel
+from synthdata.render.pixel import shade_pixel_pair
 
 
 @register_jitable(inline="always")
 def shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark):
     """Linear radiance of background pixel (y, x) into lit (sunlit 0..1) and dark (sun blocked),
     seen from C (3,) along the optical axis fwd (3,)."""
-    for k in range(2):
-        r, g, b = shade_pixel(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
-                              normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
-                              point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
-                              fwd[0], fwd[1], fwd[2], sunlit[y, x] if k == 0 else 0.0, light, mats, points,
-                              0.0, 0.0, 0.0)
-        if k == 0:
-            lit[y, x, 0], lit[y, x, 1], lit[y, x, 2] = r, g, b
-        else:
-            dark[y, x, 0], dark[y, x, 1], dark[y, x, 2] = r, g, b
+    r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points)
+    lit[y, x, 0], lit[y, x, 1], lit[y, x, 2] = r, g, b
+    dark[y, x, 0], dark[y, x, 1], dark[y, x, 2] = r2, g2, b2
+
+
+@register_jitable(inline="always")
+def surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points):
+    """(r, g, b) lit and (r2, g2, b2) with the sun blocked, linear, of background pixel (y, x)."""
+    return shade_pixel_pair(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],
+                            normal[y, x, 0], normal[y, x, 1], normal[y, x, 2],
+                            point[y, x, 0], point[y, x, 1], point[y, x, 2], C[0], C[1], C[2],
+                            fwd[0], fwd[1], fwd[2], sunlit[y, x], 0.0, light, mats, points, 0.0, 0.0, 0.0)

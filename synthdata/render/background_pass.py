@@ -1,0 +1,244 @@
+"""The background of one camera pose in two compiled passes over its pixels (what a moving
+camera - shake, PTZ - pays for every new pose; a fixed camera once per clip).
+
+- `ground_pass` (host, every device): ray -> ground-plane hit -> camera-axis depth, world point,
+  albedo (three octaves of value noise, the layout's texture: tiles, paving, concrete, grass; the
+  colour beyond the layout's extent) and material. The same float32 operations, in the same order,
+  as the torch reference `background.ground_albedo` with `background.ray_plane_z`, so the same
+  bits.
+- `shade_tone` (CPU kernel here; its CUDA twin in render/gpu.py compiles the same scalar maths):
+  every receiving pixel shaded lit and with the sun blocked (surface_shading.surface_radiance, one
+  evaluation for both), sky elsewhere, both images through the tone curve, into uint8.
+
+The tone curve is `shading.tonemap` (torch, float32) inverted once per exposure into the 255
+smallest exposed values at which its output steps up (`ToneTable`); a pixel's level is found from
+those thresholds, so it is torch's own result, without evaluating exp and pow per value.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from numba import njit
+from numba.extending import register_jitable
+
+from synthdata.render.noise import noise_at
+from synthdata.render.surface_shading import surface_radiance
+
+TEXTURES = {"tiles": 1, "paving": 2, "concrete": 3, "grass": 4}   # anything else: noise only
+TONE_BUCKETS = 4096
+TONE_TOP = np.float32(2.25)           # sqrt of an exposed value above the last step (about 4.4)
+JIT = dict(cache=True, nogil=True)     # no fastmath: the reference's float32 operations, in order
+SHADE_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract"}, error_model="numpy")   # kernels.py's
+
+
+@dataclass(frozen=True)
+class ToneTable:
+    """`shading.tonemap` at one exposure as step thresholds. For each bucket of sqrt(exposed value)
+    (exposed = linear * exposure, float32; TONE_BUCKETS steps up to TONE_TOP, the last bucket open
+    above): first, the display value at its start (int32), and cut, the one threshold inside it at
+    which the display value steps up by one (float32, inf when none; no bucket holds two)."""
+
+    first: np.ndarray
+    cut: np.ndarray
+    exposure: np.float32
+
+
+@lru_cache(maxsize=16)
+def tone_table(exposure: float) -> ToneTable:
+    """The thresholds of torch's tone curve (exposure 1, on exposed values) found by bisection over
+    float32 bit patterns, evaluated by `shading.tonemap` itself (the curve is monotonic): thr[k] is
+    the smallest exposed value whose display value is >= k."""
+    from synthdata.render.shading import tonemap
+
+    levels = np.arange(1, 257, dtype=np.int64)            # 256 entries: vectorised like a frame
+    lo = np.zeros(256, np.int64)                           # bits of 0.0: display value 0
+    hi = np.full(256, np.float32(3e38).view(np.int32), np.int64)
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        val = tonemap(torch.from_numpy(mid.astype(np.int32).view(np.float32).copy()), 1.0).numpy().astype(np.int64)
+        up = val >= levels
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    thr = np.empty(257, np.float32)
+    thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(np.int32).view(np.float32), np.inf
+    first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1, np.float32)
+    if _bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
+        raise AssertionError("tone_table: a bucket holds two steps of the tone curve")
+    return ToneTable(first, cut, np.float32(exposure))
+
+
+@register_jitable
+def tone_bucket(v):
+    """Bucket of an exposed value v >= 0 (float32): sqrt(v) in TONE_BUCKETS steps up to TONE_TOP."""
+    i = int(math.sqrt(v) * np.float32(TONE_BUCKETS / TONE_TOP))
+    return min(i, TONE_BUCKETS)
+
+
+@njit(**JIT)
+def _bucket_starts(thr, first, cut):
+    """Fills first and cut from the thresholds; returns the most steps any bucket holds."""
+    k, most = 1, 0
+    for i in range(first.shape[0]):
+        while k < 256 and tone_bucket(thr[k]) < i:
+            k += 1
+        first[i] = k - 1          # thresholds 1..k-1 lie in earlier buckets: every value here passed them
+        cut[i] = thr[k]
+        j = k
+        while j < 256 and tone_bucket(thr[j]) == i:
+            j += 1
+        most = max(most, j - k)
+    return most
+
+
+@register_jitable
+def tone_level(x, exposure, first, cut):
+    """Display value (uint8) of linear radiance x (float32) at `exposure`: shading.tonemap."""
+    v = np.float32(x) * exposure
+    if not v > np.float32(0.0):          # clamp_min(0) (NaN stays 0 too)
+        return np.uint8(0)
+    b = tone_bucket(v)
+    return np.uint8(first[b] + (1 if v >= cut[b] else 0))
+
+
+@njit(**SHADE_JIT)
+def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+               exposure, rgb, rgb_shadow):
+    """Tone-mapped background (H, W, 3) uint8 lit (sunlit 0..1) into rgb and with the sun blocked
+    into rgb_shadow; non-receiving pixels show sky (H, W, 3) linear (or (1, 1, 3) when none do)."""
+    H, W = receiver.shape
+    lit, dark = np.empty((W, 3), np.float32), np.empty((W, 3), np.float32)
+    for y in range(H):
+        for x in range(W):          # a row of radiance, then its tone curve (a loop that vectorises)
+            if receiver[y, x]:
+                r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light,
+                                                       mats, points)
+                lit[x, 0], lit[x, 1], lit[x, 2], dark[x, 0], dark[x, 1], dark[x, 2] = r, g, b, r2, g2, b2
+            else:
+                for c in range(3):
+                    lit[x, c], dark[x, c] = sky[y, x, c], sky[y, x, c]
+        for x in range(W):
+            for c in range(3):
+                rgb[y, x, c] = tone_level(lit[x, c], exposure, first, cut)
+                rgb_shadow[y, x, c] = tone_level(dark[x, c], exposure, first, cut)
+
+
+@register_jitable(inline="always")
+def tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+               exposure, rgb, rgb_shadow):
+    """Pixel (y, x) of `shade_tone` (the CUDA kernel's; the CPU kernel does the same a row at a time)."""
+    if receiver[y, x]:
+        r, g, b, r2, g2, b2 = surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats,
+                                               points)
+        rgb[y, x, 0] = tone_level(r, exposure, first, cut)
+        rgb[y, x, 1] = tone_level(g, exposure, first, cut)
+        rgb[y, x, 2] = tone_level(b, exposure, first, cut)
+        rgb_shadow[y, x, 0] = tone_level(r2, exposure, first, cut)
+        rgb_shadow[y, x, 1] = tone_level(g2, exposure, first, cut)
+        rgb_shadow[y, x, 2] = tone_level(b2, exposure, first, cut)
+    else:
+        for c in range(3):
+            v = tone_level(sky[y, x, c], exposure, first, cut)
+            rgb[y, x, c] = v
+            rgb_shadow[y, x, c] = v
+
+
+@dataclass(frozen=True)
+class GroundLook:
+    """What `ground_pass` needs of a Ground and its texture seed (float32 where the reference's
+    arithmetic is float32)."""
+
+    lattice: np.ndarray        # (3, 128, 128) float32
+    hue: np.ndarray            # (3,) float32: the grass hue row
+    base: np.ndarray           # (3,) float32
+    beyond: np.ndarray         # (3,) float32
+    extent: np.ndarray         # (4,) float32 xmin, ymin, xmax, ymax
+    scales: np.ndarray         # (3,) float32: the three octaves' feature sizes
+    consts: np.ndarray         # float32: contrast, grass gain, tile gain, tile size, grout
+    texture: int
+
+
+def ground_look(ground, seed: int) -> GroundLook:
+    """The ground's texture parameters, drawn as background.ground_albedo draws them."""
+    gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
+    lat = (torch.rand((3, 128, 128), generator=gen) * 2 - 1).numpy()
+    hue = (torch.rand((2, 3), generator=gen) * 2 - 1).numpy()[0]
+    s = max(ground.texture_scale_m, 1e-3)
+    k = ground.texture_contrast
+    tex = ground.texture
+    tile = ground.tile_m if tex != "concrete" else max(ground.tile_m, 3.0)
+    grout = 0.025 * (2 if tex == "paving" else 1) / tile * (3 if tex == "concrete" else 1)
+    f32 = lambda v: np.asarray(v, np.float32)  # noqa: E731
+    return GroundLook(np.ascontiguousarray(lat), f32(hue), f32(ground.color), f32(ground.beyond_color),
+                      f32(ground.extent), f32([s, s * 0.31, s * 5.3]), f32([k, 0.5 * k, 0.6 * k, tile, grout]),
+                      TEXTURES.get(tex, 0))
+
+
+def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLook, max_range: float = 5000.0):
+    """(depth (H, W) float32 (inf off the ground), point (H, W, 3) float32 (0 off the ground),
+    ground point along every ray (H, W, 3), on-ground mask (H, W), albedo (H, W, 3) float32,
+    material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32."""
+    H, W = rays.shape[:2]
+    depth, ok = np.empty((H, W), np.float32), np.empty((H, W), np.bool_)
+    point, gpt, albedo = (np.empty((H, W, 3), np.float32) for _ in range(3))
+    _ground(rays, np.asarray(C, np.float32), np.asarray(fwd, np.float32), np.float32(max_range), look.lattice,
+            look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture, depth, point, gpt,
+            ok, albedo)
+    from synthdata.world.types import MATERIAL
+    return depth, point, gpt, ok, albedo, np.full((H, W), MATERIAL["concrete"], np.int64)
+
+
+@njit(**JIT)
+def _ground(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, consts, texture, depth, point, gpt, ok,
+            albedo):
+    H, W = rays.shape[0], rays.shape[1]
+    one, zero = np.float32(1.0), np.float32(0.0)
+    tiny, far = np.float32(1e-12), np.float32(1e6)
+    k, kg, kt, tile, grout = consts[0], consts[1], consts[2], consts[3], consts[4]
+    lat0, lat1, lat2 = lat[0], lat[1], lat[2]
+    for y in range(H):
+        for x in range(W):
+            dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
+            scale = dx * fwd[0] + dy * fwd[1] + dz * fwd[2]
+            steep = abs(dz) > tiny
+            t = (zero - C[2]) / (dz if steep else tiny)
+            if not (t > zero and steep):
+                t = np.float32(np.inf)
+            tc = min(t, far)
+            gx, gy, gz = C[0] + tc * dx, C[1] + tc * dy, C[2] + tc * dz
+            gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
+            hit = math.isfinite(t) and t < max_range
+            ok[y, x] = hit
+            if hit:
+                depth[y, x] = t * scale
+                point[y, x, 0], point[y, x, 1], point[y, x, 2] = gx, gy, gz
+            else:
+                depth[y, x] = np.float32(np.inf)
+                point[y, x, 0], point[y, x, 1], point[y, x, 2] = zero, zero, zero
+            n = (np.float32(0.55) * noise_at(gx / scales[0], gy / scales[0], lat0)
+                 + np.float32(0.3) * noise_at(gx / scales[1], gy / scales[1], lat1)
+                 + np.float32(0.15) * noise_at(gx / scales[2], gy / scales[2], lat2))
+            f = one + k * n
+            a0, a1, a2 = base[0] * f, base[1] * f, base[2] * f
+            if texture == 1 or texture == 2 or texture == 3:
+                u, v = gx / tile, gy / tile
+                if texture == 2:
+                    u = u * np.float32(2.0) + np.float32((int(math.floor(v)) % 2) * 0.5)
+                fu_, fv_ = np.float32(math.floor(u)), np.float32(math.floor(v))
+                line = (u - fu_ < grout) or (v - fv_ < grout)
+                g = one + kt * noise_at(fu_ * np.float32(7.31), fv_ * np.float32(3.17), lat2)
+                a0, a1, a2 = a0 * g, a1 * g, a2 * g
+                if line:
+                    a0, a1, a2 = a0 * np.float32(0.65), a1 * np.float32(0.65), a2 * np.float32(0.65)
+            elif texture == 4:
+                a0 = a0 * (one + (kg * hue[0]) * n)
+                a1 = a1 * (one + (kg * hue[1]) * n)
+                a2 = a2 * (one + (kg * hue[2]) * n)
+            if gx < extent[0] or gx > extent[2] or gy < extent[1] or gy > extent[3]:
+                fb = one + np.float32(0.3) * n
+                a0, a1, a2 = beyond[0] * fb, beyond[1] * fb, beyond[2] * fb
+            albedo[y, x, 0] = min(max(a0, zero), one)
+            albedo[y, x, 1] = min(max(a1, zero), one)
+            albedo[y, x, 2] = min(max(a2, zero), one)

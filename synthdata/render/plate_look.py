@@ -1,0 +1,189 @@
+"""Compiled host passes that bring actors to a plate's look (render/backdrop.py `match` drives
+them on CPU frames): each touches only the pixels it changes.
+
+- `recolour`: actor pixels through the plate's exposure and colour balance (a table per channel).
+- `soften`: the actors' hard shadow pixels on the plate's ground, blurred by the penumbra, blend
+  the lit and the shaded plate, only within the blur's reach of those pixels.
+- `ring_blur`: the plate's blur on actor pixels and a 2-pixel ring around them.
+- `add_noise`: the plate's noise from the frame's Gaussian draw (torch's generator, unchanged).
+
+The blur is the separable Gaussian of render/blur.py `gaussian_blur` (replicated borders; the
+same taps), evaluated at the pixels that need it; float32 sums in tap order. torch's conv2d sums
+in its own order, so a value can differ from it in the last bits of float32 and, rounded to
+uint8, by one level where it falls on a half (see tests/test_plate_look.py).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from numba import njit
+
+JIT = dict(cache=True, nogil=True)
+
+
+def gaussian_taps(sigma: float) -> np.ndarray:
+    """The (2r + 1,) float32 taps render/blur.py `gaussian_blur` uses for sigma."""
+    r = max(1, math.ceil(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2)
+    return (k / k.sum()).numpy()
+
+
+@njit(**JIT)
+def _dilate(mask, r, out):
+    """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W); returns whether any."""
+    H, W = mask.shape
+    rows = np.zeros((H, W), np.bool_)
+    for y in range(H):
+        _dilate_line(mask[y], r, rows[y])
+    for x in range(W):
+        _dilate_line(rows[:, x], r, out[:, x])
+    return rows.any()
+
+
+@njit(**JIT)
+def _dilate_line(src, r, dst):
+    """dst[i] = any of src[i - r .. i + r] (1-D)."""
+    n = src.shape[0]
+    last = -2 * (r + 1)
+    for i in range(n):                  # forwards: the last True at or before i
+        if src[i]:
+            last = i
+        dst[i] = i - last <= r
+    last = n + 2 * (r + 1)
+    for i in range(n - 1, -1, -1):      # backwards: the next True at or after i
+        if src[i]:
+            last = i
+        if last - i <= r:
+            dst[i] = True
+
+
+@njit(**JIT)
+def _blur_at(x, need, taps, out):
+    """out[y, x, c] (float32) = Gaussian blur of x (H, W, C) at the pixels of need (H, W), borders
+    replicated: rows first (into scratch, where a needed pixel lies within reach above or below),
+    then columns."""
+    H, W, C = x.shape
+    r = (taps.shape[0] - 1) // 2
+    rows_need = np.zeros((H, W), np.bool_)
+    for y in range(H):
+        for xx in range(W):
+            if need[y, xx]:
+                for yy in range(max(y - r, 0), min(y + r + 1, H)):
+                    rows_need[yy, xx] = True
+    horiz = np.zeros((H, W, C), np.float32)
+    for y in range(H):
+        for xx in range(W):
+            if rows_need[y, xx]:
+                for c in range(C):
+                    acc = np.float32(0.0)
+                    for j in range(taps.shape[0]):
+                        acc += taps[j] * np.float32(x[y, min(max(xx + j - r, 0), W - 1), c])
+                    horiz[y, xx, c] = acc
+    for y in range(H):
+        for xx in range(W):
+            if need[y, xx]:
+                for c in range(C):
+                    acc = np.float32(0.0)
+                    for j in range(taps.shape[0]):
+                        acc += taps[j] * horiz[min(max(y + j - r, 0), H - 1), xx, c]
+                    out[y, xx, c] = acc
+
+
+@njit(**JIT)
+def _soften(rgb, inst, lit, shade, receiver, taps):
+    """One frame rgb (H, W, 3) uint8 in place: free receiving pixels within the blur's reach of the
+    hard shadow (pixels that differ from the lit plate `lit` and equal the shaded one `shade`)
+    take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow mask (where > 1e-3)."""
+    H, W, _ = rgb.shape
+    hard = np.zeros((H, W, 1), np.float32)
+    hmask = np.zeros((H, W), np.bool_)
+    anyhard = False
+    for y in range(H):
+        for x in range(W):
+            if inst[y, x] != 0 or not receiver[y, x]:
+                continue
+            differs = rgb[y, x, 0] != lit[y, x, 0] or rgb[y, x, 1] != lit[y, x, 1] or rgb[y, x, 2] != lit[y, x, 2]
+            same = rgb[y, x, 0] == shade[y, x, 0] and rgb[y, x, 1] == shade[y, x, 1] and rgb[y, x, 2] == shade[y, x, 2]
+            if differs and same:
+                hard[y, x, 0], hmask[y, x], anyhard = 1.0, True, True
+    if not anyhard:
+        return
+    near = np.zeros((H, W), np.bool_)
+    _dilate(hmask, (taps.shape[0] - 1) // 2, near)
+    soft = np.zeros((H, W, 1), np.float32)
+    _blur_at(hard, near, taps, soft)
+    one = np.float32(1.0)
+    for y in range(H):
+        for x in range(W):
+            s = min(max(soft[y, x, 0], np.float32(0.0)), one)
+            if near[y, x] and inst[y, x] == 0 and receiver[y, x] and s > np.float32(1e-3):
+                for c in range(3):
+                    v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
+                    rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+
+
+def soften(rgb: np.ndarray, inst: np.ndarray, lit: np.ndarray, shade: np.ndarray, receiver: np.ndarray,
+           sigma: float) -> None:
+    """Frames rgb (T, H, W, 3) uint8 in place (see `_soften`), inst (T, H, W)."""
+    taps = gaussian_taps(sigma)
+    for t in range(rgb.shape[0]):
+        _soften(rgb[t], inst[t], lit, shade, receiver, taps)
+
+
+@njit(**JIT)
+def _ring_blur(rgb, inst, taps, out):
+    H, W, _ = rgb.shape
+    actor = np.zeros((H, W), np.bool_)
+    for y in range(H):
+        for x in range(W):
+            actor[y, x] = inst[y, x] > 0
+    ring = np.zeros((H, W), np.bool_)
+    if not _dilate(actor, 2, ring):
+        return
+    _blur_at(rgb, ring, taps, out)
+    for y in range(H):
+        for x in range(W):
+            if ring[y, x]:
+                for c in range(3):
+                    rgb[y, x, c] = np.uint8(min(max(np.rint(out[y, x, c]), np.float32(0.0)), np.float32(255.0)))
+
+
+def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
+    """Frames rgb (T, H, W, 3) uint8 in place: actor pixels (inst > 0) and those within 2 pixels
+    (a 5 x 5 square) take the Gaussian blur (sigma pixels) of the frame as it was."""
+    taps = gaussian_taps(sigma)
+    out = np.zeros(rgb.shape[1:], np.float32)
+    for t in range(rgb.shape[0]):
+        _ring_blur(rgb[t], inst[t], taps, out)
+
+
+@njit(**JIT)
+def add_noise(rgb, z, inst, actor_sigma, plate_sigma):
+    """One frame rgb (H, W, 3) uint8 in place: + z (H, W, 3) float32 times actor_sigma on actor
+    pixels, plate_sigma elsewhere (float32, already in per-channel units), rounded half to even."""
+    H, W, _ = rgb.shape
+    for y in range(H):
+        for x in range(W):
+            s = actor_sigma if inst[y, x] > 0 else plate_sigma
+            for c in range(3):
+                v = np.float32(rgb[y, x, c]) + z[y, x, c] * s
+                rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+
+
+@njit(**JIT)
+def _recolour(rgb, inst, table):
+    T, H, W, _ = rgb.shape
+    for t in range(T):
+        for y in range(H):
+            for x in range(W):
+                if inst[t, y, x] > 0:
+                    for c in range(3):
+                        rgb[t, y, x, c] = table[rgb[t, y, x, c], c]
+
+
+def recolour(rgb: np.ndarray, inst: np.ndarray, table: np.ndarray) -> None:
+    """Actor pixels (inst > 0) of frames rgb (T, H, W, 3) uint8 in place through table (256, 3)
+    uint8, one column per channel (the plate's exposure and colour balance, tone-mapped)."""
+    _recolour(rgb, inst, np.ascontiguousarray(table))

@@ -1,0 +1,65 @@
+"""Plate look matching on CPU frames (render/plate_look.py, driven by PlateBackdrop.match) gives
+the frames the torch path gives (the path GPU frames take): the same pixels, except a value that
+falls on a rounding half, where torch's conv2d summed the blur in another order (one level)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from synthdata.pipeline import clip_seed
+from synthdata.recipe.loader import load_recipe
+from synthdata.render import plate_look
+from synthdata.render.blur import gaussian_blur
+from synthdata.render.renderer import Renderer
+from synthdata.world.sample import sample_clip
+from synthdata.world.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dilation_is_the_five_by_five_max_pool():
+    rng = np.random.default_rng(1)
+    mask = rng.random((37, 53)) > 0.97
+    mask[0, 0] = mask[-1, 20] = True
+    for r in (1, 2, 4):
+        out = np.zeros_like(mask)
+        plate_look._dilate(mask, r, out)
+        want = F.max_pool2d(torch.from_numpy(mask)[None, None].float(), 2 * r + 1, 1, r)[0, 0] > 0
+        np.testing.assert_array_equal(out, want.numpy())
+
+
+@pytest.mark.parametrize("sigma", [0.8, 1.7])
+def test_blur_at_needed_pixels_is_the_whole_frame_gaussian(sigma):
+    rng = np.random.default_rng(2)
+    x = (rng.random((40, 60, 3)) * 255).astype(np.float32)
+    need = rng.random((40, 60)) > 0.7
+    need[:, 0] = need[0, :] = need[-1, :] = True               # borders: replicated
+    out = np.zeros_like(x)
+    plate_look._blur_at(x, need, plate_look.gaussian_taps(sigma), out)
+    want = gaussian_blur(torch.from_numpy(x).permute(2, 0, 1)[None], sigma)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(out[need], want[need], rtol=0, atol=2e-4)
+    assert not out[~need].any()                                  # nothing else computed
+
+
+@pytest.mark.parametrize("name", ["plate_car_park", "plate_lobby"])
+def test_compiled_plate_look_matches_the_torch_path(name, monkeypatch):
+    rec = load_recipe(ROOT / "recipes" / f"{name}.yaml",
+                      ["output.frames_per_clip=3", "output.resolution=[320, 180]", "actors[0].count=6"])
+    world = simulate(sample_clip(rec, 0, seed=clip_seed(rec.seed, 0), clip_id="c"))
+    r = Renderer(world, "cpu")
+    seen = []
+    monkeypatch.setattr(r.backdrop, "match", lambda rgb, inst, start, seed: seen.append((rgb.clone(), inst.clone())))
+    r.render(0, world.num_frames)
+    monkeypatch.undo()
+    (rgb, inst), = seen
+    assert bool((inst > 0).any())
+    host, ref = rgb.clone(), rgb.clone()
+    r.backdrop._match_host(host, inst, 0, int(world.noise_seed))
+    r.backdrop._match_torch(ref, inst, 0, int(world.noise_seed))
+    assert not torch.equal(host, rgb)                            # it did change the frames
+    diff = (host.int() - ref.int()).abs()
+    assert int(diff.max()) <= 1 and int((diff > 0).sum()) <= diff.numel() // 10000
