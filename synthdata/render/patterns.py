@@ -257,6 +257,17 @@ def plate_mix(y: float, z: float, s: float, seed: int) -> float:
 
 
 @register_jitable
+def plate_coarse(y: float, z: float, s: float) -> float:
+    """plate_mix as a pixel too coarse for strokes sees it: the border and a grey box per glyph."""
+    u, v = y / s, z / (0.23 * s)
+    if abs(u) > 0.95 or abs(v) > 0.82:
+        return 1.0
+    c = (u + 0.86) / 0.2457
+    f = c - math.floor(c)
+    return 0.45 if 0.0 <= c < 7.0 and abs(v) <= 0.62 and 0.18 <= f <= 0.82 else 0.0
+
+
+@register_jitable
 def solid_mix(kind: int, x: float, y: float, z: float, s: float, seed: int) -> float:
     """Solid (3D) textures of feature size s, the same on any surface they cut: checks, stripes in a
     seeded direction, blotches (camouflage), dots, marble veins."""
@@ -284,7 +295,9 @@ def extra_mix(kind: int, x: float, y: float, z: float, s: float, seed: int, fp: 
     """pattern_mix of the kinds from RIM on, faded to their average where a pixel cannot resolve them."""
     if kind == RIM:
         return 0.55 + (rim_mix(x, z, s, seed) - 0.55) * detail(0.25 * s, fp)
-    if kind == PLATE:
-        return 0.3 + (plate_mix(y, z, s, seed) - 0.3) * detail(0.03 * s, fp)
+    if kind == PLATE:                                 # strokes, then glyph boxes, then the plate's mean
+        coarse = plate_coarse(y, z, s)
+        m = coarse + (plate_mix(y, z, s, seed) - coarse) * detail(0.08 * s, fp)
+        return 0.3 + (m - 0.3) * detail(0.25 * s, fp)
     mean = 0.2 if kind == DOTS else 0.5
     return mean + (solid_mix(kind, x, y, z, s, seed) - mean) * detail(s, fp)
