@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from synthdata.recipe.types import Choice, Int, Model, Num
 
@@ -31,9 +31,17 @@ def _shorthand(data: Any) -> Any:
     return data
 
 
+def _or_probability(schema: dict[str, Any]) -> None:
+    """JSON Schema of an option as users may write it: its block, or a bare probability."""
+    block = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [{"type": "number", "minimum": 0, "maximum": 1, "description": "the option's p"}, block]
+
+
 class Option(Model):
     """One randomisation: the share of clips that get it."""
 
+    model_config = ConfigDict(**Model.model_config, json_schema_extra=_or_probability)
     p: float = Field(0.0, ge=0, le=1, description="probability that a clip gets this randomisation")
 
     @model_validator(mode="before")
