@@ -3,6 +3,7 @@ errors, determinism, probabilities, distractors occluding people with exact labe
 vehicle detail in the pixels."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import subprocess
@@ -22,9 +23,11 @@ from synthdata.world import randomize as wr
 from synthdata.world.actors import vehicles
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.shapes import place
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.randomize_params import DistractorParams, RandomizeParams, TextureParams
+from synthdata.world.simulate import make_camera
 from synthdata.world.spec import ClipSpec, Track, VehicleParams
-from synthdata.world.types import Actor, Ground, Lighting, Shapes, World
+from synthdata.world.types import MATERIAL, Actor, Ground, Lighting, Shapes, World
 from tests.scenes import stick_person
 
 HEAD = ("name: r\nseed: 5\noutput: {clips: 40, frames_per_clip: 2, fps: 5, resolution: [96, 64]}\n"
@@ -87,15 +90,21 @@ def test_same_seed_same_draws_and_the_block_never_moves_actors():
 
 
 def test_probabilities_are_honoured_over_many_clips():
-    def count(block: str) -> collections.Counter:
-        r = recipe(block)
-        return collections.Counter(x for i in range(40) for x in synthdata.sample_clip(r, i).randomize.applied)
+    base = synthdata.sample_clip(recipe(), 0)
+    layout, camera = build_layout(base.layout), make_camera(base.camera, base.width, base.height)
 
-    import collections
-    never_always = count("{textures: 0, distractors: 1, color_cast: 0.0001, lights: 1}")
-    assert never_always["textures"] == 0 and never_always["distractors"] == 40 and never_always["lights"] == 40
+    def count(block: str, n: int = 200) -> collections.Counter:
+        spec = recipe(block).scene.randomize            # the clip's own draws, for n clip seeds
+        return collections.Counter(x for s in range(n) for x in
+                                   wr.sample_randomize(spec, dataclasses.replace(base, seed=s), camera, layout).applied)
+
+    never_always = count("{textures: 0, distractors: 1, color_cast: 0.0001, lights: 1}", 60)
+    assert never_always["textures"] == 0 and never_always["distractors"] == 60 and never_always["lights"] == 60
+    assert never_always["color_cast"] <= 1
     half = count("{textures: 0.5, color_cast: 0.25}")
-    assert 10 <= half["textures"] <= 30 and 2 <= half["color_cast"] <= 18
+    assert 75 <= half["textures"] <= 125 and 28 <= half["color_cast"] <= 72
+    assert count("{textures: 0.5, color_cast: 0.25}") == half          # deterministic
+    assert synthdata.sample_clip(recipe("{textures: 1}"), 4).randomize.applied == ["textures"]   # through sample_clip
 
 
 def test_distractors_stand_clear_of_paths_in_view_and_are_unlabelled_scenery():
@@ -190,3 +199,27 @@ def test_rims_and_plate_glyphs_show_in_a_close_render(kind, position, pan):
         assert (np.abs(lum - lum_flat) < 10).mean() > 0.05               # and the tyre ring around them
     else:
         assert 0.08 < (lum < lum_flat - 40).mean() < 0.6                 # dark glyphs and border on the plate
+
+
+def test_colour_cast_lights_and_vehicle_textures_reach_the_world():
+    r = recipe("{textures: {p: 1, surfaces: [vehicles]}, color_cast: {p: 1, strength: 0.3}, "
+               "lights: {p: 1, count: 2, height_m: 3}}")
+    spec = synthdata.sample_clip(r, 2)
+    rz = spec.randomize
+    assert rz.ground is None and rz.walls is None and len(rz.vehicles) == len(spec.vehicles) >= 1
+    plain = synthdata.simulate(dataclasses.replace(spec, randomize=None))
+    world = synthdata.simulate(spec)
+    gains = np.asarray(rz.color_cast)
+    assert np.ptp(gains) > 0.1 and abs(0.2126 * gains[0] + 0.7152 * gains[1] + 0.0722 * gains[2] - 1) < 1e-9
+    assert np.allclose(world.lighting.sun_color, np.asarray(plain.lighting.sun_color) * gains)
+    added = world.lighting.point_lights[len(plain.lighting.point_lights):]
+    assert len(added) == 2 and all(p.position[2] == 3 for p in added)
+    for a, b in zip(world.actors, plain.actors):
+        if a.track_id in {v.track_id for v in rz.vehicles}:
+            paint = a.shapes.material == MATERIAL["paint"]
+            assert set(a.shapes.pattern[paint]) <= set(wr.TEXTURE_KINDS) and paint.any()
+            assert np.array_equal(a.shapes.pattern[~paint], b.shapes.patterns()[0][~paint])   # rims, plates kept
+        else:
+            assert a.shapes is b.shapes or np.array_equal(a.shapes.color, b.shapes.color)
+    frame = Renderer(world, "cpu").render(0, 1).rgb.numpy().astype(int)
+    assert np.abs(frame - Renderer(plain, "cpu").render(0, 1).rgb.numpy().astype(int)).mean() > 2

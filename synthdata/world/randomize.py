@@ -135,7 +135,10 @@ def sample_randomize(spec, clip: ClipSpec, camera: Camera, layout) -> RandomizeP
         for _ in range(int(draw(li.count))):
             xy = _spot(rng, camera, layout.bounds, 2.0, 25.0)
             hue = np.array(colorsys.hsv_to_rgb(float(rng.random()), float(rng.uniform(0.3, 1.0)), 1.0)) ** 2.2
-            out.lights.append(LightParams([float(xy[0]), float(xy[1]), float(draw(li.height_m))],
+            z = float(draw(li.height_m))
+            if layout.ceiling_m:                             # indoors: below the ceiling
+                z = min(z, float(layout.ceiling_m) - 0.2)
+            out.lights.append(LightParams([float(xy[0]), float(xy[1]), z],
                                           [float(c) for c in hue], float(draw(li.intensity)), float(draw(li.range_m))))
     return out
 
