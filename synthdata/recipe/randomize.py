@@ -56,7 +56,7 @@ class TexturesSpec(Option):
     surfaces: list[Literal[TEXTURE_SURFACES]] = Field(
         list(TEXTURE_SURFACES), description="which surfaces are retextured: ground, walls (static scenery), vehicles")
     scale_m: Num(0.02, 20) = {"uniform": [0.1, 1.5]}     # the texture's feature size on ground and walls
-    contrast: Num(0, 1) = {"uniform": [0.4, 1.0]}        # how far the second colour departs from the base
+    contrast: Num(0, 1) = {"uniform": [0.6, 1.0]}        # 1: the texture's colours replace the surface's
 
 
 class DistractorsSpec(Option):

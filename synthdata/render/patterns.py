@@ -283,9 +283,9 @@ def solid_mix(kind: int, x: float, y: float, z: float, s: float, seed: int) -> f
     if kind == BLOTCH:
         n = value_noise(u, v, w, seed)
         return min(max((n - 0.5) * 8.0 + 0.5, 0.0), 1.0)
-    if kind == DOTS:
+    if kind == DOTS:                                  # rods along the three axes: dots on any axis-aligned plane
         fx, fy, fz = u - math.floor(u) - 0.5, v - math.floor(v) - 0.5, w - math.floor(w) - 0.5
-        return 1.0 if fx * fx + fy * fy + fz * fz < 0.11 else 0.0
+        return 1.0 if min(fx * fx + fy * fy, fy * fy + fz * fz, fx * fx + fz * fz) < 0.09 else 0.0
     n = 0.65 * value_noise(u, v, w, seed) + 0.35 * value_noise(2.7 * u, 2.7 * v, 2.7 * w, seed + 1)
     return 0.5 + 0.5 * math.sin((u + 0.6 * v + 5.0 * n) * math.pi)
 
@@ -299,5 +299,5 @@ def extra_mix(kind: int, x: float, y: float, z: float, s: float, seed: int, fp: 
         coarse = plate_coarse(y, z, s)
         m = coarse + (plate_mix(y, z, s, seed) - coarse) * detail(0.08 * s, fp)
         return 0.3 + (m - 0.3) * detail(0.25 * s, fp)
-    mean = 0.2 if kind == DOTS else 0.5
+    mean = 0.3 if kind == DOTS else 0.5
     return mean + (solid_mix(kind, x, y, z, s, seed) - mean) * detail(s, fp)

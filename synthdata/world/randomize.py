@@ -34,14 +34,18 @@ NATURAL = {"cone": (0.9, 0.22, 0.02), "bin": (0.05, 0.18, 0.08), "bollard": (0.1
            "barrier": (0.8, 0.75, 0.7), "block": (0.45, 0.44, 0.42)}
 
 
-def random_color(rng: np.random.Generator) -> list[float]:
-    """A linear RGB colour of any hue, saturation and lightness."""
-    r, g, b = colorsys.hsv_to_rgb(float(rng.random()), float(rng.uniform(0, 1)), float(rng.uniform(0.08, 1)))
+def random_color(rng: np.random.Generator, value: float | None = None) -> list[float]:
+    """A linear RGB colour of any hue and saturation; lightness `value` (sRGB, 0..1) or any."""
+    v = float(rng.uniform(0.08, 1)) if value is None else value
+    r, g, b = colorsys.hsv_to_rgb(float(rng.random()), float(rng.uniform(0.15, 1)), v)
     return [float(c) ** 2.2 for c in (r, g, b)]
 
 
 def _texture(rng: np.random.Generator, scale_m: float, contrast: float) -> TextureParams:
-    return TextureParams(int(rng.choice(TEXTURE_KINDS)), random_color(rng), random_color(rng), float(scale_m),
+    """Two random colours that differ clearly in lightness, so the pattern always shows."""
+    v1 = float(rng.uniform(0.1, 1.0))
+    v2 = v1 + float(rng.uniform(0.3, 0.6)) * (1 if v1 < 0.55 else -1)
+    return TextureParams(int(rng.choice(TEXTURE_KINDS)), random_color(rng, v1), random_color(rng, v2), float(scale_m),
                          float(contrast), int(rng.integers(0, 2**31)))
 
 
