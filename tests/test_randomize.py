@@ -60,6 +60,7 @@ def test_block_parses_shorthand_and_distributions_and_dumps_back():
 
 @pytest.mark.parametrize("block, words", [
     ("{textures: 1.5}", "scene.randomize.textures.p"),
+    ("{textures: yes}", "scene.randomize.textures: expected a probability between 0 and 1 or a block"),
     ("{colour_cast: 0.2}", "scene.randomize.colour_cast: unknown key"),
     ("{distractors: {p: 1, count: many}}", "scene.randomize.distractors.count"),
     ("{distractors: {p: 1, near_m: 30, far_m: 10}}", "near_m must be less than far_m"),

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from synthdata.recipe.distributions import show_value
 from synthdata.recipe.types import Choice, Int, Model, Num
 
 DISTRACTOR_KINDS = ("cone", "bin", "crate", "bollard", "pole", "barrier", "sign", "ball", "block")
@@ -28,6 +29,8 @@ def _shorthand(data: Any) -> Any:
     """A bare probability stands for {p: value}."""
     if isinstance(data, (int, float)) and not isinstance(data, bool):
         return {"p": data}
+    if not isinstance(data, (dict, BaseModel)):
+        raise ValueError(f"expected a probability between 0 and 1 or a block such as {{p: 0.5}}, got {show_value(data)}")
     return data
 
 
