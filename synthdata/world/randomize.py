@@ -109,7 +109,7 @@ def sample_randomize(spec, clip: ClipSpec, camera: Camera, layout) -> RandomizeP
     if coin["distractors"] and not plate:
         d = spec.distractors
         out.applied.append("distractors")
-        paths = [(_path_points(p.track), 0.45) for p in clip.people]
+        paths = [(_path_points(p.track), 0.8) for p in clip.people]     # room for a pram, trolley or bag
         paths += [(_path_points(v.track), 0.5 * float(np.hypot(v.length_m, v.width_m))) for v in clip.vehicles]
         taken: list[tuple[np.ndarray, float]] = []
         for _ in range(int(draw(d.count))):
