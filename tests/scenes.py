@@ -5,7 +5,7 @@ import numpy as np
 
 from synthdata.render.patterns import PATTERNS
 from synthdata.world.geometry.camera import Camera
-from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Actor, Ground, GroundPaint, Lighting, Shapes, World
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, Actor, Ground, GroundPaint, Lighting, Shapes, World
 
 
 def rot_z(yaw: float) -> np.ndarray:
@@ -13,9 +13,12 @@ def rot_z(yaw: float) -> np.ndarray:
     return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
 
 
-def stick_person(T: int, start, velocity, height: float = 1.75, color=(0.2, 0.3, 0.8)) -> tuple[Shapes, np.ndarray]:
-    """A crude person: legs/torso capsules, head ellipsoid; returns shapes and COCO-17 keypoints."""
-    kind = np.array([CAPSULE, CAPSULE, CAPSULE, CAPSULE, CAPSULE, ELLIPSOID], np.int8)
+def stick_person(T: int, start, velocity, height: float = 1.75, color=(0.2, 0.3, 0.8),
+                 cones: bool = False) -> tuple[Shapes, np.ndarray]:
+    """A crude person: legs/torso capsules (with `cones`, legs and arms taper to the far end),
+    head ellipsoid; returns shapes and COCO-17 keypoints."""
+    limb = CONE if cones else CAPSULE
+    kind = np.array([limb, limb, CAPSULE, limb, limb, ELLIPSOID], np.int8)
     P = len(kind)
     center = np.zeros((T, P, 3)); end = np.zeros((T, P, 3)); size = np.zeros((T, P, 3))
     axes = np.broadcast_to(np.eye(3), (T, P, 3, 3)).copy()
@@ -36,6 +39,9 @@ def stick_person(T: int, start, velocity, height: float = 1.75, color=(0.2, 0.3,
         center[t, 3], end[t, 3], size[t, 3, 0] = sh_l, hand_l, 0.05 * s
         center[t, 4], end[t, 4], size[t, 4, 0] = sh_r, hand_r, 0.05 * s
         center[t, 5], size[t, 5] = head, [0.1 * s, 0.09 * s, 0.12 * s]
+        if cones:                                   # thick at the hip/shoulder, thin at the foot/hand
+            for k in (0, 1, 3, 4):
+                size[t, k, 1], size[t, k, 2] = 0.45 * size[t, k, 0], size[t, k, 0]
         knee_l, knee_r = (hip_l + foot_l) / 2, (hip_r + foot_r) / 2
         elb_l, elb_r = (sh_l + hand_l) / 2, (sh_r + hand_r) / 2
         kps[t] = [head + [0.1 * s, 0, 0], head + [0.08, -0.04, 0.03], head + [0.08, 0.04, 0.03], head + [0, -0.1, 0],
@@ -53,7 +59,7 @@ def box_body(T: int, start, velocity, half=(2.2, 0.9, 0.75), yaw: float = 0.0, c
 
 
 def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_people: int = 4, n_boxes: int = 2,
-                 k1: float = 0.0, model: str = "pinhole", patterns: bool = False) -> World:
+                 k1: float = 0.0, model: str = "pinhole", patterns: bool = False, cones: bool = False) -> World:
     """People and box vehicles scattered in front of an elevated camera, overlapping often; with
     `patterns`, every primitive of the people carries a random render/patterns.py surface pattern
     (all kinds, coarse enough to show at a small size)."""
@@ -65,7 +71,7 @@ def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_p
     tid = 1
     for _ in range(n_people):
         sh, kp = stick_person(T, [rng.uniform(-6, 6), rng.uniform(-2, 10), 0], [rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), 0],
-                              height=rng.uniform(1.5, 2.0), color=tuple(rng.uniform(0.1, 0.9, 3)))
+                              height=rng.uniform(1.5, 2.0), color=tuple(rng.uniform(0.1, 0.9, 3)), cones=cones)
         actors.append(Actor(tid, "person", sh, np.zeros((T, 3)), np.zeros(T), np.ones(T, bool), kp, np.full(17, 0.1)))
         tid += 1
     for _ in range(n_boxes):

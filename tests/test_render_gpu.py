@@ -52,8 +52,9 @@ def silhouette(inst: np.ndarray) -> np.ndarray:
     return e
 
 
-@pytest.mark.parametrize("kw", [SCENE, dict(SCENE, T=3, appearance={"shutter": 1.0, "sensor_gain": 2.0, "effects_seed": 3})],
-                         ids=["plain", "motion-blur-noise"])
+@pytest.mark.parametrize("kw", [SCENE, dict(SCENE, T=3, appearance={"shutter": 1.0, "sensor_gain": 2.0, "effects_seed": 3}),
+                                dict(SCENE, cones=True)],
+                         ids=["plain", "motion-blur-noise", "tapered-limbs"])
 def test_cuda_kernels_under_the_simulator_draw_what_the_cpu_draws(tmp_path, kw):
     pytest.importorskip("numba.cuda")
     out = tmp_path / "gpu.npz"

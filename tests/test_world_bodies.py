@@ -9,7 +9,7 @@ from synthdata.world.actors.motion import frame_times, track_state
 from synthdata.world.actors.props import bag_actor
 from synthdata.world.actors.vehicles import rider_mount, vehicle_actor
 from synthdata.world.spec import BagParams, PersonParams, Track, VehicleParams
-from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, MATERIAL
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, MATERIAL
 
 FPS = 30.0
 
@@ -38,6 +38,8 @@ def tops(shapes) -> np.ndarray:
         c, e, ax, s = shapes.center[:, k], shapes.end[:, k], shapes.axes[:, k], shapes.size[:, k]
         if shapes.kind[k] == CAPSULE:
             z.append(np.maximum(c[:, 2], e[:, 2]) + s[:, 0])
+        elif shapes.kind[k] == CONE:
+            z.append(np.maximum(c[:, 2] + s[:, 0], e[:, 2] + s[:, 1]))
         elif shapes.kind[k] == ELLIPSOID:
             z.append(c[:, 2] + np.sqrt(((ax[:, 2, :] * s) ** 2).sum(-1)))
         else:

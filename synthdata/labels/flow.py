@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, Shapes, World
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, Shapes, World
 
 PART_SCENE, PART_LENS = -1, -2      # the values of FrameBatch.part (render/parts.py)
 SKY_DISTANCE_M = 1e9                # a sky pixel is a direction: projected from this far away
@@ -89,7 +89,7 @@ def part_motion(shapes: Shapes, t0: int, t1: int) -> np.ndarray:
         L = np.einsum("pij,pj,pkj->pik", A1, ratio, A0)
         out[solid, :, :3] = L
         out[solid, :, 3] = c1[solid] - np.einsum("pij,pj->pi", L, c0[solid])
-    cap = shapes.kind == CAPSULE
+    cap = (shapes.kind == CAPSULE) | (shapes.kind == CONE)
     if cap.any():
         a0, a1 = c0[cap], c1[cap]
         u0, u1 = shapes.end[t0][cap] - a0, shapes.end[t1][cap] - a1

@@ -14,7 +14,7 @@ import math
 from numba.extending import register_jitable
 
 from synthdata.render.patterns import pattern_mix, pattern_shade
-from synthdata.render.pixel import (CAPSULE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
+from synthdata.render.pixel import (CAPSULE, CONE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
                                     normal_primitive, shade_pixel, tone, unit)
 
 S_COLOR, S_PATTERN, S_COLOR2, S_SCALE, S_SEED, S_MATERIAL2 = 0, 3, 4, 7, 8, 9
@@ -26,7 +26,7 @@ def primitive_local(kind, px, py, pz, prm):
     """A surface point in its primitive's frame (metres): ellipsoids and boxes along their axes,
     capsules with z along the segment from end A and x, y across it."""
     dx, dy, dz = px - prm[PRM_CENTER], py - prm[PRM_CENTER + 1], pz - prm[PRM_CENTER + 2]
-    if kind != CAPSULE:
+    if kind != CAPSULE and kind != CONE:
         return local3(dx, dy, dz, prm)
     ux, uy, uz = unit(prm[PRM_END] - prm[PRM_CENTER], prm[PRM_END + 1] - prm[PRM_CENTER + 1],
                       prm[PRM_END + 2] - prm[PRM_CENTER + 2])

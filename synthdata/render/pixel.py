@@ -10,8 +10,8 @@ flags that assume finite values).
 
 Primitive parameters are packed per (frame, primitive) into rows of NPRM float64 (see PRM_*):
 centre (capsule end A), end (capsule end B), axes (row-major world-from-local rotation, columns
-are the local axes), size (semi-axes / half extents; capsule radius in size[0]), and the
-bounding sphere (centre, radius).
+are the local axes), size (semi-axes / half extents; capsule radius in size[0]; a cone's radii at
+end A and end B in size[0] and size[1]), and the bounding sphere (centre, radius).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 INF = math.inf
-ELLIPSOID, CAPSULE, BOX = 0, 1, 2
+ELLIPSOID, CAPSULE, BOX, CONE = 0, 1, 2, 3
 PRM_CENTER, PRM_END, PRM_AXES, PRM_SIZE, PRM_REF, PRM_RAD = 0, 3, 6, 15, 18, 21
 NPRM = 22
 # light rows (see kernels.pack_lighting): sun direction, sun colour, ambient colour, exposure,
@@ -113,6 +113,39 @@ def hit_capsule(ox, oy, oz, dx, dy, dz, prm):
 
 
 @register_jitable
+def hit_cone(ox, oy, oz, dx, dy, dz, prm):
+    """A tapered capsule: the spheres of radius ra at end A and rb at end B and the cone tangent to
+    both (the round-cone intersection of Quilez's "intersectors"; both roots are tried, so rays
+    steeper than the cone's flank are handled too)."""
+    ax, ay, az = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
+    bx, by, bz = prm[PRM_END], prm[PRM_END + 1], prm[PRM_END + 2]
+    ra, rb = prm[PRM_SIZE], prm[PRM_SIZE + 1]
+    bax, bay, baz = bx - ax, by - ay, bz - az
+    oax, oay, oaz = ox - ax, oy - ay, oz - az
+    rr = ra - rb
+    m0 = bax * bax + bay * bay + baz * baz
+    m1 = bax * oax + bay * oay + baz * oaz
+    m2 = bax * dx + bay * dy + baz * dz
+    m3 = dx * oax + dy * oay + dz * oaz
+    m5 = oax * oax + oay * oay + oaz * oaz
+    d2 = m0 - rr * rr
+    body = INF
+    if d2 > 1e-12:                                  # else one sphere holds the other: no flank
+        k2 = d2 - m2 * m2
+        k1 = d2 * m3 - m1 * m2 + m2 * rr * ra
+        k0 = d2 * m5 - m1 * m1 + 2.0 * m1 * rr * ra - m0 * ra * ra
+        h = k1 * k1 - k0 * k2
+        if h >= 0.0 and abs(k2) > 1e-12:
+            sq = math.sqrt(h)
+            for t in ((-k1 - sq) / k2, (-k1 + sq) / k2):
+                y = m1 - ra * rr + t * m2
+                if t > 0.0 and 0.0 < y < d2 and t < body:
+                    body = t
+    return min(body, min(hit_sphere(ox, oy, oz, dx, dy, dz, ax, ay, az, ra),
+                         hit_sphere(ox, oy, oz, dx, dy, dz, bx, by, bz, rb)))
+
+
+@register_jitable
 def hit_box(ox, oy, oz, dx, dy, dz, prm):
     """Oriented box (slab method), origin outside."""
     px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
@@ -145,6 +178,8 @@ def hit_primitive(kind, ox, oy, oz, dx, dy, dz, prm):
         t = hit_ellipsoid(ox, oy, oz, dx, dy, dz, prm)
     elif kind == CAPSULE:
         t = hit_capsule(ox, oy, oz, dx, dy, dz, prm)
+    elif kind == CONE:
+        t = hit_cone(ox, oy, oz, dx, dy, dz, prm)
     else:
         t = hit_box(ox, oy, oz, dx, dy, dz, prm)
     return t + t0
@@ -157,6 +192,31 @@ def unit(x, y, z):
 
 
 @register_jitable
+def normal_cone(px, py, pz, prm):
+    """Unit normal of a tapered capsule: on the flank the cone's normal (tilted towards the thin
+    end), beyond the tangent circles the end sphere's."""
+    ax, ay, az = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
+    ra, rb = prm[PRM_SIZE], prm[PRM_SIZE + 1]
+    bax, bay, baz = prm[PRM_END] - ax, prm[PRM_END + 1] - ay, prm[PRM_END + 2] - az
+    L = math.sqrt(bax * bax + bay * bay + baz * baz)
+    pax, pay, paz = px - ax, py - ay, pz - az
+    if L <= abs(ra - rb) + 1e-9:                     # one sphere holds the other
+        if ra >= rb:
+            return unit(pax, pay, paz)
+        return unit(pax - bax, pay - bay, paz - baz)
+    ux, uy, uz = bax / L, bay / L, baz / L
+    s = (ra - rb) / L                                # sine of the flank's tilt
+    ya = pax * ux + pay * uy + paz * uz
+    if ya < ra * s:
+        return unit(pax, pay, paz)
+    if ya > L + rb * s:
+        return unit(pax - bax, pay - bay, paz - baz)
+    wx, wy, wz = unit(pax - ya * ux, pay - ya * uy, paz - ya * uz)
+    c = math.sqrt(max(1.0 - s * s, 0.0))
+    return unit(c * wx + s * ux, c * wy + s * uy, c * wz + s * uz)
+
+
+@register_jitable
 def normal_primitive(kind, px, py, pz, prm):
     """Unit world normal at a surface point of the primitive."""
     if kind == CAPSULE:
@@ -166,6 +226,8 @@ def normal_primitive(kind, px, py, pz, prm):
         k = (pax * bax + pay * bay + paz * baz) / max(bax * bax + bay * bay + baz * baz, 1e-12)
         k = min(max(k, 0.0), 1.0)
         return unit(pax - k * bax, pay - k * bay, paz - k * baz)
+    if kind == CONE:
+        return normal_cone(px, py, pz, prm)
     lx, ly, lz = local3(px - prm[0], py - prm[1], pz - prm[2], prm)
     s0, s1, s2 = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
     if kind == ELLIPSOID:
@@ -224,9 +286,31 @@ def shadow_form(prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z):
 
 
 @register_jitable
+def in_hull2(pu, pv, du, dv, ra, rb):
+    """True when 2D point p lies in the convex hull of the disc of radius ra at the origin and the
+    disc of radius rb at d (a tapered capsule's shadow: the hull of its end spheres' shadows)."""
+    h = math.sqrt(du * du + dv * dv)
+    if h <= abs(ra - rb):                            # one disc holds the other
+        if ra >= rb:
+            return pu * pu + pv * pv <= ra * ra
+        return (pu - du) ** 2 + (pv - dv) ** 2 <= rb * rb
+    y = (pu * du + pv * dv) / h                      # along the axis
+    x = abs(pu * dv - pv * du) / h                   # across it
+    b = (ra - rb) / h
+    a = math.sqrt(1.0 - b * b)
+    k = -b * x + a * y
+    if k < 0.0:
+        return x * x + y * y <= ra * ra
+    if k > a * h:
+        return x * x + (y - h) ** 2 <= rb * rb
+    return a * x + b * y <= ra
+
+
+@register_jitable
 def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
     """True when the primitive blocks the straight path from the point to the sun (its hard
-    shadow, analytic: a sphere's shadow is a disc, a capsule's a 2D capsule, an ellipsoid's an
+    shadow, analytic: a sphere's shadow is a disc, a capsule's a 2D capsule, a cone's the hull of two
+    discs, an ellipsoid's an
     ellipse of the form (m00, m01, m11) from `shadow_form`; boxes use a slab test)."""
     if kind == BOX:
         return hit_box(qx, qy, qz, sx, sy, sz, prm) < INF
@@ -244,6 +328,13 @@ def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m
         ru, rv = qu - au - k * du, qv - av - k * dv
         r = prm[PRM_SIZE]
         return ru * ru + rv * rv <= r * r
+    if kind == CONE:
+        bx, by, bz = prm[PRM_END], prm[PRM_END + 1], prm[PRM_END + 2]
+        if (0.5 * (cx + bx) - qx) * sx + (0.5 * (cy + by) - qy) * sy + (0.5 * (cz + bz) - qz) * sz <= 0.0:
+            return False
+        au, av = e1x * cx + e1y * cy + e1z * cz, e2x * cx + e2y * cy + e2z * cz
+        return in_hull2(qu - au, qv - av, e1x * bx + e1y * by + e1z * bz - au, e2x * bx + e2y * by + e2z * bz - av,
+                        prm[PRM_SIZE], prm[PRM_SIZE + 1])
     if (cx - qx) * sx + (cy - qy) * sy + (cz - qz) * sz <= 0.0:
         return False
     du = qu - (e1x * cx + e1y * cy + e1z * cz)

@@ -23,7 +23,7 @@ from numba import njit
 
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
-from synthdata.world.types import BOX, CAPSULE
+from synthdata.world.types import BOX, CAPSULE, CONE
 
 NEAR = 1e-3
 PAD = 2
@@ -134,9 +134,10 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
         for p in range(P):
             # the bounding sphere
             c0, c1, c2 = center[ts, p, 0], center[ts, p, 1], center[ts, p, 2]
-            if kind[p] == CAPSULE:
+            if kind[p] == CAPSULE or kind[p] == CONE:
                 e0, e1, e2 = end[ts, p, 0], end[ts, p, 1], end[ts, p, 2]
-                r = 0.5 * math.sqrt((e0 - c0) ** 2 + (e1 - c1) ** 2 + (e2 - c2) ** 2) + size[ts, p, 0]
+                r = 0.5 * math.sqrt((e0 - c0) ** 2 + (e1 - c1) ** 2 + (e2 - c2) ** 2) + (
+                    size[ts, p, 0] if kind[p] == CAPSULE else max(size[ts, p, 0], size[ts, p, 1]))
                 c0, c1, c2 = 0.5 * (c0 + e0), 0.5 * (c1 + e1), 0.5 * (c2 + e2)
             elif kind[p] == BOX:
                 r = math.sqrt(size[ts, p, 0] ** 2 + size[ts, p, 1] ** 2 + size[ts, p, 2] ** 2)
@@ -157,8 +158,8 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
             # the shape: corners (or a capsule's two cubes), cast, then themselves and footprints
             for j in range(16):
                 s0, s1, s2 = (j & 1) * 2 - 1.0, ((j >> 1) & 1) * 2 - 1.0, ((j >> 2) & 1) * 2 - 1.0
-                if kind[p] == CAPSULE:
-                    rr = size[ts, p, 0]
+                if kind[p] == CAPSULE or kind[p] == CONE:
+                    rr = size[ts, p, 0] if (kind[p] == CAPSULE or j < 8) else size[ts, p, 1]
                     src = center if j < 8 else end
                     x, y, z = src[ts, p, 0] + rr * s0, src[ts, p, 1] + rr * s1, src[ts, p, 2] + rr * s2
                 else:

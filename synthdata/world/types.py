@@ -17,8 +17,8 @@ from synthdata.world.appearance import Appearance
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.randomize_params import TextureParams
 
-# Primitive kinds
-ELLIPSOID, CAPSULE, BOX = 0, 1, 2
+# Primitive kinds (CONE: a tapered capsule, the hull of two spheres of different radii)
+ELLIPSOID, CAPSULE, BOX, CONE = 0, 1, 2, 3
 
 # Materials (render/ maps them to visible and near-infrared reflectance)
 MATERIALS = ("default", "cloth", "skin", "hair", "paint", "glass", "rubber", "metal",
@@ -39,13 +39,13 @@ CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "
 class Shapes:
     """Solid primitives of one body (or of the static layout) over T frames, world metres.
 
-    kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX
-    center:   (T, P, 3) ellipsoid/box centre; capsule end A
-    end:      (T, P, 3) capsule end B (ignored for other kinds)
+    kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX | CONE
+    center:   (T, P, 3) ellipsoid/box centre; capsule/cone end A
+    end:      (T, P, 3) capsule/cone end B (ignored for other kinds)
     axes:     (T, P, 3, 3) world-from-local rotation, columns are the local x, y, z axes
               (ellipsoid/box; ignored for capsules)
     size:     (T, P, 3) ellipsoid semi-axes / box half-extents along the local axes;
-              capsule radius in size[..., 0]
+              capsule radius in size[..., 0]; cone radii at end A and end B in size[..., 0] and [..., 1]
     color:    (P, 3) float32 linear albedo in 0..1
     material: (P,) int8 index into MATERIALS
     Surface patterns (render/patterns.py), all optional (None = flat colour everywhere):
@@ -104,10 +104,11 @@ class Shapes:
 
     def bounding_spheres(self) -> tuple[np.ndarray, np.ndarray]:
         """Centres (T, P, 3) and radii (T, P) of spheres enclosing each primitive."""
-        cap = self.kind == CAPSULE
+        cone = self.kind == CONE
+        cap = (self.kind == CAPSULE) | cone
         centre = np.where(cap[None, :, None], 0.5 * (self.center + self.end), self.center)
         half_len = 0.5 * np.linalg.norm(self.end - self.center, axis=-1)
-        r_cap = half_len + self.size[..., 0]
+        r_cap = half_len + np.where(cone[None], self.size[..., :2].max(axis=-1), self.size[..., 0])
         r_ell = self.size.max(axis=-1)
         r_box = np.linalg.norm(self.size, axis=-1)
         radius = np.where(cap[None], r_cap, np.where((self.kind == BOX)[None], r_box, r_ell))

@@ -113,28 +113,28 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     long_sleeves = p.sleeves == "long" or o.top in ("sweater", "hoodie", "jacket", "coat")
     sleeve = 1.15 if coat else 1.0
     for i in range(2):
-        b.capsule(W(sk.shoulders[:, i]), W(sk.elbows[:, i]), 0.026 * H * g * sleeve, top, "cloth")
+        b.cone(W(sk.shoulders[:, i]), W(sk.elbows[:, i]), 0.029 * H * g * sleeve, 0.022 * H * g * sleeve, top, "cloth")
         b.pattern_last(kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH, c2_top, o.fabric_scale_m, seed + i)
         if long_sleeves:
-            b.capsule(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.021 * H * g * sleeve, top, "cloth")
+            b.cone(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.022 * H * g * sleeve, 0.018 * H * g * sleeve, top, "cloth")
             b.pattern_last(kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH, c2_top, o.fabric_scale_m, seed + i)
         else:
-            b.capsule(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.019 * H * g, skin, "skin")
+            b.cone(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.02 * H * g, 0.015 * H * g, skin, "skin")
         b.capsule(W(sk.wrists[:, i]), W(sk.hands[:, i]), 0.018 * H, skin, "skin")
     # ---- legs
     bare_thigh = _covers_legs(o)
     bare_shin = o.bottom == "shorts" or _covers_legs(o)
     for i in range(2):
         if bare_thigh:
-            b.capsule(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.036 * H * g, skin, "skin")
+            b.cone(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.045 * H * g, 0.029 * H * g, skin, "skin")
         else:
-            b.capsule(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.04 * H * g * (1.08 if o.bottom == "shorts" else 1.0),
-                      bottom, "cloth")
+            wide = 1.08 if o.bottom == "shorts" else 1.0
+            b.cone(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.05 * H * g * wide, 0.033 * H * g * wide, bottom, "cloth")
             b.pattern_last(bkind, c2_bottom, o.fabric_scale_m, seed + 2 + i)
         if bare_shin:
-            b.capsule(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.025 * H * g, skin, "skin")
+            b.cone(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.029 * H * g, 0.017 * H * g, skin, "skin")
         else:
-            b.capsule(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.028 * H * g, bottom, "cloth")
+            b.cone(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.032 * H * g, 0.025 * H * g, bottom, "cloth")
             b.pattern_last(bkind, c2_bottom, o.fabric_scale_m, seed + 4 + i)
     for i in range(2):                                   # feet last
         fa = pitch_axes(sk.foot_pitch[:, i])

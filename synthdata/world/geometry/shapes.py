@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.types import BOX, CAPSULE, ELLIPSOID, MATERIAL, Shapes
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, MATERIAL, Shapes
 
 _EYE = np.eye(3)
 
@@ -90,6 +90,13 @@ class ShapeBuilder:
         r = np.asarray(radius, float)
         size = np.stack([r, r, r], -1) if r.ndim else np.array([r, r, r], float)
         return self._add(CAPSULE, a, b, _EYE, size, color, material)
+
+    def cone(self, a, b, radius_a, radius_b, color, material="default") -> int:
+        """A tapered capsule: spheres of radius_a at a and radius_b at b and the cone tangent to both
+        (a thigh, a forearm, a skirt flaring to its hem)."""
+        ra, rb = np.asarray(radius_a, float), np.asarray(radius_b, float)
+        size = np.stack(np.broadcast_arrays(ra, rb, np.maximum(ra, rb)), -1)
+        return self._add(CONE, a, b, _EYE, size, color, material)
 
     def yawed_box(self, center, half, yaw: float, color, material="default") -> int:
         return self.box(center, half, color, material, axes=yaw_axes(yaw))
