@@ -27,7 +27,7 @@ from synthdata.world.layouts.registry import build_layout
 from synthdata.world.randomize_params import DistractorParams, RandomizeParams, TextureParams
 from synthdata.world.simulate import make_camera
 from synthdata.world.spec import ClipSpec, Track, VehicleParams
-from synthdata.world.types import MATERIAL, Actor, Ground, Lighting, Shapes, World
+from synthdata.world.types import CAPSULE, CONE, MATERIAL, Actor, Ground, Lighting, Shapes, World
 from tests.scenes import stick_person
 
 HEAD = ("name: r\nseed: 5\noutput: {clips: 40, frames_per_clip: 2, fps: 5, resolution: [96, 64]}\n"
@@ -224,3 +224,20 @@ def test_colour_cast_lights_and_vehicle_textures_reach_the_world():
             assert a.shapes is b.shapes or np.array_equal(a.shapes.color, b.shapes.color)
     frame = Renderer(world, "cpu").render(0, 1).rgb.numpy().astype(int)
     assert np.abs(frame - Renderer(plain, "cpu").render(0, 1).rgb.numpy().astype(int)).mean() > 2
+
+
+@pytest.mark.parametrize("kind", wr.RADIUS)
+def test_every_distractor_kind_stands_on_the_ground_within_its_footprint(kind):
+    from synthdata.recipe.randomize import DISTRACTOR_KINDS
+
+    assert set(DISTRACTOR_KINDS) == set(wr.RADIUS)
+    sh = wr.distractor_shapes(DistractorParams(kind, [2.0, 3.0], 0.7, 1.3, [0.2, 0.4, 0.6]))
+    assert sh.num_frames == 1 and sh.num_shapes >= 1
+    c, e, size = sh.center[0], sh.end[0], sh.size[0]         # yawed only: local z stays vertical
+    round_ = np.isin(sh.kind, [CAPSULE, CONE])
+    low = np.where(round_, np.minimum(c[:, 2] - size[:, 0], e[:, 2] - np.where(sh.kind == CONE, size[:, 1], size[:, 0])),
+                   c[:, 2] - size[:, 2])
+    assert -1e-9 <= low.min() <= 0.05                          # stands on the ground, not in it
+    centre, _ = sh.bounding_spheres()
+    reach = np.linalg.norm(centre[0, :, :2] - [2.0, 3.0], axis=1)
+    assert np.all(reach < wr.RADIUS[kind] * 1.3 + 0.05)          # the placement radius covers its centres

@@ -155,25 +155,25 @@ def distractor_shapes(d: DistractorParams) -> Shapes:
     dark, white = (0.03, 0.03, 0.03), (0.8, 0.8, 0.8)
     if d.kind == "cone":
         b.box([0, 0, 0.02 * f], [0.2 * f, 0.2 * f, 0.02 * f], dark, "rubber")
-        b.ellipsoid([0, 0, 0.24 * f], [0.14 * f, 0.14 * f, 0.22 * f], c, "default")
-        b.ellipsoid([0, 0, 0.46 * f], [0.09 * f, 0.09 * f, 0.12 * f], white, "retroreflective")
-        b.ellipsoid([0, 0, 0.6 * f], [0.05 * f, 0.05 * f, 0.1 * f], c, "default")
+        b.cone([0, 0, 0.13 * f], [0, 0, 0.4 * f], 0.13 * f, 0.09 * f, c, "default")   # rounded ends: lifted
+        b.cone([0, 0, 0.4 * f], [0, 0, 0.52 * f], 0.09 * f, 0.075 * f, white, "retroreflective")
+        b.cone([0, 0, 0.52 * f], [0, 0, 0.72 * f], 0.075 * f, 0.02 * f, c, "default")
     elif d.kind == "bin":
         b.box([0, 0, 0.5 * f], [0.3 * f, 0.3 * f, 0.5 * f], c, "paint")
         b.box([0, 0, 1.02 * f], [0.33 * f, 0.33 * f, 0.03 * f], dark, "default")
     elif d.kind == "crate":
         b.box([0, 0, 0.3 * f], [0.4 * f, 0.3 * f, 0.3 * f], c, "wood")
     elif d.kind == "bollard":
-        b.capsule([0, 0, 0], [0, 0, 0.85 * f], 0.11 * f, c, "metal")
+        b.capsule([0, 0, 0.11 * f], [0, 0, 0.85 * f], 0.11 * f, c, "metal")
         b.box([0, 0, 0.7 * f], [0.115 * f, 0.115 * f, 0.04 * f], white, "retroreflective")
     elif d.kind == "pole":
-        b.capsule([0, 0, 0], [0, 0, 3.0 * f], 0.06 * f, c, "metal")
+        b.capsule([0, 0, 0.06 * f], [0, 0, 3.0 * f], 0.06 * f, c, "metal")
     elif d.kind == "barrier":
         for y in (-0.8, 0.8):
             b.box([0, y * f, 0.45 * f], [0.2 * f, 0.04 * f, 0.45 * f], dark, "metal")
         b.box([0, 0, 0.85 * f], [0.03 * f, 0.9 * f, 0.12 * f], c, "paint")
     elif d.kind == "sign":
-        b.capsule([0, 0, 0], [0, 0, 2.2 * f], 0.03 * f, (0.3, 0.3, 0.32), "metal")
+        b.capsule([0, 0, 0.03 * f], [0, 0, 2.2 * f], 0.03 * f, (0.3, 0.3, 0.32), "metal")
         b.box([0.04 * f, 0, 2.2 * f], [0.015 * f, 0.32 * f, 0.32 * f], c, "retroreflective")
     elif d.kind == "ball":
         b.ellipsoid([0, 0, 0.3 * f], [0.3 * f, 0.3 * f, 0.3 * f], c, "default")
