@@ -241,3 +241,19 @@ def test_every_distractor_kind_stands_on_the_ground_within_its_footprint(kind):
     centre, _ = sh.bounding_spheres()
     reach = np.linalg.norm(centre[0, :, :2] - [2.0, 3.0], axis=1)
     assert np.all(reach < wr.RADIUS[kind] * 1.3 + 0.05)          # the placement radius covers its centres
+
+
+def test_shipped_randomized_recipe_renders_a_labelled_clip_with_everything_on():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "recipes" / "people_randomized.yaml"
+    r = load_recipe(path, ["output.frames_per_clip=2", "output.resolution=[160, 120]",
+                           "scene.randomize.textures.p=1", "scene.randomize.distractors.p=1",
+                           "scene.randomize.color_cast.p=1", "scene.randomize.lights.p=1"])
+    assert r.scene.randomize.distractors.count.to_yaml() == {"randint": [3, 10]}
+    clip = synthdata.render_clip(r, 0, device="cpu")
+    assert clip.frames.shape == (2, 120, 160, 3)
+    assert clip.clip_row["randomize"] == "textures,distractors,color_cast,lights"
+    assert clip.clip_row["distractors"] >= 1
+    assert len(clip.objects["track_id"]) > 0 and set(clip.objects["category"]) <= {"person", "car", "van", "bicycle",
+                                                                                    "bag"}
