@@ -5,7 +5,7 @@ import numpy as np
 
 from synthdata.render.patterns import PATTERNS
 from synthdata.world.geometry.camera import Camera
-from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, Actor, Ground, GroundPaint, Lighting, Shapes, World
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Actor, Ground, GroundPaint, Lighting, Shapes, World
 
 
 def rot_z(yaw: float) -> np.ndarray:
@@ -15,10 +15,11 @@ def rot_z(yaw: float) -> np.ndarray:
 
 def stick_person(T: int, start, velocity, height: float = 1.75, color=(0.2, 0.3, 0.8),
                  cones: bool = False) -> tuple[Shapes, np.ndarray]:
-    """A crude person: legs/torso capsules (with `cones`, legs and arms taper to the far end),
-    head ellipsoid; returns shapes and COCO-17 keypoints."""
+    """A crude person: legs/torso capsules (with `cones`, legs and arms taper to the far end and a
+    flat-ended elliptic skirt hangs from the hips), head ellipsoid; returns shapes and COCO-17
+    keypoints."""
     limb = CONE if cones else CAPSULE
-    kind = np.array([limb, limb, CAPSULE, limb, limb, ELLIPSOID], np.int8)
+    kind = np.array([limb, limb, CAPSULE, limb, limb, ELLIPSOID] + ([FRUSTUM] if cones else []), np.int8)
     P = len(kind)
     center = np.zeros((T, P, 3)); end = np.zeros((T, P, 3)); size = np.zeros((T, P, 3))
     axes = np.broadcast_to(np.eye(3), (T, P, 3, 3)).copy()
@@ -42,13 +43,15 @@ def stick_person(T: int, start, velocity, height: float = 1.75, color=(0.2, 0.3,
         if cones:                                   # thick at the hip/shoulder, thin at the foot/hand
             for k in (0, 1, 3, 4):
                 size[t, k, 1], size[t, k, 2] = 0.45 * size[t, k, 0], size[t, k, 0]
+            center[t, 6], end[t, 6], size[t, 6] = p + [0, 0, 0.98 * s], p + [0, 0, 0.55 * s], [0.15 * s, 0.22 * s, 0.7]
+            axes[t, 6] = [[1, 0, 0], [0, -1, 0], [0, 0, -1]]          # columns x, y, z: z points down
         knee_l, knee_r = (hip_l + foot_l) / 2, (hip_r + foot_r) / 2
         elb_l, elb_r = (sh_l + hand_l) / 2, (sh_r + hand_r) / 2
         kps[t] = [head + [0.1 * s, 0, 0], head + [0.08, -0.04, 0.03], head + [0.08, 0.04, 0.03], head + [0, -0.1, 0],
                   head + [0, 0.1, 0], sh_l, sh_r, elb_l, elb_r, hand_l, hand_r, hip_l, hip_r, knee_l, knee_r,
                   foot_l, foot_r]
-    col = np.array([color, color, color, color, color, [0.8, 0.6, 0.5]], np.float32)
-    return Shapes(kind, center, end, axes, size, col, np.array([1, 1, 1, 1, 1, 2], np.int8)), kps
+    col = np.array([color] * 5 + [[0.8, 0.6, 0.5]] + ([[0.7, 0.2, 0.3]] if cones else []), np.float32)
+    return Shapes(kind, center, end, axes, size, col, np.array([1, 1, 1, 1, 1, 2] + ([1] if cones else []), np.int8)), kps
 
 
 def box_body(T: int, start, velocity, half=(2.2, 0.9, 0.75), yaw: float = 0.0, color=(0.7, 0.1, 0.1)) -> Shapes:

@@ -1,11 +1,11 @@
-"""The tapered capsule (CONE: the hull of two spheres of different radii) in render/pixel.py:
-ray hits, normals and sun-shadow tests against brute force on its distance function."""
+"""The tapered capsule (CONE: the hull of two spheres of different radii) and the flat-ended elliptic
+frustum (FRUSTUM) in render/pixel.py: ray hits, normals and sun-shadow tests against brute force."""
 from __future__ import annotations
 
 import numpy as np
 
-from synthdata.render.pixel import CONE, INF, NPRM, PRM_CENTER, PRM_END, PRM_RAD, PRM_REF, PRM_SIZE, hit_primitive, \
-    in_hull2, in_shadow, normal_primitive, sun_basis
+from synthdata.render.pixel import CONE, FRUSTUM, INF, NPRM, PRM_AXES, PRM_CENTER, PRM_END, PRM_RAD, PRM_REF, PRM_SIZE, \
+    hit_primitive, in_hull2, in_shadow, normal_primitive, sun_basis
 
 
 def cone_row(a, b, ra, rb) -> np.ndarray:
@@ -86,3 +86,76 @@ def test_hull2_of_nested_discs_is_the_bigger_disc():
     assert in_hull2(0.25, 0.0, 0.05, 0.0, 0.3, 0.1)
     assert not in_hull2(0.36, 0.0, 0.05, 0.0, 0.3, 0.1)
     assert in_hull2(0.15, 0.5, 0.0, 1.0, 0.1, 0.3) and not in_hull2(0.15, 0.5, 0.0, 1.0, 0.1, 0.1)
+
+
+# ---- the flat-ended elliptic frustum -------------------------------------------------------------
+def frustum_row(a, axes, h, ra, rb, q) -> np.ndarray:
+    """A frustum from a along the third column of `axes` for h metres."""
+    row = np.zeros(NPRM)
+    axes = np.asarray(axes, float)
+    b = np.asarray(a, float) + h * axes[:, 2]
+    row[PRM_CENTER:PRM_CENTER + 3], row[PRM_END:PRM_END + 3] = a, b
+    row[PRM_AXES:PRM_AXES + 9] = axes.reshape(-1)
+    row[PRM_SIZE:PRM_SIZE + 3] = ra, rb, q
+    row[PRM_REF:PRM_REF + 3] = (np.asarray(a) + b) / 2
+    row[PRM_RAD] = h / 2 + max(ra, rb)
+    return row
+
+
+def frustum_f(p, a, axes, h, ra, rb, q) -> np.ndarray:
+    """Implicit function of the frustum (<= 0 inside): the largest of the flank and the two ends."""
+    loc = (np.asarray(p, float) - a) @ np.asarray(axes, float)
+    r = ra + (rb - ra) * loc[..., 2] / h
+    side = np.sqrt((loc[..., 0] / q) ** 2 + loc[..., 1] ** 2) - r
+    return np.maximum(side, np.maximum(-loc[..., 2], loc[..., 2] - h))
+
+
+def rot(yaw, pitch) -> np.ndarray:
+    cy, sy, cp, sp = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
+    return np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
+
+
+FRUSTA = [((0, 0, 1.0), rot(0.3, np.pi), 0.45, 0.14, 0.22, 0.7), ((1, -1, 0.5), rot(1.0, 0.4), 0.8, 0.3, 0.1, 0.5),
+          ((0, 1, 0.2), rot(-0.5, 0.0), 0.3, 0.2, 0.2, 1.0)]
+
+
+def test_frustum_hits_normals_and_shadows_match_brute_force():
+    rng = np.random.default_rng(2)
+    sun = np.array([0.3, -0.4, 0.8]); sun /= np.linalg.norm(sun)
+    e = sun_basis(*sun)
+    for a, axes, h, ra, rb, q in FRUSTA:
+        row = frustum_row(a, axes, h, ra, rb, q)
+        mid = row[PRM_REF:PRM_REF + 3]
+        hits = shadows = 0
+        for _ in range(200):
+            o = mid + rng.normal(0, 1, 3) * 3
+            if frustum_f(o, a, axes, h, ra, rb, q) < 0.05:
+                continue
+            target = mid + rng.normal(0, 1, 3) * max(ra, rb, h / 2)
+            d = (target - o) / np.linalg.norm(target - o)
+            t = hit_primitive(FRUSTUM, *o, *d, row)
+            ts = np.linspace(0, np.linalg.norm(target - o) + 2, 2000)
+            f = frustum_f(o + ts[:, None] * d, a, axes, h, ra, rb, q)
+            if t == INF:
+                assert not (f < -1e-3).any(), "missed a ray that enters the shape"
+            else:
+                hits += 1
+                p = o + t * d
+                assert abs(frustum_f(p, a, axes, h, ra, rb, q)) < 1e-6
+                assert not (f[ts < t - 0.01] < -1e-3).any(), "a nearer crossing was skipped"
+                n = np.array(normal_primitive(FRUSTUM, *p, row))
+                eps = 1e-5
+                g = np.array([frustum_f(p + eps * v, a, axes, h, ra, rb, q) - frustum_f(p - eps * v, a, axes, h, ra, rb, q)
+                              for v in np.eye(3)])
+                loc = (p - a) @ axes
+                rim = min(abs(loc[2]), abs(loc[2] - h)) < 2e-3
+                if not rim:
+                    assert np.dot(n, g / np.linalg.norm(g)) > 0.999
+                assert np.dot(n, d) < 1e-9
+            # the sun shadow of a ground point below
+            gq = np.array([target[0], target[1], 0.0])
+            fs = frustum_f(gq + np.linspace(0, 5, 2000)[:, None] * sun, a, axes, h, ra, rb, q)
+            got = in_shadow(FRUSTUM, *gq, row, *sun, *e, 0.0, 0.0, 0.0)
+            assert got == bool((fs <= 0).any()) or abs(fs.min()) < 2e-3
+            shadows += got
+        assert hits > 25 and shadows > 5

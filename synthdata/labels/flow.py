@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, Shapes, World
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Shapes, World
 
 PART_SCENE, PART_LENS = -1, -2      # the values of FrameBatch.part (render/parts.py)
 SKY_DISTANCE_M = 1e9                # a sky pixel is a direction: projected from this far away
@@ -82,7 +82,7 @@ def part_motion(shapes: Shapes, t0: int, t1: int) -> np.ndarray:
         return out
     c0, c1 = shapes.center[t0], shapes.center[t1]
     s0, s1 = shapes.size[t0], shapes.size[t1]
-    solid = (shapes.kind == BOX) | (shapes.kind == ELLIPSOID)
+    solid = (shapes.kind == BOX) | (shapes.kind == ELLIPSOID) | (shapes.kind == FRUSTUM)
     if solid.any():
         A0, A1 = shapes.axes[t0][solid], shapes.axes[t1][solid]
         ratio = s1[solid] / np.where(s0[solid] > 0, s0[solid], 1.0)

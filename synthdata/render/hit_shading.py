@@ -23,8 +23,8 @@ NSURF = 10
 
 @register_jitable
 def primitive_local(kind, px, py, pz, prm):
-    """A surface point in its primitive's frame (metres): ellipsoids and boxes along their axes,
-    capsules with z along the segment from end A and x, y across it."""
+    """A surface point in its primitive's frame (metres): ellipsoids, boxes and frustums along their axes,
+    capsules and cones with z along the segment from end A and x, y across it."""
     dx, dy, dz = px - prm[PRM_CENTER], py - prm[PRM_CENTER + 1], pz - prm[PRM_CENTER + 2]
     if kind != CAPSULE and kind != CONE:
         return local3(dx, dy, dz, prm)

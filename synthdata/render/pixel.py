@@ -11,7 +11,8 @@ flags that assume finite values).
 Primitive parameters are packed per (frame, primitive) into rows of NPRM float64 (see PRM_*):
 centre (capsule end A), end (capsule end B), axes (row-major world-from-local rotation, columns
 are the local axes), size (semi-axes / half extents; capsule radius in size[0]; a cone's radii at
-end A and end B in size[0] and size[1]), and the bounding sphere (centre, radius).
+end A and end B in size[0] and size[1]; a frustum's radii across (local y) at A and B and its
+section's x/y ratio), and the bounding sphere (centre, radius).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 INF = math.inf
-ELLIPSOID, CAPSULE, BOX, CONE = 0, 1, 2, 3
+ELLIPSOID, CAPSULE, BOX, CONE, FRUSTUM = 0, 1, 2, 3, 4
 PRM_CENTER, PRM_END, PRM_AXES, PRM_SIZE, PRM_REF, PRM_RAD = 0, 3, 6, 15, 18, 21
 NPRM = 22
 # light rows (see kernels.pack_lighting): sun direction, sun colour, ambient colour, exposure,
@@ -146,6 +147,71 @@ def hit_cone(ox, oy, oz, dx, dy, dz, prm):
 
 
 @register_jitable
+def frustum_space(ox, oy, oz, prm):
+    """A point in a frustum's local frame from end A, its x stretched so the section is round."""
+    lx, ly, lz = local3(ox - prm[PRM_CENTER], oy - prm[PRM_CENTER + 1], oz - prm[PRM_CENTER + 2], prm)
+    return lx / prm[PRM_SIZE + 2], ly, lz
+
+
+@register_jitable
+def hit_frustum(ox, oy, oz, dx, dy, dz, prm):
+    """A truncated cone with flat ends and an elliptic section: solved in the frame where the
+    section is a circle (a linear map keeps the ray parameter), as Quilez's capped cone with a
+    direction that is no longer unit length; both roots are tried. Origin outside."""
+    ra, rb = prm[PRM_SIZE], prm[PRM_SIZE + 1]
+    h = math.sqrt((prm[PRM_END] - prm[PRM_CENTER]) ** 2 + (prm[PRM_END + 1] - prm[PRM_CENTER + 1]) ** 2
+                  + (prm[PRM_END + 2] - prm[PRM_CENTER + 2]) ** 2)
+    px, py, pz = frustum_space(ox, oy, oz, prm)
+    qx, qy, qz = local3(dx, dy, dz, prm)
+    qx = qx / prm[PRM_SIZE + 2]
+    best = INF
+    if abs(qz) > 1e-12:                             # the flat ends
+        for zc, rc in ((0.0, ra), (h, rb)):
+            t = (zc - pz) / qz
+            if t > 0.0 and (px + t * qx) ** 2 + (py + t * qy) ** 2 <= rc * rc and t < best:
+                best = t
+    rr = ra - rb                                    # the flank (axis along local z, length h)
+    m0 = h * h
+    m1, m2 = h * pz, h * qz
+    m3 = qx * px + qy * py + qz * pz
+    m5 = px * px + py * py + pz * pz
+    dd = qx * qx + qy * qy + qz * qz
+    hy = m0 + rr * rr
+    k2 = m0 * m0 * dd - m2 * m2 * hy
+    k1 = m0 * m0 * m3 - m1 * m2 * hy + m0 * ra * rr * m2
+    k0 = m0 * m0 * m5 - m1 * m1 * hy + m0 * ra * (2.0 * rr * m1 - m0 * ra)
+    disc = k1 * k1 - k2 * k0
+    if disc >= 0.0 and abs(k2) > 1e-18:
+        sq = math.sqrt(disc)
+        for t in ((-k1 - sq) / k2, (-k1 + sq) / k2):
+            y = m1 + t * m2
+            if t > 0.0 and 0.0 <= y <= m0 and t < best:
+                best = t
+    return best
+
+
+@register_jitable
+def normal_frustum(px, py, pz, prm):
+    """Unit normal of a frustum: its end discs' axis, else the flank's (mapped back from the frame
+    where the section is round)."""
+    ra, rb, q = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
+    h = math.sqrt((prm[PRM_END] - prm[PRM_CENTER]) ** 2 + (prm[PRM_END + 1] - prm[PRM_CENTER + 1]) ** 2
+                  + (prm[PRM_END + 2] - prm[PRM_CENTER + 2]) ** 2)
+    lx, ly, lz = frustum_space(px, py, pz, prm)
+    if lz <= 1e-5 * h:
+        return world3(0.0, 0.0, -1.0, prm)
+    if lz >= h * (1.0 - 1e-5):
+        return world3(0.0, 0.0, 1.0, prm)
+    rho = math.sqrt(lx * lx + ly * ly)
+    if rho < 1e-12:
+        return world3(0.0, 0.0, 1.0 if rb > ra else -1.0, prm)
+    s = (ra - rb) / h                               # the radius shrinks by s per metre of z
+    nx, ny, nz = lx / rho, ly / rho, s
+    wx, wy, wz = world3(nx / q, ny, nz, prm)         # inverse transpose of the stretch
+    return unit(wx, wy, wz)
+
+
+@register_jitable
 def hit_box(ox, oy, oz, dx, dy, dz, prm):
     """Oriented box (slab method), origin outside."""
     px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
@@ -180,6 +246,8 @@ def hit_primitive(kind, ox, oy, oz, dx, dy, dz, prm):
         t = hit_capsule(ox, oy, oz, dx, dy, dz, prm)
     elif kind == CONE:
         t = hit_cone(ox, oy, oz, dx, dy, dz, prm)
+    elif kind == FRUSTUM:
+        t = hit_frustum(ox, oy, oz, dx, dy, dz, prm)
     else:
         t = hit_box(ox, oy, oz, dx, dy, dz, prm)
     return t + t0
@@ -228,6 +296,8 @@ def normal_primitive(kind, px, py, pz, prm):
         return unit(pax - k * bax, pay - k * bay, paz - k * baz)
     if kind == CONE:
         return normal_cone(px, py, pz, prm)
+    if kind == FRUSTUM:
+        return normal_frustum(px, py, pz, prm)
     lx, ly, lz = local3(px - prm[0], py - prm[1], pz - prm[2], prm)
     s0, s1, s2 = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
     if kind == ELLIPSOID:
@@ -311,9 +381,11 @@ def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m
     """True when the primitive blocks the straight path from the point to the sun (its hard
     shadow, analytic: a sphere's shadow is a disc, a capsule's a 2D capsule, a cone's the hull of two
     discs, an ellipsoid's an
-    ellipse of the form (m00, m01, m11) from `shadow_form`; boxes use a slab test)."""
+    ellipse of the form (m00, m01, m11) from `shadow_form`; boxes and frustums cast the ray)."""
     if kind == BOX:
         return hit_box(qx, qy, qz, sx, sy, sz, prm) < INF
+    if kind == FRUSTUM:
+        return hit_frustum(qx, qy, qz, sx, sy, sz, prm) < INF
     qu = e1x * qx + e1y * qy + e1z * qz
     qv = e2x * qx + e2y * qy + e2z * qz
     cx, cy, cz = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]

@@ -23,7 +23,7 @@ from numba import njit
 
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
-from synthdata.world.types import BOX, CAPSULE, CONE
+from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 
 NEAR = 1e-3
 PAD = 2
@@ -134,7 +134,8 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
         for p in range(P):
             # the bounding sphere
             c0, c1, c2 = center[ts, p, 0], center[ts, p, 1], center[ts, p, 2]
-            if kind[p] == CAPSULE or kind[p] == CONE:
+            rounded = kind[p] == CAPSULE or kind[p] == CONE or kind[p] == FRUSTUM   # bounded by end spheres
+            if rounded:
                 e0, e1, e2 = end[ts, p, 0], end[ts, p, 1], end[ts, p, 2]
                 r = 0.5 * math.sqrt((e0 - c0) ** 2 + (e1 - c1) ** 2 + (e2 - c2) ** 2) + (
                     size[ts, p, 0] if kind[p] == CAPSULE else max(size[ts, p, 0], size[ts, p, 1]))
@@ -158,7 +159,7 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
             # the shape: corners (or a capsule's two cubes), cast, then themselves and footprints
             for j in range(16):
                 s0, s1, s2 = (j & 1) * 2 - 1.0, ((j >> 1) & 1) * 2 - 1.0, ((j >> 2) & 1) * 2 - 1.0
-                if kind[p] == CAPSULE or kind[p] == CONE:
+                if rounded:
                     rr = size[ts, p, 0] if (kind[p] == CAPSULE or j < 8) else size[ts, p, 1]
                     src = center if j < 8 else end
                     x, y, z = src[ts, p, 0] + rr * s0, src[ts, p, 1] + rr * s1, src[ts, p, 2] + rr * s2

@@ -17,8 +17,9 @@ from synthdata.world.appearance import Appearance
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.randomize_params import TextureParams
 
-# Primitive kinds (CONE: a tapered capsule, the hull of two spheres of different radii)
-ELLIPSOID, CAPSULE, BOX, CONE = 0, 1, 2, 3
+# Primitive kinds (CONE: a tapered capsule, the hull of two spheres of different radii; FRUSTUM: a
+# truncated cone with flat ends and an elliptic section, a skirt or a coat's hem)
+ELLIPSOID, CAPSULE, BOX, CONE, FRUSTUM = 0, 1, 2, 3, 4
 
 # Materials (render/ maps them to visible and near-infrared reflectance)
 MATERIALS = ("default", "cloth", "skin", "hair", "paint", "glass", "rubber", "metal",
@@ -39,13 +40,15 @@ CATEGORIES = ("person", "car", "van", "truck", "bus", "bicycle", "motorcycle", "
 class Shapes:
     """Solid primitives of one body (or of the static layout) over T frames, world metres.
 
-    kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX | CONE
-    center:   (T, P, 3) ellipsoid/box centre; capsule/cone end A
-    end:      (T, P, 3) capsule/cone end B (ignored for other kinds)
+    kind:     (P,) int8, ELLIPSOID | CAPSULE | BOX | CONE | FRUSTUM
+    center:   (T, P, 3) ellipsoid/box centre; capsule/cone/frustum end A
+    end:      (T, P, 3) capsule/cone/frustum end B (ignored for other kinds)
     axes:     (T, P, 3, 3) world-from-local rotation, columns are the local x, y, z axes
-              (ellipsoid/box; ignored for capsules)
+              (ellipsoid/box; frustum: z from A to B, x the short axis of its section;
+              ignored for capsules and cones)
     size:     (T, P, 3) ellipsoid semi-axes / box half-extents along the local axes;
-              capsule radius in size[..., 0]; cone radii at end A and end B in size[..., 0] and [..., 1]
+              capsule radius in size[..., 0]; cone radii at end A and end B in size[..., 0] and [..., 1];
+              frustum: the radii along local y at A and B, and the section's x/y ratio (<= 1)
     color:    (P, 3) float32 linear albedo in 0..1
     material: (P,) int8 index into MATERIALS
     Surface patterns (render/patterns.py), all optional (None = flat colour everywhere):
@@ -104,7 +107,7 @@ class Shapes:
 
     def bounding_spheres(self) -> tuple[np.ndarray, np.ndarray]:
         """Centres (T, P, 3) and radii (T, P) of spheres enclosing each primitive."""
-        cone = self.kind == CONE
+        cone = (self.kind == CONE) | (self.kind == FRUSTUM)
         cap = (self.kind == CAPSULE) | cone
         centre = np.where(cap[None, :, None], 0.5 * (self.center + self.end), self.center)
         half_len = 0.5 * np.linalg.norm(self.end - self.center, axis=-1)

@@ -103,11 +103,12 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
         col, c2, k = (top, inner, OPEN_COAT) if long and o.coat_open else \
             ((top, c2_top, kind) if (long or o.top == "dress") else (bottom, c2_bottom, bkind))
         length = 0.3 * H * p.leg_ratio if long else 0.25 * H * p.leg_ratio
-        flare = 0.03 if long else 0.012                  # a skirt hangs nearly straight, a coat flares
-        semi = np.array([(0.085 if long else 0.075) * g * H * loose, hip_y + flare * H * loose,
-                         (0.55 if long else 0.6) * length])
-        b.ellipsoid(on_torso(sk.pelvis, 0, 0, -0.45 * length), semi, col, "cloth", torso_w)
-        b.pattern_last(k if k != PRINT else CLOTH, c2, semi[1] if k == OPEN_COAT else o.fabric_scale_m, seed)
+        flare = 0.04 if long else 0.028                  # widening from the waist to the hem
+        # a flat-hemmed truncated cone, narrower front to back than across
+        top_r, hem_r = 1.02 * hip_y * loose, hip_y + flare * H * loose
+        b.frustum(on_torso(sk.pelvis, 0, 0, 0.1 * length), on_torso(sk.pelvis, 0, 0, -length), top_r, hem_r,
+                  0.78 if long else 0.7, torso_w[..., 0], col, "cloth")
+        b.pattern_last(k if k != PRINT else CLOTH, c2, hem_r if k == OPEN_COAT else o.fabric_scale_m, seed)
         b.name_last("coat" if long else "skirt")
     # ---- arms
     long_sleeves = p.sleeves == "long" or o.top in ("sweater", "hoodie", "jacket", "coat")

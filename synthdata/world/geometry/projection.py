@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.geometry.camera import Camera
-from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, Shapes
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Shapes
 
 CONTOUR_POINTS = 24
 _THETA = np.linspace(0, 2 * np.pi, CONTOUR_POINTS, endpoint=False)
@@ -58,10 +58,10 @@ def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray
         p, v = _ellipsoid_contour(shapes.center[:, e], shapes.axes[:, e], shapes.size[:, e], cam_c)
         pts[:, e] = np.concatenate([p, p], axis=-2)
         ok[:, e] = v
-    c = np.nonzero((kind == CAPSULE) | (kind == CONE))[0]
-    if len(c):                        # the hull of the end spheres: both spheres' contours
+    c = np.nonzero((kind == CAPSULE) | (kind == CONE) | (kind == FRUSTUM))[0]
+    if len(c):                        # the hull of the end spheres (around a frustum's end discs)
         ra = np.repeat(shapes.size[:, c, :1], 3, axis=-1)
-        rb = np.where((kind[c] == CONE)[None, :, None], np.repeat(shapes.size[:, c, 1:2], 3, axis=-1), ra)
+        rb = np.where((kind[c] != CAPSULE)[None, :, None], np.repeat(shapes.size[:, c, 1:2], 3, axis=-1), ra)
         eye = np.broadcast_to(np.eye(3), (T, len(c), 3, 3))
         pa, va = _ellipsoid_contour(shapes.center[:, c], eye, ra, cam_c)
         pb, vb = _ellipsoid_contour(shapes.end[:, c], eye, rb, cam_c)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, MATERIAL, Shapes
+from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, MATERIAL, Shapes
 
 _EYE = np.eye(3)
 
@@ -97,6 +97,20 @@ class ShapeBuilder:
         ra, rb = np.asarray(radius_a, float), np.asarray(radius_b, float)
         size = np.stack(np.broadcast_arrays(ra, rb, np.maximum(ra, rb)), -1)
         return self._add(CONE, a, b, _EYE, size, color, material)
+
+    def frustum(self, a, b, radius_a, radius_b, ratio, forward, color, material="default") -> int:
+        """A truncated cone with flat ends from a to b (T, 3): radii radius_a, radius_b across, and
+        `ratio` (<= 1) times that along `forward` (T, 3) (a skirt: narrower front to back)."""
+        a, b = self._frames(a, (3,)), self._frames(b, (3,))
+        z = b - a
+        z = z / np.maximum(np.linalg.norm(z, axis=-1, keepdims=True), 1e-9)
+        x = self._frames(forward, (3,))
+        x = x - np.sum(x * z, -1, keepdims=True) * z
+        x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+        axes = np.stack([x, np.cross(z, x), z], -1)
+        size = np.stack(np.broadcast_arrays(np.asarray(radius_a, float), np.asarray(radius_b, float),
+                                            np.asarray(ratio, float)), -1)
+        return self._add(FRUSTUM, a, b, axes, size, color, material)
 
     def yawed_box(self, center, half, yaw: float, color, material="default") -> int:
         return self.box(center, half, color, material, axes=yaw_axes(yaw))
