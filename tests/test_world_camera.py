@@ -124,3 +124,33 @@ def test_field_of_view_limits_are_located_recipe_errors(camera, message):
     with pytest.raises(RecipeError) as e:
         load_recipe(text, source="r.yaml")
     assert str(e.value).startswith("r.yaml:5: scene.camera") and message in str(e.value)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_screen_bounds_equal_the_numpy_reference(seed):
+    """world/geometry/camera_rows.py `bounds_kernel` projects the same contour points as
+    projection.shape_points + Camera.project: every kind (tapered capsules and frustums too),
+    lens distortion and a fisheye dome, a primitive the camera is inside."""
+    import dataclasses
+
+    from synthdata.world.geometry.camera import Camera
+    from synthdata.world.geometry.projection import screen_bounds, screen_bounds_reference
+    from tests.scenes import random_world
+
+    world = random_world(seed, k1=0.08 if seed % 2 else 0.0, cones=seed < 2)
+    if seed == 3:
+        world.camera = Camera.from_pose(160, 120, position=(0, 4, 6), pan_deg=0, tilt_deg=90, hfov_deg=190,
+                                        model="fisheye")
+    shapes = [a.shapes for a in world.actors] + [world.static]
+    inside = dataclasses.replace(world.static, center=np.broadcast_to(world.camera.C[0], world.static.center.shape).copy())
+    shapes.append(inside)
+    checked = 0
+    for sh in shapes:
+        got, ok = screen_bounds(sh, world.camera)
+        with np.errstate(invalid="ignore", divide="ignore"):       # the camera inside: nan in numpy
+            ref, ok_ref = screen_bounds_reference(sh, world.camera)
+        assert np.array_equal(ok, ok_ref)
+        assert np.array_equal(np.isnan(got), np.isnan(ref))
+        assert np.allclose(got[ok], ref[ok], rtol=0, atol=1e-9)
+        checked += ok.sum()
+    assert checked > 20 and not screen_bounds(inside, world.camera)[1].all()

@@ -66,7 +66,9 @@ def announce_compile(module: Any) -> None:
         return
     _announced = True
     from synthdata.render import shadow_windows
-    host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped]   # host-side, every device
+    from synthdata.world.geometry import camera_rows
+    host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped,   # host-side, every device
+            camera_rows.bounds_kernel]
     wanted = [getattr(module, k) for k in KERNELS if k not in ON_DEMAND] + host
     missing = [d for d in wanted if not cached(d)]
     if missing:

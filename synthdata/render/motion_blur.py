@@ -1,6 +1,6 @@
 """Motion blur along each pixel's image motion: the scalar maths the CPU kernel
-(render/kernels.py `motion_blur`) and the CUDA kernels (render/gpu.py) both compile, and the
-packing of cameras into rows they read.
+(render/kernels.py `motion_blur`) and the CUDA kernels (render/gpu.py) both compile, with cameras packed
+into rows (world/geometry/camera_rows.py).
 
 Motion comes from geometry: a pixel's world point (depth buffer + ray) moves with its track's
 displacement and is projected by the cameras of the neighbouring frames; the difference over
@@ -17,41 +17,9 @@ from typing import Any
 import numpy as np
 from numba.extending import register_jitable
 
-NCAM = 20        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye
+from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_row  # noqa: F401 (re-exported)
+
 MIN_BLUR_PX = 0.5    # slower pixels neither blur nor spread their motion
-
-
-def pack_camera(camera: Any, t: int) -> np.ndarray:
-    """Frame t of a Camera (world/geometry/camera.py) as one float64 row of NCAM values."""
-    i = min(t, camera.num_frames - 1)
-    row = np.zeros(NCAM)
-    row[:9], row[9:12] = np.asarray(camera.R[i], float).reshape(9), camera.C[i]
-    row[12:16] = camera.fx[i], camera.fy[i], camera.cx, camera.cy
-    row[16:18] = camera.k1, camera.k2
-    row[18] = 0.0 if camera.skew is None else float(camera.skew[i])
-    row[19] = 1.0 if camera.model == "fisheye" else 0.0
-    return row
-
-
-@register_jitable
-def project_row(cam, px, py, pz):
-    """World point -> (u, v, z) by a packed camera row (Camera.project's model: Brown k1/k2 or
-    equidistant fisheye, skew); z <= 0 is behind the camera."""
-    qx, qy, qz = px - cam[9], py - cam[10], pz - cam[11]
-    cx_ = cam[0] * qx + cam[1] * qy + cam[2] * qz
-    cy_ = cam[3] * qx + cam[4] * qy + cam[5] * qz
-    z = cam[6] * qx + cam[7] * qy + cam[8] * qz
-    zs = z if z > 1e-6 else 1.0
-    x, y = cx_ / zs, cy_ / zs
-    r2 = x * x + y * y
-    if cam[19] > 0.5:
-        r = math.sqrt(r2)
-        th = math.atan(r)
-        scale = th * (1.0 + cam[16] * th * th + cam[17] * th ** 4) / r if r > 1e-12 else 1.0
-    else:
-        scale = 1.0 + cam[16] * r2 + cam[17] * r2 * r2
-    x, y = x * scale, y * scale
-    return cam[12] * x + cam[18] * y + cam[14], cam[13] * y + cam[15], z
 
 
 @register_jitable

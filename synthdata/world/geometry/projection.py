@@ -1,4 +1,4 @@
-"""Screen extents of primitives from geometry alone (numpy, no pixels).
+"""Screen extents of primitives from geometry alone (no pixels; a compiled pass, numpy reference).
 
 The silhouette of an ellipsoid (or a capsule's end spheres) is traced by its contour generator:
 the circle of tangency seen from the camera centre. We sample that circle with a polygon that
@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.camera_rows import bounds_kernel, pack_cameras
 from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Shapes
 
 CONTOUR_POINTS = 24
@@ -82,7 +83,24 @@ def _box_corners(shapes: Shapes, b: np.ndarray) -> np.ndarray:
 def screen_bounds(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Per primitive and frame: [x0, y0, x1, y1] in continuous pixel coordinates (T, P, 4), and a
     flag (T, P) that is False where the extent is unknown (the primitive reaches behind the
-    camera or contains it)."""
+    camera or contains it). Compiled (world/geometry/camera_rows.py `bounds_kernel`); the same
+    points as `shape_points` projected by Camera.project (`screen_bounds_reference`)."""
+    T, P = shapes.num_frames, shapes.num_shapes
+    out, ok = np.empty((T, P, 4)), np.empty((T, P), bool)
+    if T and P:
+        size = shapes.size
+        bounds_kernel(np.ascontiguousarray(shapes.kind, np.int64), _f64(shapes.center), _f64(shapes.end),
+                      _f64(shapes.axes), _f64(size), pack_cameras(camera, T), np.cos(_THETA), np.sin(_THETA), _SCALE,
+                      out, ok)
+    return out, ok
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, np.float64)
+
+
+def screen_bounds_reference(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """`screen_bounds` in numpy: shape_points projected by Camera.project (for tests)."""
     pts, ok = shape_points(shapes, camera)
     T = pts.shape[0]
     cam = camera if camera.num_frames in (1, T) else camera.frames(0, T)

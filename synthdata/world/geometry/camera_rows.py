@@ -1,0 +1,143 @@
+"""Cameras packed into rows of floats and the projection maths compiled code reads (numba): the
+render kernels' motion blur and shadow windows (render/motion_blur.py, render/shadow_windows.py)
+and the primitives' screen bounds here (`bounds_kernel`, used by world/geometry/projection.py).
+
+`project_row` is Camera.project's model (world/geometry/camera.py: Brown k1/k2 or equidistant
+fisheye, skew) for one point; `bounds_kernel` is projection.shape_points + screen_bounds for every
+(frame, primitive) in one compiled pass: the same contour points (an ellipsoid's silhouette ring,
+a capsule's or cone's two end-sphere rings, a box's corners), projected, their extent taken.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numba.extending import register_jitable
+
+NCAM = 20        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye
+ELLIPSOID, CAPSULE, BOX = 0, 1, 2           # world/types.py kinds (CONE and FRUSTUM: two end spheres)
+
+
+def pack_camera(camera: Any, t: int) -> np.ndarray:
+    """Frame t of a Camera (world/geometry/camera.py) as one float64 row of NCAM values."""
+    i = min(t, camera.num_frames - 1)
+    row = np.zeros(NCAM)
+    row[:9], row[9:12] = np.asarray(camera.R[i], float).reshape(9), camera.C[i]
+    row[12:16] = camera.fx[i], camera.fy[i], camera.cx, camera.cy
+    row[16:18] = camera.k1, camera.k2
+    row[18] = 0.0 if camera.skew is None else float(camera.skew[i])
+    row[19] = 1.0 if camera.model == "fisheye" else 0.0
+    return row
+
+
+def pack_cameras(camera: Any, frames: int) -> np.ndarray:
+    """(1 or frames, NCAM) rows of a static or moving camera."""
+    n = 1 if camera.num_frames == 1 else frames
+    return np.stack([pack_camera(camera, t) for t in range(n)])
+
+
+@register_jitable
+def project_row(cam, px, py, pz):
+    """World point -> (u, v, z) by a packed camera row (Camera.project's model: Brown k1/k2 or
+    equidistant fisheye, skew); z <= 0 is behind the camera."""
+    qx, qy, qz = px - cam[9], py - cam[10], pz - cam[11]
+    cx_ = cam[0] * qx + cam[1] * qy + cam[2] * qz
+    cy_ = cam[3] * qx + cam[4] * qy + cam[5] * qz
+    z = cam[6] * qx + cam[7] * qy + cam[8] * qz
+    zs = z if z > 1e-6 else 1.0
+    x, y = cx_ / zs, cy_ / zs
+    r2 = x * x + y * y
+    if cam[19] > 0.5:
+        r = math.sqrt(r2)
+        th = math.atan(r)
+        scale = th * (1.0 + cam[16] * th * th + cam[17] * th ** 4) / r if r > 1e-12 else 1.0
+    else:
+        scale = 1.0 + cam[16] * r2 + cam[17] * r2 * r2
+    x, y = x * scale, y * scale
+    return cam[12] * x + cam[18] * y + cam[14], cam[13] * y + cam[15], z
+
+
+@register_jitable
+def _ring(cam, c0, c1, c2, a00, a01, a02, a10, a11, a12, a20, a21, a22, s0, s1, s2, cos_t, sin_t, scale, acc):
+    """Project the silhouette ring of the ellipsoid (centre c, world-from-local axes a (3, 3) by
+    element, semi-axes s) as seen from the camera row's centre into the extent acc = [lo_u, lo_v, hi_u, hi_v,
+    ok]; ok drops to 0 when the camera is inside or a point is behind it."""
+    dx, dy, dz = cam[9] - c0, cam[10] - c1, cam[11] - c2
+    r0 = (a00 * dx + a10 * dy + a20 * dz) / s0      # camera in unit-sphere space
+    r1 = (a01 * dx + a11 * dy + a21 * dz) / s1
+    r2 = (a02 * dx + a12 * dy + a22 * dz) / s2
+    q = r0 * r0 + r1 * r1 + r2 * r2
+    if not q > 1.0 + 1e-9:                        # the camera is inside: no extent
+        acc[4] = 0.0
+        return
+    m0, m1, m2 = r0 / q, r1 / q, r2 / q
+    rho = math.sqrt(1.0 - 1.0 / q) * scale
+    sq = math.sqrt(q)
+    n0, n1, n2 = r0 / sq, r1 / sq, r2 / sq
+    h0, h1, h2 = (0.0, 0.0, 1.0) if abs(n2) < 0.9 else (1.0, 0.0, 0.0)
+    e0, e1, e2 = n1 * h2 - n2 * h1, n2 * h0 - n0 * h2, n0 * h1 - n1 * h0
+    en = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
+    e0, e1, e2 = e0 / en, e1 / en, e2 / en
+    f0, f1, f2 = n1 * e2 - n2 * e1, n2 * e0 - n0 * e2, n0 * e1 - n1 * e0
+    for k in range(cos_t.shape[0]):
+        u0 = (m0 + rho * (cos_t[k] * e0 + sin_t[k] * f0)) * s0
+        u1 = (m1 + rho * (cos_t[k] * e1 + sin_t[k] * f1)) * s1
+        u2 = (m2 + rho * (cos_t[k] * e2 + sin_t[k] * f2)) * s2
+        u, v, z = project_row(cam, c0 + a00 * u0 + a01 * u1 + a02 * u2, c1 + a10 * u0 + a11 * u1 + a12 * u2,
+                              c2 + a20 * u0 + a21 * u1 + a22 * u2)
+        if not (z > 1e-3 and math.isfinite(u)):
+            acc[4] = 0.0
+        else:
+            acc[0], acc[1] = min(acc[0], u), min(acc[1], v)
+            acc[2], acc[3] = max(acc[2], u), max(acc[3], v)
+
+
+@register_jitable
+def _take(cam, px, py, pz, acc):
+    u, v, z = project_row(cam, px, py, pz)
+    if not (z > 1e-3 and math.isfinite(u)):
+        acc[4] = 0.0
+        return
+    acc[0], acc[1] = min(acc[0], u), min(acc[1], v)
+    acc[2], acc[3] = max(acc[2], u), max(acc[3], v)
+
+
+@njit(cache=True, nogil=True)
+def bounds_kernel(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok):
+    """Screen extent [x0, y0, x1, y1] (T, P, 4) and validity (T, P) of every primitive; shapes
+    arrays (1 or T, P, ...), cams (1 or T, NCAM)."""
+    T, P = out.shape[0], out.shape[1]
+    acc = np.empty(5)
+    for t in range(T):
+        ts = t if center.shape[0] > 1 else 0
+        cam = cams[t if cams.shape[0] > 1 else 0]
+        for p in range(P):
+            acc[0], acc[1], acc[2], acc[3], acc[4] = np.inf, np.inf, -np.inf, -np.inf, 1.0
+            k = kind[p]
+            if k == ELLIPSOID:
+                _ring(cam, center[ts, p, 0], center[ts, p, 1], center[ts, p, 2], axes[ts, p, 0, 0], axes[ts, p, 0, 1],
+                      axes[ts, p, 0, 2], axes[ts, p, 1, 0], axes[ts, p, 1, 1], axes[ts, p, 1, 2], axes[ts, p, 2, 0],
+                      axes[ts, p, 2, 1], axes[ts, p, 2, 2], size[ts, p, 0], size[ts, p, 1], size[ts, p, 2], cos_t, sin_t,
+                      scale, acc)
+            elif k == BOX:
+                for c in range(8):
+                    l0 = size[ts, p, 0] * (1.0 if c & 4 else -1.0)
+                    l1 = size[ts, p, 1] * (1.0 if c & 2 else -1.0)
+                    l2 = size[ts, p, 2] * (1.0 if c & 1 else -1.0)
+                    a = axes[ts, p]
+                    _take(cam, center[ts, p, 0] + a[0, 0] * l0 + a[0, 1] * l1 + a[0, 2] * l2,
+                          center[ts, p, 1] + a[1, 0] * l0 + a[1, 1] * l1 + a[1, 2] * l2,
+                          center[ts, p, 2] + a[2, 0] * l0 + a[2, 1] * l1 + a[2, 2] * l2, acc)
+            else:                                   # capsule, cone, frustum: the end spheres
+                ra = size[ts, p, 0]
+                rb = ra if k == CAPSULE else size[ts, p, 1]
+                _ring(cam, center[ts, p, 0], center[ts, p, 1], center[ts, p, 2], 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0,
+                      ra, ra, ra, cos_t, sin_t, scale, acc)
+                _ring(cam, end[ts, p, 0], end[ts, p, 1], end[ts, p, 2], 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0,
+                      rb, rb, rb, cos_t, sin_t, scale, acc)
+            good = acc[4] > 0.5
+            ok[t, p] = good
+            for i in range(4):
+                out[t, p, i] = acc[i] if good else np.nan
