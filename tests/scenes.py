@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthdata.render.patterns import PATTERNS
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Actor, Ground, GroundPaint, Lighting, Shapes, World
 
@@ -88,7 +89,7 @@ def random_world(seed: int, T: int = 4, width: int = 160, height: int = 120, n_p
         prng = np.random.default_rng([seed, 18])
         for a in actors[:n_people]:
             P = a.shapes.num_shapes
-            a.shapes.pattern = prng.integers(1, 13, P).astype(np.int8)
+            a.shapes.pattern = prng.integers(1, len(PATTERNS), P).astype(np.int8)
             a.shapes.pattern_color = prng.uniform(0.0, 1.0, (P, 3)).astype(np.float32)
             a.shapes.pattern_scale = prng.uniform(0.08, 0.3, P).astype(np.float32)
             a.shapes.pattern_seed = prng.integers(0, 2**24, P).astype(np.int32)

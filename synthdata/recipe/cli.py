@@ -102,6 +102,11 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
     if out.dense_modalities:
         lines.append(f"  dense       {', '.join(out.dense_modalities)}: ~{human_bytes(estimate_dense_bytes(recipe))} "
                      f"more (one PNG per frame each)")
+    rz = recipe.scene.randomize
+    if rz.active:
+        shares = [f"{name.replace('_', ' ')} {100 * getattr(rz, name).p:g} %"
+                  for name in ("textures", "distractors", "color_cast", "lights") if getattr(rz, name).p > 0]
+        lines.append(f"  randomize   share of clips: {', '.join(shares)}")
     if recipe.actors:
         lines.append(f"  actors      {len(recipe.actors)} group{'s' * (len(recipe.actors) != 1)}")
         for i, group in enumerate(recipe.actors):

@@ -15,6 +15,7 @@ from pydantic import (BeforeValidator, Field, PlainSerializer, WithJsonSchema, f
 from synthdata.recipe.appearance import SensorSpec, WeatherSpec
 from synthdata.recipe.distributions import Dist, DistError, parse_choice, show_value
 from synthdata.recipe.json_schema import color_schema
+from synthdata.recipe.randomize import RandomizeSpec
 from synthdata.recipe.types import Choice, Flag, Int, Model, Num
 
 LAYOUTS = ("parking_lot", "street", "indoor", "plate")
@@ -159,6 +160,7 @@ class SceneSpec(Model):
     lighting: LightingSpec = LightingSpec()
     weather: WeatherSpec = WeatherSpec()      # recipe/appearance.py
     sensor: SensorSpec = SensorSpec()         # recipe/appearance.py
+    randomize: RandomizeSpec = RandomizeSpec()   # domain randomisation (recipe/randomize.py)
 
     @field_validator("cameras")
     @classmethod
@@ -190,9 +192,11 @@ class SceneSpec(Model):
     def _dump(self, handler: Any) -> dict[str, Any]:
         """Dumped (resolved recipes, recipe.yaml, the recipe hash) with only the camera section in
         use: `camera`, or `cameras` when given; so a resolved recipe loads again, and one-camera
-        recipes dump as before cameras existed."""
+        recipes dump as before cameras existed; `randomize` only when some option can apply."""
         out = handler(self)
         out.pop("cameras" if self.cameras is None else "camera", None)
+        if not self.randomize.active:         # recipes without randomisation dump (and hash) as before
+            out.pop("randomize", None)
         return out
 
     def camera_list(self) -> list[tuple[str, CameraSpec, SensorSpec]]:

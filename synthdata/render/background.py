@@ -17,6 +17,7 @@ from synthdata.render.background_pass import ground_look, ground_pass, tone_tabl
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
+from synthdata.render.randomize import retexture
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import shadow_windows
@@ -224,6 +225,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         normal[won] = snrm[0][won]
         point[won] = spt[0][won]
         is_ground &= ~won
+    retexture(albedo, material, point, is_ground, torch.isfinite(depth), world, camera)   # domain randomisation
     receiver = torch.isfinite(depth)
     sunlit = torch.ones_like(depth)
     light_np = np.asarray(world.lighting.sun_direction, float)

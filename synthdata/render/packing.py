@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthdata.render.hit_shading import NSURF, S_COLOR, S_COLOR2, S_MATERIAL2, S_PATTERN, S_SCALE, S_SEED
-from synthdata.render.patterns import HIVIS
+from synthdata.render.patterns import HIVIS, PLATE
 from synthdata.render.pixel import NLIGHT, NPOINT, NPRM, PRM_AXES, PRM_CENTER, PRM_END, PRM_RAD, PRM_REF, PRM_SIZE
 from synthdata.world.types import MATERIAL, MATERIALS, Shapes
 
@@ -35,7 +35,8 @@ def pack_surfaces(s: Shapes) -> np.ndarray:
     out[:, S_COLOR2:S_COLOR2 + 3] = col2
     out[:, S_SCALE] = scale
     out[:, S_SEED] = seed
-    out[:, S_MATERIAL2] = np.where(kind == HIVIS, MATERIAL["retroreflective"], s.material)
+    out[:, S_MATERIAL2] = np.where(kind == HIVIS, MATERIAL["retroreflective"],
+                                   np.where(kind == PLATE, MATERIAL["default"], s.material))   # plate ink
     return out
 
 

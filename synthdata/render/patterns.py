@@ -26,8 +26,10 @@ from numba.extending import register_jitable
 
 # Pattern kinds (Shapes.pattern); 0 = a flat colour, no evaluation.
 NONE, CLOTH, DENIM, KNIT, STRIPES, CHECKS, PRINT, TWO_TONE, HIVIS, FACE, OPEN_COAT, HAIR, SKIN = range(13)
+# vehicle detail and domain-randomisation textures (scene.randomize), appended: see the end of this file
+RIM, PLATE, SOLID_CHECKS, SOLID_STRIPES, BLOTCH, DOTS, MARBLE = range(13, 20)
 PATTERNS = ("none", "cloth", "denim", "knit", "stripes", "checks", "print", "two_tone", "hivis", "face",
-            "open_coat", "hair", "skin")
+            "open_coat", "hair", "skin", "rim", "plate", "solid_checks", "solid_stripes", "blotch", "dots", "marble")
 # garment patterns a recipe may ask for (the rest are set by the body builder)
 FABRICS = ("plain", "denim", "knit", "stripes", "checks", "print", "two_tone", "hivis")
 
@@ -128,6 +130,8 @@ def pattern_mix(kind: int, x: float, y: float, z: float, scale: float, seed: int
     """Weight of the secondary colour at a surface point seen by a pixel of footprint fp metres
     (0: unfiltered); see the module docstring."""
     s = max(scale, 1e-4)
+    if kind >= RIM:
+        return extra_mix(kind, x, y, z, s, seed, fp)
     m = pattern_mix_sharp(kind, x, y, z, s, seed)
     if kind == STRIPES:
         return 0.45 + (m - 0.45) * detail(s, fp)
@@ -186,6 +190,8 @@ def pattern_mix_sharp(kind: int, x: float, y: float, z: float, s: float, seed: i
 def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: int, fp: float) -> float:
     """Brightness multiplier at a surface point (folds, weave, knit, strands) seen by a pixel of
     footprint fp metres (0: unfiltered)."""
+    if kind >= RIM:                                   # vehicle detail and textures: flat shading
+        return 1.0
     if kind == NONE or kind == FACE or kind == SKIN:
         if kind == FACE:                              # nose and eye sockets a little darker
             c = max(scale, 1e-4)
@@ -206,3 +212,92 @@ def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: i
         t = z / 0.008
         shade *= 1.0 + (0.16 * abs(math.sin(math.pi * t)) - 0.08) * detail(0.008, fp)
     return shade
+
+
+# ---- vehicle detail and domain-randomisation textures (pattern kinds RIM and after) ----------
+@register_jitable
+def rim_mix(x: float, z: float, s: float, seed: int) -> float:
+    """A wheel seen from the side (x forward, z up, s the wheel radius): dark tyre ring (0), light
+    rim lip and 5-7 spokes (1), dark gaps between spokes, a darker hub."""
+    r = math.sqrt(x * x + z * z) / s
+    if r > 0.66:
+        return 0.0
+    if r > 0.56 or r < 0.06:
+        return 1.0
+    if r < 0.16:
+        return 0.55
+    n = 5 + seed % 3
+    a = math.atan2(z, x) * n / (2.0 * math.pi)
+    f = a - math.floor(a)
+    return 1.0 if abs(f - 0.5) < 0.2 else 0.2
+
+
+@register_jitable
+def plate_mix(y: float, z: float, s: float, seed: int) -> float:
+    """A number plate (y across, z up, s its half width): a thin border and seven glyphs of
+    seven-segment strokes chosen by the seed (1 = ink)."""
+    u, v = y / s, z / (0.23 * s)
+    if abs(u) > 0.95 or abs(v) > 0.82:
+        return 1.0
+    c = (u + 0.86) / 0.2457
+    i = int(math.floor(c))
+    if i < 0 or i > 6 or abs(v) > 0.62:
+        return 0.0
+    gx, gy = ((c - i) - 0.18) / 0.64, (v + 0.62) / 1.24
+    if gx < 0.0 or gx > 1.0:
+        return 0.0
+    bits = int(hash3(i, seed, 7, seed) * 128.0) | (73 if i % 3 == 0 else 18)
+    t = 0.2
+    top = gy > 0.5
+    on = ((gy > 1.0 - t and (bits & 1) != 0) or (gy < t and (bits & 8) != 0)
+          or (abs(gy - 0.5) < 0.5 * t and (bits & 64) != 0)
+          or (gx > 1.0 - t and (bits & (2 if top else 4)) != 0)
+          or (gx < t and (bits & (32 if top else 16)) != 0))
+    return 1.0 if on else 0.0
+
+
+@register_jitable
+def plate_coarse(y: float, z: float, s: float) -> float:
+    """plate_mix as a pixel too coarse for strokes sees it: the border and a grey box per glyph."""
+    u, v = y / s, z / (0.23 * s)
+    if abs(u) > 0.95 or abs(v) > 0.82:
+        return 1.0
+    c = (u + 0.86) / 0.2457
+    f = c - math.floor(c)
+    return 0.45 if 0.0 <= c < 7.0 and abs(v) <= 0.62 and 0.18 <= f <= 0.82 else 0.0
+
+
+@register_jitable
+def solid_mix(kind: int, x: float, y: float, z: float, s: float, seed: int) -> float:
+    """Solid (3D) textures of feature size s, the same on any surface they cut: checks, stripes in a
+    seeded direction, blotches (camouflage), dots, marble veins."""
+    u = x / s + 7.31 * hash3(seed, 1, 0, 0) + 0.37
+    v = y / s + 5.17 * hash3(seed, 2, 0, 0) + 0.41
+    w = z / s + 3.73 * hash3(seed, 3, 0, 0) + 0.29
+    if kind == SOLID_CHECKS:
+        return float((int(math.floor(u)) + int(math.floor(v)) + int(math.floor(w))) % 2)
+    if kind == SOLID_STRIPES:
+        a, e = math.pi * hash3(seed, 4, 0, 0), 0.8 * hash3(seed, 5, 0, 0) - 0.4
+        t = (u * math.cos(a) + v * math.sin(a) + w * e) * 0.5
+        return 1.0 if t - math.floor(t) < 0.5 else 0.0
+    if kind == BLOTCH:
+        n = value_noise(u, v, w, seed)
+        return min(max((n - 0.5) * 8.0 + 0.5, 0.0), 1.0)
+    if kind == DOTS:                                  # rods along the three axes: dots on any axis-aligned plane
+        fx, fy, fz = u - math.floor(u) - 0.5, v - math.floor(v) - 0.5, w - math.floor(w) - 0.5
+        return 1.0 if min(fx * fx + fy * fy, fy * fy + fz * fz, fx * fx + fz * fz) < 0.09 else 0.0
+    n = 0.65 * value_noise(u, v, w, seed) + 0.35 * value_noise(2.7 * u, 2.7 * v, 2.7 * w, seed + 1)
+    return 0.5 + 0.5 * math.sin((u + 0.6 * v + 5.0 * n) * math.pi)
+
+
+@register_jitable
+def extra_mix(kind: int, x: float, y: float, z: float, s: float, seed: int, fp: float) -> float:
+    """pattern_mix of the kinds from RIM on, faded to their average where a pixel cannot resolve them."""
+    if kind == RIM:
+        return 0.55 + (rim_mix(x, z, s, seed) - 0.55) * detail(0.25 * s, fp)
+    if kind == PLATE:                                 # strokes, then glyph boxes, then the plate's mean
+        coarse = plate_coarse(y, z, s)
+        m = coarse + (plate_mix(y, z, s, seed) - coarse) * detail(0.08 * s, fp)
+        return 0.3 + (m - 0.3) * detail(0.25 * s, fp)
+    mean = 0.3 if kind == DOTS else 0.5
+    return mean + (solid_mix(kind, x, y, z, s, seed) - mean) * detail(s, fp)

@@ -22,6 +22,7 @@ from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.layouts.registry import LAYOUTS, build_layout
 from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.randomize import sample_randomize
 from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
 from synthdata.world.spec import (BagParams, CameraParams, ClipSpec, LayoutParams, LightingParams, PersonParams,
@@ -292,12 +293,15 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
         own = dataclasses.replace(own, weather=appearance.weather, lighting=appearance.lighting,   # one scene,
                                   overlay=dataclasses.replace(own.overlay, start=appearance.overlay.start))  # one clock
         more_views.append(ViewParams(name, camera_i, own))
-    return ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
+    spec = ClipSpec(clip_id=clip_id, index=int(index), seed=int(seed), width=int(width), height=int(height),
                     fps=float(out.fps), num_frames=int(out.frames_per_clip), layout=layout_p, camera=camera_p,
                     lighting=lighting_p, people=people, vehicles=vehicles, bags=bags, texture_seed=texture_seed,
                     noise_seed=noise_seed, dropped_actors=dropped,
                     security=cast.security, appearance=appearance, camera_name=cams[0][0], more_views=more_views,
                     mix_entry=mix_entry)
+    # domain randomisation (world/randomize.py) draws last, from its own stream; None without the block
+    spec.randomize = sample_randomize(recipe.scene.randomize, spec, cameras[0], layout)
+    return spec
 
 
 def side_by_side(track: Track, half_gap: float) -> tuple[Track, Track]:

@@ -19,6 +19,7 @@ from synthdata.world.geometry.camera_motion import apply_camera_motion
 from synthdata.world.layouts.registry import build_layout
 from synthdata.world.lighting import make_lighting
 from synthdata.world.planning.planner import PERSON_TURN_S, VEHICLE_TURN_S
+from synthdata.world.randomize import apply_randomize
 from synthdata.world.security.enact import enact
 from synthdata.world.spec import CameraParams, ClipSpec, PersonParams, VehicleParams
 from synthdata.world.types import Actor, CameraView, Shapes, World
@@ -81,4 +82,5 @@ def simulate(spec: ClipSpec) -> World:
                                                                v.appearance, spec.num_frames, spec.fps),
                                    v.appearance) for v in spec.more_views]
     # -- security scenario (world/security/enact.py): falls, bag drops, tampering, zones; events from geometry
+    world = apply_randomize(world, spec.randomize)     # domain randomisation (world/randomize.py)
     return enact(world, spec.security)

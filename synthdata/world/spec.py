@@ -14,6 +14,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import numpy as np
 
 from synthdata.world.appearance import Appearance, flat_names
+from synthdata.world.randomize_params import RandomizeParams
 from synthdata.world.security.params import SecurityParams
 
 SPEC_VERSION = 2            # 2: typed appearance (nested groups, tampering in it) and security scripts
@@ -202,6 +203,7 @@ class ClipSpec:
     version: int = SPEC_VERSION
     camera_name: str = "cam0"       # the name of `camera` (recipe scene.cameras[0].name)
     more_views: list[ViewParams] = field(default_factory=list)   # further cameras (scene.cameras[1:])
+    randomize: RandomizeParams | None = None   # domain randomisation drawn for this clip (world/randomize.py)
 
     @property
     def duration_s(self) -> float:
@@ -209,10 +211,13 @@ class ClipSpec:
 
     def to_json(self) -> dict:
         """Plain JSON-serialisable dict (numbers, strings, lists, None). A one-camera clip named
-        "cam0" leaves out the camera fields (its params read as before cameras existed)."""
+        "cam0" leaves out the camera fields (its params read as before cameras existed), and a clip
+        without domain randomisation leaves out `randomize`."""
         d = _plain(asdict(self))
         if not self.more_views and self.camera_name == "cam0":
             del d["camera_name"], d["more_views"]
+        if self.randomize is None:
+            del d["randomize"]
         return d
 
     @staticmethod

@@ -15,6 +15,7 @@ import numpy as np
 
 from synthdata.world.appearance import Appearance
 from synthdata.world.geometry.camera import Camera
+from synthdata.world.randomize_params import TextureParams
 
 # Primitive kinds (CONE: a tapered capsule, the hull of two spheres of different radii; FRUSTUM: a
 # truncated cone with flat ends and an elliptic section, a skirt or a coat's hem)
@@ -318,6 +319,8 @@ class World:
     backdrop: Backdrop | None = None     # a real plate instead of rendered ground and sky
     camera_name: str = "cam0"            # the name of `camera`
     more_views: list[CameraView] = field(default_factory=list)   # further cameras over the same scene
+    ground_texture: TextureParams | None = None   # domain randomisation: a texture over the ground ...
+    wall_texture: TextureParams | None = None     # ... and over static scenery (render/randomize.py)
 
     def camera_worlds(self) -> list[tuple[str, "World"]]:
         """(camera name, this World as that camera sees it) for every camera, `camera` first.

@@ -2,10 +2,13 @@
 z up, origin on the ground at the centre of the footprint), placed per frame along their track.
 
 Four-wheelers: body, glass greenhouse, roof, bumpers, wheels (ellipsoids flattened along the
-axle), head/tail lights of material "light", number plates. Two-wheelers: wheels, frame, seat,
+axle, with a rim-and-spokes pattern over the tyre), head/tail lights of material "light", number
+plates with seven glyphs as a pattern (render/patterns.py RIM, PLATE). Two-wheelers: wheels, frame, seat,
 handlebar; their rider is a separate person actor seated on the `Mount`.
 """
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
@@ -22,6 +25,15 @@ RUBBER = (0.025, 0.025, 0.027)
 TRIM = (0.04, 0.04, 0.045)
 HEAD = (1.0, 0.97, 0.85)
 TAIL = (0.75, 0.04, 0.03)
+RIM, PLATE = 13, 14                     # render/patterns.py pattern kinds (world/ names them by number)
+ALLOY = (0.42, 0.42, 0.44)              # rim and spokes
+INK = (0.015, 0.015, 0.02)              # plate glyphs and border
+PLATE_HALF = (0.01, 0.26, 0.06)
+
+
+def detail_seed(v: VehicleParams) -> int:
+    """A seed for one vehicle's rims and plate text, from its drawn parameters."""
+    return zlib.crc32(f"{v.track_id}:{v.color}:{v.length_m:.9f}:{v.width_m:.9f}".encode()) & 0x7FFFFFF
 
 
 def _four_wheeler(v: VehicleParams) -> Shapes:
@@ -73,14 +85,17 @@ def _four_wheeler(v: VehicleParams) -> Shapes:
             b.box([x, 0, c + 0.17], [0.07, W / 2 - 0.04, 0.14], TRIM, "default")
         axles = [L / 2 - 0.19 * L, -L / 2 + 0.2 * L]
         light_z = belt - 0.1
+    seed = detail_seed(v)
     for x in axles:
         for s in (1, -1):
             b.ellipsoid([x, s * (W / 2 - 0.08), rw], [rw, 0.11, rw], RUBBER, "rubber")
+            b.pattern_last(RIM, ALLOY, rw, seed)
     for s in (1, -1):
         b.box([L / 2 + 0.005, s * (W / 2 - 0.22), light_z], [0.02, 0.14, 0.05], HEAD, "light")
         b.box([-L / 2 - 0.005, s * (W / 2 - 0.18), light_z], [0.02, 0.12, 0.06], TAIL, "light")
-    for x in (L / 2 + 0.01, -L / 2 - 0.01):
-        b.box([x, 0, light_z - 0.25], [0.01, 0.26, 0.06], (0.8, 0.8, 0.75), "retroreflective")
+    for x, yaw in ((L / 2 + 0.01, 0.0), (-L / 2 - 0.01, np.pi)):    # the rear plate turned to read from behind
+        b.yawed_box([x, 0, light_z - 0.25], PLATE_HALF, yaw, (0.8, 0.8, 0.75), "retroreflective")
+        b.pattern_last(PLATE, INK, PLATE_HALF[1], seed)
     return b.build()
 
 
@@ -106,6 +121,7 @@ def _two_wheeler(v: VehicleParams) -> Shapes:
     else:
         for x in (xf, xr):
             b.ellipsoid([x, 0, rw], [rw, 0.07, rw], RUBBER, "rubber")
+            b.pattern_last(RIM, ALLOY, rw, detail_seed(v))
         b.ellipsoid([0.05, 0, 0.55], [0.5, 0.2, 0.22], paint, "paint")                 # tank + engine
         b.box([-0.12, 0, 0.4], [0.25, 0.14, 0.12], (0.12, 0.12, 0.12), "metal")     # engine block
         b.box([-0.35, 0, seat - 0.05], [0.35, 0.14, 0.05], TRIM, "default")         # seat
