@@ -161,7 +161,7 @@ def test_analytic_shadows_match_ray_cast_shadows():
         fast = np.zeros((1, H, W), np.uint8)
         kernels.sun_shadows(prm, sh.kind.astype(np.int64), win, sun, np.zeros(1, np.int64), pts, receiver,
                             np.zeros((1, H, W), np.int32), fast, np.zeros((0, 1, 1, 3), np.uint8),
-                            np.zeros((0, 1, 1, 3), np.uint8))
+                            np.zeros((0, 1, 1, 3), np.uint8), np.zeros(1, np.int64))
         ref = np.zeros_like(fast)
         for p in range(sh.num_shapes):
             x0, y0, x1, y1 = win[0, p]
@@ -173,6 +173,34 @@ def test_analytic_shadows_match_ray_cast_shadows():
         assert ref.sum() > 0
         # identical but for pixels grazing a silhouette (float rounding)
         assert (fast ^ ref).sum() <= max(2, int(0.01 * ref.sum()))
+
+
+def test_sun_shadows_skip_by_body_without_changing_a_pixel():
+    """The CPU kernel skips a body's primitives where the sun line misses a sphere around the whole
+    body: grouping the same primitives as one body, as the actors, or one body per primitive
+    shadows exactly the same pixels and swaps in the same colours."""
+    from synthdata.render import kernels
+    from synthdata.render.packing import Bodies
+    from synthdata.render.shadow_windows import shadow_windows
+
+    w = random_world(4, T=2, n_people=5, n_boxes=2, width=120, height=90, cones=True)
+    r = Renderer(w, "cpu")
+    r.render(0, 1)
+    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
+    receiver = r._bg.receiver.numpy()[None]
+    H, W = w.height, w.width
+    shapes = [a.shapes.frames(0, 2) for a in w.actors]
+    body = Bodies.build(shapes, [shadow_windows(s, r.sun, w.camera) for s in shapes], [a.track_id for a in w.actors], 2)
+    shade = np.random.default_rng(0).integers(0, 255, (1, H, W, 3), dtype=np.uint8)
+    results = []
+    for first in (body.first, np.zeros(1, np.int64), np.arange(body.num_prims, dtype=np.int64)):
+        shadowed, rgb = np.zeros((2, H, W), np.uint8), np.zeros((2, H, W, 3), np.uint8)
+        kernels.sun_shadows(body.prm, body.kinds, body.win, r.sun, np.zeros(2, np.int64), pts, receiver,
+                            np.zeros((2, H, W), np.int32), shadowed, rgb, shade, first)
+        results.append((shadowed, rgb))
+    assert results[0][0].sum() > 50
+    for shadowed, rgb in results[1:]:
+        assert np.array_equal(shadowed, results[0][0]) and np.array_equal(rgb, results[0][1])
 
 
 def test_ground_only_shadow_windows_draw_the_same_shadows(monkeypatch):

@@ -120,7 +120,7 @@ def _build() -> Any:
         normal[t, y, x, 0], normal[t, y, x, 1], normal[t, y, x, 2] = nx, ny, nz
 
     @cuda.jit
-    def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow):
+    def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         if x >= inst.shape[2] or y >= inst.shape[1]:

@@ -29,7 +29,7 @@ from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
-from synthdata.render.pixel import (encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
+from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     normal_primitive, on_silhouette, soften, shadow_form, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
@@ -138,39 +138,64 @@ def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
 
 
 @njit(**JIT)
-def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow):
+def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first):
     """Mark receiver pixels (inst == 0 and receiver[which[t]]) inside each primitive's windows
     win (T, P, 4) whose straight path to the sun (unit `sun`) the primitive blocks; origin
     (U, H, W, 3) are the receiving points (already lifted off the surface), which (T,) picks
     each frame's background. shadowed (T, H, W) uint8 is set to 1; where rgb has frames, the
-    pixel also takes rgb_shadow's colour."""
+    pixel also takes rgb_shadow's colour. first (B,): each body's first primitive (bodies hold
+    consecutive primitives): a pixel whose sun line misses a sphere around the whole body skips
+    all of that body's primitives (the same pixels end up shadowed; far fewer tests)."""
     T, P = win.shape[0], win.shape[1]
+    B = first.shape[0]
     sx, sy, sz = sun[0], sun[1], sun[2]
     e1x, e1y, e1z, e2x, e2y, e2z = sun_basis(sx, sy, sz)
     swap = rgb.shape[0] > 0
+    forms = np.zeros((P, 3))
     for t in range(T):
         u = which[t]
         tp = t if prm.shape[0] > 1 else 0
         for p in range(P):
-            x0, y0, x1, y1 = win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3]
-            if x1 <= x0 or y1 <= y0:
+            if kinds[p] == 0 and win[t, p, 2] > win[t, p, 0] and win[t, p, 3] > win[t, p, 1]:
+                forms[p, 0], forms[p, 1], forms[p, 2] = shadow_form(prm[tp, p], sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z)
+        for b in range(B):
+            p0, p1 = first[b], (first[b + 1] if b + 1 < B else P)
+            x0, y0, x1, y1 = 1 << 30, 1 << 30, -1, -1         # the body's window and bounding box
+            lo0 = lo1 = lo2 = math.inf
+            hi0 = hi1 = hi2 = -math.inf
+            for p in range(p0, p1):
+                if win[t, p, 2] <= win[t, p, 0] or win[t, p, 3] <= win[t, p, 1]:
+                    continue
+                x0, y0 = min(x0, win[t, p, 0]), min(y0, win[t, p, 1])
+                x1, y1 = max(x1, win[t, p, 2]), max(y1, win[t, p, 3])
+                r = prm[tp, p, PRM_RAD]
+                lo0, hi0 = min(lo0, prm[tp, p, PRM_REF] - r), max(hi0, prm[tp, p, PRM_REF] + r)
+                lo1, hi1 = min(lo1, prm[tp, p, PRM_REF + 1] - r), max(hi1, prm[tp, p, PRM_REF + 1] + r)
+                lo2, hi2 = min(lo2, prm[tp, p, PRM_REF + 2] - r), max(hi2, prm[tp, p, PRM_REF + 2] + r)
+            if x1 < 0:
                 continue
-            kind = kinds[p]
-            row = prm[tp, p]
-            m00 = m01 = m11 = 0.0
-            if kind == 0:
-                m00, m01, m11 = shadow_form(row, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z)
+            c0, c1, c2 = 0.5 * (lo0 + hi0), 0.5 * (lo1 + hi1), 0.5 * (lo2 + hi2)
+            rad2 = (0.25 * ((hi0 - lo0) ** 2 + (hi1 - lo1) ** 2 + (hi2 - lo2) ** 2)) * 1.0001 + 1e-6
             for y in range(y0, y1):
                 for x in range(x0, x1):
                     if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
                         continue
-                    if in_shadow(kind, origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2], row,
-                                 sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
-                        shadowed[t, y, x] = 1
-                        if swap:
-                            rgb[t, y, x, 0] = rgb_shadow[u, y, x, 0]
-                            rgb[t, y, x, 1] = rgb_shadow[u, y, x, 1]
-                            rgb[t, y, x, 2] = rgb_shadow[u, y, x, 2]
+                    qx, qy, qz = origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2]
+                    vx, vy, vz = c0 - qx, c1 - qy, c2 - qz
+                    along = vx * sx + vy * sy + vz * sz
+                    if vx * vx + vy * vy + vz * vz - along * along > rad2:
+                        continue                                # the sun line misses the body
+                    for p in range(p0, p1):
+                        if not (win[t, p, 0] <= x < win[t, p, 2] and win[t, p, 1] <= y < win[t, p, 3]):
+                            continue
+                        if in_shadow(kinds[p], qx, qy, qz, prm[tp, p], sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z,
+                                     forms[p, 0], forms[p, 1], forms[p, 2]):
+                            shadowed[t, y, x] = 1
+                            if swap:
+                                rgb[t, y, x, 0] = rgb_shadow[u, y, x, 0]
+                                rgb[t, y, x, 1] = rgb_shadow[u, y, x, 1]
+                                rgb[t, y, x, 2] = rgb_shadow[u, y, x, 2]
+                            break
 
 
 @njit(**JIT)

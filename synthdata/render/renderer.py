@@ -247,7 +247,7 @@ class Renderer:
         origin, receiver, rgb_shadow = self._stack
         T, H, W = inst.shape
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
-                      np.zeros((T, H, W), np.uint8), k.array(rgb), k.array(rgb_shadow))
+                      np.zeros((T, H, W), np.uint8), k.array(rgb), k.array(rgb_shadow), body.first)
 
     def _elevated(self, bgs: list[Background]) -> np.ndarray:
         """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
