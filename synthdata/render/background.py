@@ -235,7 +235,8 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         blocked = torch.zeros((1, H, W), dtype=torch.uint8, device=device)
         k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array((point + normal * 0.01)[None]),
                       k.array(receiver[None]), k.array(torch.zeros((1, H, W), dtype=torch.int32, device=device)),
-                      k.array(blocked), np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1, 3), np.uint8), static.first)
+                      k.array(blocked), np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1, 3), np.uint8),
+                      np.arange(static.num_prims, dtype=np.int64))      # each static primitive culled alone
         sunlit = sunlit * (1 - blocked[0].float())
     # ---- weather on surfaces (render/weather.py) ----
     wt = WeatherT.from_world(world)

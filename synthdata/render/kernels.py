@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
@@ -137,6 +138,24 @@ def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
                 normal[t, y, x, 0], normal[t, y, x, 1], normal[t, y, x, 2] = nx, ny, nz
 
 
+@register_jitable
+def line_meets_box(qx, qy, qz, sx, sy, sz, lo0, lo1, lo2, hi0, hi1, hi2):
+    """Whether the whole line q + l s (any l) meets the axis-aligned box [lo, hi] (slab test)."""
+    tmin, tmax = -math.inf, math.inf
+    for k in range(3):
+        q = qx if k == 0 else (qy if k == 1 else qz)
+        d = sx if k == 0 else (sy if k == 1 else sz)
+        lo = lo0 if k == 0 else (lo1 if k == 1 else lo2)
+        hi = hi0 if k == 0 else (hi1 if k == 1 else hi2)
+        if abs(d) < 1e-12:
+            if q < lo or q > hi:
+                return False
+            continue
+        t1, t2 = (lo - q) / d, (hi - q) / d
+        tmin, tmax = max(tmin, min(t1, t2)), min(tmax, max(t1, t2))
+    return tmin <= tmax
+
+
 @njit(**JIT)
 def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first):
     """Mark receiver pixels (inst == 0 and receiver[which[t]]) inside each primitive's windows
@@ -144,8 +163,9 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
     (U, H, W, 3) are the receiving points (already lifted off the surface), which (T,) picks
     each frame's background. shadowed (T, H, W) uint8 is set to 1; where rgb has frames, the
     pixel also takes rgb_shadow's colour. first (B,): each body's first primitive (bodies hold
-    consecutive primitives): a pixel whose sun line misses a sphere around the whole body skips
-    all of that body's primitives (the same pixels end up shadowed; far fewer tests)."""
+    consecutive primitives): a pixel whose sun line misses the box around the whole body's
+    bounding spheres skips all of that body's primitives (the same pixels end up shadowed; far
+    fewer tests)."""
     T, P = win.shape[0], win.shape[1]
     B = first.shape[0]
     sx, sy, sz = sun[0], sun[1], sun[2]
@@ -174,16 +194,14 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
                 lo2, hi2 = min(lo2, prm[tp, p, PRM_REF + 2] - r), max(hi2, prm[tp, p, PRM_REF + 2] + r)
             if x1 < 0:
                 continue
-            c0, c1, c2 = 0.5 * (lo0 + hi0), 0.5 * (lo1 + hi1), 0.5 * (lo2 + hi2)
-            rad2 = (0.25 * ((hi0 - lo0) ** 2 + (hi1 - lo1) ** 2 + (hi2 - lo2) ** 2)) * 1.0001 + 1e-6
+            pad = 1e-6 + 1e-4 * max(hi0 - lo0, hi1 - lo1, hi2 - lo2)
+            lo0, lo1, lo2, hi0, hi1, hi2 = lo0 - pad, lo1 - pad, lo2 - pad, hi0 + pad, hi1 + pad, hi2 + pad
             for y in range(y0, y1):
                 for x in range(x0, x1):
                     if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
                         continue
                     qx, qy, qz = origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2]
-                    vx, vy, vz = c0 - qx, c1 - qy, c2 - qz
-                    along = vx * sx + vy * sy + vz * sz
-                    if vx * vx + vy * vy + vz * vz - along * along > rad2:
+                    if not line_meets_box(qx, qy, qz, sx, sy, sz, lo0, lo1, lo2, hi0, hi1, hi2):
                         continue                                # the sun line misses the body
                     for p in range(p0, p1):
                         if not (win[t, p, 0] <= x < win[t, p, 2] and win[t, p, 1] <= y < win[t, p, 3]):
