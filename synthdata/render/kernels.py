@@ -24,14 +24,14 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import register_jitable
 
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
-                                    normal_primitive, on_silhouette, soften, shadow_form, sun_basis, zbuffer_hit)
+                                    line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
+                                    zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
@@ -136,24 +136,6 @@ def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
                 nx, ny, nz = normal_primitive(kinds[p], px, py, pz, prm[tp, p])
                 point[t, y, x, 0], point[t, y, x, 1], point[t, y, x, 2] = px, py, pz
                 normal[t, y, x, 0], normal[t, y, x, 1], normal[t, y, x, 2] = nx, ny, nz
-
-
-@register_jitable
-def line_meets_box(qx, qy, qz, sx, sy, sz, lo0, lo1, lo2, hi0, hi1, hi2):
-    """Whether the whole line q + l s (any l) meets the axis-aligned box [lo, hi] (slab test)."""
-    tmin, tmax = -math.inf, math.inf
-    for k in range(3):
-        q = qx if k == 0 else (qy if k == 1 else qz)
-        d = sx if k == 0 else (sy if k == 1 else sz)
-        lo = lo0 if k == 0 else (lo1 if k == 1 else lo2)
-        hi = hi0 if k == 0 else (hi1 if k == 1 else hi2)
-        if abs(d) < 1e-12:
-            if q < lo or q > hi:
-                return False
-            continue
-        t1, t2 = (lo - q) / d, (hi - q) / d
-        tmin, tmax = max(tmin, min(t1, t2)), min(tmax, max(t1, t2))
-    return tmin <= tmax
 
 
 @njit(**JIT)
