@@ -89,11 +89,12 @@ def test_shipped_general_mix_spans_street_level_to_elevated_day_to_night():
     assert min(heights) < 3.5 and max(heights) > 5.0
     assert {"day", "night", "indoor"} <= {s.lighting.time_of_day for s in specs}
     assert {"street", "parking_lot", "indoor"} <= {s.layout.type for s in specs}
+    assert any(s.randomize is not None and s.randomize.applied for s in specs)   # the randomised entry
 
 
 def test_validate_summarises_the_mix_entries():
     from synthdata.recipe.cli import summarize
 
     text = summarize(load_recipe(ROOT / "recipes" / "people_general_mix.yaml"))
-    assert "mix         7 entries" in text and "parking_lot_day.yaml, layout parking_lot" in text
+    assert "mix         8 entries" in text and "parking_lot_day.yaml, layout parking_lot" in text
     assert "none (empty scenes)" not in text
