@@ -16,8 +16,9 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from synthdata.world.types import BOX, CAPSULE, ELLIPSOID   # (CONE and FRUSTUM: bounded by two end spheres)
+
 NCAM = 20        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye
-ELLIPSOID, CAPSULE, BOX = 0, 1, 2           # world/types.py kinds (CONE and FRUSTUM: two end spheres)
 
 
 def pack_camera(camera: Any, t: int) -> np.ndarray:
@@ -85,13 +86,8 @@ def _ring(cam, c0, c1, c2, a00, a01, a02, a10, a11, a12, a20, a21, a22, s0, s1, 
         u0 = (m0 + rho * (cos_t[k] * e0 + sin_t[k] * f0)) * s0
         u1 = (m1 + rho * (cos_t[k] * e1 + sin_t[k] * f1)) * s1
         u2 = (m2 + rho * (cos_t[k] * e2 + sin_t[k] * f2)) * s2
-        u, v, z = project_row(cam, c0 + a00 * u0 + a01 * u1 + a02 * u2, c1 + a10 * u0 + a11 * u1 + a12 * u2,
-                              c2 + a20 * u0 + a21 * u1 + a22 * u2)
-        if not (z > 1e-3 and math.isfinite(u)):
-            acc[4] = 0.0
-        else:
-            acc[0], acc[1] = min(acc[0], u), min(acc[1], v)
-            acc[2], acc[3] = max(acc[2], u), max(acc[3], v)
+        _take(cam, c0 + a00 * u0 + a01 * u1 + a02 * u2, c1 + a10 * u0 + a11 * u1 + a12 * u2,
+              c2 + a20 * u0 + a21 * u1 + a22 * u2, acc)
 
 
 @register_jitable
