@@ -304,10 +304,10 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     counter hash of (seeds[t], flat element index) (one draw for all channels when mono).
     vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
     (render/effects.py ENCODE_*). Each row is one flat loop over W * 3 values, which vectorises."""
-    T, H, W, C = x.shape
+    T, H, W, _ = x.shape          # 3 channels: the constant 3 below divides by multiplication
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
-    n = W * C
+    n = W * 3
     xf = x.reshape(T, H, n)
     out = rgb.reshape(T, H, n)
     row = np.empty(n, np.float32)
@@ -319,10 +319,12 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
                 row[i] = xf[t, y, i]
             if vig:
                 for i in range(n):
-                    row[i] *= vignette[y, i // C]
+                    row[i] *= vignette[y, i // 3]
             if noisy and mono:
-                for i in range(n):
-                    row[i] = sensor_value(row[i], noise_sample(seed, base + i - i % C), a, b)
+                for xx in range(W):          # one draw a pixel, shared by its channels
+                    nz = noise_sample(seed, base + 3 * xx)
+                    for c in range(3):
+                        row[3 * xx + c] = sensor_value(row[3 * xx + c], nz, a, b)
             elif noisy:
                 for i in range(n):
                     row[i] = sensor_value(row[i], noise_sample(seed, base + i), a, b)
