@@ -8,6 +8,7 @@ the exact footprints, so a path's clearance never depends on the grid resolution
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.shapes import Footprints, inside_any
@@ -73,23 +74,8 @@ class NavGrid:
         dist = np.full((self.ny, self.nx), np.inf)
         if not self.free[goal]:
             return dist
-        dist[goal] = 0
-        frontier = np.zeros_like(self.free)
-        frontier[goal] = True
-        visited = frontier.copy()
-        k = 0
-        while frontier.any():
-            k += 1
-            pad = np.pad(frontier, 1)
-            grown = np.zeros_like(frontier)
-            for di, dj in _NEIGHBOURS:
-                grown |= pad[1 + di:1 + di + self.ny, 1 + dj:1 + dj + self.nx]
-            grown &= self.free & ~visited
-            dist[grown] = k
-            visited |= grown
-            frontier = grown
-            if start is not None and visited[start]:
-                break
+        si, sj = start if start is not None else (-1, -1)
+        _rings(np.ascontiguousarray(self.free), int(goal[0]), int(goal[1]), int(si), int(sj), dist)
         return dist
 
     def route(self, a: np.ndarray, b: np.ndarray, clearance: float | None = None) -> np.ndarray | None:
@@ -187,3 +173,33 @@ def view_masks(cam: Camera, centers: np.ndarray, body_height: float,
     tall = np.nan_to_num(np.hypot(*(uv[:, 0] - uv[:, 1]).T))
     shape = centers.shape[:-1]
     return inside.reshape(shape), outside.reshape(shape), tall.reshape(shape)
+
+
+@njit(cache=True, nogil=True)
+def _rings(free, gi, gj, si, sj, dist):
+    """Breadth-first rings over the 8-connected free cells from (gi, gj): dist[cell] = ring
+    number, whole rings at a time, stopping after the ring that reaches (si, sj) (si < 0: never)."""
+    ny, nx = free.shape
+    cur = np.empty(ny * nx, np.int64)
+    nxt = np.empty(ny * nx, np.int64)
+    seen = np.zeros((ny, nx), np.bool_)
+    cur[0], n, k = gi * nx + gj, 1, 0
+    seen[gi, gj] = True
+    dist[gi, gj] = 0.0
+    while n > 0:
+        k += 1
+        m = 0
+        for q in range(n):
+            i, j = cur[q] // nx, cur[q] % nx
+            for a in range(max(i - 1, 0), min(i + 2, ny)):
+                for b in range(max(j - 1, 0), min(j + 2, nx)):
+                    if free[a, b] and not seen[a, b]:
+                        seen[a, b] = True
+                        dist[a, b] = k
+                        nxt[m] = a * nx + b
+                        m += 1
+        cur, nxt = nxt, cur
+        n = m
+        if si >= 0 and seen[si, sj]:
+            break
+
