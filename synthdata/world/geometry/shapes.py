@@ -71,11 +71,11 @@ class ShapeBuilder:
         return np.broadcast_to(a, (self.t,) + shape) if a.shape != (self.t,) + shape else a
 
     def _add(self, kind, center, end, axes, size, color, material) -> int:
-        self.kind.append(kind)
-        self.center.append(self._frames(center, (3,)))
-        self.end.append(self._frames(end, (3,)))
-        self.axes.append(self._frames(axes, (3, 3)))
-        self.size.append(self._frames(size, (3,)))
+        self.kind.append(kind)          # per frame (T, ...) or static (...): broadcast in `build`
+        self.center.append(np.asarray(center, float))
+        self.end.append(np.asarray(end, float))
+        self.axes.append(np.asarray(axes, float))
+        self.size.append(np.asarray(size, float))
         self.color.append(tuple(float(c) for c in color))
         self.material.append(MATERIAL[material])
         self.pattern.append((0, (0.0, 0.0, 0.0), 0.0, 0))
@@ -118,6 +118,15 @@ class ShapeBuilder:
     def yawed_box(self, center, half, yaw: float, color, material="default") -> int:
         return self.box(center, half, color, material, axes=yaw_axes(yaw))
 
+    def _stack(self, items: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        """(T, n, *shape) from n arrays each (T, *shape) or `shape` (the same in every frame)."""
+        out = np.empty((self.t, len(items)) + shape)
+        for i, a in enumerate(items):
+            if a.shape not in (shape, (self.t,) + shape):
+                raise ValueError(f"primitive {i}: shape {a.shape}, expected {shape} or {(self.t,) + shape}")
+            out[:, i] = a
+        return out
+
     def build(self) -> Shapes:
         if not self.kind:
             return Shapes.empty(self.t)
@@ -127,8 +136,9 @@ class ShapeBuilder:
                         pattern_color=np.array([p[1] for p in self.pattern], np.float32),
                         pattern_scale=np.array([p[2] for p in self.pattern], np.float32),
                         pattern_seed=np.array([p[3] for p in self.pattern], np.int32))
-        return Shapes(kind=np.array(self.kind, np.int8), center=np.stack(self.center, 1),
-                      end=np.stack(self.end, 1), axes=np.stack(self.axes, 1), size=np.stack(self.size, 1),
+        return Shapes(kind=np.array(self.kind, np.int8), center=self._stack(self.center, (3,)),
+                      end=self._stack(self.end, (3,)), axes=self._stack(self.axes, (3, 3)),
+                      size=self._stack(self.size, (3,)),
                       color=np.array(self.color, np.float32), material=np.array(self.material, np.int8), **pats)
 
 
