@@ -67,24 +67,3 @@ print(sorted(k for k in backend.KERNELS if k not in backend.ON_DEMAND and not ge
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
-
-def test_freed_frame_buffers_are_reused_without_page_faults():
-    """After `keep_freed_memory`, a chunk-sized tensor freed and allocated again comes back from
-    the heap: touching it faults in almost no pages (glibc would otherwise map it fresh each time
-    and fault in all of its ~12,000 pages)."""
-    import resource
-    import sys
-
-    import pytest
-    import torch
-
-    if not sys.platform.startswith("linux") or not backend.keep_freed_memory():
-        pytest.skip("glibc malloc only")
-    n = 48 << 20                                   # 48 MB: above glibc's largest default mmap threshold
-    torch.ones(n, dtype=torch.uint8).sum()         # grow the heap once
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(3):
-        a = torch.ones(n, dtype=torch.uint8)
-        del a
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert faults < n // 4096 // 4, faults

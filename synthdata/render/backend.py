@@ -43,32 +43,8 @@ def kernels_for(device: torch.device | str) -> Any:
     if _cpu is None:
         from synthdata.render import kernels
         announce_compile(kernels)
-        keep_freed_memory()
         _cpu = SimpleNamespace(array=_numpy, **{k: getattr(kernels, k) for k in KERNELS})
     return _cpu
-
-
-# Frame buffers (a chunk's colour, depth, instance and scratch planes: tens of MB each) above
-# this size still come from the heap, and freed heap memory up to this size stays with the
-# process: glibc would otherwise map each fresh, and the kernel fault in and zero every page of
-# every chunk again (about a fifth of a 640x480 render). Peak memory is unchanged; only the
-# return of freed memory to the system waits.
-HEAP_KEEP_BYTES = 512 << 20
-
-
-def keep_freed_memory() -> bool:
-    """Tell glibc's malloc to serve large buffers from the heap and keep freed memory (Linux with
-    glibc only; elsewhere nothing happens). True when both settings took."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):      # not glibc (e.g. musl)
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_KEEP_BYTES)) & bool(mallopt(M_TRIM_THRESHOLD, HEAP_KEEP_BYTES))
 
 
 def _simulating() -> bool:

@@ -28,7 +28,7 @@ from numba import njit
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
-from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
+from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_into
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
@@ -375,8 +375,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 p = src[y, xx]
                 if p >= 0:
                     sy, sx = p // W, p % W
-                    for c in range(C):
-                        out[y, xx, c] = streak(x[t], y, xx, vel[t, sy, sx, 0], vel[t, sy, sx, 1], c)
+                    streak_into(x[t], y, xx, vel[t, sy, sx, 0], vel[t, sy, sx, 1], out[y, xx])
         for y in range(y0, y1):
             for xx in range(x0, x1):
                 if src[y, xx] >= 0:

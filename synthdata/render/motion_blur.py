@@ -63,3 +63,22 @@ def streak(img, y, x, vx, vy, c):
         sx = min(max(int(math.floor(x + 0.5 + vx * s)), 0), W - 1)
         acc += img[sy, sx, c]
     return acc / np.float32(n)
+
+
+@register_jitable
+def streak_into(img, y, x, vx, vy, dst):
+    """`streak` of every channel at once into dst (C,) float32: the sample positions are found
+    once for all channels, and each channel sums the same values in the same order."""
+    H, W, C = img.shape
+    n = samples(math.sqrt(vx * vx + vy * vy))
+    for c in range(C):
+        dst[c] = np.float32(0.0)
+    for j in range(n):
+        s = -0.5 + j / (n - 1)
+        sy = min(max(int(math.floor(y + 0.5 + vy * s)), 0), H - 1)
+        sx = min(max(int(math.floor(x + 0.5 + vx * s)), 0), W - 1)
+        for c in range(C):
+            dst[c] += img[sy, sx, c]
+    for c in range(C):
+        dst[c] = dst[c] / np.float32(n)
+
