@@ -27,7 +27,7 @@ import benchlib
 BUDGET_MB = 1.5 * 1000**3 / 2**20   # 1.5 GB, in MiB
 TARGET = 1.0
 # The environment runner/cluster.py's LocalCluster gives its worker processes.
-WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "134217728",
+WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "33554432",
               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1"}
 

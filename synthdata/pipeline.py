@@ -117,6 +117,7 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
                     maps[k] = np.concatenate([maps[k], v])
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
         rgb = batch.rgb
+        del batch       # its depth, instance and part planes are not kept while the next chunk renders
         if refine is not None:   # after labelling: labels come from the buffers, never these pixels
             t3 = time.perf_counter()
             rgb = refine(rgb)

@@ -167,6 +167,7 @@ class ShardWriter:
                 expected = enc.frames_written
                 parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id, camera=clip.camera,
                                                 where=f"{where} frames {chunk.start}..{expected - 1}"))
+                del chunk       # not held while the next chunk renders
             t0 = time.perf_counter()
             enc.close()
             self._timings["encode"] += time.perf_counter() - t0

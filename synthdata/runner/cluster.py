@@ -162,9 +162,11 @@ def local_cluster(options: ClusterOptions) -> Any:
     env = {name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     # Dask's default (MALLOC_TRIM_THRESHOLD_=65536) disables glibc's adaptive mmap threshold, so
     # every large tensor is freshly mapped and page-faulted: 1.8x the CPU time of rendering in
-    # process. Keep big buffers in the heap instead and trim only large free space.
-    env["MALLOC_MMAP_THRESHOLD_"] = 33554432
-    env["MALLOC_TRIM_THRESHOLD_"] = 134217728
+    # process. Keep big buffers in the heap instead and trim only large free space. Not too big:
+    # with 32 MB / 128 MB the heap fragmented around the encoder's allocations and a 1280x720
+    # clip peaked at 1.5 GB; 16 MB / 32 MB peaks at 1.28 GB at the same speed (benchmarks/README.md).
+    env["MALLOC_MMAP_THRESHOLD_"] = 16777216
+    env["MALLOC_TRIM_THRESHOLD_"] = 33554432
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         return LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                             dashboard_address=options.dashboard,
