@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from synthdata.errors import BadInput
@@ -200,6 +200,7 @@ _EXTRA = ["loiters", "falls", "intruder", "wrong way", "illegal parking", "aband
 
 @settings(max_examples=120, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_EXTRA)), min_size=1, max_size=18))
+@example(["a couple", "vandal"])        # a count before a scenario that takes none (tamper)
 def test_any_word_mixture_drafts_a_valid_recipe(words):
     text = " ".join(words)
     try:

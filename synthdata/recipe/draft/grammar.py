@@ -12,7 +12,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from synthdata.recipe.draft import lexicon as lx
 from synthdata.recipe.draft import scenario_rules  # noqa: F401 - appends its rules after rules.py's
@@ -300,7 +300,8 @@ def _quantity(t: Tokens, a: int, clause: int) -> tuple[Said | None, int]:
 
 def _scenario_noun(r: Reading, name: str, g: Group) -> None:
     fields: dict[str, Any] = {}
-    if isinstance(g.count, Said) and isinstance(g.count.value, int) and g.count.value > 1:
+    if (isinstance(g.count, Said) and isinstance(g.count.value, int) and g.count.value > 1
+            and _has_count(name)):          # "a couple of vandals": a tamper has no count
         fields["count"] = Said(min(50, g.count.value), g.count.words)
     old = r.scenarios.get(name)
     if old is None:
@@ -308,6 +309,14 @@ def _scenario_noun(r: Reading, name: str, g: Group) -> None:
         r.scenario_clause[name] = g.clause
     else:
         old.value.update(fields)
+
+
+def _has_count(name: str) -> bool:
+    """Whether scenario `name` takes a `count` (the scripted behaviours do; a camera tamper not)."""
+    from synthdata.recipe.security import ScenarioSpec
+
+    spec = next(a for a in get_args(ScenarioSpec.model_fields[name].annotation) if a is not type(None))
+    return "count" in spec.model_fields
 
 
 # --- what was left over ----------------------------------------------------------------------------
