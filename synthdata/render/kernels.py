@@ -28,7 +28,7 @@ from numba import njit
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
-from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_into
+from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
@@ -334,7 +334,7 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
 
 @njit(**JIT)
 def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag):
-    """Blur x (T, H, W, C) exposed linear float32 in place along each pixel's motion
+    """Blur x (T, H, W, 3) exposed linear float32 in place along each pixel's motion
     (render/motion_blur.py). inst, depth (T, H, W); rays (1 or T, H, W, 3); cams (T, 3, NCAM)
     the previous, current and next camera rows; steps (T, 2) frames back and ahead (both 0: the
     frame is left alone); disp (T, K, 3) each track's displacement a frame; everything (T,) the
@@ -348,6 +348,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
     for t in range(T):
         if steps[t, 0] + steps[t, 1] <= 0.0:
             continue
+        xt, vt = x[t], vel[t]
         ri = t if rays.shape[0] > 1 else 0
         y0, y1, x0, x1 = H, 0, W, 0
         for y in range(H):
@@ -375,7 +376,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 p = src[y, xx]
                 if p >= 0:
                     sy, sx = p // W, p % W
-                    streak_into(x[t], y, xx, vel[t, sy, sx, 0], vel[t, sy, sx, 1], out[y, xx])
+                    out[y, xx, 0], out[y, xx, 1], out[y, xx, 2] = streak_rgb(xt, y, xx, vt[sy, sx, 0], vt[sy, sx, 1])
         for y in range(y0, y1):
             for xx in range(x0, x1):
                 if src[y, xx] >= 0:

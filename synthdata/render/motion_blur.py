@@ -66,19 +66,20 @@ def streak(img, y, x, vx, vy, c):
 
 
 @register_jitable
-def streak_into(img, y, x, vx, vy, dst):
-    """`streak` of every channel at once into dst (C,) float32: the sample positions are found
-    once for all channels, and each channel sums the same values in the same order."""
-    H, W, C = img.shape
+def streak_rgb(img, y, x, vx, vy):
+    """`streak` of the three channels of img (H, W, 3) at once: the sample positions are found
+    once, and each channel sums the same values in the same order as `streak`."""
+    H, W = img.shape[0], img.shape[1]
     n = samples(math.sqrt(vx * vx + vy * vy))
-    for c in range(C):
-        dst[c] = np.float32(0.0)
+    a0 = np.float32(0.0)
+    a1 = np.float32(0.0)
+    a2 = np.float32(0.0)
     for j in range(n):
         s = -0.5 + j / (n - 1)
         sy = min(max(int(math.floor(y + 0.5 + vy * s)), 0), H - 1)
         sx = min(max(int(math.floor(x + 0.5 + vx * s)), 0), W - 1)
-        for c in range(C):
-            dst[c] += img[sy, sx, c]
-    for c in range(C):
-        dst[c] = dst[c] / np.float32(n)
-
+        a0 += img[sy, sx, 0]
+        a1 += img[sy, sx, 1]
+        a2 += img[sy, sx, 2]
+    k = np.float32(n)
+    return a0 / k, a1 / k, a2 / k
