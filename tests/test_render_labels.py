@@ -326,3 +326,20 @@ def test_renderer_reusing_label_extents_draws_the_same_pixels():
     plain = Renderer(w, "cpu").render(1, 5)
     reused = Renderer(w, "cpu", part_bounds=track_extents(w).parts).render(1, 5)
     assert torch.equal(plain.rgb, reused.rgb) and torch.equal(plain.instance, reused.instance)
+
+
+def test_compiled_visible_extents_match_torch_reductions():
+    """The CPU pass over the instance buffer gives the counts and boxes the torch path gives."""
+    import torch
+
+    from synthdata.labels.rows import extents_by_torch, visible_extents
+
+    rng = np.random.default_rng(2)
+    inst = torch.from_numpy(rng.integers(0, 4, (3, 17, 23), dtype=np.int32) * (rng.random((3, 17, 23)) > 0.6))
+    inst[1] = 0                                      # a frame with nobody in it
+    inst[2, 5:9, 11:14] = 6                          # track 6 only here; 4 and 5 nowhere
+    a, b = visible_extents(inst, 6), extents_by_torch(inst, 6)
+    assert set(a) == set(b)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert a["count"][2, 6] == 12 and (a["x0"][2, 6], a["x1"][2, 6], a["y0"][2, 6], a["y1"][2, 6]) == (11, 13, 5, 8)

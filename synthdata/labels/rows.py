@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numba import njit
 
 from synthdata.labels.extents import TrackExtents, project_keypoints
 from synthdata.labels.rle import encode_window
@@ -97,7 +98,20 @@ def _jsonable(o: Any) -> Any:
 
 
 def visible_extents(instance: torch.Tensor, max_id: int) -> dict[str, np.ndarray]:
-    """Per (frame, track id): pixel count and min/max row/column of the instance buffer."""
+    """Per (frame, track id): pixel count and min/max row/column of the instance buffer (in one
+    compiled pass on the CPU; by torch reductions on a GPU, where the buffer lives)."""
+    T, H, W = instance.shape
+    if instance.device.type == "cpu":
+        count = np.zeros((T, max_id + 1), np.int64)
+        lo = np.full((T, max_id + 1, 2), H + W + 1, np.int64)     # y0, x0
+        hi = np.full((T, max_id + 1, 2), -1, np.int64)            # y1, x1
+        _extents(instance.numpy(), count, lo, hi)
+        return {"count": count, "x0": lo[..., 1], "x1": hi[..., 1], "y0": lo[..., 0], "y1": hi[..., 0]}
+    return extents_by_torch(instance, max_id)
+
+
+def extents_by_torch(instance: torch.Tensor, max_id: int) -> dict[str, np.ndarray]:
+    """`visible_extents` by torch reductions (any device)."""
     T, H, W = instance.shape
     K = T * (max_id + 1)
     flat = instance.reshape(-1)
@@ -189,3 +203,24 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
             cols["amodal_pixels"].append(n_am)
             cols["action"].append(str(a.actions[f]) if a.actions is not None else None)
     return dict(cols)
+
+
+@njit(cache=True, nogil=True)
+def _extents(inst, count, lo, hi):
+    """`visible_extents` of an instance buffer (T, H, W) on the CPU, row by row."""
+    T, H, W = inst.shape
+    for t in range(T):
+        for y in range(H):
+            for x in range(W):
+                k = inst[t, y, x]
+                if k > 0:
+                    count[t, k] += 1
+                    if y < lo[t, k, 0]:
+                        lo[t, k, 0] = y
+                    if x < lo[t, k, 1]:
+                        lo[t, k, 1] = x
+                    if y > hi[t, k, 0]:
+                        hi[t, k, 0] = y
+                    if x > hi[t, k, 1]:
+                        hi[t, k, 1] = x
+
