@@ -330,8 +330,9 @@ class Effects:
         if not steps.any():
             return
         k, dev = self.kernels, self.device
-        vel = torch.zeros((T, H, W, 2), dtype=torch.float32, device=dev)
-        mag = torch.zeros((T, H, W), dtype=torch.float32, device=dev)
+        # scratch both kernels write before they read (vel where a pixel moves, mag everywhere on a GPU)
+        vel = torch.empty((T, H, W, 2), dtype=torch.float32, device=dev)
+        mag = torch.empty((T, H, W), dtype=torch.float32, device=dev)
         k.motion_blur(k.array(x), k.array(inst.contiguous()), k.array(depth.contiguous()), k.array(rays.contiguous()),
                       cams, steps, k.array(disp[start:start + T].contiguous()), everything,
                       k.array(moves[start:start + T].contiguous()), float(self.s.shutter), float(MAX_BLUR_PX),
