@@ -19,12 +19,11 @@ import torch
 
 KERNELS = ("raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
            "motion_blur", "part_index")
-# Kernels only some scenes call (vehicle light pools at dusk and night; the one-pass background
-# shading, which plate and wet-ground backgrounds do not use, and the two-pass surface shading
-# that only they use; likewise the host passes of
-# render/background_pass.py and render/plate_look.py): compiled when first needed, in a few
-# seconds, and not counted by the first-run message (a user who never needs them would otherwise
-# be told about them by every process).
+# Kernels only some scenes call, compiled when first needed (a few seconds) and not counted by
+# the first-run message, which would otherwise show in every process of a user who never needs
+# them: vehicle light pools (dusk, night); the one-pass background shading (every background but
+# plates and wet ground) and the two-pass surface shading (only those); likewise the host passes
+# of render/background_pass.py and render/plate_look.py.
 ON_DEMAND = ("light_pools", "shade_tone", "shade_surfaces")
 _cpu: Any = None
 _announced = False

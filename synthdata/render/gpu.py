@@ -22,7 +22,7 @@ from synthdata.errors import SynthdataError
 from synthdata.render.background_pass import tone_pixel
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
-from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak
+from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
 from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, lamp_response, moving_irradiance,
                                     normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
@@ -249,10 +249,11 @@ def _build() -> Any:
                     rr = reach(m) if moves[t, inst[t, qy, qx]] else 0
                     if abs(qy - y) <= rr and abs(qx - x) <= rr:
                         bm, bp = m, qy * W + qx
-        for c in range(xi.shape[3]):
-            if bp >= 0:
-                out[t, y, x, c] = streak(xi[t], y, x, vel[t, bp // W, bp % W, 0], vel[t, bp // W, bp % W, 1], c)
-            else:
+        if bp >= 0:
+            out[t, y, x, 0], out[t, y, x, 1], out[t, y, x, 2] = streak_rgb(xi[t], y, x, vel[t, bp // W, bp % W, 0],
+                                                                           vel[t, bp // W, bp % W, 1])
+        else:
+            for c in range(3):
                 out[t, y, x, c] = xi[t, y, x, c]
 
     @cuda.jit

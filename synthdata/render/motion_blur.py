@@ -52,23 +52,9 @@ def samples(m):
 
 
 @register_jitable
-def streak(img, y, x, vx, vy, c):
-    """Mean of channel c of img (H, W, C) over samples along motion (vx, vy) centred on (y, x)."""
-    H, W = img.shape[0], img.shape[1]
-    n = samples(math.sqrt(vx * vx + vy * vy))
-    acc = np.float32(0.0)
-    for j in range(n):
-        s = -0.5 + j / (n - 1)
-        sy = min(max(int(math.floor(y + 0.5 + vy * s)), 0), H - 1)
-        sx = min(max(int(math.floor(x + 0.5 + vx * s)), 0), W - 1)
-        acc += img[sy, sx, c]
-    return acc / np.float32(n)
-
-
-@register_jitable
 def streak_rgb(img, y, x, vx, vy):
-    """`streak` of the three channels of img (H, W, 3) at once: the sample positions are found
-    once, and each channel sums the same values in the same order as `streak`."""
+    """Means of the three channels of img (H, W, 3) over samples along motion (vx, vy) centred
+    on (y, x); the sample positions are found once for all channels."""
     H, W = img.shape[0], img.shape[1]
     n = samples(math.sqrt(vx * vx + vy * vy))
     a0 = np.float32(0.0)

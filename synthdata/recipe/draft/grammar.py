@@ -17,6 +17,7 @@ from typing import Any, get_args
 from synthdata.recipe.draft import lexicon as lx
 from synthdata.recipe.draft import scenario_rules  # noqa: F401 - appends its rules after rules.py's
 from synthdata.recipe.draft.rules import RULES, Said
+from synthdata.recipe.security import ScenarioSpec
 
 __all__ = ["Reading", "Said", "Group", "read"]
 
@@ -313,8 +314,6 @@ def _scenario_noun(r: Reading, name: str, g: Group) -> None:
 
 def _has_count(name: str) -> bool:
     """Whether scenario `name` takes a `count` (the scripted behaviours do; a camera tamper not)."""
-    from synthdata.recipe.security import ScenarioSpec
-
     spec = next(a for a in get_args(ScenarioSpec.model_fields[name].annotation) if a is not type(None))
     return "count" in spec.model_fields
 

@@ -175,8 +175,8 @@ class Footprints:
     """Ground obstacles as rounded oriented rectangles: rows (cx, cy, hx, hy, yaw, r)."""
 
     def __init__(self, rows: np.ndarray | None = None):
-        self.rows = np.zeros((0, 6)) if rows is None else np.asarray(rows, float).reshape(-1, 6)
-        self._trig: np.ndarray | None = None     # cos, sin of each row's yaw (numpy's), for `distance`
+        self.rows = np.ascontiguousarray(np.zeros((0, 6)) if rows is None else np.asarray(rows, float).reshape(-1, 6))
+        self._trig = np.ascontiguousarray(np.stack([np.cos(self.rows[:, 4]), np.sin(self.rows[:, 4])], 1))  # for `distance`
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -205,10 +205,8 @@ class Footprints:
         p = np.ascontiguousarray(np.asarray(points, float).reshape(-1, 2))
         if not len(self.rows):
             return np.full(len(p), np.inf)
-        if self._trig is None or len(self._trig) != len(self.rows):
-            self._trig = np.ascontiguousarray(np.stack([np.cos(self.rows[:, 4]), np.sin(self.rows[:, 4])], 1))
         out = np.empty(len(p))
-        _nearest(p, np.ascontiguousarray(self.rows), self._trig, out)
+        _nearest(p, self.rows, self._trig, out)
         return out
 
     def distances(self, points: np.ndarray) -> np.ndarray:
