@@ -154,3 +154,26 @@ def test_compiled_screen_bounds_equal_the_numpy_reference(seed):
         assert np.allclose(got[ok], ref[ok], rtol=0, atol=1e-9)
         checked += ok.sum()
     assert checked > 20 and not screen_bounds(inside, world.camera)[1].all()
+
+
+@pytest.mark.parametrize("size", [(64, 48), (65, 49)])
+@pytest.mark.parametrize("model, k1, k2, hfov", [("pinhole", 0.0, 0.0, 70), ("pinhole", -0.2, 0.05, 70),
+                                                 ("fisheye", 0.01, -0.002, 190)])
+def test_every_pixel_ray_is_computed_per_pixel_or_mirrored_to_the_same_bits(size, model, k1, k2, hfov):
+    """pixel_rays undistorts one quadrant and mirrors it (a centred principal point, no skew), then
+    turns and normalises each ray in one compiled pass: the same rays as undistorting every pixel
+    and turning them with numpy, for even and odd sizes."""
+    W, H = size
+    cam = Camera.from_pose(W, H, position=(1, 2, 6), pan_deg=20, tilt_deg=90 if model == "fisheye" else 30,
+                           roll_deg=3, hfov_deg=hfov, k1=k1, k2=k2, model=model)
+    uu, vv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+    every = cam._camera_rays(0, uu, vv)
+    assert np.array_equal(cam._all_camera_rays(0, 0.0), every)
+    turned = every @ cam.R[0]
+    turned /= np.linalg.norm(turned, axis=-1, keepdims=True)
+    rays = cam.pixel_rays(0)
+    assert np.abs(rays - turned).max() < 1e-15
+    assert np.abs(cam.pixel_rays(0, np.stack([uu, vv], -1)[5:9, 3:7]) - turned[5:9, 3:7]).max() < 1e-15
+    cam.skew = np.array([0.7])                  # sheared: no mirror symmetry, every pixel computed
+    sheared = cam._camera_rays(0, uu, vv)
+    assert not np.array_equal(sheared, every) and np.array_equal(cam._all_camera_rays(0, 0.7), sheared)

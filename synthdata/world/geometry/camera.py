@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 
 def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.ndarray:
@@ -176,29 +177,51 @@ class Camera:
     def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None) -> np.ndarray:
         """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3)."""
         t = min(t, self.num_frames - 1)
-        key = None
-        if uv is None:       # every pixel: the camera-frame rays depend on the intrinsics only (kept)
-            key = (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
-                   self.model, 0.0 if self.skew is None else float(self.skew[t]))
-            d_cam = _RAYS.get(key)
-            if d_cam is None:
-                uu, vv = np.meshgrid(np.arange(self.width) + 0.5, np.arange(self.height) + 0.5)
-        else:
-            d_cam, uu, vv = None, uv[..., 0], uv[..., 1]
+        if uv is not None:
+            d = self._camera_rays(t, uv[..., 0], uv[..., 1]) @ self.R[t]     # camera -> world: R^T d, row-wise
+            return d / np.linalg.norm(d, axis=-1, keepdims=True)
+        # every pixel: the camera-frame rays depend on the intrinsics only (kept)
+        key = (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
+               self.model, 0.0 if self.skew is None else float(self.skew[t]))
+        d_cam = _RAYS.get(key)
         if d_cam is None:
-            yd = (vv - self.cy) / self.fy[t]
-            xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
-            x, y = self.undistort(xd, yd)
-            d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
-            if self.model == "fisheye":     # past 90 degrees off axis (hfov up to 200): from the angle itself
-                d_cam = self._wide_fisheye_rays(xd, yd, d_cam)
-            if key is not None:
-                if len(_RAYS) >= 8:
-                    _RAYS.pop(next(iter(_RAYS)))
-                d_cam.flags.writeable = False
-                _RAYS[key] = d_cam
-        d = d_cam @ self.R[t]          # camera -> world: R^T d, written row-wise
-        return d / np.linalg.norm(d, axis=-1, keepdims=True)
+            d_cam = self._all_camera_rays(t, key[-1])
+            if len(_RAYS) >= 8:
+                _RAYS.pop(next(iter(_RAYS)))
+            d_cam.flags.writeable = False
+            _RAYS[key] = d_cam
+        d = np.empty(d_cam.shape)
+        _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
+        return d
+
+    def _camera_rays(self, t: int, uu: np.ndarray, vv: np.ndarray) -> np.ndarray:
+        """Camera-frame ray directions (..., 3) (z = 1 within 89 degrees of the axis) of pixel
+        positions uu, vv."""
+        yd = (vv - self.cy) / self.fy[t]
+        xd = (uu - self.cx - (0.0 if self.skew is None else self.skew[t]) * yd) / self.fx[t]
+        x, y = self.undistort(xd, yd)
+        d_cam = np.stack([x, y, np.ones_like(x)], axis=-1)
+        if self.model == "fisheye":     # past 90 degrees off axis (hfov up to 200): from the angle itself
+            d_cam = self._wide_fisheye_rays(xd, yd, d_cam)
+        return d_cam
+
+    def _all_camera_rays(self, t: int, skew: float) -> np.ndarray:
+        """`_camera_rays` of every pixel centre, (H, W, 3). With the principal point at the image
+        centre and no skew the lens is symmetric about both image axes, and pixel centres mirror
+        exactly (u - cx of column j is minus that of column W - 1 - j, in floating point too), so
+        one quadrant is computed and mirrored: the same bits as computing every pixel."""
+        W, H = self.width, self.height
+        if not (self.cx == W / 2 and self.cy == H / 2 and skew == 0.0):
+            uu, vv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+            return self._camera_rays(t, uu, vv)
+        w2, h2 = (W + 1) // 2, (H + 1) // 2       # the quadrant holds an odd size's middle row/column
+        uu, vv = np.meshgrid(np.arange(w2) + 0.5, np.arange(h2) + 0.5)
+        q = self._camera_rays(t, uu, vv)
+        out = np.empty((H, W, 3))
+        out[:h2, :w2] = q
+        out[:h2, W - 1:W - 1 - (W - w2):-1] = q[:, :W - w2] * (-1.0, 1.0, 1.0)
+        out[H - 1:H - 1 - (H - h2):-1] = out[:H - h2] * (1.0, -1.0, 1.0)
+        return out
 
     def _wide_fisheye_rays(self, xd: np.ndarray, yd: np.ndarray, d_cam: np.ndarray) -> np.ndarray:
         """Camera-frame ray directions of a fisheye's distorted coordinates; `d_cam` (the
@@ -239,3 +262,15 @@ class Camera:
         R, C = self.R[t], self.C[t]
         return {"R": [float(x) for x in R.reshape(-1)], "t": [float(x) for x in (-R @ C)],
                 "cam_x": float(C[0]), "cam_y": float(C[1]), "cam_z": float(C[2])}
+
+
+@njit(cache=True, nogil=True)
+def _rotate_unit(d_cam, R, out):
+    """out[i] = R^T d_cam[i], normalised (rows (N, 3) float64): camera-frame rays to world rays."""
+    for i in range(d_cam.shape[0]):
+        x, y, z = d_cam[i, 0], d_cam[i, 1], d_cam[i, 2]
+        a = x * R[0, 0] + y * R[1, 0] + z * R[2, 0]
+        b = x * R[0, 1] + y * R[1, 1] + z * R[2, 1]
+        c = x * R[0, 2] + y * R[1, 2] + z * R[2, 2]
+        n = np.sqrt(a * a + b * b + c * c)
+        out[i, 0], out[i, 1], out[i, 2] = a / n, b / n, c / n
