@@ -173,6 +173,7 @@ def test_every_pixel_ray_is_computed_per_pixel_or_mirrored_to_the_same_bits(size
     turned /= np.linalg.norm(turned, axis=-1, keepdims=True)
     rays = cam.pixel_rays(0)
     assert np.abs(rays - turned).max() < 1e-15
+    assert np.array_equal(cam.pixel_rays(0, dtype=np.float32), rays.astype(np.float32))
     assert np.abs(cam.pixel_rays(0, np.stack([uu, vv], -1)[5:9, 3:7]) - turned[5:9, 3:7]).max() < 1e-15
     cam.skew = np.array([0.7])                  # sheared: no mirror symmetry, every pixel computed
     sheared = cam._camera_rays(0, uu, vv)

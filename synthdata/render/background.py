@@ -214,7 +214,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         k.raster(static.prm, static.kinds, static.win, static.prim_body, static.body_track, k.array(rays[None]), C64,
                  fwd64, k.array(zb), k.array(dist), k.array(gprim), k.array(sinst), np.empty((H, W), np.int32),
                  np.zeros((1, 1), np.int64), np.zeros((1, 1, 4), np.int64))
-        spt, snrm = torch.zeros((1, H, W, 3), device=device), torch.zeros((1, H, W, 3), device=device)
+        spt, snrm = (torch.empty((1, H, W, 3), device=device) for _ in range(2))    # read only where won
         k.surfaces(static.prm, static.kinds, k.array(gprim), k.array(dist), k.array(rays[None]), C64, k.array(spt),
                    k.array(snrm))
         won = gprim[0] >= 0

@@ -102,7 +102,7 @@ class Renderer:
         if self._bg is not None and self._bg_run == run:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
-        rays = torch.as_tensor(cam.pixel_rays(0), dtype=torch.float32, device=self.device)
+        rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
         if self.backdrop is not None:
             bg = self.backdrop.background(cam, rays)
         else:

@@ -174,12 +174,13 @@ class Camera:
         v = np.where(ok, fy * y + self.cy, np.nan)
         return np.stack([u, v], axis=-1), z
 
-    def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None) -> np.ndarray:
-        """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3)."""
+    def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None, dtype=np.float64) -> np.ndarray:
+        """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3), in
+        float64 or (rounded from it) `dtype`."""
         t = min(t, self.num_frames - 1)
         if uv is not None:
             d = self._camera_rays(t, uv[..., 0], uv[..., 1]) @ self.R[t]     # camera -> world: R^T d, row-wise
-            return d / np.linalg.norm(d, axis=-1, keepdims=True)
+            return (d / np.linalg.norm(d, axis=-1, keepdims=True)).astype(dtype, copy=False)
         # every pixel: the camera-frame rays depend on the intrinsics only (kept)
         key = (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
                self.model, 0.0 if self.skew is None else float(self.skew[t]))
@@ -190,7 +191,7 @@ class Camera:
                 _RAYS.pop(next(iter(_RAYS)))
             d_cam.flags.writeable = False
             _RAYS[key] = d_cam
-        d = np.empty(d_cam.shape)
+        d = np.empty(d_cam.shape, dtype)
         _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
         return d
 
@@ -266,7 +267,8 @@ class Camera:
 
 @njit(cache=True, nogil=True)
 def _rotate_unit(d_cam, R, out):
-    """out[i] = R^T d_cam[i], normalised (rows (N, 3) float64): camera-frame rays to world rays."""
+    """out[i] = R^T d_cam[i], normalised (rows (N, 3); float64 maths, stored as out's type):
+    camera-frame rays to world rays."""
     for i in range(d_cam.shape[0]):
         x, y, z = d_cam[i, 0], d_cam[i, 1], d_cam[i, 2]
         a = x * R[0, 0] + y * R[1, 0] + z * R[2, 0]
