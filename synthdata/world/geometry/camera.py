@@ -265,7 +265,7 @@ class Camera:
                 "cam_x": float(C[0]), "cam_y": float(C[1]), "cam_z": float(C[2])}
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rotate_unit(d_cam, R, out):
     """out[i] = R^T d_cam[i], normalised (rows (N, 3); float64 maths, stored as out's type):
     camera-frame rays to world rays."""
