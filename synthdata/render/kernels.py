@@ -343,7 +343,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
     rewritten: the cost follows the moving area."""
     T, H, W, C = x.shape
     best = np.zeros((H, W), np.float32)
-    src = np.full((H, W), -1, np.int64)
+    src = np.full((H, W, 2), -1, np.int32)      # the row and column whose motion a pixel takes
     out = np.empty((H, W, C), np.float32)
     for t in range(T):
         if steps[t, 0] + steps[t, 1] <= 0.0:
@@ -366,23 +366,21 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 r = reach(m) if moves[t, tid] else 0      # only moving objects smear over others
                 ya, yb, xa, xb = max(y - r, 0), min(y + r + 1, H), max(xx - r, 0), min(xx + r + 1, W)
                 y0, y1, x0, x1 = min(y0, ya), max(y1, yb), min(x0, xa), max(x1, xb)
-                p = y * W + xx
                 for qy in range(ya, yb):
                     for qx in range(xa, xb):
                         if m > best[qy, qx]:
-                            best[qy, qx], src[qy, qx] = m, p
+                            best[qy, qx], src[qy, qx, 0], src[qy, qx, 1] = m, y, xx
         for y in range(y0, y1):
             for xx in range(x0, x1):
-                p = src[y, xx]
-                if p >= 0:
-                    sy, sx = p // W, p % W
+                sy, sx = src[y, xx, 0], src[y, xx, 1]
+                if sy >= 0:
                     out[y, xx, 0], out[y, xx, 1], out[y, xx, 2] = streak_rgb(xt, y, xx, vt[sy, sx, 0], vt[sy, sx, 1])
         for y in range(y0, y1):
             for xx in range(x0, x1):
-                if src[y, xx] >= 0:
+                if src[y, xx, 0] >= 0:
                     for c in range(C):
                         x[t, y, xx, c] = out[y, xx, c]
-                    best[y, xx], src[y, xx] = 0.0, -1
+                    best[y, xx], src[y, xx, 0] = 0.0, -1
 
 
 @njit(**JIT)
