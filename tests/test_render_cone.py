@@ -159,3 +159,21 @@ def test_frustum_hits_normals_and_shadows_match_brute_force():
             assert got == bool((fs <= 0).any()) or abs(fs.min()) < 2e-3
             shadows += got
         assert hits > 25 and shadows > 5
+
+
+def test_the_specular_lobe_power_is_pow_to_within_rounding():
+    """Whole shininess values go by repeated squaring (what every material has; a relative error of
+    at most about n units in the last place), others by pow."""
+    from numba import njit
+
+    from synthdata.render.pixel import lobe_power
+    from synthdata.render.shading import _MATERIAL_PARAMS
+
+    power = njit(lambda x, n: lobe_power(x, n))
+    x = np.random.default_rng(3).uniform(0.0, 1.0, 2000)
+    for n in sorted({float(p[1]) for p in _MATERIAL_PARAMS.values()} | {0.0, 128.0}):
+        got = np.array([power(v, n) for v in x])
+        assert np.all(np.abs(got - x ** n) <= max(n, 1.0) * 2.5e-16 * x ** n), n
+    for n in (2.5, 129.0, 300.0):
+        assert all(power(v, n) == v ** n for v in x[:50])
+    assert power(0.0, 16.0) == 0.0 and power(1.0, 96.0) == 1.0

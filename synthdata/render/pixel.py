@@ -208,6 +208,24 @@ def luminance(r, g, b):
 
 
 @register_jitable
+def lobe_power(x, n):
+    """x ** n for the specular lobe (x in [0, 1]): by repeated squaring when n is a whole number
+    up to 128, as every material's shininess is (a few multiplications instead of libm's pow,
+    which cost as much as the rest of a background pixel's shading; within a few units in the
+    last place of pow), pow otherwise."""
+    k = int(n)
+    if k != n or k < 0 or k > 128:
+        return x ** n
+    r = 1.0
+    while k > 0:
+        if k & 1:
+            r *= x
+        x *= x
+        k >>= 1
+    return r
+
+
+@register_jitable
 def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, light, mats, points,
                 er, eg, eb):
     """Linear radiance (r, g, b) of a surface point: albedo (ar, ag, ab), material m, unit normal,
@@ -259,7 +277,7 @@ def shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, 
     ndh = max(nx * hx + ny * hy + nz * hz, 0.0)
     lobe = 0.0
     if ndl > 0.0:
-        lobe = mats[m, M_SPEC] * ndh ** mats[m, M_SHINE]
+        lobe = mats[m, M_SPEC] * lobe_power(ndh, mats[m, M_SHINE])
     em = mats[m, M_EMIT]
     spec, spec2 = lobe * sunlit, lobe * sunlit2
     return (ar * ((amb_r + sr * sunlit + pr) + er) + spec * light[L_SUN] + em * ar,
