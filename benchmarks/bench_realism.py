@@ -144,10 +144,10 @@ def recipe_frames(path: Path, frames: int, clips: int):
     for i in range(clips):
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
-        o = clip.objects
+        o = clip.objects        # {} when the clip has no object rows at all
         for f in range(clip.frames.shape[0]):
             tgt, ign, lean = [], [], []
-            for k in range(len(o["frame"])):
+            for k in range(len(o.get("frame", ()))):
                 if o["frame"][k] != f or o["category"][k] != "person" or o["w"][k] is None:
                     continue
                 box = [o["x"][k], o["y"][k], o["w"][k], o["h"][k]]
