@@ -9,6 +9,7 @@ import importlib
 import sys
 
 import click
+from click.utils import make_default_short_help
 
 from synthdata import __version__
 from synthdata.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, SynthdataError
@@ -26,6 +27,25 @@ COMMANDS = {
     "synthdata.refine.cli": ("refiner",),
 }
 
+# each command's first docstring sentence, so that `synthdata --help` lists the commands without
+# importing them (torch and numba alone take seconds); tests/test_cli_help.py holds them equal
+SHORT_HELP = {
+    "run": "Generate the dataset described by RECIPE into --out, resuming what is already there.",
+    "validate": "Check RECIPE (with optional KEY=VALUE overrides such as output.clips=8) and summarise it.",
+    "schema": "Print the recipe JSON Schema (draft 2020-12) for editors with a YAML language server.",
+    "draft": "Draft a commented recipe from an English description TEXT.",
+    "preview": "Render a few sampled clips of RECIPE with labels drawn, to look at before a long run.",
+    "inspect": "Summarise a dataset: counts per category, frames, objects, box-height and visibility "
+               "distributions, events per type.",
+    "verify": "Check a dataset: hashes and sizes, table schemas and row counts, row order, that every clip "
+              "decodes to its frame count, and that visible boxes match their masks.",
+    "export": "Export the finished dataset DIR (folder or URL) to a foreign format.",
+    "plate": "Your own camera: a background plate from footage, its calibration (see README.md).",
+    "report": "Write a self-contained HTML quality report of the dataset in DIR (local folder or URL): counts, "
+              "label distributions, events, parameter coverage, sample frames with labels, warnings.",
+    "refiner": "A learned sim-to-real refiner: make renders look like your camera (labels unchanged).",
+}
+
 
 class LazyGroup(click.Group):
     """Imports a command's module only when that command is used (keeps `--help` fast)."""
@@ -38,6 +58,13 @@ class LazyGroup(click.Group):
             if name in names:
                 return getattr(importlib.import_module(module), name.replace("-", "_") + "_command")
         return None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help`, from SHORT_HELP (as click words and shortens it)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(n, make_default_short_help(SHORT_HELP[n], limit)) for n in names])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
