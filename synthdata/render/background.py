@@ -207,23 +207,20 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     if world.static.num_shapes:
         b, ok = screen_bounds(world.static, camera)
         static = Bodies.build([world.static], [windows(b, ok, W, H)], [1], 1)
-        zb = depth.clone()[None]
-        dist = torch.zeros((1, H, W), device=device)
+        # the static scene is z-buffered straight into the ground's depth, points and normals (each
+        # written only where a static primitive is nearer); distance and instance ids are scratch
+        dist = torch.empty((1, H, W), device=device)
         gprim = torch.full((1, H, W), -1, dtype=torch.int32, device=device)
-        sinst = torch.zeros((1, H, W), dtype=torch.int32, device=device)
+        sinst = torch.empty((1, H, W), dtype=torch.int32, device=device)
         k.raster(static.prm, static.kinds, static.win, static.prim_body, static.body_track, k.array(rays[None]), C64,
-                 fwd64, k.array(zb), k.array(dist), k.array(gprim), k.array(sinst), np.empty((H, W), np.int32),
+                 fwd64, k.array(depth[None]), k.array(dist), k.array(gprim), k.array(sinst), np.empty((H, W), np.int32),
                  np.zeros((1, 1), np.int64), np.zeros((1, 1, 4), np.int64))
-        spt, snrm = (torch.empty((1, H, W, 3), device=device) for _ in range(2))    # read only where won
-        k.surfaces(static.prm, static.kinds, k.array(gprim), k.array(dist), k.array(rays[None]), C64, k.array(spt),
-                   k.array(snrm))
+        k.surfaces(static.prm, static.kinds, k.array(gprim), k.array(dist), k.array(rays[None]), C64,
+                   k.array(point[None]), k.array(normal[None]))
         won = gprim[0] >= 0
         g = gprim[0][won].long()
-        depth = torch.where(won, zb[0], depth)
         albedo[won] = torch.as_tensor(static.color, dtype=torch.float32, device=device)[g]
         material[won] = torch.as_tensor(static.material, device=device)[g]
-        normal[won] = snrm[0][won]
-        point[won] = spt[0][won]
         is_ground &= ~won
     retexture(albedo, material, point, is_ground, torch.isfinite(depth), world, camera)   # domain randomisation
     receiver = torch.isfinite(depth)
