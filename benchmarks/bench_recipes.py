@@ -9,11 +9,20 @@ one row per case and, per case, the steady-state milliseconds a frame of render.
     python benchmarks/bench_recipes.py                    # 640x480, 48 frames, best of 2
     python benchmarks/bench_recipes.py --only street_plaza,shake
     python benchmarks/bench_recipes.py --quick            # seconds, tiny sizes (smoke test)
+    python benchmarks/bench_recipes.py --against /tmp/base   # CPU time against another checkout
+
+With `--against DIR` it measures instead what the ratio above cannot resolve on a shared machine
+(the encode reference itself moves by tens of percent between runs): the CPU time a frame of
+sample + simulate + render + label (`pipeline.generate_clip`, 1 thread, kernels loaded first)
+with this checkout and with the package at DIR, each case in its own processes, alternating,
+best of N each, and the speed-up (RESULT: the smallest, "target" 1.0: no case slower).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,12 +66,57 @@ def measure(path: str, overrides: list[str], args, n: int, folder: str) -> dict:
     return {"e2e": frames / min(e2e), "enc": frames / min(enc), "render_ms": 1000 * min(render) / frames}
 
 
+CPU_SNIPPET = """
+import json, sys, time
+sys.path.insert(0, {bench!r})
+import benchlib
+benchlib.set_threads(1)
+from synthdata.pipeline import generate_clip
+recipe, _ = benchlib.bench_recipe(width={width}, height={height}, frames={frames}, recipe={path!r}, overrides={ov!r})
+for chunk in generate_clip(recipe, 0, device="cpu").chunks:      # kernels loaded (or compiled) first
+    break
+t0 = time.process_time()
+n = sum(chunk.frames.shape[0] for chunk in generate_clip(recipe, 0, device="cpu").chunks)
+print("CPU", json.dumps(1000 * (time.process_time() - t0) / n))
+"""
+
+
+def cpu_ms(root: str, path: str, overrides: list[str], args) -> float:
+    """CPU milliseconds a frame of generate_clip with the package at `root`, in a fresh process."""
+    code = CPU_SNIPPET.format(bench=os.path.dirname(os.path.abspath(__file__)), width=args.width,
+                              height=args.height, frames=args.frames, path=path, ov=overrides)
+    env = dict(os.environ, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
+    if proc.returncode:
+        raise SystemExit(f"{root}: {path} {overrides} failed:\n{proc.stderr[-2000:]}")
+    return float(proc.stdout.split("CPU")[-1])
+
+
+def against(todo: list, args, n: int) -> None:
+    """Per case: CPU ms a frame here and at args.against, alternating, best of n, and the speed-up."""
+    here = str(benchlib.ROOT)
+    print(f"CPU time a frame of sample + simulate + render + label, {args.frames} frames at "
+          f"{args.width}x{args.height}, 1 thread, alternating processes, best of {n}")
+    print(f"{'case':<34} {'there ms/f':>10} {'here ms/f':>10} {'speed-up':>9}")
+    worst = float("inf")
+    for name, path, ov in todo:
+        mine, theirs = [], []
+        for _ in range(n):
+            theirs.append(cpu_ms(args.against, path, ov, args))
+            mine.append(cpu_ms(here, path, ov, args))
+        worst = min(worst, min(theirs) / min(mine))
+        print(f"{name:<34} {min(theirs):10.1f} {min(mine):10.1f} {min(theirs) / min(mine):8.2f}x", flush=True)
+    print(f"(there = {args.against}; load average now {benchlib.load_average()}; ratio = the smallest speed-up)")
+    benchlib.result("recipes_against", worst, 1.0)
+
+
 def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--only", default="", help="comma-separated case names (substrings)")
+    p.add_argument("--against", default=None, help="another checkout's root: CPU time a frame there and here")
     args = p.parse_args()
     if args.quick:
         args.width, args.height, args.frames = 96, 64, 4
@@ -72,6 +126,9 @@ def main() -> None:
     todo = [c for c in cases() if not args.only or any(k in c[0] for k in args.only.split(","))]
     if args.quick:
         todo = todo[:2]
+    if args.against:
+        against(todo, args, n)
+        return
     print(f"{len(todo)} cases, 1 clip x {args.frames} frames at {args.width}x{args.height}, best of {n}, "
           "1 thread, interleaved")
     print(f"{'case':<34} {'e2e f/s':>8} {'encode f/s':>10} {'ratio':>6} {'render ms/f':>11}")

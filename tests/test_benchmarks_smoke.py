@@ -45,6 +45,11 @@ def test_recipes_table():
     assert check("bench_recipes.py", "recipes", "--only", "indoor_lobby")["verdict"] in ("pass", "fail")
 
 
+def test_recipes_cpu_time_against_another_checkout():
+    m = check("bench_recipes.py", "recipes_against", "--only", "indoor_lobby", "--against", str(BENCH.parent))
+    assert m["verdict"] in ("pass", "fail")
+
+
 def test_scaling():
     assert check("bench_scaling.py", "scaling")["verdict"] in ("pass", "fail")
 
