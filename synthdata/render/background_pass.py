@@ -40,7 +40,8 @@ class ToneTable:
     """`shading.tonemap` at one exposure as step thresholds. For each bucket of sqrt(exposed value)
     (exposed = linear * exposure, float32; TONE_BUCKETS steps up to TONE_TOP, the last bucket open
     above): first, the display value at its start (int32), and cut, the one threshold inside it at
-    which the display value steps up by one (float32, inf when none; no bucket holds two)."""
+    which the display value steps up by one (float32, NaN when none, which no value reaches, infinity
+    included; no bucket holds two)."""
 
     first: np.ndarray
     cut: np.ndarray
@@ -63,22 +64,23 @@ def tone_table(exposure: float) -> ToneTable:
         up = val >= levels
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
     thr = np.empty(257, np.float32)
-    thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(np.int32).view(np.float32), np.inf
+    thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(np.int32).view(np.float32), np.nan
     first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1, np.float32)
-    if _bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
+    if bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
         raise AssertionError("tone_table: a bucket holds two steps of the tone curve")
     return ToneTable(first, cut, np.float32(exposure))
 
 
 @register_jitable
 def tone_bucket(v):
-    """Bucket of an exposed value v >= 0 (float32): sqrt(v) in TONE_BUCKETS steps up to TONE_TOP."""
-    i = int(math.sqrt(v) * np.float32(TONE_BUCKETS / TONE_TOP))
-    return min(i, TONE_BUCKETS)
+    """Bucket of an exposed value v >= 0: sqrt(v) in TONE_BUCKETS steps up to TONE_TOP (the last
+    bucket above, infinity included)."""
+    s = math.sqrt(v) * np.float32(TONE_BUCKETS / TONE_TOP)
+    return int(s) if s < TONE_BUCKETS else TONE_BUCKETS
 
 
 @njit(**JIT)
-def _bucket_starts(thr, first, cut):
+def bucket_starts(thr, first, cut):
     """Fills first and cut from the thresholds; returns the most steps any bucket holds."""
     k, most = 1, 0
     for i in range(first.shape[0]):

@@ -72,7 +72,7 @@ def _build() -> Any:
 
     @cuda.jit
     def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
-                   dpos, daxis, dcol, drange, dcos, rgb):
+                   dpos, daxis, dcol, drange, dcos, first, cut, rgb):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         H, W = gprim.shape[1], gprim.shape[2]
@@ -82,7 +82,7 @@ def _build() -> Any:
             return
         shade_hit(t, y, x, t if rays.shape[0] > 1 else 0, t if C.shape[0] > 1 else 0, t if prm.shape[0] > 1 else 0,
                   frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats, points,
-                  dpos, daxis, dcol, drange, dcos, rgb)
+                  dpos, daxis, dcol, drange, dcos, first, cut, rgb)
 
     @cuda.jit
     def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):

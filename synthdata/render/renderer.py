@@ -21,6 +21,7 @@ from synthdata.render.background import Background, elevated_table, render_backg
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
+from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -169,7 +170,8 @@ class Renderer:
             if self.shadows:
                 self._cast_shadow(body, sw, bgs, rgb, inst)
             k.shade_hits(body.prm, body.kinds, body.surface, body.material, a(gprim), a(dist), a(rays), C, fwd, start,
-                         self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving, a(rgb))
+                         self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving, *hit_tone_table(),
+                         a(rgb))
             amodal[order] = torch.as_tensor(own, device=dev)
         part = torch.empty((T, H, W), dtype=torch.int16, device=dev)
         local = (np.arange(len(body.prim_body)) - body.first[body.prim_body]).astype(np.int16)
