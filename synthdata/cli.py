@@ -9,7 +9,6 @@ import importlib
 import sys
 
 import click
-from click.utils import make_default_short_help
 
 from synthdata import __version__
 from synthdata.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, SynthdataError
@@ -64,7 +63,7 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(n) for n in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(n, make_default_short_help(SHORT_HELP[n], limit)) for n in names])
+            formatter.write_dl([(n, click.Command(n, help=SHORT_HELP[n]).get_short_help_str(limit)) for n in names])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
