@@ -1,12 +1,12 @@
 """The tone curve of shaded hits (pixel.tone: exp and pow per value) looked up in its step table
-(hit_shading.hit_tone_table / tone_step) gives the same display level for every value."""
+(hit_shading.hit_tone_table / background_pass.step_level) gives the same display level for every value."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from synthdata.render.background_pass import SHADE_JIT
-from synthdata.render.hit_shading import hit_tone_table, tone_step
+from synthdata.render.background_pass import SHADE_JIT, step_level
+from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.pixel import tone
 
 
@@ -14,7 +14,7 @@ from synthdata.render.pixel import tone
 def _both(values, first, cut, direct, looked_up):
     for i in range(values.shape[0]):
         direct[i] = tone(values[i])
-        looked_up[i] = tone_step(values[i], first, cut)
+        looked_up[i] = step_level(values[i], first, cut)
 
 
 def test_the_step_table_gives_tones_levels():

@@ -50,25 +50,36 @@ class ToneTable:
 
 @lru_cache(maxsize=16)
 def tone_table(exposure: float) -> ToneTable:
-    """The thresholds of torch's tone curve (exposure 1, on exposed values) found by bisection over
-    float32 bit patterns, evaluated by `shading.tonemap` itself (the curve is monotonic): thr[k] is
-    the smallest exposed value whose display value is >= k."""
+    """`shading.tonemap` (torch, float32) as a step table, evaluated by tonemap itself on exposed
+    values (exposure 1), 256 candidates at a time as in a frame."""
     from synthdata.render.shading import tonemap
 
-    levels = np.arange(1, 257, dtype=np.int64)            # 256 entries: vectorised like a frame
-    lo = np.zeros(256, np.int64)                           # bits of 0.0: display value 0
-    hi = np.full(256, np.float32(3e38).view(np.int32), np.int64)
-    while np.any(hi - lo > 1):
-        mid = (lo + hi) // 2
-        val = tonemap(torch.from_numpy(mid.astype(np.int32).view(np.float32).copy()), 1.0).numpy().astype(np.int64)
-        up = val >= levels
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    thr = np.empty(257, np.float32)
-    thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(np.int32).view(np.float32), np.nan
-    first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1, np.float32)
-    if bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
-        raise AssertionError("tone_table: a bucket holds two steps of the tone curve")
+    first, cut = step_table(lambda v: tonemap(torch.from_numpy(v.copy()), 1.0).numpy(), 3e38, np.float32, 256)
     return ToneTable(first, cut, np.float32(exposure))
+
+
+def step_table(levels_of, top: float, dtype, lanes: int = 255) -> tuple[np.ndarray, np.ndarray]:
+    """A monotonic curve from values of `dtype` (float32 or float64) to levels 0..255 as a step
+    table for `step_level`: per bucket of sqrt(value) (`tone_bucket`), the level at its start
+    (int32) and the one threshold inside it (`dtype`; NaN when none, which no value reaches).
+
+    thr[k], the smallest value whose level is k or more, is found for every k at once by bisection
+    over the bit patterns of positive floats (which order as the values do) between 0 (level 0)
+    and `top` (level 255), calling levels_of on `lanes` (>= 255) candidates at a time."""
+    ints = np.int32 if dtype == np.float32 else np.int64
+    levels = np.arange(1, lanes + 1)
+    lo = np.zeros(lanes, np.int64)
+    hi = np.full(lanes, np.asarray(top, dtype).view(ints), np.int64)
+    while np.any(hi - lo > 1):
+        mid = lo + (hi - lo) // 2            # (lo + hi would overflow int64 for doubles)
+        up = levels_of(mid.astype(ints).view(dtype)) >= levels
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    thr = np.empty(257, dtype)
+    thr[0], thr[1:256], thr[256] = 0.0, hi[:255].astype(ints).view(dtype), np.nan
+    first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1, dtype)
+    if bucket_starts(thr, first, cut) > 1:    # constants of the curve: finer buckets would be needed
+        raise AssertionError("step_table: a bucket holds two steps of the curve")
+    return first, cut
 
 
 @register_jitable
@@ -98,11 +109,16 @@ def bucket_starts(thr, first, cut):
 @register_jitable
 def tone_level(x, exposure, first, cut):
     """Display value (uint8) of linear radiance x (float32) at `exposure`: shading.tonemap."""
-    v = np.float32(x) * exposure
-    if not v > np.float32(0.0):          # clamp_min(0) (NaN stays 0 too)
-        return np.uint8(0)
+    return np.uint8(step_level(np.float32(x) * exposure, first, cut))
+
+
+@register_jitable
+def step_level(v, first, cut):
+    """Level of value v through a step table (`step_table`): 0 for v <= 0 (clamp_min(0); NaN too)."""
+    if not v > 0.0:
+        return 0
     b = tone_bucket(v)
-    return np.uint8(first[b] + (1 if v >= cut[b] else 0))
+    return first[b] + (1 if v >= cut[b] else 0)
 
 
 @njit(**SHADE_JIT)

@@ -2,7 +2,7 @@
 (render/kernels.py and render/gpu.py `shade_hits`): hit point and normal (render/pixel.py), the
 primitive's surface (flat albedo, or a procedural pattern of render/patterns.py evaluated at the
 hit point in the primitive's own frame), then pixel.shade_pixel and the tone curve (pixel.tone,
-looked up in its step table: `hit_tone_table`, `tone_step`).
+looked up in its step table: `hit_tone_table`, background_pass.step_level).
 
 Surface rows (P, NSURF) float64, packed by render/packing.py `pack_surfaces`: albedo (linear RGB),
 pattern kind (patterns.PATTERNS index, 0 = flat), the pattern's second colour, its feature size in
@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from synthdata.render.background_pass import SHADE_JIT, TONE_BUCKETS, bucket_starts, tone_bucket
+from synthdata.render.background_pass import SHADE_JIT, step_level, step_table
 from synthdata.render.patterns import pattern_mix, pattern_shade
 from synthdata.render.pixel import (CAPSULE, CONE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
                                     normal_primitive, shade_pixel, tone, unit)
@@ -67,33 +67,13 @@ def _tones(values, out):
 
 @lru_cache(maxsize=1)
 def hit_tone_table() -> tuple[np.ndarray, np.ndarray]:
-    """`pixel.tone` as a step table for `tone_step`: per bucket of sqrt(value) (background_pass.
-    tone_bucket), the level at its start (int32) and the one threshold inside it (float64, NaN when
-    none). The same levels as tone itself (tests/test_render_tone.py), without exp and pow."""
-    # thr[k]: the smallest double whose tone is k or more, by bisection over the bit patterns of
-    # positive doubles (which order as the values do; tone is monotonic), all levels at once
-    levels = np.arange(1, 256)
-    lo, hi = np.zeros(255, np.int64), np.full(255, np.float64(1e300).view(np.int64))   # levels 0 and 255
-    out = np.empty(255)
-    while np.any(hi - lo > 1):
-        mid = lo + (hi - lo) // 2            # (lo + hi would overflow int64)
-        _tones(mid.view(np.float64), out)
-        up = out >= levels
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    thr = np.concatenate([[0.0], hi.view(np.float64), [np.nan]])    # NaN: no step left
-    first, cut = np.zeros(TONE_BUCKETS + 1, np.int32), np.empty(TONE_BUCKETS + 1)
-    if bucket_starts(thr, first, cut) > 1:     # constants of the curve: finer buckets would be needed
-        raise AssertionError("hit_tone_table: a bucket holds two steps of the tone curve")
-    return first, cut
-
-
-@register_jitable
-def tone_step(v, first, cut):
-    """`pixel.tone(v)` from its step table (`hit_tone_table`)."""
-    if not v > 0.0:
-        return 0
-    b = tone_bucket(v)
-    return first[b] + (1 if v >= cut[b] else 0)
+    """`pixel.tone` as a step table (background_pass.step_table) for `step_level`: the same levels
+    as tone itself (tests/test_render_tone.py), without exp and pow."""
+    def levels_of(values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(values))
+        _tones(values, out)
+        return out
+    return step_table(levels_of, 1e300, np.float64)
 
 
 @register_jitable(inline="always")
@@ -118,6 +98,6 @@ def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, 
     r, g, b = shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz,
                           ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
     e = light[L_EXPOSURE]
-    rgb[t, y, x, 0] = tone_step(r * e, first, cut)
-    rgb[t, y, x, 1] = tone_step(g * e, first, cut)
-    rgb[t, y, x, 2] = tone_step(b * e, first, cut)
+    rgb[t, y, x, 0] = step_level(r * e, first, cut)
+    rgb[t, y, x, 1] = step_level(g * e, first, cut)
+    rgb[t, y, x, 2] = step_level(b * e, first, cut)
