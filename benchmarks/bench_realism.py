@@ -32,7 +32,6 @@ package at DIR (alternating subprocesses, best of N each) and prints the cost ra
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -201,10 +200,7 @@ print("BEST", best / {frames})
 
 def render_cost(root: str, recipe: str, frames: int, repeat: int) -> float:
     """Seconds per frame (sample + simulate + render + label) with the package at `root`."""
-    env = dict(os.environ, PYTHONPATH=root, PYTHONWARNINGS="ignore")
-    code = COST_SNIPPET.format(repeat=repeat, recipe=recipe, frames=frames)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
-    return float(proc.stdout.split("BEST")[-1])
+    return benchlib.in_checkout(root, COST_SNIPPET.format(repeat=repeat, recipe=recipe, frames=frames), "BEST")
 
 
 def main() -> None:

@@ -19,10 +19,8 @@ best of N each, and the speed-up (RESULT: the smallest, "target" 1.0: no case sl
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +65,7 @@ def measure(path: str, overrides: list[str], args, n: int, folder: str) -> dict:
 
 
 CPU_SNIPPET = """
-import json, sys, time
+import sys, time
 sys.path.insert(0, {bench!r})
 import benchlib
 benchlib.set_threads(1)
@@ -77,7 +75,7 @@ for chunk in generate_clip(recipe, 0, device="cpu").chunks:      # kernels loade
     break
 t0 = time.process_time()
 n = sum(chunk.frames.shape[0] for chunk in generate_clip(recipe, 0, device="cpu").chunks)
-print("CPU", json.dumps(1000 * (time.process_time() - t0) / n))
+print("CPU", 1000 * (time.process_time() - t0) / n)
 """
 
 
@@ -85,11 +83,7 @@ def cpu_ms(root: str, path: str, overrides: list[str], args) -> float:
     """CPU milliseconds a frame of generate_clip with the package at `root`, in a fresh process."""
     code = CPU_SNIPPET.format(bench=os.path.dirname(os.path.abspath(__file__)), width=args.width,
                               height=args.height, frames=args.frames, path=path, ov=overrides)
-    env = dict(os.environ, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
-    if proc.returncode:
-        raise SystemExit(f"{root}: {path} {overrides} failed:\n{proc.stderr[-2000:]}")
-    return float(proc.stdout.split("CPU")[-1])
+    return benchlib.in_checkout(root, code, "CPU")
 
 
 def against(todo: list, args, n: int) -> None:

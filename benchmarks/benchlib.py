@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -101,6 +102,16 @@ def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, list[float], Any]:
         if dt < best:
             best, best_value = dt, value
     return best, times, best_value
+
+
+def in_checkout(root: str, code: str, marker: str) -> float:
+    """Run `code` in a fresh 1-thread process with the package at checkout `root` (PYTHONPATH)
+    and return the number it prints after `marker`; a failure stops the benchmark with its stderr."""
+    env = dict(os.environ, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
+    if proc.returncode:
+        raise SystemExit(f"{root}: the measurement failed:\n{proc.stderr[-2000:]}")
+    return float(proc.stdout.split(marker)[-1])
 
 
 def cpu_model() -> str:
