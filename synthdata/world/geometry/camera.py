@@ -220,8 +220,8 @@ class Camera:
         q = self._camera_rays(t, uu, vv)
         out = np.empty((H, W, 3))
         out[:h2, :w2] = q
-        out[:h2, W - 1:W - 1 - (W - w2):-1] = q[:, :W - w2] * (-1.0, 1.0, 1.0)
-        out[H - 1:H - 1 - (H - h2):-1] = out[:H - h2] * (1.0, -1.0, 1.0)
+        out[:h2, w2:] = q[:, :W - w2][:, ::-1] * (-1.0, 1.0, 1.0)        # the right half, mirrored
+        out[h2:] = out[:H - h2][::-1] * (1.0, -1.0, 1.0)                  # the bottom half
         return out
 
     def _wide_fisheye_rays(self, xd: np.ndarray, yd: np.ndarray, d_cam: np.ndarray) -> np.ndarray:
