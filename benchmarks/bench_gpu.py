@@ -14,6 +14,7 @@ with the CPU standing in for the GPU (figures meaningless; for the smoke test).
 
     python benchmarks/bench_gpu.py
     python benchmarks/bench_gpu.py --quick
+    python benchmarks/bench_gpu.py --recipes      # render alone, every shipped recipe and variant
 """
 from __future__ import annotations
 
@@ -53,8 +54,9 @@ def render_all(world, device, chunk: int):
     return rgb.cpu() if rgb is not None else None
 
 
-def e2e(recipe, folder: str, device: str, workers: int) -> float:
-    """Frames/s of a whole run on a fresh local cluster (start-up and warm-up untimed)."""
+def e2e(recipe, warm_recipe, folder: str, device: str, workers: int) -> float:
+    """Frames/s of a whole run on a fresh local cluster (start-up and warm-up untimed: each worker
+    renders a tiny clip first, which compiles or loads its kernels)."""
     from synthdata.runner.cluster import ClusterOptions, open_client
     from synthdata.runner.progress import Progress
     from synthdata.runner.submit import run_dataset
@@ -62,7 +64,7 @@ def e2e(recipe, folder: str, device: str, workers: int) -> float:
     out = os.path.join(folder, f"{device}-{workers}")
     with open_client(ClusterOptions(workers=workers, device=device)) as client:
         client.wait_for_workers(workers)
-        client.run(_warm, device)
+        client.run(_warm, warm_recipe, device)
         t0 = time.perf_counter()
         res = run_dataset(recipe, out, client=client, device=device, progress=Progress())
         wall = time.perf_counter() - t0
@@ -70,13 +72,35 @@ def e2e(recipe, folder: str, device: str, workers: int) -> float:
     return sum(int(s["counts"]["frames"]) for s in res.done.values()) / wall
 
 
-def _warm(device: str) -> str:
-    import torch
+def _warm(recipe, device: str) -> str:
+    from synthdata.pipeline import generate_clip
 
-    import synthdata.pipeline  # noqa: F401
-    if device == "cuda":
-        torch.zeros(1, device="cuda")
+    for _chunk in generate_clip(recipe, 0, device=device).chunks:
+        pass
     return "ok"
+
+
+def per_recipe(args, gpu: str, chunk: int) -> float:
+    """Render alone on the GPU vs one CPU thread for every shipped recipe and variant (the cases
+    of bench_recipes.py); returns the smallest ratio."""
+    from bench_recipes import cases
+
+    print(f"render only, {args.frames} frames at {args.width}x{args.height}: GPU best of 2 after a warm-up "
+          "chunk, CPU (1 thread) once")
+    print(f"{'case':<34} {'GPU ms/f':>9} {'CPU ms/f':>9} {'ratio':>7}")
+    worst = float("inf")
+    for name, path, ov in cases():
+        if args.only and not any(k in name for k in args.only.split(",")):
+            continue
+        recipe, _ = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames, recipe=path,
+                                          overrides=ov)
+        world = simulate(recipe)
+        render_all(world, gpu, min(chunk, world.num_frames))
+        g, _, _ = benchlib.best_of(2, lambda: render_all(world, gpu, recipe.output.frames_per_chunk))
+        c, _, _ = benchlib.best_of(1, lambda: render_all(world, "cpu", recipe.output.frames_per_chunk))
+        worst = min(worst, c / g)
+        print(f"{name:<34} {1000 * g / args.frames:9.2f} {1000 * c / args.frames:9.1f} {c / g:6.1f}x", flush=True)
+    return worst
 
 
 def main() -> None:
@@ -88,6 +112,9 @@ def main() -> None:
     p.add_argument("--gpu-workers", type=int, default=None,
                    help="worker processes sharing the GPU in the end-to-end run (default: cores, at most 8)")
     p.add_argument("--skip-e2e", action="store_true", help="only the render comparison")
+    p.add_argument("--recipes", action="store_true",
+                   help="instead: render alone on the GPU vs one CPU thread for every shipped recipe and variant")
+    p.add_argument("--only", default="", help="with --recipes: comma-separated case names (substrings)")
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
     p.add_argument("--dry-run-on-cpu", action="store_true",
                    help="no GPU needed: the CPU stands in for it (checks the script; figures meaningless)")
@@ -109,6 +136,10 @@ def main() -> None:
     recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
                                            clips=args.clips, clips_per_shard=1, recipe=args.recipe)
     chunk = recipe.output.frames_per_chunk
+    if args.recipes:
+        benchlib.result("gpu_recipes", per_recipe(args, gpu, chunk), TARGET,
+                        "(dry run on cpu)" if gpu == "cpu" else "(smallest ratio)")
+        return
     world = simulate(recipe)
     print(f"recipe: {source}; {args.frames} frames at {args.width}x{args.height}, {len(world.actors)} actors, "
           f"chunks of {chunk} frames")
@@ -123,12 +154,13 @@ def main() -> None:
     print(f"pixels differing by more than 8 levels between the devices (last chunk): {100 * differ:.2f} %")
     if not args.skip_e2e:
         folder = tempfile.mkdtemp(prefix="bench_gpu-")
+        warm, _ = benchlib.bench_recipe(width=64, height=48, frames=2, recipe=args.recipe)
         try:
             cores = os.cpu_count() or 1
             k = args.gpu_workers or max(1, min(cores, 8))
             runs = [(gpu, 1), (gpu, k), ("cpu", cores)] if not args.quick else [(gpu, 1)]
             for device, workers in dict.fromkeys(runs):
-                fps = e2e(recipe, folder, device, workers)
+                fps = e2e(recipe, warm, folder, device, workers)
                 print(f"end to end, --device {device}, {workers} worker process(es): {fps:8.1f} frames/s "
                       f"({args.clips} clips x {args.frames} frames)")
         finally:

@@ -74,6 +74,7 @@ def test_gpu_runs_or_skips_cleanly():
 def test_gpu_script_on_cpu_stand_in():
     m = check("bench_gpu.py", "gpu", "--dry-run-on-cpu", "--skip-e2e")
     assert m["verdict"] in ("pass", "fail")
+    check("bench_gpu.py", "gpu_recipes", "--dry-run-on-cpu", "--recipes", "--only", "security_lobby")
 
 
 def test_report():

@@ -25,6 +25,7 @@ import torch
 from numba import njit
 from numba.extending import register_jitable
 
+from synthdata.render.inline import inlined
 from synthdata.render.noise import noise_at
 from synthdata.render.surface_shading import surface_radiance
 
@@ -143,7 +144,7 @@ def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, l
                 rgb_shadow[y, x, c] = tone_level(dark[x, c], exposure, first, cut)
 
 
-@register_jitable(inline="always")
+@inlined
 def tone_pixel(y, x, albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
                exposure, rgb, rgb_shadow):
     """Pixel (y, x) of `shade_tone` (the CUDA kernel's; the CPU kernel does the same a row at a time)."""

@@ -22,6 +22,7 @@ from synthdata.errors import SynthdataError
 from synthdata.render.background_pass import tone_pixel
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
+from synthdata.render.inline import register_for_cuda
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
 from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, lamp_response, moving_irradiance,
                                     normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
@@ -39,6 +40,7 @@ _launchers: Any = None
 def _build() -> Any:
     if cuda is None:   # pragma: no cover - depends on the machine
         raise SynthdataError('the CUDA renderer needs numba-cuda: pip install "synthdata[cuda]"')
+    register_for_cuda()
 
     @cuda.jit
     def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gprim, inst, stamp, own, boxes):

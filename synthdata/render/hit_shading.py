@@ -18,6 +18,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from synthdata.render.background_pass import SHADE_JIT, step_level, step_table
+from synthdata.render.inline import inlined
 from synthdata.render.patterns import pattern_mix, pattern_shade
 from synthdata.render.pixel import (CAPSULE, CONE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
                                     normal_primitive, shade_pixel, tone, unit)
@@ -76,7 +77,7 @@ def hit_tone_table() -> tuple[np.ndarray, np.ndarray]:
     return step_table(levels_of, 1e300, np.float64)
 
 
-@register_jitable(inline="always")
+@inlined
 def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats,
               points, dpos, daxis, dcol, drange, dcos, first, cut, rgb):
     """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,

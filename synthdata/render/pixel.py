@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
+from synthdata.render.inline import inlined
 from synthdata.render.primitives import (BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, INF, NPRM,  # noqa: F401 (re-exported)
                                          PRM_AXES, PRM_CENTER, PRM_END, PRM_RAD, PRM_REF, PRM_SIZE, hit_box,
                                          hit_capsule, hit_cone, hit_ellipsoid, hit_frustum, hit_primitive,
@@ -34,7 +35,7 @@ LAMP_IR_FRACTION = 0.35
 LUMA_R, LUMA_G, LUMA_B = 0.2126, 0.7152, 0.0722
 
 
-@register_jitable(inline="always")
+@inlined
 def zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track):
     """Keep primitive p (of body b) at pixel (t, y, x) when it is nearer (camera-axis depth z,
     ray distance s) than what the buffers hold; ties go to the body already there, within a body
@@ -237,7 +238,7 @@ def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, s
     return r, g, b
 
 
-@register_jitable(inline="always")
+@inlined
 def shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit2, light, mats,
                      points, er, eg, eb):
     """`shade_pixel` at two sun visibilities (sunlit, sunlit2) at once: (r, g, b, r2, g2, b2). The

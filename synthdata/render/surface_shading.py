@@ -2,12 +2,11 @@
 (render/kernels.py `shade_surfaces`, render/gpu.py): the same maths, only the loops differ."""
 from __future__ import annotations
 
-from numba.extending import register_jitable
-
+from synthdata.render.inline import inlined
 from synthdata.render.pixel import shade_pixel_pair
 
 
-@register_jitable(inline="always")
+@inlined
 def shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark):
     """Linear radiance of background pixel (y, x) into lit (sunlit 0..1) and dark (sun blocked),
     seen from C (3,) along the optical axis fwd (3,)."""
@@ -16,7 +15,7 @@ def shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, 
     dark[y, x, 0], dark[y, x, 1], dark[y, x, 2] = r2, g2, b2
 
 
-@register_jitable(inline="always")
+@inlined
 def surface_radiance(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points):
     """(r, g, b) lit and (r2, g2, b2) with the sun blocked, linear, of background pixel (y, x)."""
     return shade_pixel_pair(albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2], material[y, x],

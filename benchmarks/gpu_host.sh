@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Everything to check and measure on a CUDA host, in one go (about 8 minutes on one GPU + 16 cores):
+#   1. tests/test_render_gpu.py's device tests: CPU and CUDA draw the same scenes and shipped recipes
+#   2. bench_gpu.py: render on the GPU vs one CPU thread, then end-to-end frames/s (1 and K GPU
+#      workers, and all cores on the CPU)
+#   3. bench_gpu.py --recipes: render alone, GPU vs one CPU thread, every shipped recipe and variant
+# Logs go to $OUT (default ./gpu-logs). With WHEELS=DIR, packages missing on the host are installed
+# from wheels in DIR first (a host that cannot reach a package index).
+#
+#     bash benchmarks/gpu_host.sh
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-gpu-logs}; mkdir -p "$OUT"
+T0=$(date +%s); left() { echo $(( $1 - ($(date +%s) - T0) )); }; at() { echo "t=$(( $(date +%s) - T0 )) s"; }
+if [ -n "${WHEELS:-}" ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    "$WHEELS"/*.whl > "$OUT/setup.log" 2>&1 || { tail -5 "$OUT/setup.log"; exit 1; }
+  export PYTHONPATH=/tmp/site:$PWD:${PYTHONPATH:-}
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc
+python3 -c "import numba, numba_cuda, torch, numpy, av, pyarrow; print('numba', numba.__version__, 'numba-cuda',
+numba_cuda.__version__, 'torch', torch.__version__, 'numpy', numpy.__version__, 'cuda', torch.cuda.is_available())"
+echo "== CPU vs CUDA ($(at))"
+timeout "$(left 230)" python3 -m pytest -q -s -p no:cacheprovider --tb=short tests/test_render_gpu.py \
+  -k cuda_device > "$OUT/parity.log" 2>&1
+grep -E "ids differ|passed|failed|skipped|Error" "$OUT/parity.log" | head -30
+echo "== render and end to end ($(at))"
+timeout "$(left 470)" python3 benchmarks/bench_gpu.py > "$OUT/bench.log" 2>&1; tail -25 "$OUT/bench.log"
+echo "== every recipe ($(at))"
+timeout "$(left 575)" python3 benchmarks/bench_gpu.py --recipes --frames 24 > "$OUT/recipes.log" 2>&1
+tail -25 "$OUT/recipes.log"
+echo "== done ($(at))"

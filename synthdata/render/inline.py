@@ -1,0 +1,41 @@
+"""`inlined`: numba's `register_jitable(inline="always")`, for the CPU kernels only.
+
+numba inlines such a function's IR into its caller, which the CPU kernels rely on for speed (the
+per-pixel helpers take many arrays; a call costs reference counting per array). numba-cuda (0.30)
+compiles device code with its own copy of numba's IR and cannot take IR inlined by numba's core:
+it mistypes the arguments (`omitted(default=Undefined)`) or trips an assertion, which numba's CUDA
+simulator never shows. So CUDA device code calls these functions plainly (NVVM inlines them at -O3
+anyway): the `cuda` overloads are registered by render/gpu.py before it compiles, since numba-cuda
+is optional.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from numba.core.extending import overload
+
+_INLINED: list[Callable] = []
+_on_cuda = False
+
+
+def _implementation(fn: Callable) -> Callable:
+    def typer(*args: Any, **kwargs: Any) -> Callable:
+        return fn
+    return typer
+
+
+def inlined(fn: Callable) -> Callable:
+    """Compile `fn` into numba CPU code inlined at each call (and, once `register_for_cuda` ran,
+    into CUDA device code as a plain call)."""
+    overload(fn, inline="always", strict=False, target="cpu")(_implementation(fn))
+    _INLINED.append(fn)
+    return fn
+
+
+def register_for_cuda() -> None:
+    """Make every `inlined` function callable from CUDA kernels (idempotent)."""
+    global _on_cuda
+    if not _on_cuda:
+        for fn in _INLINED:
+            overload(fn, strict=False, target="cuda")(_implementation(fn))
+        _on_cuda = True
