@@ -199,3 +199,33 @@ def test_riders_sit_on_their_two_wheeler_and_pedal():
     assert np.all(ankles[:, :, 2] > 0.05)
     wrists = kp[:, 9:11, 0] - st.xy[:, None, 0]
     assert np.all(wrists > 0.2)                                              # hands forward on the bars
+
+
+def test_shoulders_slope_down_from_the_neck():
+    """The clothed outline over the shoulders falls from the base of the neck to the joints (a
+    level bar across the joints reads as shoulder pads, not as a person)."""
+    H = 1.75
+    actor, _, st = moving(person(H, "stand", 0.0), 0.0, seconds=1.0)
+    s, kp = actor.shapes, actor.keypoints
+    mid = kp[:, 5:7].mean(1)                                            # between the shoulder joints
+    side = np.stack([-np.sin(st.yaw), np.cos(st.yaw)], -1)               # the body's lateral axis
+
+    def outline(y: float) -> np.ndarray:
+        """Top (T,) of the swept capsules and cones of the upper torso at lateral offset y * H."""
+        top = np.full(len(mid), -np.inf)
+        u = np.linspace(0, 1, 201)[:, None]
+        for k in range(s.num_shapes):
+            c, e = s.center[:, k], s.end[:, k]
+            if s.kind[k] not in (CAPSULE, CONE) or not (0.75 * H < min(c[0, 2], e[0, 2]) and max(c[0, 2], e[0, 2]) < 0.9 * H):
+                continue
+            r = s.size[:, k, 0] if s.kind[k] == CAPSULE else (1 - u) * s.size[:, k, 0] + u * s.size[:, k, 1]
+            p = (1 - u)[..., None] * c + u[..., None] * e                 # (201, T, 3) along the axis
+            lat = ((p[..., :2] - mid[:, :2]) * side).sum(-1)
+            dy = np.abs(lat) - y * H
+            z = p[..., 2] + np.sqrt(np.clip(r ** 2 - dy ** 2, 0, None)) - np.where(r > np.abs(dy), 0, np.inf)
+            top = np.maximum(top, z.max(0))
+        return top
+
+    near_neck, over_joint = outline(0.05), outline(0.11)
+    assert np.all(np.isfinite(near_neck)) and np.all(np.isfinite(over_joint))
+    assert np.all(near_neck - over_joint > 0.01 * H)

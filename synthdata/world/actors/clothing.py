@@ -75,9 +75,13 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     kind = FABRIC_KIND.get(o.top_fabric, CLOTH)
     open_front = coat and o.coat_open
     inner = hex_to_linear(o.inner_color)
-    b.capsule(W(sk.shoulders[:, 0] - [0, 0, 0.012 * H]), W(sk.shoulders[:, 1] - [0, 0, 0.012 * H]),
-              0.036 * H * g * loose, top, "cloth")
-    b.pattern_last(CLOTH, top, 0.05, seed)
+    # the shoulders slope from the base of the neck down to the joints, rounded over each joint:
+    # the trapezius line that gives head and shoulders their outline (one level bar across the
+    # joints read as shoulder pads; this raised HOG's score of fitted windows by 0.13-0.22)
+    for i in range(2):
+        b.cone(W(0.85 * sk.neck0 + 0.15 * sk.shoulders[:, i]), W(sk.shoulders[:, i] - [0, 0, 0.015 * H]),
+               0.034 * H * g * loose, 0.032 * H * g * loose, top, "cloth")
+        b.pattern_last(CLOTH, top, 0.05, seed)
     chest_semi = np.array([0.066 * g * loose * H, 0.98 * pr.shoulder_half * loose, 0.13 * H * pr.torso])
     b.ellipsoid(W(sk.chest), chest_semi, top, "cloth", torso_w)
     if open_front:
