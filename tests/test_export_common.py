@@ -90,8 +90,9 @@ class ExporterContract:
         return out
 
     @pytest.fixture(scope="class")
-    def exported(self, dataset_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-        return self.export(dataset_dir, str(tmp_path_factory.mktemp(self.fmt) / "out"))
+    @classmethod
+    def exported(cls, dataset_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+        return cls().export(dataset_dir, str(tmp_path_factory.mktemp(cls.fmt) / "out"))
 
     def expected(self, dataset_dir: str, *, categories: tuple[str, ...] | None = None,
                  min_visibility: float = 0.0, clips: int | None = None) -> list[Label]:
