@@ -152,3 +152,17 @@ def test_on_a_cuda_device_shipped_recipes_render_as_on_the_cpu(name, overrides):
         assert np.array_equal(np.isnan(a), np.isnan(b)) and np.nanmax(np.abs(a - b), initial=0) <= 1
     if not name.startswith("plate"):
         assert (off > 1).mean() < 0.001
+
+
+def test_the_cuda_kernels_say_once_that_they_compile(capsys, monkeypatch):
+    """Building the CUDA launchers needs no GPU (numba-cuda compiles at the first launch); the
+    process says once that compiling is coming, rather than going silent for tens of seconds."""
+    pytest.importorskip("numba.cuda")
+    from synthdata.render import backend, gpu
+    if backend._simulating():
+        pytest.skip("under the simulator nothing is compiled")
+    monkeypatch.setattr(gpu, "_launchers", None)
+    k = backend.kernels_for("cuda")
+    assert "compiling the CUDA render kernels" in capsys.readouterr().err
+    assert backend.kernels_for("cuda") is k and capsys.readouterr().err == ""
+    assert callable(k.raster) and callable(k.motion_blur)

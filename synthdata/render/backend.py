@@ -6,8 +6,9 @@ arguments,
 plus `array(tensor)`: the tensor as an array those kernels take without a copy (a numpy view on
 the CPU, a CUDA array view on a GPU).
 
-Kernels compile once per machine and then load from numba's on-disk cache; the first time,
+CPU kernels compile once per machine and then load from numba's on-disk cache; the first time,
 `announce_compile` tells the user (compiling takes seconds, and silence would look like a hang).
+CUDA kernels compile in every process that renders on a GPU, which says so once too.
 """
 from __future__ import annotations
 
@@ -37,8 +38,11 @@ def kernels_for(device: torch.device | str) -> Any:
     """The kernels for `device` (a torch device: cpu or cuda)."""
     global _cpu
     if torch.device(device).type == "cuda" or _simulating():
-        from synthdata.render.gpu import cuda_kernels
-        return cuda_kernels()
+        from synthdata.render import gpu
+        if gpu._launchers is None and not _simulating():     # numba-cuda compiles on first launch
+            print("synthdata: compiling the CUDA render kernels (once per process, as they are first "
+                  "launched; tens of seconds) ...", file=sys.stderr, flush=True)
+        return gpu.cuda_kernels()
     if _cpu is None:
         from synthdata.render import kernels
         announce_compile(kernels)
