@@ -129,8 +129,8 @@ CUDA_RECIPES = [("parking_lot_day", []), ("street_plaza", ["scene.lighting.time_
 @pytest.mark.parametrize("name,overrides", CUDA_RECIPES, ids=[f"{n}{'+' if o else ''}{','.join(o)}" for n, o in CUDA_RECIPES])
 def test_on_a_cuda_device_shipped_recipes_render_as_on_the_cpu(name, overrides):
     """Whole clips through the pipeline (effects, plates, labels) on both devices: the same
-    objects and boxes; pixels equal but for silhouette ties and sensor effects (plates on a GPU
-    draw their grain with torch's CUDA generator, so only their labels are compared)."""
+    objects and boxes; pixels equal but for silhouette ties (plates match their look by torch ops on
+    a GPU and by compiled passes on the CPU, so only their labels are compared)."""
     _cuda_or_skip()
     from synthdata.pipeline import render_clip
     ov = ["output.frames_per_clip=6", "output.resolution=[320,240]", "output.modalities=[instances]"] + overrides
