@@ -40,12 +40,13 @@ VARIANTS = {   # name: overrides of the benchmark recipe
 }
 
 
-def cases() -> list[tuple[str, str, list[str]]]:
-    """(name, recipe path, overrides) for every shipped recipe and every variant."""
+def cases(only: str = "") -> list[tuple[str, str, list[str]]]:
+    """(name, recipe path, overrides) for every shipped recipe and every variant, or those whose
+    name holds one of the comma-separated substrings of `only`."""
     folder = benchlib.ROOT / "recipes"
     out = [(p.stem, str(p), []) for p in sorted(folder.glob("*.yaml"))]
     out += [(f"{BASE}+{k}", str(folder / f"{BASE}.yaml"), v) for k, v in VARIANTS.items()]
-    return out
+    return [c for c in out if not only or any(k in c[0] for k in only.split(","))]
 
 
 def measure(path: str, overrides: list[str], args, n: int, folder: str) -> dict:
@@ -117,7 +118,7 @@ def main() -> None:
     n = benchlib.repeats(args, 2)
     benchlib.set_threads(1)
     benchlib.print_machine()
-    todo = [c for c in cases() if not args.only or any(k in c[0] for k in args.only.split(","))]
+    todo = cases(args.only)
     if args.quick:
         todo = todo[:2]
     if args.against:

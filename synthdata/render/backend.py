@@ -38,11 +38,8 @@ def kernels_for(device: torch.device | str) -> Any:
     """The kernels for `device` (a torch device: cpu or cuda)."""
     global _cpu
     if torch.device(device).type == "cuda" or _simulating():
-        from synthdata.render import gpu
-        if gpu._launchers is None and not _simulating():     # numba-cuda compiles on first launch
-            print("synthdata: compiling the CUDA render kernels (once per process, as they are first "
-                  "launched; tens of seconds) ...", file=sys.stderr, flush=True)
-        return gpu.cuda_kernels()
+        from synthdata.render.gpu import cuda_kernels
+        return cuda_kernels()
     if _cpu is None:
         from synthdata.render import kernels
         announce_compile(kernels)

@@ -13,10 +13,12 @@ numba-cuda is an optional dependency (`pip install "synthdata[cuda]"`).
 from __future__ import annotations
 
 import math
+import sys
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from numba import config
 
 from synthdata.errors import SynthdataError
 from synthdata.render.background_pass import tone_pixel
@@ -333,5 +335,8 @@ def cuda_kernels() -> Any:
     """The CUDA launchers (built once per process)."""
     global _launchers
     if _launchers is None:
+        if not getattr(config, "ENABLE_CUDASIM", 0):       # numba-cuda compiles at the first launch
+            print("synthdata: compiling the CUDA render kernels (once per process, as they are first "
+                  "launched; tens of seconds) ...", file=sys.stderr, flush=True)
         _launchers = _build()
     return _launchers
