@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# the environment as the user started the benchmark: importing synthdata sets variables (see
+# synthdata/__init__.py) that a process measuring another checkout must not inherit from this one
+START_ENV = dict(os.environ)
 RECIPE = ROOT / "recipes" / "parking_lot_day.yaml"
 
 # Used when recipes/parking_lot_day.yaml is not there: a daytime parking lot with 8 people and
@@ -107,7 +110,7 @@ def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, list[float], Any]:
 def in_checkout(root: str, code: str, marker: str) -> float:
     """Run `code` in a fresh 1-thread process with the package at checkout `root` (PYTHONPATH)
     and return the number it prints after `marker`; a failure stops the benchmark with its stderr."""
-    env = dict(os.environ, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    env = dict(START_ENV, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
     if proc.returncode:
         raise SystemExit(f"{root}: the measurement failed:\n{proc.stderr[-2000:]}")

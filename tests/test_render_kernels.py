@@ -7,7 +7,10 @@ import numpy as np
 
 from synthdata.render import backend, kernels
 from synthdata.render.effects import encode_table
-from synthdata.render.counter_noise import noise_sample
+from numba import njit
+
+from synthdata.render.counter_noise import noise_sample, noise_sample32, sensor_value
+from synthdata.render.pixel import encode32
 
 
 def test_hash_noise_is_unit_gaussian_like_and_the_same_bits_as_plain_python():
@@ -28,6 +31,55 @@ def test_hash_noise_is_unit_gaussian_like_and_the_same_bits_as_plain_python():
     again = np.zeros_like(out)
     kernels.sensor_encode(x, np.array([12345], np.int64), 0.0, 1e-4, False, np.zeros((0, 0), np.float32), enc, again)
     assert np.array_equal(out, again) and len(np.unique(out)) > 3
+
+
+@njit(cache=False)
+def _draws32(seed, elements):
+    out = np.empty(len(elements), np.float32)
+    s = np.uint32(seed & 0xFFFFFFFF)
+    for i in range(len(elements)):
+        out[i] = noise_sample32(s, elements[i])
+    return out
+
+
+@njit(cache=False)
+def _draws(seed, elements):
+    out = np.empty(len(elements), np.float32)
+    for i in range(len(elements)):
+        out[i] = noise_sample(seed, elements[i])
+    return out
+
+
+def test_the_cpu_kernels_32_bit_hash_draws_the_same_bits_as_the_definition():
+    rng = np.random.default_rng(3)
+    elements = np.concatenate([np.arange(5000), rng.integers(0, 1280 * 720 * 3, 20000)]).astype(np.int64)
+    for seed in (0, 1, 12345, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF):
+        want = _draws(seed, elements)
+        got = _draws32(seed, elements)
+        assert np.array_equal(want.view(np.uint32), got.view(np.uint32)), seed
+        # and the definition compiled is plain Python's
+        assert all(np.float32(noise_sample(seed, int(e))) == want[i] for i, e in enumerate(elements[:50]))
+
+
+def test_sensor_pass_with_vignette_and_one_draw_a_pixel_matches_the_scalar_maths():
+    H, W = 9, 13
+    rng = np.random.default_rng(4)
+    x = (rng.random((2, H, W, 3)) * 3 - 0.2).astype(np.float32)
+    vig = rng.random((H, W)).astype(np.float32)
+    enc = encode_table("cpu").numpy()
+    seeds = np.array([7, 0xFFFFFFF0], np.int64)
+    for mono in (False, True):
+        out = np.zeros(x.shape, np.uint8)
+        kernels.sensor_encode(x, seeds, 0.02, 1e-3, mono, vig, enc, out)
+        want = np.zeros_like(out)
+        for t in range(2):
+            for y in range(H):
+                for xx in range(W):
+                    for c in range(3):
+                        e = (y * W + xx) * 3 + (0 if mono else c)
+                        v = np.float32(x[t, y, xx, c] * vig[y, xx])
+                        want[t, y, xx, c] = encode32(sensor_value(v, noise_sample(int(seeds[t]), e), 0.02, 1e-3), enc)
+        assert np.abs(out.astype(int) - want).max() <= 1 and (out == want).mean() > 0.99, mono
 
 
 def test_first_run_says_that_kernels_are_being_compiled(monkeypatch, capsys):

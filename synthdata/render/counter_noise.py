@@ -1,13 +1,21 @@
 """Sensor noise draws the compiled kernels make per pixel (render/kernels.py, render/gpu.py): a
 counter-based hash of (seed, pixel, channel), so every device draws the same bits without any
 random-number state. Scalar functions registered with numba, like render/pixel.py.
+
+`noise_sample` is the definition, compiled for CUDA and run as Python by numba's simulator.
+numba widens integer maths to 64 bits, so its hash vectorises in 64-bit lanes on a CPU;
+`noise_sample32` draws the same bits with the hash written as 32-bit LLVM integer operations
+(twice the lanes, about 2.7x faster), for the CPU kernels (tests/test_counter_noise.py holds the
+two equal).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba.extending import register_jitable
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, register_jitable
 
 
 @register_jitable
@@ -39,3 +47,29 @@ def sensor_value(v, n, a, b):
     """Exposed linear float32 v with Poisson-Gaussian sensor noise: v + sqrt(a max(v, 0) + b) n
     for a unit draw n (heteroscedastic Gaussian form; a = gain / full well, b = read noise term)."""
     return v + np.float32(math.sqrt(max(v, np.float32(0.0)) * np.float32(a) + np.float32(b))) * n
+
+
+@intrinsic
+def _lowbias32(typingctx, v):
+    """`hash32` of a uint32 in 32-bit LLVM integer operations (wrap-around multiplies)."""
+    def codegen(context, builder, signature, args):
+        word = ir.IntType(32)
+
+        def xorshift(x, s):
+            return builder.xor(x, builder.lshr(x, ir.Constant(word, s)))
+        x = xorshift(args[0], 16)
+        x = builder.mul(x, ir.Constant(word, 0x7FEB352D))
+        x = xorshift(x, 15)
+        x = builder.mul(x, ir.Constant(word, 0x846CA68B))
+        return xorshift(x, 16)
+    return types.uint32(types.uint32), codegen
+
+
+@njit(inline="always")
+def noise_sample32(seed32, element):
+    """`noise_sample` for numba's CPU target: seed32 the seed as np.uint32, element as there."""
+    h1 = _lowbias32(_lowbias32(np.uint32(element)) ^ seed32)
+    h2 = _lowbias32(h1 ^ np.uint32(0x9E3779B9))
+    u = np.float32((h1 & np.uint32(0xFFFF)) + (h1 >> np.uint32(16)) + (h2 & np.uint32(0xFFFF)) + (h2 >> np.uint32(16))) \
+        * np.float32(1.0 / 65536.0)
+    return (u - np.float32(2.0)) * np.float32(1.7320508075688772)

@@ -118,6 +118,7 @@ class Effects:
         self.air = air_light(lighting, nir, lighting.exposure).to(device)
         self.kernels = kernels_for(device)
         self._vignette = self._dirt = self._drops = self._disp = self._runs = None
+        self._linear: torch.Tensor | None = None
 
     # ---- per-clip maps ------------------------------------------------------------------------
     def _grid(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,7 +219,7 @@ class Effects:
                rays: torch.Tensor, part: torch.Tensor | None) -> None:
         s, T = self.s, stop - start
         k = self.kernels
-        x = torch.empty(rgb.shape, dtype=torch.float32, device=self.device)
+        x = self.linear_scratch(rgb.shape)
         gain = np.ascontiguousarray(self.exposure[start:stop], np.float64)
         k.decode_linear(k.array(rgb), k.array(self.lut), gain, k.array(depth.contiguous()), float(s.fog_visibility_m),
                         k.array(self.air), k.array(x))
@@ -249,6 +250,13 @@ class Effects:
         if s.overlay:
             draw_overlay(rgb, inst, depth, range(start, stop), s.overlay_start, s.camera_name, self.world.fps,
                          s.overlay_position, part)
+
+    def linear_scratch(self, shape: torch.Size) -> torch.Tensor:
+        """A float32 buffer of `shape` for the exposed linear frames, kept between passes (a
+        fresh one is page-faulted in on every pass); decode_linear writes all of it first."""
+        if self._linear is None or self._linear.shape[1:] != shape[1:] or self._linear.shape[0] < shape[0]:
+            self._linear = torch.empty(shape, dtype=torch.float32, device=self.device)
+        return self._linear[:shape[0]]
 
     @property
     def active(self) -> bool:

@@ -26,10 +26,10 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import shade_tone
-from synthdata.render.counter_noise import noise_sample, sensor_value
+from synthdata.render.counter_noise import noise_sample32, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
-from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode32, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
+from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode_index, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
 from synthdata.render.surface_shading import shade_surface
@@ -303,7 +303,8 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     float32 -> rgb uint8. Noise has variance a * x + b (counter_noise.sensor_value), drawn from a
     counter hash of (seeds[t], flat element index) (one draw for all channels when mono).
     vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
-    (render/effects.py ENCODE_*). Each row is one flat loop over W * 3 values, which vectorises."""
+    (render/effects.py ENCODE_*). Each row is a few flat loops over W * 3 values, which vectorise:
+    the draws of a row first (noise_sample32), then the values, then the table's buckets."""
     T, H, W, _ = x.shape          # 3 channels: the constant 3 below divides by multiplication
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
@@ -311,25 +312,35 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     xf = x.reshape(T, H, n)
     out = rgb.reshape(T, H, n)
     row = np.empty(n, np.float32)
+    draw = np.empty(n, np.float32)
+    bucket = np.empty(n, np.int32)
     for t in range(T):
-        seed = seeds[t]
+        seed = np.uint32(seeds[t] & 0xFFFFFFFF)
         for y in range(H):
             base = y * n
-            for i in range(n):
-                row[i] = xf[t, y, i]
             if vig:
+                for xx in range(W):
+                    v = vignette[y, xx]
+                    for c in range(3):
+                        row[3 * xx + c] = xf[t, y, 3 * xx + c] * v
+            else:
                 for i in range(n):
-                    row[i] *= vignette[y, i // 3]
+                    row[i] = xf[t, y, i]
             if noisy and mono:
                 for xx in range(W):          # one draw a pixel, shared by its channels
-                    nz = noise_sample(seed, base + 3 * xx)
+                    draw[xx] = noise_sample32(seed, base + 3 * xx)
+                for xx in range(W):
                     for c in range(3):
-                        row[3 * xx + c] = sensor_value(row[3 * xx + c], nz, a, b)
+                        row[3 * xx + c] = sensor_value(row[3 * xx + c], draw[xx], a, b)
             elif noisy:
                 for i in range(n):
-                    row[i] = sensor_value(row[i], noise_sample(seed, base + i), a, b)
+                    draw[i] = noise_sample32(seed, base + i)
+                for i in range(n):
+                    row[i] = sensor_value(row[i], draw[i], a, b)
+            for i in range(n):           # the table's buckets (vectorised), then its values (a gather)
+                bucket[i] = encode_index(row[i], enc)
             for i in range(n):
-                out[t, y, i] = encode32(row[i], enc)
+                out[t, y, i] = enc[bucket[i]]
 
 
 @njit(**JIT)

@@ -331,10 +331,16 @@ def soften(img, t, y, x, c):
 
 
 @register_jitable
+def encode_index(x, enc):
+    """The bucket of `encode32`'s table enc (over sqrt(x) in [0, 16]) for exposed linear x."""
+    i = math.sqrt(min(max(x, np.float32(0.0)), np.float32(16.0))) * np.float32((enc.shape[0] - 1) / 4.0)
+    return np.int32(i + np.float32(0.5))
+
+
+@register_jitable
 def encode32(x, enc):
     """`encode` in float32 maths (the sensor pass over every value of a frame)."""
-    i = math.sqrt(min(max(x, np.float32(0.0)), np.float32(16.0))) * np.float32((enc.shape[0] - 1) / 4.0)
-    return enc[int(i + np.float32(0.5))]
+    return enc[encode_index(x, enc)]
 
 
 @register_jitable

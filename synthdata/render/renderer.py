@@ -188,14 +188,15 @@ class Renderer:
         return FrameBatch(start, stop, rgb, inst, depth, amodal, part)
 
     def _scratch(self, T: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The z-buffer's primitive index (-1) and ray distance (0) buffers for T frames, kept
-        between chunks (fresh large buffers cost page faults on every chunk)."""
+        """The z-buffer's primitive index (-1) and ray distance buffers for T frames, kept between
+        chunks (fresh large buffers cost page faults on every chunk). The distance is read only
+        where a primitive won (gprim >= 0), which wrote it, so it is not cleared."""
         w = self.world
         if self._buffers is None or self._buffers[0].shape[0] < T:
             self._buffers = (torch.empty((T, w.height, w.width), dtype=torch.int32, device=self.device),
                              torch.empty((T, w.height, w.width), dtype=torch.float32, device=self.device))
         gprim, dist = self._buffers[0][:T], self._buffers[1][:T]
-        return gprim.fill_(-1), dist.zero_()
+        return gprim.fill_(-1), dist
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
