@@ -119,3 +119,16 @@ print(sorted(k for k in backend.KERNELS if k not in backend.ON_DEMAND and not ge
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
+
+
+def test_importing_synthdata_asks_torch_for_huge_pages_unless_told_otherwise():
+    import os
+    import subprocess
+    import sys
+    code = "import os, synthdata; print(os.environ.get('THP_MEM_ALLOC_ENABLE'))"
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+    out = subprocess.run([sys.executable, "-c", code], env=dict(env, THP_MEM_ALLOC_ENABLE="0"), capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "0"

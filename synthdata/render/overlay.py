@@ -93,25 +93,27 @@ def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, fra
     _T, H, W = inst.shape
     scale = max(1, H // 200)
     margin = 2 * scale
-    cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+    on_cpu = rgb.device.type == "cpu"      # numpy views: a few masked writes a frame, without torch's overhead
+    planes = [rgb, inst, depth] + ([part] if part is not None else [])
+    if on_cpu:
+        planes = [p.numpy() for p in planes]
+    cache: dict[tuple, tuple] = {}
     for i, f in enumerate(frames):
         lines = overlay_lines(start, name, f, fps)
         key = tuple(lines)
         if key not in cache:
             ink, edge = block_mask(lines, scale)
             h, w = min(ink.shape[0], H - margin), min(ink.shape[1], W - margin)
-            cache[key] = (torch.as_tensor(ink[:h, :w], device=rgb.device), torch.as_tensor(edge[:h, :w], device=rgb.device))
-        ink_t, edge_t = cache[key]
+            masks = ink[:h, :w], edge[:h, :w], ink[:h, :w] | edge[:h, :w]
+            cache[key] = masks if on_cpu else tuple(torch.as_tensor(m, device=rgb.device) for m in masks)
+        ink_t, edge_t, cover = cache[key]
         h, w = ink_t.shape
         if h <= 0 or w <= 0:
             continue
         y0 = margin if position.startswith("top") else H - margin - h
         x0 = margin if position.endswith("left") else W - margin - w
-        region = rgb[i, y0:y0 + h, x0:x0 + w]
+        region = planes[0][i, y0:y0 + h, x0:x0 + w]
         region[edge_t] = OUTLINE
         region[ink_t] = INK
-        cover = ink_t | edge_t
-        inst[i, y0:y0 + h, x0:x0 + w][cover] = 0
-        depth[i, y0:y0 + h, x0:x0 + w][cover] = 0.0
-        if part is not None:
-            part[i, y0:y0 + h, x0:x0 + w][cover] = PART_LENS
+        for plane, value in zip(planes[1:], (0, 0.0, PART_LENS)):
+            plane[i, y0:y0 + h, x0:x0 + w][cover] = value
