@@ -360,6 +360,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
         if steps[t, 0] + steps[t, 1] <= 0.0:
             continue
         xt, vt = x[t], vel[t]
+        prev, cur, nxt = cams[t, 0], cams[t, 1], cams[t, 2]    # views made once a frame, not a pixel
         ri = t if rays.shape[0] > 1 else 0
         y0, y1, x0, x1 = H, 0, W, 0
         for y in range(H):
@@ -367,7 +368,7 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
                 tid = inst[t, y, xx]
                 if not (everything[t] or moves[t, tid]):
                     continue
-                vx, vy = pixel_motion(cams[t, 0], cams[t, 1], cams[t, 2], rays[ri, y, xx, 0], rays[ri, y, xx, 1],
+                vx, vy = pixel_motion(prev, cur, nxt, rays[ri, y, xx, 0], rays[ri, y, xx, 1],
                                       rays[ri, y, xx, 2], depth[t, y, xx], disp[t, tid, 0], disp[t, tid, 1],
                                       disp[t, tid, 2], steps[t, 0], steps[t, 1], shutter, max_px)
                 m = np.float32(math.sqrt(vx * vx + vy * vy))

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 from numba.extending import register_jitable
 
+from synthdata.render.inline import inlined
 from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_row  # noqa: F401 (re-exported)
 
 MIN_BLUR_PX = 0.5    # slower pixels neither blur nor spread their motion
 
 
-@register_jitable
+@inlined
 def pixel_motion(prev, cur, nxt, rx, ry, rz, d, dx, dy, dz, back, ahead, shutter, max_px):
     """Image motion (pixels per exposure) of the point seen at camera-axis depth d along unit
     ray (rx, ry, rz) of camera row `cur`, moving by (dx, dy, dz) a frame; back / ahead frames to
