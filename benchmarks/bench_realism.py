@@ -24,6 +24,9 @@ whose shoulders-to-ankles line is within UPRIGHT_DEG of the image vertical (the 
 HOG was trained on upright pedestrians, and an elevated wide-angle camera shows people off the
 image centre leaning by perspective (vertical lines converge towards the nadir), a real effect
 that costs HOG as much on real footage; `upright%` is the share of targets that are upright.
+`found%` is the share of targets a positive-score detection overlaps at IoU >= 0.5, `near%` at
+0.3-0.5 (the detector fired on the person at the wrong scale or offset: a miss for AP50), and
+`det h` the median height of those detections over the target's visible height.
 
 The RESULT ratio is the lowest daylight AP50 over the recipes measured, target 0.75. With
 --cost-against DIR the script also times rendering one scene with this checkout and with the
@@ -93,6 +96,32 @@ def average_precision(frames: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.
         mpre[i] = max(mpre[i], mpre[i + 1])
     idx = np.flatnonzero(mrec[1:] != mrec[:-1])
     return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1])), n_targets, len(recs)
+
+
+def localisation(frames: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float, float]:
+    """Where the detector's boxes fall on the targets (a diagnostic beside AP50): the share of
+    targets whose best positive-score detection overlaps them at IoU >= 0.5 (found), the share
+    at 0.3-0.5 (found but misplaced: the detector fires on the person at the wrong scale or
+    offset), and the median height of that detection over the target's (over IoU >= 0.3)."""
+    found = near = 0
+    ratios = []
+    n = 0
+    for det, score, tgt, _ign in frames:
+        n += len(tgt)
+        keep = det[score > 0] if len(det) else det
+        if not len(tgt) or not len(keep):
+            continue
+        ov = iou(tgt, keep)
+        best = ov.argmax(1)
+        for i, j in enumerate(best):
+            v = ov[i, j]
+            found += v >= 0.5
+            near += 0.3 <= v < 0.5
+            if v >= 0.3:
+                ratios.append(keep[j, 3] / tgt[i, 3])
+    if not n:
+        return float("nan"), float("nan"), float("nan")
+    return found / n, near / n, float(np.median(ratios)) if ratios else float("nan")
 
 
 def hog_detector():
@@ -178,7 +207,9 @@ def evaluate(path: Path, frames: int, clips: int, hog) -> dict:
     ap, n_t, n_d = average_precision(scored)
     ap_day, n_day, _ = average_precision([s for s, d in zip(scored, day) if d])
     ap_up, n_up, _ = average_precision([s for s, d in zip(upright, day) if d])
+    found, near, h_ratio = localisation(scored)
     return {"recipe": path.stem, "ap50": ap, "targets": n_t, "detections": n_d, "frames": len(data),
+            "found": found, "near": near, "h_ratio": h_ratio,
             "ap50_day": ap_day, "day_targets": n_day, "day_frames": int(sum(day)),
             "ap50_upright": ap_up, "upright_share": n_up / n_day if n_day else float("nan"),
             "scale": scale, "render_s": t1 - t0, "detect_s": time.perf_counter() - t1}
@@ -224,14 +255,16 @@ def main() -> None:
     print(f"HOG people detector, AP50; targets: person, visibility >= {MIN_VIS}, visible height >= {MIN_H} px; "
           f"{frames} frames per recipe from {clips} clips")
     print(f"{'recipe':28s} {'AP50':>6s} {'targets':>7s} {'dets':>6s} {'frames':>6s} {'dayAP50':>7s} {'daytgt':>6s} "
-          f"{'dayfr':>5s} {'upright':>7s} {'upright%':>8s} {'scale':>5s} {'render s':>8s} {'hog s':>6s}")
+          f"{'dayfr':>5s} {'upright':>7s} {'upright%':>8s} {'found%':>6s} {'near%':>5s} {'det h':>5s} {'scale':>5s} "
+          f"{'render s':>8s} {'hog s':>6s}")
     rows = []
     for path in paths:
         r = evaluate(path, frames, clips, hog)
         rows.append(r)
         print(f"{r['recipe']:28s} {r['ap50']:6.3f} {r['targets']:7d} {r['detections']:6d} {r['frames']:6d} "
               f"{r['ap50_day']:7.3f} {r['day_targets']:6d} {r['day_frames']:5d} {r['ap50_upright']:7.3f} "
-              f"{100 * r['upright_share']:7.0f}% {r['scale']:5.2f} {r['render_s']:8.1f} "
+              f"{100 * r['upright_share']:7.0f}% {100 * r['found']:5.0f}% {100 * r['near']:4.0f}% {r['h_ratio']:5.2f} "
+              f"{r['scale']:5.2f} {r['render_s']:8.1f} "
               f"{r['detect_s']:6.1f}", flush=True)
     if args.cost_against:
         recipe = str(ROOT / "recipes" / "parking_lot_day.yaml")
