@@ -4,12 +4,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-
-from synthdata.render import backend, kernels
-from synthdata.render.effects import encode_table
 from numba import njit
 
+from synthdata.render import backend, kernels
 from synthdata.render.counter_noise import noise_sample, noise_sample32, sensor_value
+from synthdata.render.effects import encode_table
 from synthdata.render.pixel import encode32
 
 

@@ -12,11 +12,12 @@ views of the render tensors (no copies); every kernel writes in place.
   blocks (only pixels still showing the background), swapped for the shadowed background.
 - `antialias`: silhouette pixels take the mean of themselves and their 3x3 average.
 - `motion_blur`: blur along each moving pixel's image motion (render/motion_blur.py).
-- `sensor_encode`: Poisson-Gaussian sensor noise from a counter-based hash (the same bits on
-  every device), vignetting and the tone curve, fused in one pass.
+- `decode_linear`, `sensor_encode` (render/sensor_pass.py): the effects chain's way in and out
+  of linear light; sensor noise from a counter-based hash (the same bits on every device),
+  vignetting and the tone curve fused in one pass.
 
 Compilation: kernels compile once (about ten seconds) and then load from numba's on-disk cache;
-`ensure_compiled` tells the user on the first run (render/compile.py).
+`backend.announce_compile` tells the user on the first run.
 """
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import shade_tone
-from synthdata.render.counter_noise import noise_sample32, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
-from synthdata.render.pixel import (PRM_RAD, PRM_REF, encode_index, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
+from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
+from synthdata.render.sensor_pass import decode_linear, sensor_encode
 from synthdata.render.surface_shading import shade_surface
 
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
@@ -275,72 +276,6 @@ def antialias(rgb, inst, boxes, mark):
     for i in range(n):
         for c in range(3):
             rgb[where[i, 0], where[i, 1], where[i, 2], c] = out[i, c]
-
-
-@njit(**JIT)
-def decode_linear(rgb, lut, gain, depth, fog_m, air, x):
-    """uint8 display values (T, H, W, 3) -> exposed linear float32 x (T, H, W, 3) through the
-    inverse tone curve lut (256,), times gain (T,), faded to the air light air (3,) by depth
-    (T, H, W) when fog_m > 0 (visibility in metres)."""
-    T, H, W, _ = rgb.shape
-    for t in range(T):
-        k = gain[t]
-        for y in range(H):
-            for xx in range(W):
-                f = 0.0
-                if fog_m > 0.0:
-                    f = 1.0 - math.exp(-3.912 * depth[t, y, xx] / fog_m)
-                for c in range(3):
-                    v = lut[rgb[t, y, xx, c]] * k
-                    if fog_m > 0.0:
-                        v = v * (1.0 - f) + air[c] * f
-                    x[t, y, xx, c] = v
-
-
-@njit(**JIT)
-def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
-    """Sensor noise, vignetting and the tone curve in one pass: x (T, H, W, 3) exposed linear
-    float32 -> rgb uint8. Noise has variance a * x + b (counter_noise.sensor_value), drawn from a
-    counter hash of (seeds[t], flat element index) (one draw for all channels when mono).
-    vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
-    (render/effects.py ENCODE_*). Each row is a few flat loops over W * 3 values, which vectorise:
-    the draws of a row first (noise_sample32), then the values, then the table's buckets."""
-    T, H, W, _ = x.shape          # 3 channels: the constant 3 below divides by multiplication
-    vig = vignette.shape[0] > 0
-    noisy = a > 0.0 or b > 0.0
-    n = W * 3
-    xf = x.reshape(T, H, n)
-    out = rgb.reshape(T, H, n)
-    row = np.empty(n, np.float32)
-    draw = np.empty(n, np.float32)
-    bucket = np.empty(n, np.int32)
-    for t in range(T):
-        seed = np.uint32(seeds[t] & 0xFFFFFFFF)
-        for y in range(H):
-            base = y * n
-            if vig:
-                for xx in range(W):
-                    v = vignette[y, xx]
-                    for c in range(3):
-                        row[3 * xx + c] = xf[t, y, 3 * xx + c] * v
-            else:
-                for i in range(n):
-                    row[i] = xf[t, y, i]
-            if noisy and mono:
-                for xx in range(W):          # one draw a pixel, shared by its channels
-                    draw[xx] = noise_sample32(seed, base + 3 * xx)
-                for xx in range(W):
-                    for c in range(3):
-                        row[3 * xx + c] = sensor_value(row[3 * xx + c], draw[xx], a, b)
-            elif noisy:
-                for i in range(n):
-                    draw[i] = noise_sample32(seed, base + i)
-                for i in range(n):
-                    row[i] = sensor_value(row[i], draw[i], a, b)
-            for i in range(n):           # the table's buckets (vectorised), then its values (a gather)
-                bucket[i] = encode_index(row[i], enc)
-            for i in range(n):
-                out[t, y, i] = enc[bucket[i]]
 
 
 @njit(**JIT)
