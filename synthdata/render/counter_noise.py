@@ -5,8 +5,8 @@ random-number state. Scalar functions registered with numba, like render/pixel.p
 `noise_sample` is the definition, compiled for CUDA and run as Python by numba's simulator.
 numba widens integer maths to 64 bits, so its hash vectorises in 64-bit lanes on a CPU;
 `noise_sample32` draws the same bits with the hash written as 32-bit LLVM integer operations
-(twice the lanes, about 2.7x faster), for the CPU kernels (tests/test_counter_noise.py holds the
-two equal).
+(twice the lanes, about 2.7x faster), for the CPU kernels (tests/test_render_kernels.py holds
+the two equal).
 """
 from __future__ import annotations
 
@@ -18,28 +18,38 @@ from numba import njit, types
 from numba.extending import intrinsic, register_jitable
 
 
+MUL1, MUL2 = 0x7FEB352D, 0x846CA68B     # lowbias32's multipliers
+ROUND2 = 0x9E3779B9                      # mixed into the first word for the second
+
+
 @register_jitable
 def hash32(v):
     """A 32-bit integer hash (lowbias32) of a non-negative integer, kept to 32 bits."""
     v = int(v) & 0xFFFFFFFF          # int(): exact (unbounded) integers when run as plain Python
     v ^= v >> 16
-    v = (v * 0x7FEB352D) & 0xFFFFFFFF
+    v = (v * MUL1) & 0xFFFFFFFF
     v ^= v >> 15
-    v = (v * 0x846CA68B) & 0xFFFFFFFF
+    v = (v * MUL2) & 0xFFFFFFFF
     v ^= v >> 16
     return v
 
 
 @register_jitable
-def noise_sample(seed, element):
-    """A unit-variance, zero-mean float32 draw for (seed, element) from a counter-based hash:
-    the sum of four 16-bit uniforms (two hash rounds), centred and scaled. `element` is the flat
-    index of a value in an (H, W, 3) frame, (y * W + x) * 3 + channel. Integer maths only, so
-    the same bits come out on every device; written so the CPU kernel's row loop vectorises."""
-    h1 = hash32(hash32(element) ^ (int(seed) & 0xFFFFFFFF))
-    h2 = hash32(h1 ^ 0x9E3779B9)
+def unit_draw(h1, h2):
+    """Two 32-bit hash words -> a unit-variance, zero-mean float32: the sum of their four 16-bit
+    halves as uniforms, centred and scaled."""
     u = np.float32((h1 & 0xFFFF) + (h1 >> 16) + (h2 & 0xFFFF) + (h2 >> 16)) * np.float32(1.0 / 65536.0)
     return (u - np.float32(2.0)) * np.float32(1.7320508075688772)
+
+
+@register_jitable
+def noise_sample(seed, element):
+    """A unit-variance, zero-mean float32 draw for (seed, element) from a counter-based hash
+    (two hash rounds, `unit_draw`). `element` is the flat index of a value in an (H, W, 3)
+    frame, (y * W + x) * 3 + channel. Integer maths only, so the same bits come out on every
+    device."""
+    h1 = hash32(hash32(element) ^ (int(seed) & 0xFFFFFFFF))
+    return unit_draw(h1, hash32(h1 ^ ROUND2))
 
 
 @register_jitable
@@ -57,10 +67,8 @@ def _lowbias32(typingctx, v):
 
         def xorshift(x, s):
             return builder.xor(x, builder.lshr(x, ir.Constant(word, s)))
-        x = xorshift(args[0], 16)
-        x = builder.mul(x, ir.Constant(word, 0x7FEB352D))
-        x = xorshift(x, 15)
-        x = builder.mul(x, ir.Constant(word, 0x846CA68B))
+        x = builder.mul(xorshift(args[0], 16), ir.Constant(word, MUL1))
+        x = builder.mul(xorshift(x, 15), ir.Constant(word, MUL2))
         return xorshift(x, 16)
     return types.uint32(types.uint32), codegen
 
@@ -69,7 +77,4 @@ def _lowbias32(typingctx, v):
 def noise_sample32(seed32, element):
     """`noise_sample` for numba's CPU target: seed32 the seed as np.uint32, element as there."""
     h1 = _lowbias32(_lowbias32(np.uint32(element)) ^ seed32)
-    h2 = _lowbias32(h1 ^ np.uint32(0x9E3779B9))
-    u = np.float32((h1 & np.uint32(0xFFFF)) + (h1 >> np.uint32(16)) + (h2 & np.uint32(0xFFFF)) + (h2 >> np.uint32(16))) \
-        * np.float32(1.0 / 65536.0)
-    return (u - np.float32(2.0)) * np.float32(1.7320508075688772)
+    return unit_draw(h1, _lowbias32(h1 ^ np.uint32(ROUND2)))
