@@ -94,7 +94,33 @@ def test_every_benchmark_script_is_smoke_tested():
 
 
 def test_realism():
-    assert check("bench_realism.py", "realism")["verdict"] in ("pass", "fail")
+    proc, m = run_bench("bench_realism.py", "--quick")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "realism" and m["verdict"] in ("pass", "fail")
+    assert "AP41" in proc.stdout and "reach%" in proc.stdout
+
+
+def test_realism_scoring_and_caltech_boxes():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_realism as br
+    finally:
+        sys.path.remove(str(BENCH))
+    import numpy as np
+
+    slim = np.array([[100.0, 50.0, 28.0, 100.0]])           # a side-on person: width 0.28 x height
+    hog = np.array([[90.5, 44.0, 47.0, 120.0]])             # HOG's box on it: right centre, aspect 0.39, 1.2x tall
+    assert br.iou(hog, slim)[0, 0] < 0.5
+    assert br.iou(br.caltech_boxes(hog), br.caltech_boxes(slim))[0, 0] >= 0.5
+    std = br.caltech_boxes(slim)
+    assert np.allclose(std, [[93.5, 50.0, 41.0, 100.0]])    # centre and height kept
+    frames = [(hog, np.array([1.0]), slim, np.zeros((0, 4)))]
+    assert br.average_precision(frames)[0] == 0.0
+    frames41 = [(br.caltech_boxes(d), s, br.caltech_boxes(t), i) for d, s, t, i in frames]
+    assert br.average_precision(frames41)[0] == 1.0
+    # an unmatched detection above the match halves precision at full recall
+    two = [(np.concatenate([slim + [300, 0, 0, 0], slim]), np.array([2.0, 1.0]), slim, np.zeros((0, 4)))]
+    assert abs(br.average_precision(two)[0] - 0.5) < 1e-9
 
 
 def test_dense_reports_cost_size_and_codecs():
