@@ -63,3 +63,24 @@ def test_compiled_plate_look_matches_the_torch_path(name, monkeypatch):
     assert not torch.equal(host, rgb)                            # it did change the frames
     diff = (host.int() - ref.int()).abs()
     assert int(diff.max()) <= 1 and int((diff > 0).sum()) <= diff.numel() // 10000
+
+
+def test_plate_gains_take_exposure_from_the_ground_and_colour_from_the_light():
+    from synthdata.render.backdrop import CAST_LIMIT, LUMA, plate_gains
+
+    luma = torch.tensor(LUMA)
+    ref = torch.tensor([0.23, 0.23, 0.23])
+    # a white wall over a warm wooden floor, under neutral light: the floor's colour stays the floor's
+    wall = torch.full((400, 3), 0.9)
+    floor = torch.tensor([0.26, 0.076, 0.019]).expand(600, 3)
+    g = plate_gains(torch.cat([wall, floor]), floor, ref)
+    assert float(g.max() / g.min()) < 1.02                       # no tint (it was 5x before)
+    assert float(g @ luma) == pytest.approx(float(floor[0] @ luma / (ref @ luma)) * float(luma.sum()), rel=1e-4)
+    # light that really is bluish (the wall and floor both bluish): the actors follow, within CAST_LIMIT
+    blue = torch.tensor([0.8, 0.9, 1.1])
+    gb = plate_gains(torch.cat([wall, floor]) * blue, floor * blue, ref)
+    assert float(gb[2] / gb[0]) > 1.3 and float(gb.max() / gb.min()) <= CAST_LIMIT ** 2 + 1e-6
+    # an extreme cast is limited
+    red = torch.tensor([4.0, 1.0, 0.25])
+    gr = plate_gains(torch.cat([wall, floor]) * red, floor * red, ref)
+    assert float(gr[0] / gr[2]) == pytest.approx(CAST_LIMIT ** 2, rel=1e-4)

@@ -8,9 +8,9 @@ Per camera pose it gives the same Background the procedural path gives (render/b
   actor behind them is hidden exactly and labels follow (they come from the same buffers);
 - rgb_shadow: the plate as the ground would look with the sun blocked (the ratio of shaded to lit
   ground under the clip's light), receiver: the sketched ground, so actors' shadows darken it.
-`match` brings actor pixels to the plate's look: exposure and colour balance measured from the
-plate's ground (times the clip's jitter), the plate's blur, and its noise (actors get the
-footage's noise; the cleaner plate gets what its median removed).
+`match` brings actor pixels to the plate's look: exposure from the plate's ground, colour balance
+from the plate's light (`plate_gains`; both times the clip's jitter), the plate's blur, and its
+noise (actors get the footage's noise; the cleaner plate gets what its median removed).
 """
 from __future__ import annotations
 
@@ -33,6 +33,28 @@ from synthdata.world.types import MATERIAL, World
 REF_ALBEDO = 0.25          # the actors are exposed as if the plate's ground had this albedo
 MAX_RANGE_M = 5000.0
 LUMA_NOISE = 0.668         # luminance noise of unit independent noise per channel (BT.601 weights)
+LUMA = (0.2126, 0.7152, 0.0722)   # relative luminance of linear RGB (Rec. 709)
+GREY_NORM = 6              # Minkowski norm of the shades-of-grey light estimate (Finlayson and Trezzi, 2004)
+CAST_LIMIT = 1.25          # the plate's light moves a channel of the actors by at most this factor either way
+
+
+def plate_gains(lin: torch.Tensor, ground: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Per-channel gains (3,) that bring actors lit by the clip's light to the plate's look. lin:
+    the plate's linear pixels (..., 3); ground: its ground pixels (N, 3); ref: linear radiance (3,)
+    of a REF_ALBEDO ground under the clip's light, exposed.
+
+    - Exposure: the ground's mean luminance over the reference's.
+    - Colour balance: the chromaticity of the plate's light over the clip light's. The plate's
+      light is the shades-of-grey estimate over the whole plate (a Minkowski mean, which the
+      brightest, mostly neutral surfaces dominate), limited to CAST_LIMIT per channel. The ground's
+      mean colour is not used for it: a wooden floor or grass is the surface's colour, not the
+      light's, and would tint every actor (it cut the blue of actors in the shipped lobby plate 5x)."""
+    luma = torch.tensor(LUMA, dtype=torch.float32, device=ref.device)
+    exposure = (ground.mean(0) @ luma) / (ref @ luma).clamp_min(1e-6)
+    light = lin.reshape(-1, 3).double().pow(GREY_NORM).mean(0).pow(1.0 / GREY_NORM).float()
+    chroma = light / (light @ luma).clamp_min(1e-6)
+    cast = (chroma / (ref / (ref @ luma).clamp_min(1e-6))).clamp(1 / CAST_LIMIT, CAST_LIMIT)
+    return (exposure * cast).clamp(0.2, 5.0)
 
 
 def load_plate_image(path: str, sha256: str) -> np.ndarray:
@@ -129,8 +151,7 @@ class PlateBackdrop:
         material = torch.full(receiver.shape, MATERIAL["concrete"], dtype=torch.long, device=dev)
         if self._gains is None:
             g = lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)
-            target = g.mean(0) / REF_ALBEDO * REF_ALBEDO
-            self._gains = (target / self.ref).clamp(0.2, 5.0)
+            self._gains = plate_gains(lin, g, self.ref)
         bg = Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
                         material)
         self._last = bg if self._same_pose(cam) else None
