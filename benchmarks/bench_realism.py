@@ -36,6 +36,14 @@ pedestrian benchmark standardises boxes (Dollar et al., PAMI 2012): synthdata's 
 pixel-tight, so a slim side-on person (width 0.28 x height) meets HOG's fixed-aspect box at IoU
 about 0.5 even when the detector fires at the right place and scale.
 
+A real reference in the same run: the same protocol on real people, in every 5th frame of the
+shipped real indoor clip (`../shared/data/reference/one-by-one-person-detection.mp4`, Intel IoT
+devkit sample videos, CC BY 4.0; the camera of `plate_lobby`). That clip has no labels: a person's
+box is the largest blob where a frame differs from the clip's clean plate
+(examples/plates/lobby/plate.png, made by `synthdata plate init`), a blob touching the frame's
+edge is an ignored region, and a frame without a blob has no targets. Without the clip the row is
+skipped. `--no-real` leaves it out.
+
 The RESULT ratio is the lowest daylight AP50 over the recipes measured, target 0.75. With
 --cost-against DIR the script also times rendering one scene with this checkout and with the
 package at DIR (alternating subprocesses, best of N each) and prints the cost ratio.
@@ -176,6 +184,62 @@ def lean_deg(keypoints) -> float:
     return float(abs(np.degrees(np.arctan2(d[0], -d[1]))))
 
 
+REAL_CLIP = ROOT.parent / "shared" / "data" / "reference" / "one-by-one-person-detection.mp4"
+REAL_PLATE = ROOT / "examples" / "plates" / "lobby" / "plate.png"
+REAL_STEP = 5              # every 5th frame of the real clip
+BLOB_LEVELS = 40           # a pixel differing from the plate by more than this (any channel) is foreground
+
+
+def real_frames(path: Path, plate: Path, limit: int | None = None):
+    """Frames of a real clip with one person at a time, boxed against its clean plate: (rgb,
+    targets, ignored) per frame, every REAL_STEP-th frame (at most `limit`)."""
+    import av
+    import cv2
+    from PIL import Image
+
+    bg = np.asarray(Image.open(plate).convert("RGB"), np.int16)
+    kernel_open, kernel_close = np.ones((3, 3), np.uint8), np.ones((9, 9), np.uint8)
+    out = []
+    with av.open(str(path)) as box:
+        for i, frame in enumerate(box.decode(video=0)):
+            if i % REAL_STEP:
+                continue
+            rgb = frame.to_ndarray(format="rgb24")
+            fg = (np.abs(rgb.astype(np.int16) - bg).max(2) > BLOB_LEVELS).astype(np.uint8)
+            fg = cv2.morphologyEx(cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel_open), cv2.MORPH_CLOSE, kernel_close)
+            n, _, stats, _ = cv2.connectedComponentsWithStats(fg)
+            tgt, ign = np.zeros((0, 4)), np.zeros((0, 4))
+            if n > 1:
+                k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+                x, y, w, h, area = (int(v) for v in stats[k])
+                blob = np.array([[x, y, w, h]], float)
+                inside = x > 2 and y > 2 and x + w < rgb.shape[1] - 2 and y + h < rgb.shape[0] - 2
+                if area > 1500 and h >= MIN_H and inside:
+                    tgt = blob
+                elif area > 300:
+                    ign = blob
+            out.append((rgb, tgt, ign))
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def evaluate_real(path: Path, plate: Path, hog, limit: int | None = None) -> dict:
+    """The protocol on real people (`real_frames`): AP50, AP41, found, near and det h."""
+    t0 = time.perf_counter()
+    data = real_frames(path, plate, limit)
+    heights = np.concatenate([d[1][:, 3] for d in data])
+    scale = float(np.clip(MEDIAN_H / np.median(heights), 1.0, 4.0)) if len(heights) else 1.0
+    scored = [(*detect(hog, img, scale), tgt, ign) for img, tgt, ign in data]
+    found, near, h_ratio = localisation(scored)
+    ap41 = average_precision([(caltech_boxes(d), s, caltech_boxes(t), caltech_boxes(i)) for d, s, t, i in scored])[0]
+    ap, n_t, n_d = average_precision(scored)
+    return {"recipe": f"real: {path.stem}", "ap50": ap, "targets": n_t, "detections": n_d, "frames": len(data),
+            "found": found, "near": near, "h_ratio": h_ratio, "ap41": ap41,
+            "reach": float(np.mean(heights * scale >= 96)) if len(heights) else float("nan"), "scale": scale,
+            "seconds": time.perf_counter() - t0}
+
+
 def recipe_frames(path: Path, frames: int, clips: int):
     """Rendered frames of a recipe: (rgb, targets, ignored boxes, daylight?, targets' lean in
     degrees) per frame."""
@@ -260,6 +324,8 @@ def main() -> None:
     p.add_argument("--clips", type=int, default=None, help="clips per recipe (default 20, quick 2)")
     p.add_argument("--recipe", action="append", default=None, help="a recipe path (repeatable); default: all shipped")
     p.add_argument("--cost-against", default=None, help="another checkout's root: compare render cost per frame")
+    p.add_argument("--real", default=str(REAL_CLIP), help="the real indoor reference clip (one person at a time)")
+    p.add_argument("--no-real", action="store_true", help="leave out the real reference row")
     args = p.parse_args()
     frames = args.frames or (6 if args.quick else 100)
     clips = args.clips or (2 if args.quick else 20)
@@ -288,6 +354,15 @@ def main() -> None:
               f"{r['ap41']:5.3f} {100 * r['reach']:5.0f}% "
               f"{r['scale']:5.2f} {r['render_s']:8.1f} "
               f"{r['detect_s']:6.1f}", flush=True)
+    if not args.no_real:
+        if Path(args.real).is_file() and REAL_PLATE.is_file():
+            r = evaluate_real(Path(args.real), REAL_PLATE, hog, 24 if args.quick else None)
+            print(f"{r['recipe']:28s} {r['ap50']:6.3f} {r['targets']:7d} {r['detections']:6d} {r['frames']:6d} "
+                  f"{'':7s} {'':6s} {'':5s} {'':7s} {'':8s} {100 * r['found']:5.0f}% {100 * r['near']:4.0f}% "
+                  f"{r['h_ratio']:5.2f} {r['ap41']:5.3f} {100 * r['reach']:5.0f}% {r['scale']:5.2f} {'':8s} "
+                  f"{r['seconds']:6.1f}  (real people, boxes from the clean plate; the camera of plate_lobby)")
+        else:
+            print(f"real reference: skipped ({args.real} or {REAL_PLATE} not found)")
     if args.cost_against:
         recipe = str(ROOT / "recipes" / "parking_lot_day.yaml")
         n = benchlib.repeats(args, 3)

@@ -98,6 +98,8 @@ def test_realism():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert m is not None and m["name"] == "realism" and m["verdict"] in ("pass", "fail")
     assert "AP41" in proc.stdout and "reach%" in proc.stdout
+    assert re.search(r"^real: one-by-one-person-detection +\d\.\d{3} ", proc.stdout, re.MULTILINE) or \
+        "real reference: skipped" in proc.stdout
 
 
 def test_realism_scoring_and_caltech_boxes():
