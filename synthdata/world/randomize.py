@@ -44,7 +44,7 @@ def random_color(rng: np.random.Generator, value: float | None = None) -> list[f
 def _texture(rng: np.random.Generator, scale_m: float, contrast: float) -> TextureParams:
     """Two random colours that differ clearly in lightness, so the pattern always shows."""
     v1 = float(rng.uniform(0.1, 1.0))
-    v2 = v1 + float(rng.uniform(0.3, 0.6)) * (1 if v1 < 0.55 else -1)
+    v2 = min(max(v1 + float(rng.uniform(0.3, 0.6)) * (1 if v1 < 0.55 else -1), 0.03), 1.0)   # a lightness
     return TextureParams(int(rng.choice(TEXTURE_KINDS)), random_color(rng, v1), random_color(rng, v2), float(scale_m),
                          float(contrast), int(rng.integers(0, 2**31)))
 
