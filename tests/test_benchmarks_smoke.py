@@ -89,7 +89,7 @@ def test_a_crashing_benchmark_is_caught():
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
                "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py",
-               "bench_cameras.py", "bench_refiner.py", "bench_realism.py"}
+               "bench_cameras.py", "bench_refiner.py", "bench_realism.py", "bench_sim2real.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
@@ -100,6 +100,38 @@ def test_realism():
     assert "AP41" in proc.stdout and "reach%" in proc.stdout
     assert re.search(r"^real: one-by-one-person-detection +\d\.\d{3} ", proc.stdout, re.MULTILINE) or \
         "real reference: skipped" in proc.stdout
+
+
+def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
+    proc, m = run_bench("bench_sim2real.py", "--quick", timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert m is not None and m["name"] == "sim2real"
+    if m["verdict"] != "skip":
+        assert "synthdata: people_general_mix" in proc.stdout and "real photos (INRIA" in proc.stdout
+        assert re.search(r"round 2: \d+ hard negatives", proc.stdout)
+
+
+def test_sim2real_svm_separates_what_it_was_shown():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_sim2real as s2r
+    finally:
+        sys.path.remove(str(BENCH))
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3780)).astype(np.float32) * 0.1
+    y = np.where(np.arange(400) < 150, 1.0, -1.0)
+    X[y > 0, :40] += 0.3                       # positives differ in a few features
+    w = s2r.train_svm(X, y)
+    assert w.shape == (3781,) and w.dtype == np.float32
+    score = X @ w[:-1] + w[-1]
+    assert (score[y > 0] > 0).mean() > 0.95 and (score[y < 0] < 0).mean() > 0.95
+    box = np.array([100.0, 40.0, 30.0, 90.0])
+    x0, y0, ww, hh = s2r.window_of(box)
+    assert hh == 120.0 and ww == 60.0 and x0 + ww / 2 == 115.0 and y0 + hh / 2 == 85.0
+    back = s2r.person_boxes(np.array([[x0, y0, ww, hh]]))[0]     # window -> the box it was trained for
+    assert np.allclose(back[[1, 3]], [40.0, 90.0]) and np.isclose(back[0] + back[2] / 2, 115.0)
 
 
 def test_realism_scoring_and_caltech_boxes():
