@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from synthdata.recipe.distributions import show_value
 from synthdata.recipe.types import Choice, Int, Model, Num
 
-DISTRACTOR_KINDS = ("cone", "bin", "crate", "bollard", "pole", "barrier", "sign", "ball", "block")
+DISTRACTOR_KINDS = ("cone", "bin", "crate", "bollard", "pole", "barrier", "sign", "ball", "block", "stand", "chair",
+                    "stanchion")
 TEXTURE_SURFACES = ("ground", "walls", "vehicles")
 
 

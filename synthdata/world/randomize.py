@@ -29,9 +29,10 @@ from synthdata.world.types import MATERIAL, Lighting, PointLight, Shapes
 TEXTURE_KINDS = (15, 16, 17, 18, 19)     # render/patterns.py SOLID_CHECKS, SOLID_STRIPES, BLOTCH, DOTS, MARBLE
 STREAM = 0xD0A                           # the randomisation's own stream of the clip seed
 RADIUS = {"cone": 0.2, "bin": 0.35, "crate": 0.45, "bollard": 0.15, "pole": 0.1, "barrier": 0.9, "sign": 0.35,
-          "ball": 0.3, "block": 0.5}     # footprint radius at scale 1 (metres)
+          "ball": 0.3, "block": 0.5, "stand": 0.35, "chair": 0.35, "stanchion": 0.2}   # footprint radius at scale 1 (m)
 NATURAL = {"cone": (0.9, 0.22, 0.02), "bin": (0.05, 0.18, 0.08), "bollard": (0.12, 0.12, 0.13),
-           "barrier": (0.8, 0.75, 0.7), "block": (0.45, 0.44, 0.42)}
+           "barrier": (0.8, 0.75, 0.7), "block": (0.45, 0.44, 0.42), "stand": (0.8, 0.8, 0.78),
+           "chair": (0.06, 0.06, 0.07), "stanchion": (0.55, 0.55, 0.57)}
 
 
 def random_color(rng: np.random.Generator, value: float | None = None) -> list[float]:
@@ -177,6 +178,23 @@ def distractor_shapes(d: DistractorParams) -> Shapes:
         b.box([0.04 * f, 0, 2.2 * f], [0.015 * f, 0.32 * f, 0.32 * f], c, "retroreflective")
     elif d.kind == "ball":
         b.ellipsoid([0, 0, 0.3 * f], [0.3 * f, 0.3 * f, 0.3 * f], c, "default")
+    elif d.kind == "stand":          # a standing table: round top on one thin post, a cross foot
+        steel = (0.55, 0.55, 0.57)
+        b.ellipsoid([0, 0, 1.08 * f], [0.3 * f, 0.3 * f, 0.015 * f], c, "paint")
+        b.capsule([0, 0, 0.04 * f], [0, 0, 1.07 * f], 0.025 * f, steel, "metal")
+        b.box([0, 0, 0.015 * f], [0.28 * f, 0.02 * f, 0.015 * f], steel, "metal")
+        b.box([0, 0, 0.015 * f], [0.02 * f, 0.28 * f, 0.015 * f], steel, "metal")
+    elif d.kind == "chair":          # four thin legs, a seat and a back
+        steel = (0.35, 0.35, 0.37)
+        for x in (-0.19, 0.19):
+            for y in (-0.19, 0.19):
+                b.capsule([x * f, y * f, 0.015 * f], [x * f, y * f, 0.44 * f], 0.015 * f, steel, "metal")
+        b.box([0, 0, 0.46 * f], [0.22 * f, 0.22 * f, 0.025 * f], c, "paint")
+        b.box([-0.2 * f, 0, 0.68 * f], [0.02 * f, 0.21 * f, 0.2 * f], c, "paint")
+    elif d.kind == "stanchion":      # a queue post: round base, thin post, cap
+        b.ellipsoid([0, 0, 0.02 * f], [0.16 * f, 0.16 * f, 0.02 * f], dark, "metal")
+        b.capsule([0, 0, 0.05 * f], [0, 0, 0.95 * f], 0.025 * f, c, "metal")
+        b.ellipsoid([0, 0, 0.97 * f], [0.04 * f, 0.04 * f, 0.03 * f], c, "metal")
     else:   # block
         b.box([0, 0, 0.4 * f], [0.5 * f, 0.5 * f, 0.4 * f], c, "concrete")
     return place(b.build(), np.array([[d.xy[0], d.xy[1], 0.0]]), np.array([d.yaw]))
