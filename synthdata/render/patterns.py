@@ -199,10 +199,15 @@ def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: i
                 return 1.0 - 0.15 * detail(0.25 * c, fp)
         return 1.0
     if kind == HAIR:                                  # locks a finger wide, then strands, along the fall
-        a = around(x, y)
-        locks = value_noise(a / 0.015, z / 0.08, 0.5, seed + 29)
-        n = value_noise(a / 0.004, z / 0.05, 0.0, seed)
-        return 1.0 + (0.6 * locks - 0.3) * detail(0.03, fp) + (0.4 * n - 0.2) * detail(0.008, fp)
+        shade = 1.0
+        k_locks = detail(0.03, fp)
+        if k_locks > 0.0:                             # (far away neither shows: no noise evaluated)
+            a = around(x, y)
+            shade += (0.6 * value_noise(a / 0.015, z / 0.08, 0.5, seed + 29) - 0.3) * k_locks
+            k_strands = detail(0.008, fp)
+            if k_strands > 0.0:
+                shade += (0.4 * value_noise(a / 0.004, z / 0.05, 0.0, seed) - 0.2) * k_strands
+        return shade
     # folds: slow creases whose direction drifts along the garment
     f = value_noise(x / 0.09, y / 0.09, z / 0.05, seed + 17)
     shade = 1.0 + (0.12 * f - 0.06) * detail(0.05, fp)
