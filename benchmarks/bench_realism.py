@@ -164,26 +164,47 @@ def hog_detector():
     return hog
 
 
+def grown_detections(hog, bgr: np.ndarray, border: float) -> tuple[np.ndarray, np.ndarray]:
+    """detectMultiScale windows (x, y, w, h in bgr's pixels) and scores, every window scoring above
+    -0.5 (stride 8, padding 8, scale 1.05). border > 0 first grows the image by that share of its
+    height above and below (edge pixels repeated): a window is 4/3 of its person's height, so
+    without it a person taller than about 3/4 of the frame, or near its top or bottom edge, has
+    no window."""
+    import cv2
+
+    pad = int(round(border * bgr.shape[0]))
+    img = np.ascontiguousarray(bgr)
+    if pad:
+        img = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE)
+    rects, weights = hog.detectMultiScale(img, hitThreshold=-0.5, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    if not len(rects):
+        return np.zeros((0, 4)), np.zeros(0)
+    return np.asarray(rects, float) - [0, pad, 0, 0], np.asarray(weights, float).reshape(-1)
+
+
 def detect(hog, frame: np.ndarray, scale: float, border: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """HOG detections in original-frame pixels (x, y, w, h boxes, shrunk as peopledetect draws
-    them) and their SVM scores. border > 0 first grows the frame by that share of its height above
-    and below (edge pixels repeated): a window is 4/3 of its person's height, so without it a
-    person taller than about 3/4 of the frame, or near its top or bottom edge, has no window."""
+    them) and their SVM scores; border as `grown_detections`."""
     import cv2
 
     img = frame[..., ::-1]
     if scale != 1.0:
         img = cv2.resize(np.ascontiguousarray(img), None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    pad = int(round(border * img.shape[0]))
-    if pad:
-        img = cv2.copyMakeBorder(np.ascontiguousarray(img), pad, pad, 0, 0, cv2.BORDER_REPLICATE)
-    rects, weights = hog.detectMultiScale(np.ascontiguousarray(img), hitThreshold=-0.5, winStride=(8, 8),
-                                          padding=(8, 8), scale=1.05)
-    if not len(rects):
-        return np.zeros((0, 4)), np.zeros(0)
-    r = (np.asarray(rects, float) - [0, pad, 0, 0]) / scale
+    r, score = grown_detections(hog, img, border)
+    if not len(r):
+        return r, score
+    r = r / scale
     r = np.stack([r[:, 0] + 0.15 * r[:, 2], r[:, 1] + 0.05 * r[:, 3], 0.7 * r[:, 2], 0.9 * r[:, 3]], 1)
-    return r, np.asarray(weights, float).reshape(-1)
+    return r, score
+
+
+def box_summary(scored: list, heights: np.ndarray, scale: float) -> dict:
+    """What every row prints besides AP50: found, near, det h (`localisation`), AP41 (Caltech
+    boxes) and reach (targets at least 96 px tall after upscaling)."""
+    found, near, h_ratio = localisation(scored)
+    ap41 = average_precision([(caltech_boxes(d), s, caltech_boxes(t), caltech_boxes(i)) for d, s, t, i in scored])[0]
+    reach = float(np.mean(heights * scale >= 96)) if len(heights) else float("nan")
+    return {"found": found, "near": near, "h_ratio": h_ratio, "ap41": ap41, "reach": reach}
 
 
 def lean_deg(keypoints) -> float:
@@ -241,13 +262,9 @@ def evaluate_real(path: Path, plate: Path, hog, limit: int | None = None, border
     heights = np.concatenate([d[1][:, 3] for d in data])
     scale = float(np.clip(MEDIAN_H / np.median(heights), 1.0, 4.0)) if len(heights) else 1.0
     scored = [(*detect(hog, img, scale, border), tgt, ign) for img, tgt, ign in data]
-    found, near, h_ratio = localisation(scored)
-    ap41 = average_precision([(caltech_boxes(d), s, caltech_boxes(t), caltech_boxes(i)) for d, s, t, i in scored])[0]
     ap, n_t, n_d = average_precision(scored)
     return {"recipe": f"real: {path.stem}", "ap50": ap, "targets": n_t, "detections": n_d, "frames": len(data),
-            "found": found, "near": near, "h_ratio": h_ratio, "ap41": ap41,
-            "reach": float(np.mean(heights * scale >= 96)) if len(heights) else float("nan"), "scale": scale,
-            "seconds": time.perf_counter() - t0}
+            **box_summary(scored, heights, scale), "scale": scale, "seconds": time.perf_counter() - t0}
 
 
 def recipe_frames(path: Path, frames: int, clips: int):
@@ -298,12 +315,8 @@ def evaluate(path: Path, frames: int, clips: int, hog, border: float = 0.0) -> d
     ap, n_t, n_d = average_precision(scored)
     ap_day, n_day, _ = average_precision([s for s, d in zip(scored, day) if d])
     ap_up, n_up, _ = average_precision([s for s, d in zip(upright, day) if d])
-    found, near, h_ratio = localisation(scored)
-    ap41 = average_precision([(caltech_boxes(d), s, caltech_boxes(t), caltech_boxes(i)) for d, s, t, i in scored])[0]
-    reach = float(np.mean(heights * scale >= 96)) if len(heights) else float("nan")
     return {"recipe": path.stem, "ap50": ap, "targets": n_t, "detections": n_d, "frames": len(data),
-            "found": found, "near": near, "h_ratio": h_ratio,
-            "ap41": ap41, "reach": reach,
+            **box_summary(scored, heights, scale),
             "ap50_day": ap_day, "day_targets": n_day, "day_frames": int(sum(day)),
             "ap50_upright": ap_up, "upright_share": n_up / n_day if n_day else float("nan"),
             "scale": scale, "render_s": t1 - t0, "detect_s": time.perf_counter() - t1}

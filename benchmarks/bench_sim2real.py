@@ -90,18 +90,10 @@ def person_boxes(det: np.ndarray) -> np.ndarray:
 
 
 def detect_windows(hog, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """detectMultiScale windows (x, y, w, h in img's pixels) and scores. The frame is first grown by
-    BORDER of its height above and below (edge pixels repeated, as training crops are), so that a
-    person too tall for a window inside the frame (a close person's window is 4/3 of their
-    height) can still be seen whole."""
-    import cv2
-
-    pad = int(round(BORDER * img.shape[0]))
-    grown = cv2.copyMakeBorder(np.ascontiguousarray(img[..., ::-1]), pad, pad, 0, 0, cv2.BORDER_REPLICATE)
-    rects, weights = hog.detectMultiScale(grown, hitThreshold=-0.5, winStride=(8, 8), padding=(8, 8), scale=1.05)
-    if not len(rects):
-        return np.zeros((0, 4)), np.zeros(0)
-    return np.asarray(rects, float) - [0, pad, 0, 0], np.asarray(weights, float).reshape(-1)
+    """detectMultiScale windows (x, y, w, h in img's pixels) and scores on the frame grown by BORDER
+    (bench_realism.grown_detections: edge pixels repeated, as training crops are), so that a person
+    too tall for a window inside the frame can still be seen whole."""
+    return br.grown_detections(hog, img[..., ::-1], BORDER)
 
 
 def random_negatives(img: np.ndarray, avoid: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -245,7 +237,6 @@ def main() -> None:
         weights = train_detector(synth, rng, lambda s: print(s, flush=True))
         print(f"  trained in {time.perf_counter() - t0:.0f} s", flush=True)
         rows.append((f"synthdata: {name}", real_ap(weights, real)))
-    t0 = time.perf_counter()
     rows.append(("real photos (INRIA, OpenCV's)", real_ap(cv2.HOGDescriptor_getDefaultPeopleDetector().reshape(-1), real)))
     print(f"{'detector trained on':44s} {'AP50':>6s} {'found%':>6s} {'near%':>5s}")
     for name, (ap, found, near) in rows:
