@@ -23,6 +23,8 @@ TABLE: list[tuple[str, dict]] = [
       "actors[1].count": {"randint": [2, 4]}}),
     ("hotel lobby, 5 people standing and waiting", {"scene.layout.type": "indoor", "actors[0].count": 5,
                                                     "actors[0].behavior": "stand"}),
+    ("a lobby where 4 visitors stop by the desk", {"scene.layout.type": "indoor", "actors[0].count": 4,
+                                                   "actors[0].behavior": "visit"}),
     ("a long corridor where a person falls forward", {"scene.layout.type": "indoor",
                                                       "scenario.fall.direction": "forward",
                                                       "scene.layout.size_m": [{"uniform": [5, 8]},

@@ -19,7 +19,7 @@ from synthdata.world.actors.clothing import BOTTOMS, FABRIC_KIND, HAIRS, HATS, T
 class PeopleSpec(Model):
     type: Literal["person"]
     count: Int(0, 500) = 4
-    behavior: Choice("walk", "run", "loiter", "stand") = "walk"
+    behavior: Choice("walk", "run", "loiter", "stand", "visit") = "walk"
     height_m: Num(1.2, 2.2) = {"uniform": [1.5, 2.0]}
     speed_mps: Num(0, 8) = {"uniform": [1.0, 1.6]}          # walking speed
     run_speed_mps: Num(1, 10) = {"uniform": [2.8, 4.5]}     # speed of people who run
@@ -29,6 +29,7 @@ class PeopleSpec(Model):
     enters: Flag = {"bernoulli": 0.4}      # walkers/runners: start outside the view and walk in
     leaves: Flag = {"bernoulli": 0.5}      # walkers/runners: head out of the view
     loiter_radius_m: Num(0.5, 30) = {"uniform": [1.5, 3.5]}
+    stop_s: Num(0.5, 600) = {"uniform": [3, 12]}     # visitors: how long they stop at their spot
     top_color: Color | None = None
     bottom_color: Color | None = None
     # who they are, what they wear and do; None = built-in defaults (world/actors/outfits.py)

@@ -22,6 +22,7 @@ from synthdata.world.actors.motion import frame_times
 from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.layouts.registry import LAYOUTS, build_layout
 from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
+from synthdata.world.planning.visits import plan_visit
 from synthdata.world.randomize import sample_randomize
 from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
@@ -68,7 +69,7 @@ LAYOUT_DEFAULTS: dict[str, dict[str, Any]] = {
 LAYOUT_DEFAULTS["plate"] = dict(size_m=(_d("num", 0.0), _d("num", 0.0)), ground_color=_d("choice", "#808080"),
                                ground_texture=_d("choice", "concrete"), line_color=_d("choice", "#e8e8e0"),
                                wall_color=_d("choice", "#808080"))
-BEHAVIOUR_ORDER = {"parked": 0, "park": 1, "drive": 2, "stand": 3, "loiter": 4, "walk": 5, "run": 5}
+BEHAVIOUR_ORDER = {"parked": 0, "park": 1, "drive": 2, "stand": 3, "loiter": 4, "visit": 5, "walk": 5, "run": 5}
 
 
 def sample_layout(spec, rng: np.random.Generator) -> LayoutParams:
@@ -227,7 +228,9 @@ def sample_clip(recipe: Recipe, index: int, *, seed: int, clip_id: str) -> ClipS
                 else:
                     p.action = "none"
             p.enters, p.leaves = bool(draw(group.enters)), bool(draw(group.leaves))
-            if not _plan_person(planner, p, float(draw(group.loiter_radius_m))):
+            extent = float(draw(group.loiter_radius_m))
+            stop_s = float(draw(group.stop_s)) if behavior == "visit" else 0.0
+            if not _plan_person(planner, p, extent, stop_s):
                 dropped += 1
                 continue
             party = [p]
@@ -337,8 +340,9 @@ def plate_match(spec, rng: np.random.Generator) -> dict[str, Any]:
             "white_balance": [float(1.0 + rng.uniform(-wj, wj)) for _ in range(3)]}
 
 
-def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> bool:
+def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float, stop_s: float) -> bool:
     r = plan_radius(p)
+    got = None
     if p.behavior == "stand":
         track = planner.plan_stand(r)
         p.enters = p.leaves = False
@@ -346,7 +350,8 @@ def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float) -> boo
         track = planner.plan_loiter(r, loiter_radius, p.speed_mps)
         p.enters = p.leaves = False
     else:
-        got = planner.plan_walk(r, p.speed_mps, p.enters, p.leaves)
+        got = (plan_visit(planner, r, p.speed_mps, p.enters, p.leaves, stop_s) if p.behavior == "visit"
+               else planner.plan_walk(r, p.speed_mps, p.enters, p.leaves))
         track = None
         if got is not None:
             track, p.enters, p.leaves = got

@@ -130,7 +130,7 @@ class PersonParams:
     shoe_color: str
     hair: str                       # short | long | ponytail | bald | covered | helmet
     sleeves: str                    # long | short
-    behavior: str                   # walk | run | loiter | stand | ride
+    behavior: str                   # walk | run | loiter | stand | visit | ride
     speed_mps: float
     phase0: float                   # gait phase at the start, cycles
     sway_phase: float               # idle sway phase, rad

@@ -96,7 +96,10 @@ for _w in ("people", "person", "persons", "pedestrian", "pedestrians", "walker",
     ACTORS[_w] = ("person", None, None)
 ACTORS.update({"jogger": ("person", None, "run"), "joggers": ("person", None, "run"),
                "runner": ("person", None, "run"), "runners": ("person", None, "run"),
-               "loiterer": ("person", None, "loiter"), "loiterers": ("person", None, "loiter")})
+               "loiterer": ("person", None, "loiter"), "loiterers": ("person", None, "loiter"),
+               "visitor": ("person", None, "visit"), "visitors": ("person", None, "visit"),
+               "customer": ("person", None, "visit"), "customers": ("person", None, "visit"),
+               "shopper": ("person", None, "visit"), "shoppers": ("person", None, "visit")})
 # people nouns that name a security scenario: "three intruders" -> intrusion with count 3
 SCENARIO_NOUNS: dict[str, str] = {
     "intruder": "intrusion", "intruders": "intrusion", "trespasser": "intrusion", "trespassers": "intrusion",
@@ -150,6 +153,9 @@ for _w in ("standing", "stands", "stand", "waiting", "waits", "wait", "queueing"
 for _w in ("loitering", "loiter", "loiters", "lingering", "linger", "lingers", "hanging around",
            "hanging about", "milling around", "milling about"):
     BEHAVIOURS[_w] = ("person", "loiter")
+for _w in ("visiting", "visit", "visits", "stopping by", "stops by", "stop by", "dropping by", "drops by",
+           "browsing", "browses", "stopping at", "stops at", "popping in", "pops in"):
+    BEHAVIOURS[_w] = ("person", "visit")
 for _w in ("driving", "drives", "drive", "moving", "passing by", "driving by", "driving past", "in motion"):
     BEHAVIOURS[_w] = ("vehicle", "drive")
 for _w in ("parking", "parks", "pulling in", "pull in", "pulls in", "arriving"):

@@ -123,11 +123,11 @@ def _weight_shift(p, pr, times):
     return Legs(dz=-0.012 * pr.H * np.abs(w), sway=0.022 * pr.H * w)
 
 
-register(Action("none", ("walk", "run", "stand", "loiter", "ride")))
-register(Action("phone_call", ("walk", "stand", "loiter"), arms=_phone_call, hands=(RIGHT,)))
-register(Action("phone_look", ("walk", "stand", "loiter"), arms=_phone_look, head_pitch=0.45, hands=(LEFT, RIGHT)))
-register(Action("wave", ("stand", "walk"), arms=_wave, head_pitch=-0.05, hands=(RIGHT,)))
-register(Action("carry_box", ("walk", "stand"), arms=_carry, prop="box", hands=(LEFT, RIGHT)))
+register(Action("none", ("walk", "run", "stand", "loiter", "visit", "ride")))
+register(Action("phone_call", ("walk", "stand", "loiter", "visit"), arms=_phone_call, hands=(RIGHT,)))
+register(Action("phone_look", ("walk", "stand", "loiter", "visit"), arms=_phone_look, head_pitch=0.45, hands=(LEFT, RIGHT)))
+register(Action("wave", ("stand", "walk", "visit"), arms=_wave, head_pitch=-0.05, hands=(RIGHT,)))
+register(Action("carry_box", ("walk", "stand", "visit"), arms=_carry, prop="box", hands=(LEFT, RIGHT)))
 register(Action("push_pram", ("walk",), arms=_push, prop="pram", footprint_m=0.95, hands=(LEFT, RIGHT)))
 register(Action("push_trolley", ("walk",), arms=_push, prop="trolley", footprint_m=0.95, hands=(LEFT, RIGHT)))
 register(Action("sit", ("stand",), legs=_sit, footprint_m=0.85, prop="bench"))

@@ -25,6 +25,7 @@ DEFAULT_ACTIONS = {
     "stand": {"none": 0.3, "phone_call": 0.12, "phone_look": 0.15, "weight_shift": 0.17, "sit": 0.1, "crouch": 0.06,
               "wave": 0.05, "carry_box": 0.05},
     "loiter": {"none": 0.6, "phone_call": 0.15, "phone_look": 0.25},
+    "visit": {"none": 0.75, "phone_call": 0.06, "phone_look": 0.12, "carry_box": 0.04, "wave": 0.03},
     "run": {"none": 1.0},
 }
 PROP_SIZE = {"box": ((0.3, 0.5), (0.25, 0.4), (0.2, 0.35)), "pram": ((0.55, 0.62), (0.75, 0.9), (0.95, 1.05)),

@@ -1,0 +1,168 @@
+"""Visitors: people who walk to a spot, stop there a while, and walk on (a `visit` plan).
+
+Real cameras mostly see people who stop at something: a table, a counter, a ticket machine, a
+notice board, a door. A visitor walks (in from an entrance, or from somewhere in view) to a stop
+right beside an obstacle of the layout (closer than walkers pass it: the body, not the stride, keeps
+clear), turns to face it and stands `stop_s` seconds, steps back and walks out (or on to another
+spot in view). By a post, a pillar or a tree (round footprints) they wait facing the way they came,
+as they do where no obstacle is in view and the stop is anywhere in view. The track is an ordinary Track (keys, dwell, facing), accepted by the
+planner's collision check like every other plan.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from synthdata.world.actors.motion import arrival_yaws, timed_keys
+from synthdata.world.geometry.shapes import polyline_length
+from synthdata.world.planning.navigation import view_masks
+from synthdata.world.planning.planner import PERSON_TURN_S, SAMPLING_MARGIN, Planner
+from synthdata.world.spec import Track
+
+BESIDE_M = 0.4          # a stop is beside an obstacle within this of its edge, beyond the person's radius
+BESIDE_SHARE = 0.8      # share of visitors who stop beside something when anything is in view
+CANDIDATES = 400        # random points tried per stop
+FACE_STEP_M = 0.05      # finite difference for the direction to the nearest obstacle
+ROUND_M = 0.05          # obstacles with both half sides under this are round (posts, pillars, trees)
+
+
+def stand_gap(radius: float) -> float:
+    """How close to an obstacle's edge a standing person's centre may come: their body, not the
+    stride `radius` that walkers keep clear."""
+    return 0.5 * radius + 0.07
+
+
+def _seen(planner: Planner, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ground points (N, 2): a person there is in view of a camera from the feet to the hips,
+    and the planner's placement weight (pixel area of a person there, as Planner.weight)."""
+    cams = planner.cam if isinstance(planner.cam, list) else [planner.cam]
+    seen, weight = np.zeros(len(pts), bool), np.zeros(len(pts))
+    for cam in cams:
+        ends = np.concatenate([np.repeat(pts[:, None, :], 2, 1), np.array([[[0.0], [1.2]]]).repeat(len(pts), 0)], -1)
+        uv, z = cam.project(ends, 0)
+        with np.errstate(invalid="ignore"):
+            inside = ((z > 1e-6) & (uv[..., 0] >= 2) & (uv[..., 0] < cam.width - 2) & (uv[..., 1] >= 2)
+                      & (uv[..., 1] < cam.height - 2)).all(1)
+        _, _, tall = view_masks(cam, pts, 2.3, 0.45)
+        ok = inside & (tall >= 0.05 * cam.height)
+        seen |= ok
+        weight = np.maximum(weight, np.where(ok, tall * tall, 0.0))
+    return seen, weight
+
+
+def beside_spot(planner: Planner, radius: float) -> np.ndarray | None:
+    """A point in view where a person of `radius` stands close beside an obstacle (a table, a
+    counter, a pillar, a parked car), closer than people keep when walking past; None if none."""
+    obstacles = planner.nav.obstacles
+    if not len(obstacles):
+        return None
+    rng = planner.rng
+    rows = obstacles.rows
+    k = rng.integers(len(rows), size=CANDIDATES)
+    reach = rows[k, 2:4].max(1) + rows[k, 5] + radius + BESIDE_M
+    pts = rows[k, :2] + rng.uniform(-1, 1, (CANDIDATES, 2)) * reach[:, None]
+    d = obstacles.distance(pts)
+    ok = (d >= stand_gap(radius)) & (d <= radius + BESIDE_M)
+    ok[ok] &= planner.nav.point_ok(pts[ok], stand_gap(radius))
+    if not ok.any():
+        return None
+    seen, weight = _seen(planner, pts[ok])
+    if not seen.any():
+        return None
+    cand, w = pts[ok][seen], weight[seen]
+    return cand[rng.choice(len(cand), p=w / w.sum())]
+
+
+def approach(planner: Planner, stop: np.ndarray, radius: float, clearance: float) -> np.ndarray | None:
+    """Where the last straight step to a stop close to an obstacle starts: the first point straight
+    back from the obstacle with walking `clearance` (the stop itself when it has that room)."""
+    if planner.nav.point_ok(stop, clearance).all():
+        return stop
+    to = towards_obstacle(planner, stop)
+    if to is None:
+        return None
+    back = -np.array([np.cos(to), np.sin(to)])
+    for s in np.arange(0.05, 1.0, 0.05):
+        q = stop + s * back
+        if planner.nav.point_ok(q, clearance).all():
+            return q if planner.nav.segment_ok(q, stop, stand_gap(radius) - 1e-3, step=0.05) else None
+    return None
+
+
+def towards_obstacle(planner: Planner, q: np.ndarray) -> float | None:
+    """Heading (rad) from q towards the nearest obstacle (None without obstacles)."""
+    obstacles = planner.nav.obstacles
+    if not len(obstacles):
+        return None
+    e = FACE_STEP_M
+    d = obstacles.distance(np.array([q + (e, 0), q - (e, 0), q + (0, e), q - (0, e)], float))
+    g = np.array([d[0] - d[1], d[2] - d[3]])
+    if not np.isfinite(g).all() or np.hypot(*g) < 1e-9:
+        return None
+    return float(np.arctan2(-g[1], -g[0]))
+
+
+def facing_obstacle(planner: Planner, q: np.ndarray, radius: float) -> float | None:
+    """Heading (rad) from q towards the nearest obstacle when q is beside it and it is something
+    to face (a table, a counter, a wall, a car); None otherwise, and beside a post, a pillar or a
+    tree (round footprints), which people wait by rather than look at."""
+    obstacles = planner.nav.obstacles
+    if not len(obstacles):
+        return None
+    d = obstacles.distances(q)[0]
+    nearest = obstacles.rows[int(np.argmin(d))]
+    if not d.min() <= radius + BESIDE_M or max(nearest[2], nearest[3]) < ROUND_M:
+        return None
+    return towards_obstacle(planner, q)
+
+
+def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: bool,
+               stop_s: float) -> tuple[Track, bool, bool] | None:
+    """Walk to a stop, stand `stop_s` seconds facing what is there, walk on; returns the track
+    and whether it really enters/leaves (as Planner.plan_walk)."""
+    rng = planner.rng
+    clear_r = radius + SAMPLING_MARGIN
+    for _ in range(8):
+        entering = enters and planner.entry.any()
+        start = (planner.random_cell(planner.entry, clear_r) if entering
+                 else planner.random_cell(planner.visible, clear_r, planner.weight))
+        if start is None:
+            return None
+        stop = beside_spot(planner, radius) if rng.random() < BESIDE_SHARE else None
+        if stop is None:
+            stop = planner.random_cell(planner.visible, clear_r, planner.weight)
+        if stop is None or np.hypot(*(stop - start)) < 1.0:
+            continue
+        stage = approach(planner, stop, radius, clear_r)
+        path = planner.nav.route(start, stage, clear_r) if stage is not None else None
+        if path is None:
+            continue
+        if stage is not stop:
+            path = np.concatenate([path, stop[None]])
+        appear = planner.snap(rng.uniform(0, 0.4 * planner.duration)) if entering else 0.0
+        pts, dwell = list(path), [0.0] * len(path)
+        dwell[-1] = stop_s
+        if stage is not stop:             # step back from the obstacle before walking on
+            pts.append(stage), dwell.append(0.0)
+        exit_leg = leaves and planner.entry.any()
+        goal = planner._goal(planner.entry if exit_leg else planner.visible, stage, clear_r,
+                             far=8.0 if exit_leg else 4.0)
+        onward = planner.nav.route(stage, goal, clear_r) if goal is not None else None
+        if onward is not None:
+            pts.extend(onward[1:])
+            dwell.extend([0.0] * (len(onward) - 1))
+        exited = exit_leg and onward is not None
+        ts, xy = timed_keys(np.array(pts), speed, appear, np.array(dwell))
+        first = np.subtract(xy[1], xy[0]) if len(xy) > 1 else (1.0, 0.0)
+        yaws = arrival_yaws(xy, float(np.arctan2(first[1], first[0])))
+        k = len(path)               # the key that ends the stop: its yaw is the facing while stopped
+        face = facing_obstacle(planner, np.asarray(xy[k]), radius)
+        if face is None:
+            face = yaws[k] + float(rng.uniform(-0.6, 0.6))
+        yaws[k] = face
+        if polyline_length(np.array(pts))[-1] < 1e-6:
+            continue
+        track = Track(ts, xy, yaws, appear, ts[-1] if exited else None)
+        got = planner.try_accept(track, [0.0], [radius], PERSON_TURN_S, keep_appear=not entering)
+        if got is not None:
+            return got, bool(entering), bool(exited)
+    return None
