@@ -144,7 +144,7 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     for i in range(2):                                   # feet last
         fa = pitch_axes(sk.foot_pitch[:, i])
         fc = sk.ankles[:, i] + np.einsum("tij,j->ti", fa, np.array([0.3 * pr.foot, 0, -0.55 * pr.ankle_z]))
-        b.box(W(fc), np.array([pr.foot / 2, 0.03 * H, 0.024 * H]), shoe, "cloth", axes(fa))
+        b.ellipsoid(W(fc), np.array([pr.foot * 0.56, 0.032 * H, 0.026 * H]), shoe, "cloth", axes(fa))
         b.name_last("shoe")
     return b.build(), b.names
 
