@@ -79,6 +79,21 @@ def test_gain_defaults_grow_towards_night_and_crf_defaults_to_output_video():
     assert draw(recipe("scene:\n  sensor: {crf: {randint: [32, 38]}}\n"))["video_crf"] in range(32, 39)
 
 
+def test_shutter_defaults_to_auto_exposure_from_the_light_and_a_set_shutter_wins():
+    r = recipe()
+    shutter = {tod: look(r, 0, tod, tod == "indoor").optics.shutter for tod in ("day", "dusk", "night", "indoor")}
+    assert shutter["day"] == pytest.approx(10 / 150)               # 1/150 s at 10 fps, clear sky
+    assert shutter["day"] < shutter["dusk"] == shutter["indoor"] < shutter["night"] == pytest.approx(10 / 25)
+    fog = recipe("scene:\n  weather: {condition: fog, overcast: 1.0}\n")
+    assert look(fog).optics.shutter == pytest.approx(3 * 10 / 150)   # dull daylight: a longer exposure
+    fast = sample_appearance(r, np.random.default_rng(0), time_of_day="night", indoor=False, num_frames=20, fps=50)
+    assert fast.optics.shutter == 1.0                                # never longer than the frame interval
+    assert look(recipe("scene:\n  sensor: {shutter: 0.7}\n"), 0, "day").optics.shutter == 0.7
+    same = [look(r, k, "day") for k in (1, 2)]                       # auto exposure draws nothing
+    set_ = [look(recipe("scene:\n  sensor: {shutter: 0.5}\n"), k, "day") for k in (1, 2)]
+    assert [a.sensor.seed for a in same] == [a.sensor.seed for a in set_]
+
+
 def test_sampling_is_deterministic_and_schedules_are_well_formed():
     r = recipe("scene:\n  sensor: {light_changes: 3, ptz: {enabled: true, presets: 4}}\n")
     a, b = draw(r, 5), draw(r, 5)

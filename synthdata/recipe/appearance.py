@@ -73,7 +73,8 @@ class SensorSpec(Model):
     vignetting: Num(0, 1) = {"uniform": [0.0, 0.35]}         # darkening of the image corners
     defocus_px: Num(0, 12) = 0.0              # blur radius at half / twice the focus distance
     focus_m: Num(0.5, 1000) | None = None     # None: where the optical axis meets the ground
-    shutter: Num(0, 1) = 0.5                  # exposure time / frame interval (motion blur)
+    shutter: Num(0, 1) | None = None          # exposure time / frame interval (motion blur); None: auto
+                                              # exposure from the light (world/appearance_sample.py EXPOSURE_S)
     rolling_shutter_ms: Num(0, 60) = 0.0      # sensor read-out time, top row to bottom row
     shake_deg: Num(0, 5) = 0.0                # camera shake amplitude (wind on the pole)
     shake_hz: Num(0.1, 15) = 2.0

@@ -17,6 +17,11 @@ from synthdata.world.appearance import (Appearance, LightingLook, MountMotion, O
                                         WeatherLook)
 
 _GAIN = {"day": (1.0, 2.0), "dusk": (2.0, 6.0), "night": (4.0, 16.0), "indoor": (1.0, 4.0)}
+# auto exposure time (s) by light, as a camera's auto exposure picks it: short in daylight
+# (1/150 s; up to 1/50 s under the dull sky of rain, snow or fog), longer at dusk and indoors,
+# the longest usual CCTV shutter at night; never longer than the frame interval. It only sets
+# motion blur (brightness is the gain's and the tone curve's).
+EXPOSURE_S = {"day": 1 / 150, "dusk": 1 / 50, "night": 1 / 25, "indoor": 1 / 50}
 _CLOCK = {"day": (8.0, 16.5), "dusk": (17.0, 19.5), "night": (21.0, 28.5), "indoor": (0.0, 24.0)}
 
 
@@ -57,7 +62,8 @@ def sample_appearance(recipe: Any, rng: np.random.Generator, *, time_of_day: str
                             light_schedule=sorted(schedule) if num_frames > 1 else [])
     vignetting, defocus = draw(s.vignetting), draw(s.defocus_px)
     focus = draw(s.focus_m) if s.focus_m is not None else 0.0
-    shutter, rolling = draw(s.shutter), draw(s.rolling_shutter_ms)
+    shutter = draw(s.shutter) if s.shutter is not None else auto_shutter(time_of_day, overcast, fps)
+    rolling = draw(s.rolling_shutter_ms)
     shake_deg, shake_hz, dirt = draw(s.shake_deg), draw(s.shake_hz), draw(s.lens_dirt)
     drops = draw(s.raindrops) if s.raindrops is not None else int(rng.integers(0, 13))
     optics = OpticsLook(vignetting=float(vignetting), defocus_px=float(defocus), focus_m=float(focus),
@@ -98,3 +104,11 @@ def _sample_overlay(o: OverlaySpec, draw, rng: np.random.Generator, time_of_day:
     start = _dt.datetime(year, 1, 1) + _dt.timedelta(days=day, seconds=seconds)
     return OverlayLook(enabled=on, camera_name=str(name), start=start.strftime("%Y-%m-%d %H:%M:%S"),
                        position=str(draw(o.position)))
+
+
+def auto_shutter(time_of_day: str, overcast: float, fps: float) -> float:
+    """The shutter (exposure / frame interval) an auto-exposing camera uses in this light."""
+    exposure = EXPOSURE_S.get(time_of_day, EXPOSURE_S["day"])
+    if time_of_day == "day":
+        exposure *= 1.0 + 2.0 * float(np.clip(overcast, 0.0, 1.0))
+    return float(min(1.0, exposure * fps))

@@ -144,7 +144,11 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     for i in range(2):                                   # feet last
         fa = pitch_axes(sk.foot_pitch[:, i])
         fc = sk.ankles[:, i] + np.einsum("tij,j->ti", fa, np.array([0.3 * pr.foot, 0, -0.55 * pr.ankle_z]))
-        b.ellipsoid(W(fc), np.array([pr.foot * 0.56, 0.032 * H, 0.026 * H]), shoe, "cloth", axes(fa))
+        r = 0.027 * H                                    # a shoe: a capsule along the foot (round toe
+        c = fc.copy()                                    # and heel), its underside 0.024 H below fc,
+        c[:, 2] += r - 0.024 * H                         # on the ground when the foot is flat
+        half = max(pr.foot / 2 - r, 0.01)
+        b.capsule(W(c - half * fa[:, :, 0]), W(c + half * fa[:, :, 0]), r, shoe, "cloth")
         b.name_last("shoe")
     return b.build(), b.names
 
