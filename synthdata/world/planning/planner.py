@@ -139,7 +139,7 @@ class Planner:
                 return q
         return None
 
-    def _goal(self, mask: np.ndarray, here: np.ndarray, clearance: float, far: float) -> np.ndarray | None:
+    def goal(self, mask: np.ndarray, here: np.ndarray, clearance: float, far: float) -> np.ndarray | None:
         """A destination in `mask`: the first of a few random ones at least `far` metres away,
         else the farthest of them (at least 2 m away), so small rooms still get walks."""
         best, best_d = None, 2.0
@@ -213,7 +213,7 @@ class Planner:
             pts, dwell, t, exited = [start], [0.0], appear, False
             for leg in range(6):
                 exit_leg = leaves and self.entry.any() and (leg > 0 or not entering)
-                goal = self._goal(self.entry if exit_leg else self.visible, pts[-1], clear_r,
+                goal = self.goal(self.entry if exit_leg else self.visible, pts[-1], clear_r,
                                   far=8.0 if exit_leg else 5.0)
                 if goal is None:
                     continue

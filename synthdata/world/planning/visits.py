@@ -5,8 +5,8 @@ notice board, a door. A visitor walks (in from an entrance, or from somewhere in
 right beside an obstacle of the layout (closer than walkers pass it: the body, not the stride, keeps
 clear), turns to face it and stands `stop_s` seconds, steps back and walks out (or on to another
 spot in view). By a post, a pillar or a tree (round footprints) they wait facing the way they came,
-as they do where no obstacle is in view and the stop is anywhere in view. The track is an ordinary Track (keys, dwell, facing), accepted by the
-planner's collision check like every other plan.
+as they do where no obstacle is in view and the stop is anywhere in view. The track is an ordinary
+Track (keys, dwell, facing), accepted by the planner's collision check like every other plan.
 """
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leav
         if stage is not stop:             # step back from the obstacle before walking on
             pts.append(stage), dwell.append(0.0)
         exit_leg = leaves and planner.entry.any()
-        goal = planner._goal(planner.entry if exit_leg else planner.visible, stage, clear_r,
+        goal = planner.goal(planner.entry if exit_leg else planner.visible, stage, clear_r,
                              far=8.0 if exit_leg else 4.0)
         onward = planner.nav.route(stage, goal, clear_r) if goal is not None else None
         if onward is not None:
