@@ -4,6 +4,7 @@ shipped recipes, AP50 per recipe.
     python benchmarks/bench_realism.py [--frames 100] [--recipe recipes/street_plaza.yaml ...]
     python benchmarks/bench_realism.py --quick          # a smoke test: street_plaza, 6 frames
     python benchmarks/bench_realism.py --cost-against /work/main   # + render cost vs another checkout
+    python benchmarks/bench_realism.py --steady         # + AP50 averaged over upscales x0.9, x1, x1.1 (AP50~)
 
 Protocol (issue 18): `cv2.HOGDescriptor_getDefaultPeopleDetector()` with `detectMultiScale`
 (winStride 8, padding 8, scale 1.05, hitThreshold -0.5 so the whole precision/recall curve is
@@ -69,6 +70,7 @@ ROOT = benchlib.ROOT
 TARGET = 0.75
 MIN_H, MIN_VIS, MEDIAN_H = 48, 0.5, 128.0
 UPRIGHT_DEG = 8.0
+STEADY_FACTORS = (0.9, 1.1)                 # --steady: the neighbouring upscales, beside x1
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -299,7 +301,7 @@ def recipe_frames(path: Path, frames: int, clips: int):
     return out
 
 
-def evaluate(path: Path, frames: int, clips: int, hog, border: float = 0.0) -> dict:
+def evaluate(path: Path, frames: int, clips: int, hog, border: float = 0.0, steady: bool = False) -> dict:
     t0 = time.perf_counter()
     data = recipe_frames(path, frames, clips)
     t1 = time.perf_counter()
@@ -313,13 +315,18 @@ def evaluate(path: Path, frames: int, clips: int, hog, border: float = 0.0) -> d
         up = lean < UPRIGHT_DEG                 # the others become ignore regions
         upright.append((det, score, tgt[up], np.concatenate([ign, tgt[~up]])))
     ap, n_t, n_d = average_precision(scored)
+    steady_ap = float("nan")
+    if steady:                                  # the same frames at the neighbouring upscales too
+        aps = [ap] + [average_precision([(*detect(hog, img, scale * f, border), tgt, ign)
+                                         for img, tgt, ign, _, _ in data])[0] for f in STEADY_FACTORS]
+        steady_ap = float(np.mean(aps))
     ap_day, n_day, _ = average_precision([s for s, d in zip(scored, day) if d])
     ap_up, n_up, _ = average_precision([s for s, d in zip(upright, day) if d])
     return {"recipe": path.stem, "ap50": ap, "targets": n_t, "detections": n_d, "frames": len(data),
             **box_summary(scored, heights, scale),
             "ap50_day": ap_day, "day_targets": n_day, "day_frames": int(sum(day)),
             "ap50_upright": ap_up, "upright_share": n_up / n_day if n_day else float("nan"),
-            "scale": scale, "render_s": t1 - t0, "detect_s": time.perf_counter() - t1}
+            "scale": scale, "ap50_steady": steady_ap, "render_s": t1 - t0, "detect_s": time.perf_counter() - t1}
 
 
 COST_SNIPPET = """
@@ -352,6 +359,9 @@ def main() -> None:
     p.add_argument("--border", type=float, default=0.0,
                    help="grow every frame by this share of its height above and below before detecting "
                         "(0, the default, is the issue's protocol; 0.2 lets close people be seen whole)")
+    p.add_argument("--steady", action="store_true",
+                   help="also AP50 averaged over the upscales x0.9, x1 and x1.1 (column AP50~): steadier "
+                        "when comparing two versions, at three times the HOG time")
     args = p.parse_args()
     frames = args.frames or (6 if args.quick else 100)
     clips = args.clips or (2 if args.quick else 20)
@@ -369,17 +379,18 @@ def main() -> None:
           + (f"; frames grown by {args.border:g} of their height above and below" if args.border else ""))
     print(f"{'recipe':28s} {'AP50':>6s} {'targets':>7s} {'dets':>6s} {'frames':>6s} {'dayAP50':>7s} {'daytgt':>6s} "
           f"{'dayfr':>5s} {'upright':>7s} {'upright%':>8s} {'found%':>6s} {'near%':>5s} {'det h':>5s} {'AP41':>5s} "
-          f"{'reach%':>6s} {'scale':>5s} "
-          f"{'render s':>8s} {'hog s':>6s}")
+          f"{'reach%':>6s} {'scale':>5s} " + (f"{'AP50~':>6s} " if args.steady else "")
+          + f"{'render s':>8s} {'hog s':>6s}")
     rows = []
     for path in paths:
-        r = evaluate(path, frames, clips, hog, args.border)
+        r = evaluate(path, frames, clips, hog, args.border, args.steady)
         rows.append(r)
         print(f"{r['recipe']:28s} {r['ap50']:6.3f} {r['targets']:7d} {r['detections']:6d} {r['frames']:6d} "
               f"{r['ap50_day']:7.3f} {r['day_targets']:6d} {r['day_frames']:5d} {r['ap50_upright']:7.3f} "
               f"{100 * r['upright_share']:7.0f}% {100 * r['found']:5.0f}% {100 * r['near']:4.0f}% {r['h_ratio']:5.2f} "
               f"{r['ap41']:5.3f} {100 * r['reach']:5.0f}% "
-              f"{r['scale']:5.2f} {r['render_s']:8.1f} "
+              f"{r['scale']:5.2f} " + (f"{r['ap50_steady']:6.3f} " if args.steady else "")
+              + f"{r['render_s']:8.1f} "
               f"{r['detect_s']:6.1f}", flush=True)
     if not args.no_real:
         if Path(args.real).is_file() and REAL_PLATE.is_file():
