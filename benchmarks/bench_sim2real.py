@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
-import bench_realism as br  # noqa: E402
+import hog_people as hp  # noqa: E402
 
 TARGET = 1.0
 ROOT = benchlib.ROOT
@@ -91,9 +91,9 @@ def person_boxes(det: np.ndarray) -> np.ndarray:
 
 def detect_windows(hog, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """detectMultiScale windows (x, y, w, h in img's pixels) and scores on the frame grown by BORDER
-    (bench_realism.grown_detections: edge pixels repeated, as training crops are), so that a person
+    (hog_people.grown_detections: edge pixels repeated, as training crops are), so that a person
     too tall for a window inside the frame can still be seen whole."""
-    return br.grown_detections(hog, img[..., ::-1], BORDER)
+    return hp.grown_detections(hog, img[..., ::-1], BORDER)
 
 
 def random_negatives(img: np.ndarray, avoid: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -107,7 +107,7 @@ def random_negatives(img: np.ndarray, avoid: np.ndarray, n: int, rng: np.random.
         if w >= W:
             continue
         win = np.array([[rng.uniform(0, W - w), rng.uniform(0, H - h), w, h]])
-        if len(avoid) and br.iou(win, avoid).max() >= 0.2:
+        if len(avoid) and hp.iou(win, avoid).max() >= 0.2:
             continue
         out.append(crop(img, tuple(win[0])))
     return out
@@ -170,7 +170,7 @@ def train_detector(frames: list, rng: np.random.Generator, log, rounds: int = MI
             if not len(det):
                 continue
             people = np.array([window_of(b) for b in np.concatenate([tgt, ign])]).reshape(-1, 4)
-            clear = br.iou(det, people).max(1) < 0.5 if len(people) else np.ones(len(det), bool)
+            clear = hp.iou(det, people).max(1) < 0.5 if len(people) else np.ones(len(det), bool)
             hard += [crop(img, tuple(d)) for d in det[clear]]
             if len(hard) >= HARD_MAX:
                 break
@@ -191,9 +191,9 @@ def real_ap(weights: np.ndarray, data: list) -> tuple[float, float, float]:
     scored = []
     for img, tgt, ign in data:
         det, score = detect_windows(hog, img)
-        scored.append((person_boxes(det), score, br.caltech_boxes(tgt), br.caltech_boxes(ign)))
-    found, near, _ = br.localisation(scored)
-    return br.average_precision(scored)[0], found, near
+        scored.append((person_boxes(det), score, hp.caltech_boxes(tgt), hp.caltech_boxes(ign)))
+    found, near, _ = hp.localisation(scored)
+    return hp.average_precision(scored)[0], found, near
 
 
 def main() -> None:
@@ -203,7 +203,7 @@ def main() -> None:
     p.add_argument("--train", action="append", default=None,
                    help="a training set: recipe paths joined by commas, frames split evenly (repeatable); default: "
                    + "; ".join(",".join(t) for t in TRAINING_SETS))
-    p.add_argument("--real", default=str(br.REAL_CLIP), help="the real indoor reference clip")
+    p.add_argument("--real", default=str(hp.REAL_CLIP), help="the real indoor reference clip")
     args = p.parse_args()
     frames = args.frames or (12 if args.quick else 400)
     clips = args.clips or (3 if args.quick else 80)
@@ -214,10 +214,10 @@ def main() -> None:
 
     if not hasattr(cv2, "HOGDescriptor_getDefaultPeopleDetector"):
         benchlib.skip("sim2real", TARGET, f"OpenCV {cv2.__version__} has no HOG people detector (needs 4.x)")
-    if not (Path(args.real).is_file() and br.REAL_PLATE.is_file()):
+    if not (Path(args.real).is_file() and hp.REAL_PLATE.is_file()):
         benchlib.skip("sim2real", TARGET, f"the real clip ({args.real}) or its plate is not here")
     benchlib.print_machine()
-    real = br.real_frames(Path(args.real), br.REAL_PLATE, step=REAL_STEP)
+    real = hp.real_frames(Path(args.real), hp.REAL_PLATE, step=REAL_STEP)
     if args.quick:
         real = [r for r in real if len(r[1])][:6]
     print(f"real frames: {len(real)} with {sum(len(t) for _, t, _ in real)} people ({Path(args.real).name}, "
@@ -229,7 +229,7 @@ def main() -> None:
         synth = []
         for path in paths:
             per = frames // len(paths)
-            synth += [(img, tgt, ign) for img, tgt, ign, _d, _l in br.recipe_frames(path, per, max(1, clips // len(paths)))]
+            synth += [(img, tgt, ign) for img, tgt, ign, _d, _l in hp.recipe_frames(path, per, max(1, clips // len(paths)))]
         name = " + ".join(q.stem for q in paths)
         print(f"training on {name}: {len(synth)} frames, {sum(len(t) for _, t, _ in synth)} people "
               f"({time.perf_counter() - t0:.0f} s to render)", flush=True)

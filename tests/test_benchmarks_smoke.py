@@ -139,7 +139,7 @@ def test_sim2real_svm_separates_what_it_was_shown():
 def test_realism_scoring_and_caltech_boxes():
     sys.path.insert(0, str(BENCH))
     try:
-        import bench_realism as br
+        import hog_people as br
     finally:
         sys.path.remove(str(BENCH))
     import numpy as np
