@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.actors.motion import arrival_yaws, timed_keys
-from synthdata.world.geometry.shapes import polyline_length
 from synthdata.world.planning.navigation import view_masks
 from synthdata.world.planning.planner import PERSON_TURN_S, SAMPLING_MARGIN, Planner
 from synthdata.world.spec import Track
@@ -159,8 +158,6 @@ def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leav
         if face is None:
             face = yaws[k] + float(rng.uniform(-0.6, 0.6))
         yaws[k] = face
-        if polyline_length(np.array(pts))[-1] < 1e-6:
-            continue
         track = Track(ts, xy, yaws, appear, ts[-1] if exited else None)
         got = planner.try_accept(track, [0.0], [radius], PERSON_TURN_S, keep_appear=not entering)
         if got is not None:
