@@ -38,7 +38,9 @@ def scene(kw: dict):
     appearance = kw.pop("appearance", None)
     w = random_world(kw.pop("seed"), **kw)
     if appearance:
+        from synthdata.world.geometry.camera_motion import apply_camera_motion
         w.appearance = Appearance().with_values(**appearance)
+        w.camera = apply_camera_motion(w.camera, w.appearance, w.num_frames, w.fps)   # shake: the pose cache
     return w
 
 
@@ -53,8 +55,9 @@ def silhouette(inst: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("kw", [SCENE, dict(SCENE, T=3, appearance={"shutter": 1.0, "sensor_gain": 2.0, "effects_seed": 3}),
-                                dict(SCENE, cones=True)],
-                         ids=["plain", "motion-blur-noise", "tapered-limbs"])
+                                dict(SCENE, cones=True),
+                                dict(SCENE, T=7, width=32, height=24, appearance={"shake_deg": 0.8, "effects_seed": 4})],
+                         ids=["plain", "motion-blur-noise", "tapered-limbs", "shaking-camera"])
 def test_cuda_kernels_under_the_simulator_draw_what_the_cpu_draws(tmp_path, kw):
     pytest.importorskip("numba.cuda")
     out = tmp_path / "gpu.npz"

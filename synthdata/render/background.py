@@ -1,6 +1,7 @@
 """The static part of a frame: ground texture and paint, static geometry, sky, static shadows.
 
-Rendered once per clip for a fixed camera (once per pose for a moving one), mostly in the compiled
+Rendered once per clip for a fixed camera (for a turning one once as a reference view that poses
+resample, render/pose_cache.py, or once per pose), mostly in the compiled
 passes of render/background_pass.py. Besides the shaded image it keeps what later stages need:
 per-pixel depth, world point, and the image the ground would have in shadow (so actor shadows
 only swap pixels inside their windows).
@@ -17,6 +18,7 @@ from synthdata.render.background_pass import ground_look, ground_pass, tone_tabl
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
+from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
 from synthdata.render.raster import windows
 from synthdata.render.shading import LightingT, tonemap
@@ -186,15 +188,19 @@ def _raised_table(receiver, point, S):
 
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
-                      device: torch.device) -> Background:
-    """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3)."""
+                      device: torch.device, reference: Reference | None = None) -> Background:
+    """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3). With a
+    `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
+    only the geometry is computed here; the colours are read from the reference."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
     rays_np = rays.detach().cpu().numpy()
     depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
-        rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed))
-    paint_ground(torch.from_numpy(albedo_np), torch.from_numpy(material_np), torch.from_numpy(gpt_np),
-                 torch.from_numpy(ok_np), world.ground, camera)
+        rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed),
+        texture=reference is None)
+    if reference is None:
+        paint_ground(torch.from_numpy(albedo_np), torch.from_numpy(material_np), torch.from_numpy(gpt_np),
+                     torch.from_numpy(ok_np), world.ground, camera)
     depth, point, ground_ok, albedo, material = (torch.from_numpy(a).to(device) for a in
                                                  (depth_np, point_np, ok_np, albedo_np, material_np))
     normal = torch.zeros_like(rays)
@@ -222,6 +228,10 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         albedo[won] = torch.as_tensor(static.color, dtype=torch.float32, device=device)[g]
         material[won] = torch.as_tensor(static.material, device=device)[g]
         is_ground &= ~won
+    if reference is not None:
+        rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
+                                             resample_background(reference, rays_np))
+        return Background(rgb, rgb_shadow, depth, point, torch.isfinite(depth), albedo, normal, material)
     retexture(albedo, material, point, is_ground, torch.isfinite(depth), world, camera)   # domain randomisation
     receiver = torch.isfinite(depth)
     sunlit = torch.ones_like(depth)

@@ -1,5 +1,6 @@
 """The background of one camera pose in two compiled passes over its pixels (what a moving
-camera - shake, PTZ - pays for every new pose; a fixed camera once per clip).
+camera - shake, PTZ - pays for every new pose unless render/pose_cache.py renders a reference
+view once; a fixed camera once per clip).
 
 - `ground_pass` (host, every device): ray -> ground-plane hit -> camera-axis depth, world point,
   albedo (three octaves of value noise, the layout's texture: tiles, paving, concrete, grass; the
@@ -195,15 +196,19 @@ def ground_look(ground, seed: int) -> GroundLook:
                       TEXTURES.get(tex, 0))
 
 
-def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLook, max_range: float = 5000.0):
+def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLook, max_range: float = 5000.0,
+                texture: bool = True):
     """(depth (H, W) float32 (inf off the ground), point (H, W, 3) float32 (0 off the ground),
     ground point along every ray (H, W, 3), on-ground mask (H, W), albedo (H, W, 3) float32,
-    material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32."""
+    material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32.
+    texture=False: the geometry only (albedo left unset), for a pose whose colours come from a
+    reference view (render/pose_cache.py)."""
     H, W = rays.shape[:2]
     depth, ok = np.empty((H, W), np.float32), np.empty((H, W), np.bool_)
     point, gpt, albedo = (np.empty((H, W, 3), np.float32) for _ in range(3))
     _ground(rays, np.asarray(C, np.float32), np.asarray(fwd, np.float32), np.float32(max_range), look.lattice,
-            look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture, depth, point, gpt,
+            look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture if texture else -1,
+            depth, point, gpt,
             ok, albedo)
     from synthdata.world.types import MATERIAL
     return depth, point, gpt, ok, albedo, np.full((H, W), MATERIAL["concrete"], np.int64)
@@ -236,6 +241,8 @@ def _ground(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, con
             else:
                 depth[y, x] = np.float32(np.inf)
                 point[y, x, 0], point[y, x, 1], point[y, x, 2] = zero, zero, zero
+            if texture < 0:         # geometry only
+                continue
             n = (np.float32(0.55) * noise_at(gx / scales[0], gy / scales[0], lat0)
                  + np.float32(0.3) * noise_at(gx / scales[1], gy / scales[1], lat1)
                  + np.float32(0.15) * noise_at(gx / scales[2], gy / scales[2], lat2))

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from synthdata.render.backend import kernels_for
 from synthdata.render.blur import axis_ground_distance, blur_boxes, gaussian_blur
-from synthdata.render.motion_blur import NCAM, pack_camera
+from synthdata.render.motion_blur import MIN_BLUR_PX, NCAM, pack_camera, turn_blur_px
 from synthdata.render.overlay import draw_overlay
 from synthdata.render.shading import tonemap, untonemap_lut
 from synthdata.render.tamper import apply_tampering
@@ -330,7 +330,8 @@ class Effects:
             f = start + i
             fp, fn = max(f - 1, 0), min(f + 1, Tc - 1)
             # the camera moves over frame f's exposure unless f and its neighbours share a pose
-            everything[i] = len(runs) > 1 and runs[fp] != runs[min(fn, len(runs) - 1)]
+            everything[i] = (len(runs) > 1 and runs[fp] != runs[min(fn, len(runs) - 1)]
+                             and turn_blur_px(cam, fp, fn, f, float(self.s.shutter)) >= MIN_BLUR_PX)
             if fn == fp or not (everything[i] or any_moves[f]):
                 continue
             cams[i] = pack_camera(cam, fp), pack_camera(cam, f), pack_camera(cam, fn)

@@ -40,6 +40,25 @@ def pixel_motion(prev, cur, nxt, rx, ry, rz, d, dx, dy, dz, back, ahead, shutter
     return min(max(vx, -max_px), max_px), min(max(vy, -max_px), max_px)
 
 
+def turn_blur_px(cam: Any, prev: int, nxt: int, f: int, shutter: float) -> float:
+    """An upper bound of the motion (pixels per exposure) the camera gives static pixels of frame
+    f, whose neighbours are frames prev and nxt; infinity unless the camera only turns (same
+    centre, as shake and PTZ do). A turning camera moves a pixel by the same amount whatever its
+    depth, smoothly over the image, so the largest motion of points along the border and a grid
+    inside, with a quarter more, bounds every pixel's; below MIN_BLUR_PX no static pixel blurs
+    (the kernel leaves such pixels alone) and the kernel need not project them."""
+    if not (np.array_equal(cam.C[prev], cam.C[f]) and np.array_equal(cam.C[nxt], cam.C[f])) or nxt == prev:
+        return math.inf
+    W, H = cam.width, cam.height
+    u, v = np.linspace(0.5, W - 0.5, 17), np.linspace(0.5, H - 0.5, 13)
+    uv = np.stack(np.meshgrid(u, v), -1).reshape(-1, 2)            # the border and a grid inside
+    points = cam.C[f] + 100.0 * cam.pixel_rays(f, uv)
+    a, _ = cam.project(points, prev)
+    b, _ = cam.project(points, nxt)
+    motion = np.hypot(*(b - a).T) / (nxt - prev) * shutter
+    return float(np.max(motion)) * 1.25 if np.all(np.isfinite(motion)) else math.inf
+
+
 @register_jitable
 def reach(m):
     """Pixels (square radius) a motion of m pixels per exposure spreads to."""

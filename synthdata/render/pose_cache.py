@@ -1,0 +1,161 @@
+"""The static background of a camera that turns on its mount (shake, PTZ), rendered once.
+
+A shaking or patrolling camera rotates about a fixed centre (world/geometry/camera_motion.py), so
+what the static scene shows along a ray - ground texture and paint, static geometry, sky, static
+shadows, wet reflections - depends on the ray's direction only, not on the pose. Rendering that
+background for every new pose (two compiled passes over every pixel) cost about 90 ms a frame
+at 640x480 under camera shake. Instead the clip's background is rendered once, as a reference
+view: an undistorted pinhole camera at the same centre, turned to the poses' mean direction,
+large enough to hold every pose's rays and sampled SUPERSAMPLE times finer than their finest
+pixel. Each pose then takes its colours by bilinear interpolation at its own rays
+(`resample_background`): the lit and shadowed images, the albedo (nearest for the material).
+
+The geometry is not resampled: each pose still intersects its own rays with the ground and the
+static scene (depth, world point, normal, receivers), so occlusion of actors, every label and the
+dense ground truth stay exact. Only colours move, by less than a reference pixel; a test holds
+the resampled images to the directly rendered ones.
+
+The resampling runs on the host for every device, as the ground pass does (the CUDA path renders
+the reference with its own kernels and reads poses the same way).
+
+The reference is used when it costs less than rendering the poses it replaces (`plan_reference`):
+at most MAX_FRAMES frames' worth of pixels and GAIN of the poses' pixels, every pose within
+MAX_OFF_AXIS_DEG of its axis. Wide patrols and fixed cameras keep the direct renders.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from synthdata.world.geometry.camera import Camera, look_rotation
+
+SUPERSAMPLE = 1.5          # reference pixels per finest pose pixel, along each axis
+MAX_FRAMES = 8.0           # a reference holds at most this many frames' pixels
+GAIN = 0.5                 # ... and at most this share of the pixels of the poses it replaces
+MAX_OFF_AXIS_DEG = 60.0    # every pose ray within this angle of the reference's axis
+MARGIN_PX = 3              # reference pixels around the poses' extent
+EDGE_SAMPLES = 17          # samples along each image edge when finding the extent
+
+
+@dataclass
+class Reference:
+    """A background rendered by `camera` (pinhole, one frame) kept on the host for resampling."""
+
+    camera: Camera
+    colours: np.ndarray               # (Hr, Wr, 6) uint8: lit rgb, then rgb with the sun blocked
+    albedo: np.ndarray | None         # (Hr, Wr, 3) float32, kept where a pose needs it (light pools)
+    material: np.ndarray | None       # (Hr, Wr) int64, likewise
+
+
+def plan_reference(camera: Camera) -> Camera | None:
+    """The reference camera for a clip's moving camera, or None where rendering each pose costs
+    less (a fixed camera, few poses, a patrol too wide for one pinhole view)."""
+    if camera.is_static or not np.all(camera.C == camera.C[:1]):
+        return None
+    poses = np.unique(camera.pose_runs())
+    W, H = camera.width, camera.height
+    edge = np.linspace(0.0, 1.0, EDGE_SAMPLES)
+    zero, one = np.zeros_like(edge), np.ones_like(edge)
+    border = np.concatenate([np.stack([edge * W, zero], 1), np.stack([edge * W, one * H], 1),
+                             np.stack([zero, edge * H], 1), np.stack([one * W, edge * H], 1)])
+    grid = np.stack(np.meshgrid(np.linspace(0.5, W - 1.5, 9), np.linspace(0.5, H - 1.5, 9)), -1).reshape(-1, 2)
+    uv = np.concatenate([border, grid, grid + (1.0, 0.0), grid + (0.0, 1.0)])
+    rays = np.stack([camera.pixel_rays(int(t), uv) for t in poses])           # (P, N, 3) world
+    fwd = camera.R[poses, 2].sum(0)
+    fwd = fwd / np.linalg.norm(fwd)
+    pan, tilt = math.degrees(math.atan2(fwd[0], fwd[1])), -math.degrees(math.asin(np.clip(fwd[2], -1, 1)))
+    R = look_rotation(pan, tilt, 0.0)
+    q = rays @ R.T
+    if not np.all(q[..., 2] > math.cos(math.radians(MAX_OFF_AXIS_DEG))):
+        return None
+    x, y = q[..., 0] / q[..., 2], q[..., 1] / q[..., 2]
+    n, m = len(border), len(grid)
+    c = slice(n, n + m)
+    step = np.minimum(np.hypot(x[:, n + m:n + 2 * m] - x[:, c], y[:, n + m:n + 2 * m] - y[:, c]),
+                      np.hypot(x[:, n + 2 * m:] - x[:, c], y[:, n + 2 * m:] - y[:, c]))
+    f = SUPERSAMPLE / float(step.min())
+    x0, x1, y0, y1 = x.min(), x.max(), y.min(), y.max()
+    Wr, Hr = int(math.ceil((x1 - x0) * f)) + 2 * MARGIN_PX, int(math.ceil((y1 - y0) * f)) + 2 * MARGIN_PX
+    if Wr * Hr > min(MAX_FRAMES, GAIN * len(poses)) * W * H:
+        return None
+    return Camera(Wr, Hr, np.array([f]), np.array([f]), MARGIN_PX - x0 * f, MARGIN_PX - y0 * f, R[None].copy(),
+                  np.asarray(camera.C[:1], float).copy())
+
+
+def reference_of(camera: Camera, bg, surfaces: bool) -> Reference:
+    """The host copies of a reference background (render/background.Background) that poses read;
+    surfaces: also its albedo and material (what vehicle light pools shade)."""
+    host = lambda t: np.ascontiguousarray(t.detach().cpu().numpy())   # noqa: E731
+    colours = np.ascontiguousarray(np.concatenate([host(bg.rgb), host(bg.rgb_shadow)], -1))
+    if not surfaces:
+        return Reference(camera, colours, None, None)
+    return Reference(camera, colours, host(bg.albedo).astype(np.float32), host(bg.material).astype(np.int64))
+
+
+def resample_background(ref: Reference, rays: np.ndarray) -> tuple:
+    """(rgb, rgb_shadow (H, W, 3) uint8, albedo (H, W, 3) float32 | None, material (H, W) int64 |
+    None) of a pose with world rays (H, W, 3), read from the reference at each ray's direction:
+    colours bilinear (weights in 1/256 steps), the material nearest."""
+    H, W = rays.shape[:2]
+    cam = ref.camera
+    rays = np.ascontiguousarray(rays, np.float32)
+    at = np.empty((H, W, 4), np.int32)          # per pixel: column, row, weight right, weight down
+    colours = np.empty((H, W, 6), np.uint8)
+    _coordinates(rays, np.ascontiguousarray(cam.R[0], np.float32), np.float32(cam.fx[0]), np.float32(cam.fy[0]),
+                 np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height, at)
+    _bilinear(ref.colours, at, colours)
+    if ref.albedo is None:
+        return colours[..., :3], colours[..., 3:], None, None
+    albedo, material = np.empty((H, W, 3), np.float32), np.empty((H, W), np.int64)
+    _surfaces(ref.albedo, ref.material, at, albedo, material)
+    return colours[..., :3], colours[..., 3:], albedo, material
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
+    """Each ray's reference pixel (the top-left of its 2x2 neighbourhood) and bilinear weights."""
+    H, W = rays.shape[0], rays.shape[1]
+    tiny, zero, one = np.float32(1e-9), np.float32(0.0), np.float32(1.0)
+    top_u, top_v = np.float32(Wr - 1), np.float32(Hr - 1)
+    for y in range(H):
+        for x in range(W):
+            dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
+            qz = max(R[2, 0] * dx + R[2, 1] * dy + R[2, 2] * dz, tiny)
+            u = (R[0, 0] * dx + R[0, 1] * dy + R[0, 2] * dz) * fx / qz + cx
+            v = (R[1, 0] * dx + R[1, 1] * dy + R[1, 2] * dz) * fy / qz + cy
+            u, v = min(max(u, zero), top_u), min(max(v, zero), top_v)
+            i, j = min(np.int32(u), Wr - 2), min(np.int32(v), Hr - 2)
+            at[y, x, 0], at[y, x, 1] = i, j
+            at[y, x, 2] = np.int32((u - np.float32(i)) * np.float32(256.0) + np.float32(0.5))
+            at[y, x, 3] = np.int32((v - np.float32(j)) * np.float32(256.0) + np.float32(0.5))
+
+
+@njit(cache=True, nogil=True)
+def _bilinear(src, at, out):
+    H, W, C = out.shape
+    for y in range(H):
+        for x in range(W):
+            i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
+            w00, w01, w10, w11 = (256 - a) * (256 - b), a * (256 - b), (256 - a) * b, a * b
+            for c in range(C):
+                out[y, x, c] = np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
+                                         + w10 * np.int32(src[j + 1, i, c]) + w11 * np.int32(src[j + 1, i + 1, c])
+                                         + 32768) >> 16)
+
+
+@njit(cache=True, nogil=True)
+def _surfaces(src_albedo, src_material, at, albedo, material):
+    H, W = material.shape
+    s = np.float32(1.0 / 65536.0)
+    for y in range(H):
+        for x in range(W):
+            i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
+            w00, w01 = np.float32((256 - a) * (256 - b)) * s, np.float32(a * (256 - b)) * s
+            w10, w11 = np.float32((256 - a) * b) * s, np.float32(a * b) * s
+            for c in range(3):
+                albedo[y, x, c] = (w00 * src_albedo[j, i, c] + w01 * src_albedo[j, i + 1, c]
+                                   + w10 * src_albedo[j + 1, i, c] + w11 * src_albedo[j + 1, i + 1, c])
+            material[y, x] = src_material[j + (1 if b >= 128 else 0), i + (1 if a >= 128 else 0)]

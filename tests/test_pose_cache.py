@@ -1,0 +1,135 @@
+"""A camera that turns on its mount (shake, PTZ) renders its static background once, as a reference
+view, and reads every pose's colours from it (render/pose_cache.py): the geometry and every label
+stay exactly those of rendering each pose, the colours move by a fraction of a pixel."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import synthdata.render.background as background
+import synthdata.render.effects as effects
+import synthdata.render.renderer as renderer
+from synthdata.recipe.loader import load_recipe
+from synthdata.render.background import render_background
+from synthdata.render.motion_blur import turn_blur_px
+from synthdata.render.pose_cache import MAX_FRAMES, SUPERSAMPLE, plan_reference
+from synthdata.render.renderer import Renderer
+from synthdata.world.appearance import Appearance
+from synthdata.world.geometry.camera_motion import apply_camera_motion
+from synthdata.world.sample import sample_clip
+from synthdata.world.simulate import simulate
+from tests.scenes import random_world
+
+
+def clip(overrides: list[str], name: str = "parking_lot_day", frames: int = 16, size=(240, 180)):
+    r = load_recipe(f"recipes/{name}.yaml", [f"output.frames_per_clip={frames}",
+                                            f"output.resolution=[{size[0]},{size[1]}]"] + overrides)
+    return simulate(sample_clip(r, 0, seed=21, clip_id="c"))
+
+
+def reference_pixels(ref_cam, cam, t: int) -> np.ndarray:
+    """Where every pixel ray of frame t falls in the reference image (H, W, 2)."""
+    d = cam.pixel_rays(t) @ ref_cam.R[0].T
+    return np.stack([ref_cam.fx[0] * d[..., 0] / d[..., 2] + ref_cam.cx,
+                     ref_cam.fy[0] * d[..., 1] / d[..., 2] + ref_cam.cy], -1)
+
+
+def test_a_shaking_camera_gets_one_reference_that_holds_every_pose_finely_enough():
+    world = clip(["scene.sensor.shake_deg=0.6"])
+    cam = world.camera
+    assert not cam.is_static
+    ref = plan_reference(cam)
+    assert ref is not None and ref.num_frames == 1 and np.array_equal(ref.C[0], cam.C[0])
+    assert ref.width * ref.height <= MAX_FRAMES * cam.width * cam.height
+    for t in range(cam.num_frames):
+        uv = reference_pixels(ref, cam, t)
+        assert uv[..., 0].min() >= 2 and uv[..., 0].max() <= ref.width - 2
+        assert uv[..., 1].min() >= 2 and uv[..., 1].max() <= ref.height - 2
+        across, down = np.linalg.norm(np.diff(uv, axis=1), axis=-1), np.linalg.norm(np.diff(uv, axis=0), axis=-1)
+        step = np.minimum(across[:-1], down[:, :-1])
+        assert step.min() >= 0.97 * SUPERSAMPLE      # a pose pixel spans at least SUPERSAMPLE reference pixels
+
+
+def test_fixed_cameras_and_wide_patrols_render_each_pose():
+    assert plan_reference(clip([]).camera) is None
+    wide = clip(["scene.sensor.ptz.enabled=true", "scene.sensor.ptz.pan_range_deg=80", "scene.sensor.ptz.zoom=3"],
+                frames=60)
+    assert not wide.camera.is_static and plan_reference(wide.camera) is None
+
+
+@pytest.mark.parametrize("overrides", [["scene.sensor.shake_deg=0.6"],
+                                       ["scene.sensor.shake_deg=0.6", "scene.weather.condition=rain"]],
+                         ids=["dry", "wet"])
+def test_resampled_backgrounds_keep_the_geometry_and_the_look(overrides):
+    world = clip(overrides)
+    r = Renderer(world, "cpu")
+    ref = r._reference()
+    assert ref is not None
+    for t in (0, 7, 15):
+        cam = world.camera.frame(t)
+        rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32))
+        direct = render_background(r.lit_world, cam, rays, r.light, r.device)
+        read = render_background(r.lit_world, cam, rays, r.light, r.device, ref)
+        for name in ("depth", "point", "normal", "receiver"):
+            assert torch.equal(getattr(direct, name), getattr(read, name)), name
+        for name in ("rgb", "rgb_shadow"):
+            a, b = getattr(direct, name).numpy().astype(int), getattr(read, name).numpy().astype(int)
+            shifted = min(np.abs(a[:, 1:] - a[:, :-1]).mean(), np.abs(a[1:] - a[:-1]).mean())
+            assert np.abs(a - b).mean() < 0.7 * shifted, name    # closer than the image moved by one pixel
+            energy = lambda im: np.abs(np.diff(im, axis=0)).mean() + np.abs(np.diff(im, axis=1)).mean()  # noqa: E731
+            assert energy(b) > 0.8 * energy(a)       # the texture is kept, not blurred away
+
+
+@pytest.mark.parametrize("overrides", [["scene.sensor.shake_deg=0.6"],
+                                       ["scene.sensor.shake_deg=0.6", "scene.lighting.time_of_day=night"]],
+                         ids=["day", "night"])
+def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overrides, monkeypatch):
+    world = clip(overrides)
+    calls = []
+    real_pass = background.ground_pass
+    monkeypatch.setattr(background, "ground_pass",
+                        lambda *a, **k: calls.append(k.get("texture", True)) or real_pass(*a, **k))
+    r = Renderer(world, "cpu")
+    whole = r.render(0, 16)
+    assert calls.count(True) == 1 and calls.count(False) == 16      # textured once: the reference
+    parts = [Renderer(world, "cpu").render(0, 5), Renderer(world, "cpu").render(5, 16)]
+    for name in ("rgb", "instance", "depth", "part"):
+        assert torch.equal(getattr(whole, name), torch.cat([getattr(p, name) for p in parts])), name
+    monkeypatch.setattr(renderer, "plan_reference", lambda camera: None)
+    each = Renderer(world, "cpu").render(0, 16)
+    assert (each.instance > 0).sum() > 500
+    for name in ("instance", "depth", "part", "amodal_pixels"):
+        assert torch.equal(getattr(whole, name), getattr(each, name)), name
+    d = np.abs(whole.rgb.numpy().astype(int) - each.rgb.numpy().astype(int))
+    assert d.mean() < 3.0
+
+
+@pytest.mark.parametrize("k1,model", [(0.0, "pinhole"), (-0.08, "pinhole"), (0.05, "fisheye")])
+def test_the_turning_blur_bound_holds_for_every_pixel(k1, model):
+    world = random_world(3, T=6, width=96, height=72, n_people=0, n_boxes=0, k1=k1, model=model)
+    appearance = Appearance().with_values(shake_deg=1.5, shake_hz=4.0, effects_seed=2, rolling_shutter_ms=10.0)
+    cam = apply_camera_motion(world.camera, appearance, 6, 10.0)
+    uv = np.stack(np.meshgrid(np.arange(96) + 0.5, np.arange(72) + 0.5), -1).reshape(-1, 2)
+    for f in range(1, 5):
+        points = cam.C[f] + 37.0 * cam.pixel_rays(f, uv)
+        a, b = cam.project(points, f - 1)[0], cam.project(points, f + 1)[0]
+        true = np.hypot(*(b - a).T).max() / 2 * 0.5
+        bound = turn_blur_px(cam, f - 1, f + 1, f, 0.5)
+        assert true <= bound <= 1.3 * true
+    moved = cam.C.copy()
+    moved[2] += 0.1
+    cam.C = moved
+    assert turn_blur_px(cam, 1, 3, 2, 0.5) == np.inf          # a camera that moves: no bound
+
+
+def test_frames_skip_no_blur_that_the_kernel_would_draw(monkeypatch):
+    world = clip(["scene.sensor.shake_deg=0.5", "scene.lighting.time_of_day=night"], frames=12)
+    seen = []
+    real = effects.turn_blur_px
+    monkeypatch.setattr(effects, "turn_blur_px", lambda *a: seen.append(real(*a)) or seen[-1])
+    bounded = Renderer(world, "cpu").render(0, 12)
+    assert min(seen) < 0.5 <= max(seen)                        # some frames skip the static pixels, some blur
+    monkeypatch.setattr(effects, "turn_blur_px", lambda *a: np.inf)
+    every = Renderer(world, "cpu").render(0, 12)
+    assert torch.equal(bounded.rgb, every.rgb)
