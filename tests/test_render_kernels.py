@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from synthdata.render import backend, kernels
-from synthdata.render.counter_noise import noise_sample, noise_sample32, sensor_value
+from synthdata.render.counter_noise import noise_field, noise_sample, noise_sample32, sensor_value
 from synthdata.render.effects import encode_table
 from synthdata.render.pixel import encode32
 
@@ -58,6 +58,9 @@ def test_the_cpu_kernels_32_bit_hash_draws_the_same_bits_as_the_definition():
         assert np.array_equal(want.view(np.uint32), got.view(np.uint32)), seed
         # and the definition compiled is plain Python's
         assert all(np.float32(noise_sample(seed, int(e))) == want[i] for i, e in enumerate(elements[:50]))
+        # and numpy's vectorised draw (the plate noise's torch path) is the kernels'
+        field = noise_field(seed, 1280 * 720 * 3)
+        assert np.array_equal(field[elements].view(np.uint32), got.view(np.uint32)), seed
 
 
 def test_sensor_pass_with_vignette_and_one_draw_a_pixel_matches_the_scalar_maths():

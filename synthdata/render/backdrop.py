@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from synthdata.errors import BadInput
 from synthdata.render.background import Background, ray_plane_z
 from synthdata.render.blur import blur_where
+from synthdata.render.counter_noise import noise_field
 from synthdata.render.packing import pack_lighting
 from synthdata.render.shading import LightingT, tonemap, untonemap_lut
 from synthdata.world.geometry.camera import Camera
@@ -250,15 +251,15 @@ class PlateBackdrop:
         if noise <= 0:
             return
         for i in range(rgb.shape[0]):
-            z = self._noise_draw(rgb.shape[1:], seed, start + i).to(self.device)
+            z = torch.from_numpy(noise_field(self.noise_seed(seed, start + i), rgb[i].numel())).to(self.device)
+            z = z.view(rgb.shape[1:])
             sig = torch.where(m[i], noise, rest).unsqueeze(-1) / LUMA_NOISE
             rgb[i] = (rgb[i].float() + z * sig).round().clamp(0, 255).to(torch.uint8)
 
     @staticmethod
-    def _noise_draw(shape: tuple, seed: int, frame: int) -> torch.Tensor:
-        """Unit Gaussian noise (H, W, 3) of clip frame `frame` (its own generator: any chunking)."""
-        gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed & 0xFFFFFFFF, frame, 0x9A7]).generate_state(1)[0]))
-        return torch.randn(shape, generator=gen)
+    def noise_seed(seed: int, frame: int) -> np.uint32:
+        """The counter-noise seed of clip frame `frame` (its own: any chunking draws the same)."""
+        return np.random.SeedSequence([seed & 0xFFFFFFFF, frame, 0x9A7]).generate_state(1)[0]
 
     def _match_host(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
         """`match` on CPU frames by the compiled passes of render/plate_look.py (the same steps,
@@ -283,4 +284,4 @@ class PlateBackdrop:
         rest = max(noise ** 2 - float(st.get("plate_noise_sigma", 0.0)) ** 2, 0.0) ** 0.5
         actor_sigma, plate_sigma = (np.float32(np.float32(v) / np.float32(LUMA_NOISE)) for v in (noise, rest))
         for i in range(x.shape[0]):
-            pl.add_noise(x[i], self._noise_draw(x.shape[1:], seed, start + i).numpy(), ids[i], actor_sigma, plate_sigma)
+            pl.add_noise(x[i], self.noise_seed(seed, start + i), ids[i], actor_sigma, plate_sigma)

@@ -5,7 +5,8 @@ them on CPU frames): each touches only the pixels it changes.
 - `soften`: the actors' hard shadow pixels on the plate's ground, blurred by the penumbra, blend
   the lit and the shaded plate, only within the blur's reach of those pixels.
 - `ring_blur`: the plate's blur on actor pixels and a 2-pixel ring around them.
-- `add_noise`: the plate's noise from the frame's Gaussian draw (torch's generator, unchanged).
+- `add_noise`: the plate's noise, drawn per value by the counter hash of render/counter_noise.py
+  (the sensor noise's draw; the torch path draws the same bits with `noise_field`).
 
 The blur is the separable Gaussian of render/blur.py `gaussian_blur` (replicated borders; the
 same taps), evaluated at the pixels that need it; float32 sums in tap order. torch's conv2d sums
@@ -19,6 +20,8 @@ import math
 import numpy as np
 import torch
 from numba import njit
+
+from synthdata.render.counter_noise import noise_sample32
 
 JIT = dict(cache=True, nogil=True)
 
@@ -160,15 +163,21 @@ def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
 
 
 @njit(**JIT)
-def add_noise(rgb, z, inst, actor_sigma, plate_sigma):
-    """One frame rgb (H, W, 3) uint8 in place: + z (H, W, 3) float32 times actor_sigma on actor
-    pixels, plate_sigma elsewhere (float32, already in per-channel units), rounded half to even."""
+def add_noise(rgb, seed32, inst, actor_sigma, plate_sigma):
+    """One frame rgb (H, W, 3) uint8 in place: + a unit draw (counter_noise.noise_sample of seed32
+    and the value's flat index) times actor_sigma on actor pixels, plate_sigma elsewhere (float32,
+    already in per-channel units), rounded half to even. A row's draws first (a loop that
+    vectorises), then its values."""
     H, W, _ = rgb.shape
+    draw = np.empty(W * 3, np.float32)
     for y in range(H):
+        base = y * W * 3
+        for i in range(W * 3):
+            draw[i] = noise_sample32(seed32, base + i)
         for x in range(W):
             s = actor_sigma if inst[y, x] > 0 else plate_sigma
             for c in range(3):
-                v = np.float32(rgb[y, x, c]) + z[y, x, c] * s
+                v = np.float32(rgb[y, x, c]) + draw[3 * x + c] * s
                 rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
 
 
