@@ -13,7 +13,7 @@ import synthdata.render.renderer as renderer
 from synthdata.recipe.loader import load_recipe
 from synthdata.render.background import render_background
 from synthdata.render.motion_blur import turn_blur_px
-from synthdata.render.pose_cache import MAX_FRAMES, SUPERSAMPLE, plan_reference
+from synthdata.render.pose_cache import MAX_FRAMES, SUPERSAMPLE, plan_reference, reference_of
 from synthdata.render.renderer import Renderer
 from synthdata.world.appearance import Appearance
 from synthdata.world.geometry.camera_motion import apply_camera_motion
@@ -79,6 +79,38 @@ def test_resampled_backgrounds_keep_the_geometry_and_the_look(overrides):
             assert np.abs(a - b).mean() < 0.7 * shifted, name    # closer than the image moved by one pixel
             energy = lambda im: np.abs(np.diff(im, axis=0)).mean() + np.abs(np.diff(im, axis=1)).mean()  # noqa: E731
             assert energy(b) > 0.8 * energy(a)       # the texture is kept, not blurred away
+
+
+def test_poses_read_the_albedo_and_material_that_vehicle_lights_shade():
+    world = clip(["scene.sensor.shake_deg=0.6"])
+    r = Renderer(world, "cpu")
+    ref_cam = plan_reference(world.camera)
+    rays = torch.as_tensor(ref_cam.pixel_rays(0, dtype=np.float32))
+    ref = reference_of(ref_cam, render_background(r.lit_world, ref_cam, rays, r.light, r.device), surfaces=True)
+    assert reference_of(ref_cam, render_background(r.lit_world, ref_cam, rays, r.light, r.device),
+                        surfaces=False).albedo is None          # kept only where light pools need it
+    cam = world.camera.frame(9)
+    rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32))
+    direct = render_background(r.lit_world, cam, rays, r.light, r.device)
+    read = render_background(r.lit_world, cam, rays, r.light, r.device, ref)
+    a, b = direct.albedo.numpy(), read.albedo.numpy()
+    shifted = min(np.abs(a[:, 1:] - a[:, :-1]).mean(), np.abs(a[1:] - a[:-1]).mean())
+    assert np.abs(a - b).mean() < 0.7 * shifted                 # closer than the image moved by one pixel
+    m, n = direct.material.numpy(), read.material.numpy()
+    assert len(np.unique(m)) > 1                                 # painted lines, kerbs
+    # they differ only where the material changes next to a pixel (thin lines far away come and go)
+    assert ((m != n) & ~edges(m) & ~edges(n)).sum() <= m.size // 1000
+    assert (m != n).mean() < 0.03
+
+
+def edges(m: np.ndarray) -> np.ndarray:
+    """Pixels that differ from a 4-neighbour."""
+    e = np.zeros(m.shape, bool)
+    e[1:] |= m[1:] != m[:-1]
+    e[:-1] |= m[1:] != m[:-1]
+    e[:, 1:] |= m[:, 1:] != m[:, :-1]
+    e[:, :-1] |= m[:, 1:] != m[:, :-1]
+    return e
 
 
 @pytest.mark.parametrize("overrides", [["scene.sensor.shake_deg=0.6"],
