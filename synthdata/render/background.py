@@ -231,7 +231,8 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     if reference is not None:
         rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
                                              resample_background(reference, rays_np))
-        return Background(rgb, rgb_shadow, depth, point, torch.isfinite(depth), albedo, normal, material)
+        return Background(rgb, rgb_shadow, depth, point, torch.isfinite(depth), albedo,
+                          None if albedo is None else normal, material)    # normals: only light pools read them
     retexture(albedo, material, point, is_ground, torch.isfinite(depth), world, camera)   # domain randomisation
     receiver = torch.isfinite(depth)
     sunlit = torch.ones_like(depth)

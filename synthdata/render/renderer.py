@@ -140,9 +140,12 @@ class Renderer:
             rays = rays1.unsqueeze(0)
             bgs = [bg]
         else:
-            views = [self._frame_view(t) for t in range(start, stop)]
-            rays = self._kept_stack("rays", [v[0] for v in views])
-            bgs = [v[1] for v in views]
+            rays = self._kept_buffer("rays", (T, H, W, 3), torch.float32)
+            bgs = []
+            for i in range(T):           # each pose's rays straight into the kept buffer
+                r, bg = self._frame_view(start + i)
+                rays[i] = r
+                bgs.append(bg)
             rgb = torch.stack([b.rgb for b in bgs])
             depth = torch.stack([b.depth for b in bgs])
         k = self.k
@@ -214,16 +217,19 @@ class Renderer:
         gprim, dist = self._buffers[0][:T], self._buffers[1][:T]
         return gprim.fill_(-1), dist
 
-    def _kept_stack(self, name: str, parts: list[torch.Tensor]) -> torch.Tensor:
-        """torch.stack(parts) into a buffer kept between chunks (a fresh one faults its pages in
-        every chunk: 20-140 ms for a moving camera's 24 frames of rays at 640x480, against 18 to
-        fill a kept one). Only for stacks that do not leave the Renderer."""
-        shape = (len(parts),) + tuple(parts[0].shape)
+    def _kept_buffer(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+        """A buffer of `shape` kept between chunks (a fresh one faults its pages in every chunk:
+        20-140 ms for a moving camera's 24 frames of rays at 640x480, against 18 to fill a kept
+        one). Only for buffers that do not leave the Renderer."""
         buf = self._kept.get(name)
-        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:] or buf.dtype != parts[0].dtype:
-            buf = torch.empty(shape, dtype=parts[0].dtype, device=self.device)
+        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != tuple(shape[1:]) or buf.dtype != dtype:
+            buf = torch.empty(shape, dtype=dtype, device=self.device)
             self._kept[name] = buf
-        return torch.stack(parts, out=buf[:shape[0]])
+        return buf[:shape[0]]
+
+    def _kept_stack(self, name: str, parts: list[torch.Tensor]) -> torch.Tensor:
+        """torch.stack(parts) into the kept buffer `name`."""
+        return torch.stack(parts, out=self._kept_buffer(name, (len(parts),) + tuple(parts[0].shape), parts[0].dtype))
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
