@@ -80,18 +80,12 @@ def noise_sample32(seed32, element):
     return unit_draw(h1, _lowbias32(h1 ^ np.uint32(ROUND2)))
 
 
-def noise_field(seed32: int, count: int) -> np.ndarray:
-    """`noise_sample(seed32, element)` for elements 0 .. count - 1 as a float32 array, in numpy's
-    vectorised integer maths (the same bits; for drivers that add noise outside a kernel)."""
-    def h(v):
-        v = v ^ (v >> np.uint64(16))
-        v = (v * np.uint64(MUL1)) & np.uint64(0xFFFFFFFF)
-        v = v ^ (v >> np.uint64(15))
-        v = (v * np.uint64(MUL2)) & np.uint64(0xFFFFFFFF)
-        return v ^ (v >> np.uint64(16))
-    h1 = h(h(np.arange(count, dtype=np.uint64)) ^ np.uint64(int(seed32) & 0xFFFFFFFF))
-    h2 = h(h1 ^ np.uint64(ROUND2))
-    mask = np.uint64(0xFFFF)
-    total = ((h1 & mask) + (h1 >> np.uint64(16)) + (h2 & mask) + (h2 >> np.uint64(16))).astype(np.float32)
-    return (total * np.float32(1.0 / 65536.0) - np.float32(2.0)) * np.float32(1.7320508075688772)
-
+@njit(cache=True, nogil=True)
+def noise_field(seed32, count):
+    """`noise_sample(seed32, element)` for elements 0 .. count - 1 as a float32 array (the kernels'
+    own draw, for drivers that add noise outside a kernel, such as the plates' torch path)."""
+    out = np.empty(count, np.float32)
+    s = np.uint32(seed32)
+    for i in range(count):
+        out[i] = noise_sample32(s, i)
+    return out

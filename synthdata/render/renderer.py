@@ -92,7 +92,6 @@ class Renderer:
         self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
-        self._buffers: tuple[torch.Tensor, torch.Tensor] | None = None
         self._kept: dict[str, torch.Tensor] = {}
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
@@ -210,12 +209,8 @@ class Renderer:
         """The z-buffer's primitive index (-1) and ray distance buffers for T frames, kept between
         chunks (fresh large buffers cost page faults on every chunk). The distance is read only
         where a primitive won (gprim >= 0), which wrote it, so it is not cleared."""
-        w = self.world
-        if self._buffers is None or self._buffers[0].shape[0] < T:
-            self._buffers = (torch.empty((T, w.height, w.width), dtype=torch.int32, device=self.device),
-                             torch.empty((T, w.height, w.width), dtype=torch.float32, device=self.device))
-        gprim, dist = self._buffers[0][:T], self._buffers[1][:T]
-        return gprim.fill_(-1), dist
+        shape = (T, self.world.height, self.world.width)
+        return self._kept_buffer("gprim", shape, torch.int32).fill_(-1), self._kept_buffer("dist", shape, torch.float32)
 
     def _kept_buffer(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
         """A buffer of `shape` kept between chunks (a fresh one faults its pages in every chunk:
