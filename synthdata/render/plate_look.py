@@ -34,15 +34,45 @@ def gaussian_taps(sigma: float) -> np.ndarray:
 
 
 @njit(**JIT)
-def _dilate(mask, r, out):
-    """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W); returns whether any."""
+def _bbox(mask):
+    """Bounding box y0, y1, x0, x1 (exclusive) of the True pixels of mask (H, W); y1 == 0 if none."""
     H, W = mask.shape
-    rows = np.zeros((H, W), np.bool_)
+    y0, y1, x0, x1 = H, 0, W, 0
     for y in range(H):
-        _dilate_line(mask[y], r, rows[y])
-    for x in range(W):
-        _dilate_line(rows[:, x], r, out[:, x])
-    return rows.any()
+        first = -1
+        for x in range(W):
+            if mask[y, x]:
+                first = x
+                break
+        if first < 0:
+            continue
+        last = W - 1
+        while not mask[y, last]:
+            last -= 1
+        y0, y1, x0, x1 = min(y0, y), y + 1, min(x0, first), max(x1, last + 1)
+    return y0, y1, x0, x1
+
+
+@njit(**JIT)
+def _dilate(mask, r, out):
+    """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W) set True (only
+    within the mask's bounding box grown by r); returns that box (y0, y1, x0, x1; y1 == 0 if
+    mask has no True pixel)."""
+    H, W = mask.shape
+    y0, y1, x0, x1 = _bbox(mask)
+    if y1 == 0:
+        return 0, 0, 0, 0
+    y0, y1, x0, x1 = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
+    rows = np.zeros((y1 - y0, x1 - x0), np.bool_)
+    for y in range(y0, y1):
+        _dilate_line(mask[y, x0:x1], r, rows[y - y0])
+    for y in range(y0, y1):                     # columns: OR of the rows within r, along rows
+        o = out[y, x0:x1]
+        for yy in range(max(y - r, y0), min(y + r + 1, y1)):
+            src = rows[yy - y0]
+            for x in range(x1 - x0):
+                o[x] |= src[x]
+    return y0, y1, x0, x1
 
 
 @njit(**JIT)
@@ -65,33 +95,46 @@ def _dilate_line(src, r, dst):
 @njit(**JIT)
 def _blur_at(x, need, taps, out):
     """out[y, x, c] (float32) = Gaussian blur of x (H, W, C) at the pixels of need (H, W), borders
-    replicated: rows first (into scratch, where a needed pixel lies within reach above or below),
-    then columns."""
+    replicated: rows first (into scratch covering need's bounding box and the rows within reach
+    above and below it), then columns."""
+    y0, y1, x0, x1 = _bbox(need)
+    if y1 > 0:
+        _blur_box(x, need, taps, out, y0, y1, x0, x1)
+
+
+@njit(**JIT)
+def _blur_box(x, need, taps, out, y0, y1, x0, x1):
+    """`_blur_at` with need's bounding box (y0, y1, x0, x1) known: both passes run over the whole
+    box (the rows pass also over the rows within reach above and below), taps outermost so the
+    inner loop runs along a row's values; each value still sums its taps in order from zero."""
     H, W, C = x.shape
     r = (taps.shape[0] - 1) // 2
-    rows_need = np.zeros((H, W), np.bool_)
-    for y in range(H):
-        for xx in range(W):
+    ry0, ry1 = max(y0 - r, 0), min(y1 + r, H)
+    n = (x1 - x0) * C
+    pad = np.empty((x1 - x0 + 2 * r) * C, np.float32)
+    horiz = np.zeros((ry1 - ry0, n), np.float32)
+    for y in range(ry0, ry1):
+        for k in range(x1 - x0 + 2 * r):            # the row, borders replicated
+            xs = min(max(x0 - r + k, 0), W - 1)
+            for c in range(C):
+                pad[k * C + c] = np.float32(x[y, xs, c])
+        h = horiz[y - ry0]
+        for j in range(taps.shape[0]):
+            tj = taps[j]
+            for q in range(n):
+                h[q] += tj * pad[q + j * C]
+    acc = np.empty(n, np.float32)
+    for y in range(y0, y1):
+        acc[:] = 0.0
+        for j in range(taps.shape[0]):
+            tj = taps[j]
+            h = horiz[min(max(y + j - r, 0), H - 1) - ry0]
+            for q in range(n):
+                acc[q] += tj * h[q]
+        for xx in range(x0, x1):
             if need[y, xx]:
-                for yy in range(max(y - r, 0), min(y + r + 1, H)):
-                    rows_need[yy, xx] = True
-    horiz = np.zeros((H, W, C), np.float32)
-    for y in range(H):
-        for xx in range(W):
-            if rows_need[y, xx]:
                 for c in range(C):
-                    acc = np.float32(0.0)
-                    for j in range(taps.shape[0]):
-                        acc += taps[j] * np.float32(x[y, min(max(xx + j - r, 0), W - 1), c])
-                    horiz[y, xx, c] = acc
-    for y in range(H):
-        for xx in range(W):
-            if need[y, xx]:
-                for c in range(C):
-                    acc = np.float32(0.0)
-                    for j in range(taps.shape[0]):
-                        acc += taps[j] * horiz[min(max(y + j - r, 0), H - 1), xx, c]
-                    out[y, xx, c] = acc
+                    out[y, xx, c] = acc[(xx - x0) * C + c]
 
 
 @njit(**JIT)
@@ -100,28 +143,33 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
     hard shadow (pixels that differ from the lit plate `lit` and equal the shaded one `shade`)
     take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow mask (where > 1e-3)."""
     H, W, _ = rgb.shape
-    hard = np.zeros((H, W, 1), np.float32)
     hmask = np.zeros((H, W), np.bool_)
-    anyhard = False
     for y in range(H):
         for x in range(W):
             if inst[y, x] != 0 or not receiver[y, x]:
                 continue
             differs = rgb[y, x, 0] != lit[y, x, 0] or rgb[y, x, 1] != lit[y, x, 1] or rgb[y, x, 2] != lit[y, x, 2]
             same = rgb[y, x, 0] == shade[y, x, 0] and rgb[y, x, 1] == shade[y, x, 1] and rgb[y, x, 2] == shade[y, x, 2]
-            if differs and same:
-                hard[y, x, 0], hmask[y, x], anyhard = 1.0, True, True
-    if not anyhard:
-        return
+            hmask[y, x] = differs and same
+    r = (taps.shape[0] - 1) // 2
     near = np.zeros((H, W), np.bool_)
-    _dilate(hmask, (taps.shape[0] - 1) // 2, near)
-    soft = np.zeros((H, W, 1), np.float32)
-    _blur_at(hard, near, taps, soft)
+    y0, y1, x0, x1 = _dilate(hmask, r, near)
+    if y1 == 0:
+        return
+    hard = np.zeros((H, W, 1), np.float32)      # read within r of `near`: set there, zero elsewhere
+    for y in range(max(y0 - r, 0), min(y1 + r, H)):
+        for x in range(max(x0 - r, 0), min(x1 + r, W)):
+            if hmask[y, x]:
+                hard[y, x, 0] = 1.0
+    soft = np.empty((H, W, 1), np.float32)      # written (and read) at `near` only
+    _blur_box(hard, near, taps, soft, y0, y1, x0, x1)
     one = np.float32(1.0)
-    for y in range(H):
-        for x in range(W):
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            if not near[y, x] or inst[y, x] != 0 or not receiver[y, x]:
+                continue
             s = min(max(soft[y, x, 0], np.float32(0.0)), one)
-            if near[y, x] and inst[y, x] == 0 and receiver[y, x] and s > np.float32(1e-3):
+            if s > np.float32(1e-3):
                 for c in range(3):
                     v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
                     rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
@@ -143,11 +191,12 @@ def _ring_blur(rgb, inst, taps, out):
         for x in range(W):
             actor[y, x] = inst[y, x] > 0
     ring = np.zeros((H, W), np.bool_)
-    if not _dilate(actor, 2, ring):
+    y0, y1, x0, x1 = _dilate(actor, 2, ring)
+    if y1 == 0:
         return
-    _blur_at(rgb, ring, taps, out)
-    for y in range(H):
-        for x in range(W):
+    _blur_box(rgb, ring, taps, out, y0, y1, x0, x1)
+    for y in range(y0, y1):
+        for x in range(x0, x1):
             if ring[y, x]:
                 for c in range(3):
                     rgb[y, x, c] = np.uint8(min(max(np.rint(out[y, x, c]), np.float32(0.0)), np.float32(255.0)))
