@@ -68,8 +68,11 @@ class Generator(nn.Module):
         f0 = F.leaky_relu(self.inc(h), 0.2)
         f1 = F.leaky_relu(self.down1(f0), 0.2)
         f2 = self.body(F.leaky_relu(self.down2(f1), 0.2))
-        u1 = F.interpolate(f2, size=f1.shape[-2:], mode="bilinear", align_corners=False)
-        u1 = F.leaky_relu(self.up1(torch.cat([u1, f1], 1)), 0.2)
+        # up1 (1x1) of [upsampled f2, f1], as its two halves: the f2 half before upsampling (a 1x1
+        # convolution commutes with bilinear upsampling), at a quarter of the pixels, no concat
+        c, wgt = f2.shape[1], self.up1.weight
+        u1 = F.interpolate(F.conv2d(f2, wgt[:, :c]), size=f1.shape[-2:], mode="bilinear", align_corners=False)
+        u1 = F.leaky_relu(u1 + F.conv2d(f1, wgt[:, c:], self.up1.bias), 0.2)
         u0 = F.interpolate(self.to_full(u1), size=f0.shape[-2:], mode="bilinear", align_corners=False)
         return self.out(F.leaky_relu(u0 + f0, 0.2))[..., :H, :W]
 
