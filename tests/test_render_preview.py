@@ -1,6 +1,8 @@
 """`synthdata preview` renders only the frames it shows, and they are the frames a run makes."""
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 from click.testing import CliRunner
 
@@ -35,3 +37,18 @@ def test_preview_command_writes_a_contact_sheet(tmp_path):
     assert res.exit_code == 0, res.output
     from PIL import Image
     assert Image.open(out).size == (3 * 96 + 2 * 4, 2 * 64 + 4)
+    assert gc.isenabled()                       # the command's pause of the collector is over
+
+
+def test_rendering_makes_no_cyclic_garbage():
+    """What lets preview pause the cyclic collector: refcounting alone frees a rendered clip."""
+    recipe = load_recipe("recipes/security_plaza_crowd.yaml", SMALL)
+    render_some_frames(recipe, 0, "cpu")        # imports and kernels loaded first
+    gc.collect()
+    gc.disable()
+    try:
+        render_some_frames(recipe, 1, "cpu")
+        render_clip(recipe, 0, device="cpu")
+        assert gc.collect() < 100
+    finally:
+        gc.enable()
