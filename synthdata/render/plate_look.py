@@ -10,9 +10,9 @@ them on CPU frames): each touches only the pixels it changes.
 
 The blur is the separable Gaussian of render/blur.py `gaussian_blur` (replicated borders; the
 same taps), evaluated over the bounding box of the pixels that need it and kept at those pixels;
-float32 sums in tap order. torch's conv2d sums
-in its own order, so a value can differ from it in the last bits of float32 and, rounded to
-uint8, by one level where it falls on a half (see tests/test_plate_look.py).
+float32 sums in tap order. torch's conv2d sums in its own order, so a value can differ from it
+in the last bits of float32 and, rounded to uint8, by one level where it falls on a half (see
+tests/test_plate_look.py).
 """
 from __future__ import annotations
 
