@@ -146,12 +146,12 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
     H, W, _ = rgb.shape
     hmask = np.zeros((H, W), np.bool_)
     for y in range(H):
-        for x in range(W):
-            if inst[y, x] != 0 or not receiver[y, x]:
-                continue
-            differs = rgb[y, x, 0] != lit[y, x, 0] or rgb[y, x, 1] != lit[y, x, 1] or rgb[y, x, 2] != lit[y, x, 2]
-            same = rgb[y, x, 0] == shade[y, x, 0] and rgb[y, x, 1] == shade[y, x, 1] and rgb[y, x, 2] == shade[y, x, 2]
-            hmask[y, x] = differs and same
+        for x in range(W):          # without branches (& and |, not `and` and `or`): it vectorises
+            differs, same = False, True
+            for c in range(3):
+                differs |= rgb[y, x, c] != lit[y, x, c]
+                same &= rgb[y, x, c] == shade[y, x, c]
+            hmask[y, x] = differs & same & (inst[y, x] == 0) & receiver[y, x]
     r = (taps.shape[0] - 1) // 2
     near = np.zeros((H, W), np.bool_)
     y0, y1, x0, x1 = _dilate(hmask, r, near)
