@@ -28,10 +28,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
-from bench_e2e import encode_only, render_frames, run_e2e
+from bench_e2e import ENCODE_RUNS, encode_only, render_frames, run_e2e
 
 TARGET = 0.3
-ENCODE_RUNS = 3     # encode-alone runs after each end-to-end run (the best of all of them counts)
 BASE = "parking_lot_day"
 VARIANTS = {   # name: overrides of the benchmark recipe
     "rain": ["scene.weather.condition=rain"],
