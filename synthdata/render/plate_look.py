@@ -94,18 +94,9 @@ def _dilate_line(src, r, dst):
 
 
 @njit(**JIT)
-def _blur_at(x, need, taps, out):
-    """out[y, x, c] (float32) = Gaussian blur of x (H, W, C) at the pixels of need (H, W), borders
-    replicated: rows first (into scratch covering need's bounding box and the rows within reach
-    above and below it), then columns."""
-    y0, y1, x0, x1 = _bbox(need)
-    if y1 > 0:
-        _blur_box(x, need, taps, out, y0, y1, x0, x1)
-
-
-@njit(**JIT)
-def _blur_box(x, need, taps, out, y0, y1, x0, x1):
-    """`_blur_at` with need's bounding box (y0, y1, x0, x1) known: both passes run over the whole
+def _blur_at(x, need, taps, out, y0, y1, x0, x1):
+    """out[y, x, c] (float32) = Gaussian blur of x (H, W, C) at the pixels of need (H, W), whose
+    bounding box is y0, y1, x0, x1 (`_bbox`), borders replicated. Both passes run over the whole
     box (the rows pass also over the rows within reach above and below), taps outermost so the
     inner loop runs along a row's values; each value still sums its taps in order from zero."""
     H, W, C = x.shape
@@ -163,7 +154,7 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
             if hmask[y, x]:
                 hard[y, x, 0] = 1.0
     soft = np.empty((H, W, 1), np.float32)      # written (and read) at `near` only
-    _blur_box(hard, near, taps, soft, y0, y1, x0, x1)
+    _blur_at(hard, near, taps, soft, y0, y1, x0, x1)
     one = np.float32(1.0)
     for y in range(y0, y1):
         for x in range(x0, x1):
@@ -195,7 +186,7 @@ def _ring_blur(rgb, inst, taps, out):
     y0, y1, x0, x1 = _dilate(actor, 2, ring)
     if y1 == 0:
         return
-    _blur_box(rgb, ring, taps, out, y0, y1, x0, x1)
+    _blur_at(rgb, ring, taps, out, y0, y1, x0, x1)
     for y in range(y0, y1):
         for x in range(x0, x1):
             if ring[y, x]:
