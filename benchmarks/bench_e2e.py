@@ -78,6 +78,16 @@ def encode_only(recipe, clips: list[list], folder: str) -> int:
     return n
 
 
+def time_encodes(recipe, clips: list[list], folder: str) -> tuple[list[float], int]:
+    """Seconds of ENCODE_RUNS runs of `encode_only` on the same frames, and the frames encoded."""
+    times, n = [], 0
+    for _ in range(ENCODE_RUNS):
+        t0 = time.perf_counter()
+        n = encode_only(recipe, clips, folder)
+        times.append(time.perf_counter() - t0)
+    return times, n
+
+
 def print_split(timings: dict, wall: float) -> None:
     known = sum(timings.get(s, 0.0) for s in STAGES)
     parts = [(s, timings.get(s, 0.0)) for s in STAGES] + [("other", max(0.0, wall - known))]
@@ -144,10 +154,8 @@ def main() -> None:
             e2e.append(wall)
             if wall < best_wall:
                 best_wall, best_timings = wall, timings
-            for _ in range(ENCODE_RUNS):
-                t0 = time.perf_counter()
-                encoded = encode_only(recipe, clips, folder)
-                enc.append(time.perf_counter() - t0)
+            times, encoded = time_encodes(recipe, clips, folder)
+            enc += times
         if encoded != frames:
             raise SystemExit(f"encoded {encoded} frames alone but the run wrote {frames}")
         print(f"objects per frame: {counts.get('objects', 0) / max(frames, 1):.1f} "

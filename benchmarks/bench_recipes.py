@@ -24,11 +24,10 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
-from bench_e2e import ENCODE_RUNS, encode_only, render_frames, run_e2e
+from bench_e2e import ENCODE_RUNS, render_frames, run_e2e, time_encodes
 
 TARGET = 0.3
 BASE = "parking_lot_day"
@@ -60,10 +59,7 @@ def measure(path: str, overrides: list[str], args, n: int, folder: str) -> dict:
         wall, timings, frames, _counts = run_e2e(recipe, os.path.join(folder, "out"))
         e2e.append(wall)
         render.append(timings.get("render", 0.0))
-        for _ in range(ENCODE_RUNS):        # encoding is short (0.3-0.5 s) and swings most with the load
-            t0 = time.perf_counter()
-            encode_only(recipe, clips, folder)
-            enc.append(time.perf_counter() - t0)
+        enc += time_encodes(recipe, clips, folder)[0]
     return {"e2e": frames / min(e2e), "enc": frames / min(enc), "render_ms": 1000 * min(render) / frames}
 
 
