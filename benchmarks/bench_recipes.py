@@ -11,6 +11,7 @@ one row per case and, per case, the steady-state milliseconds a frame of render.
     python benchmarks/bench_recipes.py --only street_plaza,shake
     python benchmarks/bench_recipes.py --quick            # seconds, tiny sizes (smoke test)
     python benchmarks/bench_recipes.py --against /tmp/base   # CPU time against another checkout
+    python benchmarks/bench_recipes.py --against /tmp/base --clips 8   # ... over the first 8 clips
 
 With `--against DIR` it measures instead what the ratio above cannot resolve on a shared machine
 (the encode reference itself moves by tens of percent between runs): the CPU time a frame of
@@ -73,7 +74,7 @@ recipe, _ = benchlib.bench_recipe(width={width}, height={height}, frames={frames
 for chunk in generate_clip(recipe, 0, device="cpu").chunks:      # kernels loaded (or compiled) first
     break
 t0 = time.process_time()
-n = sum(chunk.frames.shape[0] for chunk in generate_clip(recipe, 0, device="cpu").chunks)
+n = sum(chunk.frames.shape[0] for i in range({clips}) for chunk in generate_clip(recipe, i, device="cpu").chunks)
 print("CPU", 1000 * (time.process_time() - t0) / n)
 """
 
@@ -81,14 +82,14 @@ print("CPU", 1000 * (time.process_time() - t0) / n)
 def cpu_ms(root: str, path: str, overrides: list[str], args) -> float:
     """CPU milliseconds a frame of generate_clip with the package at `root`, in a fresh process."""
     code = CPU_SNIPPET.format(bench=os.path.dirname(os.path.abspath(__file__)), width=args.width,
-                              height=args.height, frames=args.frames, path=path, ov=overrides)
+                              height=args.height, frames=args.frames, path=path, ov=overrides, clips=args.clips)
     return benchlib.in_checkout(root, code, "CPU")
 
 
 def against(todo: list, args, n: int) -> None:
     """Per case: CPU ms a frame here and at args.against, alternating, best of n, and the speed-up."""
     here = str(benchlib.ROOT)
-    print(f"CPU time a frame of sample + simulate + render + label, {args.frames} frames at "
+    print(f"CPU time a frame of sample + simulate + render + label, {args.clips} clip(s) x {args.frames} frames at "
           f"{args.width}x{args.height}, 1 thread, alternating processes, best of {n}")
     print(f"{'case':<34} {'there ms/f':>10} {'here ms/f':>10} {'speed-up':>9}")
     worst = float("inf")
@@ -110,6 +111,8 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--only", default="", help="comma-separated case names (substrings)")
     p.add_argument("--against", default=None, help="another checkout's root: CPU time a frame there and here")
+    p.add_argument("--clips", type=int, default=1, help="with --against: clips 0..N-1 of each case (one clip "
+                   "can miss what only some clips of a recipe hold, such as a car passing beside the camera)")
     args = p.parse_args()
     if args.quick:
         args.width, args.height, args.frames = 96, 64, 4

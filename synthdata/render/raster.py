@@ -1,9 +1,20 @@
 """Screen windows: the integer pixel rectangle [x0, x1) x [y0, y1) per (frame, primitive) that the
 compiled kernels (render/kernels.py) evaluate a primitive on, so the cost follows the pixels
-objects cover, not the image."""
+objects cover, not the image.
+
+A primitive that reaches behind the camera has no projected extent (its projection is unbounded);
+`cone_windows` bounds it instead by the pixels whose rays can meet its bounding sphere, tested a
+tile of pixels at a time (`RayTiles`), so that a car passing beside or below the camera is not
+intersected with every pixel of the frame."""
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 import numpy as np
+from numba import njit
+
+TILE = 8        # pixels a side of the tiles `cone_windows` tests
 
 
 def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: int = 1) -> np.ndarray:
@@ -17,3 +28,80 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
     x1 = np.clip(np.ceil(b[..., 2]) + pad, 0, width)
     y1 = np.clip(np.ceil(b[..., 3]) + pad, 0, height)
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
+
+
+class RayTiles:
+    """One camera pose's pixel rays (H, W, 3) in TILE x TILE tiles: each tile's unit mean
+    direction and the largest angle between it and a ray of the tile (plus a little, for
+    rounding), so that a cone of directions can be tested against a whole tile at once."""
+
+    def __init__(self, rays: np.ndarray):
+        H, W = rays.shape[:2]
+        self.height, self.width = H, W
+        hb, wb = -(-H // TILE), -(-W // TILE)
+        d = np.pad(np.asarray(rays, np.float64), ((0, hb * TILE - H), (0, wb * TILE - W), (0, 0)), mode="edge")
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        d = d.reshape(hb, TILE, wb, TILE, 3)
+        u = d.mean(axis=(1, 3))
+        u /= np.linalg.norm(u, axis=-1, keepdims=True)
+        cos = np.min(np.einsum("iajbc,ijc->iajb", d, u), axis=(1, 3)).clip(-1.0, 1.0)
+        self.axis = np.ascontiguousarray(u)
+        self.spread = np.arccos(cos) + 1e-5
+        self.cos, self.sin = np.cos(self.spread), np.sin(self.spread)
+
+
+def cone_windows(win: np.ndarray, ok: np.ndarray, centre: np.ndarray, radius: np.ndarray, C: np.ndarray,
+                 tiles: Callable[[int], RayTiles]) -> None:
+    """In place: the whole-image windows that `windows` gave primitives of unknown extent
+    (ok False) shrink to the tiles whose rays can meet the primitive's bounding sphere (centre
+    (T or 1, P, 3), radius (T or 1, P); camera centres C (T or 1, 3)); empty where no ray can.
+    A ray that hits the primitive hits its sphere, so no hit is lost (the tiles hold the very
+    rays the kernels cast).
+    win (T, P, 4); tiles(t) gives frame t's RayTiles (the same object for frames of one pose)."""
+    T, P = win.shape[:2]
+    ts, ps = np.nonzero(~np.broadcast_to(ok, (T, P)))
+    if not len(ts):
+        return
+    groups: dict[int, tuple[RayTiles, list[int]]] = {}
+    for i, t in enumerate(ts):
+        tl = tiles(int(t))
+        groups.setdefault(id(tl), (tl, []))[1].append(i)
+    cen = np.ascontiguousarray(centre, np.float64)
+    rad = np.ascontiguousarray(radius, np.float64)
+    cc = np.ascontiguousarray(C, np.float64)
+    for tl, rows in groups.values():
+        todo = np.stack([ts[rows], ps[rows]], axis=1).astype(np.int64)
+        _cone_windows(tl.axis, tl.spread, tl.cos, tl.sin, cen, rad, cc, todo, tl.width, tl.height, win)
+
+
+@njit(cache=True, nogil=True)
+def _cone_windows(axis, spread, cos_s, sin_s, centre, radius, C, todo, W, H, win):
+    hb, wb = axis.shape[0], axis.shape[1]
+    for n in range(todo.shape[0]):
+        t, p = todo[n, 0], todo[n, 1]
+        ts = t if centre.shape[0] > 1 else 0
+        tc = t if C.shape[0] > 1 else 0
+        vx, vy, vz = centre[ts, p, 0] - C[tc, 0], centre[ts, p, 1] - C[tc, 1], centre[ts, p, 2] - C[tc, 2]
+        dist = math.sqrt(vx * vx + vy * vy + vz * vz)
+        r = radius[ts, p]
+        if dist <= r * (1.0 + 1e-6) + 1e-6:        # the camera is inside the sphere: any ray may hit
+            win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3] = 0, 0, W, H
+            continue
+        vx, vy, vz = vx / dist, vy / dist, vz / dist
+        half = math.asin(r / dist)
+        ch, sh = math.cos(half), math.sin(half)
+        bx0, by0, bx1, by1 = wb, hb, -1, -1
+        for by in range(hb):
+            for bx in range(wb):       # the tile's axis more than half + spread away: no ray meets it
+                if (half + spread[by, bx] < math.pi and axis[by, bx, 0] * vx + axis[by, bx, 1] * vy + axis[by, bx, 2] * vz
+                        < ch * cos_s[by, bx] - sh * sin_s[by, bx]):
+                    continue
+                bx0, by0 = min(bx0, bx), min(by0, by)
+                bx1, by1 = max(bx1, bx), max(by1, by)
+        if bx1 < 0:
+            win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3] = 0, 0, 0, 0
+            continue
+        win[t, p, 0] = bx0 * TILE
+        win[t, p, 1] = by0 * TILE
+        win[t, p, 2] = min((bx1 + 1) * TILE, W)
+        win[t, p, 3] = min((by1 + 1) * TILE, H)

@@ -1,0 +1,103 @@
+"""Primitives that reach behind the camera: their screen windows come from the rays that can meet
+them (render/raster.py `cone_windows`), not the whole image, and they render the same pixels."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import synthdata.render.background as background_module
+import synthdata.render.renderer as renderer_module
+from synthdata.render.raster import RayTiles, cone_windows
+from synthdata.render.renderer import Renderer
+from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.projection import screen_bounds
+from synthdata.world.types import Actor, Shapes
+from tests.scenes import box_body, random_world
+
+CAMERAS = [dict(), dict(k1=-0.1), dict(model="fisheye")]
+
+
+def passing_truck(world, T: int) -> Shapes:
+    """A 12 m truck of three 4 m boxes driving across just below the camera: its far end behind
+    the camera's plane."""
+    C = world.camera.C[0]
+    return Shapes.concat([box_body(T, [C[0] - 3, C[1] + dy, 0], [2.0, 0, 0], half=(2, 1.2, 1.5), yaw=np.pi / 2)
+                          for dy in (-4, 0, 4)])
+
+
+def panning(camera: Camera, T: int) -> Camera:
+    """The camera turning 2 degrees a frame on its mount."""
+    from synthdata.world.geometry.camera import look_rotation
+
+    R = np.stack([look_rotation(2 * t, 30) @ np.linalg.inv(look_rotation(0, 30)) @ camera.R[0] for t in range(T)])
+    return Camera(camera.width, camera.height, np.repeat(camera.fx[:1], T), np.repeat(camera.fy[:1], T), camera.cx,
+                  camera.cy, R, np.repeat(camera.C[:1], T, 0), camera.k1, camera.k2, camera.model)
+
+
+def whole_image(win, ok, centre, radius, C, tiles) -> None:
+    """cone_windows switched off: unknown extents keep the whole image (the old behaviour)."""
+
+
+@pytest.mark.parametrize("seed,lens,turning", [(s, c, s == 2) for s in range(3) for c in CAMERAS])
+def test_a_truck_across_the_camera_plane_renders_the_same_pixels_in_its_cone_windows(seed, lens, turning, monkeypatch):
+    T = 4
+    world = random_world(seed, T=T, **lens)
+    if turning:
+        world.camera = panning(world.camera, T)
+    truck = passing_truck(world, T)
+    assert not screen_bounds(truck, world.camera)[1].all(axis=1).any()   # no projected extent in any frame
+    world.actors.append(Actor(99, "car", truck, np.zeros((T, 3)), np.zeros(T), np.ones(T, bool)))
+    wall = box_body(1, world.camera.C[0] + [4, 0, -world.camera.C[0][2]], [0, 0, 0], half=(0.2, 5, 3))
+    world.static = Shapes.concat([world.static, wall])            # a static wall beside the camera, too
+    assert not screen_bounds(wall, world.camera)[1].all()
+
+    seen = []
+    real = renderer_module.cone_windows
+
+    def record(win, ok, *rest):
+        before = win.copy()
+        real(win, ok, *rest)
+        bad = ~np.broadcast_to(ok, win.shape[:2])
+        area = lambda w: (np.clip(w[..., 2] - w[..., 0], 0, None) * np.clip(w[..., 3] - w[..., 1], 0, None))[bad]
+        seen.append((area(before).sum(), area(win).sum()))
+
+    monkeypatch.setattr(renderer_module, "cone_windows", record)
+    fast = Renderer(world, "cpu").render(0, T)
+    assert seen and all(after < 0.5 * before for before, after in seen)
+    assert all((fast.instance[t] == 99).sum() > 100 for t in range(T))
+
+    monkeypatch.setattr(renderer_module, "cone_windows", whole_image)
+    monkeypatch.setattr(background_module, "cone_windows", whole_image)
+    slow = Renderer(world, "cpu").render(0, T)
+    for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
+        assert torch.equal(getattr(fast, name), getattr(slow, name)), name
+
+
+@pytest.mark.parametrize("lens", CAMERAS)
+def test_cone_windows_hold_every_pixel_whose_ray_meets_the_sphere(lens):
+    rng = np.random.default_rng(7)
+    H, W = 90, 124
+    cam = Camera.from_pose(W, H, position=(0, 0, 5), pan_deg=10, tilt_deg=30, hfov_deg=75, **lens)
+    rays = cam.pixel_rays(0, dtype=np.float32).astype(np.float64)
+    rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+    o = cam.C[0]
+    fwd, right = cam.R[0][2], cam.R[0][0]
+    centres = [o + fwd * rng.uniform(-1, 1.5) + right * rng.uniform(-4, 4) + rng.normal(0, 1, 3) for _ in range(40)]
+    centres += [o - 6 * fwd, o + 0.1 * right]                  # wholly behind; around the camera
+    radius = np.array([rng.uniform(0.3, 2.0) for _ in range(40)] + [1.0, 0.5])
+    P = len(centres)
+    win = np.tile(np.array([0, 0, W, H], np.int64), (1, P, 1))
+    tiles = RayTiles(cam.pixel_rays(0, dtype=np.float32))
+    cone_windows(win, np.zeros((1, P), bool), np.array(centres)[None], radius[None], o[None], lambda t: tiles)
+    shrunk = 0
+    for p, (c, r) in enumerate(zip(centres, radius)):
+        v = c - o
+        along = rays @ v
+        meets = (along > 0) & (np.sum(v * v) - along ** 2 <= r * r)
+        x0, y0, x1, y1 = win[0, p]
+        ys, xs = np.nonzero(meets)
+        assert np.all((xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)), p
+        shrunk += (x1 - x0) * (y1 - y0) < 0.5 * W * H
+    assert tuple(win[0, P - 2]) == (0, 0, 0, 0) and tuple(win[0, P - 1]) == (0, 0, W, H)
+    assert shrunk > 20
