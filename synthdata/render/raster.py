@@ -93,8 +93,8 @@ def _cone_windows(axis, spread, cos_s, sin_s, centre, radius, C, todo, W, H, win
         bx0, by0, bx1, by1 = wb, hb, -1, -1
         for by in range(hb):
             for bx in range(wb):       # the tile's axis more than half + spread away: no ray meets it
-                if (half + spread[by, bx] < math.pi and axis[by, bx, 0] * vx + axis[by, bx, 1] * vy + axis[by, bx, 2] * vz
-                        < ch * cos_s[by, bx] - sh * sin_s[by, bx]):
+                dot = axis[by, bx, 0] * vx + axis[by, bx, 1] * vy + axis[by, bx, 2] * vz
+                if half + spread[by, bx] < math.pi and dot < ch * cos_s[by, bx] - sh * sin_s[by, bx]:
                     continue
                 bx0, by0 = min(bx0, bx), min(by0, by)
                 bx1, by1 = max(bx1, bx), max(by1, by)
