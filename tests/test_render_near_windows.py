@@ -8,7 +8,7 @@ import torch
 
 import synthdata.render.background as background_module
 import synthdata.render.renderer as renderer_module
-from synthdata.render.raster import RayTiles, cone_windows
+from synthdata.render.raster import cone_windows
 from synthdata.render.renderer import Renderer
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.projection import screen_bounds
@@ -35,7 +35,7 @@ def panning(camera: Camera, T: int) -> Camera:
                   camera.cy, R, np.repeat(camera.C[:1], T, 0), camera.k1, camera.k2, camera.model)
 
 
-def whole_image(win, ok, centre, radius, C, tiles) -> None:
+def whole_image(win, ok, centre, radius, camera) -> None:
     """cone_windows switched off: unknown extents keep the whole image (the old behaviour)."""
 
 
@@ -88,8 +88,7 @@ def test_cone_windows_hold_every_pixel_whose_ray_meets_the_sphere(lens):
     radius = np.array([rng.uniform(0.3, 2.0) for _ in range(40)] + [1.0, 0.5])
     P = len(centres)
     win = np.tile(np.array([0, 0, W, H], np.int64), (1, P, 1))
-    tiles = RayTiles(cam.pixel_rays(0, dtype=np.float32))
-    cone_windows(win, np.zeros((1, P), bool), np.array(centres)[None], radius[None], o[None], lambda t: tiles)
+    cone_windows(win, np.zeros((1, P), bool), np.array(centres)[None], radius[None], cam)
     shrunk = 0
     for p, (c, r) in enumerate(zip(centres, radius)):
         v = c - o

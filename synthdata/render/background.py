@@ -20,7 +20,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
 from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
-from synthdata.render.raster import RayTiles, cone_windows, windows
+from synthdata.render.raster import cone_windows, windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import shadow_windows
 from synthdata.render.noise import value_noise
@@ -214,8 +214,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         b, ok = screen_bounds(world.static, camera)
         win = windows(b, ok, W, H)
         if not np.all(ok):              # reaching behind the camera: the rays that can meet it
-            tiles = RayTiles(rays_np)
-            cone_windows(win, ok, *world.static.bounding_spheres(), C64, lambda t: tiles)
+            cone_windows(win, ok, *world.static.bounding_spheres(), camera)
         static = Bodies.build([world.static], [win], [1], 1)
         # the static scene is z-buffered straight into the ground's depth, points and normals (each
         # written only where a static primitive is nearer); distance and instance ids are scratch

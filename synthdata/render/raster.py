@@ -9,7 +9,7 @@ intersected with every pixel of the frame."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -31,9 +31,10 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
 
 
 class RayTiles:
-    """One camera pose's pixel rays (H, W, 3) in TILE x TILE tiles: each tile's unit mean
+    """A camera's pixel rays in its own frame (H, W, 3) in TILE x TILE tiles: each tile's unit mean
     direction and the largest angle between it and a ray of the tile (plus a little, for
-    rounding), so that a cone of directions can be tested against a whole tile at once."""
+    rounding), so that a cone of directions can be tested against a whole tile at once. They
+    depend on the intrinsics only, so one set serves every pose of a turning or shaking camera."""
 
     def __init__(self, rays: np.ndarray):
         H, W = rays.shape[:2]
@@ -50,44 +51,61 @@ class RayTiles:
         self.cos, self.sin = np.cos(self.spread), np.sin(self.spread)
 
 
-def cone_windows(win: np.ndarray, ok: np.ndarray, centre: np.ndarray, radius: np.ndarray, C: np.ndarray,
-                 tiles: Callable[[int], RayTiles]) -> None:
+_TILES: dict[tuple, RayTiles] = {}
+
+
+def ray_tiles(camera: Any, t: int) -> RayTiles:
+    """Frame t's RayTiles (kept for the last few intrinsics)."""
+    key = camera.ray_key(t)
+    tiles = _TILES.get(key)
+    if tiles is None:
+        tiles = RayTiles(camera.camera_frame_rays(t))
+        if len(_TILES) >= 8:
+            _TILES.pop(next(iter(_TILES)))
+        _TILES[key] = tiles
+    return tiles
+
+
+def cone_windows(win: np.ndarray, ok: np.ndarray, centre: np.ndarray, radius: np.ndarray, camera: Any) -> None:
     """In place: the whole-image windows that `windows` gave primitives of unknown extent
     (ok False) shrink to the tiles whose rays can meet the primitive's bounding sphere (centre
-    (T or 1, P, 3), radius (T or 1, P); camera centres C (T or 1, 3)); empty where no ray can.
-    A ray that hits the primitive hits its sphere, so no hit is lost (the tiles hold the very
-    rays the kernels cast).
-    win (T, P, 4); tiles(t) gives frame t's RayTiles (the same object for frames of one pose)."""
+    (T or 1, P, 3), radius (T or 1, P)) seen by `camera` (T or 1 frames); empty where no ray can.
+    A ray that hits the primitive hits its sphere, so no hit is lost (the tiles hold the rays the
+    kernels cast, before their rotation into the world; their margin covers its rounding).
+    win (T, P, 4)."""
     T, P = win.shape[:2]
     ts, ps = np.nonzero(~np.broadcast_to(ok, (T, P)))
     if not len(ts):
         return
     groups: dict[int, tuple[RayTiles, list[int]]] = {}
     for i, t in enumerate(ts):
-        tl = tiles(int(t))
+        tl = ray_tiles(camera, int(t))     # t indexes the camera too (T or 1 frames)
         groups.setdefault(id(tl), (tl, []))[1].append(i)
     cen = np.ascontiguousarray(centre, np.float64)
     rad = np.ascontiguousarray(radius, np.float64)
-    cc = np.ascontiguousarray(C, np.float64)
+    C, R = np.ascontiguousarray(camera.C, np.float64), np.ascontiguousarray(camera.R, np.float64)
     for tl, rows in groups.values():
         todo = np.stack([ts[rows], ps[rows]], axis=1).astype(np.int64)
-        _cone_windows(tl.axis, tl.spread, tl.cos, tl.sin, cen, rad, cc, todo, tl.width, tl.height, win)
+        _cone_windows(tl.axis, tl.spread, tl.cos, tl.sin, cen, rad, C, R, todo, tl.width, tl.height, win)
 
 
 @njit(cache=True, nogil=True)
-def _cone_windows(axis, spread, cos_s, sin_s, centre, radius, C, todo, W, H, win):
+def _cone_windows(axis, spread, cos_s, sin_s, centre, radius, C, R, todo, W, H, win):
     hb, wb = axis.shape[0], axis.shape[1]
     for n in range(todo.shape[0]):
         t, p = todo[n, 0], todo[n, 1]
         ts = t if centre.shape[0] > 1 else 0
         tc = t if C.shape[0] > 1 else 0
-        vx, vy, vz = centre[ts, p, 0] - C[tc, 0], centre[ts, p, 1] - C[tc, 1], centre[ts, p, 2] - C[tc, 2]
-        dist = math.sqrt(vx * vx + vy * vy + vz * vz)
+        wx, wy, wz = centre[ts, p, 0] - C[tc, 0], centre[ts, p, 1] - C[tc, 1], centre[ts, p, 2] - C[tc, 2]
+        dist = math.sqrt(wx * wx + wy * wy + wz * wz)
         r = radius[ts, p]
         if dist <= r * (1.0 + 1e-6) + 1e-6:        # the camera is inside the sphere: any ray may hit
             win[t, p, 0], win[t, p, 1], win[t, p, 2], win[t, p, 3] = 0, 0, W, H
             continue
-        vx, vy, vz = vx / dist, vy / dist, vz / dist
+        # the direction to the centre in the camera's frame (rows of R: the camera's axes)
+        vx = (R[tc, 0, 0] * wx + R[tc, 0, 1] * wy + R[tc, 0, 2] * wz) / dist
+        vy = (R[tc, 1, 0] * wx + R[tc, 1, 1] * wy + R[tc, 1, 2] * wz) / dist
+        vz = (R[tc, 2, 0] * wx + R[tc, 2, 1] * wy + R[tc, 2, 2] * wz) / dist
         half = math.asin(r / dist)
         ch, sh = math.cos(half), math.sin(half)
         bx0, by0, bx1, by1 = wb, hb, -1, -1

@@ -24,7 +24,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
-from synthdata.render.raster import RayTiles, cone_windows, windows
+from synthdata.render.raster import cone_windows, windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
@@ -92,7 +92,6 @@ class Renderer:
         self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
-        self._ray_tiles: tuple[int, RayTiles | None] = (-1, None)
         self._kept: dict[str, torch.Tensor] = {}
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
@@ -113,14 +112,6 @@ class Renderer:
             bg = render_background(self.lit_world, cam, rays, self.light, self.device, self._reference())
         self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
-
-    def _tiles(self, t: int) -> RayTiles:
-        """Frame t's pixel rays in tiles (render/raster.py `cone_windows`), made on first need
-        for each pose."""
-        run = int(self._runs[min(t, len(self._runs) - 1)])
-        if self._ray_tiles[0] != run:
-            self._ray_tiles = (run, RayTiles(self.world.camera.frame(t).pixel_rays(0, dtype=np.float32)))
-        return self._ray_tiles[1]
 
     def _reference(self) -> Reference | None:
         """The clip's static background rendered once for a camera that turns on its mount
@@ -176,7 +167,7 @@ class Renderer:
                 bounds, ok = screen_bounds(sh, cam)
             win = np.broadcast_to(windows(bounds, ok, W, H), (T, sh.num_shapes, 4)).copy()
             if not np.all(ok):          # reaching behind the camera: the rays that can meet it
-                cone_windows(win, ok, *sh.bounding_spheres(), C, lambda t: self._tiles(start + t))
+                cone_windows(win, ok, *sh.bounding_spheres(), cam)
             win[~present] = 0
             shapes.append(sh)
             wins.append(win)

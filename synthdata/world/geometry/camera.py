@@ -181,19 +181,30 @@ class Camera:
         if uv is not None:
             d = self._camera_rays(t, uv[..., 0], uv[..., 1]) @ self.R[t]     # camera -> world: R^T d, row-wise
             return (d / np.linalg.norm(d, axis=-1, keepdims=True)).astype(dtype, copy=False)
-        # every pixel: the camera-frame rays depend on the intrinsics only (kept)
-        key = (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
-               self.model, 0.0 if self.skew is None else float(self.skew[t]))
+        d_cam = self.camera_frame_rays(t)
+        d = np.empty(d_cam.shape, dtype)
+        _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
+        return d
+
+    def ray_key(self, t: int = 0) -> tuple:
+        """What frame t's camera-frame rays depend on (size, focal lengths, principal point, lens,
+        skew): equal tuples, equal rays."""
+        t = min(t, self.num_frames - 1)
+        return (self.width, self.height, float(self.fx[t]), float(self.fy[t]), self.cx, self.cy, self.k1, self.k2,
+                self.model, 0.0 if self.skew is None else float(self.skew[t]))
+
+    def camera_frame_rays(self, t: int = 0) -> np.ndarray:
+        """Ray directions of every pixel centre in the camera's frame (H, W, 3), not unit (z = 1
+        within 89 degrees of the axis); read-only, kept for the last few intrinsics."""
+        key = self.ray_key(t)
         d_cam = _RAYS.get(key)
         if d_cam is None:
-            d_cam = self._all_camera_rays(t, key[-1])
+            d_cam = self._all_camera_rays(min(t, self.num_frames - 1), key[-1])
             if len(_RAYS) >= 8:
                 _RAYS.pop(next(iter(_RAYS)))
             d_cam.flags.writeable = False
             _RAYS[key] = d_cam
-        d = np.empty(d_cam.shape, dtype)
-        _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
-        return d
+        return d_cam
 
     def _camera_rays(self, t: int, uu: np.ndarray, vv: np.ndarray) -> np.ndarray:
         """Camera-frame ray directions (..., 3) (z = 1 within 89 degrees of the axis) of pixel
