@@ -100,3 +100,54 @@ def test_cone_windows_hold_every_pixel_whose_ray_meets_the_sphere(lens):
         shrunk += (x1 - x0) * (y1 - y0) < 0.5 * W * H
     assert tuple(win[0, P - 2]) == (0, 0, 0, 0) and tuple(win[0, P - 1]) == (0, 0, W, H)
     assert shrunk > 20
+
+
+def whole_frame(bounds, ok, width, height, pad=1):
+    return np.broadcast_to(np.array([0, 0, width, height], np.int64), bounds.shape[:-1] + (4,)).copy()
+
+
+@pytest.mark.parametrize("seed,lens", [(0, dict(k1=-0.09)), (1, dict(k1=-0.06, k2=-0.01)), (2, dict(model="fisheye"))])
+def test_windows_under_lens_distortion_hold_every_pixel_a_primitive_covers(seed, lens, monkeypatch):
+    """A long wall across the view (distortion bows its top edge outwards by pixels) and boxes far
+    to the side, past where the distortion polynomial folds back: the windows draw exactly what
+    testing every pixel draws, and the boxes off to the side get no window."""
+    T = 2
+    world = random_world(seed, T=T)
+    world.camera = Camera.from_pose(160, 120, position=world.camera.C[0], pan_deg=5, tilt_deg=20, hfov_deg=100,
+                                    **lens)
+    C = world.camera.C[0]
+    fwd = world.camera.R[0][2] * [1, 1, 0]
+    fwd /= np.linalg.norm(fwd)
+    side = np.cross(fwd, [0, 0, 1])
+    wall = box_body(1, C + 14 * fwd - [0, 0, C[2]], [0, 0, 0], half=(9, 0.15, 2.5), yaw=np.arctan2(side[1], side[0]))
+    aside = [box_body(T, C + 8 * s * side + 1.2 * fwd - [0, 0, C[2]], [0, 0.1, 0], half=(1.5, 0.8, 0.8))
+             for s in (-1, 1)]
+    world.static = Shapes.concat([world.static, wall])
+    for i, sh in enumerate(aside):
+        world.actors.append(Actor(90 + i, "car", sh, np.zeros((T, 3)), np.zeros(T), np.ones(T, bool)))
+    b, ok = screen_bounds(Shapes.concat(aside), world.camera)
+    assert ok.all()
+    far = renderer_module.windows(b, ok, world.width, world.height)
+    area = np.clip(far[..., 2] - far[..., 0], 0, None) * np.clip(far[..., 3] - far[..., 1], 0, None)
+    assert np.all(area < 0.1 * world.width * world.height)     # folded, their bounds spanned the image
+    fast = Renderer(world, "cpu").render(0, T)
+    for module in (renderer_module, background_module):
+        monkeypatch.setattr(module, "windows", whole_frame)
+        monkeypatch.setattr(module, "cone_windows", whole_image)
+    slow = Renderer(world, "cpu").render(0, T)
+    for name in ("rgb", "instance", "depth", "amodal_pixels"):
+        assert torch.equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_points_past_the_distortion_fold_project_outside_the_image():
+    """Brown k1 < 0 folds back past about 64 degrees off axis (k1 = -0.08) and turns negative past
+    74: a point there used to land inside the image, on the wrong side. The scale now holds past
+    the fold, so the mapping keeps growing."""
+    cam = Camera.from_pose(640, 480, position=(0, 0, 2), pan_deg=0, tilt_deg=0, hfov_deg=70, k1=-0.08)
+    angles = np.radians([30, 60, 66, 72, 78, 85])
+    pts = np.stack([np.sin(angles) * 10, np.cos(angles) * 10, np.full(len(angles), 2.0)], 1)
+    u = cam.project(pts)[0][:, 0]
+    assert np.all(np.diff(u) > 0) and u[0] < 640 < u[2]
+    xn = np.tan(angles)
+    scale = cam.distort(xn, np.zeros_like(xn))[0] / xn
+    assert np.all(scale > 0)

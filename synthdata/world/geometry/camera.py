@@ -12,10 +12,31 @@ Conventions
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
+
+
+@register_jitable
+def fold_sq(k1, k2):
+    """Where the radial distortion stops growing: the smallest u > 0 (r^2 for Brown, theta^2 for
+    the fisheye) with d/dr [r (1 + k1 u + k2 u^2)] = 1 + 3 k1 u + 5 k2 u^2 = 0; inf if none.
+    Past it the polynomial folds back (and later turns negative), which would map points far
+    outside the view into the image; the model holds its scale from there on instead (every
+    image lies well inside it), so the mapping keeps growing."""
+    if k2 == 0.0:
+        return -1.0 / (3.0 * k1) if k1 < 0.0 else math.inf
+    disc = 9.0 * k1 * k1 - 20.0 * k2
+    if disc < 0.0:
+        return math.inf
+    q = math.sqrt(disc)
+    a, b = (-3.0 * k1 - q) / (10.0 * k2), (-3.0 * k1 + q) / (10.0 * k2)
+    lo, hi = min(a, b), max(a, b)
+    return lo if lo > 0.0 else (hi if hi > 0.0 else math.inf)
+
 
 
 def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.ndarray:
@@ -106,16 +127,19 @@ class Camera:
 
     # ---- distortion on normalised coordinates -------------------------------------------
     def distort(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Ideal normalised coordinates (X/Z, Y/Z) -> distorted normalised coordinates."""
+        """Ideal normalised coordinates (X/Z, Y/Z) -> distorted normalised coordinates (the
+        distortion's scale held past its fold, `fold_sq`)."""
         r2 = x * x + y * y
+        fold = fold_sq(float(self.k1), float(self.k2))      # past it the scale holds
         if self.model == "fisheye":
             r = np.sqrt(r2)
             th = np.arctan(r)
-            th2 = th * th
-            thd = th * (1 + self.k1 * th2 + self.k2 * th2 * th2)
+            u = np.minimum(th * th, fold)
+            thd = th * (1 + self.k1 * u + self.k2 * u * u)
             scale = np.where(r > 1e-12, thd / np.maximum(r, 1e-12), 1.0)
         else:
-            scale = 1 + self.k1 * r2 + self.k2 * r2 * r2
+            u = np.minimum(r2, fold)
+            scale = 1 + self.k1 * u + self.k2 * u * u
         return x * scale, y * scale
 
     def undistort(self, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,6 +162,33 @@ class Camera:
             r2 = x * x + y * y
             scale = 1 + self.k1 * r2 + self.k2 * r2 * r2
             x, y = xd / scale, yd / scale
+        fold = fold_sq(float(self.k1), float(self.k2))
+        if math.isfinite(fold):         # near and past the fold the iteration does not settle
+            x, y = self._undistort_past_fold(xd, yd, x, y, fold)
+        return x, y
+
+    def _undistort_past_fold(self, xd, yd, x, y, fold):
+        """Where the fixed-point iteration left r * scale(r) away from the distorted radius (an
+        image reaching the distortion's fold, where it stops converging), solve it by bisection
+        on the model held past the fold (`distort`), which grows monotonically."""
+        k1, k2 = self.k1, self.k2
+        rd = np.sqrt(xd * xd + yd * yd)
+        r = np.sqrt(x * x + y * y)
+        u = np.minimum(r * r, fold)
+        off = np.abs(r * (1 + k1 * u + k2 * u * u) - rd) > 1e-12 * np.maximum(rd, 1.0)
+        if not np.any(off):
+            return x, y
+        target = rd[off]
+        lo = np.zeros_like(target)
+        hi = target / (1 + k1 * fold + k2 * fold * fold) + 1e-9     # the scale is smallest at the fold
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            um = np.minimum(mid * mid, fold)
+            below = mid * (1 + k1 * um + k2 * um * um) < target
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        x, y = x.copy(), y.copy()
+        ratio = np.where(target > 0, 0.5 * (lo + hi) / np.maximum(target, 1e-300), 1.0)
+        x[off], y[off] = xd[off] * ratio, yd[off] * ratio
         return x, y
 
     # ---- projection ---------------------------------------------------------------------

@@ -3,7 +3,7 @@ render kernels' motion blur and shadow windows (render/motion_blur.py, render/sh
 and the primitives' screen bounds here (`bounds_kernel`, used by world/geometry/projection.py).
 
 `project_row` is Camera.project's model (world/geometry/camera.py: Brown k1/k2 or equidistant
-fisheye, skew) for one point; `bounds_kernel` is projection.shape_points + screen_bounds for every
+fisheye, skew, held past the distortion's fold: camera.fold_sq) for one point; `bounds_kernel` is projection.shape_points + screen_bounds for every
 (frame, primitive) in one compiled pass: the same contour points (an ellipsoid's silhouette ring,
 a capsule's or cone's two end-sphere rings, a box's corners), projected, their extent taken.
 """
@@ -16,8 +16,10 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from synthdata.world.geometry.camera import fold_sq
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID   # (CONE and FRUSTUM: bounded by two end spheres)
 
+EDGE_STEPS = 4   # a box's edges in 4 pieces under lens distortion (3 points inside each)
 NCAM = 20        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye
 
 
@@ -53,9 +55,11 @@ def project_row(cam, px, py, pz):
     if cam[19] > 0.5:
         r = math.sqrt(r2)
         th = math.atan(r)
-        scale = th * (1.0 + cam[16] * th * th + cam[17] * th ** 4) / r if r > 1e-12 else 1.0
+        u = min(th * th, fold_sq(cam[16], cam[17]))
+        scale = th * (1.0 + cam[16] * u + cam[17] * u * u) / r if r > 1e-12 else 1.0
     else:
-        scale = 1.0 + cam[16] * r2 + cam[17] * r2 * r2
+        u = min(r2, fold_sq(cam[16], cam[17]))
+        scale = 1.0 + cam[16] * u + cam[17] * u * u
     x, y = x * scale, y * scale
     return cam[12] * x + cam[18] * y + cam[14], cam[13] * y + cam[15], z
 
@@ -100,6 +104,12 @@ def _take(cam, px, py, pz, acc):
     acc[2], acc[3] = max(acc[2], u), max(acc[3], v)
 
 
+@register_jitable
+def _box_point(cam, c, a, l0, l1, l2, acc):
+    _take(cam, c[0] + a[0, 0] * l0 + a[0, 1] * l1 + a[0, 2] * l2, c[1] + a[1, 0] * l0 + a[1, 1] * l1 + a[1, 2] * l2,
+          c[2] + a[2, 0] * l0 + a[2, 1] * l1 + a[2, 2] * l2, acc)
+
+
 @njit(cache=True, nogil=True)
 def bounds_kernel(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok):
     """Screen extent [x0, y0, x1, y1] (T, P, 4) and validity (T, P) of every primitive; shapes
@@ -118,14 +128,22 @@ def bounds_kernel(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out,
                       axes[ts, p, 2, 1], axes[ts, p, 2, 2], size[ts, p, 0], size[ts, p, 1], size[ts, p, 2], cos_t, sin_t,
                       scale, acc)
             elif k == BOX:
+                a = axes[ts, p]
+                bent = cam[16] != 0.0 or cam[17] != 0.0 or cam[19] > 0.5
                 for c in range(8):
                     l0 = size[ts, p, 0] * (1.0 if c & 4 else -1.0)
                     l1 = size[ts, p, 1] * (1.0 if c & 2 else -1.0)
                     l2 = size[ts, p, 2] * (1.0 if c & 1 else -1.0)
-                    a = axes[ts, p]
-                    _take(cam, center[ts, p, 0] + a[0, 0] * l0 + a[0, 1] * l1 + a[0, 2] * l2,
-                          center[ts, p, 1] + a[1, 0] * l0 + a[1, 1] * l1 + a[1, 2] * l2,
-                          center[ts, p, 2] + a[2, 0] * l0 + a[2, 1] * l1 + a[2, 2] * l2, acc)
+                    _box_point(cam, center[ts, p], a, l0, l1, l2, acc)
+                    if bent:      # lens distortion bows the edges: points along the three from this corner
+                        for j in range(1, EDGE_STEPS):
+                            f = 2.0 * j / EDGE_STEPS - 1.0
+                            if not c & 4:
+                                _box_point(cam, center[ts, p], a, size[ts, p, 0] * f, l1, l2, acc)
+                            if not c & 2:
+                                _box_point(cam, center[ts, p], a, l0, size[ts, p, 1] * f, l2, acc)
+                            if not c & 1:
+                                _box_point(cam, center[ts, p], a, l0, l1, size[ts, p, 2] * f, acc)
             else:                                   # capsule, cone, frustum: the end spheres
                 ra = size[ts, p, 0]
                 rb = ra if k == CAPSULE else size[ts, p, 1]

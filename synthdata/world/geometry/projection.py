@@ -4,7 +4,8 @@ The silhouette of an ellipsoid (or a capsule's end spheres) is traced by its con
 the circle of tangency seen from the camera centre. We sample that circle with a polygon that
 *circumscribes* it, so the projected extent is never smaller than the true silhouette (for a
 pinhole camera; with lens distortion the error is a small fraction of a pixel). Boxes use their
-corners. The extent of a capsule is that of its two end spheres (the x and y image coordinates
+corners, and under lens distortion, which bows straight edges outwards by pixels, also points
+along their edges. The extent of a capsule is that of its two end spheres (the x and y image coordinates
 are quasi-linear, so their extremes over a convex hull lie on the generating set).
 
 These extents give the amodal boxes of labels/ and the render windows of render/.
@@ -14,13 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.geometry.camera import Camera
-from synthdata.world.geometry.camera_rows import bounds_kernel, pack_cameras
+from synthdata.world.geometry.camera_rows import EDGE_STEPS, bounds_kernel, pack_cameras
 from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Shapes
 
 CONTOUR_POINTS = 24
 _THETA = np.linspace(0, 2 * np.pi, CONTOUR_POINTS, endpoint=False)
 _SCALE = 1.0 / np.cos(np.pi / CONTOUR_POINTS)     # polygon circumscribing the circle
 _SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+# points along a unit box's 12 edges (EDGE_STEPS - 1 inside each): along axis e, the others at +-1
+_EDGES = np.array([[(2.0 * j / EDGE_STEPS - 1.0) if i == e else (u, v)[i - (i > e)] for i in range(3)]
+                   for e in range(3) for u in (-1.0, 1.0) for v in (-1.0, 1.0) for j in range(1, EDGE_STEPS)])
 
 
 def _ellipsoid_contour(center: np.ndarray, axes: np.ndarray, size: np.ndarray, cam_c: np.ndarray
@@ -46,7 +50,8 @@ def _ellipsoid_contour(center: np.ndarray, axes: np.ndarray, size: np.ndarray, c
 def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Silhouette-bounding world points per primitive: (T, P, K, 3) and validity (T, P).
 
-    K = 2 * CONTOUR_POINTS; boxes repeat their 8 corners to fill K."""
+    K = 2 * CONTOUR_POINTS; boxes repeat their 8 corners to fill K, and under lens distortion
+    hold points along their edges from the ninth on."""
     T, P = shapes.num_frames, shapes.num_shapes
     K = 2 * CONTOUR_POINTS
     cam_c = camera.C if camera.num_frames == T else np.broadcast_to(camera.C[:1], (T, 3))
@@ -72,6 +77,10 @@ def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray
     if len(b):
         corners = _box_corners(shapes, b)
         pts[:, b] = np.tile(corners, (1, 1, K // 8, 1))
+        if camera.k1 or camera.k2 or camera.model == "fisheye":    # distortion bows the edges
+            edge = shapes.center[:, b, None, :] + np.einsum("tbij,tbkj->tbki", shapes.axes[:, b],
+                                                             _EDGES[None, None] * shapes.size[:, b, None, :])
+            pts[:, b, 8:8 + len(_EDGES)] = edge
     return pts, ok
 
 
