@@ -252,8 +252,9 @@ def test_everything_on_is_deterministic_and_chunking_does_not_matter(seed):
 
 
 def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkeypatch):
-    """Per-light windows (the box of a head light's cone, a tail light's range) give exactly the
-    pixels of summing every light over the whole frame; the boxes hold the cone."""
+    """Per-light windows (the box of a head light's cone, a tail light's range, cut to the tiles of
+    receiving points in reach) give exactly the pixels of summing every light over the whole
+    frame; the boxes hold the cone."""
     from synthdata.render import renderer as renderer_module
     from tests.scenes import lit_vehicle
     w = night(make(T=2, people=0, boxes=0, vehicle_lights=True, sensor_gain=0.0))
@@ -264,8 +265,15 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
     fast = render(w)
     huge = lambda pos, axis, reach, cos: renderer_module._CUBE[None] * 1e4 * np.ones((len(reach), 1, 3))
     monkeypatch.setattr(renderer_module, "light_reach_boxes", huge)
+    everywhere = lambda centre, radius, pos, *rest: np.tile([0, 0, w.width, w.height], (len(pos), 1))
+    monkeypatch.setattr(renderer_module, "reach_windows", everywhere)       # nor the tiles in reach
     assert torch.equal(fast.rgb, render(w).rgb)
     monkeypatch.undo()
+    tiles = renderer_module.receiver_tiles(np.zeros((20, 20, 3)) + [1.0, 2.0, 0.0], np.ones((20, 20), bool))
+    win = renderer_module.reach_windows(*tiles, np.array([[1.0, 2.0, 5.0], [1.0, 2.0, 30.0], [1.0, 2.0, 5.0]]),
+                                        np.array([6.0, 6.0, 6.0]), np.array([[0, 0, -1.0], [0, 0, -1.0], [0, 0, 1.0]]),
+                                        np.array([-1.0, -1.0, 0.5]), 20, 20)
+    assert win.tolist() == [[0, 0, 20, 20], [0, 0, 0, 0], [0, 0, 0, 0]]    # in reach; too far; cone turned away
     w.appearance = w.appearance.with_values(vehicle_lights=False)
     assert (fast.rgb.int() - render(w).rgb.int()).abs().sum(-1).gt(20).sum() > 200     # the pools are there
     # a spot light's box holds its cone: random points inside the cone and in range lie inside

@@ -30,6 +30,46 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
 
 
+def receiver_tiles(point: np.ndarray, receiver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spheres around the receiving points (H, W, 3) of each TILE x TILE tile (receiver (H, W)
+    bool): centres (hb, wb, 3) and radii (hb, wb), -inf where a tile receives nothing."""
+    H, W = receiver.shape
+    hb, wb = -(-H // TILE), -(-W // TILE)
+    pad = ((0, hb * TILE - H), (0, wb * TILE - W))
+    ok = np.pad(receiver, pad).reshape(hb, TILE, wb, TILE)
+    p = np.pad(np.asarray(point, np.float64), pad + ((0, 0),)).reshape(hb, TILE, wb, TILE, 3)
+    lo = np.where(ok[..., None], p, np.inf).min(axis=(1, 3))
+    hi = np.where(ok[..., None], p, -np.inf).max(axis=(1, 3))
+    any_ = ok.any(axis=(1, 3))
+    lo, hi = np.where(any_[..., None], lo, 0.0), np.where(any_[..., None], hi, 0.0)
+    return 0.5 * (lo + hi), np.where(any_, 0.5 * np.linalg.norm(hi - lo, axis=-1), -np.inf)
+
+
+def reach_windows(centre: np.ndarray, radius: np.ndarray, pos: np.ndarray, reach: np.ndarray, axis: np.ndarray,
+                  cos: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Windows (n, 4) [x0, y0, x1, y1) of the tiles (`receiver_tiles`) holding points a light can
+    reach: within `reach` (n,) of its position pos (n, 3) and, for a spot light (cos (n,) of its
+    half cone > -1, unit axis (n, 3)), inside its cone. A light lights nothing outside its window.
+    Empty where no tile is in reach."""
+    v = centre[None] - pos[:, None, None]                                   # (n, hb, wb, 3)
+    d = np.linalg.norm(v, axis=-1)
+    near = d <= radius[None] + reach[:, None, None] + 1e-3
+    spot = cos > -1.0
+    if spot.any():      # the tile's sphere seen from the light at most asin(r / d) off the cone
+        with np.errstate(invalid="ignore", divide="ignore"):
+            off = np.arccos(np.clip(np.einsum("nhwi,ni->nhw", v, axis) / d, -1.0, 1.0))
+            spread = np.arcsin(np.clip(radius[None] / d, 0.0, 1.0))
+        inside = (d <= radius[None] + 1e-3) | (off <= np.arccos(np.clip(cos, -1, 1))[:, None, None] + spread + 1e-3)
+        near &= np.where(spot[:, None, None], inside, True)
+    rows, cols = near.any(axis=2), near.any(axis=1)
+    out = np.zeros((len(pos), 4), np.int64)
+    for i in range(len(pos)):
+        ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
+        if len(ys):
+            out[i] = xs[0] * TILE, ys[0] * TILE, min((xs[-1] + 1) * TILE, width), min((ys[-1] + 1) * TILE, height)
+    return out
+
+
 class RayTiles:
     """A camera's pixel rays in its own frame (H, W, 3) in TILE x TILE tiles: each tile's unit mean
     direction and the largest angle between it and a ray of the tile (plus a little, for

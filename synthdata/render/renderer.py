@@ -24,7 +24,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
-from synthdata.render.raster import cone_windows, windows
+from synthdata.render.raster import cone_windows, reach_windows, receiver_tiles, windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
@@ -92,6 +92,8 @@ class Renderer:
         self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
+        self._tiles_of: Background | None = None
+        self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
         self._kept: dict[str, torch.Tensor] = {}
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
@@ -231,13 +233,18 @@ class Renderer:
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
         """Add the vehicle lights' pools to the background pixels of each frame, each light only
-        inside the screen window of its reach (its cone's box for a spot light; the whole frame
-        under lens distortion or when the reach crosses the camera plane)."""
+        inside the screen window of its reach: its cone's box for a spot light (the whole frame
+        under lens distortion or when the reach crosses the camera plane), cut to the tiles of
+        receiving points within its range."""
         dyn, W = self.dyn, self.world.width
         on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
         pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
         axis, cos = dyn.axis.cpu().numpy(), dyn.cos.cpu().numpy()
         T, L = stop - start, len(reach)
+        distinct = list({id(b): b for b in bgs}.values())
+        first = {id(b): i for i, b in enumerate(distinct)}
+        which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else T), np.int64)
+        tiles = [self._receiver_tiles(b) for b in distinct]
         lwin = np.zeros((T, L, 4), np.int64)
         plain = not cam.k1 and not cam.k2      # under radial distortion box edges bow: points along them
         for i in range(T):
@@ -248,7 +255,12 @@ class Renderer:
             if not plain:
                 box = (box[:, _EDGES[:, 0], None] + _STEPS[None, None, :, None]
                        * (box[:, _EDGES[:, 1], None] - box[:, _EDGES[:, 0], None])).reshape(len(lit), -1, 3)
-            lwin[i, lit] = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
+            hull = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
+            # and only the tiles whose receiving points the light can reach (its whole reach box can
+            # cross the camera's plane and cover the image)
+            near = reach_windows(*tiles[which[i]], pos[lit, start + i], reach[lit], axis[lit, start + i], cos[lit], W,
+                                 self.world.height)
+            lwin[i, lit] = np.concatenate([np.maximum(hull[:, :2], near[:, :2]), np.minimum(hull[:, 2:], near[:, 2:])], 1)
         win = np.concatenate([lwin[..., :2].min(1, initial=W), lwin[..., 2:].max(1, initial=0)], 1) if L else \
             np.zeros((T, 4), np.int64)
         lit_frames = on[:, start:stop].any(0) if L else np.zeros(T, bool)
@@ -256,14 +268,18 @@ class Renderer:
         if not (win[:, 2] > win[:, 0]).any():
             return
         k = self.k
-        distinct = list({id(b): b for b in bgs}.values())
-        first = {id(b): i for i, b in enumerate(distinct)}
-        which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else T), np.int64)
         stack = [torch.stack([getattr(b, n) for b in distinct]) for n in ("receiver", "point", "normal", "albedo")]
         mat = torch.stack([b.material for b in distinct]).to(torch.int64)
         k.light_pools(k.array(rgb), k.array(inst), win, which, *(k.array(a.contiguous()) for a in stack), k.array(mat),
                       start, k.array(self.effects.lut), k.array(self.effects.enc), self.light_rows[0], self.light_rows[1],
                       *self.moving, lwin)
+
+    def _receiver_tiles(self, bg: Background) -> tuple[np.ndarray, np.ndarray]:
+        """raster.receiver_tiles of a background, kept while the background is (a fixed camera's
+        for the whole clip)."""
+        if self._tiles_of is not bg:
+            self._tiles_of, self._tiles = bg, receiver_tiles(bg.point.cpu().numpy(), bg.receiver.cpu().numpy())
+        return self._tiles
 
     def _cast_shadow(self, body: Bodies, swin: np.ndarray, bgs: list[Background], rgb: torch.Tensor,
                      inst: torch.Tensor) -> None:
