@@ -151,6 +151,11 @@ def bounds_kernel(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out,
                       ra, ra, ra, cos_t, sin_t, scale, acc)
                 _ring(cam, end[ts, p, 0], end[ts, p, 1], end[ts, p, 2], 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0,
                       rb, rb, rb, cos_t, sin_t, scale, acc)
+                if cam[16] != 0.0 or cam[17] != 0.0 or cam[19] > 0.5:   # distortion bows the flanks: the middle too
+                    rm = 0.5 * (ra + rb)
+                    _ring(cam, 0.5 * (center[ts, p, 0] + end[ts, p, 0]), 0.5 * (center[ts, p, 1] + end[ts, p, 1]),
+                          0.5 * (center[ts, p, 2] + end[ts, p, 2]), 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0,
+                          rm, rm, rm, cos_t, sin_t, scale, acc)
             good = acc[4] > 0.5
             ok[t, p] = good
             for i in range(4):

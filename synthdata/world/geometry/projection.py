@@ -5,7 +5,7 @@ the circle of tangency seen from the camera centre. We sample that circle with a
 *circumscribes* it, so the projected extent is never smaller than the true silhouette (for a
 pinhole camera; with lens distortion the error is a small fraction of a pixel). Boxes use their
 corners, and under lens distortion, which bows straight edges outwards by pixels, also points
-along their edges. The extent of a capsule is that of its two end spheres (the x and y image coordinates
+along their edges; capsules, cones and frustums then also the sphere half way along their axis. The extent of a capsule is that of its two end spheres (the x and y image coordinates
 are quasi-linear, so their extremes over a convex hull lie on the generating set).
 
 These extents give the amodal boxes of labels/ and the render windows of render/.
@@ -50,10 +50,12 @@ def _ellipsoid_contour(center: np.ndarray, axes: np.ndarray, size: np.ndarray, c
 def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Silhouette-bounding world points per primitive: (T, P, K, 3) and validity (T, P).
 
-    K = 2 * CONTOUR_POINTS; boxes repeat their 8 corners to fill K, and under lens distortion
-    hold points along their edges from the ninth on."""
+    K = 3 * CONTOUR_POINTS; boxes repeat their 8 corners to fill K, and under lens distortion
+    hold points along their edges from the ninth on; capsules, cones and frustums hold their end
+    spheres' contours and, under lens distortion, that of the sphere half way."""
     T, P = shapes.num_frames, shapes.num_shapes
-    K = 2 * CONTOUR_POINTS
+    K = 3 * CONTOUR_POINTS
+    bent = bool(camera.k1 or camera.k2 or camera.model == "fisheye")    # distortion bows straight lines
     cam_c = camera.C if camera.num_frames == T else np.broadcast_to(camera.C[:1], (T, 3))
     cam_c = cam_c[:, None, :]
     pts = np.zeros((T, P, K, 3))
@@ -62,7 +64,7 @@ def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray
     e = np.nonzero(kind == ELLIPSOID)[0]
     if len(e):
         p, v = _ellipsoid_contour(shapes.center[:, e], shapes.axes[:, e], shapes.size[:, e], cam_c)
-        pts[:, e] = np.concatenate([p, p], axis=-2)
+        pts[:, e] = np.concatenate([p, p, p], axis=-2)
         ok[:, e] = v
     c = np.nonzero((kind == CAPSULE) | (kind == CONE) | (kind == FRUSTUM))[0]
     if len(c):                        # the hull of the end spheres (around a frustum's end discs)
@@ -71,13 +73,15 @@ def shape_points(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray
         eye = np.broadcast_to(np.eye(3), (T, len(c), 3, 3))
         pa, va = _ellipsoid_contour(shapes.center[:, c], eye, ra, cam_c)
         pb, vb = _ellipsoid_contour(shapes.end[:, c], eye, rb, cam_c)
-        pts[:, c] = np.concatenate([pa, pb], axis=-2)
-        ok[:, c] = va & vb
+        pm, vm = (_ellipsoid_contour(0.5 * (shapes.center[:, c] + shapes.end[:, c]), eye, 0.5 * (ra + rb), cam_c)
+                  if bent else (pa, va))
+        pts[:, c] = np.concatenate([pa, pb, pm], axis=-2)
+        ok[:, c] = va & vb & vm
     b = np.nonzero(kind == BOX)[0]
     if len(b):
         corners = _box_corners(shapes, b)
         pts[:, b] = np.tile(corners, (1, 1, K // 8, 1))
-        if camera.k1 or camera.k2 or camera.model == "fisheye":    # distortion bows the edges
+        if bent:                      # the edges too
             edge = shapes.center[:, b, None, :] + np.einsum("tbij,tbkj->tbki", shapes.axes[:, b],
                                                              _EDGES[None, None] * shapes.size[:, b, None, :])
             pts[:, b, 8:8 + len(_EDGES)] = edge
