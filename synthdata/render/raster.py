@@ -34,15 +34,31 @@ def receiver_tiles(point: np.ndarray, receiver: np.ndarray) -> tuple[np.ndarray,
     """Spheres around the receiving points (H, W, 3) of each TILE x TILE tile (receiver (H, W)
     bool): centres (hb, wb, 3) and radii (hb, wb), -inf where a tile receives nothing."""
     H, W = receiver.shape
-    hb, wb = -(-H // TILE), -(-W // TILE)
-    pad = ((0, hb * TILE - H), (0, wb * TILE - W))
-    ok = np.pad(receiver, pad).reshape(hb, TILE, wb, TILE)
-    p = np.pad(np.asarray(point, np.float64), pad + ((0, 0),)).reshape(hb, TILE, wb, TILE, 3)
-    lo = np.where(ok[..., None], p, np.inf).min(axis=(1, 3))
-    hi = np.where(ok[..., None], p, -np.inf).max(axis=(1, 3))
-    any_ = ok.any(axis=(1, 3))
-    lo, hi = np.where(any_[..., None], lo, 0.0), np.where(any_[..., None], hi, 0.0)
-    return 0.5 * (lo + hi), np.where(any_, 0.5 * np.linalg.norm(hi - lo, axis=-1), -np.inf)
+    box = np.empty((-(-H // TILE), -(-W // TILE), 6))
+    _tile_boxes(np.ascontiguousarray(point, np.float32), np.ascontiguousarray(receiver), box)
+    lo, hi = box[..., :3], box[..., 3:]
+    some = np.isfinite(lo[..., 0])
+    lo, hi = np.where(some[..., None], lo, 0.0), np.where(some[..., None], hi, 0.0)
+    return 0.5 * (lo + hi), np.where(some, 0.5 * np.linalg.norm(hi - lo, axis=-1), -np.inf)
+
+
+@njit(cache=True, nogil=True)
+def _tile_boxes(point, receiver, box):
+    """box (hb, wb, 6): each tile's receiving points' lower and upper corner (inf, -inf if none)."""
+    H, W = receiver.shape
+    for i in range(box.shape[0]):
+        for j in range(box.shape[1]):
+            for c in range(3):
+                box[i, j, c], box[i, j, 3 + c] = np.inf, -np.inf
+    for y in range(H):
+        i = y // TILE
+        for x in range(W):
+            if receiver[y, x]:
+                j = x // TILE
+                for c in range(3):
+                    v = point[y, x, c]
+                    box[i, j, c] = min(box[i, j, c], v)
+                    box[i, j, 3 + c] = max(box[i, j, 3 + c], v)
 
 
 def reach_windows(centre: np.ndarray, radius: np.ndarray, pos: np.ndarray, reach: np.ndarray, axis: np.ndarray,
