@@ -244,7 +244,6 @@ class Renderer:
         distinct = list({id(b): b for b in bgs}.values())
         first = {id(b): i for i, b in enumerate(distinct)}
         which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else T), np.int64)
-        tiles = [self._receiver_tiles(b) for b in distinct]
         lwin = np.zeros((T, L, 4), np.int64)
         plain = not cam.k1 and not cam.k2      # under radial distortion box edges bow: points along them
         for i in range(T):
@@ -258,8 +257,8 @@ class Renderer:
             hull = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
             # and only the tiles whose receiving points the light can reach (its whole reach box can
             # cross the camera's plane and cover the image)
-            near = reach_windows(*tiles[which[i]], pos[lit, start + i], reach[lit], axis[lit, start + i], cos[lit], W,
-                                 self.world.height)
+            near = reach_windows(*self._receiver_tiles(distinct[which[i]]), pos[lit, start + i], reach[lit],
+                                 axis[lit, start + i], cos[lit], W, self.world.height)
             lwin[i, lit] = np.concatenate([np.maximum(hull[:, :2], near[:, :2]), np.minimum(hull[:, 2:], near[:, 2:])], 1)
         win = np.concatenate([lwin[..., :2].min(1, initial=W), lwin[..., 2:].max(1, initial=0)], 1) if L else \
             np.zeros((T, 4), np.int64)
@@ -275,8 +274,8 @@ class Renderer:
                       *self.moving, lwin)
 
     def _receiver_tiles(self, bg: Background) -> tuple[np.ndarray, np.ndarray]:
-        """raster.receiver_tiles of a background, kept while the background is (a fixed camera's
-        for the whole clip)."""
+        """raster.receiver_tiles of a background, kept until another is asked for (a fixed
+        camera keeps one for the whole clip; a moving one asks pose by pose)."""
         if self._tiles_of is not bg:
             self._tiles_of, self._tiles = bg, receiver_tiles(bg.point.cpu().numpy(), bg.receiver.cpu().numpy())
         return self._tiles
