@@ -20,7 +20,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
 from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
-from synthdata.render.raster import cone_windows, windows
+from synthdata.render.raster import shape_windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import shadow_windows
 from synthdata.render.noise import value_noise
@@ -212,10 +212,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     static = None
     if world.static.num_shapes:
         b, ok = screen_bounds(world.static, camera)
-        win = windows(b, ok, W, H)
-        if not np.all(ok):              # reaching behind the camera: the rays that can meet it
-            cone_windows(win, ok, *world.static.bounding_spheres(), camera)
-        static = Bodies.build([world.static], [win], [1], 1)
+        static = Bodies.build([world.static], [shape_windows(b, ok, world.static, camera, 1)], [1], 1)
         # the static scene is z-buffered straight into the ground's depth, points and normals (each
         # written only where a static primitive is nearer); distance and instance ids are scratch
         dist = torch.empty((1, H, W), device=device)

@@ -30,6 +30,15 @@ def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: in
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
 
 
+def shape_windows(bounds: np.ndarray, ok: np.ndarray, shapes: Any, camera: Any, T: int) -> np.ndarray:
+    """`windows` of a Shapes' bounds (from world/geometry/projection.py screen_bounds), (T, P, 4)
+    and writable, with `cone_windows` for the primitives that reach behind the camera."""
+    win = np.broadcast_to(windows(bounds, ok, camera.width, camera.height), (T, shapes.num_shapes, 4)).copy()
+    if not np.all(ok):
+        cone_windows(win, ok, *shapes.bounding_spheres(), camera)
+    return win
+
+
 def receiver_tiles(point: np.ndarray, receiver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Spheres around the receiving points (H, W, 3) of each TILE x TILE tile (receiver (H, W)
     bool): centres (hb, wb, 3) and radii (hb, wb), -inf where a tile receives nothing."""
@@ -134,13 +143,14 @@ def cone_windows(win: np.ndarray, ok: np.ndarray, centre: np.ndarray, radius: np
     if not len(ts):
         return
     groups: dict[int, tuple[RayTiles, list[int]]] = {}
-    for i, t in enumerate(ts):
+    for t in np.unique(ts):
         tl = ray_tiles(camera, int(t))     # t indexes the camera too (T or 1 frames)
-        groups.setdefault(id(tl), (tl, []))[1].append(i)
+        groups.setdefault(id(tl), (tl, []))[1].append(int(t))
     cen = np.ascontiguousarray(centre, np.float64)
     rad = np.ascontiguousarray(radius, np.float64)
     C, R = np.ascontiguousarray(camera.C, np.float64), np.ascontiguousarray(camera.R, np.float64)
-    for tl, rows in groups.values():
+    for tl, frames in groups.values():
+        rows = np.isin(ts, frames)
         todo = np.stack([ts[rows], ps[rows]], axis=1).astype(np.int64)
         _cone_windows(tl.axis, tl.spread, tl.cos, tl.sin, cen, rad, C, R, todo, tl.width, tl.height, win)
 

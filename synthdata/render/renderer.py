@@ -24,7 +24,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
-from synthdata.render.raster import cone_windows, reach_windows, receiver_tiles, windows
+from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
@@ -167,9 +167,7 @@ class Renderer:
                 bounds, ok = (a[start:stop] for a in self.part_bounds[ai])
             else:
                 bounds, ok = screen_bounds(sh, cam)
-            win = np.broadcast_to(windows(bounds, ok, W, H), (T, sh.num_shapes, 4)).copy()
-            if not np.all(ok):          # reaching behind the camera: the rays that can meet it
-                cone_windows(win, ok, *sh.bounding_spheres(), cam)
+            win = shape_windows(bounds, ok, sh, cam, T)
             win[~present] = 0
             shapes.append(sh)
             wins.append(win)
