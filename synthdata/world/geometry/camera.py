@@ -25,8 +25,8 @@ def fold_sq(k1, k2):
     """Where the radial distortion stops growing: the smallest u > 0 (r^2 for Brown, theta^2 for
     the fisheye) with d/dr [r (1 + k1 u + k2 u^2)] = 1 + 3 k1 u + 5 k2 u^2 = 0; inf if none.
     Past it the polynomial folds back (and later turns negative), which would map points far
-    outside the view into the image; the model holds its scale from there on instead (every
-    image lies well inside it), so the mapping keeps growing."""
+    outside the view into the image; the model holds its scale from there on instead, so the
+    mapping keeps growing (and an image that reaches past it still has one ray a pixel)."""
     if k2 == 0.0:
         return -1.0 / (3.0 * k1) if k1 < 0.0 else math.inf
     disc = 9.0 * k1 * k1 - 20.0 * k2
@@ -36,7 +36,6 @@ def fold_sq(k1, k2):
     a, b = (-3.0 * k1 - q) / (10.0 * k2), (-3.0 * k1 + q) / (10.0 * k2)
     lo, hi = min(a, b), max(a, b)
     return lo if lo > 0.0 else (hi if hi > 0.0 else math.inf)
-
 
 
 def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.ndarray:

@@ -4,9 +4,10 @@ The silhouette of an ellipsoid (or a capsule's end spheres) is traced by its con
 the circle of tangency seen from the camera centre. We sample that circle with a polygon that
 *circumscribes* it, so the projected extent is never smaller than the true silhouette (for a
 pinhole camera; with lens distortion the error is a small fraction of a pixel). Boxes use their
-corners, and under lens distortion, which bows straight edges outwards by pixels, also points
-along their edges; capsules, cones and frustums then also the sphere half way along their axis. The extent of a capsule is that of its two end spheres (the x and y image coordinates
-are quasi-linear, so their extremes over a convex hull lie on the generating set).
+corners. The extent of a capsule is that of its two end spheres (the x and y image coordinates
+are quasi-linear, so their extremes over a convex hull lie on the generating set). Lens
+distortion bows straight lines outwards by pixels, so under it boxes also use points along their
+edges, and capsules, cones and frustums the sphere half way along their axis.
 
 These extents give the amodal boxes of labels/ and the render windows of render/.
 """
