@@ -26,3 +26,17 @@ def test_help_lists_the_commands_without_importing_them():
     for name, text in SHORT_HELP.items():
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(name + " "))
         assert text.startswith(line.split(name, 1)[1].strip().removesuffix("...")), name
+
+
+def test_the_command_skips_the_last_collection_but_calls_from_code_do_not():
+    # as the `synthdata` script runs it (argv None): the process ends without a last cyclic
+    # collection over what torch and numba made; main([...]) inside a process changes nothing
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "from synthdata.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print('after call', gc.get_freeze_count() > 0)\n"
+            "sys.argv = ['synthdata', '--version']\nmain()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert "after call False" in lines and lines[-1] == "frozen True"

@@ -135,3 +135,35 @@ def test_rejects_wrong_frames(tmp_path):
     with pytest.raises(ValueError, match="32x48"):
         enc.add(np.zeros((1, H, 32, 3), np.uint8))
     enc.abort()
+
+
+def test_background_encoding_gives_the_same_bytes_and_owns_its_frames(tmp_path):
+    frames = patterned_frames(w=160, h=128)
+    plain = encode(tmp_path, frames, "plain.mp4", chunks=(1, 7, 3, 4))
+    # the caller overwrites its buffer right after each add: the queued chunk must be a copy
+    path = str(tmp_path / "bg.mp4")
+    enc = VideoEncoder(path, width=160, height=128, fps=12.5, background=True)
+    buf = np.empty((5, 128, 160, 3), np.uint8)
+    for start in range(0, T, 5):
+        buf[:] = frames[start:start + 5]
+        enc.add(buf)
+        buf[:] = 0
+    assert enc.close() == T
+    assert open(path, "rb").read() == encode(tmp_path, frames, "plain5.mp4", chunks=(5,)) == plain
+
+
+def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monkeypatch):
+    enc = VideoEncoder(str(tmp_path / "e.mp4"), width=W, height=H, fps=10, background=True)
+
+    def broken(arr, first):
+        raise RuntimeError(f"encoder broke at frame {first}")
+
+    monkeypatch.setattr(enc, "_encode", broken)
+    enc._thread._work = broken
+    enc.add(patterned_frames(3))
+    with pytest.raises(RuntimeError, match="broke at frame 0"):
+        for _ in range(4):      # the error surfaces at the latest on the add after the thread met it
+            enc.add(patterned_frames(3))
+        enc.close()
+    enc.abort()                 # ends the thread and closes the container without a flush
+    assert enc._thread is None and enc._container is None

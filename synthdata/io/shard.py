@@ -152,7 +152,8 @@ class ShardWriter:
         video = self.video
         n = int(row["num_frames"])
         enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
-                           crf=int(row.get("video_crf") or video.crf), preset=video.preset, gop=video.gop)
+                           crf=int(row.get("video_crf") or video.crf), preset=video.preset, gop=video.gop,
+                           background=True)   # encodes on a thread of its own while the next chunk renders
         parts, expected = [], 0
         try:
             for chunk in clip.chunks:

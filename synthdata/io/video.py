@@ -55,10 +55,17 @@ class VideoEncoder:
 
     `add(frames)` takes (t, H, W, 3) uint8 RGB (numpy or torch on any device); `close()` flushes
     and returns the number of frames written. Width and height must be even (yuv420p).
+
+    With `background=True` one thread of its own converts and encodes each chunk while the caller
+    goes on (rendering the next one): x264 and swscale release the GIL, so on a spare core the
+    encoding costs the caller only what `add` waits. `add` copies the frames and hands them over,
+    waiting while one chunk is still queued behind the one being encoded (so at most two chunks
+    are held); frames are encoded in the order they were added, so the file is the same bytes as
+    without the thread. An error in the thread is raised by the next `add` or by `close`.
     """
 
     def __init__(self, path: str, *, width: int, height: int, fps: float, crf: int = 23,
-                 preset: str = "veryfast", gop: int = 0):
+                 preset: str = "veryfast", gop: int = 0, background: bool = False):
         import av
 
         if width % 2 or height % 2:
@@ -77,25 +84,36 @@ class VideoEncoder:
         # tag what swscale makes (BT.601, limited range) so players convert back the same way
         ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = 1, 6, 6, 6
         self._stream = stream
-        self.frames_written = 0
+        self.frames_written = 0     # frames handed to the encoder (with background, some may be queued)
+        self._thread = _EncodeThread(self._encode) if background else None
 
     def add(self, frames: Any) -> None:
         """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device)."""
-        import av
-
         arr = to_numpy_frames(frames)
         if arr.shape[1:3] != (self.height, self.width):
             raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
                              f"the clip is {self.width}x{self.height}")
-        for img in arr:
+        if self._thread is None:
+            self._encode(arr, self.frames_written)
+        else:
+            # a copy: the caller may reuse or change its buffer while this chunk waits
+            self._thread.put(np.array(arr), self.frames_written)
+        self.frames_written += len(arr)
+
+    def _encode(self, arr: np.ndarray, first: int) -> None:
+        import av
+
+        for k, img in enumerate(arr):
             # swscale's RGB -> BT.601 limited-range yuv420p, done here so x264 gets a frame it owns
             frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format=PIX_FMT)
-            frame.pts = self.frames_written
+            frame.pts = first + k
             self._container.mux(self._stream.encode(frame))
-            self.frames_written += 1
 
     def close(self) -> int:
         if self._container is not None:
+            if self._thread is not None:
+                self._thread.finish()       # raises what the thread met; abort() then cleans up
+                self._thread = None
             self._container.mux(self._stream.encode(None))
             self._container.close()
             self._container = None
@@ -103,12 +121,61 @@ class VideoEncoder:
 
     def abort(self) -> None:
         """Stop without finishing the file (it is left for the caller to delete)."""
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
         if self._container is not None:
             try:
                 self._container.close()
             except Exception:  # noqa: BLE001 - the file is being thrown away anyway
                 pass
             self._container = None
+
+
+class _EncodeThread:
+    """One daemon thread running `work(frames, first_pts)` on the chunks `put` hands it, in order."""
+
+    def __init__(self, work: Any):
+        import queue
+        import threading
+
+        self._work = work
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="synthdata-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None and not self._stopping:
+                try:
+                    self._work(*item)
+                except BaseException as e:  # noqa: BLE001 - handed to the caller's next add/close
+                    self._error = e
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, frames: np.ndarray, first: int) -> None:
+        self._raise()
+        self._queue.put((frames, first))
+
+    def finish(self) -> None:
+        """Wait until every chunk is encoded; raise the thread's error if it met one."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def stop(self) -> None:
+        """Drop what is queued and end the thread (after the chunk it is on)."""
+        self._stopping = True
+        self._queue.put(None)
+        self._thread.join()
 
 
 def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
