@@ -154,6 +154,62 @@ def test_a_failure_mid_shard_leaves_nothing_visible(tmp_path):
     assert not any(files for d, _, files in os.walk(tmp_path))
 
 
+def logged_clip(index: int, log: list) -> ClipRecord:
+    clip = fake_clip(index)
+    made = clip.chunks
+
+    def chunks():
+        for ch in made:
+            log.append(f"chunk {index}.{ch.start}")
+            yield ch
+
+    clip.chunks = chunks()
+    return clip
+
+
+def test_a_clips_video_is_finished_while_the_next_clip_renders(tmp_path, monkeypatch):
+    # the encoder of clip 0 still works on its last chunk when add_clip returns; its video goes
+    # into the tar only once clip 1 has made its first chunk, and the shard is the same bytes
+    from synthdata.io import video
+
+    log: list[str] = []
+    close = video.VideoEncoder.close
+    monkeypatch.setattr(video.VideoEncoder, "close",
+                        lambda self: log.append(f"close {os.path.basename(self.path)}") or close(self))
+    recipe = fake_recipe()
+    spec = plan(recipe)[0]
+    with shard_writer(str(tmp_path / "a"), spec, recipe) as w:
+        for i in spec.clip_indices:
+            w.add_clip(logged_clip(i, log))
+        w.commit()
+    starts = sorted({int(e.split(".")[1]) for e in log if e.startswith("chunk 0.")})
+    assert len(starts) > 1     # the clips have more than one chunk
+    last = f"chunk 0.{starts[-1]}"
+    assert log[log.index(last) + 1:log.index(last) + 3] == ["chunk 1.0", "close fake-000000.mp4"]
+    assert log[-1] == "close fake-000001.mp4"
+    write_fake_dataset(str(tmp_path / "b"))
+    for rel in ("videos/shard-000000.tar", "tables/clips/shard-000000.parquet"):
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+def test_an_encoder_failing_after_its_clip_was_added_fails_the_shard(tmp_path, monkeypatch):
+    from synthdata.io import video
+
+    def broken(self, arr, first):
+        raise OSError("disk full while encoding")
+
+    recipe = fake_recipe()
+    spec = plan(recipe)[0]
+    with pytest.raises(OSError, match="disk full"):
+        with shard_writer(str(tmp_path), spec, recipe) as w:
+            monkeypatch.setattr(video.VideoEncoder, "_encode", broken)
+            w.add_clip(fake_clip(0))    # the encoder thread fails after this returns
+            w.add_clip(fake_clip(1))
+            w.commit()
+    assert committed_shards(str(tmp_path)) == {}
+    assert not any(files for d, _, files in os.walk(tmp_path))
+
+
 def test_clean_leftovers_removes_what_a_killed_writer_left(out, tmp_path):
     recipe = fake_recipe()
     specs = plan(recipe)

@@ -26,8 +26,30 @@ def test_preview_frames_and_rows_equal_those_of_the_full_clip(monkeypatch):
     assert sorted(frames) == [0, 3, 6] and sum(rendered) == 3 and cid == full.clip_id
     for t, img in frames.items():
         assert np.array_equal(img, full.frames[t])
-        want = sorted((r["track_id"], r["x"], r["y"], r["w"], r["h"]) for r in full.objects_in_frame(t))
-        assert sorted((r["track_id"], r["x"], r["y"], r["w"], r["h"]) for r in rows.get(t, [])) == want
+        # every column (amodal boxes, truncation, keypoints from extents of the shown frames only) but the mask
+        want = sorted(({k: v for k, v in r.items() if k != "mask"} for r in full.objects_in_frame(t)),
+                      key=lambda r: r["track_id"])
+        got = sorted(({k: v for k, v in r.items() if k != "mask"} for r in rows.get(t, [])), key=lambda r: r["track_id"])
+        assert want and got == want
+
+
+def test_bounds_of_some_frames_are_those_frames_of_all():
+    from synthdata.world.geometry.projection import screen_bounds
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+
+    for over in ([], ["scene.sensor.shake_deg=0.3"]):        # a still and a moving camera
+        recipe = load_recipe("recipes/parking_lot_day.yaml", SMALL + over)
+        world = simulate(sample_clip(recipe, 0, seed=5, clip_id="c"))
+        assert world.camera.is_static == (not over)
+        frames = np.array([6, 0, 3])
+        for shapes in [a.shapes for a in world.actors[:3]] + [world.static]:    # moving and static shapes
+            b, ok = screen_bounds(shapes, world.camera, frames)
+            one = [screen_bounds(shapes.at(t), world.camera if world.camera.is_static else world.camera.frames(t, t + 1))
+                   for t in frames]                                 # each frame alone
+            ref_b, ref_ok = np.concatenate([o[0] for o in one]), np.concatenate([o[1] for o in one])
+            assert b.shape == (3, shapes.num_shapes, 4) and np.array_equal(ok, ref_ok)
+            assert np.array_equal(b, ref_b, equal_nan=True)
 
 
 def test_preview_command_writes_a_contact_sheet(tmp_path):

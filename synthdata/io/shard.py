@@ -70,6 +70,7 @@ class ShardWriter:
         self._frames = 0
         self._t0 = time.perf_counter()
         self.marker: dict[str, Any] | None = None
+        self._pending: tuple | None = None     # (encoder, clips row, key, mp4 path, pngs) of the last view
 
     def __enter__(self) -> ShardWriter:
         return self
@@ -86,34 +87,38 @@ class ShardWriter:
 
     def add_clip(self, clip: ClipRecord) -> dict[str, Any]:
         """Encode the clip's frames (each camera's, for a clip with views) and keep its rows;
-        returns a small summary of the clip."""
+        returns a small summary of the clip (video sizes are in the marker `commit` returns).
+
+        The encoder works on a thread of its own (io/video.py), and a view's last chunk is still
+        being encoded when this returns: the view is finished (its video closed and put in the
+        tar) once the next view has handed over its first chunk, or by `commit`. So the encoding
+        overlaps the next clip's simulation and first chunk instead of the whole run waiting on it."""
         if self.marker is not None:
             raise RuntimeError(f"{self.name} is already committed")
         cid = clip.clip_id
         where = f"clip {cid}"
         if "." in cid or "/" in cid:
             raise ValueError(f"{where}: clip ids cannot hold '.' or '/' (WebDataset keys)")
-        if any(c["clip_id"] == cid for c in self._clips):
+        if any(c["clip_id"] == cid for c in self._clips) or (self._pending and self._pending[1]["clip_id"] == cid):
             raise ValueError(f"{where}: added twice to {self.name}")
         records = [clip] + list(clip.views)
         cameras = [r.camera for r in records]
         bad = [c for c in cameras if not c or "." in c or "/" in c]
         if bad or len(set(cameras)) != len(cameras):
             raise ValueError(f"{where}: camera names {cameras} must be unique and hold no '.' or '/'")
-        summary: dict[str, Any] = {"clip_id": cid, "cameras": cameras, "frames": 0, "objects": 0, "video_size": 0}
+        summary: dict[str, Any] = {"clip_id": cid, "cameras": cameras, "frames": 0, "objects": 0}
         for rec in records:
             if rec.clip_id != cid:
                 raise ValueError(f"{where}: its view from camera {rec.camera!r} says clip_id {rec.clip_id!r}")
-            frames, objects, size = self._add_view(rec, f"{cid}.{rec.camera}" if len(records) > 1 else cid)
+            frames, objects = self._add_view(rec, f"{cid}.{rec.camera}" if len(records) > 1 else cid)
             summary["frames"] += frames
             summary["objects"] += objects
-            summary["video_size"] += size
         self._tracks += [{"clip_id": cid, **r} for r in clip.tracks]
         return summary
 
-    def _add_view(self, clip: ClipRecord, key: str) -> tuple[int, int, int]:
-        """Write one camera's video (tar members `<key>.mp4`, dense PNGs, `<key>.json`) and keep
-        its clips, objects and events rows; returns (frames, object rows, video bytes)."""
+    def _add_view(self, clip: ClipRecord, key: str) -> tuple[int, int]:
+        """Encode one camera's video and keep its clips, objects and events rows; the view is
+        finished (`_finish_view`) after the next one's first chunk. Returns (frames, object rows)."""
         cid, camera = clip.clip_id, clip.camera
         row = dict(clip.clip_row)
         where = f"clip {cid} camera {camera}"
@@ -122,33 +127,52 @@ class ShardWriter:
         if row.setdefault("camera", camera) != camera:
             raise ValueError(f"{where}: clip_row says camera {row['camera']!r}")
         T.check_required("clips", row.keys(), where)
-        work = self._workdir()
-        mp4 = os.path.join(work, f"{key}.mp4")
+        mp4 = os.path.join(self._workdir(), f"{key}.mp4")
         modalities = [m for m in D.DENSE if m in set(clip.modalities)]
         pngs: dict[str, list[bytes]] = {m: [] for m in modalities}
-        objects = self._encode(clip, row, mp4, where, pngs)
-        t0 = time.perf_counter()
-        member = f"{key}.mp4"
-        offset, size = self._tar.add_file(member, mp4)
-        os.remove(mp4)
-        row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size,
-                   modalities=["rgb"] + modalities)
-        for m in modalities:
-            members = [(D.member_name(key, m, f), data) for f, data in enumerate(pngs[m])]
-            row[f"{m}_offset"], row[f"{m}_size"] = self._tar.add_span(members)
-        self._tar.add_bytes(f"{key}.json", _clip_json(row).encode())
-        self._timings["write"] += time.perf_counter() - t0
-        self._clips.append(row)
+        enc, objects = self._encode(clip, row, mp4, where, pngs)
+        self._finish_view()     # done after the first chunk already; here for a view without chunks
+        self._pending = (enc, row, key, mp4, pngs)
         self._events += [{"clip_id": cid, "camera": camera, **r} for r in clip.events]
         self._objects.append(((cid, camera), objects))
         self._frames += int(row["num_frames"])
         for k, v in clip.timings.items():
             self._timings[k] += v
-        return int(row["num_frames"]), objects.num_rows, size
+        return int(row["num_frames"]), objects.num_rows
 
-    def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str, pngs: dict[str, list[bytes]]) -> pa.Table:
+    def _finish_view(self) -> None:
+        """Close the pending view's video (waiting for its encoder) and put it, its dense PNGs and
+        its `<key>.json` into the tar; its clips row gets the tar offsets."""
+        if self._pending is None:
+            return
+        enc, row, key, mp4, pngs = self._pending
+        self._pending = None
+        t0 = time.perf_counter()
+        try:
+            enc.close()
+        except BaseException:
+            enc.abort()
+            raise
+        t1 = time.perf_counter()
+        self._timings["encode"] += t1 - t0
+        member = f"{key}.mp4"
+        offset, size = self._tar.add_file(member, mp4)
+        os.remove(mp4)
+        row.update(shard=self.shard.index, video_member=member, video_offset=offset, video_size=size,
+                   modalities=["rgb"] + list(pngs))
+        for m in pngs:
+            members = [(D.member_name(key, m, f), data) for f, data in enumerate(pngs[m])]
+            row[f"{m}_offset"], row[f"{m}_size"] = self._tar.add_span(members)
+        self._tar.add_bytes(f"{key}.json", _clip_json(row).encode())
+        self._timings["write"] += time.perf_counter() - t1
+        self._clips.append(row)
+
+    def _encode(self, clip: ClipRecord, row: dict, mp4: str, where: str, pngs: dict[str, list[bytes]]
+                ) -> tuple[VideoEncoder, pa.Table]:
         """Stream the clip's chunks into the encoder (frames) and into one PNG per frame for each
-        dense modality in `pngs`; return its object rows sorted by (frame, track)."""
+        dense modality in `pngs`; return the encoder, still encoding its last chunk (after the
+        first chunk the view before this one is finished), and the clip's object rows sorted by
+        (frame, track)."""
         video = self.video
         n = int(row["num_frames"])
         enc = VideoEncoder(mp4, width=int(row["width"]), height=int(row["height"]), fps=float(row["fps"]),
@@ -162,6 +186,8 @@ class ShardWriter:
                 t0 = time.perf_counter()
                 enc.add(chunk.frames)
                 self._timings["encode"] += time.perf_counter() - t0
+                if expected == 0:
+                    self._finish_view()
                 t0 = time.perf_counter()
                 self._encode_dense(chunk, pngs, where)
                 self._timings["encode_dense"] += time.perf_counter() - t0
@@ -169,17 +195,14 @@ class ShardWriter:
                 parts.append(T.objects_to_table(chunk.objects, clip_id=clip.clip_id, camera=clip.camera,
                                                 where=f"{where} frames {chunk.start}..{expected - 1}"))
                 del chunk       # not held while the next chunk renders
-            t0 = time.perf_counter()
-            enc.close()
-            self._timings["encode"] += time.perf_counter() - t0
+            if expected != n:
+                raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
+            short = {m: len(p) for m, p in pngs.items() if len(p) != n}
+            if short:
+                raise ValueError(f"{where}: dense maps for {short} frames arrived, clip_row says num_frames={n}")
         except BaseException:
             enc.abort()
             raise
-        if expected != n:
-            raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
-        short = {m: len(p) for m, p in pngs.items() if len(p) != n}
-        if short:
-            raise ValueError(f"{where}: dense maps for {short} frames arrived, clip_row says num_frames={n}")
         objects = pa.concat_tables(parts) if parts else T.empty_table("objects")
         objects = T.sort_table(objects, "objects")
         if objects.num_rows:
@@ -187,9 +210,10 @@ class ShardWriter:
             cams = pc.unique(objects["camera"]).to_pylist()
             lo, hi = pc.min_max(objects["frame"]).values()
             if ids != [clip.clip_id] or cams != [clip.camera] or lo.as_py() < 0 or hi.as_py() >= n:
+                enc.abort()
                 raise ValueError(f"{where}: object rows name clips {ids}, cameras {cams} and frames {lo}..{hi}, "
                                  f"expected only this clip and camera and frames 0..{n - 1}")
-        return objects
+        return enc, objects
 
     @staticmethod
     def _encode_dense(chunk: FrameChunk, pngs: dict[str, list[bytes]], where: str) -> None:
@@ -205,6 +229,7 @@ class ShardWriter:
         """Publish the shard and write its marker last; returns the marker."""
         if self.marker is not None:
             return self.marker
+        self._finish_view()
         t0 = time.perf_counter()
         work = self._workdir()
         self._tar.close()
@@ -261,6 +286,9 @@ class ShardWriter:
 
     def abort(self) -> None:
         """Discard everything written so far (nothing of it was visible)."""
+        if self._pending is not None:
+            self._pending[0].abort()
+            self._pending = None
         if self._tar is not None:
             try:
                 self._tar.close()

@@ -38,7 +38,9 @@ def actor_centre(actor: Actor) -> np.ndarray:
     return ref.mean(axis=1)
 
 
-def track_extents(world: World) -> TrackExtents:
+def track_extents(world: World, frames: np.ndarray | None = None) -> TrackExtents:
+    """Extents of every actor in every frame or, with `frames` (indices), in those frames only
+    (a preview): elsewhere boxes are unknown and no actor is in view."""
     A, T = len(world.actors), world.num_frames
     W, H = world.width, world.height
     box = np.full((A, T, 4), np.nan)
@@ -46,7 +48,12 @@ def track_extents(world: World) -> TrackExtents:
     depth = np.zeros((A, T))
     parts = []
     for i, a in enumerate(world.actors):
-        b, k = screen_bounds(a.shapes, world.camera)
+        if frames is None:
+            b, k = screen_bounds(a.shapes, world.camera)
+        else:
+            some = screen_bounds(a.shapes, world.camera, frames)
+            b, k = np.full((T,) + some[0].shape[1:], np.nan), np.zeros((T,) + some[1].shape[1:], bool)
+            b[frames], k[frames] = some
         parts.append((b, k))
         ub, uk = union_bounds(b, k)
         box[i], ok[i] = ub, uk

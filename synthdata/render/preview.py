@@ -74,8 +74,8 @@ def render_clip_frames(recipe, index: int, device: str, dense: dict | None = Non
 def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0, T // 2, T - 1})
                        ) -> tuple[dict[int, np.ndarray], dict[int, list[dict]], str]:
     """Only the frames `pick(num_frames)` of clip `index` (the whole clip is simulated, since
-    motion and events need it, but only those frames are rendered and labelled): the same pixels
-    and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
+    motion and events need it, but only those frames are projected, rendered and labelled): the
+    same pixels and rows as in a full run, as {frame: (H, W, 3) uint8} and {frame: rows}."""
     from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import label_chunk
     from synthdata.pipeline import refiner_step, resolve_device
@@ -86,11 +86,12 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
 
     cid = clip_id(recipe, index)
     world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
-    ext = track_extents(world)
+    shown = pick(world.num_frames)
+    ext = track_extents(world, np.asarray(shown))      # extents of the shown frames only
     renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts)
     refine = refiner_step(recipe, renderer.device, {})    # postprocess.refiner, as in a run
     frames, rows = {}, {}
-    for t in pick(world.num_frames):
+    for t in shown:
         batch = renderer.render(t, t + 1)
         frames[t] = (batch.rgb if refine is None else refine(batch.rgb))[0].cpu().numpy()
         rows.update(rows_by_frame(label_chunk(world, batch, cid, ext, masks=False)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthdata.world.geometry.camera import Camera
-from synthdata.world.geometry.camera_rows import EDGE_STEPS, bounds_kernel, pack_cameras
+from synthdata.world.geometry.camera_rows import EDGE_STEPS, bounds_kernel, pack_camera, pack_cameras
 from synthdata.world.types import BOX, CAPSULE, CONE, ELLIPSOID, FRUSTUM, Shapes
 
 CONTOUR_POINTS = 24
@@ -94,18 +94,25 @@ def _box_corners(shapes: Shapes, b: np.ndarray) -> np.ndarray:
     return shapes.center[:, b, None, :] + np.einsum("tbij,tbkj->tbki", shapes.axes[:, b], local)
 
 
-def screen_bounds(shapes: Shapes, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+def screen_bounds(shapes: Shapes, camera: Camera, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per primitive and frame: [x0, y0, x1, y1] in continuous pixel coordinates (T, P, 4), and a
     flag (T, P) that is False where the extent is unknown (the primitive reaches behind the
     camera or contains it). Compiled (world/geometry/camera_rows.py `bounds_kernel`); the same
-    points as `shape_points` projected by Camera.project (`screen_bounds_reference`)."""
-    T, P = shapes.num_frames, shapes.num_shapes
+    points as `shape_points` projected by Camera.project (`screen_bounds_reference`). With
+    `frames` (frame indices), only those frames: (len(frames), P, 4)."""
+    cams = None
+    if frames is not None:
+        frames = np.asarray(frames, np.int64)
+        if shapes.num_frames > 1:
+            shapes = shapes._with_frames(frames)
+        cams = (pack_cameras(camera, 1) if camera.num_frames == 1
+                else np.stack([pack_camera(camera, int(t)) for t in frames]))
+    T, P = (shapes.num_frames if frames is None else len(frames)), shapes.num_shapes
     out, ok = np.empty((T, P, 4)), np.empty((T, P), bool)
     if T and P:
-        size = shapes.size
         bounds_kernel(np.ascontiguousarray(shapes.kind, np.int64), _f64(shapes.center), _f64(shapes.end),
-                      _f64(shapes.axes), _f64(size), pack_cameras(camera, T), np.cos(_THETA), np.sin(_THETA), _SCALE,
-                      out, ok)
+                      _f64(shapes.axes), _f64(shapes.size), pack_cameras(camera, T) if cams is None else cams,
+                      np.cos(_THETA), np.sin(_THETA), _SCALE, out, ok)
     return out, ok
 
 
