@@ -2,13 +2,14 @@
 moving-camera variants of the benchmark scene).
 
 For each recipe in recipes/ (and each variant: parking_lot_day with rain, fog, night, a PTZ
-patrol, camera shake), `pipeline.generate_shard` of one clip vs `io.video.VideoEncoder` encoding
+patrol, camera shake), `pipeline.generate_shard` of one clip (`--clips N`: a shard of N) vs `io.video.VideoEncoder` encoding
 exactly the frames it produced, interleaved, best of N (the same method as bench_e2e.py; the
 encoding alone runs ENCODE_RUNS times after each end-to-end run, best of all of them). Prints
 one row per case and, per case, the steady-state milliseconds a frame of render.
 
     python benchmarks/bench_recipes.py                    # 640x480, 48 frames, best of 2
     python benchmarks/bench_recipes.py --only street_plaza,shake
+    python benchmarks/bench_recipes.py --clips 3          # a shard of 3 clips a case
     python benchmarks/bench_recipes.py --quick            # seconds, tiny sizes (smoke test)
     python benchmarks/bench_recipes.py --against /tmp/base   # CPU time against another checkout
     python benchmarks/bench_recipes.py --against /tmp/base --clips 8   # ... over the first 8 clips
@@ -52,7 +53,7 @@ def cases(only: str = "") -> list[tuple[str, str, list[str]]]:
 
 def measure(path: str, overrides: list[str], args, n: int, folder: str) -> dict:
     recipe, _ = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames, recipe=path,
-                                      overrides=overrides)
+                                      clips=args.clips, overrides=overrides)
     clips = render_frames(recipe)                   # untimed: the frames to encode alone (and warm-up)
     e2e, enc, render = [], [], []
     frames = 0
@@ -111,8 +112,9 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--only", default="", help="comma-separated case names (substrings)")
     p.add_argument("--against", default=None, help="another checkout's root: CPU time a frame there and here")
-    p.add_argument("--clips", type=int, default=1, help="with --against: clips 0..N-1 of each case (one clip "
-                   "can miss what only some clips of a recipe hold, such as a car passing beside the camera)")
+    p.add_argument("--clips", type=int, default=1, help="clips 0..N-1 of each case, one shard (a shard of several "
+                   "clips encodes one clip's last chunk while the next renders); with --against, one clip can miss "
+                   "what only some clips of a recipe hold, such as a car passing beside the camera")
     args = p.parse_args()
     if args.quick:
         args.width, args.height, args.frames = 96, 64, 4
@@ -125,7 +127,8 @@ def main() -> None:
     if args.against:
         against(todo, args, n)
         return
-    print(f"{len(todo)} cases, 1 clip x {args.frames} frames at {args.width}x{args.height}, best of {n} "
+    print(f"{len(todo)} cases, a shard of {args.clips} clip(s) x {args.frames} frames at {args.width}x{args.height}, "
+          f"best of {n} "
           f"(encoding alone: of {n * ENCODE_RUNS}), "
           "1 thread, interleaved")
     print(f"{'case':<34} {'e2e f/s':>8} {'encode f/s':>10} {'ratio':>6} {'render ms/f':>11}")

@@ -150,6 +150,10 @@ def test_background_encoding_gives_the_same_bytes_and_owns_its_frames(tmp_path):
         buf[:] = 0
     assert enc.close() == T
     assert open(path, "rb").read() == encode(tmp_path, frames, "plain5.mp4", chunks=(5,)) == plain
+    handed = VideoEncoder(str(tmp_path / "own.mp4"), width=160, height=128, fps=12.5, background=True)
+    for start in range(0, T, 5):        # copy=False: a new buffer a chunk, left alone (as shards do)
+        handed.add(frames[start:start + 5].copy(), copy=False)
+    assert handed.close() == T and (tmp_path / "own.mp4").read_bytes() == plain
 
 
 def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monkeypatch):

@@ -58,8 +58,8 @@ class VideoEncoder:
 
     With `background=True` one thread of its own converts and encodes each chunk while the caller
     goes on (rendering the next one): x264 and swscale release the GIL, so on a spare core the
-    encoding costs the caller only what `add` waits. `add` copies the frames and hands them over,
-    waiting while one chunk is still queued behind the one being encoded (so at most two chunks
+    encoding costs the caller only what `add` waits. `add` hands the frames over (a copy unless
+    told otherwise), waiting while one chunk is still queued behind the one being encoded (so at most two chunks
     are held); frames are encoded in the order they were added, so the file is the same bytes as
     without the thread. An error in the thread is raised by the next `add` or by `close`.
     """
@@ -87,8 +87,10 @@ class VideoEncoder:
         self.frames_written = 0     # frames handed to the encoder (with background, some may be queued)
         self._thread = _EncodeThread(self._encode) if background else None
 
-    def add(self, frames: Any) -> None:
-        """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device)."""
+    def add(self, frames: Any, *, copy: bool = True) -> None:
+        """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device). With background
+        encoding the thread gets a copy, or with `copy=False` the caller's own buffer, which the
+        caller must then leave unchanged (a pipeline that makes a new buffer for every chunk)."""
         arr = to_numpy_frames(frames)
         if arr.shape[1:3] != (self.height, self.width):
             raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
@@ -96,8 +98,7 @@ class VideoEncoder:
         if self._thread is None:
             self._encode(arr, self.frames_written)
         else:
-            # a copy: the caller may reuse or change its buffer while this chunk waits
-            self._thread.put(np.array(arr), self.frames_written)
+            self._thread.put(np.array(arr) if copy else arr, self.frames_written)
         self.frames_written += len(arr)
 
     def _encode(self, arr: np.ndarray, first: int) -> None:
