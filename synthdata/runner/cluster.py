@@ -97,6 +97,13 @@ class WorkerSetup(WorkerPlugin):
             match = re.search(r"(\d+)$", str(worker.name))
             torch.cuda.set_device(int(match.group(1)) % torch.cuda.device_count() if match else 0)
 
+    def teardown(self, worker: Any) -> None:
+        """The worker is closing: its process ends without a last cyclic collection over what
+        torch and numba made (cli.main does the same for the driver)."""
+        import gc
+
+        gc.freeze()
+
 
 def describe(options: ClusterOptions) -> str:
     """A few words for the start event: where the shards run."""
