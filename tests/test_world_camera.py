@@ -1,6 +1,8 @@
 """Camera: projection round trips (pinhole, radial distortion, fisheye) and recipe placement."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -105,6 +107,27 @@ def test_a_dome_fisheye_wider_than_180_degrees_looks_past_its_horizon():
     assert (d[..., 2] > 0).any()                                 # rays above the horizon: sky and walls
     inner = -d[..., 2] > np.cos(np.radians(80))
     uv, z = cam.project(cam.C[0] + 3 * d[inner])                # inside 80 degrees: project(ray) is its pixel
+    vv, uu = np.nonzero(inner)
+    assert np.all(z > 0) and np.allclose(uv, np.stack([uu + 0.5, vv + 0.5], -1), atol=1e-6)
+
+
+@pytest.mark.parametrize("k1, k2, hfov", [(-0.2, 0.0, 150), (-0.15, -0.02, 170), (-0.25, 0.0, 190)])
+def test_a_fisheye_reaching_past_its_fold_has_one_ray_a_pixel(k1, k2, hfov):
+    """Past theta^2 = fold_sq the fisheye's polynomial folds back; the model holds its scale there
+    (Camera.distort), and the inverse (Newton, then bisection) finds that model's angle, so every
+    pixel's ray projects back to its pixel and angles grow outwards along a row."""
+    from synthdata.world.geometry.camera import fold_sq
+
+    cam = Camera.from_pose(160, 120, position=(0, 0, 5), pan_deg=0, tilt_deg=90, hfov_deg=hfov, model="fisheye")
+    cam = dataclasses.replace(cam, k1=k1, k2=k2)
+    th = np.arccos(np.clip(-cam.pixel_rays(0)[..., 2], -1, 1))          # angle off the axis
+    assert np.isfinite(th).all()
+    assert th.max() ** 2 > fold_sq(k1, k2)                              # the image reaches past the fold
+    row = th[60, 80:]
+    assert np.all(np.diff(row) > 0)                                     # no fold: the angle grows outwards
+    d = cam.pixel_rays(0)
+    inner = -d[..., 2] > np.cos(np.radians(85))
+    uv, z = cam.project(cam.C[0] + 3 * d[inner])
     vv, uu = np.nonzero(inner)
     assert np.all(z > 0) and np.allclose(uv, np.stack([uu + 0.5, vv + 0.5], -1), atol=1e-6)
 

@@ -145,13 +145,7 @@ class Camera:
         """Inverse of `distort` (iterative); fisheye returns the ray's tan-angle coordinates."""
         rd = np.sqrt(xd * xd + yd * yd)
         if self.model == "fisheye":
-            th = rd.copy()
-            for _ in range(20):   # Newton on th * (1 + k1 th^2 + k2 th^4) = rd
-                th2 = th * th
-                f = th * (1 + self.k1 * th2 + self.k2 * th2 * th2) - rd
-                df = 1 + 3 * self.k1 * th2 + 5 * self.k2 * th2 * th2
-                th = th - f / df
-            th = np.clip(th, 0, np.pi / 2 - 1e-6)
+            th = np.clip(self._fisheye_angle(rd), 0, np.pi / 2 - 1e-6)
             scale = np.where(rd > 1e-12, np.tan(th) / np.maximum(rd, 1e-12), 1.0)
             return xd * scale, yd * scale
         if self.k1 == 0 and self.k2 == 0:
@@ -170,25 +164,50 @@ class Camera:
         """Where the fixed-point iteration left r * scale(r) away from the distorted radius (an
         image reaching the distortion's fold, where it stops converging), solve it by bisection
         on the model held past the fold (`distort`), which grows monotonically."""
-        k1, k2 = self.k1, self.k2
         rd = np.sqrt(xd * xd + yd * yd)
-        r = np.sqrt(x * x + y * y)
-        u = np.minimum(r * r, fold)
-        off = np.abs(r * (1 + k1 * u + k2 * u * u) - rd) > 1e-12 * np.maximum(rd, 1.0)
+        r, off = self._held_radius(rd, np.sqrt(x * x + y * y), fold)
         if not np.any(off):
             return x, y
+        x, y = x.copy(), y.copy()
+        ratio = np.where(rd[off] > 0, r[off] / np.maximum(rd[off], 1e-300), 1.0)
+        x[off], y[off] = xd[off] * ratio, yd[off] * ratio
+        return x, y
+
+    def _fisheye_angle(self, rd: np.ndarray) -> np.ndarray:
+        """The off-axis angle th of distorted radii rd: th (1 + k1 u + k2 u^2) = rd with
+        u = min(th^2, fold) (`distort`'s model, held past its fold); Newton, then bisection
+        where Newton did not settle (near and past the fold)."""
+        k1, k2 = self.k1, self.k2
+        th = rd.copy()
+        for _ in range(20):   # Newton on th * (1 + k1 th^2 + k2 th^4) = rd
+            th2 = th * th
+            f = th * (1 + k1 * th2 + k2 * th2 * th2) - rd
+            df = 1 + 3 * k1 * th2 + 5 * k2 * th2 * th2
+            th = th - f / np.where(np.abs(df) > 1e-12, df, 1e-12)
+        fold = fold_sq(float(k1), float(k2))
+        return self._held_radius(rd, th, fold)[0] if math.isfinite(fold) else th
+
+    def _held_radius(self, rd: np.ndarray, r: np.ndarray, fold: float) -> tuple[np.ndarray, np.ndarray]:
+        """r with r (1 + k1 u + k2 u^2) = rd, u = min(r^2, fold), and where it was solved here:
+        `r` where it already holds (to 1e-12 relative), else by bisection. The held model grows
+        monotonically and its scale is smallest at the fold, so the root lies in
+        [0, rd / scale(fold)]."""
+        k1, k2 = self.k1, self.k2
+        u = np.minimum(r * r, fold)
+        off = ~(np.abs(r * (1 + k1 * u + k2 * u * u) - rd) <= 1e-12 * np.maximum(rd, 1.0))   # nan is off
+        if not np.any(off):
+            return r, off
         target = rd[off]
         lo = np.zeros_like(target)
-        hi = target / (1 + k1 * fold + k2 * fold * fold) + 1e-9     # the scale is smallest at the fold
+        hi = target / (1 + k1 * fold + k2 * fold * fold) + 1e-9
         for _ in range(64):
             mid = 0.5 * (lo + hi)
             um = np.minimum(mid * mid, fold)
             below = mid * (1 + k1 * um + k2 * um * um) < target
             lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        x, y = x.copy(), y.copy()
-        ratio = np.where(target > 0, 0.5 * (lo + hi) / np.maximum(target, 1e-300), 1.0)
-        x[off], y[off] = xd[off] * ratio, yd[off] * ratio
-        return x, y
+        r = np.array(r, dtype=float, copy=True)
+        r[off] = 0.5 * (lo + hi)
+        return r, off
 
     # ---- projection ---------------------------------------------------------------------
     def to_camera(self, points: np.ndarray, t: int | None = None) -> np.ndarray:
@@ -290,11 +309,7 @@ class Camera:
         tan-angle rays) is kept within 89 degrees of the axis, beyond that the ray is built from
         its angle th (sin th, cos th), which also holds past 90 degrees."""
         rd = np.sqrt(xd * xd + yd * yd)
-        th = rd.copy()
-        for _ in range(20):   # Newton on th * (1 + k1 th^2 + k2 th^4) = rd, unclipped
-            th2 = th * th
-            th = th - (th * (1 + self.k1 * th2 + self.k2 * th2 * th2) - rd) / (1 + 3 * self.k1 * th2
-                                                                                + 5 * self.k2 * th2 * th2)
+        th = self._fisheye_angle(rd)        # unclipped
         wide = th > np.radians(89.0)
         if not np.any(wide):
             return d_cam
