@@ -20,7 +20,8 @@ from synthdata.world.geometry.camera import fold_sq
 from synthdata.world.types import BOX, CAPSULE, ELLIPSOID   # (CONE and FRUSTUM: bounded by two end spheres)
 
 EDGE_STEPS = 4   # a box's edges in 4 pieces under lens distortion (3 points inside each)
-NCAM = 20        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye
+NCAM = 21        # a packed camera row: R (9, row-major), C (3), fx, fy, cx, cy, k1, k2, skew, fisheye,
+#                  and the distortion's fold (camera.fold_sq of k1, k2: once a row, not once a point)
 
 
 def pack_camera(camera: Any, t: int) -> np.ndarray:
@@ -32,6 +33,7 @@ def pack_camera(camera: Any, t: int) -> np.ndarray:
     row[16:18] = camera.k1, camera.k2
     row[18] = 0.0 if camera.skew is None else float(camera.skew[i])
     row[19] = 1.0 if camera.model == "fisheye" else 0.0
+    row[20] = fold_sq(float(camera.k1), float(camera.k2))
     return row
 
 
@@ -55,10 +57,10 @@ def project_row(cam, px, py, pz):
     if cam[19] > 0.5:
         r = math.sqrt(r2)
         th = math.atan(r)
-        u = min(th * th, fold_sq(cam[16], cam[17]))
+        u = min(th * th, cam[20])
         scale = th * (1.0 + cam[16] * u + cam[17] * u * u) / r if r > 1e-12 else 1.0
     else:
-        u = min(r2, fold_sq(cam[16], cam[17]))
+        u = min(r2, cam[20])
         scale = 1.0 + cam[16] * u + cam[17] * u * u
     x, y = x * scale, y * scale
     return cam[12] * x + cam[18] * y + cam[14], cam[13] * y + cam[15], z
