@@ -99,7 +99,8 @@ class ShardWriter:
         where = f"clip {cid}"
         if "." in cid or "/" in cid:
             raise ValueError(f"{where}: clip ids cannot hold '.' or '/' (WebDataset keys)")
-        if any(c["clip_id"] == cid for c in self._clips) or (self._pending and self._pending[1]["clip_id"] == cid):
+        pending = [self._pending[1]] if self._pending else []
+        if any(c["clip_id"] == cid for c in self._clips + pending):
             raise ValueError(f"{where}: added twice to {self.name}")
         records = [clip] + list(clip.views)
         cameras = [r.camera for r in records]
@@ -199,7 +200,8 @@ class ShardWriter:
                 raise ValueError(f"{where}: {expected} frames arrived, clip_row says num_frames={n}")
             short = {m: len(p) for m, p in pngs.items() if len(p) != n}
             if short:
-                raise ValueError(f"{where}: dense maps for {short} frames arrived, clip_row says num_frames={n}")
+                raise ValueError(f"{where}: dense maps for {short} frames arrived, "
+                                 f"clip_row says num_frames={n}")
         except BaseException:
             enc.abort()
             raise

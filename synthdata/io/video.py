@@ -59,9 +59,10 @@ class VideoEncoder:
     With `background=True` one thread of its own converts and encodes each chunk while the caller
     goes on (rendering the next one): x264 and swscale release the GIL, so on a spare core the
     encoding costs the caller only what `add` waits. `add` hands the frames over (a copy unless
-    told otherwise), waiting while one chunk is still queued behind the one being encoded (so at most two chunks
-    are held); frames are encoded in the order they were added, so the file is the same bytes as
-    without the thread. An error in the thread is raised by the next `add` or by `close`.
+    told otherwise), waiting while one chunk is still queued behind the one being encoded (so at
+    most two chunks are held); frames are encoded in the order they were added, so the file is
+    the same bytes as without the thread. An error in the thread is raised by the next `add` or
+    by `close`.
     """
 
     def __init__(self, path: str, *, width: int, height: int, fps: float, crf: int = 23,

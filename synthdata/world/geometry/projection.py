@@ -94,7 +94,8 @@ def _box_corners(shapes: Shapes, b: np.ndarray) -> np.ndarray:
     return shapes.center[:, b, None, :] + np.einsum("tbij,tbkj->tbki", shapes.axes[:, b], local)
 
 
-def screen_bounds(shapes: Shapes, camera: Camera, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def screen_bounds(shapes: Shapes, camera: Camera, frames: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Per primitive and frame: [x0, y0, x1, y1] in continuous pixel coordinates (T, P, 4), and a
     flag (T, P) that is False where the extent is unknown (the primitive reaches behind the
     camera or contains it). Compiled (world/geometry/camera_rows.py `bounds_kernel`); the same
