@@ -6,9 +6,12 @@ temporary folder. The reference encodes exactly the frames that run produced (re
 untimed, which is deterministic) with the same encoder (`synthdata.io.video.VideoEncoder`) and
 the same crf/preset/gop, to an MP4 file. Both are timed in this run, interleaved, best of N
 (the encoding alone ENCODE_RUNS times after each end-to-end run).
+The shard writer encodes on a thread of its own while the next chunk (or clip) renders
+(io/video.py), so end to end can use a second core, where the encoding alone uses one: the
+ratio says how far rendering falls short of hiding behind the encoder, not a per-core cost.
 The per-stage split comes from the shard marker's timings (ClipData.timings for simulate/render/
-label, the ShardWriter for encode/write); `other` is the rest of the wall time (Parquet tables,
-Python glue).
+label, the ShardWriter for encode/write: the time spent waiting on the encoder); `other` is the
+rest of the wall time (Parquet tables, Python glue).
 
     python benchmarks/bench_e2e.py                 # 640x480, 64 frames, best of 3
     python benchmarks/bench_e2e.py --profile       # also cProfile one run, top functions
