@@ -163,11 +163,10 @@ def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monke
         raise RuntimeError(f"encoder broke at frame {first}")
 
     monkeypatch.setattr(enc, "_encode", broken)
-    enc._thread._work = broken
     enc.add(patterned_frames(3))
     with pytest.raises(RuntimeError, match="broke at frame 0"):
-        for _ in range(4):      # the error surfaces at the latest on the add after the thread met it
+        for _ in range(4):      # the error surfaces on a later add (or on close)
             enc.add(patterned_frames(3))
         enc.close()
     enc.abort()                 # ends the thread and closes the container without a flush
-    assert enc._thread is None and enc._container is None
+    assert enc._pool is None and enc._container is None

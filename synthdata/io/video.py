@@ -11,7 +11,9 @@ import io
 import os
 import platform
 import weakref
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any
 
@@ -61,8 +63,8 @@ class VideoEncoder:
     encoding costs the caller only what `add` waits. `add` hands the frames over (a copy unless
     told otherwise), waiting while one chunk is still queued behind the one being encoded (so at
     most two chunks are held); frames are encoded in the order they were added, so the file is
-    the same bytes as without the thread. An error in the thread is raised by the next `add` or
-    by `close`.
+    the same bytes as without the thread. An error in the thread is raised by a later `add` or by
+    `close`.
     """
 
     def __init__(self, path: str, *, width: int, height: int, fps: float, crf: int = 23,
@@ -86,7 +88,9 @@ class VideoEncoder:
         ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = 1, 6, 6, 6
         self._stream = stream
         self.frames_written = 0     # frames handed to the encoder (with background, some may be queued)
-        self._thread = _EncodeThread(self._encode) if background else None
+        self._pool: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(1, thread_name_prefix="synthdata-encode") if background else None)
+        self._queued: deque[Future] = deque()      # chunks handed to the pool, oldest first
 
     def add(self, frames: Any, *, copy: bool = True) -> None:
         """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device). With background
@@ -96,10 +100,13 @@ class VideoEncoder:
         if arr.shape[1:3] != (self.height, self.width):
             raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
                              f"the clip is {self.width}x{self.height}")
-        if self._thread is None:
+        if self._pool is None:
             self._encode(arr, self.frames_written)
         else:
-            self._thread.put(np.array(arr) if copy else arr, self.frames_written)
+            if len(self._queued) == 2:     # one being encoded, one waiting: wait for the older
+                self._queued.popleft().result()
+            self._queued.append(self._pool.submit(self._encode, np.array(arr) if copy else arr,
+                                                  self.frames_written))
         self.frames_written += len(arr)
 
     def _encode(self, arr: np.ndarray, first: int) -> None:
@@ -113,9 +120,11 @@ class VideoEncoder:
 
     def close(self) -> int:
         if self._container is not None:
-            if self._thread is not None:
-                self._thread.finish()       # raises what the thread met; abort() then cleans up
-                self._thread = None
+            while self._queued:             # raises what the thread met; abort() then cleans up
+                self._queued.popleft().result()
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
             self._container.mux(self._stream.encode(None))
             self._container.close()
             self._container = None
@@ -123,61 +132,15 @@ class VideoEncoder:
 
     def abort(self) -> None:
         """Stop without finishing the file (it is left for the caller to delete)."""
-        if self._thread is not None:
-            self._thread.stop()
-            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)    # after the chunk it is on
+            self._pool, self._queued = None, deque()
         if self._container is not None:
             try:
                 self._container.close()
             except Exception:  # noqa: BLE001 - the file is being thrown away anyway
                 pass
             self._container = None
-
-
-class _EncodeThread:
-    """One daemon thread running `work(frames, first_pts)` on the chunks `put` hands it, in order."""
-
-    def __init__(self, work: Any):
-        import queue
-        import threading
-
-        self._work = work
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="synthdata-encode", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is None and not self._stopping:
-                try:
-                    self._work(*item)
-                except BaseException as e:  # noqa: BLE001 - handed to the caller's next add/close
-                    self._error = e
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def put(self, frames: np.ndarray, first: int) -> None:
-        self._raise()
-        self._queue.put((frames, first))
-
-    def finish(self) -> None:
-        """Wait until every chunk is encoded; raise the thread's error if it met one."""
-        self._queue.put(None)
-        self._thread.join()
-        self._raise()
-
-    def stop(self) -> None:
-        """Drop what is queued and end the thread (after the chunk it is on)."""
-        self._stopping = True
-        self._queue.put(None)
-        self._thread.join()
 
 
 def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
