@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if argv is None:
             # The process ends next. Its last cyclic collection would walk the few hundred thousand
-            # objects that importing torch and numba made (0.6-0.7 s of a 5 s preview) to free
+            # objects that importing torch and numba made (0.6-1.1 s of a 5 s preview) to free
             # memory the OS takes back anyway; frozen objects are skipped. Files are closed where
             # they are written, never left to the collector.
             gc.freeze()

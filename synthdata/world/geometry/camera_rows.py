@@ -3,9 +3,11 @@ render kernels' motion blur and shadow windows (render/motion_blur.py, render/sh
 and the primitives' screen bounds here (`bounds_kernel`, used by world/geometry/projection.py).
 
 `project_row` is Camera.project's model (world/geometry/camera.py: Brown k1/k2 or equidistant
-fisheye, skew, held past the distortion's fold: camera.fold_sq) for one point; `bounds_kernel` is projection.shape_points + screen_bounds for every
-(frame, primitive) in one compiled pass: the same contour points (an ellipsoid's silhouette ring,
-a capsule's or cone's two end-sphere rings, a box's corners), projected, their extent taken.
+fisheye, skew, held past the distortion's fold: camera.fold_sq) for one point; `bounds_kernel`
+is projection.shape_points + screen_bounds for every (frame, primitive) in one compiled pass:
+the same contour points (an ellipsoid's silhouette ring, a capsule's or cone's two end-sphere
+rings and, under distortion, the middle one, a box's corners and then its edges), projected,
+their extent taken.
 """
 from __future__ import annotations
 

@@ -106,8 +106,7 @@ def screen_bounds(shapes: Shapes, camera: Camera, frames: np.ndarray | None = No
         frames = np.asarray(frames, np.int64)
         if shapes.num_frames > 1:
             shapes = shapes._with_frames(frames)
-        cams = (pack_cameras(camera, 1) if camera.num_frames == 1
-                else np.stack([pack_camera(camera, int(t)) for t in frames]))
+        cams = np.stack([pack_camera(camera, int(t)) for t in frames])
     T, P = (shapes.num_frames if frames is None else len(frames)), shapes.num_shapes
     out, ok = np.empty((T, P, 4)), np.empty((T, P), bool)
     if T and P:
