@@ -35,6 +35,7 @@ TONE_BUCKETS = 4096
 TONE_TOP = np.float32(2.25)           # sqrt of an exposed value above the last step (about 4.4)
 JIT = dict(cache=True, nogil=True)     # no fastmath: the reference's float32 operations, in order
 SHADE_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract"}, error_model="numpy")   # kernels.py's
+SHADE_NO_REFS = dict(SHADE_JIT, _nrt=False)   # kernels.py's NO_REFS: no reference counting (kernels that allocate nothing)
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,16 @@ def shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, l
                exposure, rgb, rgb_shadow):
     """Tone-mapped background (H, W, 3) uint8 lit (sunlit 0..1) into rgb and with the sun blocked
     into rgb_shadow; non-receiving pixels show sky (H, W, 3) linear (or (1, 1, 3) when none do)."""
+    W = receiver.shape[1]
+    _shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+                exposure, rgb, rgb_shadow, np.empty((W, 3), np.float32), np.empty((W, 3), np.float32))
+
+
+@njit(**SHADE_NO_REFS)
+def _shade_tone(albedo, normal, point, material, receiver, sunlit, sky, C, fwd, light, mats, points, first, cut,
+                exposure, rgb, rgb_shadow, lit, dark):
+    """`shade_tone` with its scratch rows lit, dark (W, 3) float32."""
     H, W = receiver.shape
-    lit, dark = np.empty((W, 3), np.float32), np.empty((W, 3), np.float32)
     for y in range(H):
         for x in range(W):          # a row of radiance, then its tone curve (a loop that vectorises)
             if receiver[y, x]:

@@ -38,10 +38,15 @@ from synthdata.render.surface_shading import shade_surface
 # fastmath without "no infinities / no NaNs": INF means "no hit" throughout
 FAST = {"nsz", "arcp", "contract"}
 JIT = dict(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
+# Kernels that allocate nothing compile without numba's reference counting (`_nrt=False`): every
+# array handed to an inlined helper (render/inline.py) in a pixel loop otherwise costs an atomic
+# increment and decrement per pixel (shade_hits 1.8x, raster 1.5x faster without; the same bits).
+# A kernel that needs scratch takes it from a thin wrapper that allocates it (`_sun_shadows`).
+NO_REFS = dict(JIT, _nrt=False)
 __all__ = ["raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode", "motion_blur", "part_index", "NPRM"]
 
 
-@njit(**JIT)
+@njit(**NO_REFS)
 def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gprim, inst, stamp, own, boxes):
     """Z-buffer the primitives (prm (T or 1, P, NPRM), kinds (P,), windows win (T, P, 4) as
     x0, y0, x1, y1) seen along rays (1 or T, H, W, 3) from camera centres C (1 or T, 3) with
@@ -87,7 +92,7 @@ def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gp
                     zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
 
-@njit(**JIT)
+@njit(**NO_REFS)
 def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                dpos, daxis, dcol, drange, dcos, first, cut, rgb):
     """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0),
@@ -105,7 +110,7 @@ def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0,
                               light, mats, points, dpos, daxis, dcol, drange, dcos, first, cut, rgb)
 
 
-@njit(**JIT)
+@njit(**NO_REFS)
 def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, light, mats, points, lit, dark):
     """Linear radiance of every receiving pixel of a background (H, W, ...), lit (sunlit 0..1)
     and as if the sun were blocked, seen from C (3,) along the optical axis fwd (3,)."""
@@ -117,7 +122,7 @@ def shade_surfaces(albedo, normal, point, material, receiver, sunlit, C, fwd, li
             shade_surface(y, x, albedo, normal, point, material, sunlit, C, fwd, light, mats, points, lit, dark)
 
 
-@njit(**JIT)
+@njit(**NO_REFS)
 def surfaces(prm, kinds, gprim, dist, rays, C, point, normal):
     """World point and unit normal (T, H, W, 3) float32 of every pixel won by a primitive."""
     T, H, W = gprim.shape
@@ -149,12 +154,18 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
     consecutive primitives): a pixel whose sun line misses the box around the whole body's
     bounding spheres skips all of that body's primitives (the same pixels end up shadowed; far
     fewer tests)."""
+    _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first,
+                 np.zeros((win.shape[1], 3)))
+
+
+@njit(**NO_REFS)
+def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first, forms):
+    """`sun_shadows` with its scratch: forms (P, 3) zeros, each primitive's shadow form."""
     T, P = win.shape[0], win.shape[1]
     B = first.shape[0]
     sx, sy, sz = sun[0], sun[1], sun[2]
     e1x, e1y, e1z, e2x, e2y, e2z = sun_basis(sx, sy, sz)
     swap = rgb.shape[0] > 0
-    forms = np.zeros((P, 3))
     for t in range(T):
         u = which[t]
         tp = t if prm.shape[0] > 1 else 0
@@ -207,9 +218,16 @@ def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material
     Background buffers (U, H, W, ...) are picked per frame by which (T,). Each light is summed
     only inside its own window lwin (T, L, 4) (where it can reach), in light order, so each
     pixel's sum is pixel.moving_irradiance's."""
+    _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                 dpos, daxis, dcol, drange, dcos, lwin, np.zeros((inst.shape[1], inst.shape[2], 3)))
+
+
+@njit(**NO_REFS)
+def _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
+                 dpos, daxis, dcol, drange, dcos, lwin, acc):
+    """`light_pools` with its scratch: acc (H, W, 3) zeros, left as it came."""
     T, H, W = inst.shape
     e = light[9]
-    acc = np.zeros((H, W, 3))
     for t in range(T):
         u = which[t]
         f = frame0 + t
@@ -247,10 +265,16 @@ def antialias(rgb, inst, boxes, mark):
     """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
     x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
     only; inst keeps hard edges). mark (T, H, W) uint8 is scratch (zeros)."""
+    n = _mark_silhouettes(inst, boxes, mark)
+    _soften_marked(rgb, boxes, mark, np.empty((n, 3), np.uint8), np.empty((n, 3), np.int64))
+
+
+@njit(**NO_REFS)
+def _mark_silhouettes(inst, boxes, mark):
+    """`antialias`'s first pass: marks (1) the silhouette pixels of the boxes; their count."""
     T, H, W = inst.shape
-    G = boxes.shape[0]
     n = 0
-    for g in range(G):
+    for g in range(boxes.shape[0]):
         t = boxes[g, 0]
         for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
             for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
@@ -259,10 +283,16 @@ def antialias(rgb, inst, boxes, mark):
                 if on_silhouette(inst, t, y, x):
                     mark[t, y, x] = 1
                     n += 1
-    out = np.empty((n, 3), np.uint8)
-    where = np.empty((n, 3), np.int64)
+    return n
+
+
+@njit(**NO_REFS)
+def _soften_marked(rgb, boxes, mark, out, where):
+    """`antialias`'s second pass: softens the marked pixels (all from the unsoftened colours, so
+    first into out (n, 3) with their places in where (n, 3), then back into rgb)."""
+    H, W = mark.shape[1], mark.shape[2]
     k = 0
-    for g in range(G):
+    for g in range(boxes.shape[0]):
         t = boxes[g, 0]
         for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
             for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
@@ -273,7 +303,7 @@ def antialias(rgb, inst, boxes, mark):
                     out[k, c] = soften(rgb, t, y, x, c)
                 where[k, 0], where[k, 1], where[k, 2] = t, y, x
                 k += 1
-    for i in range(n):
+    for i in range(out.shape[0]):
         for c in range(3):
             rgb[where[i, 0], where[i, 1], where[i, 2], c] = out[i, c]
 
@@ -287,10 +317,16 @@ def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shut
     camera moves (every pixel moves); moves (T, K) tracks that move; vel (T, H, W, 2) and mag
     (T, H, W) scratch. Only pixels of moving tracks are projected and only the box they reach is
     rewritten: the cost follows the moving area."""
+    H, W, C = x.shape[1], x.shape[2], x.shape[3]
+    _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag,
+                 np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32), np.empty((H, W, C), np.float32))
+
+
+@njit(**NO_REFS)
+def _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag, best, src, out):
+    """`motion_blur` with its scratch: best (H, W) zeros, src (H, W, 2) -1 (the row and column
+    whose motion a pixel takes), out (H, W, 3); best and src are left as they came."""
     T, H, W, C = x.shape
-    best = np.zeros((H, W), np.float32)
-    src = np.full((H, W, 2), -1, np.int32)      # the row and column whose motion a pixel takes
-    out = np.empty((H, W, C), np.float32)
     for t in range(T):
         if steps[t, 0] + steps[t, 1] <= 0.0:
             continue

@@ -118,8 +118,13 @@ def _box_point(cam, c, a, l0, l1, l2, acc):
 def bounds_kernel(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok):
     """Screen extent [x0, y0, x1, y1] (T, P, 4) and validity (T, P) of every primitive; shapes
     arrays (1 or T, P, ...), cams (1 or T, NCAM)."""
+    _bounds(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok, np.empty(5))
+
+
+@njit(cache=True, nogil=True, _nrt=False)   # no reference counting (render/kernels.py NO_REFS)
+def _bounds(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok, acc):
+    """`bounds_kernel` with its scratch acc (5,)."""
     T, P = out.shape[0], out.shape[1]
-    acc = np.empty(5)
     for t in range(T):
         ts = t if center.shape[0] > 1 else 0
         cam = cams[t if cams.shape[0] > 1 else 0]
