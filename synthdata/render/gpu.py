@@ -75,14 +75,15 @@ def _build() -> Any:
             zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
     @cuda.jit
-    def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+    def shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                    dpos, daxis, dcol, drange, dcos, first, cut, rgb):
         x, y = cuda.grid(2)
         t = cuda.blockIdx.z
         H, W = gprim.shape[1], gprim.shape[2]
         if x >= W or y >= H:
             return
-        if gprim[t, y, x] < 0:
+        p = gprim[t, y, x]
+        if p < 0 or done[p]:
             return
         shade_hit(t, y, x, t if rays.shape[0] > 1 else 0, t if C.shape[0] > 1 else 0, t if prm.shape[0] > 1 else 0,
                   frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats, points,
@@ -324,7 +325,7 @@ def _build() -> Any:
             return t.detach().numpy() if hasattr(t, "detach") else t
         return cuda.as_cuda_array(t.detach())
 
-    return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 4),
+    return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 5),
                            surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4),
                            shade_tone=launch2(shade_tone, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
                            decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0),

@@ -93,11 +93,12 @@ def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gp
 
 
 @njit(**NO_REFS)
-def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+def shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                dpos, daxis, dcol, drange, dcos, first, cut, rgb):
-    """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0),
-    from its hit point, normal, albedo color (P, 3) and material (P,); moving lights are indexed
-    at clip frame frame0 + t; first, cut: hit_shading.hit_tone_table. See pixel.shade_pixel."""
+    """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0)
+    not marked in done (P,) uint8 (already shaded), from its hit point, normal, albedo color (P, 3)
+    and material (P,); moving lights are indexed at clip frame frame0 + t; first, cut:
+    hit_shading.hit_tone_table. See pixel.shade_pixel."""
     T, H, W = gprim.shape
     for t in range(T):
         tr = t if rays.shape[0] > 1 else 0
@@ -105,7 +106,8 @@ def shade_hits(prm, kinds, surface, material, gprim, dist, rays, C, fwd, frame0,
         tp = t if prm.shape[0] > 1 else 0
         for y in range(H):
             for x in range(W):
-                if gprim[t, y, x] >= 0:
+                p = gprim[t, y, x]
+                if p >= 0 and not done[p]:
                     shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd,
                               light, mats, points, dpos, daxis, dcol, drange, dcos, first, cut, rgb)
 

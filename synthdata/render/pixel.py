@@ -38,11 +38,13 @@ LUMA_R, LUMA_G, LUMA_B = 0.2126, 0.7152, 0.0722
 @inlined
 def zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track):
     """Keep primitive p (of body b) at pixel (t, y, x) when it is nearer (camera-axis depth z,
-    ray distance s) than what the buffers hold; ties go to the body already there, within a body
-    to the later primitive (the kernels visit primitives in increasing order)."""
+    ray distance s) than what the buffers hold; ties go to the earlier body, within a body to the
+    later primitive (the kernels visit primitives in increasing order). A later body can only be
+    there already when it was drawn ahead of its turn (a body that holds still through a chunk,
+    render/renderer.py), and then b, drawn in its turn, takes the tie as it would have."""
     cur = depth[t, y, x]
     g = gprim[t, y, x]
-    if z < cur or (z == cur and g >= 0 and prim_body[g] == b):
+    if z < cur or (z == cur and g >= 0 and prim_body[g] >= b):
         depth[t, y, x] = z
         dist[t, y, x] = s
         gprim[t, y, x] = p
