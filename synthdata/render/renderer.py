@@ -222,10 +222,8 @@ class Renderer:
         """(B,) the bodies that hold still through frames [start, stop) (present in all, the same
         primitives in all) seen by a fixed camera: their pixels and shadow are the same in every
         frame (and their colours, unless a vehicle light is lit: `_lamps_lit`)."""
-        if not self.static_camera or stop - start < 2:
-            return np.zeros(len(shapes), bool)
-        return np.array([bool(p.all()) and (sh.num_frames == 1 or all(bool((x == x[:1]).all())
-                                                                       for x in (sh.center, sh.end, sh.axes, sh.size)))
+        same = lambda sh: all(bool((x == x[:1]).all()) for x in (sh.center, sh.end, sh.axes, sh.size))  # noqa: E731
+        return np.array([self.static_camera and stop - start > 1 and bool(p.all()) and same(sh)
                          for sh, p in zip(shapes, presence)], bool)
 
     def _lamps_lit(self, start: int, stop: int) -> bool:
@@ -258,8 +256,7 @@ class Renderer:
         area = np.concatenate(areas)
         area = area[(area[:, 2] > area[:, 0]) & (area[:, 3] > area[:, 1])]
         if len(area):
-            x0, y0 = area[:, :2].min(0)
-            x1, y1 = area[:, 2:].max(0)
+            (x0, y0), (x1, y1) = area[:, :2].min(0), area[:, 2:].max(0)
             for buf in bufs:
                 buf[1:, y0:y1, x0:x1] = buf[:1, y0:y1, x0:x1]
         own[:, :1], boxes[:, :1] = own1, boxes1
