@@ -45,6 +45,22 @@ def test_blur_at_needed_pixels_is_the_whole_frame_gaussian(sigma):
     assert not out[~need].any()                                  # nothing else computed
 
 
+def test_blur_tile_by_tile_is_the_same_bits_as_over_the_whole_box():
+    """`_blur_tiles` (the needed pixels' own tiles) gives exactly `_blur_at` over the box around
+    all of them: clusters far apart, one on a tile's edge, one at the frame's corner."""
+    rng = np.random.default_rng(3)
+    x = (rng.random((150, 170, 3)) * 255).astype(np.float32)
+    need = np.zeros((150, 170), bool)
+    need[5:20, 3:30] = need[60:66, 30:35] = need[120:150, 140:170] = True
+    need |= rng.random((150, 170)) > 0.995
+    taps = plate_look.gaussian_taps(1.7)
+    box = plate_look._bbox(need)
+    whole, tiled = np.zeros_like(x), np.zeros_like(x)
+    plate_look._blur_at(x, need, taps, whole, *box)
+    plate_look._blur_tiles(x, need, taps, tiled, *box)
+    assert np.array_equal(whole, tiled) and tiled[need].any()
+
+
 @pytest.mark.parametrize("name", ["plate_car_park", "plate_lobby"])
 def test_compiled_plate_look_matches_the_torch_path(name, monkeypatch):
     rec = load_recipe(ROOT / "recipes" / f"{name}.yaml",

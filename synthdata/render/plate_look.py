@@ -129,6 +129,23 @@ def _blur_at(x, need, taps, out, y0, y1, x0, x1):
                     out[y, xx, c] = acc[(xx - x0) * C + c]
 
 
+BLUR_TILE = 32   # `_blur_tiles`: the blur runs over 32 x 32 tiles holding needed pixels, not their whole box
+
+
+@njit(**JIT)
+def _blur_tiles(x, need, taps, out, y0, y1, x0, x1):
+    """`_blur_at` over the pixels of need within y0, y1, x0, x1, a BLUR_TILE tile at a time (each
+    over the box of its own needed pixels; tiles without any are skipped): the same values, since
+    every value sums its taps in the same order from the same neighbours, at the cost of the
+    needed pixels' neighbourhood rather than of the box around all of them (actors and shadows
+    spread over the frame)."""
+    for ty in range(y0, y1, BLUR_TILE):
+        for tx in range(x0, x1, BLUR_TILE):
+            ya, yb, xa, xb = _bbox(need[ty:min(ty + BLUR_TILE, y1), tx:min(tx + BLUR_TILE, x1)])
+            if yb > 0:
+                _blur_at(x, need, taps, out, ty + ya, ty + yb, tx + xa, tx + xb)
+
+
 @njit(**JIT)
 def _soften(rgb, inst, lit, shade, receiver, taps):
     """One frame rgb (H, W, 3) uint8 in place: free receiving pixels within the blur's reach of the
@@ -154,7 +171,7 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
             if hmask[y, x]:
                 hard[y, x, 0] = 1.0
     soft = np.empty((H, W, 1), np.float32)      # written (and read) at `near` only
-    _blur_at(hard, near, taps, soft, y0, y1, x0, x1)
+    _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)
     one = np.float32(1.0)
     for y in range(y0, y1):
         for x in range(x0, x1):
@@ -186,7 +203,7 @@ def _ring_blur(rgb, inst, taps, out):
     y0, y1, x0, x1 = _dilate(actor, 2, ring)
     if y1 == 0:
         return
-    _blur_at(rgb, ring, taps, out, y0, y1, x0, x1)
+    _blur_tiles(rgb, ring, taps, out, y0, y1, x0, x1)
     for y in range(y0, y1):
         for x in range(x0, x1):
             if ring[y, x]:
