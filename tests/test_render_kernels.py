@@ -140,10 +140,9 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     """The kernels whose pixel loops call inlined helpers taking arrays compile without numba's
     reference counting (kernels.NO_REFS): with it, every array handed to a helper costs an atomic
     increment and decrement per pixel (shade_hits 1.8x slower). Their scratch comes from wrappers."""
-    from synthdata.render import background_pass, kernels, sensor_pass
+    from synthdata.render import background_pass, kernels
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels.shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             kernels._light_pools, kernels._motion_blur, kernels._mark_silhouettes, kernels._soften_marked,
-             sensor_pass._sensor_encode, background_pass._shade_tone, camera_rows._bounds]
+             kernels._light_pools, kernels._motion_blur, background_pass._shade_tone, camera_rows._bounds]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []

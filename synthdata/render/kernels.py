@@ -267,16 +267,10 @@ def antialias(rgb, inst, boxes, mark):
     """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
     x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
     only; inst keeps hard edges). mark (T, H, W) uint8 is scratch (zeros)."""
-    n = _mark_silhouettes(inst, boxes, mark)
-    _soften_marked(rgb, boxes, mark, np.empty((n, 3), np.uint8), np.empty((n, 3), np.int64))
-
-
-@njit(**NO_REFS)
-def _mark_silhouettes(inst, boxes, mark):
-    """`antialias`'s first pass: marks (1) the silhouette pixels of the boxes; their count."""
     T, H, W = inst.shape
+    G = boxes.shape[0]
     n = 0
-    for g in range(boxes.shape[0]):
+    for g in range(G):
         t = boxes[g, 0]
         for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
             for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
@@ -285,16 +279,10 @@ def _mark_silhouettes(inst, boxes, mark):
                 if on_silhouette(inst, t, y, x):
                     mark[t, y, x] = 1
                     n += 1
-    return n
-
-
-@njit(**NO_REFS)
-def _soften_marked(rgb, boxes, mark, out, where):
-    """`antialias`'s second pass: softens the marked pixels (all from the unsoftened colours, so
-    first into out (n, 3) with their places in where (n, 3), then back into rgb)."""
-    H, W = mark.shape[1], mark.shape[2]
+    out = np.empty((n, 3), np.uint8)
+    where = np.empty((n, 3), np.int64)
     k = 0
-    for g in range(boxes.shape[0]):
+    for g in range(G):
         t = boxes[g, 0]
         for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
             for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
@@ -305,7 +293,7 @@ def _soften_marked(rgb, boxes, mark, out, where):
                     out[k, c] = soften(rgb, t, y, x, c)
                 where[k, 0], where[k, 1], where[k, 2] = t, y, x
                 k += 1
-    for i in range(out.shape[0]):
+    for i in range(n):
         for c in range(3):
             rgb[where[i, 0], where[i, 1], where[i, 2], c] = out[i, c]
 

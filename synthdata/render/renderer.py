@@ -188,16 +188,16 @@ class Renderer:
             still = self._still(shapes, presence, start, stop)
             held = still[body.prim_body]                    # (P,) primitives of still bodies
             # their colours too, unless a vehicle light lit in the chunk changes them frame by frame
-            done = (held & ~self._lamps_lit(start, stop)).astype(np.uint8)
+            lit = self._lamps_lit(start, stop)
+            done = (held & (not lit)).astype(np.uint8)
             if held.any():      # still bodies drawn and shadowed once, in frame 0, and copied
-                self._draw_still(body, held, done, sw if self.shadows else None, bgs, rays, C, fwd, start,
+                self._draw_still(body, held, not lit, sw if self.shadows else None, bgs, rays, C, fwd, start,
                                  (rgb, depth, dist, gprim, inst), own, boxes)
                 body = dataclasses.replace(body, win=np.where(held[None, :, None], 0, body.win))
                 sw = np.where(held[None, :, None], 0, sw) if self.shadows else None
             k.raster(body.prm, body.kinds, body.win, body.prim_body, body.body_track, a(rays), C, fwd, a(depth),
                      a(dist), a(gprim), a(inst), np.empty((H, W), np.int32), own, boxes)
-            if held.any():
-                own[still], boxes[still] = own[still, :1], boxes[still, :1]
+            own[still], boxes[still] = own[still, :1], boxes[still, :1]      # (from _draw_still)
             if self.shadows:
                 self._cast_shadow(body, sw, bgs, rgb, inst)
             k.shade_hits(body.prm, body.kinds, body.surface, body.material, done, a(gprim), a(dist), a(rays), C, fwd,
@@ -230,11 +230,11 @@ class Renderer:
         """Whether a vehicle light is lit in frames [start, stop) (it lights bodies frame by frame)."""
         return self.dyn is not None and bool(self.dyn.col[:, start:stop].any())
 
-    def _draw_still(self, body: Bodies, held: np.ndarray, done: np.ndarray, sw: np.ndarray | None,
+    def _draw_still(self, body: Bodies, held: np.ndarray, shade: bool, sw: np.ndarray | None,
                     bgs: list[Background], rays: torch.Tensor, C: np.ndarray, fwd: np.ndarray, start: int,
                     bufs: tuple, own: np.ndarray, boxes: np.ndarray) -> None:
-        """Raster and shadow the still bodies' primitives (held (P,)) in frame 0 only, shade those
-        marked in done (P,) there too, copy what they changed to the other frames and fill their own
+        """Raster and shadow the still bodies' primitives (held (P,)) in frame 0 only, shade them
+        there too if `shade`, copy what they changed to the other frames and fill their own
         pixels and boxes of frame 0. The moving bodies are then drawn over them in every frame; ties
         between the two go as if all were drawn in order (pixel.zbuffer_hit)."""
         k, a = self.k, self.k.array
@@ -249,10 +249,10 @@ class Renderer:
             sw1 = np.where(held[None, :, None], sw[:1], 0)
             self._cast_shadow(body, sw1, bgs[:1], rgb[:1], inst[:1])
             areas.append(sw1[0])
-        if done.any():
-            k.shade_hits(body.prm[:1], body.kinds, body.surface, body.material, np.zeros_like(done), a(gprim[:1]),
-                         a(dist[:1]), a(rays), C[:1], fwd[:1], start, self.light_rows[0], self.light_rows[1],
-                         self.light_rows[2], *self.moving, *hit_tone_table(), a(rgb[:1]))
+        if shade:
+            k.shade_hits(body.prm[:1], body.kinds, body.surface, body.material, np.zeros(len(held), np.uint8),
+                         a(gprim[:1]), a(dist[:1]), a(rays), C[:1], fwd[:1], start, *self.light_rows,
+                         *self.moving, *hit_tone_table(), a(rgb[:1]))
         area = np.concatenate(areas)
         area = area[(area[:, 2] > area[:, 0]) & (area[:, 3] > area[:, 1])]
         if len(area):

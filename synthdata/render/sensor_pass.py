@@ -11,7 +11,6 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import SHADE_JIT as JIT  # the kernels' flags (render/kernels.py)
-from synthdata.render.background_pass import SHADE_NO_REFS as NO_REFS
 from synthdata.render.counter_noise import noise_sample32, sensor_value
 from synthdata.render.pixel import encode_index
 
@@ -46,20 +45,15 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
     (render/effects.py ENCODE_*). Each row is a few flat loops over W * 3 values, which vectorise:
     the draws of a row first (noise_sample32), then the values, then the table's buckets."""
-    n = x.shape[2] * 3
-    _sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb, np.empty(n, np.float32), np.empty(n, np.float32),
-                   np.empty(n, np.int32))
-
-
-@njit(**NO_REFS)
-def _sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb, row, draw, bucket):
-    """`sensor_encode` with its scratch rows (W * 3,): row, draw float32, bucket int32."""
     T, H, W, _ = x.shape          # 3 channels: the constant 3 below divides by multiplication
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
     n = W * 3
     xf = x.reshape(T, H, n)
     out = rgb.reshape(T, H, n)
+    row = np.empty(n, np.float32)
+    draw = np.empty(n, np.float32)
+    bucket = np.empty(n, np.int32)
     for t in range(T):
         seed = np.uint32(seeds[t] & 0xFFFFFFFF)
         for y in range(H):
