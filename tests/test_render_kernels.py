@@ -144,5 +144,38 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels.shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             kernels._light_pools, kernels._motion_blur, background_pass._shade_tone, camera_rows._bounds]
+             kernels._light_pools, kernels._motion_blur, kernels._spread, background_pass._shade_tone, camera_rows._bounds]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
+
+
+def test_motion_spread_by_rows_and_columns_is_the_square_scatter():
+    """Motion blur's `_spread` (squares written as a row run, then a column run from each run pixel)
+    gives every pixel what writing each moving pixel's whole square in row-major order gives: the
+    fastest motion reaching it, on a tie the first pixel in row-major order."""
+    from synthdata.render.motion_blur import reach
+
+    rng = np.random.default_rng(7)
+    H, W = 40, 56
+    for trial in range(6):
+        n = int(rng.integers(1, 300))
+        flat = np.sort(rng.choice(H * W, n, replace=False)).astype(np.int32)
+        speeds = np.array([2.5, 3.0, 3.0, 5.5, 8.0, 12.0, 33.9], np.float32)     # ties, reaches 2 to 17
+        m = speeds[rng.integers(0, len(speeds), n)]
+        want_m, want_src = np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32)
+        for p, mm in zip(flat, m):                      # the plain scatter, in row-major order
+            y, x = divmod(int(p), W)
+            r = reach(float(mm))
+            for qy in range(max(y - r, 0), min(y + r + 1, H)):
+                for qx in range(max(x - r, 0), min(x + r + 1, W)):
+                    if mm > want_m[qy, qx]:
+                        want_m[qy, qx], want_src[qy, qx] = mm, (y, x)
+        R = reach(np.sqrt(2.0) * 24.0)
+        at, ms = np.zeros((2, H * W), np.int32), np.zeros((2, H * W), np.float32)
+        start = np.zeros(R + 2, np.int64)
+        at[0, :n], ms[0, :n] = flat, m
+        np.add.at(start, [reach(float(v)) + 1 for v in m], 1)
+        best, src = np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32)
+        row_m, row_x = np.zeros((H, W), np.float32), np.zeros((H, W), np.int32)
+        kernels._spread(at, ms, n, start, row_m, row_x, best, src)
+        assert np.array_equal(best, want_m) and np.array_equal(src, want_src), trial
+        assert not start.any() and not row_m.any()      # scratch left as it came

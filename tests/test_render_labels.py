@@ -328,6 +328,15 @@ def test_renderer_reusing_label_extents_draws_the_same_pixels():
     assert torch.equal(plain.rgb, reused.rgb) and torch.equal(plain.instance, reused.instance)
 
 
+def test_renderer_without_parts_draws_the_same_and_leaves_part_out():
+    """Only dense ground truth reads FrameBatch.part; the pipeline asks for it only then."""
+    w = random_world(6, T=4)
+    with_parts, without = Renderer(w, "cpu").render(0, 4), Renderer(w, "cpu", parts=False).render(0, 4)
+    assert with_parts.part is not None and (with_parts.part >= 0).any() and without.part is None
+    for name in ("rgb", "instance", "depth", "amodal_pixels"):
+        assert torch.equal(getattr(with_parts, name), getattr(without, name)), name
+
+
 def test_compiled_visible_extents_match_torch_reductions():
     """The CPU pass over the instance buffer gives the counts and boxes the torch path gives."""
     import torch

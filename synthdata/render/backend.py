@@ -24,8 +24,9 @@ KERNELS = ("raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "
 # the first-run message, which would otherwise show in every process of a user who never needs
 # them: vehicle light pools (dusk, night); the one-pass background shading (every background but
 # plates and wet ground) and the two-pass surface shading (only those); likewise the host passes
-# of render/background_pass.py and render/plate_look.py.
-ON_DEMAND = ("light_pools", "shade_tone", "shade_surfaces")
+# of render/background_pass.py and render/plate_look.py; each pixel's part index (dense ground
+# truth only).
+ON_DEMAND = ("light_pools", "shade_tone", "shade_surfaces", "part_index")
 _cpu: Any = None
 _announced = False
 

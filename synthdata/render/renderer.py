@@ -61,12 +61,13 @@ class FrameBatch:
 
 class Renderer:
     def __init__(self, world: World, device: torch.device | str = "cpu",
-                 part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None):
+                 part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None, parts: bool = True):
         """part_bounds: per actor, the primitives' screen bounds over the whole clip as computed by
-        labels/extents.py (screen_bounds); given, they are reused instead of projected again."""
+        labels/extents.py (screen_bounds); given, they are reused instead of projected again.
+        parts: fill FrameBatch.part (only dense ground truth reads it; None without)."""
         self.world = world
         self.device = torch.device(device)
-        self.part_bounds = part_bounds
+        self.part_bounds, self.parts = part_bounds, parts
         # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
         lighting = adjust_lighting(world.lighting, world.appearance)
         self.lit_world = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
@@ -108,10 +109,8 @@ class Renderer:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
         rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
-        if self.backdrop is not None:
-            bg = self.backdrop.background(cam, rays)
-        else:
-            bg = render_background(self.lit_world, cam, rays, self.light, self.device, self._reference())
+        bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
+              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference()))
         self._rays, self._bg, self._bg_run = rays, bg, run
         return rays, bg
 
@@ -204,9 +203,10 @@ class Renderer:
                          start, self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving,
                          *hit_tone_table(), a(rgb))
             amodal[order] = torch.as_tensor(own, device=dev)
-        part = torch.empty((T, H, W), dtype=torch.int16, device=dev)
-        local = (np.arange(len(body.prim_body)) - body.first[body.prim_body]).astype(np.int16)
-        k.part_index(k.array(gprim), local if B else np.zeros(1, np.int16), k.array(part))
+        part = torch.empty((T, H, W), dtype=torch.int16, device=dev) if self.parts else None
+        if part is not None:
+            local = (np.arange(len(body.prim_body)) - body.first[body.prim_body]).astype(np.int16)
+            k.part_index(k.array(gprim), local if B else np.zeros(1, np.int16), k.array(part))
         if self.dyn is not None:
             self._light_pools(rgb, inst, bgs, start, stop, cam)
         bi, ti = np.nonzero(own > 0)
