@@ -98,7 +98,7 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
     modalities = recipe.output.dense_modalities
-    renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities))
+    renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities), recycle=not modalities)
     dense = DenseLabeler(world, modalities) if modalities else None
     for start in range(0, world.num_frames, chunk_frames):
         stop = min(start + chunk_frames, world.num_frames)

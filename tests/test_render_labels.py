@@ -337,6 +337,39 @@ def test_renderer_without_parts_draws_the_same_and_leaves_part_out():
         assert torch.equal(getattr(with_parts, name), getattr(without, name)), name
 
 
+def test_recycling_renderer_draws_the_same_chunks():
+    """With recycle the instance and depth planes are kept buffers (render/planes.py) that the next
+    render call overwrites; each chunk, read before the next call, is what a fresh render gives."""
+    w = random_world(7, T=6)
+    fresh, kept = Renderer(w, "cpu"), Renderer(w, "cpu", recycle=True)
+    first = kept.render(0, 3)
+    inst0 = first.instance.clone()
+    for a, b in ((0, 3), (3, 6), (1, 4)):
+        want, got = fresh.render(a, b), kept.render(a, b)
+        for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
+            assert torch.equal(getattr(want, name), getattr(got, name)), (a, name)
+    assert first.instance.data_ptr() == got.instance.data_ptr() and not torch.equal(first.instance, inst0)
+
+
+def test_kept_planes_are_per_name_and_per_thread():
+    import threading
+
+    from synthdata.render.planes import plane, release
+
+    a = plane("test.a", (4, 5), torch.float32, "cpu")
+    assert plane("test.a", (2, 3), torch.float32, "cpu").data_ptr() == a.data_ptr()      # smaller: same memory
+    assert plane("test.b", (4, 5), torch.float32, "cpu").data_ptr() != a.data_ptr()
+    assert plane("test.a", (4, 5), torch.int32, "cpu").data_ptr() != a.data_ptr()
+    assert plane("test.a", (9, 9), torch.float32, "cpu").shape == (9, 9)                  # grows
+    other = []
+    t = threading.Thread(target=lambda: other.append(plane("test.a", (4, 5), torch.float32, "cpu").data_ptr()))
+    t.start()
+    t.join()
+    assert other[0] != plane("test.a", (4, 5), torch.float32, "cpu").data_ptr()
+    assert plane("test.a", (2,), torch.float32, "cpu", fresh=True).data_ptr() != a.data_ptr()
+    release()
+
+
 def test_compiled_visible_extents_match_torch_reductions():
     """The CPU pass over the instance buffer gives the counts and boxes the torch path gives."""
     import torch

@@ -27,6 +27,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.blur import axis_ground_distance, blur_boxes, gaussian_blur
 from synthdata.render.motion_blur import MIN_BLUR_PX, NCAM, pack_camera, turn_blur_px
 from synthdata.render.overlay import draw_overlay
+from synthdata.render.planes import plane
 from synthdata.render.shading import tonemap, untonemap_lut
 from synthdata.render.tamper import apply_tampering
 from synthdata.render.weather import WeatherT, precipitation
@@ -118,7 +119,6 @@ class Effects:
         self.air = air_light(lighting, nir, lighting.exposure).to(device)
         self.kernels = kernels_for(device)
         self._vignette = self._dirt = self._drops = self._disp = self._runs = None
-        self._linear: torch.Tensor | None = None
 
     # ---- per-clip maps ------------------------------------------------------------------------
     def _grid(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -252,11 +252,10 @@ class Effects:
                          s.overlay_position, part)
 
     def linear_scratch(self, shape: torch.Size) -> torch.Tensor:
-        """A float32 buffer of `shape` for the exposed linear frames, kept between passes (a
-        fresh one is page-faulted in on every pass); decode_linear writes all of it first."""
-        if self._linear is None or self._linear.shape[1:] != shape[1:] or self._linear.shape[0] < shape[0]:
-            self._linear = torch.empty(shape, dtype=torch.float32, device=self.device)
-        return self._linear[:shape[0]]
+        """A float32 buffer of `shape` for the exposed linear frames, kept between passes and
+        clips (render/planes.py: a fresh one is page-faulted in on every pass); decode_linear
+        writes all of it first."""
+        return plane("effects.linear", tuple(shape), torch.float32, self.device)
 
     @property
     def active(self) -> bool:
@@ -340,8 +339,8 @@ class Effects:
             return
         k, dev = self.kernels, self.device
         # scratch both kernels write before they read (vel where a pixel moves, mag everywhere on a GPU)
-        vel = torch.empty((T, H, W, 2), dtype=torch.float32, device=dev)
-        mag = torch.empty((T, H, W), dtype=torch.float32, device=dev)
+        vel = plane("effects.vel", (T, H, W, 2), torch.float32, dev)
+        mag = plane("effects.mag", (T, H, W), torch.float32, dev)
         k.motion_blur(k.array(x), k.array(inst.contiguous()), k.array(depth.contiguous()), k.array(rays.contiguous()),
                       cams, steps, k.array(disp[start:start + T].contiguous()), everything,
                       k.array(moves[start:start + T].contiguous()), float(self.s.shutter), float(MAX_BLUR_PX),

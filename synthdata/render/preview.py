@@ -88,7 +88,7 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     world = simulate(sample_clip(recipe, index, seed=clip_seed(recipe.seed, index), clip_id=cid))
     shown = pick(world.num_frames)
     ext = track_extents(world, np.asarray(shown))      # extents of the shown frames only
-    renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts, parts=False)
+    renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts, parts=False, recycle=True)
     refine = refiner_step(recipe, renderer.device, {})    # postprocess.refiner, as in a run
     frames, rows = {}, {}
     for t in shown:

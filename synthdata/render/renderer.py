@@ -23,6 +23,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
+from synthdata.render.planes import plane
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -61,13 +62,15 @@ class FrameBatch:
 
 class Renderer:
     def __init__(self, world: World, device: torch.device | str = "cpu",
-                 part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None, parts: bool = True):
+                 part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None, parts: bool = True,
+                 recycle: bool = False):
         """part_bounds: per actor, the primitives' screen bounds over the whole clip as computed by
         labels/extents.py (screen_bounds); given, they are reused instead of projected again.
-        parts: fill FrameBatch.part (only dense ground truth reads it; None without)."""
+        parts: fill FrameBatch.part (only dense ground truth reads it). recycle: a FrameBatch's instance
+        and depth planes are kept buffers (render/planes.py) the thread's next render call overwrites."""
         self.world = world
         self.device = torch.device(device)
-        self.part_bounds, self.parts = part_bounds, parts
+        self.part_bounds, self.parts, self.recycle = part_bounds, parts, recycle
         # ---- appearance: weather-adjusted light, NIR mode, vehicle lights, camera effects ----
         lighting = adjust_lighting(world.lighting, world.appearance)
         self.lit_world = world if lighting is world.lighting else dataclasses.replace(world, lighting=lighting)
@@ -95,7 +98,6 @@ class Renderer:
         self._rays: torch.Tensor | None = None
         self._tiles_of: Background | None = None
         self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
-        self._kept: dict[str, torch.Tensor] = {}
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
         self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
@@ -136,7 +138,7 @@ class Renderer:
         if self.static_camera:
             rays1, bg = self._frame_view(0)
             rgb = bg.rgb.expand(T, H, W, 3).clone()
-            depth = bg.depth.expand(T, H, W).clone()
+            depth = self._out("depth", (T, H, W), torch.float32).copy_(bg.depth.expand(T, H, W))
             rays = rays1.unsqueeze(0)
             bgs = [bg]
         else:
@@ -147,9 +149,9 @@ class Renderer:
                 rays[i] = r
                 bgs.append(bg)
             rgb = torch.stack([b.rgb for b in bgs])
-            depth = torch.stack([b.depth for b in bgs])
+            depth = torch.stack([b.depth for b in bgs], out=self._out("depth", (T, H, W), torch.float32))
         k = self.k
-        inst = torch.zeros((T, H, W), dtype=torch.int32, device=dev)
+        inst = self._out("inst", (T, H, W), torch.int32).zero_()
         gprim, dist = self._scratch(T)
         cam = w.camera.frames(start, stop)
         C, fwd = np.ascontiguousarray(cam.C, np.float64), np.ascontiguousarray(cam.R[:, 2], np.float64)
@@ -212,7 +214,7 @@ class Renderer:
         bi, ti = np.nonzero(own > 0)
         if len(bi):
             box = np.concatenate([ti[:, None], boxes[bi, ti]], 1)
-            k.antialias(k.array(rgb), k.array(inst), box, np.zeros((T, H, W), np.uint8))
+            k.antialias(k.array(rgb), k.array(inst), box, a(self._kept_buffer("mark", (T, H, W), torch.uint8).zero_()))
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
@@ -269,14 +271,13 @@ class Renderer:
         return self._kept_buffer("gprim", shape, torch.int32).fill_(-1), self._kept_buffer("dist", shape, torch.float32)
 
     def _kept_buffer(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
-        """A buffer of `shape` kept between chunks (a fresh one faults its pages in every chunk:
-        20-140 ms for a moving camera's 24 frames of rays at 640x480, against 18 to fill a kept
-        one). Only for buffers that do not leave the Renderer."""
-        buf = self._kept.get(name)
-        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != tuple(shape[1:]) or buf.dtype != dtype:
-            buf = torch.empty(shape, dtype=dtype, device=self.device)
-            self._kept[name] = buf
-        return buf[:shape[0]]
+        """A buffer of `shape` kept between chunks and clips (render/planes.py), for buffers used
+        only within one render call."""
+        return plane("renderer." + name, shape, dtype, self.device)
+
+    def _out(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+        """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh."""
+        return plane("batch." + name, shape, dtype, self.device, fresh=not self.recycle)
 
     def _kept_stack(self, name: str, parts: list[torch.Tensor]) -> torch.Tensor:
         """torch.stack(parts) into the kept buffer `name`."""
