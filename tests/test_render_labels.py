@@ -351,6 +351,17 @@ def test_recycling_renderer_draws_the_same_chunks():
     assert first.instance.data_ptr() == got.instance.data_ptr() and not torch.equal(first.instance, inst0)
 
 
+def test_renderers_taking_turns_in_one_thread_draw_what_each_draws_alone():
+    """Kept planes are shared by a thread's renderers (render/planes.py); what one renderer keeps
+    from chunk to chunk (its shadow receivers) must not be such a shared plane."""
+    wa, wb = random_world(8, T=6), random_world(9, T=6)
+    alone = [Renderer(wa, "cpu").render(a, a + 2).rgb for a in (0, 2, 4)]
+    ra, rb = Renderer(wa, "cpu"), Renderer(wb, "cpu")
+    for i, a in enumerate((0, 2, 4)):
+        assert torch.equal(ra.render(a, a + 2).rgb, alone[i]), a
+        rb.render(a, a + 2)
+
+
 def test_kept_planes_are_per_name_and_per_thread():
     import threading
 

@@ -10,10 +10,11 @@ written again.
 
 `plane(name, shape, dtype, device)` returns a view of a kept buffer of at least that many
 elements; the same name gives the same memory again, so a caller must be done with a plane before
-asking for it again (every plane here lives within one Renderer.render call, except the instance
-and depth planes a Renderer hands out when it recycles them: see Renderer). Buffers are per
-thread (a Dask worker with several threads renders clips side by side) and grow to the largest
-size asked; `release()` drops the calling thread's buffers.
+asking for it again. The renderers of a thread share these planes, so each lives within one
+Renderer.render call (or, for the instance and depth planes a recycling Renderer hands out, until
+its caller's next call); what a renderer keeps from call to call is its own (`stack_into`).
+Buffers are per thread (a Dask worker with several threads renders clips side by side) and grow
+to the largest size asked; `release()` drops the calling thread's buffers.
 """
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def plane(name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.d
         buf = torch.empty(max(n, 1), dtype=dtype, device=device)
         pool[key] = buf
     return buf[:n].view(shape)
+
+
+def stack_into(store: dict[str, torch.Tensor], name: str, parts: list[torch.Tensor]) -> torch.Tensor:
+    """torch.stack(parts) into store[name], a buffer its owner keeps (made again when the shape or
+    dtype changes)."""
+    shape, buf = (len(parts),) + tuple(parts[0].shape), store.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != parts[0].dtype:
+        buf = store[name] = torch.empty(shape, dtype=parts[0].dtype, device=parts[0].device)
+    return torch.stack(parts, out=buf)
 
 
 def release() -> None:

@@ -23,7 +23,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import plane
+from synthdata.render.planes import plane, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -98,6 +98,7 @@ class Renderer:
         self._rays: torch.Tensor | None = None
         self._tiles_of: Background | None = None
         self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
+        self._own: dict[str, torch.Tensor] = {}       # kept from call to call (planes.stack_into)
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
         self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
@@ -279,10 +280,6 @@ class Renderer:
         """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh."""
         return plane("batch." + name, shape, dtype, self.device, fresh=not self.recycle)
 
-    def _kept_stack(self, name: str, parts: list[torch.Tensor]) -> torch.Tensor:
-        """torch.stack(parts) into the kept buffer `name`."""
-        return torch.stack(parts, out=self._kept_buffer(name, (len(parts),) + tuple(parts[0].shape), parts[0].dtype))
-
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
         """Add the vehicle lights' pools to the background pixels of each frame, each light only
@@ -342,11 +339,11 @@ class Renderer:
         which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else rgb.shape[0]), np.int64)
         if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
             self._stacked = distinct
-            origin = self._kept_stack("origin", [b.point for b in distinct])
+            origin = stack_into(self._own, "origin", [b.point for b in distinct])
             origin[..., 2].add_(0.01)         # lifted off the surface (the same bits as adding (0, 0, 0.01))
             self._stack = (origin,
-                           self._kept_stack("receiver", [b.receiver for b in distinct]),
-                           self._kept_stack("rgb_shadow", [b.rgb_shadow for b in distinct]))
+                           stack_into(self._own, "receiver", [b.receiver for b in distinct]),
+                           stack_into(self._own, "rgb_shadow", [b.rgb_shadow for b in distinct]))
         origin, receiver, rgb_shadow = self._stack
         T, H, W = inst.shape
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
