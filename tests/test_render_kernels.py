@@ -140,11 +140,11 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     """The kernels whose pixel loops call inlined helpers taking arrays compile without numba's
     reference counting (kernels.NO_REFS): with it, every array handed to a helper costs an atomic
     increment and decrement per pixel (shade_hits 1.8x slower). Their scratch comes from wrappers."""
-    from synthdata.render import background_pass, kernels
+    from synthdata.render import background_pass, kernels, motion_pass
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels.shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             kernels._light_pools, kernels._motion_blur, kernels._spread, background_pass._shade_tone, camera_rows._bounds]
+             kernels._light_pools, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 
 
@@ -152,6 +152,7 @@ def test_motion_spread_by_rows_and_columns_is_the_square_scatter():
     """Motion blur's `_spread` (squares written as a row run, then a column run from each run pixel)
     gives every pixel what writing each moving pixel's whole square in row-major order gives: the
     fastest motion reaching it, on a tie the first pixel in row-major order."""
+    from synthdata.render import motion_pass
     from synthdata.render.motion_blur import reach
 
     rng = np.random.default_rng(7)
@@ -176,6 +177,6 @@ def test_motion_spread_by_rows_and_columns_is_the_square_scatter():
         np.add.at(start, [reach(float(v)) + 1 for v in m], 1)
         best, src = np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32)
         row_m, row_x = np.zeros((H, W), np.float32), np.zeros((H, W), np.int32)
-        kernels._spread(at, ms, n, start, row_m, row_x, best, src)
+        motion_pass._spread(at, ms, n, start, row_m, row_x, best, src)
         assert np.array_equal(best, want_m) and np.array_equal(src, want_src), trial
         assert not start.any() and not row_m.any()      # scratch left as it came

@@ -1,5 +1,5 @@
 """Motion blur along each pixel's image motion: the scalar maths the CPU kernel
-(render/kernels.py `motion_blur`) and the CUDA kernels (render/gpu.py) both compile, with cameras packed
+(render/motion_pass.py `motion_blur`) and the CUDA kernels (render/gpu.py) both compile, with cameras packed
 into rows (world/geometry/camera_rows.py).
 
 Motion comes from geometry: a pixel's world point (depth buffer + ray) moves with its track's
