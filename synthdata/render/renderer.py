@@ -215,7 +215,8 @@ class Renderer:
         bi, ti = np.nonzero(own > 0)
         if len(bi):
             box = np.concatenate([ti[:, None], boxes[bi, ti]], 1)
-            k.antialias(k.array(rgb), k.array(inst), box, a(self._kept_buffer("mark", (T, H, W), torch.uint8).zero_()))
+            mark = self._kept_buffer("mark", (T, H, W), torch.uint8).zero_()
+            k.antialias(k.array(rgb), k.array(inst), box, k.array(mark))
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
