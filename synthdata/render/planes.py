@@ -3,8 +3,8 @@
 Rendering a chunk needs planes of the whole chunk (z-buffer index and distance, a moving
 camera's rays, instance ids, depth, motion vectors). A fresh plane costs a page fault on every
 page when first written: the kernel zeroes each page first, and under transparent huge pages a
-single write into a fresh 2 MiB region zeroes all of it. On a 2-core machine that was a fifth of
-a shard's CPU time (system time 0.9-1.1 s of about 6 s for 4 clips of parking_lot_day). A plane
+single write into a fresh 2 MiB region zeroes all of it. On a 2-core machine that was up to a
+fifth of a shard's CPU time (system time 0.5-1.1 s of about 6 s for 4 clips of parking_lot_day). A plane
 taken from here was faulted in by an earlier chunk or clip of the same thread and is only
 written again.
 
