@@ -125,21 +125,6 @@ def test_hidden_object_keeps_its_row_with_zero_visibility():
     assert len(flags) >= 17 and set(flags) == {1}   # joints in the image, every one occluded
 
 
-def test_render_is_deterministic():
-    a = Renderer(random_world(3), "cpu").render(0, 4)
-    b = Renderer(random_world(3), "cpu").render(0, 4)
-    assert torch.equal(a.rgb, b.rgb) and torch.equal(a.instance, b.instance) and torch.equal(a.depth, b.depth)
-
-
-def test_chunked_render_equals_whole_render():
-    w = random_world(5, T=6)
-    r = Renderer(w, "cpu")
-    whole = r.render(0, 6)
-    parts = [r.render(0, 2), r.render(2, 5), r.render(5, 6)]
-    assert torch.equal(whole.rgb, torch.cat([p.rgb for p in parts]))
-    assert torch.equal(whole.instance, torch.cat([p.instance for p in parts]))
-
-
 def test_analytic_shadows_match_ray_cast_shadows():
     """The analytic shadow test (kernels.sun_shadows) marks the same receiver pixels as casting a
     ray from each receiver towards the sun (pixel.hit_primitive, run here as plain Python)."""
@@ -290,97 +275,6 @@ def test_windows_of_hulls_behind_or_across_the_camera_plane_stay_bounded():
         assert inside.any() and np.all((u >= win[k, 0]) & (u <= win[k, 2]) & (v >= win[k, 1]) & (v <= win[k, 3]))
 
 
-def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypatch):
-    """A PTZ-like camera (dwell, slew, dwell): the background is rendered once per run of equal
-    poses, and the frames equal those rendered with a fresh background every frame."""
-    import dataclasses
-
-    import synthdata.render.renderer as renderer_module
-    from synthdata.world.geometry.camera import Camera, look_rotation
-
-    w = random_world(5, T=6)
-    c = w.camera
-    R = np.repeat(c.R[:1], 6, 0)
-    R[3:5] = look_rotation(6, 30) @ np.linalg.inv(look_rotation(0, 30)) @ c.R[0]
-    R[5] = look_rotation(-5, 30) @ np.linalg.inv(look_rotation(0, 30)) @ c.R[0]
-    cam = Camera(c.width, c.height, np.repeat(c.fx[:1], 6), np.repeat(c.fy[:1], 6), c.cx, c.cy, R,
-                 np.repeat(c.C[:1], 6, 0), c.k1, c.k2, c.model)
-    w = dataclasses.replace(w, camera=cam)
-    calls = []
-    real = renderer_module.render_background
-    monkeypatch.setattr(renderer_module, "render_background", lambda *a, **k: calls.append(1) or real(*a, **k))
-    held = Renderer(w, "cpu")
-    frames = [held.render(0, 4), held.render(4, 6)]
-    assert len(calls) == 3
-    fresh = Renderer(w, "cpu")
-    fresh._runs = np.arange(6)               # every frame its own pose run
-    again = [fresh.render(0, 4), fresh.render(4, 6)]
-    assert len(calls) == 9
-    for a, b in zip(frames, again):
-        assert torch.equal(a.rgb, b.rgb) and torch.equal(a.instance, b.instance)
-
-
-def test_renderer_reusing_label_extents_draws_the_same_pixels():
-    """The pipeline hands the renderer the primitive bounds labels/extents.py already projected."""
-    w = random_world(4, T=5)
-    plain = Renderer(w, "cpu").render(1, 5)
-    reused = Renderer(w, "cpu", part_bounds=track_extents(w).parts).render(1, 5)
-    assert torch.equal(plain.rgb, reused.rgb) and torch.equal(plain.instance, reused.instance)
-
-
-def test_renderer_without_parts_draws_the_same_and_leaves_part_out():
-    """Only dense ground truth reads FrameBatch.part; the pipeline asks for it only then."""
-    w = random_world(6, T=4)
-    with_parts, without = Renderer(w, "cpu").render(0, 4), Renderer(w, "cpu", parts=False).render(0, 4)
-    assert with_parts.part is not None and (with_parts.part >= 0).any() and without.part is None
-    for name in ("rgb", "instance", "depth", "amodal_pixels"):
-        assert torch.equal(getattr(with_parts, name), getattr(without, name)), name
-
-
-def test_recycling_renderer_draws_the_same_chunks():
-    """With recycle the instance and depth planes are kept buffers (render/planes.py) that the next
-    render call overwrites; each chunk, read before the next call, is what a fresh render gives."""
-    w = random_world(7, T=6)
-    fresh, kept = Renderer(w, "cpu"), Renderer(w, "cpu", recycle=True)
-    first = kept.render(0, 3)
-    inst0 = first.instance.clone()
-    for a, b in ((0, 3), (3, 6), (1, 4)):
-        want, got = fresh.render(a, b), kept.render(a, b)
-        for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
-            assert torch.equal(getattr(want, name), getattr(got, name)), (a, name)
-    assert first.instance.data_ptr() == got.instance.data_ptr() and not torch.equal(first.instance, inst0)
-
-
-def test_renderers_taking_turns_in_one_thread_draw_what_each_draws_alone():
-    """Kept planes are shared by a thread's renderers (render/planes.py); what one renderer keeps
-    from chunk to chunk (its shadow receivers) must not be such a shared plane."""
-    wa, wb = random_world(8, T=6), random_world(9, T=6)
-    alone = [Renderer(wa, "cpu").render(a, a + 2).rgb for a in (0, 2, 4)]
-    ra, rb = Renderer(wa, "cpu"), Renderer(wb, "cpu")
-    for i, a in enumerate((0, 2, 4)):
-        assert torch.equal(ra.render(a, a + 2).rgb, alone[i]), a
-        rb.render(a, a + 2)
-
-
-def test_kept_planes_are_per_name_and_per_thread():
-    import threading
-
-    from synthdata.render.planes import plane, release
-
-    a = plane("test.a", (4, 5), torch.float32, "cpu")
-    assert plane("test.a", (2, 3), torch.float32, "cpu").data_ptr() == a.data_ptr()      # smaller: same memory
-    assert plane("test.b", (4, 5), torch.float32, "cpu").data_ptr() != a.data_ptr()
-    assert plane("test.a", (4, 5), torch.int32, "cpu").data_ptr() != a.data_ptr()
-    assert plane("test.a", (9, 9), torch.float32, "cpu").shape == (9, 9)                  # grows
-    other = []
-    t = threading.Thread(target=lambda: other.append(plane("test.a", (4, 5), torch.float32, "cpu").data_ptr()))
-    t.start()
-    t.join()
-    assert other[0] != plane("test.a", (4, 5), torch.float32, "cpu").data_ptr()
-    assert plane("test.a", (2,), torch.float32, "cpu", fresh=True).data_ptr() != a.data_ptr()
-    release()
-
-
 def test_compiled_visible_extents_match_torch_reductions():
     """The CPU pass over the instance buffer gives the counts and boxes the torch path gives."""
     import torch
@@ -396,50 +290,3 @@ def test_compiled_visible_extents_match_torch_reductions():
     for k in a:
         assert np.array_equal(a[k], b[k]), k
     assert a["count"][2, 6] == 12 and (a["x0"][2, 6], a["x1"][2, 6], a["y0"][2, 6], a["y1"][2, 6]) == (11, 13, 5, 8)
-
-
-@pytest.mark.parametrize("seed", [0, 5])
-def test_still_bodies_drawn_once_a_chunk_give_the_same_frames(seed, monkeypatch):
-    """Bodies that hold still through a chunk (parked vehicles, a person standing stock-still) are
-    rastered, shadowed and shaded once for it and copied; moving people pass in front of and
-    behind them. Every buffer equals drawing each frame whole."""
-    w = random_world(seed, T=6, n_people=5, n_boxes=3)
-    for a in w.actors[5:] + w.actors[:1]:          # the vehicles and one person hold still
-        for name in ("center", "end", "axes", "size"):
-            x = getattr(a.shapes, name)
-            x[:] = x[:1]
-    fast = Renderer(w, "cpu")
-    still = fast._still([a.shapes for a in w.actors], [np.ones(6, bool)] * len(w.actors), 0, 6)
-    assert still.tolist() == [True, False, False, False, False, True, True, True]
-    got = [fast.render(0, 3), fast.render(3, 6)]
-    monkeypatch.setattr(Renderer, "_still", lambda self, shapes, presence, start, stop: np.zeros(len(shapes), bool))
-    slow = Renderer(w, "cpu")
-    want = [slow.render(0, 3), slow.render(3, 6)]
-    for g, x in zip(got, want):
-        for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
-            assert torch.equal(getattr(g, name), getattr(x, name)), name
-    assert (got[0].instance[:, :, :] == w.actors[0].track_id).any()
-
-
-def test_a_moving_body_keeps_its_ties_with_a_still_body_drawn_ahead(monkeypatch):
-    """A still body is drawn before the moving ones; where a moving body that comes earlier in
-    compositing order meets it at exactly the same depth, the earlier body still takes the pixel,
-    as when every body is drawn in order (pixel.zbuffer_hit)."""
-    import copy
-
-    w = random_world(1, T=4, n_people=2, n_boxes=1)
-    car = w.actors[2]
-    for name in ("center", "end", "axes", "size"):
-        x = getattr(car.shapes, name)
-        x[:] = x[:1]
-    twin = copy.deepcopy(car.shapes)       # the same box as the parked car, for track 1 ...
-    twin.center[0, :, 0] += 3.0            # ... which drives into its place after frame 0
-    twin.color = np.full_like(twin.color, 0.9)
-    w.actors[0].shapes = twin
-    fast = Renderer(w, "cpu").render(0, 4)
-    assert (fast.instance[1:] == w.actors[0].track_id).sum() > 100
-    assert not (fast.instance[1:] == car.track_id).any()      # every tie went to the earlier body
-    monkeypatch.setattr(Renderer, "_still", lambda self, shapes, presence, start, stop: np.zeros(len(shapes), bool))
-    slow = Renderer(w, "cpu").render(0, 4)
-    for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
-        assert torch.equal(getattr(fast, name), getattr(slow, name)), name
