@@ -18,6 +18,7 @@ to the largest size asked; `release()` drops the calling thread's buffers.
 """
 from __future__ import annotations
 
+import math
 import threading
 
 import torch
@@ -32,10 +33,7 @@ def plane(name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.d
     if fresh:
         return torch.empty(shape, dtype=dtype, device=device)
     pool: dict = _local.__dict__.setdefault("pool", {})
-    key = (name, dtype, str(device))
-    n = 1
-    for s in shape:
-        n *= int(s)
+    key, n = (name, dtype, str(device)), math.prod(int(s) for s in shape)
     buf = pool.get(key)
     if buf is None or buf.numel() < n:
         buf = torch.empty(max(n, 1), dtype=dtype, device=device)
