@@ -116,13 +116,17 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
                 for k, v in dense.finish().items():
                     maps[k] = np.concatenate([maps[k], v])
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-        rgb = batch.rgb
+        rgb, done = batch.rgb, batch.done
         del batch       # its depth, instance and part planes are not kept while the next chunk renders
         if refine is not None:   # after labelling: labels come from the buffers, never these pixels
             t3 = time.perf_counter()
-            rgb = refine(rgb)
+            refined = refine(rgb)
+            if refined is not rgb and done is not None:
+                done()          # the rendered frames are read no more
+                done = None
+            rgb = refined
             timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t3)
-        yield FrameChunk(start, rgb, objects, maps)
+        yield FrameChunk(start, rgb, objects, maps, done)     # the writer gives the frames back once encoded
 
 
 def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:

@@ -156,10 +156,40 @@ def test_background_encoding_gives_the_same_bytes_and_owns_its_frames(tmp_path):
     assert handed.close() == T and (tmp_path / "own.mp4").read_bytes() == plain
 
 
+@pytest.mark.parametrize("background,copy", [(False, False), (True, True), (True, False)])
+def test_done_is_called_once_a_chunks_frames_are_no_longer_read(tmp_path, background, copy):
+    """`done` hands a chunk's buffer back to its maker: only after its encoding (or its copy), once a
+    chunk; a maker that then overwrites the buffer (as FramePool's next take does) changes nothing."""
+    frames = patterned_frames(w=160, h=128)
+    plain = encode(tmp_path, frames, "plain.mp4", chunks=(5,))
+    enc = VideoEncoder(str(tmp_path / "d.mp4"), width=160, height=128, fps=12.5, background=background)
+    encoded, calls = [], []
+    real = enc._encode
+
+    def tracked(arr, first, done=None):
+        encoded.append(first)       # from here on this chunk is the encoder's
+        real(arr, first, done)
+
+    enc._encode = tracked
+
+    def done_with(buf, first):
+        def done():
+            assert copy or first in encoded, "given back before the encoder took it"
+            calls.append(first)
+            buf[:] = 0          # the maker writes the next chunk into it
+        return done
+
+    for start in range(0, T, 5):
+        buf = frames[start:start + 5].copy()
+        enc.add(buf, copy=copy, done=done_with(buf, start))
+    assert enc.close() == T and (tmp_path / "d.mp4").read_bytes() == plain
+    assert sorted(calls) == [0, 5, 10]
+
+
 def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monkeypatch):
     enc = VideoEncoder(str(tmp_path / "e.mp4"), width=W, height=H, fps=10, background=True)
 
-    def broken(arr, first):
+    def broken(arr, first, done=None):
         raise RuntimeError(f"encoder broke at frame {first}")
 
     monkeypatch.setattr(enc, "_encode", broken)

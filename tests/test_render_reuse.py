@@ -2,6 +2,8 @@
 extents reused, part indices skipped, planes kept and recycled) gives the same pixels as doing it all."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,8 @@ import torch
 from synthdata.labels.extents import track_extents
 from synthdata.render.renderer import Renderer
 from tests.scenes import random_world
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_render_is_deterministic():
@@ -115,6 +119,68 @@ def test_kept_planes_are_per_name_and_per_thread():
     assert other[0] != plane("test.a", (4, 5), torch.float32, "cpu").data_ptr()
     assert plane("test.a", (2,), torch.float32, "cpu", fresh=True).data_ptr() != a.data_ptr()
     release()
+
+
+def test_frame_pool_hands_out_buffers_given_back_and_no_others():
+    import threading
+
+    from synthdata.render.planes import FramePool
+
+    pool = FramePool(keep=2)
+    a, give_a = pool.take((4, 6, 8, 3), torch.uint8, "cpu")
+    b, _ = pool.take((4, 6, 8, 3), torch.uint8, "cpu")
+    assert a.data_ptr() != b.data_ptr()          # a buffer not given back is never handed out again
+    t = threading.Thread(target=give_a)          # given back from another thread (the encoder's)
+    t.start()
+    t.join()
+    c, give_c = pool.take((3, 6, 8, 3), torch.uint8, "cpu")     # a shorter last chunk fits in it
+    assert c.data_ptr() == a.data_ptr() and c.shape == (3, 6, 8, 3)
+    assert pool.take((4, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() not in (a.data_ptr(), b.data_ptr())
+    give_c()
+    assert pool.take((5, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() != a.data_ptr()    # too small
+    assert pool.take((4, 6, 8, 3), torch.float32, "cpu")[0].data_ptr() != a.data_ptr()
+    other = FramePool()
+    (small, give_small), (big, give_big) = (other.take((k, 6, 8, 3), torch.uint8, "cpu") for k in (2, 4))
+    give_small()                                 # first in line, too small for the next take
+    give_big()
+    assert other.take((4, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() == big.data_ptr()
+    assert other.take((2, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() == small.data_ptr()
+    for give in [pool.take((1,), torch.uint8, "cpu")[1] for _ in range(4)]:
+        give()
+    assert len(pool._free) == 2                  # keeps at most `keep`
+
+
+def test_a_shard_written_from_recycled_frame_buffers_has_the_bytes_of_fresh_ones(tmp_path, monkeypatch):
+    """The shard writer gives each chunk's frames back once encoded and later chunks render into
+    them: the videos and tables are the bytes of a run where no buffer is ever used twice."""
+    import hashlib
+
+    from synthdata.pipeline import generate_shard
+    from synthdata.plan import plan
+    from synthdata.recipe.loader import load_recipe
+    from synthdata.render import renderer
+    from synthdata.render.planes import FramePool
+
+    class Counted(FramePool):
+        hits = 0
+
+        def take(self, *a):
+            self.hits += bool(self._free)
+            return super().take(*a)
+
+    recipe = load_recipe(ROOT / "recipes" / "parking_lot_day.yaml",
+                         ["output.clips=2", "output.clips_per_shard=2", "output.frames_per_clip=20",
+                          "output.chunk_frames=4", "output.resolution=[160,120]"])
+
+    def files(out, pool):
+        monkeypatch.setattr(renderer, "frame_pool", lambda: pool)
+        generate_shard(recipe, plan(recipe)[0], str(out), device="cpu")
+        return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*")) if p.suffix in (".parquet", ".tar")}
+
+    never, kept = Counted(keep=0), Counted()
+    assert files(tmp_path / "fresh", never) == files(tmp_path / "kept", kept)
+    assert never.hits == 0 and kept.hits >= 5        # 10 chunks, at most 4 buffers in flight
 
 
 @pytest.mark.parametrize("seed", [0, 5])

@@ -3,7 +3,7 @@ nothing from the stages that make them (the pipeline builds them; tests build th
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,12 +18,16 @@ class FrameChunk:
     dense: dense modality -> (n, H, W[, 2]) numpy maps of that modality's next n frames, in the
            form readers get (labels/dense.py; io/dense.py stores them). Forward flow lags one
            frame behind, so n may differ from len(frames); over a clip each adds up to its frames.
+    done: called with no arguments by a consumer that has finished with `frames` and holds no view
+          of them (the shard writer, once the chunk is encoded): their maker may then write into
+          that memory again. Optional; a consumer that keeps the frames never calls it.
     """
 
     start: int
     frames: Any
     objects: dict[str, list]
     dense: dict[str, Any] = field(default_factory=dict)
+    done: Callable[[], None] | None = None
 
 
 @dataclass

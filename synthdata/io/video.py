@@ -12,7 +12,7 @@ import os
 import platform
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any
@@ -92,31 +92,41 @@ class VideoEncoder:
             ThreadPoolExecutor(1, thread_name_prefix="synthdata-encode") if background else None)
         self._queued: deque[Future] = deque()      # chunks handed to the pool, oldest first
 
-    def add(self, frames: Any, *, copy: bool = True) -> None:
+    def add(self, frames: Any, *, copy: bool = True, done: Callable[[], None] | None = None) -> None:
         """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device). With background
         encoding the thread gets a copy, or with `copy=False` the caller's own buffer, which the
-        caller must then leave unchanged (a pipeline that makes a new buffer for every chunk)."""
+        caller must then leave unchanged (a pipeline that makes a new buffer for every chunk).
+        `done` (optional) is called, from whichever thread, once the encoder holds no view of
+        `frames`: after the copy, or after the chunk is encoded (not if encoding stops on an error
+        or `abort`), so their maker may reuse that memory."""
         arr = to_numpy_frames(frames)
         if arr.shape[1:3] != (self.height, self.width):
             raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
                              f"the clip is {self.width}x{self.height}")
         if self._pool is None:
-            self._encode(arr, self.frames_written)
+            self._encode(arr, self.frames_written, done)
         else:
             if len(self._queued) == 2:     # one being encoded, one waiting: wait for the older
                 self._queued.popleft().result()
-            self._queued.append(self._pool.submit(self._encode, np.array(arr) if copy else arr,
-                                                  self.frames_written))
+            if copy:
+                arr = np.array(arr)
+                if done is not None:
+                    done()
+                    done = None
+            self._queued.append(self._pool.submit(self._encode, arr, self.frames_written, done))
         self.frames_written += len(arr)
 
-    def _encode(self, arr: np.ndarray, first: int) -> None:
+    def _encode(self, arr: np.ndarray, first: int, done: Callable[[], None] | None = None) -> None:
         import av
 
         for k, img in enumerate(arr):
-            # swscale's RGB -> BT.601 limited-range yuv420p, done here so x264 gets a frame it owns
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format=PIX_FMT)
+            # swscale's RGB -> BT.601 limited-range yuv420p, read in place (no copy of the RGB),
+            # done here so x264 gets a frame it owns
+            frame = av.VideoFrame.from_numpy_buffer(img, format="rgb24").reformat(format=PIX_FMT)
             frame.pts = first + k
             self._container.mux(self._stream.encode(frame))
+        if done is not None:
+            done()
 
     def close(self) -> int:
         if self._container is not None:

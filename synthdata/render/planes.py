@@ -15,11 +15,18 @@ Renderer.render call (or, for the instance and depth planes a recycling Renderer
 its caller's next call); what a renderer keeps from call to call is its own (`stack_into`).
 Buffers are per thread (a Dask worker with several threads renders clips side by side) and grow
 to the largest size asked; `release()` drops the calling thread's buffers.
+
+A chunk's output frames leave the renderer: the shard writer's encoder thread reads them while the
+next chunk renders. They come from the thread's `FramePool` instead (`frame_pool()`): a buffer
+goes back to it only when its consumer says it is done with it (FrameChunk.done), and a consumer
+that keeps its frames simply never gives them back.
 """
 from __future__ import annotations
 
 import math
 import threading
+from collections import deque
+from collections.abc import Callable
 
 import torch
 
@@ -50,6 +57,41 @@ def stack_into(store: dict[str, torch.Tensor], name: str, parts: list[torch.Tens
     return torch.stack(parts, out=buf)
 
 
+class FramePool:
+    """Buffers for output frames that a consumer, maybe on another thread, gives back when done."""
+
+    def __init__(self, keep: int = 3):
+        self.keep = keep        # a chunk rendering and two at the encoder (io/video.py holds at most two)
+        self._free: deque[torch.Tensor] = deque()
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str
+             ) -> tuple[torch.Tensor, Callable[[], None]]:
+        """A (shape) tensor, contents undefined, and the function that gives its memory back (to be
+        called once, when nothing reads or writes the tensor any more)."""
+        n, dev = math.prod(int(s) for s in shape), torch.device(device)
+        with self._lock:
+            i = next((i for i, b in enumerate(self._free) if b.dtype == dtype and b.device == dev and b.numel() >= n),
+                     None)
+            buf = None if i is None else self._free[i]
+            if buf is not None:
+                del self._free[i]
+        buf = buf if buf is not None else torch.empty(max(n, 1), dtype=dtype, device=dev)
+        return buf[:n].view(shape), lambda: self._give(buf)
+
+    def _give(self, buf: torch.Tensor) -> None:
+        with self._lock:
+            self._free.append(buf)
+            while len(self._free) > self.keep:
+                self._free.popleft()
+
+
+def frame_pool() -> FramePool:
+    """The calling thread's FramePool."""
+    return _local.__dict__.setdefault("frames", FramePool())
+
+
 def release() -> None:
     """Drop the calling thread's kept buffers (their memory goes back once nothing views them)."""
     _local.__dict__.pop("pool", None)
+    _local.__dict__.pop("frames", None)

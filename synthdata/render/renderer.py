@@ -12,6 +12,7 @@ near-infrared night mode (render/nir.py), vehicle head/tail lights moving with t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import plane, stack_into
+from synthdata.render.planes import frame_pool, plane, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -55,6 +56,7 @@ class FrameBatch:
     depth: torch.Tensor
     amodal_pixels: torch.Tensor
     part: torch.Tensor | None = None
+    done: Callable[[], None] | None = None      # gives rgb's memory back (planes.FramePool) once unread
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -134,11 +136,11 @@ class Renderer:
     def render(self, start: int, stop: int) -> FrameBatch:
         """Render frames [start, stop) (0-based, stop exclusive)."""
         w = self.world
-        T, H, W = stop - start, w.height, w.width
-        dev = self.device
+        T, H, W, dev = stop - start, w.height, w.width, self.device
+        rgb, give_back = frame_pool().take((T, H, W, 3), torch.uint8, dev)
         if self.static_camera:
             rays1, bg = self._frame_view(0)
-            rgb = bg.rgb.expand(T, H, W, 3).clone()
+            rgb.copy_(bg.rgb.expand(T, H, W, 3))
             depth = self._out("depth", (T, H, W), torch.float32).copy_(bg.depth.expand(T, H, W))
             rays = rays1.unsqueeze(0)
             bgs = [bg]
@@ -149,7 +151,7 @@ class Renderer:
                 r, bg = self._frame_view(start + i)
                 rays[i] = r
                 bgs.append(bg)
-            rgb = torch.stack([b.rgb for b in bgs])
+            torch.stack([b.rgb for b in bgs], out=rgb)
             depth = torch.stack([b.depth for b in bgs], out=self._out("depth", (T, H, W), torch.float32))
         k = self.k
         inst = self._out("inst", (T, H, W), torch.int32).zero_()
@@ -220,7 +222,7 @@ class Renderer:
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
-        return FrameBatch(start, stop, rgb, inst, depth, amodal, part)
+        return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back)
 
     def _still(self, shapes: list[Shapes], presence: list[np.ndarray], start: int, stop: int) -> np.ndarray:
         """(B,) the bodies that hold still through frames [start, stop) (present in all, the same
