@@ -186,6 +186,29 @@ def test_done_is_called_once_a_chunks_frames_are_no_longer_read(tmp_path, backgr
     assert sorted(calls) == [0, 5, 10]
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_finish_flushes_on_the_thread_and_close_waits_for_it(tmp_path, background):
+    frames = patterned_frames(w=160, h=128)
+    plain = encode(tmp_path, frames, "plain.mp4", chunks=(5,))
+    path = tmp_path / "f.mp4"
+    enc = VideoEncoder(str(path), width=160, height=128, fps=12.5, background=background)
+    for start in range(0, T, 5):
+        enc.add(frames[start:start + 5])
+    enc.finish()
+    with pytest.raises(RuntimeError, match="after finish"):
+        enc.add(frames[:1])
+    enc.finish()                # a second call changes nothing
+    assert enc.close() == T and path.read_bytes() == plain
+    for wait in (False, True):
+        late = VideoEncoder(str(tmp_path / "a.mp4"), width=160, height=128, fps=12.5, background=background)
+        late.add(frames[:5])
+        late.finish()
+        if wait and background:
+            late._queued[-1].result()       # the flush has run
+        late.abort()                # before the flush ran or after it: no error, nothing left open
+        assert late._container is None and late._pool is None
+
+
 def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monkeypatch):
     enc = VideoEncoder(str(tmp_path / "e.mp4"), width=W, height=H, fps=10, background=True)
 

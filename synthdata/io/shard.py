@@ -202,6 +202,7 @@ class ShardWriter:
             if short:
                 raise ValueError(f"{where}: dense maps for {short} frames arrived, "
                                  f"clip_row says num_frames={n}")
+            enc.finish()        # the encoder thread flushes and closes the file while the next clip renders
         except BaseException:
             enc.abort()
             raise
@@ -231,25 +232,28 @@ class ShardWriter:
         """Publish the shard and write its marker last; returns the marker."""
         if self.marker is not None:
             return self.marker
-        self._finish_view()
         t0 = time.perf_counter()
         work = self._workdir()
-        self._tar.close()
         meta = {t: file_metadata(self.shard.recipe_sha256, self.version, t) for t in TABLES}
         where = self.name
-        objects = [tab for _, tab in sorted(self._objects, key=lambda p: p[0])]
         tables = {
-            "clips": [T.sort_table(T.rows_to_table("clips", self._clips, where=where), "clips")],
+            "clips": [],    # once the last view is finished (its row gets the tar offsets)
             "tracks": [T.sort_table(T.rows_to_table("tracks", self._tracks, where=where), "tracks")],
-            "objects": objects,
+            "objects": [tab for _, tab in sorted(self._objects, key=lambda p: p[0])],
             "events": [T.sort_table(T.rows_to_table("events", self._events, where=where), "events")],
         }
+        paths, written = {name: os.path.join(work, f"{name}.parquet") for name in tables}, {}
+        for name in ("tracks", "objects", "events"):    # while the last view's encoder finishes
+            written[name] = T.write_parquet(paths[name], name, tables[name], meta[name])
+        self._timings["write"] += time.perf_counter() - t0
+        self._finish_view()
+        t0 = time.perf_counter()
+        self._tar.close()
+        tables["clips"] = [T.sort_table(T.rows_to_table("clips", self._clips, where=where), "clips")]
+        written["clips"] = T.write_parquet(paths["clips"], "clips", tables["clips"], meta["clips"])
         local = {f"videos/{self.name}.tar": os.path.join(work, f"{self.name}.tar")}
-        rows = {}
-        for name, parts in tables.items():
-            path = os.path.join(work, f"{name}.parquet")
-            rows[name] = T.write_parquet(path, name, parts, meta[name])
-            local[f"tables/{name}/{self.name}.parquet"] = path
+        local.update({f"tables/{name}/{self.name}.parquet": paths[name] for name in tables})
+        rows = {name: written[name] for name in tables}
         files = {}
         for rel, path in local.items():
             with open(path, "rb") as f:

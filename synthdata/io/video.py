@@ -91,6 +91,8 @@ class VideoEncoder:
         self._pool: ThreadPoolExecutor | None = (
             ThreadPoolExecutor(1, thread_name_prefix="synthdata-encode") if background else None)
         self._queued: deque[Future] = deque()      # chunks handed to the pool, oldest first
+        self._finishing = False     # `finish` was called: no more frames
+        self._flushed = False       # the encoder is flushed and the file closed (by `_flush`)
 
     def add(self, frames: Any, *, copy: bool = True, done: Callable[[], None] | None = None) -> None:
         """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device). With background
@@ -99,6 +101,8 @@ class VideoEncoder:
         `done` (optional) is called, from whichever thread, once the encoder holds no view of
         `frames`: after the copy, or after the chunk is encoded (not if encoding stops on an error
         or `abort`), so their maker may reuse that memory."""
+        if self._finishing:
+            raise RuntimeError(f"{self.path}: frames added after finish()")
         arr = to_numpy_frames(frames)
         if arr.shape[1:3] != (self.height, self.width):
             raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
@@ -128,6 +132,19 @@ class VideoEncoder:
         if done is not None:
             done()
 
+    def finish(self) -> None:
+        """No more frames. With background encoding the thread then flushes the encoder and closes
+        the file after the chunks queued before it, while the caller goes on; `close` waits for
+        that. Without it, `close` does the work."""
+        if self._pool is not None and not self._finishing:
+            self._queued.append(self._pool.submit(self._flush))
+        self._finishing = True
+
+    def _flush(self) -> None:
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        self._flushed = True
+
     def close(self) -> int:
         if self._container is not None:
             while self._queued:             # raises what the thread met; abort() then cleans up
@@ -135,8 +152,8 @@ class VideoEncoder:
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
-            self._container.mux(self._stream.encode(None))
-            self._container.close()
+            if not self._flushed:
+                self._flush()
             self._container = None
         return self.frames_written
 
@@ -145,12 +162,12 @@ class VideoEncoder:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)    # after the chunk it is on
             self._pool, self._queued = None, deque()
-        if self._container is not None:
+        if self._container is not None and not self._flushed:     # (a flush closed it already)
             try:
                 self._container.close()
             except Exception:  # noqa: BLE001 - the file is being thrown away anyway
                 pass
-            self._container = None
+        self._container = None
 
 
 def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
