@@ -133,6 +133,7 @@ def test_frame_pool_hands_out_buffers_given_back_and_no_others():
     t = threading.Thread(target=give_a)          # given back from another thread (the encoder's)
     t.start()
     t.join()
+    give_a()                                     # a second call gives nothing more
     c, give_c = pool.take((3, 6, 8, 3), torch.uint8, "cpu")     # a shorter last chunk fits in it
     assert c.data_ptr() == a.data_ptr() and c.shape == (3, 6, 8, 3)
     assert pool.take((4, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() not in (a.data_ptr(), b.data_ptr())

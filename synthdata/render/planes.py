@@ -77,10 +77,14 @@ class FramePool:
             if buf is not None:
                 del self._free[i]
         buf = buf if buf is not None else torch.empty(max(n, 1), dtype=dtype, device=dev)
-        return buf[:n].view(shape), lambda: self._give(buf)
+        given = []
+        return buf[:n].view(shape), lambda: self._give(buf, given)
 
-    def _give(self, buf: torch.Tensor) -> None:
+    def _give(self, buf: torch.Tensor, given: list) -> None:
         with self._lock:
+            if given:           # given back already: a second call must not put it in line twice
+                return
+            given.append(True)
             self._free.append(buf)
             while len(self._free) > self.keep:
                 self._free.popleft()
