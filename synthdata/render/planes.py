@@ -67,8 +67,8 @@ class FramePool:
 
     def take(self, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str
              ) -> tuple[torch.Tensor, Callable[[], None]]:
-        """A (shape) tensor, contents undefined, and the function that gives its memory back (to be
-        called once, when nothing reads or writes the tensor any more)."""
+        """A (shape) tensor, contents undefined, and the function that gives its memory back once
+        nothing reads or writes the tensor any more (a second call does nothing)."""
         n, dev = math.prod(int(s) for s in shape), torch.device(device)
         with self._lock:
             i = next((i for i, b in enumerate(self._free) if b.dtype == dtype and b.device == dev and b.numel() >= n),
