@@ -28,8 +28,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from numba import njit
 
+from synthdata.render.planes import plane
 from synthdata.world.geometry.camera import Camera, look_rotation
 
 SUPERSAMPLE = 1.5          # reference pixels per finest pose pixel, along each axis
@@ -102,16 +104,17 @@ def resample_background(ref: Reference, rays: np.ndarray) -> tuple:
     H, W = rays.shape[:2]
     cam = ref.camera
     rays = np.ascontiguousarray(rays, np.float32)
-    at = np.empty((H, W, 4), np.int32)          # per pixel: column, row, weight right, weight down
-    colours = np.empty((H, W, 6), np.uint8)
+    # per pixel: column, row, weight right, weight down (scratch, kept by the thread)
+    at = plane("pose_cache.at", (H, W, 4), torch.int32, "cpu").numpy()
+    rgb, rgb_shadow = np.empty((H, W, 3), np.uint8), np.empty((H, W, 3), np.uint8)
     _coordinates(rays, np.ascontiguousarray(cam.R[0], np.float32), np.float32(cam.fx[0]), np.float32(cam.fy[0]),
                  np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height, at)
-    _bilinear(ref.colours, at, colours)
+    _bilinear(ref.colours, at, rgb, rgb_shadow)
     if ref.albedo is None:
-        return colours[..., :3], colours[..., 3:], None, None
+        return rgb, rgb_shadow, None, None
     albedo, material = np.empty((H, W, 3), np.float32), np.empty((H, W), np.int64)
     _surfaces(ref.albedo, ref.material, at, albedo, material)
-    return colours[..., :3], colours[..., 3:], albedo, material
+    return rgb, rgb_shadow, albedo, material
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -134,16 +137,20 @@ def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
 
 
 @njit(cache=True, nogil=True)
-def _bilinear(src, at, out):
-    H, W, C = out.shape
+def _bilinear(src, at, lit, dark):
+    """src (Hr, Wr, 6): lit rgb into `lit`, the shadowed rgb into `dark` (both (H, W, 3))."""
+    H, W = lit.shape[:2]
     for y in range(H):
         for x in range(W):
             i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
             w00, w01, w10, w11 = (256 - a) * (256 - b), a * (256 - b), (256 - a) * b, a * b
-            for c in range(C):
-                out[y, x, c] = np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
-                                         + w10 * np.int32(src[j + 1, i, c]) + w11 * np.int32(src[j + 1, i + 1, c])
-                                         + 32768) >> 16)
+            for c in range(6):
+                v = np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
+                              + w10 * np.int32(src[j + 1, i, c]) + w11 * np.int32(src[j + 1, i + 1, c]) + 32768) >> 16)
+                if c < 3:
+                    lit[y, x, c] = v
+                else:
+                    dark[y, x, c - 3] = v
 
 
 @njit(cache=True, nogil=True)

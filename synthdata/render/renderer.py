@@ -24,7 +24,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import frame_pool, plane, stack_into
+from synthdata.render.planes import frame_pool, own_store, plane, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -100,7 +100,7 @@ class Renderer:
         self._rays: torch.Tensor | None = None
         self._tiles_of: Background | None = None
         self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
-        self._own: dict[str, torch.Tensor] = {}       # kept from call to call (planes.stack_into)
+        self._own = own_store(self)     # kept from call to call (planes.stack_into)
         sun = np.asarray(lighting.sun_direction, float)
         self.sun = sun / max(np.linalg.norm(sun), 1e-9)
         self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
