@@ -18,6 +18,7 @@ from synthdata.render.background_pass import ground_look, ground_pass, tone_tabl
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
+from synthdata.render.planes import plane
 from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
 from synthdata.render.raster import shape_windows
@@ -166,13 +167,28 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
     return hor * (1 - k) + top * k
 
 
-def elevated_table(bg: Background) -> np.ndarray:
-    """Summed-area table (H + 1, W + 1) of the pixels whose shadow receiver is raised above the
-    ground (for render/shadow_windows.py)."""
+def elevated_table(bg: Background, out: np.ndarray | None = None) -> np.ndarray:
+    """Summed-area table (H + 1, W + 1) int64 of the pixels whose shadow receiver is raised above
+    the ground (for render/shadow_windows.py), into `out` when given."""
     H, W = bg.receiver.shape
-    S = np.empty((H + 1, W + 1), np.int64)
+    S = np.empty((H + 1, W + 1), np.int64) if out is None else out
     _raised_table(bg.receiver.cpu().numpy(), bg.point.cpu().numpy(), S)
     return S
+
+
+def elevated_tables(bgs: list[Background]) -> np.ndarray:
+    """(T, H + 1, W + 1) `elevated_table`s of a moving camera's backgrounds, each distinct one
+    computed once, into a kept plane (render/planes.py): a fresh 80 MB array each chunk was faulted
+    in slowly (numpy asks for transparent huge pages above 4 MB)."""
+    H, W = bgs[0].receiver.shape
+    out, first = plane("background.elevated", (len(bgs), H + 1, W + 1), torch.int64, "cpu").numpy(), {}
+    for i, b in enumerate(bgs):
+        if id(b) in first:
+            out[i] = out[first[id(b)]]
+        else:
+            first[id(b)] = i
+            elevated_table(b, out[i])
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.background import Background, elevated_table, render_background
+from synthdata.render.background import Background, elevated_table, elevated_tables, render_background
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
@@ -348,9 +348,9 @@ class Renderer:
                            stack_into(self._own, "receiver", [b.receiver for b in distinct]),
                            stack_into(self._own, "rgb_shadow", [b.rgb_shadow for b in distinct]))
         origin, receiver, rgb_shadow = self._stack
-        T, H, W = inst.shape
+        shadowed = self._kept_buffer("shadowed", tuple(inst.shape), torch.uint8).zero_()
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
-                      np.zeros((T, H, W), np.uint8), k.array(rgb), k.array(rgb_shadow), body.first)
+                      k.array(shadowed), k.array(rgb), k.array(rgb_shadow), body.first)
 
     def _elevated(self, bgs: list[Background]) -> np.ndarray:
         """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
@@ -359,11 +359,7 @@ class Renderer:
             if self._elev is None or not self.static_camera:
                 self._elev = elevated_table(bgs[0])
             return self._elev
-        tables: dict[int, np.ndarray] = {}
-        for b in bgs:
-            if id(b) not in tables:
-                tables[id(b)] = elevated_table(b)
-        return np.stack([tables[id(b)] for b in bgs])
+        return elevated_tables(bgs)
 
 
 def light_reach_boxes(pos: np.ndarray, axis: np.ndarray, reach: np.ndarray, cos: np.ndarray) -> np.ndarray:
