@@ -168,11 +168,16 @@ def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
     if d2 >= rng * rng:                       # beyond its reach (the fall-off below is 0 there)
         return 0.0
     d = max(math.sqrt(d2), 1e-6)
+    cone = 1.0
+    if c0 > -1.0:
+        off = -(vx * ax + vy * ay + vz * az) / d - c0
+        if off <= 0.0:                        # outside the spot's cone (the factor below is 0 there)
+            return 0.0
+        cone = min(max(off / max(1.0 - c0, 1e-3) * 3.0, 0.0), 1.0)
     ndl = max((nx * vx + ny * vy + nz * vz) / d, 0.0)
     fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25)
     if c0 > -1.0:
-        cosang = -(vx * ax + vy * ay + vz * az) / d
-        fall *= min(max((cosang - c0) / max(1.0 - c0, 1e-3) * 3.0, 0.0), 1.0)
+        fall *= cone
     return ndl * fall
 
 
