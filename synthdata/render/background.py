@@ -239,11 +239,12 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
                  np.zeros((1, 1), np.int64), np.zeros((1, 1, 4), np.int64))
         k.surfaces(static.prm, static.kinds, k.array(gprim), k.array(dist), k.array(rays[None]), C64,
                    k.array(point[None]), k.array(normal[None]))
-        won = gprim[0] >= 0
-        g = gprim[0][won].long()
-        albedo[won] = torch.as_tensor(static.color, dtype=torch.float32, device=device)[g]
-        material[won] = torch.as_tensor(static.material, device=device)[g]
-        is_ground &= ~won
+        if reference is None:       # (with a reference, albedo and material are read from it below)
+            won = gprim[0] >= 0
+            g = gprim[0][won].long()
+            albedo[won] = torch.as_tensor(static.color, dtype=torch.float32, device=device)[g]
+            material[won] = torch.as_tensor(static.material, device=device)[g]
+            is_ground &= ~won
     if reference is not None:
         rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
                                              resample_background(reference, rays_np))
