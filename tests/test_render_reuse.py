@@ -121,6 +121,49 @@ def test_kept_planes_are_per_name_and_per_thread():
     release()
 
 
+def test_stack_stores_pass_to_the_next_owner_once_theirs_is_gone_and_keep_their_memory():
+    """A renderer's stack_into store (what it keeps from chunk to chunk) is its own while it lives,
+    then the thread's next renderer takes it, with buffers already faulted in; a shorter stack
+    reuses a buffer, a longer one grows it."""
+    import gc
+
+    from synthdata.render.planes import own_store, release, stack_into
+
+    class Owner:
+        pass
+
+    release()
+    a, b = Owner(), Owner()
+    store = own_store(a)
+    assert own_store(b) is not store                      # a live owner's store is its own
+    parts = [torch.full((3, 4), float(i)) for i in range(5)]
+    full = stack_into(store, "x", parts)
+    assert torch.equal(full, torch.stack(parts))
+    short = stack_into(store, "x", parts[:2])              # a moving camera's shorter last chunk
+    assert short.data_ptr() == full.data_ptr() and torch.equal(short, torch.stack(parts[:2]))
+    assert torch.equal(stack_into(store, "x", parts * 2), torch.stack(parts * 2))     # grows
+    assert stack_into(store, "x", [p.int() for p in parts]).dtype == torch.int32       # another dtype
+    del a
+    gc.collect()
+    assert own_store(Owner()) is store                      # handed on once its owner is gone
+    release()
+
+
+def test_a_moving_cameras_raised_receiver_tables_are_each_backgrounds_own():
+    from synthdata.render.background import Background, elevated_table, elevated_tables
+
+    def background(seed: int) -> Background:
+        g = torch.Generator().manual_seed(seed)
+        point = torch.rand((5, 7, 3), generator=g) * 0.02          # heights either side of the raised line
+        return Background(None, None, None, point, torch.rand((5, 7), generator=g) > 0.3)
+
+    a, b = background(1), background(2)
+    tables = elevated_tables([a, b, b, a])                 # a PTZ dwell: one background for two frames
+    assert tables.shape == (4, 6, 8) and tables[:, -1, -1].min() > 0
+    for table, bg in zip(tables, (a, b, b, a)):
+        np.testing.assert_array_equal(table, elevated_table(bg))
+
+
 def test_frame_pool_hands_out_buffers_given_back_and_no_others():
     import threading
 
