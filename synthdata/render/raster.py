@@ -116,29 +116,28 @@ def _tile_cones(rays, tile, axis, cos):
     """Per tile of `tile` pixels a side (the last row and column of the image repeated where a tile
     runs past it): the unit mean of its unit rays, and the smallest cosine between a ray and it.
     (A zooming camera makes these anew for every new focal length; numpy took 8 ms a 640x480 frame.)"""
-    H, W = rays.shape[0], rays.shape[1]
     for i in range(axis.shape[0]):
         for j in range(axis.shape[1]):
             sx = sy = sz = 0.0
-            for a in range(tile):
-                y = min(i * tile + a, H - 1)
-                for b in range(tile):
-                    x = min(j * tile + b, W - 1)
-                    dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
-                    n = math.sqrt(dx * dx + dy * dy + dz * dz)
-                    sx, sy, sz = sx + dx / n, sy + dy / n, sz + dz / n
+            for k in range(tile * tile):
+                dx, dy, dz = _tile_ray(rays, i * tile + k // tile, j * tile + k % tile)
+                sx, sy, sz = sx + dx, sy + dy, sz + dz
             n = math.sqrt(sx * sx + sy * sy + sz * sz)
-            ux, uy, uz = sx / n, sy / n, sz / n
+            axis[i, j, 0], axis[i, j, 1], axis[i, j, 2] = sx / n, sy / n, sz / n
             lo = 1.0
-            for a in range(tile):
-                y = min(i * tile + a, H - 1)
-                for b in range(tile):
-                    x = min(j * tile + b, W - 1)
-                    dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
-                    n = math.sqrt(dx * dx + dy * dy + dz * dz)
-                    lo = min(lo, (dx * ux + dy * uy + dz * uz) / n)
-            axis[i, j, 0], axis[i, j, 1], axis[i, j, 2] = ux, uy, uz
+            for k in range(tile * tile):
+                dx, dy, dz = _tile_ray(rays, i * tile + k // tile, j * tile + k % tile)
+                lo = min(lo, dx * axis[i, j, 0] + dy * axis[i, j, 1] + dz * axis[i, j, 2])
             cos[i, j] = max(lo, -1.0)
+
+
+@njit(inline="always")
+def _tile_ray(rays, y, x):
+    """The unit ray of pixel (y, x), clamped into the image."""
+    y, x = min(y, rays.shape[0] - 1), min(x, rays.shape[1] - 1)
+    dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
+    n = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return dx / n, dy / n, dz / n
 
 
 _TILES: dict[tuple, RayTiles] = {}
