@@ -175,9 +175,7 @@ def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
             return 0.0
         cone = min(max(off / max(1.0 - c0, 1e-3) * 3.0, 0.0), 1.0)
     ndl = max((nx * vx + ny * vy + nz * vz) / d, 0.0)
-    fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25)
-    if c0 > -1.0:
-        fall *= cone
+    fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25) * cone
     return ndl * fall
 
 
