@@ -119,15 +119,17 @@ def _tile_cones(rays, tile, axis, cos):
     for i in range(axis.shape[0]):
         for j in range(axis.shape[1]):
             sx = sy = sz = 0.0
-            for k in range(tile * tile):
-                dx, dy, dz = _tile_ray(rays, i * tile + k // tile, j * tile + k % tile)
-                sx, sy, sz = sx + dx, sy + dy, sz + dz
+            for a in range(i * tile, i * tile + tile):
+                for b in range(j * tile, j * tile + tile):
+                    dx, dy, dz = _tile_ray(rays, a, b)
+                    sx, sy, sz = sx + dx, sy + dy, sz + dz
             n = math.sqrt(sx * sx + sy * sy + sz * sz)
             axis[i, j, 0], axis[i, j, 1], axis[i, j, 2] = sx / n, sy / n, sz / n
             lo = 1.0
-            for k in range(tile * tile):
-                dx, dy, dz = _tile_ray(rays, i * tile + k // tile, j * tile + k % tile)
-                lo = min(lo, dx * axis[i, j, 0] + dy * axis[i, j, 1] + dz * axis[i, j, 2])
+            for a in range(i * tile, i * tile + tile):
+                for b in range(j * tile, j * tile + tile):
+                    dx, dy, dz = _tile_ray(rays, a, b)
+                    lo = min(lo, dx * axis[i, j, 0] + dy * axis[i, j, 1] + dz * axis[i, j, 2])
             cos[i, j] = max(lo, -1.0)
 
 
