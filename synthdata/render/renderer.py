@@ -12,6 +12,7 @@ near-infrared night mode (render/nir.py), vehicle head/tail lights moving with t
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,7 +89,7 @@ class Renderer:
         if world.backdrop is not None:      # a real plate behind the scene (render/backdrop.py)
             from synthdata.render.backdrop import PlateBackdrop
             self.backdrop = PlateBackdrop(world, self.light, self.device)
-            self.effects.s.read_noise_e, self.effects.s.full_well_e = 0.0, 1e12   # the plate's noise instead
+            self.effects.s.read_noise_e, self.effects.s.full_well_e = 0.0, math.inf   # the plate's noise instead
         self.static_camera = world.camera.is_static
         self._bg: Background | None = None
         self._bg_run = -1
