@@ -160,10 +160,50 @@ def test_analytic_shadows_match_ray_cast_shadows():
         assert (fast ^ ref).sum() <= max(2, int(0.01 * ref.sum()))
 
 
+@pytest.mark.parametrize("sun", [(0.3, -0.2, 0.93), (-0.5, 0.6, 0.62), (0.8, 0.55, 0.12)])
+def test_sun_shadow_culling_keeps_every_shadowed_pixel(sun):
+    """The CPU kernel culls in the plane orthogonal to the sun (each primitive's bounding disc,
+    each body's square around them): it marks exactly the pixels that the analytic test
+    (pixel.in_shadow, run here as plain Python) marks for every primitive whose window holds the
+    pixel, for a high sun (the other basis of `sun_basis`), a middle one and a grazing one."""
+    from synthdata.render import kernels
+    from synthdata.render.packing import Bodies
+    from synthdata.render.pixel import in_shadow, shadow_form, sun_basis
+    from synthdata.render.shadow_windows import shadow_windows
+
+    w = random_world(5, T=2, n_people=4, n_boxes=2, width=80, height=60, cones=True)
+    r = Renderer(w, "cpu")
+    r.render(0, 1)
+    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
+    receiver = r._bg.receiver.numpy()[None]
+    H, W = w.height, w.width
+    s = np.asarray(sun, float) / np.linalg.norm(sun)
+    shapes = [a.shapes.frames(0, 2) for a in w.actors]
+    body = Bodies.build(shapes, [shadow_windows(x, s, w.camera) for x in shapes], [a.track_id for a in w.actors], 2)
+    fast = np.zeros((2, H, W), np.uint8)
+    kernels.sun_shadows(body.prm, body.kinds, body.win, s, np.zeros(2, np.int64), pts, receiver,
+                        np.zeros((2, H, W), np.int32), fast, np.zeros((0, 1, 1, 3), np.uint8),
+                        np.zeros((0, 1, 1, 3), np.uint8), body.first)
+    basis = sun_basis(*s)
+    ref = np.zeros_like(fast)
+    for t in range(2):
+        for p in range(body.num_prims):
+            prm = body.prm[t if body.prm.shape[0] > 1 else 0, p]
+            form = shadow_form(prm, *s, *basis) if body.kinds[p] == 0 else (0.0, 0.0, 0.0)
+            x0, y0, x1, y1 = body.win[t, p]
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    if receiver[0, y, x] and in_shadow(int(body.kinds[p]), *map(float, pts[0, y, x]), prm, *s, *basis,
+                                                       *form):
+                        ref[t, y, x] = 1
+    assert ref.sum() > 30
+    assert np.array_equal(fast, ref)
+
+
 def test_sun_shadows_skip_by_body_without_changing_a_pixel():
-    """The CPU kernel skips a body's primitives where the sun line misses a sphere around the whole
-    body: grouping the same primitives as one body, as the actors, or one body per primitive
-    shadows exactly the same pixels and swaps in the same colours."""
+    """The CPU kernel skips a body's primitives where the sun line misses the square around the
+    whole body's bounding discs: grouping the same primitives as one body, as the actors, or one
+    body per primitive shadows exactly the same pixels and swaps in the same colours."""
     from synthdata.render import kernels
     from synthdata.render.packing import Bodies
     from synthdata.render.shadow_windows import shadow_windows
