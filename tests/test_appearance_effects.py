@@ -212,6 +212,41 @@ def test_vehicle_lights_light_the_road_ahead_and_glow_red_behind():
     assert torch.equal(off.instance, on.instance)
 
 
+def test_kept_scratch_of_motion_blur_and_light_pools_is_left_clean():
+    """Motion blur's and the light pools' whole-frame scratch is the thread's, kept from call to
+    call (render/planes.py `kept`): after a render it is as it was made (zeros, -1), and a scene
+    rendered after others gives the frames it gives alone in a fresh thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from synthdata.render import planes
+    from tests.scenes import lit_vehicle
+
+    def lit(shutter: float) -> World:
+        w = night(make(T=2, people=2, boxes=0, vehicle_lights=True, shutter=shutter))
+        sh = lit_vehicle(2, [-4.0, 6.0, 0], [0.3, 0, 0])
+        w.actors = w.actors + [Actor(9, "car", sh, np.array([[-4.0, 6.0, 0], [-3.7, 6.0, 0]]), np.zeros(2),
+                                     np.ones(2, bool))]
+        return w
+
+    def alone() -> torch.Tensor:
+        return render(_mover(shutter=1.0)).rgb.clone()
+
+    def after_others():
+        first = [render(w).rgb.clone() for w in (lit(0.5), _mover(shutter=0.6), lit(1.0))]
+        frames = render(_mover(shutter=1.0)).rgb.clone()
+        kept = planes._local.__dict__["kept"]
+        best, src, _, _, _, row_m, _ = kept["motion_blur"][1]
+        return first, frames, best, src, row_m, kept["light_pools"][1]
+
+    with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
+        want = a.submit(alone).result()
+        first, got, best, src, row_m, acc = b.submit(after_others).result()
+    assert torch.equal(got, want)
+    # (src[..., 1], the column, is read only where the row src[..., 0] is set)
+    assert not best.any() and (src[..., 0] == -1).all() and not row_m.any() and not acc.any()
+    assert not torch.equal(first[0], first[2])          # the shutters differ: each call really blurred
+
+
 def test_auto_exposure_lags_behind_a_light_change():
     f = exposure_factors([[3, 2.0]], 30, 10.0, 0.5)
     assert np.allclose(f[:3], 1) and f[3] > 2.5 and np.all(np.diff(f[3:]) < 0) and f[-1] < 1.1

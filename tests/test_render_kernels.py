@@ -115,7 +115,8 @@ from synthdata.render import backend, kernels
 r = load_recipe('recipes/parking_lot_day.yaml', ['output.frames_per_clip=4', 'output.resolution=[160,120]'])
 for _ in generate_clip(r, 0, device='cpu').chunks:
     pass
-print(sorted(k for k in backend.KERNELS if k not in backend.ON_DEMAND and not getattr(kernels, k).signatures))
+print(sorted(k for k in backend.KERNELS if k not in backend.ON_DEMAND
+             and not backend.compiled(getattr(kernels, k)).signatures))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1])

@@ -55,10 +55,16 @@ def _simulating() -> bool:
     return bool(getattr(config, "ENABLE_CUDASIM", 0))
 
 
+def compiled(kernel: Any) -> Any:
+    """The numba dispatcher behind a kernel: itself, or for a host wrapper that hands a compiled
+    kernel its kept scratch (motion_blur, light_pools), the one named by its `kernel` attribute."""
+    return getattr(kernel, "kernel", kernel)
+
+
 def cached(dispatcher: Any) -> bool:
     """Whether numba's on-disk cache holds compiled code for this kernel."""
     try:
-        return bool(dispatcher._cache._cache_file._load_index())
+        return bool(compiled(dispatcher)._cache._cache_file._load_index())
     except Exception:   # a numba without this internal: assume compiled (no message)
         return True
 

@@ -30,6 +30,7 @@ from numba import njit
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_pass import motion_blur
+from synthdata.render.planes import kept
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
@@ -226,16 +227,18 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                             break
 
 
-@njit(**JIT)
 def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
                 dpos, daxis, dcol, drange, dcos, lwin):
     """Add the moving lights' pools to the background pixels (inst == 0, receiver) inside each
     frame's window win (T, 4) (x0, y0, x1, y1): rgb takes tone(lut[rgb] + response * exposure).
     Background buffers (U, H, W, ...) are picked per frame by which (T,). Each light is summed
     only inside its own window lwin (T, L, 4) (where it can reach), in light order, so each
-    pixel's sum is pixel.moving_irradiance's."""
+    pixel's sum is pixel.moving_irradiance's. The sums' plane is the thread's, kept zeroed from
+    call to call (render/planes.py `kept`)."""
+    H, W = inst.shape[1], inst.shape[2]
+    acc = kept("light_pools", (H, W), lambda: np.zeros((H, W, 3)))
     _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                 dpos, daxis, dcol, drange, dcos, lwin, np.zeros((inst.shape[1], inst.shape[2], 3)))
+                 dpos, daxis, dcol, drange, dcos, lwin, acc)
 
 
 @njit(**NO_REFS)
@@ -274,6 +277,9 @@ def _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, materia
                 rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
                 rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
                 rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
+
+
+light_pools.kernel = _light_pools      # what render/backend.py counts and caches
 
 
 @njit(**JIT)

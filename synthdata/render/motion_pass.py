@@ -10,37 +10,46 @@ import math
 import numpy as np
 from numba import njit
 
-from synthdata.render.background_pass import SHADE_JIT as JIT, SHADE_NO_REFS as NO_REFS  # kernels.py's flags
+from synthdata.render.background_pass import SHADE_NO_REFS as NO_REFS  # kernels.py's flags
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
+from synthdata.render.planes import kept
 
 __all__ = ["motion_blur"]
 
 DIRECT_REACH = 1    # squares up to this reach are written directly, larger ones by `_spread`
 
 
-@njit(**JIT)
 def motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag):
     """Blur x (T, H, W, 3) exposed linear float32 in place along each pixel's motion
     (render/motion_blur.py). inst, depth (T, H, W); rays (1 or T, H, W, 3); cams (T, 3, NCAM)
     the previous, current and next camera rows; steps (T, 2) frames back and ahead (both 0: the
     frame is left alone); disp (T, K, 3) each track's displacement a frame; everything (T,) the
     camera moves (every pixel moves); moves (T, K) tracks that move; vel (T, H, W, 2) and mag
-    (T, H, W) scratch. Only pixels of moving tracks are projected and only the box they reach is
-    rewritten: the cost follows the moving area."""
+    (T, H, W) scratch (mag: the CUDA kernels'). Only pixels of moving tracks are projected and
+    only the box they reach is rewritten: the cost follows the moving area. The whole-frame
+    scratch is the thread's, kept from call to call (render/planes.py `kept`): made fresh for
+    every call it cost more than the blur itself (about 2 ms a frame at 640x480)."""
     H, W, C = x.shape[1], x.shape[2], x.shape[3]
     R = reach(math.sqrt(2.0) * max_px)     # the largest reach (each motion component is at most max_px)
+    best, src, out, at, ms, row_m, row_x = kept("motion_blur", (H, W, C), lambda: _scratch(H, W, C))
     _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel,
-                 np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32), np.empty((H, W, C), np.float32),
-                 np.empty((2, H * W), np.int32), np.empty((2, H * W), np.float32), np.zeros(R + 2, np.int64),
-                 np.zeros((H, W), np.float32), np.empty((H, W), np.int32))
+                 best, src, out, at, ms, np.zeros(R + 2, np.int64), row_m, row_x)
+
+
+def _scratch(H: int, W: int, C: int) -> tuple:
+    """`_motion_blur`'s scratch, as its docstring asks it (best, src and row_m are left so)."""
+    return (np.zeros((H, W), np.float32), np.full((H, W, 2), -1, np.int32), np.empty((H, W, C), np.float32),
+            np.empty((2, H * W), np.int32), np.empty((2, H * W), np.float32), np.zeros((H, W), np.float32),
+            np.empty((H, W), np.int32))
 
 
 @njit(**NO_REFS)
 def _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, best, src, out,
                  at, ms, start, row_m, row_x):
-    """`motion_blur` with its scratch: best (H, W) zeros, src (H, W, 2) -1 (the row and column
-    whose motion a pixel takes), out (H, W, 3); at, ms (2, H * W), start (R + 2,) zeros, row_m
-    (H, W) zeros, row_x (H, W) for `_spread`. best, src, start and row_m are left as they came."""
+    """`motion_blur` with its scratch: best (H, W) zeros, src (H, W, 2) the row and column whose
+    motion a pixel takes, row -1 (the column is read only where the row is set), out (H, W, 3);
+    at, ms (2, H * W), start (R + 2,) zeros, row_m (H, W) zeros, row_x (H, W) for `_spread`.
+    best, src's rows, start and row_m are left as they came."""
     T, H, W, C = x.shape
     for t in range(T):
         if steps[t, 0] + steps[t, 1] <= 0.0:
@@ -137,3 +146,6 @@ def _spread(at, ms, n, start, row_m, row_x, best, src):
             py, end = y, b - 1
     for r in range(start.shape[0]):
         start[r] = 0
+
+
+motion_blur.kernel = _motion_blur      # what render/backend.py counts and caches

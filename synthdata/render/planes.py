@@ -14,7 +14,8 @@ asking for it again. The renderers of a thread share these planes, so each lives
 Renderer.render call (or, for the instance and depth planes a recycling Renderer hands out, until
 its caller's next call); what a renderer keeps from call to call is its own (`stack_into`).
 Buffers are per thread (a Dask worker with several threads renders clips side by side) and grow
-to the largest size asked; `release()` drops the calling thread's buffers.
+to the largest size asked; `release()` drops the calling thread's buffers. `kept(name, key, make)`
+keeps whole sets of scratch a kernel leaves as it found them (motion blur's zeroed planes).
 
 A chunk's output frames leave the renderer: the shard writer's encoder thread reads them while the
 next chunk renders. They come from the thread's `FramePool` instead (`frame_pool()`): a buffer
@@ -115,8 +116,20 @@ def frame_pool() -> FramePool:
     return _local.__dict__.setdefault("frames", FramePool())
 
 
+def kept(name: str, key: tuple, make: Callable[[], object]) -> object:
+    """The calling thread's object kept as `name`, made again by `make()` when `key` (what its
+    sizes depend on) changes: scratch that a compiled kernel leaves as it found it (zeros stay
+    zeros), so it is made, faulted in and cleared once, not on every call."""
+    store: dict = _local.__dict__.setdefault("kept", {})
+    got = store.get(name)
+    if got is None or got[0] != key:
+        got = store[name] = (key, make())
+    return got[1]
+
+
 def release() -> None:
     """Drop the calling thread's kept buffers (their memory goes back once nothing views them)."""
     _local.__dict__.pop("pool", None)
+    _local.__dict__.pop("kept", None)
     _local.__dict__.pop("frames", None)
     _local.__dict__.pop("stores", None)
