@@ -77,8 +77,9 @@ def announce_compile(module: Any) -> None:
     _announced = True
     from synthdata.render import shadow_windows
     from synthdata.world.geometry import camera_rows
+    from synthdata.world.planning import navigation
     host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped,   # host-side, every device
-            camera_rows.bounds_kernel]
+            camera_rows.bounds_kernel, navigation._view_masks]
     wanted = [getattr(module, k) for k in KERNELS if k not in ON_DEMAND] + host
     missing = [d for d in wanted if not cached(d)]
     if missing:

@@ -7,10 +7,13 @@ the exact footprints, so a path's clearance never depends on the grid resolution
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.camera_rows import pack_camera, project_row
 from synthdata.world.geometry.shapes import Footprints, inside_any
 
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
@@ -165,14 +168,46 @@ def view_masks(cam: Camera, centers: np.ndarray, body_height: float,
                radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ground points (..., 2): `visible` (a standing body there, a box of 2 radius x
     body_height, is wholly inside the image), `hidden` (no part of it can be in the image) and
-    its height in pixels."""
-    flat = centers.reshape(-1, 2)
-    inside, outside = image_extent(cam, box_corners(flat, 0.0, 2 * radius, 2 * radius, body_height))
-    ends = np.concatenate([flat[:, None, :].repeat(2, 1), np.array([[[0.0], [body_height]]]).repeat(len(flat), 0)], -1)
-    uv, _ = cam.project(ends, 0)
-    tall = np.nan_to_num(np.hypot(*(uv[:, 0] - uv[:, 1]).T))
+    its height in pixels. `image_extent` of `box_corners` and the projected height, point by
+    point in one compiled pass (camera_rows.project_row, frame 0's camera)."""
+    flat = np.ascontiguousarray(centers.reshape(-1, 2), np.float64)
+    inside, outside = np.empty(len(flat), np.bool_), np.empty(len(flat), np.bool_)
+    tall = np.empty(len(flat))
+    _view_masks(pack_camera(cam, 0), float(cam.width), float(cam.height), flat, float(body_height), float(radius),
+                1.0, inside, outside, tall)
     shape = centers.shape[:-1]
     return inside.reshape(shape), outside.reshape(shape), tall.reshape(shape)
+
+
+@njit(cache=True, nogil=True)
+def _view_masks(cam, W, H, centers, height, radius, margin, inside, outside, tall):
+    """`view_masks` for centres (N, 2) into inside, outside, tall (N,): the box's 8 corners
+    (ground, then top; corners in `box_corners`' order) as `image_extent` judges them (a point
+    behind the camera has no image position: it is neither inside nor beyond an edge)."""
+    for i in range(centers.shape[0]):
+        x, y = centers[i, 0], centers[i, 1]
+        all_in, all_front, all_behind = True, True, True
+        left, right, above, below = True, True, True, True
+        for k in range(8):
+            dx = radius if k % 4 < 2 else -radius
+            dy = radius if k % 4 == 0 or k % 4 == 3 else -radius
+            u, v, z = project_row(cam, x + dx, y + dy, 0.0 if k < 4 else height)
+            front = z > 1e-6
+            all_front &= front
+            all_behind &= not front
+            if front:
+                all_in &= u >= 0.0 and u < W and v >= 0.0 and v < H
+                left &= u < -margin
+                right &= u > W + margin
+                above &= v < -margin
+                below &= v > H + margin
+            else:
+                all_in = left = right = above = below = False
+        inside[i] = all_in
+        outside[i] = (all_front and (left or right or above or below)) or all_behind
+        u0, v0, z0 = project_row(cam, x, y, 0.0)
+        u1, v1, z1 = project_row(cam, x, y, height)
+        tall[i] = math.hypot(u0 - u1, v0 - v1) if z0 > 1e-6 and z1 > 1e-6 else 0.0
 
 
 @njit(cache=True, nogil=True)
