@@ -100,3 +100,45 @@ def test_plate_gains_take_exposure_from_the_ground_and_colour_from_the_light():
     red = torch.tensor([4.0, 1.0, 0.25])
     gr = plate_gains(torch.cat([wall, floor]) * red, floor * red, ref)
     assert float(gr[0] / gr[2]) == pytest.approx(CAST_LIMIT ** 2, rel=1e-4)
+
+
+def test_kept_scratch_is_left_clean_and_frames_do_not_depend_on_earlier_ones():
+    """`soften` and `ring_blur` keep their whole-frame scratch per thread (render/planes.py
+    `kept`): after each call it is back to False / zeros, and a frame comes out the same whether
+    other frames went through before it or not."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from synthdata.render import planes
+
+    rng = np.random.default_rng(4)
+    H, W = 48, 64
+    lit = (rng.random((H, W, 3)) * 200 + 40).astype(np.uint8)
+    shade = (lit * 0.5).astype(np.uint8)
+    receiver = np.ones((H, W), bool)
+
+    def frame(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        g = np.random.default_rng(seed)
+        rgb, inst = lit.copy(), np.zeros((H, W), np.int32)
+        y, x = g.integers(5, H - 15), g.integers(5, W - 15)
+        inst[y:y + 10, x:x + 6] = 1 + seed
+        rgb[y:y + 10, x:x + 6] = 255
+        rgb[y + 10:y + 14, x - 3:x + 9] = shade[y + 10:y + 14, x - 3:x + 9]      # its hard shadow
+        return rgb[None], inst[None]
+
+    def run(seeds) -> list[np.ndarray]:
+        out = []
+        for s in seeds:
+            rgb, inst = frame(s)
+            plate_look.soften(rgb, inst, lit, shade, receiver, 1.5)
+            plate_look.ring_blur(rgb, inst, 1.1)
+            out.append(rgb)
+        kept = planes._local.__dict__["kept"]
+        _, near, hard, _ = kept["plate_look.soften"][1]
+        _, _, ring = kept["plate_look.ring_blur"][1]
+        assert not near.any() and not hard.any() and not ring.any()
+        return out
+
+    with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
+        alone = a.submit(run, [3]).result()[0]
+        after = b.submit(run, [1, 2, 3]).result()
+    assert np.array_equal(after[2], alone) and not np.array_equal(after[0], frame(1)[0])

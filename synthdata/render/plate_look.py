@@ -23,6 +23,7 @@ import torch
 from numba import njit
 
 from synthdata.render.counter_noise import noise_sample32
+from synthdata.render.planes import kept
 
 JIT = dict(cache=True, nogil=True)
 
@@ -147,12 +148,13 @@ def _blur_tiles(x, need, taps, out, y0, y1, x0, x1):
 
 
 @njit(**JIT)
-def _soften(rgb, inst, lit, shade, receiver, taps):
+def _soften(rgb, inst, lit, shade, receiver, taps, hmask, near, hard, soft):
     """One frame rgb (H, W, 3) uint8 in place: free receiving pixels within the blur's reach of the
     hard shadow (pixels that differ from the lit plate `lit` and equal the shaded one `shade`)
-    take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow mask (where > 1e-3)."""
+    take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow mask (where > 1e-3).
+    Scratch (kept from frame to frame): hmask (H, W), near (H, W) False and hard (H, W, 1)
+    zeros (both left so), soft (H, W, 1)."""
     H, W, _ = rgb.shape
-    hmask = np.zeros((H, W), np.bool_)
     for y in range(H):
         for x in range(W):          # without branches (& and |, not `and` and `or`): it vectorises
             differs, same = False, True
@@ -161,17 +163,15 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
                 same &= rgb[y, x, c] == shade[y, x, c]
             hmask[y, x] = differs & same & (inst[y, x] == 0) & receiver[y, x]
     r = (taps.shape[0] - 1) // 2
-    near = np.zeros((H, W), np.bool_)
     y0, y1, x0, x1 = _dilate(hmask, r, near)
     if y1 == 0:
         return
-    hard = np.zeros((H, W, 1), np.float32)      # read within r of `near`: set there, zero elsewhere
-    for y in range(max(y0 - r, 0), min(y1 + r, H)):
-        for x in range(max(x0 - r, 0), min(x1 + r, W)):
+    ya, yb, xa, xb = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
+    for y in range(ya, yb):                     # read within r of `near`: set there, zero elsewhere
+        for x in range(xa, xb):
             if hmask[y, x]:
                 hard[y, x, 0] = 1.0
-    soft = np.empty((H, W, 1), np.float32)      # written (and read) at `near` only
-    _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)
+    _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)     # soft: written (and read) at `near` only
     one = np.float32(1.0)
     for y in range(y0, y1):
         for x in range(x0, x1):
@@ -182,24 +182,33 @@ def _soften(rgb, inst, lit, shade, receiver, taps):
                 for c in range(3):
                     v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
                     rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+    for y in range(ya, yb):                     # the scratch left as it came
+        for x in range(xa, xb):
+            hard[y, x, 0] = 0.0
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            near[y, x] = False
 
 
 def soften(rgb: np.ndarray, inst: np.ndarray, lit: np.ndarray, shade: np.ndarray, receiver: np.ndarray,
            sigma: float) -> None:
     """Frames rgb (T, H, W, 3) uint8 in place (see `_soften`), inst (T, H, W)."""
     taps = gaussian_taps(sigma)
+    H, W = rgb.shape[1:3]
+    scratch = kept("plate_look.soften", (H, W), lambda: (np.empty((H, W), np.bool_), np.zeros((H, W), np.bool_),
+                                                         np.zeros((H, W, 1), np.float32), np.empty((H, W, 1), np.float32)))
     for t in range(rgb.shape[0]):
-        _soften(rgb[t], inst[t], lit, shade, receiver, taps)
+        _soften(rgb[t], inst[t], lit, shade, receiver, taps, *scratch)
 
 
 @njit(**JIT)
-def _ring_blur(rgb, inst, taps, out):
+def _ring_blur(rgb, inst, taps, out, actor, ring):
+    """One frame of `ring_blur`; scratch (kept from frame to frame): out (H, W, 3), actor (H, W)
+    and ring (H, W) False (left so)."""
     H, W, _ = rgb.shape
-    actor = np.zeros((H, W), np.bool_)
     for y in range(H):
         for x in range(W):
             actor[y, x] = inst[y, x] > 0
-    ring = np.zeros((H, W), np.bool_)
     y0, y1, x0, x1 = _dilate(actor, 2, ring)
     if y1 == 0:
         return
@@ -207,6 +216,7 @@ def _ring_blur(rgb, inst, taps, out):
     for y in range(y0, y1):
         for x in range(x0, x1):
             if ring[y, x]:
+                ring[y, x] = False
                 for c in range(3):
                     rgb[y, x, c] = np.uint8(min(max(np.rint(out[y, x, c]), np.float32(0.0)), np.float32(255.0)))
 
@@ -215,9 +225,11 @@ def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
     """Frames rgb (T, H, W, 3) uint8 in place: actor pixels (inst > 0) and those within 2 pixels
     (a 5 x 5 square) take the Gaussian blur (sigma pixels) of the frame as it was."""
     taps = gaussian_taps(sigma)
-    out = np.zeros(rgb.shape[1:], np.float32)
+    H, W = rgb.shape[1:3]
+    scratch = kept("plate_look.ring_blur", (H, W), lambda: (np.zeros((H, W, 3), np.float32), np.empty((H, W), np.bool_),
+                                                            np.zeros((H, W), np.bool_)))
     for t in range(rgb.shape[0]):
-        _ring_blur(rgb[t], inst[t], taps, out)
+        _ring_blur(rgb[t], inst[t], taps, *scratch)
 
 
 @njit(**JIT)
