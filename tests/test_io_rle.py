@@ -43,3 +43,27 @@ def test_extent_is_the_bounding_box_of_the_ones():
 def test_large_counts_survive_the_delta_coding():
     counts = [0, 5000, 3, 70000, 1, 2]
     assert rle.decode_counts(rle.encode_counts(counts)) == counts
+
+
+def test_window_encoding_is_the_whole_frame_encoding():
+    """labels/rle.py `encode_window` reads only the object's columns and rows (its visible box,
+    or any box around it): the string is pycocotools' for the whole frame, whatever the box,
+    including objects on the frame's edges and ids that also appear outside the box's rows."""
+    from synthdata.labels.rle import encode_window
+
+    rng = np.random.default_rng(5)
+    for k in range(300):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        inst = rng.integers(0, 4, (h, w)).astype(np.int32) * (rng.random((h, w)) < 0.5)
+        tid = int(rng.integers(1, 4))
+        m = (inst == tid).astype(np.uint8)
+        want = mask_utils.encode(np.asfortranarray(m))["counts"].decode()
+        if m.any():
+            ys, xs = np.nonzero(m)
+            boxes = [(xs.min(), xs.max(), ys.min(), ys.max()), (0, w - 1, 0, h - 1),
+                     (max(xs.min() - 1, 0), xs.max(), ys.min(), min(ys.max() + 2, h - 1))]
+        else:
+            boxes = [(0, w - 1, 0, h - 1)]
+        for x0, x1, y0, y1 in boxes:
+            assert encode_window(inst, tid, int(x0), int(x1), int(y0), int(y1))["counts"] == want, (k, x0, x1, y0, y1)
+        assert encode_window(inst, tid, int(boxes[0][0]), int(boxes[0][1]))["counts"] == want   # all rows

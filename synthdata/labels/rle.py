@@ -51,30 +51,45 @@ def string_to_counts(s: str) -> list[int]:
     return counts
 
 
-def encode_window(instance: np.ndarray, track_id: int, x0: int, x1: int) -> dict:
+def encode_window(instance: np.ndarray, track_id: int, x0: int, x1: int, y0: int = 0, y1: int = -1) -> dict:
     """COCO RLE of (instance == track_id) for a full (H, W) frame, reading only columns
-    [x0, x1] (inclusive) where the object lies; -> {"size": [H, W], "counts": str}.
-    Compiled (numba): runs and the compressed string in one pass over the window."""
+    [x0, x1] and rows [y0, y1] (inclusive; y1 < 0: to the last row) where the object lies;
+    -> {"size": [H, W], "counts": str}. Compiled (numba): runs and the compressed string in one
+    pass over the window."""
     H, W = instance.shape
-    chars = _window_string(np.ascontiguousarray(instance), int(track_id), int(x0), int(x1))
+    y1 = H - 1 if y1 < 0 else y1
+    chars = _window_string(np.ascontiguousarray(instance), int(track_id), int(x0), int(x1), int(y0), int(y1))
     return {"size": [H, W], "counts": chars.tobytes().decode("ascii")}
 
 
 @njit(cache=True, nogil=True)
-def _window_string(instance, track_id, x0, x1):
+def _window_string(instance, track_id, x0, x1, y0, y1):
     """The pycocotools string (uint8 codes) of the column-major runs of instance == track_id,
-    columns outside [x0, x1] taken as zeros."""
+    pixels outside columns [x0, x1] and rows [y0, y1] taken as zeros."""
     H, W = instance.shape
-    counts = np.empty(H * (x1 - x0 + 1) + 3, np.int64)
+    counts = np.empty(2 * (y1 - y0 + 2) * (x1 - x0 + 1) + 3, np.int64)
     n, run, cur = 0, x0 * H, False
+    above, below = y0, H - 1 - y1
     for x in range(x0, x1 + 1):
-        for y in range(H):
+        if above:               # zeros above the window
+            if cur:
+                counts[n] = run
+                n += 1
+                run, cur = 0, False
+            run += above
+        for y in range(y0, y1 + 1):
             v = instance[y, x] == track_id
             if v != cur:
                 counts[n] = run
                 n += 1
                 run, cur = 0, v
             run += 1
+        if below:               # and below it
+            if cur:
+                counts[n] = run
+                n += 1
+                run, cur = 0, False
+            run += below
     tail = (W - 1 - x1) * H       # zeros right of the window
     if cur:                       # ends in ones: close them; the tail is a run of its own
         counts[n] = run

@@ -180,7 +180,7 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
                 y0, y1 = int(vis["y0"][lt, tid]), int(vis["y1"][lt, tid])
                 cols["x"].append(float(x0)); cols["y"].append(float(y0))
                 cols["w"].append(float(x1 - x0 + 1)); cols["h"].append(float(y1 - y0 + 1))
-                cols["mask"].append(encode_window(inst_np[lt], tid, x0, x1) if masks else None)
+                cols["mask"].append(encode_window(inst_np[lt], tid, x0, x1, y0, y1) if masks else None)
             else:
                 for c in ("x", "y", "w", "h", "mask"):
                     cols[c].append(None)
