@@ -160,6 +160,23 @@ def test_analytic_shadows_match_ray_cast_shadows():
         assert (fast ^ ref).sum() <= max(2, int(0.01 * ref.sum()))
 
 
+def _two_frame_bodies(seed: int, width: int, height: int, sun: np.ndarray | None, n_people: int = 4):
+    """A random world's actors over 2 frames packed as bodies with their shadow windows for `sun`
+    (None: the world's own), its background's lifted receiving points and receiver mask, and the
+    sun used."""
+    from synthdata.render.packing import Bodies
+    from synthdata.render.shadow_windows import shadow_windows
+
+    w = random_world(seed, T=2, n_people=n_people, n_boxes=2, width=width, height=height, cones=True)
+    r = Renderer(w, "cpu")
+    r.render(0, 1)
+    sun = r.sun if sun is None else sun
+    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
+    shapes = [a.shapes.frames(0, 2) for a in w.actors]
+    body = Bodies.build(shapes, [shadow_windows(x, sun, w.camera) for x in shapes], [a.track_id for a in w.actors], 2)
+    return w, body, pts, r._bg.receiver.numpy()[None], sun
+
+
 @pytest.mark.parametrize("sun", [(0.3, -0.2, 0.93), (-0.5, 0.6, 0.62), (0.8, 0.55, 0.12)])
 def test_sun_shadow_culling_keeps_every_shadowed_pixel(sun):
     """The CPU kernel culls in the plane orthogonal to the sun (each primitive's bounding disc,
@@ -167,19 +184,11 @@ def test_sun_shadow_culling_keeps_every_shadowed_pixel(sun):
     (pixel.in_shadow, run here as plain Python) marks for every primitive whose window holds the
     pixel, for a high sun (the other basis of `sun_basis`), a middle one and a grazing one."""
     from synthdata.render import kernels
-    from synthdata.render.packing import Bodies
     from synthdata.render.pixel import in_shadow, shadow_form, sun_basis
-    from synthdata.render.shadow_windows import shadow_windows
 
-    w = random_world(5, T=2, n_people=4, n_boxes=2, width=80, height=60, cones=True)
-    r = Renderer(w, "cpu")
-    r.render(0, 1)
-    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
-    receiver = r._bg.receiver.numpy()[None]
-    H, W = w.height, w.width
     s = np.asarray(sun, float) / np.linalg.norm(sun)
-    shapes = [a.shapes.frames(0, 2) for a in w.actors]
-    body = Bodies.build(shapes, [shadow_windows(x, s, w.camera) for x in shapes], [a.track_id for a in w.actors], 2)
+    w, body, pts, receiver, _ = _two_frame_bodies(5, 80, 60, s)
+    H, W = w.height, w.width
     fast = np.zeros((2, H, W), np.uint8)
     kernels.sun_shadows(body.prm, body.kinds, body.win, s, np.zeros(2, np.int64), pts, receiver,
                         np.zeros((2, H, W), np.int32), fast, np.zeros((0, 1, 1, 3), np.uint8),
@@ -205,22 +214,14 @@ def test_sun_shadows_skip_by_body_without_changing_a_pixel():
     whole body's bounding discs: grouping the same primitives as one body, as the actors, or one
     body per primitive shadows exactly the same pixels and swaps in the same colours."""
     from synthdata.render import kernels
-    from synthdata.render.packing import Bodies
-    from synthdata.render.shadow_windows import shadow_windows
 
-    w = random_world(4, T=2, n_people=5, n_boxes=2, width=120, height=90, cones=True)
-    r = Renderer(w, "cpu")
-    r.render(0, 1)
-    pts = (r._bg.point + torch.tensor([0, 0, 0.01])).numpy()[None]
-    receiver = r._bg.receiver.numpy()[None]
+    w, body, pts, receiver, sun = _two_frame_bodies(4, 120, 90, None, n_people=5)
     H, W = w.height, w.width
-    shapes = [a.shapes.frames(0, 2) for a in w.actors]
-    body = Bodies.build(shapes, [shadow_windows(s, r.sun, w.camera) for s in shapes], [a.track_id for a in w.actors], 2)
     shade = np.random.default_rng(0).integers(0, 255, (1, H, W, 3), dtype=np.uint8)
     results = []
     for first in (body.first, np.zeros(1, np.int64), np.arange(body.num_prims, dtype=np.int64)):
         shadowed, rgb = np.zeros((2, H, W), np.uint8), np.zeros((2, H, W, 3), np.uint8)
-        kernels.sun_shadows(body.prm, body.kinds, body.win, r.sun, np.zeros(2, np.int64), pts, receiver,
+        kernels.sun_shadows(body.prm, body.kinds, body.win, sun, np.zeros(2, np.int64), pts, receiver,
                             np.zeros((2, H, W), np.int32), shadowed, rgb, shade, first)
         results.append((shadowed, rgb))
     assert results[0][0].sum() > 50
