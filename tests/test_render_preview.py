@@ -74,3 +74,17 @@ def test_rendering_makes_no_cyclic_garbage():
         assert gc.collect() < 100
     finally:
         gc.enable()
+
+
+def test_preview_to_a_name_no_image_type_has_exits_2_before_rendering(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "sheet"
+    proc = subprocess.run([sys.executable, "-m", "synthdata.cli", "preview", "recipes/street_plaza.yaml", *SMALL,
+                           "--out", str(out), "--device", "cpu"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert [ln for ln in proc.stderr.splitlines() if ln.strip()] == [
+        f"error: --out {out}: expected an image file name for the contact sheet, such as preview.png "
+        "(or .jpg, .webp), or an .mp4 with --video"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -168,10 +168,23 @@ def no_cyclic_gc():
             gc.enable()
 
 
+def check_out(path: Path, video: bool) -> None:
+    """`--out` names a file the contact sheet can be written as (an image type PIL saves), checked
+    before anything renders; with --video any name takes the MP4."""
+    if video:
+        return
+    kind = Image.registered_extensions().get(path.suffix.lower())
+    if kind is None or kind not in Image.SAVE:
+        from synthdata.errors import BadInput
+        raise BadInput(f"--out {path}: expected an image file name for the contact sheet, such as preview.png "
+                       "(or .jpg, .webp), or an .mp4 with --video")
+
+
 def _preview(recipe_path: str, overrides: tuple[str, ...], out: str, clips: int, video: bool,
              frames: int | None, device: str, views: tuple[str, ...]) -> None:
     from synthdata.recipe.loader import load_recipe
 
+    check_out(Path(out), video)
     ov = list(overrides) + ([f"output.frames_per_clip={frames}"] if frames else [])
     recipe = load_recipe(recipe_path, ov)
     if views:
