@@ -32,7 +32,7 @@ from synthdata.render.hit_shading import shade_hit
 from synthdata.render.motion_pass import motion_blur
 from synthdata.render.planes import kept
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
-                                    line_meets_box, normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
+                                    normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
                                     zbuffer_hit)
 from synthdata.render.sensor_pass import decode_linear, sensor_encode
 from synthdata.render.surface_shading import shade_surface

@@ -140,24 +140,6 @@ def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m
     return m00 * du * du + 2.0 * m01 * du * dv + m11 * dv * dv <= 1.0
 
 
-@register_jitable
-def line_meets_box(qx, qy, qz, sx, sy, sz, lo0, lo1, lo2, hi0, hi1, hi2):
-    """Whether the whole line q + l s (any l) meets the axis-aligned box [lo, hi] (slab test)."""
-    tmin, tmax = -math.inf, math.inf
-    for k in range(3):
-        q = qx if k == 0 else (qy if k == 1 else qz)
-        d = sx if k == 0 else (sy if k == 1 else sz)
-        lo = lo0 if k == 0 else (lo1 if k == 1 else lo2)
-        hi = hi0 if k == 0 else (hi1 if k == 1 else hi2)
-        if abs(d) < 1e-12:
-            if q < lo or q > hi:
-                return False
-            continue
-        t1, t2 = (lo - q) / d, (hi - q) / d
-        tmin, tmax = max(tmin, min(t1, t2)), min(tmax, max(t1, t2))
-    return tmin <= tmax
-
-
 # ---- shading -----------------------------------------------------------------------------------
 @register_jitable
 def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
