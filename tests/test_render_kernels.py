@@ -37,7 +37,7 @@ def _draws32(seed, elements):
     out = np.empty(len(elements), np.float32)
     s = np.uint32(seed & 0xFFFFFFFF)
     for i in range(len(elements)):
-        out[i] = noise_sample32(s, elements[i])
+        out[i] = noise_sample32(s, elements[i] - 7, 7)
     return out
 
 

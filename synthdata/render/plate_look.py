@@ -243,7 +243,7 @@ def add_noise(rgb, seed32, inst, actor_sigma, plate_sigma):
     for y in range(H):
         base = y * W * 3
         for i in range(W * 3):
-            draw[i] = noise_sample32(seed32, base + i)
+            draw[i] = noise_sample32(seed32, base, i)
         for x in range(W):
             s = actor_sigma if inst[y, x] > 0 else plate_sigma
             for c in range(3):

@@ -68,13 +68,13 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
                     row[i] = xf[t, y, i]
             if noisy and mono:
                 for xx in range(W):          # one draw a pixel, shared by its channels
-                    draw[xx] = noise_sample32(seed, base + 3 * xx)
+                    draw[xx] = noise_sample32(seed, base, 3 * xx)
                 for xx in range(W):
                     for c in range(3):
                         row[3 * xx + c] = sensor_value(row[3 * xx + c], draw[xx], a, b)
             elif noisy:
                 for i in range(n):
-                    draw[i] = noise_sample32(seed, base + i)
+                    draw[i] = noise_sample32(seed, base, i)
                 for i in range(n):
                     row[i] = sensor_value(row[i], draw[i], a, b)
             for i in range(n):           # the table's buckets (vectorised), then its values (a gather)
