@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -190,7 +191,17 @@ class GroundLook:
 
 
 def ground_look(ground, seed: int) -> GroundLook:
-    """The ground's texture parameters, drawn as background.ground_albedo draws them."""
+    """The ground's texture parameters, drawn as background.ground_albedo draws them; kept for
+    the last few grounds (a moving camera asks for them pose by pose): callers only read them."""
+    return _ground_look(int(seed), ground.texture, float(ground.texture_scale_m), float(ground.texture_contrast),
+                        float(ground.tile_m), tuple(ground.color), tuple(ground.beyond_color), tuple(ground.extent))
+
+
+@lru_cache(maxsize=8)
+def _ground_look(seed: int, texture: str, scale_m: float, contrast: float, tile_m: float, color: tuple,
+                 beyond_color: tuple, extent: tuple) -> GroundLook:
+    ground = SimpleNamespace(texture=texture, texture_scale_m=scale_m, texture_contrast=contrast, tile_m=tile_m,
+                             color=color, beyond_color=beyond_color, extent=extent)
     gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
     lat = (torch.rand((3, 128, 128), generator=gen) * 2 - 1).numpy()
     hue = (torch.rand((2, 3), generator=gen) * 2 - 1).numpy()[0]
@@ -210,15 +221,18 @@ def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLo
     """(depth (H, W) float32 (inf off the ground), point (H, W, 3) float32 (0 off the ground),
     ground point along every ray (H, W, 3), on-ground mask (H, W), albedo (H, W, 3) float32,
     material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32.
-    texture=False: the geometry only (albedo left unset), for a pose whose colours come from a
-    reference view (render/pose_cache.py)."""
+    texture=False: the geometry only (ground points, albedo and material None), for a pose whose
+    colours come from a reference view (render/pose_cache.py)."""
     H, W = rays.shape[:2]
     depth, ok = np.empty((H, W), np.float32), np.empty((H, W), np.bool_)
-    point, gpt, albedo = (np.empty((H, W, 3), np.float32) for _ in range(3))
+    point = np.empty((H, W, 3), np.float32)
+    gpt, albedo = (np.empty((H, W, 3) if texture else (1, 1, 3), np.float32) for _ in range(2))
     _ground(rays, np.asarray(C, np.float32), np.asarray(fwd, np.float32), np.float32(max_range), look.lattice,
             look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture if texture else -1,
             depth, point, gpt,
             ok, albedo)
+    if not texture:
+        return depth, point, None, ok, None, None
     from synthdata.world.types import MATERIAL
     return depth, point, gpt, ok, albedo, np.full((H, W), MATERIAL["concrete"], np.int64)
 
@@ -241,7 +255,8 @@ def _ground(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, con
                 t = np.float32(np.inf)
             tc = min(t, far)
             gx, gy, gz = C[0] + tc * dx, C[1] + tc * dy, C[2] + tc * dz
-            gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
+            if texture >= 0:
+                gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
             hit = math.isfinite(t) and t < max_range
             ok[y, x] = hit
             if hit:

@@ -128,6 +128,9 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
     shp = np.empty((48, 3))
     wins = np.empty((4, 4), np.int64)
     a_full, a_ground, b_full, b_ground = wins[0], wins[1], wins[2], wins[3]
+    ring_cos, ring_sin = np.empty(RING), np.empty(RING)      # the ring's directions, once
+    for i in range(RING):
+        ring_cos[i], ring_sin[i] = math.cos(2 * math.pi * i / RING), math.sin(2 * math.pi * i / RING)
     for t in range(T):
         ts = t if center.shape[0] > 1 else 0
         cam = cams[t if cams.shape[0] > 1 else 0]
@@ -146,7 +149,7 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
                 r = max(size[ts, p, 0], size[ts, p, 1], size[ts, p, 2])
             g0, g1 = c0 - c2 / sz * sun[0], c1 - c2 / sz * sun[1]
             for i in range(RING):
-                ca, sa = math.cos(2 * math.pi * i / RING), math.sin(2 * math.pi * i / RING)
+                ca, sa = ring_cos[i], ring_sin[i]
                 sph[i, 0] = g0 + r * (ca * cx_ + sa * ax / sz)
                 sph[i, 1] = g1 + r * (ca * cy_ + sa * ay / sz)
                 sph[i, 2] = 0.0
