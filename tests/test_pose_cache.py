@@ -139,6 +139,28 @@ def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overr
     assert d.mean() < 3.0
 
 
+def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(monkeypatch):
+    import synthdata.render.planes as planes
+    world = clip(["scene.sensor.shake_deg=0.6", "scene.lighting.time_of_day=night"])
+    planes.release()
+    first = Renderer(world, "cpu", recycle=False).render(0, 16)
+    spare = {t.data_ptr() for free in planes._local.poses.values() for t in free}
+    assert len(spare) >= 15 * 6       # 15 poses' rays, depth, points, masks, receivers and colours
+    taken = []
+    real = planes.pose_buffer
+
+    def spy(*a):
+        taken.append(real(*a))
+        return taken[-1]
+    monkeypatch.setattr(background, "pose_buffer", spy)
+    monkeypatch.setattr(renderer, "pose_buffer", spy)
+    r = Renderer(world, "cpu", recycle=False)
+    again = [r.render(0, 7), r.render(7, 16)]         # the kept pose crosses the chunks
+    assert len(taken) >= 16 * 6 and np.mean([t.data_ptr() in spare for t in taken]) > 0.9
+    for name in ("rgb", "instance", "depth", "part"):
+        assert torch.equal(getattr(first, name), torch.cat([getattr(p, name) for p in again])), name
+
+
 @pytest.mark.parametrize("k1,model", [(0.0, "pinhole"), (-0.08, "pinhole"), (0.05, "fisheye")])
 def test_the_turning_blur_bound_holds_for_every_pixel(k1, model):
     world = random_world(3, T=6, width=96, height=72, n_people=0, n_boxes=0, k1=k1, model=model)

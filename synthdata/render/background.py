@@ -18,7 +18,7 @@ from synthdata.render.background_pass import ground_look, ground_pass, tone_tabl
 from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
 from synthdata.render.packing import Bodies, pack_lighting
-from synthdata.render.planes import plane
+from synthdata.render.planes import plane, pose_buffer
 from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
 from synthdata.render.raster import shape_windows
@@ -41,6 +41,7 @@ class Background:
     albedo: torch.Tensor | None = None     # (H, W, 3) linear albedo (after weather)
     normal: torch.Tensor | None = None     # (H, W, 3)
     material: torch.Tensor | None = None   # (H, W) long
+    pooled: tuple = ()      # its planes.pose_buffer tensors, for give_back_pose once nobody reads it
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -204,16 +205,24 @@ def _raised_table(receiver, point, S):
 
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
-                      device: torch.device, reference: Reference | None = None) -> Background:
+                      device: torch.device, reference: Reference | None = None, pooled: bool = False) -> Background:
     """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3). With a
     `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
-    only the geometry is computed here; the colours are read from the reference."""
+    only the geometry is computed here; the colours are read from the reference. pooled: on a
+    CPU, its depth, points, receivers and colours are planes.pose_buffer tensors (listed in
+    Background.pooled), for a moving camera's poses."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
     rays_np = rays.detach().cpu().numpy()
+    taken: list[torch.Tensor] = []
+    take = np.empty
+    if pooled and device.type == "cpu":
+        def take(shape: tuple, dtype: type) -> np.ndarray:
+            taken.append(pose_buffer(shape, torch.from_numpy(np.empty(0, dtype)).dtype))
+            return taken[-1].numpy()
     depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
         rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed),
-        texture=reference is None)
+        texture=reference is None, take=take)
     if reference is None:
         paint_ground(torch.from_numpy(albedo_np), torch.from_numpy(material_np), torch.from_numpy(gpt_np),
                      torch.from_numpy(ok_np), world.ground, camera)
@@ -251,10 +260,10 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             is_ground &= ~won
     if reference is not None:
         rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
-                                             resample_background(reference, rays_np))
-        return Background(rgb, rgb_shadow, depth, point, finite(depth), albedo,
-                          None if albedo is None else normal, material)    # normals: only light pools read them
-    receiver = finite(depth)
+                                             resample_background(reference, rays_np, take))
+        return Background(rgb, rgb_shadow, depth, point, finite(depth, take), albedo,
+                          None if albedo is None else normal, material, tuple(taken))   # normals: for light pools
+    receiver = finite(depth, take)
     retexture(albedo, material, point, is_ground, receiver, world, camera)   # domain randomisation
     sunlit = torch.ones_like(depth)
     light_np = np.asarray(world.lighting.sun_direction, float)
@@ -277,14 +286,15 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     wet = gloss is not None and bool((gloss > 0).any())
     if not wet:     # the common case: shading, sky and tone curve in one compiled pass
         tone = tone_table(light.exposure)
-        rgb, rgb_shadow = (torch.empty((H, W, 3), dtype=torch.uint8, device=device) for _ in range(2))
+        rgb, rgb_shadow = (torch.from_numpy(take((H, W, 3), np.uint8)) if taken else
+                           torch.empty((H, W, 3), dtype=torch.uint8, device=device) for _ in range(2))
         sky_rgb = sky_fn(rays) if not bool(receiver.all()) else torch.zeros((1, 1, 3), device=device)
         k.shade_tone(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
                      k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()),
                      k.array(sky_rgb.contiguous()), C64[0], fwd64[0], rows, mats, points,
                      *(k.array(torch.from_numpy(a).to(device)) for a in (tone.first, tone.cut)), tone.exposure,
                      k.array(rgb), k.array(rgb_shadow))
-        return Background(rgb, rgb_shadow, depth, point, receiver, albedo, normal, material)
+        return Background(rgb, rgb_shadow, depth, point, receiver, albedo, normal, material, tuple(taken))
     lit, dark = torch.zeros_like(albedo), torch.zeros_like(albedo)
     k.shade_surfaces(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
                      k.array(material.contiguous()), k.array(receiver), k.array(sunlit.contiguous()), C64[0], fwd64[0],
@@ -295,14 +305,15 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     lit = torch.where(receiver.unsqueeze(-1), lit, sky_rgb)
     dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
     return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver,
-                      albedo, normal, material)
+                      albedo, normal, material, tuple(taken))
 
 
-def finite(depth: torch.Tensor) -> torch.Tensor:
-    """torch.isfinite(depth); on the CPU through numpy, several times faster on a frame."""
+def finite(depth: torch.Tensor, take=np.empty) -> torch.Tensor:
+    """torch.isfinite(depth); on the CPU through numpy (several times faster on a frame), into
+    take(shape, dtype)."""
     if depth.device.type != "cpu":
         return torch.isfinite(depth)
-    return torch.from_numpy(np.isfinite(depth.numpy()))
+    return torch.from_numpy(np.isfinite(depth.numpy(), out=take(tuple(depth.shape), np.bool_)))
 
 
 def _mode(rgb: torch.Tensor, light: LightingT) -> torch.Tensor:

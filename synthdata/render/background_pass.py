@@ -217,15 +217,16 @@ def _ground_look(seed: int, texture: str, scale_m: float, contrast: float, tile_
 
 
 def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLook, max_range: float = 5000.0,
-                texture: bool = True):
+                texture: bool = True, take=np.empty):
     """(depth (H, W) float32 (inf off the ground), point (H, W, 3) float32 (0 off the ground),
     ground point along every ray (H, W, 3), on-ground mask (H, W), albedo (H, W, 3) float32,
     material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32.
     texture=False: the geometry only (ground points, albedo and material None), for a pose whose
-    colours come from a reference view (render/pose_cache.py)."""
+    colours come from a reference view (render/pose_cache.py). take(shape, dtype): where depth,
+    point and the mask are allocated."""
     H, W = rays.shape[:2]
-    depth, ok = np.empty((H, W), np.float32), np.empty((H, W), np.bool_)
-    point = np.empty((H, W, 3), np.float32)
+    depth, ok = take((H, W), np.float32), take((H, W), np.bool_)
+    point = take((H, W, 3), np.float32)
     gpt, albedo = (np.empty((H, W, 3) if texture else (1, 1, 3), np.float32) for _ in range(2))
     _ground(rays, np.asarray(C, np.float32), np.asarray(fwd, np.float32), np.float32(max_range), look.lattice,
             look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture if texture else -1,

@@ -97,16 +97,17 @@ def reference_of(camera: Camera, bg, surfaces: bool) -> Reference:
     return Reference(camera, colours, host(bg.albedo).astype(np.float32), host(bg.material).astype(np.int64))
 
 
-def resample_background(ref: Reference, rays: np.ndarray) -> tuple:
+def resample_background(ref: Reference, rays: np.ndarray, take=np.empty) -> tuple:
     """(rgb, rgb_shadow (H, W, 3) uint8, albedo (H, W, 3) float32 | None, material (H, W) int64 |
     None) of a pose with world rays (H, W, 3), read from the reference at each ray's direction:
-    colours bilinear (weights in 1/256 steps), the material nearest."""
+    colours bilinear (weights in 1/256 steps), the material nearest. take(shape, dtype): where
+    the colours are allocated."""
     H, W = rays.shape[:2]
     cam = ref.camera
     rays = np.ascontiguousarray(rays, np.float32)
     # per pixel: column, row, weight right, weight down (scratch, kept by the thread)
     at = plane("pose_cache.at", (H, W, 4), torch.int32, "cpu").numpy()
-    rgb, rgb_shadow = np.empty((H, W, 3), np.uint8), np.empty((H, W, 3), np.uint8)
+    rgb, rgb_shadow = take((H, W, 3), np.uint8), take((H, W, 3), np.uint8)
     _coordinates(rays, np.ascontiguousarray(cam.R[0], np.float32), np.float32(cam.fx[0]), np.float32(cam.fy[0]),
                  np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height, at)
     _bilinear(ref.colours, at, rgb, rgb_shadow)

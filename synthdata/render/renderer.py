@@ -25,7 +25,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import frame_pool, own_store, plane, stack_into
+from synthdata.render.planes import frame_pool, give_back_pose, own_store, plane, pose_buffer, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -99,6 +99,7 @@ class Renderer:
         self._runs = world.camera.pose_runs()
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
+        self._rays_pooled = False
         self._tiles_of: Background | None = None
         self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
         self._own = own_store(self)     # kept from call to call (planes.stack_into)
@@ -114,10 +115,21 @@ class Renderer:
         if self._bg is not None and self._bg_run == run:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
-        rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
+        # a moving camera's poses take their buffers from the thread's (planes.pose_buffer) and
+        # give them back when done: the rays when the next pose replaces them, the background
+        # when the chunk is rendered (`render`)
+        pooled = not self.static_camera and self.backdrop is None and self.device.type == "cpu"
+        if pooled:
+            if self._rays is not None and self._rays_pooled:
+                give_back_pose(self._rays)
+            H, W = self.world.height, self.world.width
+            rays = pose_buffer((H, W, 3), torch.float32)
+            cam.pixel_rays(0, dtype=np.float32, out=rays.numpy())
+        else:
+            rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
-              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference()))
-        self._rays, self._bg, self._bg_run = rays, bg, run
+              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled))
+        self._rays, self._bg, self._bg_run, self._rays_pooled = rays, bg, run, pooled
         return rays, bg
 
     def _reference(self) -> Reference | None:
@@ -223,6 +235,9 @@ class Renderer:
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
+        for b in {id(b): b for b in bgs}.values():      # the chunk's poses but the one kept (`_frame_view`)
+            if b is not self._bg and b.pooled:
+                give_back_pose(*b.pooled)
         return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back)
 
     def _still(self, shapes: list[Shapes], presence: list[np.ndarray], start: int, stop: int) -> np.ndarray:

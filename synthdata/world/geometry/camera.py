@@ -243,15 +243,16 @@ class Camera:
         v = np.where(ok, fy * y + self.cy, np.nan)
         return np.stack([u, v], axis=-1), z
 
-    def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None, dtype=np.float64) -> np.ndarray:
+    def pixel_rays(self, t: int = 0, uv: np.ndarray | None = None, dtype=np.float64,
+                   out: np.ndarray | None = None) -> np.ndarray:
         """Unit ray directions in world coordinates. Default: every pixel centre, (H, W, 3), in
-        float64 or (rounded from it) `dtype`."""
+        float64 or (rounded from it) `dtype`, into `out` (H, W, 3) of that dtype if given."""
         t = min(t, self.num_frames - 1)
         if uv is not None:
             d = self._camera_rays(t, uv[..., 0], uv[..., 1]) @ self.R[t]     # camera -> world: R^T d, row-wise
             return (d / np.linalg.norm(d, axis=-1, keepdims=True)).astype(dtype, copy=False)
         d_cam = self.camera_frame_rays(t)
-        d = np.empty(d_cam.shape, dtype)
+        d = np.empty(d_cam.shape, dtype) if out is None else out
         _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
         return d
 
