@@ -50,6 +50,8 @@ def look_rotation(pan_deg: float, tilt_deg: float, roll_deg: float = 0.0) -> np.
 
 
 # camera-frame rays of every pixel, by intrinsics (a PTZ patrol or a shaking camera keeps them)
+UNDISTORT_STEPS = 25    # fixed-point steps of `Camera.undistort`
+ROTATE_BLOCK = 512      # rays a step of `_rotate_unit` (its three scratch rows stay in L1)
 _RAYS: dict[tuple, np.ndarray] = {}
 
 @dataclass
@@ -150,11 +152,10 @@ class Camera:
             return xd * scale, yd * scale
         if self.k1 == 0 and self.k2 == 0:
             return xd, yd
-        x, y = xd.copy(), yd.copy()
-        for _ in range(25):
-            r2 = x * x + y * y
-            scale = 1 + self.k1 * r2 + self.k2 * r2 * r2
-            x, y = xd / scale, yd / scale
+        xd, yd = np.broadcast_arrays(np.asarray(xd, float), np.asarray(yd, float))
+        x, y = np.empty(xd.shape), np.empty(xd.shape)
+        _undistort_points(np.ascontiguousarray(xd).reshape(-1), np.ascontiguousarray(yd).reshape(-1),
+                          float(self.k1), float(self.k2), x.reshape(-1), y.reshape(-1))
         fold = fold_sq(float(self.k1), float(self.k2))
         if math.isfinite(fold):         # near and past the fold the iteration does not settle
             x, y = self._undistort_past_fold(xd, yd, x, y, fold)
@@ -298,11 +299,8 @@ class Camera:
             return self._camera_rays(t, uu, vv)
         w2, h2 = (W + 1) // 2, (H + 1) // 2       # the quadrant holds an odd size's middle row/column
         uu, vv = np.meshgrid(np.arange(w2) + 0.5, np.arange(h2) + 0.5)
-        q = self._camera_rays(t, uu, vv)
         out = np.empty((H, W, 3))
-        out[:h2, :w2] = q
-        out[:h2, w2:] = q[:, :W - w2][:, ::-1] * (-1.0, 1.0, 1.0)        # the right half, mirrored
-        out[h2:] = out[:H - h2][::-1] * (1.0, -1.0, 1.0)                  # the bottom half
+        _mirror_quadrant(np.ascontiguousarray(self._camera_rays(t, uu, vv)), out)
         return out
 
     def _wide_fisheye_rays(self, xd: np.ndarray, yd: np.ndarray, d_cam: np.ndarray) -> np.ndarray:
@@ -343,13 +341,53 @@ class Camera:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _undistort_points(xd, yd, k1, k2, x, y):
+    """`Camera.undistort`'s fixed-point iteration, point by point (float64, the operations of the
+    whole-array form in its order, so the same bits without its 100 temporary arrays). Step by
+    step over all points, so the divisions vectorise."""
+    for i in range(xd.shape[0]):
+        x[i], y[i] = xd[i], yd[i]
+    for _ in range(UNDISTORT_STEPS):
+        for i in range(xd.shape[0]):
+            r2 = x[i] * x[i] + y[i] * y[i]
+            scale = 1 + k1 * r2 + k2 * r2 * r2
+            x[i], y[i] = xd[i] / scale, yd[i] / scale
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _mirror_quadrant(q, out):
+    """out (H, W, 3) from its top-left quadrant q ((H + 1) // 2, (W + 1) // 2, 3): the right half
+    mirrored with x negated, the bottom half mirrored with y negated (exact)."""
+    H, W = out.shape[0], out.shape[1]
+    h2, w2 = q.shape[0], q.shape[1]
+    for y in range(H):
+        qy = y if y < h2 else H - 1 - y
+        sy = 1.0 if y < h2 else -1.0
+        for x in range(W):
+            qx = x if x < w2 else W - 1 - x
+            out[y, x, 0] = q[qy, qx, 0] if x < w2 else -q[qy, qx, 0]
+            out[y, x, 1] = q[qy, qx, 1] * sy
+            out[y, x, 2] = q[qy, qx, 2]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rotate_unit(d_cam, R, out):
     """out[i] = R^T d_cam[i], normalised (rows (N, 3); float64 maths, stored as out's type):
-    camera-frame rays to world rays."""
-    for i in range(d_cam.shape[0]):
-        x, y, z = d_cam[i, 0], d_cam[i, 1], d_cam[i, 2]
-        a = x * R[0, 0] + y * R[1, 0] + z * R[2, 0]
-        b = x * R[0, 1] + y * R[1, 1] + z * R[2, 1]
-        c = x * R[0, 2] + y * R[1, 2] + z * R[2, 2]
-        n = np.sqrt(a * a + b * b + c * c)
-        out[i, 0], out[i, 1], out[i, 2] = a / n, b / n, c / n
+    camera-frame rays to world rays. In blocks of ROTATE_BLOCK rays, each step a plain loop over
+    separate x, y, z arrays: the divisions and square roots vectorise (one loop over interleaved
+    rows ran them one at a time), the same bits."""
+    n = d_cam.shape[0]
+    xs, ys, zs = np.empty(ROTATE_BLOCK), np.empty(ROTATE_BLOCK), np.empty(ROTATE_BLOCK)
+    for s in range(0, n, ROTATE_BLOCK):
+        m = min(ROTATE_BLOCK, n - s)
+        for k in range(m):
+            x, y, z = d_cam[s + k, 0], d_cam[s + k, 1], d_cam[s + k, 2]
+            xs[k] = x * R[0, 0] + y * R[1, 0] + z * R[2, 0]
+            ys[k] = x * R[0, 1] + y * R[1, 1] + z * R[2, 1]
+            zs[k] = x * R[0, 2] + y * R[1, 2] + z * R[2, 2]
+        for k in range(m):
+            a, b, c = xs[k], ys[k], zs[k]
+            norm = np.sqrt(a * a + b * b + c * c)
+            xs[k], ys[k], zs[k] = a / norm, b / norm, c / norm
+        for k in range(m):
+            out[s + k, 0], out[s + k, 1], out[s + k, 2] = xs[k], ys[k], zs[k]
