@@ -181,3 +181,20 @@ def test_motion_spread_by_rows_and_columns_is_the_square_scatter():
         motion_pass._spread(at, ms, n, start, row_m, row_x, best, src)
         assert np.array_equal(best, want_m) and np.array_equal(src, want_src), trial
         assert not start.any() and not row_m.any()      # scratch left as it came
+
+
+def test_the_way_into_linear_light_matches_its_per_value_maths_with_and_without_fog():
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (3, 7, 11, 3)).astype(np.uint8)
+    lut = (rng.random(256) * 4).astype(np.float32)
+    gain = np.array([1.0, 0.37, 2.9])                      # a frame's auto-exposure gain each
+    depth = (rng.random((3, 7, 11)) * 80).astype(np.float32)
+    air = np.array([0.2, 0.3, 0.4], np.float32)
+    for fog in (0.0, 35.0):
+        got = np.empty(rgb.shape, np.float32)
+        kernels.decode_linear(rgb, lut, gain, depth, fog, air, got)
+        want = lut[rgb].astype(np.float64) * gain[:, None, None, None]
+        if fog > 0:
+            f = 1.0 - np.exp(-3.912 * depth.astype(np.float64) / fog)[..., None]
+            want = want * (1.0 - f) + air * f
+        assert np.array_equal(got, want.astype(np.float32)), fog
