@@ -290,6 +290,7 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
     """Per-light windows (the box of a head light's cone, a tail light's range, cut to the tiles of
     receiving points in reach) give exactly the pixels of summing every light over the whole
     frame; the boxes hold the cone."""
+    from synthdata.render import raster
     from synthdata.render import renderer as renderer_module
     from tests.scenes import lit_vehicle
     w = night(make(T=2, people=0, boxes=0, vehicle_lights=True, sensor_gain=0.0))
@@ -298,7 +299,7 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
                       np.array([[x, y, 0], [x + 0.3, y + 0.1, 0]]), np.full(2, yaw), np.ones(2, bool))
                 for i, (x, y, yaw) in enumerate([(-4.0, 6.0, 0.0), (3.0, 12.0, 2.5), (0.0, 3.0, -1.2)])]
     fast = render(w)
-    huge = lambda pos, axis, reach, cos: renderer_module._CUBE[None] * 1e4 * np.ones((len(reach), 1, 3))
+    huge = lambda pos, axis, reach, cos: raster._CUBE[None] * 1e4 * np.ones((len(reach), 1, 3))
     monkeypatch.setattr(renderer_module, "light_reach_boxes", huge)
     everywhere = lambda centre, radius, pos, *rest: np.tile([0, 0, w.width, w.height], (len(pos), 1))
     monkeypatch.setattr(renderer_module, "reach_windows", everywhere)       # nor the tiles in reach
@@ -315,7 +316,7 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
     rng = np.random.default_rng(0)
     axis = np.array([[0.9, 0.2, -0.12]])
     axis /= np.linalg.norm(axis)
-    box = renderer_module.light_reach_boxes(np.array([[1.0, 2.0, 0.7]]), axis, np.array([40.0]), np.array([np.cos(0.6)]))[0]
+    box = raster.light_reach_boxes(np.array([[1.0, 2.0, 0.7]]), axis, np.array([40.0]), np.array([np.cos(0.6)]))[0]
     v = rng.normal(size=(20000, 3))
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     pts = np.array([1.0, 2.0, 0.7]) + v * rng.uniform(0, 40, (20000, 1))

@@ -5,7 +5,9 @@ objects cover, not the image.
 A primitive that reaches behind the camera has no projected extent (its projection is unbounded);
 `cone_windows` bounds it instead by the pixels whose rays can meet its bounding sphere, tested a
 tile of pixels at a time (`RayTiles`), so that a car passing beside or below the camera is not
-intersected with every pixel of the frame."""
+intersected with every pixel of the frame. Vehicle lights get windows too: the box of where each
+can reach (`light_reach_boxes`), cut to the tiles of receiving points within its range
+(`reach_windows`)."""
 from __future__ import annotations
 
 import math
@@ -215,3 +217,29 @@ def _cone_windows(axis, spread, cos_s, sin_s, centre, radius, C, R, todo, W, H, 
         win[t, p, 1] = by0 * TILE
         win[t, p, 2] = min((bx1 + 1) * TILE, W)
         win[t, p, 3] = min((by1 + 1) * TILE, H)
+
+
+_CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+
+
+def light_reach_boxes(pos: np.ndarray, axis: np.ndarray, reach: np.ndarray, cos: np.ndarray) -> np.ndarray:
+    """Corners (n, 8, 3) of boxes around where each light can reach, above the ground: a cube of
+    its range for an omni light (cos <= -1), for a spot light the box of its apex and its cone
+    (every point within range of the apex whose angle to the axis is within the half cone)."""
+    n = len(reach)
+    lo, hi = pos - reach[:, None], pos + reach[:, None]
+    spot = cos > -1.0
+    if spot.any():
+        a = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+        sin = np.sqrt(np.clip(1 - cos ** 2, 0, 1))
+        # the cone's extent along each world axis: apex to the cap, whose rim reaches sin off the axis
+        for d in range(3):
+            across = np.sqrt(np.clip(1 - a[:, d] ** 2, 0, 1))
+            ends = np.stack([a[:, d] * cos + across * sin, a[:, d] * cos - across * sin,
+                             np.where(np.abs(a[:, d]) >= cos, np.sign(a[:, d]), a[:, d] * cos)], 1) * reach[:, None]
+            c_lo = pos[:, d] + np.minimum(ends.min(1), 0.0)
+            c_hi = pos[:, d] + np.maximum(ends.max(1), 0.0)
+            lo[spot, d], hi[spot, d] = c_lo[spot], c_hi[spot]
+    lo[:, 2] = np.maximum(lo[:, 2], 0.0)
+    hi[:, 2] = np.maximum(hi[:, 2], lo[:, 2])
+    return np.where(_CUBE[None] > 0, hi[:, None, :], lo[:, None, :])[:, :, :].reshape(n, 8, 3)

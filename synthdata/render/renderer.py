@@ -27,14 +27,13 @@ from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.planes import frame_pool, give_back_pose, own_store, plane, pose_buffer, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
-from synthdata.render.raster import reach_windows, receiver_tiles, shape_windows
+from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
 
-_CUBE = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 _EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
 _STEPS = np.linspace(0.0, 1.0, 9)
 
@@ -376,29 +375,6 @@ class Renderer:
                 self._elev = elevated_table(bgs[0])
             return self._elev
         return elevated_tables(bgs)
-
-
-def light_reach_boxes(pos: np.ndarray, axis: np.ndarray, reach: np.ndarray, cos: np.ndarray) -> np.ndarray:
-    """Corners (n, 8, 3) of boxes around where each light can reach, above the ground: a cube of
-    its range for an omni light (cos <= -1), for a spot light the box of its apex and its cone
-    (every point within range of the apex whose angle to the axis is within the half cone)."""
-    n = len(reach)
-    lo, hi = pos - reach[:, None], pos + reach[:, None]
-    spot = cos > -1.0
-    if spot.any():
-        a = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
-        sin = np.sqrt(np.clip(1 - cos ** 2, 0, 1))
-        # the cone's extent along each world axis: apex to the cap, whose rim reaches sin off the axis
-        for d in range(3):
-            across = np.sqrt(np.clip(1 - a[:, d] ** 2, 0, 1))
-            ends = np.stack([a[:, d] * cos + across * sin, a[:, d] * cos - across * sin,
-                             np.where(np.abs(a[:, d]) >= cos, np.sign(a[:, d]), a[:, d] * cos)], 1) * reach[:, None]
-            c_lo = pos[:, d] + np.minimum(ends.min(1), 0.0)
-            c_hi = pos[:, d] + np.maximum(ends.max(1), 0.0)
-            lo[spot, d], hi[spot, d] = c_lo[spot], c_hi[spot]
-    lo[:, 2] = np.maximum(lo[:, 2], 0.0)
-    hi[:, 2] = np.maximum(hi[:, 2], lo[:, 2])
-    return np.where(_CUBE[None] > 0, hi[:, None, :], lo[:, None, :])[:, :, :].reshape(n, 8, 3)
 
 
 def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:
