@@ -8,6 +8,7 @@ only swap pixels inside their windows).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ class Background:
     albedo: torch.Tensor | None = None     # (H, W, 3) linear albedo (after weather)
     normal: torch.Tensor | None = None     # (H, W, 3)
     material: torch.Tensor | None = None   # (H, W) long
-    pooled: tuple = ()      # its planes.pose_buffer tensors, for give_back_pose once nobody reads it
+    pooled: tuple = ()      # its planes.pose_buffer arrays, for give_back_pose once nobody reads it
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -209,17 +210,20 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3). With a
     `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
     only the geometry is computed here; the colours are read from the reference. pooled: on a
-    CPU, its depth, points, receivers and colours are planes.pose_buffer tensors (listed in
+    CPU, its depth, points, receivers and colours are planes.pose_buffer arrays (listed in
     Background.pooled), for a moving camera's poses."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
     rays_np = rays.detach().cpu().numpy()
-    taken: list[torch.Tensor] = []
-    take = np.empty
-    if pooled and device.type == "cpu":
-        def take(shape: tuple, dtype: type) -> np.ndarray:
-            taken.append(pose_buffer(shape, torch.from_numpy(np.empty(0, dtype)).dtype))
-            return taken[-1].numpy()
+    pooled = pooled and device.type == "cpu"
+    taken: list[np.ndarray] = []
+
+    def take(shape: tuple, dtype: type) -> np.ndarray:
+        """Where the arrays below are made: the thread's pose buffers when pooled."""
+        if not pooled:
+            return np.empty(shape, dtype)
+        taken.append(pose_buffer(shape, dtype))
+        return taken[-1]
     depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
         rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed),
         texture=reference is None, take=take)
@@ -286,7 +290,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     wet = gloss is not None and bool((gloss > 0).any())
     if not wet:     # the common case: shading, sky and tone curve in one compiled pass
         tone = tone_table(light.exposure)
-        rgb, rgb_shadow = (torch.from_numpy(take((H, W, 3), np.uint8)) if taken else
+        rgb, rgb_shadow = (torch.from_numpy(take((H, W, 3), np.uint8)) if pooled else
                            torch.empty((H, W, 3), dtype=torch.uint8, device=device) for _ in range(2))
         sky_rgb = sky_fn(rays) if not bool(receiver.all()) else torch.zeros((1, 1, 3), device=device)
         k.shade_tone(k.array(albedo.contiguous()), k.array(normal.contiguous()), k.array(point.contiguous()),
@@ -308,7 +312,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
                       albedo, normal, material, tuple(taken))
 
 
-def finite(depth: torch.Tensor, take=np.empty) -> torch.Tensor:
+def finite(depth: torch.Tensor, take: Callable[[tuple, type], np.ndarray] = np.empty) -> torch.Tensor:
     """torch.isfinite(depth); on the CPU through numpy (several times faster on a frame), into
     take(shape, dtype)."""
     if depth.device.type != "cpu":

@@ -30,6 +30,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 _local = threading.local()
@@ -128,24 +129,24 @@ def kept(name: str, key: tuple, make: Callable[[], object]) -> object:
     return got[1]
 
 
-def pose_buffer(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-    """A CPU (shape) tensor of dtype, contents undefined, for one pose's background of a moving
-    camera: from the calling thread's buffers of that shape given back by `give_back_pose`, else
+def pose_buffer(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A (shape) numpy array of dtype, contents undefined, for one pose's background of a moving
+    camera: from the calling thread's arrays of that shape given back by `give_back_pose`, else
     new. A turning camera renders a background for every pose, about 7 MB at 640x480 in arrays
     below the sizes numpy and torch map on huge pages; fresh ones cost a page fault every 4 KiB,
     a third of such a pose's CPU time."""
-    free = _local.__dict__.setdefault("poses", {}).get((tuple(shape), dtype))
-    return free.pop() if free else torch.empty(shape, dtype=dtype)
+    free = _local.__dict__.setdefault("poses", {}).get((tuple(shape), np.dtype(dtype)))
+    return free.pop() if free else np.empty(shape, dtype)
 
 
-def give_back_pose(*tensors: torch.Tensor) -> None:
-    """Hand `pose_buffer` tensors back once nothing reads or writes them (at most POSE_KEEP of a
+def give_back_pose(*arrays: np.ndarray) -> None:
+    """Hand `pose_buffer` arrays back once nothing reads or writes them (at most POSE_KEEP of a
     shape are kept: a chunk's poses)."""
     store = _local.__dict__.setdefault("poses", {})
-    for t in tensors:
-        free = store.setdefault((tuple(t.shape), t.dtype), [])
+    for a in arrays:
+        free = store.setdefault((a.shape, a.dtype), [])
         if len(free) < POSE_KEEP:
-            free.append(t)
+            free.append(a)
 
 
 def release() -> None:

@@ -120,10 +120,9 @@ class Renderer:
         pooled = not self.static_camera and self.backdrop is None and self.device.type == "cpu"
         if pooled:
             if self._rays is not None and self._rays_pooled:
-                give_back_pose(self._rays)
+                give_back_pose(self._rays.numpy())
             H, W = self.world.height, self.world.width
-            rays = pose_buffer((H, W, 3), torch.float32)
-            cam.pixel_rays(0, dtype=np.float32, out=rays.numpy())
+            rays = torch.from_numpy(cam.pixel_rays(0, dtype=np.float32, out=pose_buffer((H, W, 3), np.float32)))
         else:
             rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
