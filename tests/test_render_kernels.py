@@ -104,24 +104,26 @@ def test_first_run_says_that_kernels_are_being_compiled(monkeypatch, capsys):
 
 def test_every_kernel_the_message_counts_is_one_a_plain_daytime_clip_calls():
     """The first-run message counts the kernels every scene needs; one that a plain clip never
-    calls would stay out of numba's cache and make every later process announce a compile."""
+    calls would stay out of numba's cache and make every later process announce a compile. A
+    built-in layout and a plate (no static shapes) alike."""
     import subprocess
     import sys
 
     code = """
+import sys
 from synthdata.pipeline import generate_clip
 from synthdata.recipe.loader import load_recipe
 from synthdata.render import backend, kernels
-r = load_recipe('recipes/parking_lot_day.yaml', ['output.frames_per_clip=4', 'output.resolution=[160,120]'])
+r = load_recipe(sys.argv[1], ['output.frames_per_clip=4', 'output.resolution=[160,90]'])
 for _ in generate_clip(r, 0, device='cpu').chunks:
     pass
 print(sorted(k for k in backend.KERNELS if k not in backend.ON_DEMAND
              and not backend.compiled(getattr(kernels, k)).signatures))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
-    assert out.stdout.strip().splitlines()[-1] == "[]"
-
+    for path in ("recipes/parking_lot_day.yaml", "recipes/plate_lobby.yaml"):    # each in a fresh process
+        out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True,
+                             cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+        assert out.stdout.strip().splitlines()[-1] == "[]", path
 
 
 def test_importing_synthdata_asks_torch_for_huge_pages_unless_told_otherwise():

@@ -25,8 +25,9 @@ KERNELS = ("raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "
 # them: vehicle light pools (dusk, night); the one-pass background shading (every background but
 # plates and wet ground) and the two-pass surface shading (only those); likewise the host passes
 # of render/background_pass.py and render/plate_look.py; each pixel's part index (dense ground
-# truth only).
-ON_DEMAND = ("light_pools", "shade_tone", "shade_surfaces", "part_index")
+# truth only); the static scene's surface points (scenes with static shapes: not plates, which
+# otherwise announced a compile in every process although nothing compiled).
+ON_DEMAND = ("light_pools", "shade_tone", "shade_surfaces", "part_index", "surfaces")
 _cpu: Any = None
 _announced = False
 

@@ -236,19 +236,25 @@ def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
 def add_noise(rgb, seed32, inst, actor_sigma, plate_sigma):
     """One frame rgb (H, W, 3) uint8 in place: + a unit draw (counter_noise.noise_sample of seed32
     and the value's flat index) times actor_sigma on actor pixels, plate_sigma elsewhere (float32,
-    already in per-channel units), rounded half to even. A row's draws first (a loop that
-    vectorises), then its values."""
+    already in per-channel units), rounded half to even. A row at a time in flat loops over its
+    W * 3 values, which vectorise: its draws, each value's sigma, then the values (a loop per
+    pixel over its channels, with the actor test inside, ran 4.7x slower)."""
     H, W, _ = rgb.shape
-    draw = np.empty(W * 3, np.float32)
+    n = W * 3
+    flat = rgb.reshape(H, n)
+    draw = np.empty(n, np.float32)
+    sig = np.empty(n, np.float32)
+    lo, hi = np.float32(0.0), np.float32(255.0)
     for y in range(H):
-        base = y * W * 3
-        for i in range(W * 3):
+        base = y * n
+        for i in range(n):
             draw[i] = noise_sample32(seed32, base, i)
         for x in range(W):
             s = actor_sigma if inst[y, x] > 0 else plate_sigma
-            for c in range(3):
-                v = np.float32(rgb[y, x, c]) + draw[3 * x + c] * s
-                rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+            sig[3 * x], sig[3 * x + 1], sig[3 * x + 2] = s, s, s
+        row = flat[y]
+        for i in range(n):
+            row[i] = np.uint8(min(max(np.rint(np.float32(row[i]) + draw[i] * sig[i]), lo), hi))
 
 
 @njit(**JIT)
