@@ -77,11 +77,12 @@ class FramePool:
         """A (shape) tensor, contents undefined, and the function that gives its memory back once
         nothing reads or writes the tensor any more (a second call does nothing)."""
         n, dev = math.prod(int(s) for s in shape), torch.device(device)
-        with self._lock:
-            i = next((i for i, b in enumerate(self._free) if b.dtype == dtype and b.device == dev and b.numel() >= n),
-                     None)
-            buf = None if i is None else self._free[i]
-            if buf is not None:
+        with self._lock:        # the smallest that fits: larger ones stay free for larger chunks
+            fits = [i for i, b in enumerate(self._free) if b.dtype == dtype and b.device == dev and b.numel() >= n]
+            buf = None
+            if fits:
+                i = min(fits, key=lambda i: self._free[i].numel())
+                buf = self._free[i]
                 del self._free[i]
         buf = buf if buf is not None else torch.empty(max(n, 1), dtype=dtype, device=dev)
         given = []
@@ -93,8 +94,8 @@ class FramePool:
                 return
             given.append(True)
             self._free.append(buf)
-            while len(self._free) > self.keep:
-                self._free.popleft()
+            while len(self._free) > self.keep:      # the smallest goes: a larger one serves its sizes too
+                del self._free[min(range(len(self._free)), key=lambda i: self._free[i].numel())]
 
 
 def own_store(owner: object) -> dict[str, torch.Tensor]:
