@@ -105,7 +105,8 @@ def whole_frame(bounds, ok, width, height, pad=1):
     return np.broadcast_to(np.array([0, 0, width, height], np.int64), bounds.shape[:-1] + (4,)).copy()
 
 
-@pytest.mark.parametrize("seed,lens", [(0, dict(k1=-0.09)), (1, dict(k1=-0.06, k2=-0.01)), (2, dict(model="fisheye"))])
+@pytest.mark.parametrize("seed,lens", [(0, dict(k1=-0.09)), (1, dict(k1=-0.06, k2=-0.01)), (2, dict(model="fisheye")),
+                                       (3, dict())])
 def test_windows_under_lens_distortion_hold_every_pixel_a_primitive_covers(seed, lens, monkeypatch):
     """A long wall across the view (distortion bows its top edge outwards by pixels) and boxes far
     to the side, past where the distortion polynomial folds back: the windows draw exactly what

@@ -19,16 +19,18 @@ from numba import njit
 TILE = 8        # pixels a side of the tiles `cone_windows` tests
 
 
-def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: int = 1) -> np.ndarray:
-    """Continuous bounds (T, P, 4) -> integer windows (T, P, 4) clipped to the image.
+def windows(bounds: np.ndarray, ok: np.ndarray, width: int, height: int, pad: float = 0.5) -> np.ndarray:
+    """Continuous bounds (T, P, 4) -> integer windows (T, P, 4) clipped to the image: the pixels
+    whose centres (x + 0.5, y + 0.5) lie within the bounds grown by `pad` pixels (the bounds are
+    exact for a pinhole camera and within a small fraction of a pixel under lens distortion).
 
     Unknown bounds (ok False) get the whole image; empty windows have x1 <= x0."""
     b = np.where(ok[..., None], bounds, np.array([0, 0, width, height], float))
     b = np.nan_to_num(b, nan=0.0, posinf=1e7, neginf=-1e7)
-    x0 = np.clip(np.floor(b[..., 0]) - pad, 0, width)
-    y0 = np.clip(np.floor(b[..., 1]) - pad, 0, height)
-    x1 = np.clip(np.ceil(b[..., 2]) + pad, 0, width)
-    y1 = np.clip(np.ceil(b[..., 3]) + pad, 0, height)
+    x0 = np.clip(np.ceil(b[..., 0] - 0.5 - pad), 0, width)
+    y0 = np.clip(np.ceil(b[..., 1] - 0.5 - pad), 0, height)
+    x1 = np.clip(np.floor(b[..., 2] - 0.5 + pad) + 1, 0, width)
+    y1 = np.clip(np.floor(b[..., 3] - 0.5 + pad) + 1, 0, height)
     return np.stack([x0, y0, x1, y1], axis=-1).astype(np.int64)
 
 
