@@ -209,6 +209,34 @@ def test_sun_shadow_culling_keeps_every_shadowed_pixel(sun):
     assert np.array_equal(fast, ref)
 
 
+def test_shadow_windows_hold_every_shadowed_pixel_under_a_low_sun(monkeypatch):
+    """Shadow rays start 1 cm above their surface (shadow_windows.SHADOW_LIFT), so under a low sun
+    a shadow lies nearer its caster than its cast onto the ground: 15 cm at the 4 degrees of
+    elevation of people_randomized's clip 1, pixels past the edge of a window cast onto the
+    ground. The windows are cast onto that height: the frames are those of shadow windows that
+    are the whole image."""
+    from pathlib import Path
+
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+    import synthdata.render.renderer as renderer_module
+
+    root = Path(__file__).resolve().parents[1]
+    recipe = load_recipe(str(root / "recipes" / "people_randomized.yaml"),
+                         ["output.frames_per_clip=3", "output.resolution=[640,480]", "output.clips=2"])
+    fast = render_clip(recipe, 1, device="cpu").frames
+    windows = renderer_module.shadow_windows
+
+    def whole(shapes, sun, camera, elevated=None):
+        out = windows(shapes, sun, camera, elevated)
+        out[..., :2], out[..., 2], out[..., 3] = 0, camera.width, camera.height
+        return out
+
+    monkeypatch.setattr(renderer_module, "shadow_windows", whole)
+    slow = render_clip(recipe, 1, device="cpu").frames
+    assert np.array_equal(np.asarray(fast), np.asarray(slow))
+
+
 def test_sun_shadows_skip_by_body_without_changing_a_pixel():
     """The CPU kernel skips a body's primitives where the sun line misses the square around the
     whole body's bounding discs: grouping the same primitives as one body, as the actors, or one

@@ -24,7 +24,7 @@ from synthdata.render.pose_cache import Reference, resample_background
 from synthdata.render.randomize import retexture
 from synthdata.render.raster import shape_windows
 from synthdata.render.shading import LightingT, tonemap
-from synthdata.render.shadow_windows import shadow_windows
+from synthdata.render.shadow_windows import SHADOW_LIFT, shadow_windows
 from synthdata.render.noise import value_noise
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.geometry.camera import Camera
@@ -275,7 +275,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     if world.lighting.shadows and static is not None and light_np[2] > 0.02:
         sw = shadow_windows(world.static, light_np, camera)
         blocked = torch.zeros((1, H, W), dtype=torch.uint8, device=device)
-        k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array((point + normal * 0.01)[None]),
+        k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array((point + normal * SHADOW_LIFT)[None]),
                       k.array(receiver[None]), k.array(torch.zeros((1, H, W), dtype=torch.int32, device=device)),
                       k.array(blocked), np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1, 3), np.uint8),
                       np.arange(static.num_prims, dtype=np.int64))      # each static primitive culled alone

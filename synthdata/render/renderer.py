@@ -29,7 +29,7 @@ from synthdata.render.planes import frame_pool, give_back_pose, own_store, plane
 from synthdata.render.pose_cache import Reference, plan_reference, reference_of
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
-from synthdata.render.shadow_windows import hull_windows, shadow_windows
+from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
@@ -357,7 +357,7 @@ class Renderer:
         if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
             self._stacked = distinct
             origin = stack_into(self._own, "origin", [b.point for b in distinct])
-            origin[..., 2].add_(0.01)         # lifted off the surface (the same bits as adding (0, 0, 0.01))
+            origin[..., 2].add_(SHADOW_LIFT)  # lifted off the surface (the same bits as adding (0, 0, 0.01))
             self._stack = (origin,
                            stack_into(self._own, "receiver", [b.receiver for b in distinct]),
                            stack_into(self._own, "rgb_shadow", [b.rgb_shadow for b in distinct]))

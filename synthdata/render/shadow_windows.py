@@ -28,6 +28,10 @@ from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 NEAR = 1e-3
 PAD = 2
 RING = 12
+# shadow rays start this far above a receiving surface (render/renderer.py, background.py): the
+# shadow is cast onto that height, which under a low sun lies many pixels nearer the caster
+# than its cast onto the ground (15 cm at 4 degrees of elevation)
+SHADOW_LIFT = 0.01
 
 
 def shadow_windows(shapes, sun: np.ndarray, camera, elevated: np.ndarray | None = None) -> np.ndarray:
@@ -147,12 +151,12 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
                 r = math.sqrt(size[ts, p, 0] ** 2 + size[ts, p, 1] ** 2 + size[ts, p, 2] ** 2)
             else:
                 r = max(size[ts, p, 0], size[ts, p, 1], size[ts, p, 2])
-            g0, g1 = c0 - c2 / sz * sun[0], c1 - c2 / sz * sun[1]
+            g0, g1 = c0 - (c2 - SHADOW_LIFT) / sz * sun[0], c1 - (c2 - SHADOW_LIFT) / sz * sun[1]
             for i in range(RING):
                 ca, sa = ring_cos[i], ring_sin[i]
                 sph[i, 0] = g0 + r * (ca * cx_ + sa * ax / sz)
                 sph[i, 1] = g1 + r * (ca * cy_ + sa * ay / sz)
-                sph[i, 2] = 0.0
+                sph[i, 2] = SHADOW_LIFT
                 sph[RING + i, 0], sph[RING + i, 1], sph[RING + i, 2] = c0 + r * ca, c1 + r * sa, 0.0
                 sph[2 * RING + i, 0], sph[2 * RING + i, 1], sph[2 * RING + i, 2] = c0 + r * ca, c1 + r * sa, c2
             sph[3 * RING, 0], sph[3 * RING, 1], sph[3 * RING, 2] = c0, c1, c2 + r
@@ -171,7 +175,8 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
                     x = center[ts, p, 0] + axes[ts, p, 0, 0] * l0 + axes[ts, p, 0, 1] * l1 + axes[ts, p, 0, 2] * l2
                     y = center[ts, p, 1] + axes[ts, p, 1, 0] * l0 + axes[ts, p, 1, 1] * l1 + axes[ts, p, 1, 2] * l2
                     z = center[ts, p, 2] + axes[ts, p, 2, 0] * l0 + axes[ts, p, 2, 1] * l1 + axes[ts, p, 2, 2] * l2
-                shp[j, 0], shp[j, 1], shp[j, 2] = x - z / sz * sun[0], y - z / sz * sun[1], 0.0
+                zl = z - SHADOW_LIFT
+                shp[j, 0], shp[j, 1], shp[j, 2] = x - zl / sz * sun[0], y - zl / sz * sun[1], SHADOW_LIFT
                 shp[16 + j, 0], shp[16 + j, 1], shp[16 + j, 2] = x, y, z
                 shp[32 + j, 0], shp[32 + j, 1], shp[32 + j, 2] = x, y, 0.0
             _bound(shp, 16, cam, plain, W, H, b_ground)
