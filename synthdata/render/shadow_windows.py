@@ -26,8 +26,9 @@ from synthdata.render.motion_blur import pack_camera, project_row
 from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 
 NEAR = 1e-3
-PAD = 2
+PAD = 1.0     # pixels the bounds grow by on every side (pixel centres within them are tested)
 RING = 12
+RING_SCALE = 1.0 / math.cos(math.pi / RING)     # a ring of RING points circumscribing its circle
 # shadow rays start this far above a receiving surface (render/renderer.py, background.py): the
 # shadow is cast onto that height, which under a low sun lies many pixels nearer the caster
 # than its cast onto the ground (15 cm at 4 degrees of elevation)
@@ -84,7 +85,7 @@ def _bound(pts, n, cam, plain, W, H, win):
     for k in range(4):
         x = min(max(b[k], -1e7), 1e7) if not math.isnan(b[k]) else 0.0
         lim = W if k % 2 == 0 else H
-        x = math.floor(x) - PAD if k < 2 else math.ceil(x) + PAD
+        x = math.ceil(x - 0.5 - PAD) if k < 2 else math.floor(x - 0.5 + PAD) + 1
         win[k] = int(min(max(x, 0), lim))
 
 
@@ -133,8 +134,9 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
     wins = np.empty((4, 4), np.int64)
     a_full, a_ground, b_full, b_ground = wins[0], wins[1], wins[2], wins[3]
     ring_cos, ring_sin = np.empty(RING), np.empty(RING)      # the ring's directions, once
-    for i in range(RING):
-        ring_cos[i], ring_sin[i] = math.cos(2 * math.pi * i / RING), math.sin(2 * math.pi * i / RING)
+    for i in range(RING):       # scaled: the polygon holds the circle (points on it would cut its arcs off)
+        ring_cos[i] = math.cos(2 * math.pi * i / RING) * RING_SCALE
+        ring_sin[i] = math.sin(2 * math.pi * i / RING) * RING_SCALE
     for t in range(T):
         ts = t if center.shape[0] > 1 else 0
         cam = cams[t if cams.shape[0] > 1 else 0]
