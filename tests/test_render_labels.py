@@ -240,6 +240,31 @@ def test_shadow_windows_hold_every_shadowed_pixel_under_a_low_sun(monkeypatch):
         assert np.array_equal(frames, np.asarray(render_clip(recipe, i, device="cpu").frames)), i
 
 
+def test_shadow_windows_reach_as_far_as_a_sun_just_above_the_horizon_casts(monkeypatch):
+    """Shadows are drawn for a sun above z = 0.02 of its direction (about 1.1 degrees); at 2 degrees
+    a person's shadow is 28 times their height. The windows cast as far as the sun does (they
+    cast no further than a sun at z = 0.05 would, and cut 874 shadow pixels off these 3 frames)."""
+    from pathlib import Path
+
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+    import synthdata.render.renderer as renderer_module
+
+    recipe = load_recipe(str(Path(__file__).resolve().parents[1] / "recipes" / "parking_lot_day.yaml"),
+                         ["output.frames_per_clip=3", "output.resolution=[320,240]",
+                          "scene.lighting.sun_elevation_deg=2"])
+    fast = np.asarray(render_clip(recipe, 0, device="cpu").frames)
+    windows = renderer_module.shadow_windows
+
+    def whole(shapes, sun, camera, elevated=None):
+        out = windows(shapes, sun, camera, elevated)
+        out[..., :2], out[..., 2], out[..., 3] = 0, camera.width, camera.height
+        return out
+
+    monkeypatch.setattr(renderer_module, "shadow_windows", whole)
+    assert np.array_equal(fast, np.asarray(render_clip(recipe, 0, device="cpu").frames))
+
+
 def test_sun_shadows_skip_by_body_without_changing_a_pixel():
     """The CPU kernel skips a body's primitives where the sun line misses the square around the
     whole body's bounding discs: grouping the same primitives as one body, as the actors, or one

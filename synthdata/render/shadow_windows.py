@@ -125,7 +125,7 @@ def _near_clipped(pts, n, cam):
 @njit(**JIT)
 def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
     T, P = out.shape[0], out.shape[1]
-    sz = max(sun[2], 0.05)
+    sz = max(sun[2], 1e-3)       # shadows are drawn for any sun above z = 0.02 (renderer, background): cast as far
     hn = math.sqrt(sun[0] * sun[0] + sun[1] * sun[1])
     ax, ay = (sun[0] / hn, sun[1] / hn) if hn > 1e-9 else (1.0, 0.0)
     cx_, cy_ = -ay, ax                                     # across the sun's azimuth
