@@ -209,6 +209,24 @@ def test_sun_shadow_culling_keeps_every_shadowed_pixel(sun):
     assert np.array_equal(fast, ref)
 
 
+def _frames_with_shadow_windows(recipe_name: str, overrides: list[str], clips: tuple[int, ...], widen, monkeypatch):
+    """Frames of `clips` of a shipped recipe rendered with the renderer's shadow windows and again
+    with each window replaced by widen(window (..., 4), camera) (monkeypatch kept for the test)."""
+    from pathlib import Path
+
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+    import synthdata.render.renderer as renderer_module
+
+    recipe = load_recipe(str(Path(__file__).resolve().parents[1] / "recipes" / recipe_name), overrides)
+    render = lambda: [np.asarray(render_clip(recipe, i, device="cpu").frames) for i in clips]  # noqa: E731
+    fast = render()
+    windows = renderer_module.shadow_windows
+    monkeypatch.setattr(renderer_module, "shadow_windows",
+                        lambda shapes, sun, camera, elevated=None: widen(windows(shapes, sun, camera, elevated), camera))
+    return fast, render()
+
+
 def test_shadow_windows_hold_every_shadowed_pixel_under_a_low_sun(monkeypatch):
     """Shadow rays start 1 cm above their surface (shadow_windows.SHADOW_LIFT), so under a low sun
     a shadow lies nearer its caster than its cast onto the ground: 15 cm at the 4 degrees of
@@ -216,53 +234,31 @@ def test_shadow_windows_hold_every_shadowed_pixel_under_a_low_sun(monkeypatch):
     ground. The windows are cast onto that height, and their rings of points around a bounding
     sphere's shadow circumscribe it (clip 2 needs that once the windows' margin is half a pixel):
     the frames are those of shadow windows 20 pixels wider."""
-    from pathlib import Path
-
-    from synthdata.pipeline import render_clip
-    from synthdata.recipe.loader import load_recipe
-    import synthdata.render.renderer as renderer_module
-
-    root = Path(__file__).resolve().parents[1]
-    recipe = load_recipe(str(root / "recipes" / "people_randomized.yaml"),
-                         ["output.frames_per_clip=18", "output.resolution=[640,480]", "output.clips=3"])
-    fast = [np.asarray(render_clip(recipe, i, device="cpu").frames) for i in (1, 2)]
-    windows = renderer_module.shadow_windows
-
-    def grown(shapes, sun, camera, elevated=None):     # 20 pixels wider on every side (the whole image: a minute)
-        out = windows(shapes, sun, camera, elevated)
+    def grown(out, camera):         # 20 pixels wider on every side (the whole image: a minute)
         some = (out[..., 2] > out[..., 0]) & (out[..., 3] > out[..., 1])
         lo, hi = np.maximum(out[..., :2] - 20, 0), np.minimum(out[..., 2:] + 20, [camera.width, camera.height])
         out[some] = np.concatenate([lo, hi], -1)[some]
         return out
 
-    monkeypatch.setattr(renderer_module, "shadow_windows", grown)
-    for i, frames in zip((1, 2), fast):
-        assert np.array_equal(frames, np.asarray(render_clip(recipe, i, device="cpu").frames)), i
+    fast, slow = _frames_with_shadow_windows(
+        "people_randomized.yaml", ["output.frames_per_clip=18", "output.resolution=[640,480]", "output.clips=3"],
+        (1, 2), grown, monkeypatch)
+    for i, a, b in zip((1, 2), fast, slow):
+        assert np.array_equal(a, b), i
 
 
 def test_shadow_windows_reach_as_far_as_a_sun_just_above_the_horizon_casts(monkeypatch):
     """Shadows are drawn for a sun above z = 0.02 of its direction (about 1.1 degrees); at 2 degrees
     a person's shadow is 28 times their height. The windows cast as far as the sun does (they
     cast no further than a sun at z = 0.05 would, and cut 874 shadow pixels off these 3 frames)."""
-    from pathlib import Path
-
-    from synthdata.pipeline import render_clip
-    from synthdata.recipe.loader import load_recipe
-    import synthdata.render.renderer as renderer_module
-
-    recipe = load_recipe(str(Path(__file__).resolve().parents[1] / "recipes" / "parking_lot_day.yaml"),
-                         ["output.frames_per_clip=3", "output.resolution=[320,240]",
-                          "scene.lighting.sun_elevation_deg=2"])
-    fast = np.asarray(render_clip(recipe, 0, device="cpu").frames)
-    windows = renderer_module.shadow_windows
-
-    def whole(shapes, sun, camera, elevated=None):
-        out = windows(shapes, sun, camera, elevated)
+    def whole(out, camera):
         out[..., :2], out[..., 2], out[..., 3] = 0, camera.width, camera.height
         return out
 
-    monkeypatch.setattr(renderer_module, "shadow_windows", whole)
-    assert np.array_equal(fast, np.asarray(render_clip(recipe, 0, device="cpu").frames))
+    fast, slow = _frames_with_shadow_windows(
+        "parking_lot_day.yaml", ["output.frames_per_clip=3", "output.resolution=[320,240]",
+                                 "scene.lighting.sun_elevation_deg=2"], (0,), whole, monkeypatch)
+    assert np.array_equal(fast[0], slow[0])
 
 
 def test_sun_shadows_skip_by_body_without_changing_a_pixel():

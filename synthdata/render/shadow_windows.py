@@ -2,13 +2,16 @@
 render device): the kernels test shadow rays only inside them (render/kernels.py `sun_shadows`).
 
 Per (frame, primitive) two bounds are intersected: one from the primitive's bounding sphere
-(centre c, radius r; its shadow on z = 0 is an ellipse with semi-axes r across and
-r / sin(elevation) along the sun's azimuth, plus the sphere and its footprint, where raised
-receivers can be), one from its shape (a box's or an ellipsoid's 8 corners, a capsule's two
-cubes around its end spheres: cast along the sun onto z = 0, plus the corners and their
-footprints), which stays small where a big sphere would reach behind the camera. Where the
-summed-area table of raised receivers shows none inside the window, only the ground shadow
-(the cast points alone) is kept: same shadow, far fewer pixels tested.
+(centre c, radius r; its shadow on the ground is an ellipse with semi-axes r across and
+r / sin(elevation) along the sun's azimuth, bounded by a ring of points that circumscribes it,
+plus the sphere and its footprint, where raised receivers can be), one from its shape (a box's
+or an ellipsoid's 8 corners, a capsule's two cubes around its end spheres: cast along the sun,
+plus the corners and their footprints), which stays small where a big sphere would reach behind
+the camera. Shadows are cast onto z = SHADOW_LIFT, the height above a surface that shadow rays
+start from (under a low sun that shadow lies measurably nearer its caster than one on z = 0).
+Where the summed-area table of raised receivers shows none inside the window, only the ground
+shadow (the cast points alone) is kept: same shadow, far fewer pixels tested. Windows hold the
+pixels whose centres lie within a pixel (PAD) of these bounds.
 
 A point set wholly in front of the camera is bounded by its projections. With an undistorted
 pinhole camera, a set wholly behind gets an empty window, and one crossing the camera plane the
