@@ -181,11 +181,12 @@ def test_compiled_screen_bounds_equal_the_numpy_reference(seed):
 
 @pytest.mark.parametrize("size", [(64, 48), (65, 49)])
 @pytest.mark.parametrize("model, k1, k2, hfov", [("pinhole", 0.0, 0.0, 70), ("pinhole", -0.2, 0.05, 70),
-                                                 ("fisheye", 0.01, -0.002, 190)])
+                                                 ("pinhole", -0.4, 0.0, 120), ("fisheye", 0.01, -0.002, 190)])
 def test_every_pixel_ray_is_computed_per_pixel_or_mirrored_to_the_same_bits(size, model, k1, k2, hfov):
     """pixel_rays undistorts one quadrant and mirrors it (a centred principal point, no skew), then
     turns and normalises each ray in one compiled pass: the same rays as undistorting every pixel
-    and turning them with numpy, for even and odd sizes."""
+    and turning them with numpy, for even and odd sizes, with the Brown model's compiled grid and
+    where the image reaches past the distortion's fold (solved by bisection)."""
     W, H = size
     cam = Camera.from_pose(W, H, position=(1, 2, 6), pan_deg=20, tilt_deg=90 if model == "fisheye" else 30,
                            roll_deg=3, hfov_deg=hfov, k1=k1, k2=k2, model=model)
@@ -201,3 +202,6 @@ def test_every_pixel_ray_is_computed_per_pixel_or_mirrored_to_the_same_bits(size
     cam.skew = np.array([0.7])                  # sheared: no mirror symmetry, every pixel computed
     sheared = cam._camera_rays(0, uu, vv)
     assert not np.array_equal(sheared, every) and np.array_equal(cam._all_camera_rays(0, 0.7), sheared)
+    cam.skew, cam.cx = None, W / 2 + 3.3          # the principal point off centre: every pixel computed
+    shifted = cam._camera_rays(0, uu, vv)
+    assert not np.array_equal(shifted, every) and np.array_equal(cam._all_camera_rays(0, 0.0), shifted)

@@ -72,6 +72,11 @@ def _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shu
                     continue
                 vel[t, y, xx, 0], vel[t, y, xx, 1] = vx, vy
                 r = reach(m) if moves[t, tid] else 0      # only moving objects smear over others
+                if r == 0:                  # a static pixel under a moving camera: itself alone
+                    y0, y1, x0, x1 = min(y0, y), max(y1, y + 1), min(x0, xx), max(x1, xx + 1)
+                    if m > best[y, xx]:
+                        best[y, xx], src[y, xx, 0], src[y, xx, 1] = m, y, xx
+                    continue
                 ya, yb, xa, xb = max(y - r, 0), min(y + r + 1, H), max(xx - r, 0), min(xx + r + 1, W)
                 y0, y1, x0, x1 = min(y0, ya), max(y1, yb), min(x0, xa), max(x1, xb)
                 if r <= DIRECT_REACH:       # a small square: written now, in row-major order

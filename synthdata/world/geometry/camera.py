@@ -295,13 +295,25 @@ class Camera:
         one quadrant is computed and mirrored: the same bits as computing every pixel."""
         W, H = self.width, self.height
         if not (self.cx == W / 2 and self.cy == H / 2 and skew == 0.0):
-            uu, vv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
-            return self._camera_rays(t, uu, vv)
+            return self._grid_rays(t, W, H)
         w2, h2 = (W + 1) // 2, (H + 1) // 2       # the quadrant holds an odd size's middle row/column
-        uu, vv = np.meshgrid(np.arange(w2) + 0.5, np.arange(h2) + 0.5)
         out = np.empty((H, W, 3))
-        _mirror_quadrant(np.ascontiguousarray(self._camera_rays(t, uu, vv)), out)
+        _mirror_quadrant(self._grid_rays(t, w2, h2), out)
         return out
+
+    def _grid_rays(self, t: int, W: int, H: int) -> np.ndarray:
+        """`_camera_rays` of the pixel centres of the top-left W x H pixels, (H, W, 3): for the
+        Brown model compiled (`_brown_grid_rays`: no whole-array temporaries, which cost more in
+        fresh pages than in arithmetic), the same bits; where its iteration did not settle (an
+        image reaching the distortion's fold) and for the fisheye, by `_camera_rays`."""
+        if self.model != "fisheye":
+            out = np.empty((H, W, 3))
+            skew = 0.0 if self.skew is None else float(self.skew[t])
+            if _brown_grid_rays(float(self.cx), float(self.cy), float(self.fx[t]), float(self.fy[t]), skew,
+                                float(self.k1), float(self.k2), fold_sq(float(self.k1), float(self.k2)), out):
+                return out
+        uu, vv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+        return np.ascontiguousarray(self._camera_rays(t, uu, vv))
 
     def _wide_fisheye_rays(self, xd: np.ndarray, yd: np.ndarray, d_cam: np.ndarray) -> np.ndarray:
         """Camera-frame ray directions of a fisheye's distorted coordinates; `d_cam` (the
@@ -352,6 +364,38 @@ def _undistort_points(xd, yd, k1, k2, x, y):
             r2 = x[i] * x[i] + y[i] * y[i]
             scale = 1 + k1 * r2 + k2 * r2 * r2
             x[i], y[i] = xd[i] / scale, yd[i] / scale
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _brown_grid_rays(cx, cy, fx, fy, skew, k1, k2, fold, out):
+    """out (H, W, 3) = `Camera._camera_rays` of pixel centres (x + 0.5, y + 0.5) for the Brown
+    model, the whole-array operations in their order (`undistort`'s fixed-point steps over a row
+    at a time, so the divisions vectorise; its check that each point settled, `_held_radius`).
+    False (out partly written) where a point did not settle: the caller solves those by bisection."""
+    H, W = out.shape[0], out.shape[1]
+    xd, yd, x, y = np.empty(W), np.empty(W), np.empty(W), np.empty(W)
+    plain = k1 == 0.0 and k2 == 0.0
+    for i in range(H):
+        yv = (i + 0.5 - cy) / fy
+        for j in range(W):
+            xd[j], yd[j] = (j + 0.5 - cx - skew * yv) / fx, yv
+            x[j], y[j] = xd[j], yd[j]
+        if not plain:
+            for _ in range(UNDISTORT_STEPS):
+                for j in range(W):
+                    r2 = x[j] * x[j] + y[j] * y[j]
+                    scale = 1 + k1 * r2 + k2 * r2 * r2
+                    x[j], y[j] = xd[j] / scale, yd[j] / scale
+            if math.isfinite(fold):
+                for j in range(W):
+                    rd = np.sqrt(xd[j] * xd[j] + yd[j] * yd[j])
+                    r = np.sqrt(x[j] * x[j] + y[j] * y[j])
+                    u = min(r * r, fold)
+                    if not abs(r * (1 + k1 * u + k2 * u * u) - rd) <= 1e-12 * max(rd, 1.0):
+                        return False
+        for j in range(W):
+            out[i, j, 0], out[i, j, 1], out[i, j, 2] = x[j], y[j], 1.0
+    return True
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
