@@ -11,9 +11,9 @@ import synthdata.render.background as background
 import synthdata.render.effects as effects
 import synthdata.render.renderer as renderer
 from synthdata.recipe.loader import load_recipe
-from synthdata.render.background import render_background
+from synthdata.render.background import render_background, render_reference
 from synthdata.render.motion_blur import turn_blur_px
-from synthdata.render.pose_cache import MAX_FRAMES, SUPERSAMPLE, plan_reference, reference_of
+from synthdata.render.pose_cache import MAX_FRAMES, SUPERSAMPLE, plan_reference
 from synthdata.render.renderer import Renderer
 from synthdata.world.appearance import Appearance
 from synthdata.world.geometry.camera_motion import apply_camera_motion
@@ -82,14 +82,32 @@ def test_resampled_backgrounds_keep_the_geometry_and_the_look(overrides):
             assert energy(b) > 0.8 * energy(a)       # the texture is kept, not blurred away
 
 
+@pytest.mark.parametrize("name, overrides", [("parking_lot_day", []), ("parking_lot_day", ["scene.weather.condition=rain"]),
+                                             ("parking_lot_day", ["scene.lighting.time_of_day=night"]),
+                                             ("people_randomized", [])], ids=["dry", "wet", "night", "randomized"])
+def test_a_reference_rendered_in_bands_of_rows_is_the_reference_rendered_whole(name, overrides):
+    """render_reference renders the reference view a band of rows at a time (its full-size buffers
+    never exist at once): every step is a function of the pixel's ray, so bands of 7 rows give
+    the colours, albedo and material of one render of the whole view (wet ground, painted lines,
+    random textures, night lights)."""
+    world = clip(["scene.sensor.shake_deg=0.6"] + overrides, name)
+    r = Renderer(world, "cpu")
+    ref_cam = plan_reference(world.camera)
+    whole = render_background(r.lit_world, ref_cam, torch.as_tensor(ref_cam.pixel_rays(0, dtype=np.float32)), r.light,
+                              r.device)
+    bands = render_reference(r.lit_world, ref_cam, r.light, r.device, True, 7 * ref_cam.width)
+    assert ref_cam.height > 20 * 7
+    assert np.array_equal(bands.colours, np.concatenate([whole.rgb.numpy(), whole.rgb_shadow.numpy()], -1))
+    assert np.array_equal(bands.albedo, whole.albedo.numpy()) and np.array_equal(bands.material, whole.material.numpy())
+
+
 def test_poses_read_the_albedo_and_material_that_vehicle_lights_shade():
     world = clip(["scene.sensor.shake_deg=0.6"])
     r = Renderer(world, "cpu")
     ref_cam = plan_reference(world.camera)
-    rays = torch.as_tensor(ref_cam.pixel_rays(0, dtype=np.float32))
-    ref = reference_of(ref_cam, render_background(r.lit_world, ref_cam, rays, r.light, r.device), surfaces=True)
-    assert reference_of(ref_cam, render_background(r.lit_world, ref_cam, rays, r.light, r.device),
-                        surfaces=False).albedo is None          # kept only where light pools need it
+    ref = render_reference(r.lit_world, ref_cam, r.light, r.device, True, world.width * world.height)
+    assert render_reference(r.lit_world, ref_cam, r.light, r.device, False,
+                            world.width * world.height).albedo is None   # kept only where light pools need it
     cam = world.camera.frame(9)
     rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32))
     direct = render_background(r.lit_world, cam, rays, r.light, r.device)
@@ -126,7 +144,9 @@ def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overr
                         lambda *a, **k: calls.append(k.get("texture", True)) or real_pass(*a, **k))
     r = Renderer(world, "cpu")
     whole = r.render(0, 16)
-    assert calls.count(True) == 1 and calls.count(False) == 16      # textured once: the reference
+    ref_cam = plan_reference(world.camera)
+    bands = -(-ref_cam.height // ((world.width * world.height) // ref_cam.width))
+    assert calls == [True] * bands + [False] * 16         # textured only for the reference (in bands of rows)
     parts = [Renderer(world, "cpu").render(0, 5), Renderer(world, "cpu").render(5, 16)]
     for name in ("rgb", "instance", "depth", "part"):
         assert torch.equal(getattr(whole, name), torch.cat([getattr(p, name) for p in parts])), name

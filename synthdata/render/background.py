@@ -8,6 +8,7 @@ only swap pixels inside their windows).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -310,6 +311,30 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
     return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver,
                       albedo, normal, material, tuple(taken))
+
+
+def render_reference(world: World, camera: Camera, light: LightingT, device: torch.device, surfaces: bool,
+                     band_px: int) -> Reference:
+    """The reference view of a camera that turns on its mount (render/pose_cache.py: `camera` from
+    plan_reference), rendered in bands of whole rows of at most band_px pixels (a pose's frame):
+    every step of render_background is a function of the pixel's ray, so the bands hold what one
+    render would, while the renders' full-size buffers (over 100 bytes a pixel) never exist for
+    the whole reference, which holds up to pose_cache.MAX_FRAMES frames' pixels. surfaces: also
+    keep the albedo and material (what vehicle light pools shade)."""
+    Wr, Hr = camera.width, camera.height
+    rows = max(1, int(band_px) // Wr)
+    colours = np.empty((Hr, Wr, 6), np.uint8)
+    albedo = np.empty((Hr, Wr, 3), np.float32) if surfaces else None
+    material = np.empty((Hr, Wr), np.int64) if surfaces else None
+    for y0 in range(0, Hr, rows):
+        y1 = min(y0 + rows, Hr)
+        band = dataclasses.replace(camera, height=y1 - y0, cy=camera.cy - y0)
+        rays = torch.as_tensor(band.pixel_rays(0, dtype=np.float32, keep=False), device=device)
+        bg = render_background(world, band, rays, light, device)
+        colours[y0:y1, :, :3], colours[y0:y1, :, 3:] = bg.rgb.cpu().numpy(), bg.rgb_shadow.cpu().numpy()
+        if surfaces:
+            albedo[y0:y1], material[y0:y1] = bg.albedo.cpu().numpy(), bg.material.cpu().numpy()
+    return Reference(camera, colours, albedo, material)
 
 
 def finite(depth: torch.Tensor, take: Callable[[tuple, type], np.ndarray] = np.empty) -> torch.Tensor:

@@ -19,8 +19,11 @@ The resampling runs on the host for every device, as the ground pass does (the C
 the reference with its own kernels and reads poses the same way).
 
 The reference is used when it costs less than rendering the poses it replaces (`plan_reference`):
-at most MAX_FRAMES frames' worth of pixels and GAIN of the poses' pixels, every pose within
-MAX_OFF_AXIS_DEG of its axis. Wide patrols and fixed cameras keep the direct renders.
+at most GAIN of the poses' pixels (a resampled pose costs about half a rendered one), at most
+MAX_FRAMES frames' worth and MAX_PIXELS pixels (what the clip keeps: 6 bytes a pixel, 26 where
+vehicle lights read albedo and material), every pose within MAX_OFF_AXIS_DEG of its axis. It is
+rendered in bands of a frame's pixels (render/background.py `render_reference`), so rendering it
+takes no more memory than rendering a pose. Wide patrols and fixed cameras keep the direct renders.
 """
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ from synthdata.render.planes import plane
 from synthdata.world.geometry.camera import Camera, look_rotation
 
 SUPERSAMPLE = 1.5          # reference pixels per finest pose pixel, along each axis
-MAX_FRAMES = 8.0           # a reference holds at most this many frames' pixels
+MAX_FRAMES = 16.0          # a reference holds at most this many frames' pixels
+MAX_PIXELS = 12_000_000    # ... and at most this many pixels
 GAIN = 0.5                 # ... and at most this share of the pixels of the poses it replaces
 MAX_OFF_AXIS_DEG = 60.0    # every pose ray within this angle of the reference's axis
 MARGIN_PX = 3              # reference pixels around the poses' extent
@@ -81,20 +85,10 @@ def plan_reference(camera: Camera) -> Camera | None:
     f = SUPERSAMPLE / float(step.min())
     x0, x1, y0, y1 = x.min(), x.max(), y.min(), y.max()
     Wr, Hr = int(math.ceil((x1 - x0) * f)) + 2 * MARGIN_PX, int(math.ceil((y1 - y0) * f)) + 2 * MARGIN_PX
-    if Wr * Hr > min(MAX_FRAMES, GAIN * len(poses)) * W * H:
+    if Wr * Hr > min(MAX_FRAMES, GAIN * len(poses)) * W * H or Wr * Hr > MAX_PIXELS:
         return None
     return Camera(Wr, Hr, np.array([f]), np.array([f]), MARGIN_PX - x0 * f, MARGIN_PX - y0 * f, R[None].copy(),
                   np.asarray(camera.C[:1], float).copy())
-
-
-def reference_of(camera: Camera, bg, surfaces: bool) -> Reference:
-    """The host copies of a reference background (render/background.Background) that poses read;
-    surfaces: also its albedo and material (what vehicle light pools shade)."""
-    host = lambda t: np.ascontiguousarray(t.detach().cpu().numpy())   # noqa: E731
-    colours = np.ascontiguousarray(np.concatenate([host(bg.rgb), host(bg.rgb_shadow)], -1))
-    if not surfaces:
-        return Reference(camera, colours, None, None)
-    return Reference(camera, colours, host(bg.albedo).astype(np.float32), host(bg.material).astype(np.int64))
 
 
 def resample_background(ref: Reference, rays: np.ndarray, take=np.empty) -> tuple:

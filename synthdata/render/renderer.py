@@ -19,14 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from synthdata.render.background import Background, elevated_table, elevated_tables, render_background
+from synthdata.render.background import (Background, elevated_table, elevated_tables, render_background,
+                                         render_reference)
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.planes import frame_pool, give_back_pose, own_store, plane, pose_buffer, stack_into
-from synthdata.render.pose_cache import Reference, plan_reference, reference_of
+from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
@@ -138,9 +139,8 @@ class Renderer:
             if ref_cam is None:
                 self._ref = False
             else:
-                rays = torch.as_tensor(ref_cam.pixel_rays(0, dtype=np.float32), device=self.device)
-                self._ref = reference_of(ref_cam, render_background(self.lit_world, ref_cam, rays, self.light,
-                                                                    self.device), surfaces=self.dyn is not None)
+                self._ref = render_reference(self.lit_world, ref_cam, self.light, self.device, self.dyn is not None,
+                                             self.world.width * self.world.height)
         return self._ref or None
 
     # ---- rendering ---------------------------------------------------------------------------
