@@ -159,9 +159,15 @@ def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overr
     assert d.mean() < 3.0
 
 
-def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(monkeypatch):
+@pytest.mark.parametrize("direct", [False, True], ids=["resampled", "rendered"])
+def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(monkeypatch, direct):
+    """Poses read from the reference and poses rendered whole (their ground texture, albedo,
+    material, normals and sun visibility in reused buffers too) draw the same frames with buffers
+    given back by earlier poses as with fresh ones."""
     import synthdata.render.planes as planes
     world = clip(["scene.sensor.shake_deg=0.6", "scene.lighting.time_of_day=night"])
+    if direct:
+        monkeypatch.setattr(renderer, "plan_reference", lambda camera: None)
     planes.release()
     first = Renderer(world, "cpu", recycle=False).render(0, 16)
     spare = {a.ctypes.data for free in planes._local.poses.values() for a in free}

@@ -236,8 +236,9 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     # with a reference and no surfaces read (what light pools shade), the normals are scratch
     scratch_normal = reference is not None and reference.albedo is None
     normal = (plane("background.normal", tuple(rays.shape), torch.float32, device) if scratch_normal
-              else torch.zeros_like(rays))
+              else torch.from_numpy(take(tuple(rays.shape), np.float32)) if pooled else torch.empty_like(rays))
     if not scratch_normal:
+        normal[..., :2] = 0
         normal[..., 2] = 1
     is_ground = ground_ok.clone() if reference is None else ground_ok
     k = kernels_for(device)
@@ -270,17 +271,19 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
                           None if albedo is None else normal, material, tuple(taken))   # normals: for light pools
     receiver = finite(depth, take)
     retexture(albedo, material, point, is_ground, receiver, world, camera)   # domain randomisation
-    sunlit = torch.ones_like(depth)
+    sunlit = torch.from_numpy(take(tuple(depth.shape), np.float32)).fill_(1) if pooled else torch.ones_like(depth)
     light_np = np.asarray(world.lighting.sun_direction, float)
     light_np = light_np / np.linalg.norm(light_np)
     if world.lighting.shadows and static is not None and light_np[2] > 0.02:
         sw = shadow_windows(world.static, light_np, camera)
-        blocked = torch.zeros((1, H, W), dtype=torch.uint8, device=device)
-        k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array((point + normal * SHADOW_LIFT)[None]),
-                      k.array(receiver[None]), k.array(torch.zeros((1, H, W), dtype=torch.int32, device=device)),
+        blocked = plane("background.blocked", (1, H, W), torch.uint8, device).zero_()
+        lifted = plane("background.lifted", (1, H, W, 3), torch.float32, device)
+        torch.mul(normal, SHADOW_LIFT, out=lifted[0]).add_(point)       # point + normal * SHADOW_LIFT
+        k.sun_shadows(static.prm, static.kinds, sw, light_np, np.zeros(1, np.int64), k.array(lifted),
+                      k.array(receiver[None]), k.array(plane("background.no_inst", (1, H, W), torch.int32, device).zero_()),
                       k.array(blocked), np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1, 3), np.uint8),
                       np.arange(static.num_prims, dtype=np.int64))      # each static primitive culled alone
-        sunlit = sunlit * (1 - blocked[0].float())
+        sunlit.masked_fill_(blocked[0].bool(), 0.0)                     # sunlit * (1 - blocked)
     # ---- weather on surfaces (render/weather.py) ----
     wt = WeatherT.from_world(world)
     gloss = None

@@ -222,12 +222,12 @@ def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLo
     ground point along every ray (H, W, 3), on-ground mask (H, W), albedo (H, W, 3) float32,
     material (H, W) int64) of rays (H, W, 3) float32 from C, optical axis fwd (3,) float32.
     texture=False: the geometry only (ground points, albedo and material None), for a pose whose
-    colours come from a reference view (render/pose_cache.py). take(shape, dtype): where depth,
-    point and the mask are allocated."""
+    colours come from a reference view (render/pose_cache.py). take(shape, dtype): where the
+    (H, W) arrays are allocated."""
     H, W = rays.shape[:2]
     depth, ok = take((H, W), np.float32), take((H, W), np.bool_)
     point = take((H, W, 3), np.float32)
-    gpt, albedo = (np.empty((H, W, 3) if texture else (1, 1, 3), np.float32) for _ in range(2))
+    gpt, albedo = ((take((H, W, 3), np.float32) if texture else np.empty((1, 1, 3), np.float32)) for _ in range(2))
     _ground(rays, np.asarray(C, np.float32), np.asarray(fwd, np.float32), np.float32(max_range), look.lattice,
             look.hue, look.base, look.beyond, look.extent, look.scales, look.consts, look.texture if texture else -1,
             depth, point, gpt,
@@ -235,7 +235,9 @@ def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLo
     if not texture:
         return depth, point, None, ok, None, None
     from synthdata.world.types import MATERIAL
-    return depth, point, gpt, ok, albedo, np.full((H, W), MATERIAL["concrete"], np.int64)
+    material = take((H, W), np.int64)
+    material.fill(MATERIAL["concrete"])
+    return depth, point, gpt, ok, albedo, material
 
 
 @njit(**JIT)
