@@ -286,7 +286,7 @@ light_pools.kernel = _light_pools      # what render/backend.py counts and cache
 def antialias(rgb, inst, boxes, mark):
     """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
     x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
-    only; inst keeps hard edges). mark (T, H, W) uint8 is scratch (zeros)."""
+    only; inst keeps hard edges). mark (T, H, W) uint8 is scratch: zeros, left zeros."""
     T, H, W = inst.shape
     G = boxes.shape[0]
     n = 0
@@ -316,6 +316,7 @@ def antialias(rgb, inst, boxes, mark):
     for i in range(n):
         for c in range(3):
             rgb[where[i, 0], where[i, 1], where[i, 2], c] = out[i, c]
+        mark[where[i, 0], where[i, 1], where[i, 2]] = 0
 
 
 @njit(**JIT)

@@ -26,7 +26,7 @@ from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import frame_pool, give_back_pose, own_store, plane, pose_buffer, stack_into
+from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, pose_buffer, stack_into
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
@@ -228,8 +228,7 @@ class Renderer:
         bi, ti = np.nonzero(own > 0)
         if len(bi):
             box = np.concatenate([ti[:, None], boxes[bi, ti]], 1)
-            mark = self._kept_buffer("mark", (T, H, W), torch.uint8).zero_()
-            k.antialias(k.array(rgb), k.array(inst), box, k.array(mark))
+            k.antialias(k.array(rgb), k.array(inst), box, k.array(self._marks(T, H, W)))
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(w.noise_seed))
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
@@ -292,6 +291,16 @@ class Renderer:
         """A buffer of `shape` kept between chunks and clips (render/planes.py), for buffers used
         only within one render call."""
         return plane("renderer." + name, shape, dtype, self.device)
+
+    def _marks(self, T: int, H: int, W: int) -> torch.Tensor:
+        """antialias's (T, H, W) uint8 scratch of zeros: on the CPU kept by the thread and zeroed
+        once (the kernel leaves it zeros; zeroing 10 MB every chunk cost more than its marks)."""
+        if self.device.type != "cpu":
+            return self._kept_buffer("mark", (T, H, W), torch.uint8).zero_()
+        held = kept("renderer.marks", (H, W), lambda: [torch.zeros((0, H, W), dtype=torch.uint8)])
+        if held[0].shape[0] < T:
+            held[0] = torch.zeros((T, H, W), dtype=torch.uint8)
+        return held[0][:T]
 
     def _out(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
         """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh."""
