@@ -225,6 +225,10 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             return np.empty(shape, dtype)
         taken.append(pose_buffer(shape, dtype))
         return taken[-1]
+
+    def float_plane(shape: tuple) -> torch.Tensor:
+        """A float32 tensor on the device, contents undefined: a pose buffer when pooled."""
+        return torch.from_numpy(take(shape, np.float32)) if pooled else torch.empty(shape, device=device)
     depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
         rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed),
         texture=reference is None, take=take)
@@ -236,7 +240,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     # with a reference and no surfaces read (what light pools shade), the normals are scratch
     scratch_normal = reference is not None and reference.albedo is None
     normal = (plane("background.normal", tuple(rays.shape), torch.float32, device) if scratch_normal
-              else torch.from_numpy(take(tuple(rays.shape), np.float32)) if pooled else torch.empty_like(rays))
+              else float_plane(tuple(rays.shape)))
     if not scratch_normal:
         normal[..., :2] = 0
         normal[..., 2] = 1
@@ -271,7 +275,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
                           None if albedo is None else normal, material, tuple(taken))   # normals: for light pools
     receiver = finite(depth, take)
     retexture(albedo, material, point, is_ground, receiver, world, camera)   # domain randomisation
-    sunlit = torch.from_numpy(take(tuple(depth.shape), np.float32)).fill_(1) if pooled else torch.ones_like(depth)
+    sunlit = float_plane(tuple(depth.shape)).fill_(1)
     light_np = np.asarray(world.lighting.sun_direction, float)
     light_np = light_np / np.linalg.norm(light_np)
     if world.lighting.shadows and static is not None and light_np[2] > 0.02:

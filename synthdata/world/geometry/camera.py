@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba.extending import register_jitable
 
-from synthdata.world.geometry.camera_kernels import (_brown_grid_rays, _mirror_quadrant, _rotate_unit,
-                                                    _undistort_points)
+from synthdata.world.geometry.camera_kernels import (brown_grid_rays, mirror_quadrant, rotate_unit,
+                                                    undistort_points)
 
 
 @register_jitable
@@ -154,7 +154,7 @@ class Camera:
             return xd, yd
         xd, yd = np.broadcast_arrays(np.asarray(xd, float), np.asarray(yd, float))
         x, y = np.empty(xd.shape), np.empty(xd.shape)
-        _undistort_points(np.ascontiguousarray(xd).reshape(-1), np.ascontiguousarray(yd).reshape(-1),
+        undistort_points(np.ascontiguousarray(xd).reshape(-1), np.ascontiguousarray(yd).reshape(-1),
                           float(self.k1), float(self.k2), x.reshape(-1), y.reshape(-1))
         fold = fold_sq(float(self.k1), float(self.k2))
         if math.isfinite(fold):         # near and past the fold the iteration does not settle
@@ -255,7 +255,7 @@ class Camera:
             return (d / np.linalg.norm(d, axis=-1, keepdims=True)).astype(dtype, copy=False)
         d_cam = self.camera_frame_rays(t, keep)
         d = np.empty(d_cam.shape, dtype) if out is None else out
-        _rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
+        rotate_unit(d_cam.reshape(-1, 3), np.ascontiguousarray(self.R[t], np.float64), d.reshape(-1, 3))
         return d
 
     def ray_key(self, t: int = 0) -> tuple:
@@ -302,18 +302,18 @@ class Camera:
             return self._grid_rays(t, W, H)
         w2, h2 = (W + 1) // 2, (H + 1) // 2       # the quadrant holds an odd size's middle row/column
         out = np.empty((H, W, 3))
-        _mirror_quadrant(self._grid_rays(t, w2, h2), out)
+        mirror_quadrant(self._grid_rays(t, w2, h2), out)
         return out
 
     def _grid_rays(self, t: int, W: int, H: int) -> np.ndarray:
         """`_camera_rays` of the pixel centres of the top-left W x H pixels, (H, W, 3): for the
-        Brown model compiled (`_brown_grid_rays`: no whole-array temporaries, which cost more in
+        Brown model compiled (`brown_grid_rays`: no whole-array temporaries, which cost more in
         fresh pages than in arithmetic), the same bits; where its iteration did not settle (an
         image reaching the distortion's fold) and for the fisheye, by `_camera_rays`."""
         if self.model != "fisheye":
             out = np.empty((H, W, 3))
             skew = 0.0 if self.skew is None else float(self.skew[t])
-            if _brown_grid_rays(float(self.cx), float(self.cy), float(self.fx[t]), float(self.fy[t]), skew,
+            if brown_grid_rays(float(self.cx), float(self.cy), float(self.fx[t]), float(self.fy[t]), skew,
                                 float(self.k1), float(self.k2), fold_sq(float(self.k1), float(self.k2)), out):
                 return out
         uu, vv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)

@@ -11,11 +11,11 @@ import numpy as np
 from numba import njit
 
 UNDISTORT_STEPS = 25    # fixed-point steps of `Camera.undistort`
-ROTATE_BLOCK = 512      # rays a step of `_rotate_unit` (its three scratch rows stay in L1)
+ROTATE_BLOCK = 512      # rays a step of `rotate_unit` (its three scratch rows stay in L1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _undistort_points(xd, yd, k1, k2, x, y):
+def undistort_points(xd, yd, k1, k2, x, y):
     """`Camera.undistort`'s fixed-point iteration, point by point (float64, the operations of the
     whole-array form in its order, so the same bits without its 100 temporary arrays). Step by
     step over all points, so the divisions vectorise."""
@@ -29,7 +29,7 @@ def _undistort_points(xd, yd, k1, k2, x, y):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _brown_grid_rays(cx, cy, fx, fy, skew, k1, k2, fold, out):
+def brown_grid_rays(cx, cy, fx, fy, skew, k1, k2, fold, out):
     """out (H, W, 3) = `Camera._camera_rays` of pixel centres (x + 0.5, y + 0.5) for the Brown
     model, the whole-array operations in their order (`undistort`'s fixed-point steps over a row
     at a time, so the divisions vectorise; its check that each point settled, `_held_radius`).
@@ -61,7 +61,7 @@ def _brown_grid_rays(cx, cy, fx, fy, skew, k1, k2, fold, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _mirror_quadrant(q, out):
+def mirror_quadrant(q, out):
     """out (H, W, 3) from its top-left quadrant q ((H + 1) // 2, (W + 1) // 2, 3): the right half
     mirrored with x negated, the bottom half mirrored with y negated (exact)."""
     H, W = out.shape[0], out.shape[1]
@@ -77,7 +77,7 @@ def _mirror_quadrant(q, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rotate_unit(d_cam, R, out):
+def rotate_unit(d_cam, R, out):
     """out[i] = R^T d_cam[i], normalised (rows (N, 3); float64 maths, stored as out's type):
     camera-frame rays to world rays. In blocks of ROTATE_BLOCK rays, each step a plain loop over
     separate x, y, z arrays: the divisions and square roots vectorise (one loop over interleaved
