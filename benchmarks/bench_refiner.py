@@ -74,6 +74,8 @@ def main() -> None:
     p.add_argument("--real", default=str(REFERENCE), help="the car-park reference clip")
     p.add_argument("--clips", type=int, default=4)
     p.add_argument("--frames", type=int, default=24)
+    p.add_argument("--precision", default="auto", choices=("auto", "float32"),
+                   help="the recipe's postprocess.precision (auto: bfloat16 where the CPU has it)")
     args = p.parse_args()
     benchlib.set_threads(1)
     benchlib.print_machine()
@@ -84,7 +86,7 @@ def main() -> None:
     from synthdata.refine.metrics import classifier_accuracy, feature_distance
     from synthdata.render.renderer import Renderer
 
-    refiner = load_refiner(args.refiner)
+    refiner = load_refiner(args.refiner, "cpu", args.precision)
     n = benchlib.repeats(args, 3)
     # --- cost per 640x480 frame, against rendering it -------------------------------------------
     recipe, where = benchlib.bench_recipe(width=640, height=480, frames=2)
@@ -96,7 +98,8 @@ def main() -> None:
     render_s, _, batch = benchlib.best_of(n, lambda: renderer.render(0, 1))
     refine_frames(batch.rgb, refiner)
     refine_s, times, _ = benchlib.best_of(n, lambda: refine_frames(batch.rgb, refiner))
-    print(f"cost ({where}, 640x480, 1 thread): render {render_s * 1e3:.0f} ms/frame, refine {refine_s * 1e3:.0f} "
+    print(f"cost ({where}, 640x480, 1 thread, refiner in {'bfloat16' if refiner.low is not None else 'float32'}): "
+          f"render {render_s * 1e3:.0f} ms/frame, refine {refine_s * 1e3:.0f} "
           f"ms/frame ({refine_s / render_s:.2f} x rendering); refine runs {benchlib.fmt_times(times)}")
     if torch.cuda.is_available():
         gpu_rgb = batch.rgb.cuda()

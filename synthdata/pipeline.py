@@ -137,7 +137,7 @@ def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> A
         return None
     from synthdata.refine.apply import load_refiner, refine_frames
 
-    refiner = load_refiner(post.refiner, device)
+    refiner = load_refiner(post.refiner, device, post.precision)
     row["refiner_sha256"], row["refiner_strength"] = refiner.sha256, float(post.strength)
     return lambda rgb: refine_frames(rgb, refiner, post.strength)
 

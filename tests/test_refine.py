@@ -78,6 +78,44 @@ def test_colour_changes_are_bounded(strong):
     assert np.abs(full - plain).max() > bound / 2  # the bound is reached, not trivially met
 
 
+def test_bfloat16_residual_stays_within_one_level_of_float32(strong, monkeypatch):
+    """precision auto on a CPU with bfloat16 in hardware runs the residual on a bfloat16 copy of the
+    weights: values within two 8-bit levels of float32's, which is the generator's own output
+    (the same bits as before the option); float32 never makes the copy. Forced on here, so it runs
+    on machines without it too (there emulated: slower, the same numbers)."""
+    from synthdata.refine import apply
+
+    frames = torch.from_numpy(render(TINY_RECIPE).frames)
+    full = load_refiner(strong, "cpu", "float32")
+    assert full.low is None
+    with torch.inference_mode():        # one frame at a time, as refine_frames does
+        direct = torch.stack([(full.generator(f.permute(2, 0, 1)[None].float() / 255.0)[0] * 255.0).round()
+                              .clamp(0, 255).to(torch.uint8).permute(1, 2, 0) for f in frames])
+    exact = refine_frames(frames, full)
+    assert torch.equal(exact, direct)
+    apply._load.cache_clear()
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: True)
+    low = load_refiner(strong, "cpu", "auto")
+    assert low.low is not None and next(low.low.parameters()).dtype == torch.bfloat16
+    mixed = refine_frames(frames, low)
+    diff = (mixed.int() - exact.int()).abs()
+    # it ran (some values differ), and it is close: this random, strong refiner moves about one value
+    # in 8 by a level, a few in a million by two (the shipped one: 1-2 % by one level, none by two)
+    assert 1 <= int(diff.max()) <= 2 and float((diff > 0).float().mean()) < 0.3
+    assert float((diff > 1).float().mean()) < 1e-3
+    assert torch.equal(refine_frames(frames, low), mixed)                          # deterministic
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: False)
+    apply._load.cache_clear()
+    assert load_refiner(strong, "cpu", "auto").low is None
+    apply._load.cache_clear()
+
+
+def test_refiner_precision_is_checked(capsys, strong, tmp_path):
+    (tmp_path / "r.yaml").write_text(TINY_RECIPE + f"postprocess:\n  refiner: {strong}\n  precision: half\n")
+    code, _, err = cli(capsys, "validate", str(tmp_path / "r.yaml"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "postprocess.precision" in err, err
+
+
 def _boundary_steps(rgb: np.ndarray, inst: np.ndarray) -> np.ndarray:
     """Signed luminance steps across every instance boundary (between 4-neighbours whose
     instance ids differ), in one fixed order."""

@@ -77,7 +77,12 @@ class Generator(nn.Module):
         return self.out(F.leaky_relu(u0 + f0, 0.2))[..., :H, :W]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x + self.config.max_delta * torch.tanh(self.residual(x))).clamp(0.0, 1.0)
+        return self.bounded(x, self.residual(x))
+
+    def bounded(self, x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        """x + max_delta * tanh(r), clamped to [0, 1], in float32 (r may come from a lower-precision
+        copy of this generator: refine/apply.py)."""
+        return (x + self.config.max_delta * torch.tanh(r.float())).clamp(0.0, 1.0)
 
 
 class PatchDiscriminator(nn.Module):
