@@ -27,9 +27,6 @@ from synthdata.refine.checkpoint import load_checkpoint
 from synthdata.refine.model import Generator
 
 
-PRECISIONS = ("auto", "float32")
-
-
 @dataclass
 class Refiner:
     """A checkpoint's generator on one device; `low`: its bfloat16 copy for the residual, or None
@@ -43,8 +40,9 @@ class Refiner:
 
 
 def load_refiner(path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "auto") -> Refiner:
-    """The refiner in `path` on `device` (cached per file version, device and precision, one of
-    PRECISIONS); RefinerError (exit 2, one line) for a missing, corrupt or foreign checkpoint."""
+    """The refiner in `path` on `device` (cached per file version, device and precision: "auto" or
+    "float32", the recipe's postprocess.precision); RefinerError (exit 2, one line) for a missing,
+    corrupt or foreign checkpoint."""
     p = Path(path).resolve()
     st = p.stat() if p.is_file() else None
     stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
