@@ -6,11 +6,16 @@ degree horizontal field of view, 640x480. Blender (the `bpy` package, what Kubri
 BlenderProc render with) runs Cycles on the CPU at 1 sample, no denoising, with the object
 index pass, writing one multilayer EXR per frame; it runs in a child process (its bundled
 libraries stay away from torch) after one untimed warm-up frame. Its cost excludes turning the
-index pass into labels. synthdata renders the same World with `render.Renderer` and labels it
-with `labels.rows.label_chunk` (boxes, masks, visibility), one chunk at a time, after an untimed
-warm-up run of its own (kernels loaded from numba's cache, the kept planes paged in), so that
-both CPU times leave out what a long run pays once. Both may use every core. Measured in the same run, best of
-N for synthdata; RESULT is the ratio of wall times, and the CPU times are printed beside it.
+index pass into labels. synthdata renders the same World and labels it (`labels.rows.label_chunk`:
+boxes, masks, visibility) one chunk at a time as `synthdata run` does: the pipeline's renderer
+(no dense part planes, planes recycled, frames given back once read) and a worker per core, each
+its share of the chunks in a process of its own with one thread (as the LocalCluster of
+`synthdata run` has them), after an untimed warm-up run of its
+own (kernels loaded from numba's cache, the kept planes paged in), so that both CPU times leave
+out what a long run pays once. Both use every core, each in its own way: Blender's threads share a
+frame, synthdata's workers take frames of their own. `--workers 1` times one synthdata worker.
+Measured in the same run, best of N for synthdata; RESULT is the ratio of wall times, and the CPU
+times are printed beside it.
 
 Skips (RESULT ... skip) when `import bpy` fails; `--bpy-path DIR` puts a folder holding the bpy
 package (pip install --target DIR bpy) on the child's path. Never a test dependency.
@@ -169,19 +174,56 @@ def synthdata_world(width: int, height: int, frames: int):
     return World(frames, 25.0, cam, Shapes.empty(), Ground(), Lighting(), actors, texture_seed=1, noise_seed=2)
 
 
-def synthdata_frames(world, chunk: int) -> int:
-    """Render and label every frame of the world; returns object rows."""
+def synthdata_frames(world, chunk: int, share: tuple[int, int] = (0, 1)) -> int:
+    """Render and label share (i, n) of the world's chunks (every n-th from the i-th) as `synthdata
+    run` does: a renderer as the pipeline makes it (no dense part planes, planes recycled, frames
+    given back once read); returns object rows."""
     from synthdata.labels.extents import track_extents
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
 
     ext = track_extents(world)
-    renderer = Renderer(world, "cpu")
+    renderer = Renderer(world, "cpu", part_bounds=ext.parts, parts=False, recycle=True)
     rows = 0
-    for start in range(0, world.num_frames, chunk):
+    for start in list(range(0, world.num_frames, chunk))[share[0]::share[1]]:
         batch = renderer.render(start, min(start + chunk, world.num_frames))
         rows += len(label_chunk(world, batch, "peer", ext, masks=True)["frame"])
+        if batch.done is not None:
+            batch.done()
     return rows
+
+
+def synthdata_worker(i: int, workers: int, size: tuple[int, int, int], repeats: int, barrier, results) -> None:
+    """One worker process (as a LocalCluster's: one thread): builds the world, renders its share
+    once untimed, then `repeats` times at the barrier; puts (i, [(start, end, cpu, rows)])."""
+    benchlib.set_threads(1)
+    world = synthdata_world(*size)
+    synthdata_frames(world, 32, (i, workers))   # warm-up, untimed (as Blender's): kernels loaded, planes paged in
+    runs = []
+    for _ in range(repeats):
+        barrier.wait()
+        t0, c0 = time.monotonic(), time.process_time()
+        rows = synthdata_frames(world, 32, (i, workers))
+        runs.append((t0, time.monotonic(), time.process_time() - c0, rows))
+    results.put((i, runs))
+
+
+def run_synthdata(size: tuple[int, int, int], workers: int, repeats: int) -> list[tuple[float, float, int]]:
+    """(wall, CPU seconds, object rows) of each repeat: `workers` processes started with spawn, each
+    its share of the chunks; wall from the first worker's start to the last one's end."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(workers), ctx.Queue()
+    procs = [ctx.Process(target=synthdata_worker, args=(i, workers, size, repeats, barrier, results))
+             for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    got = dict(results.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    return [(max(got[i][r][1] for i in got) - min(got[i][r][0] for i in got), sum(got[i][r][2] for i in got),
+             sum(got[i][r][3] for i in got)) for r in range(repeats)]
 
 
 def main() -> None:
@@ -190,6 +232,8 @@ def main() -> None:
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--frames", type=int, default=8, help="frames Blender renders (synthdata renders 32x more)")
     p.add_argument("--bpy-path", help="folder to put on the Blender child's PYTHONPATH")
+    p.add_argument("--workers", type=int, default=0,
+                   help="synthdata worker processes (default: one per core, as synthdata run's LocalCluster)")
     p.add_argument("--blender-child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--folder", help=argparse.SUPPRESS)
     p.add_argument("--blender-ms", type=float, default=None,
@@ -209,14 +253,13 @@ def main() -> None:
         if blender is None:
             benchlib.skip("peer_bpy", TARGET, "bpy not installed; pip install bpy, or --bpy-path DIR")
         n = benchlib.repeats(args, 3)
-        benchlib.set_threads(os.cpu_count() or 1)
+        workers = args.workers or os.cpu_count() or 1
         benchlib.print_machine()
         sd_frames = 32 * args.frames
-        world = synthdata_world(args.width, args.height, sd_frames)
-        synthdata_frames(world, 32)     # warm-up, untimed (as Blender's): kernels loaded, planes paged in
-        c0 = time.process_time()
-        best, times, rows = benchlib.best_of(n, lambda: synthdata_frames(world, 32))
-        sd_cpu = (time.process_time() - c0) / (n * sd_frames)
+        runs = run_synthdata((args.width, args.height, sd_frames), workers, n)
+        times = [r[0] for r in runs]
+        best, rows = min(times), runs[0][2]
+        sd_cpu = sum(r[1] for r in runs) / (n * sd_frames)
         bl = min(blender["times"])
         sd = best / sd_frames
         print(f"scene: ground plane + {len(object_starts())} people-sized ellipsoids, {args.width}x{args.height}")
@@ -224,7 +267,7 @@ def main() -> None:
               f"{bl * 1000:9.1f} ms/frame (best of {len(blender['times'])} frames, {blender['threads']} "
               f"threads; warm-up frame {blender['warmup_s']:.1f} s untimed)")
         print(f"synthdata render + label (boxes, masks, visibility): {sd * 1000:9.2f} ms/frame "
-              f"({sd_frames} frames, {rows} object rows, best of {n}: {benchlib.fmt_times(times)})")
+              f"({sd_frames} frames, {rows} object rows, {workers} worker(s), best of {n}: {benchlib.fmt_times(times)})")
         print(f"CPU time per frame (all threads, mean): Blender {blender['cpu_per_frame_s'] * 1000:.1f} ms, "
               f"synthdata {sd_cpu * 1000:.2f} ms, ratio {blender['cpu_per_frame_s'] / sd_cpu:.1f}")
         benchlib.result("peer_bpy", bl / sd, TARGET)

@@ -67,6 +67,17 @@ def test_peer_bpy_runs_or_skips_cleanly():
     check("bench_peer_bpy.py", "peer_bpy")
 
 
+def test_peer_bpy_synthdata_side_in_worker_processes():
+    """Without bpy, --blender-ms stands in for Blender: synthdata's side (two worker processes,
+    each its share of the chunks) runs and labels every object of every frame."""
+    proc, m = run_bench("bench_peer_bpy.py", "--quick", "--blender-ms", "200", "--workers", "2")
+    assert proc.returncode == 0 and m is not None and m["verdict"] in ("pass", "fail"), proc.stderr[-3000:]
+    rows = re.search(r"\((\d+) frames, (\d+) object rows, 2 worker", proc.stdout)
+    alone, _ = run_bench("bench_peer_bpy.py", "--quick", "--blender-ms", "200", "--workers", "1")
+    assert rows and int(rows[1]) == 64 and int(rows[2]) > 0, proc.stdout
+    assert f"({rows[1]} frames, {rows[2]} object rows, 1 worker" in alone.stdout, alone.stdout
+
+
 def test_gpu_runs_or_skips_cleanly():
     check("bench_gpu.py", "gpu")
 
