@@ -230,7 +230,7 @@ def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
-    p.add_argument("--frames", type=int, default=8, help="frames Blender renders (synthdata renders 32x more)")
+    p.add_argument("--frames", type=int, default=8, help="frames Blender renders (synthdata renders 32x more, rounded up to whole chunks a worker)")
     p.add_argument("--bpy-path", help="folder to put on the Blender child's PYTHONPATH")
     p.add_argument("--workers", type=int, default=0,
                    help="synthdata worker processes (default: one per core, as synthdata run's LocalCluster)")
@@ -255,7 +255,7 @@ def main() -> None:
         n = benchlib.repeats(args, 3)
         workers = args.workers or os.cpu_count() or 1
         benchlib.print_machine()
-        sd_frames = 32 * args.frames
+        sd_frames = 32 * workers * math.ceil(args.frames / workers)    # whole chunks, the same number a worker
         runs = run_synthdata((args.width, args.height, sd_frames), workers, n)
         times = [r[0] for r in runs]
         best, rows = min(times), runs[0][2]
