@@ -10,9 +10,8 @@ index pass into labels. synthdata renders the same World and labels it (`labels.
 boxes, masks, visibility) one chunk at a time as `synthdata run` does: the pipeline's renderer
 (no dense part planes, planes recycled, frames given back once read) and a worker per core, each
 its share of the chunks in a process of its own with one thread (as the LocalCluster of
-`synthdata run` has them), after an untimed warm-up run of its
-own (kernels loaded from numba's cache, the kept planes paged in), so that both CPU times leave
-out what a long run pays once. Both use every core, each in its own way: Blender's threads share a
+`synthdata run` has them), after an untimed warm-up run of its own (kernels loaded from numba's
+cache, the kept planes paged in), so that both CPU times leave out what a long run pays once. Both use every core, each in its own way: Blender's threads share a
 frame, synthdata's workers take frames of their own. `--workers 1` times one synthdata worker.
 Measured in the same run, best of N for synthdata; RESULT is the ratio of wall times, and the CPU
 times are printed beside it.
@@ -29,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import queue
 import subprocess
 import sys
 import tempfile
@@ -219,7 +219,17 @@ def run_synthdata(size: tuple[int, int, int], workers: int, repeats: int) -> lis
              for i in range(workers)]
     for proc in procs:
         proc.start()
-    got = dict(results.get() for _ in procs)
+    got: dict = {}
+    while len(got) < workers:          # a worker that dies ends the run (instead of waiting for it)
+        try:
+            i, runs = results.get(timeout=2.0)
+            got[i] = runs
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                for proc in procs:
+                    proc.kill()
+                raise SystemExit(f"a synthdata worker process failed (exit {dead[0]})")
     for proc in procs:
         proc.join()
     return [(max(got[i][r][1] for i in got) - min(got[i][r][0] for i in got), sum(got[i][r][2] for i in got),
