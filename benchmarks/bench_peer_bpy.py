@@ -11,8 +11,9 @@ boxes, masks, visibility) one chunk at a time as `synthdata run` does: the pipel
 (no dense part planes, planes recycled, frames given back once read) and a worker per core, each
 its share of the chunks in a process of its own with one thread (as the LocalCluster of
 `synthdata run` has them), after an untimed warm-up run of its own (kernels loaded from numba's
-cache, the kept planes paged in), so that both CPU times leave out what a long run pays once. Both use every core, each in its own way: Blender's threads share a
-frame, synthdata's workers take frames of their own. `--workers 1` times one synthdata worker.
+cache, the kept planes paged in), so that both CPU times leave out what a long run pays once.
+Both use every core, each in its own way: Blender's threads share a frame, synthdata's workers
+take frames of their own. `--workers 1` times one synthdata worker.
 Measured in the same run, best of N for synthdata; RESULT is the ratio of wall times, and the CPU
 times are printed beside it.
 
@@ -240,7 +241,8 @@ def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
-    p.add_argument("--frames", type=int, default=8, help="frames Blender renders (synthdata renders 32x more, rounded up to whole chunks a worker)")
+    p.add_argument("--frames", type=int, default=8,
+                   help="frames Blender renders (synthdata renders 32x more, rounded up to whole chunks a worker)")
     p.add_argument("--bpy-path", help="folder to put on the Blender child's PYTHONPATH")
     p.add_argument("--workers", type=int, default=0,
                    help="synthdata worker processes (default: one per core, as synthdata run's LocalCluster)")
