@@ -279,7 +279,8 @@ def main() -> None:
               f"{bl * 1000:9.1f} ms/frame (best of {len(blender['times'])} frames, {blender['threads']} "
               f"threads; warm-up frame {blender['warmup_s']:.1f} s untimed)")
         print(f"synthdata render + label (boxes, masks, visibility): {sd * 1000:9.2f} ms/frame "
-              f"({sd_frames} frames, {rows} object rows, {workers} worker(s), best of {n}: {benchlib.fmt_times(times)})")
+              f"({sd_frames} frames, {rows} object rows, {workers} worker(s), "
+              f"best of {n}: {benchlib.fmt_times(times)})")
         print(f"CPU time per frame (all threads, mean): Blender {blender['cpu_per_frame_s'] * 1000:.1f} ms, "
               f"synthdata {sd_cpu * 1000:.2f} ms, ratio {blender['cpu_per_frame_s'] / sd_cpu:.1f}")
         benchlib.result("peer_bpy", bl / sd, TARGET)
