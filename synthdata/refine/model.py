@@ -39,7 +39,7 @@ def _upsample(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     interpolated in float32 and rounded back: the same bits as PyTorch's bfloat16 kernel (which
     accumulates in float32 too), at about half its time on the CPU (refine/apply.py)."""
     size = like.shape[-2:]
-    if x.dtype in (torch.bfloat16, torch.float16):
+    if x.dtype == torch.bfloat16:
         return F.interpolate(x.float(), size=size, mode="bilinear", align_corners=False).to(x.dtype)
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
