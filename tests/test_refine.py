@@ -110,6 +110,46 @@ def test_bfloat16_residual_stays_within_one_level_of_float32(strong, monkeypatch
     apply._load.cache_clear()
 
 
+def test_bfloat16_path_compiled_steps_give_the_torch_expressions_bytes(strong, monkeypatch):
+    """On the bfloat16 path the steps around the network are two compiled passes over tables that
+    torch's own operations made: every bfloat16 residual with many 8-bit levels gives the bytes of
+    the float path's expression, and whole refined frames are the bytes of the torch ops."""
+    from synthdata.refine import apply
+
+    levels, inputs, deltas = apply._bfloat16_io(0.25)
+    rng = np.random.default_rng(5)
+    lv = np.concatenate([[0, 1, 2, 127, 128, 254, 255], rng.integers(0, 256, 9)]).astype(np.uint8)
+    rgb = np.repeat(lv, 65536)
+    res = np.tile(np.arange(-32768, 32768, dtype=np.int32).astype(np.int16), len(lv))
+    mine = np.empty(rgb.shape, np.uint8)
+    apply._to_frame(rgb, res, levels, deltas, mine)
+    x = torch.from_numpy(rgb).float() / 255.0
+    r = torch.from_numpy(res).view(torch.bfloat16).float()
+    theirs = ((x + 0.25 * torch.tanh(r)).clamp(0.0, 1.0) * 255.0).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    real = ~torch.isnan(r).numpy()
+    assert np.array_equal(mine[real], theirs[real]) and not mine[~real].any()      # NaN gives 0
+    x16 = np.empty(256, np.int16)
+    apply._to_input(np.arange(256, dtype=np.uint8), inputs, x16)
+    assert torch.equal(torch.from_numpy(x16).view(torch.bfloat16),
+                       (torch.arange(256, dtype=torch.uint8).float() / 255.0).to(torch.bfloat16))
+
+    frames = torch.from_numpy(render(TINY_RECIPE).frames)
+    apply._load.cache_clear()
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: True)
+    low = load_refiner(strong, "cpu", "auto")
+    with torch.inference_mode():
+        expected = []
+        for f in frames:
+            x = f.permute(2, 0, 1)[None].float() / 255.0
+            y = low.generator.bounded(x, low.low.residual(x.to(torch.bfloat16)))
+            expected.append((y[0] * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0))
+    got = refine_frames(frames, low)
+    assert torch.equal(got, torch.stack(expected)) and not torch.equal(got, frames)
+    half = refine_frames(frames, low, 0.5)                  # other strengths keep the torch ops
+    assert not torch.equal(half, got) and not torch.equal(half, frames)
+    apply._load.cache_clear()
+
+
 def test_bfloat16_upsampling_in_float32_is_pytorchs_bfloat16_result():
     """The generator upsamples a bfloat16 tensor in float32 and rounds back (twice as fast on the
     CPU): the same bits as PyTorch's own bfloat16 bilinear kernel, at the generator's 2x steps and
