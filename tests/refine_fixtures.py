@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 TINY_RECIPE = """\
@@ -56,3 +57,26 @@ def strong_refiner(path: Path, seed: int = 3, max_delta: float = 0.25) -> Path:
     torch.nn.init.normal_(g.out.weight, std=0.5)
     save_checkpoint(path, g, {"note": "random weights, for tests"})
     return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Torch on one thread for the module that imports this fixture (as the pipeline's workers run)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def strong(tmp_path_factory):
+    """A strong random refiner's checkpoint (`strong_refiner`), one per test module."""
+    return strong_refiner(tmp_path_factory.mktemp("ck") / "strong.pt")
+
+
+def render(recipe_text: str, overrides=()):
+    """Clip 0 of a recipe text, rendered in memory on the CPU."""
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+
+    return render_clip(load_recipe(recipe_text, list(overrides), source="<t>"), 0, device="cpu")

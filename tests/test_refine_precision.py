@@ -1,0 +1,103 @@
+"""The refiner's precision paths (synthdata/refine): the bfloat16 residual against float32, the
+compiled steps around the network on that path, and its upsampling through float32."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from synthdata.refine.apply import load_refiner, refine_frames
+from tests.refine_fixtures import TINY_RECIPE, one_thread, render, strong  # noqa: F401 (fixtures)
+
+
+def test_bfloat16_residual_stays_within_one_level_of_float32(strong, monkeypatch):
+    """precision auto on a CPU with bfloat16 in hardware runs the residual on a bfloat16 copy of the
+    weights: values within two 8-bit levels of float32's, which is the generator's own output
+    (the same bits as before the option); float32 never makes the copy. Forced on here, so it runs
+    on machines without it too (there emulated: slower, the same numbers)."""
+    from synthdata.refine import apply
+
+    frames = torch.from_numpy(render(TINY_RECIPE).frames)
+    full = load_refiner(strong, "cpu", "float32")
+    assert full.low is None
+    with torch.inference_mode():        # one frame at a time, as refine_frames does
+        direct = torch.stack([(full.generator(f.permute(2, 0, 1)[None].float() / 255.0)[0] * 255.0).round()
+                              .clamp(0, 255).to(torch.uint8).permute(1, 2, 0) for f in frames])
+    exact = refine_frames(frames, full)
+    assert torch.equal(exact, direct)
+    apply._load.cache_clear()
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: True)
+    low = load_refiner(strong, "cpu", "auto")
+    assert low.low is not None and next(low.low.parameters()).dtype == torch.bfloat16
+    mixed = refine_frames(frames, low)
+    diff = (mixed.int() - exact.int()).abs()
+    # it ran (some values differ), and it is close: this random, strong refiner moves about one value
+    # in 8 by a level, a few in a million by two (the shipped one: 1-2 % by one level, none by two)
+    assert 1 <= int(diff.max()) <= 2 and float((diff > 0).float().mean()) < 0.3
+    assert float((diff > 1).float().mean()) < 1e-3
+    assert torch.equal(refine_frames(frames, low), mixed)                          # deterministic
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: False)
+    apply._load.cache_clear()
+    assert load_refiner(strong, "cpu", "auto").low is None
+    apply._load.cache_clear()
+
+
+def test_bfloat16_path_compiled_steps_give_the_torch_expressions_bytes(strong, monkeypatch):
+    """On the bfloat16 path the steps around the network are two compiled passes over tables that
+    torch's own operations made: every bfloat16 residual with many 8-bit levels gives the bytes of
+    the float path's expression, and whole refined frames are the bytes of the torch ops."""
+    from synthdata.refine import apply
+
+    levels, inputs, deltas = apply._bfloat16_io(0.25)
+    rng = np.random.default_rng(5)
+    lv = np.concatenate([[0, 1, 2, 127, 128, 254, 255], rng.integers(0, 256, 9)]).astype(np.uint8)
+    rgb = np.repeat(lv, 65536)
+    res = np.tile(np.arange(-32768, 32768, dtype=np.int32).astype(np.int16), len(lv))
+    mine = np.empty(rgb.shape, np.uint8)
+    apply._to_frame(rgb, res, levels, deltas, mine)
+    x = torch.from_numpy(rgb).float() / 255.0
+    r = torch.from_numpy(res).view(torch.bfloat16).float()
+    theirs = ((x + 0.25 * torch.tanh(r)).clamp(0.0, 1.0) * 255.0).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    real = ~torch.isnan(r).numpy()
+    assert np.array_equal(mine[real], theirs[real]) and not mine[~real].any()      # NaN gives 0
+    x16 = np.empty(256, np.int16)
+    apply._to_input(np.arange(256, dtype=np.uint8), inputs, x16)
+    assert torch.equal(torch.from_numpy(x16).view(torch.bfloat16),
+                       (torch.arange(256, dtype=torch.uint8).float() / 255.0).to(torch.bfloat16))
+
+    frames = torch.from_numpy(render(TINY_RECIPE).frames)
+    apply._load.cache_clear()
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: True)
+    low = load_refiner(strong, "cpu", "auto")
+    with torch.inference_mode():
+        expected = []
+        for f in frames:
+            x = f.permute(2, 0, 1)[None].float() / 255.0
+            y = low.generator.bounded(x, low.low.residual(x.to(torch.bfloat16)))
+            expected.append((y[0] * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0))
+    got = refine_frames(frames, low)
+    assert torch.equal(got, torch.stack(expected)) and not torch.equal(got, frames)
+    half = refine_frames(frames, low, 0.5)                  # other strengths keep the torch ops
+    assert not torch.equal(half, got) and not torch.equal(half, frames)
+    apply._load.cache_clear()
+
+
+def test_bfloat16_upsampling_in_float32_is_pytorchs_bfloat16_result():
+    """The generator upsamples a bfloat16 tensor in float32 and rounds back (twice as fast on the
+    CPU): the same bits as PyTorch's own bfloat16 bilinear kernel, at the generator's 2x steps and
+    at odd sizes, in both memory layouts; float32 tensors go straight through."""
+    import torch.nn.functional as F
+
+    from synthdata.refine.model import _upsample
+
+    g = torch.Generator().manual_seed(3)
+    for c, h, w in ((24, 12, 16), (6, 24, 32), (5, 7, 9)):
+        x = (torch.randn(1, c, h, w, generator=g) * 4).to(torch.bfloat16)
+        for t in (x, x.contiguous(memory_format=torch.channels_last)):
+            like = torch.empty(1, c, 2 * h + (h % 2), 2 * w)
+            mine = _upsample(t, like)
+            theirs = F.interpolate(t, size=like.shape[-2:], mode="bilinear", align_corners=False)
+            assert mine.dtype == torch.bfloat16 and mine.shape == theirs.shape
+            assert torch.equal(mine, theirs)
+    x32 = torch.randn(1, 4, 6, 8, generator=g)
+    assert torch.equal(_upsample(x32, torch.empty(1, 4, 12, 16)),
+                       F.interpolate(x32, size=(12, 16), mode="bilinear", align_corners=False))
