@@ -90,9 +90,9 @@ def refine_frames(rgb: torch.Tensor, refiner: Refiner, strength: float = 1.0) ->
     if rgb.device != refiner.device:
         refiner.generator.to(rgb.device)
         refiner.device = rgb.device
-    gen = refiner.generator
     if refiner.low is not None and strength >= 1.0 and rgb.device.type == "cpu":
         return _refine_bfloat16(rgb, refiner)
+    gen = refiner.generator
     out = torch.empty_like(rgb)
     with torch.inference_mode():
         for i in range(rgb.shape[0]):
