@@ -208,6 +208,30 @@ def test_train_command_writes_checkpoint_previews_and_resumes(tiny, tmp_path, ca
     assert code == 2 and "made with other options (seed 0 -> 9)" in err and len(err.strip().splitlines()) == 1
 
 
+def test_train_command_sizes_the_generator(tiny, tmp_path, capsys):
+    """--width and --blocks make a smaller generator, recorded in the checkpoint and refused when
+    a resumed run asks for another size."""
+    from synthdata.refine.checkpoint import load_checkpoint
+    from synthdata.refine.model import Generator, parameter_count
+
+    _, synth, real = tiny
+    out = tmp_path / "small.pt"
+    args = ["refiner", "train", "--real", str(real), "--synthetic", str(synth), "--out", str(out), "--crop", "32",
+            "--batch", "4", "--device", "cpu", "--threads", "1", "--steps", "2"]
+    code, _, err = cli(capsys, *args, "--width", "8", "--blocks", "1")
+    assert code == 0, err
+    ck = load_checkpoint(out)
+    assert (ck.generator.config.width, ck.generator.config.blocks) == (8, 1)
+    assert (ck.metadata["options"]["width"], ck.metadata["options"]["blocks"]) == (8, 1)
+    assert parameter_count(ck.generator) < parameter_count(Generator()) / 3
+    frames = torch.randint(0, 256, (2, 40, 56, 3), dtype=torch.uint8)
+    assert refine_frames(frames, load_refiner(out)).shape == frames.shape
+    code, _, err = cli(capsys, *args, "--width", "8", "--blocks", "2")
+    assert code == 2 and "blocks 1 -> 2" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, *args, "--width", "7", "--restart")
+    assert code == 2 and "--width 7: expected an even number" in err and len(err.strip().splitlines()) == 1
+
+
 def test_train_command_bad_input(tiny, tmp_path, capsys):
     _, synth, real = tiny
     code, _, err = cli(capsys, "refiner", "train", "--real", str(real), "--synthetic", str(tmp_path),

@@ -39,6 +39,11 @@ def refiner_command() -> None:
               help="Weight of the temporal-consistency loss through the exact flow.")
 @click.option("--max-delta", default=0.25, show_default=True, type=click.FloatRange(0.01, 1.0),
               help="Largest change per channel (0..1 of full scale).")
+@click.option("--width", default=12, show_default=True, type=click.IntRange(2, 128),
+              help="Generator channels at full resolution (even; 2x at a half, 3x at a quarter). "
+                   "Fewer: a faster refiner with less capacity.")
+@click.option("--blocks", default=3, show_default=True, type=click.IntRange(0, 16),
+              help="Residual blocks of the generator's quarter-resolution body.")
 @click.option("--real-frames", default=300, show_default=True, type=click.IntRange(min=1),
               help="Frames sampled from each real video or folder.")
 @click.option("--pairs", default=160, show_default=True, type=click.IntRange(min=1),
@@ -51,7 +56,7 @@ def refiner_command() -> None:
 @click.option("--restart", is_flag=True, help="Ignore an earlier <out>.train and start over.")
 def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: float, steps: int | None, device: str,
                   seed: int, crop: int, batch: int, lr: float, reg: float, temporal: float, max_delta: float,
-                  real_frames: int, pairs: int, preview_every: float, credit: str | None, threads: int, restart: bool) -> None:
+                  width: int, blocks: int, real_frames: int, pairs: int, preview_every: float, credit: str | None, threads: int, restart: bool) -> None:
     """Train a refiner on real frames (--real) and a synthdata dataset (--synthetic); write --out."""
     import torch
 
@@ -59,6 +64,8 @@ def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: floa
     from synthdata.refine.data import load_real, load_synthetic
     from synthdata.refine.train import Trainer, TrainOptions, run_training, train_state_path
 
+    if width % 2:
+        raise BadInput(f"--width {width}: expected an even number of channels (the first layer has width / 2)")
     if threads:
         torch.set_num_threads(threads)
     dev = resolve_device(device)
@@ -68,7 +75,8 @@ def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: floa
     real_data = load_real(list(real), max_frames=real_frames)
     synth = load_synthetic(synthetic, max_pairs=pairs)
     say = lambda text: click.echo(text, err=True)  # noqa: E731
-    opts = TrainOptions(seed=seed, crop=crop, batch=batch, lr=lr, reg=reg, temporal=temporal, max_delta=max_delta)
+    opts = TrainOptions(seed=seed, crop=crop, batch=batch, lr=lr, reg=reg, temporal=temporal, max_delta=max_delta,
+                        width=width, blocks=blocks)
     trainer = Trainer(real_data, synth, opts, dev)
     state = train_state_path(out_path)
     if state.exists() and not restart:
