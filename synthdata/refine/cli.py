@@ -37,6 +37,9 @@ def refiner_command() -> None:
               help="Weight of the L1 self-regularisation to the render.")
 @click.option("--temporal", default=1.0, show_default=True, type=click.FloatRange(min=0),
               help="Weight of the temporal-consistency loss through the exact flow.")
+@click.option("--objects", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="Weight of the L1 to the render over labelled objects' pixels alone (needs the "
+                   "dataset's instances), so a refiner cannot fade people into the background.")
 @click.option("--max-delta", default=0.25, show_default=True, type=click.FloatRange(0.01, 1.0),
               help="Largest change per channel (0..1 of full scale).")
 @click.option("--width", default=12, show_default=True, type=click.IntRange(2, 128),
@@ -55,7 +58,7 @@ def refiner_command() -> None:
               help="CPU threads for torch (0: torch's default, all cores).")
 @click.option("--restart", is_flag=True, help="Ignore an earlier <out>.train and start over.")
 def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: float, steps: int | None, device: str,
-                  seed: int, crop: int, batch: int, lr: float, reg: float, temporal: float, max_delta: float,
+                  seed: int, crop: int, batch: int, lr: float, reg: float, temporal: float, objects: float, max_delta: float,
                   width: int, blocks: int, real_frames: int, pairs: int, preview_every: float, credit: str | None, threads: int, restart: bool) -> None:
     """Train a refiner on real frames (--real) and a synthdata dataset (--synthetic); write --out."""
     import torch
@@ -76,7 +79,7 @@ def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: floa
     synth = load_synthetic(synthetic, max_pairs=pairs)
     say = lambda text: click.echo(text, err=True)  # noqa: E731
     opts = TrainOptions(seed=seed, crop=crop, batch=batch, lr=lr, reg=reg, temporal=temporal, max_delta=max_delta,
-                        width=width, blocks=blocks)
+                        width=width, blocks=blocks, objects=objects)
     trainer = Trainer(real_data, synth, opts, dev)
     state = train_state_path(out_path)
     if state.exists() and not restart:
@@ -87,7 +90,10 @@ def train_command(real: tuple[str, ...], synthetic: str, out: str, minutes: floa
         say(f"refiner: resuming from {state} at step {trainer.step}")
     if synth.flow is None:
         say("refiner: the dataset stores no flow; temporal consistency is off "
-            "(generate with output.modalities: [rgb, flow])")
+            "(generate with output.modalities: [rgb, flow, instances])")
+    if synth.objects is None and objects > 0:
+        say("refiner: the dataset stores no instances; labelled objects are not kept apart from the background "
+            "(generate with output.modalities: [rgb, flow, instances])")
     if steps is not None and trainer.step >= steps:
         say(f"refiner: already at step {trainer.step} (--steps {steps}); nothing to do")
         return

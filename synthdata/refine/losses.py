@@ -3,6 +3,11 @@
 - adversarial: least squares (LSGAN, Mao et al. 2017) on PatchGAN scores, real = 1, refined = 0;
 - self-regularisation: L1 between the refined and the rendered frame (SimGAN), which keeps the
   content, and so the labels' geometry, in place;
+- objects: the same L1 averaged over the labelled objects' pixels (instance masks) and OBJECT_RING
+  pixels around them alone: people and cars are a few percent of a frame, and with the plain mean
+  alone a refiner learns to fade them into the background, which fools a discriminator shown
+  footage with few people (benchmarks/bench_refiner.py measures their contrast). A loss on the
+  local contrast taken away (adding it free) was tried instead: the refiner drew bright halos;
 - temporal: the refinement (refined - rendered) of frame t must equal that of frame t + 1 at the
   place synthdata's exact forward flow carries each pixel, where the flow is valid; the target
   (frame t + 1) is held fixed, so the gradient reaches frame t only;
@@ -15,9 +20,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+OBJECT_RING = 4     # pixels around each object where the objects' L1 also counts (no halo)
+
 
 def lsgan(scores: torch.Tensor, target: float) -> torch.Tensor:
     return ((scores - target) ** 2).mean()
+
+
+def on_objects(refined: torch.Tensor, rendered: torch.Tensor, objects: torch.Tensor, ring: int = OBJECT_RING
+               ) -> torch.Tensor:
+    """Mean |refined - rendered| over the pixels where objects (N, 1, H, W) is 1 and those within
+    `ring` pixels of them (where a halo would blur an object into its surroundings); 0 without any."""
+    if ring > 0:
+        objects = F.max_pool2d(objects, 2 * ring + 1, stride=1, padding=ring)
+    weight = objects.expand_as(refined)
+    return ((refined - rendered).abs() * weight).sum() / weight.sum().clamp(min=1.0)
 
 
 def accuracy(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> float:

@@ -24,6 +24,8 @@ from synthdata.refine.data import RealFrames, SyntheticPairs, sample_batch, smal
 from synthdata.refine.model import Generator, GeneratorConfig, PatchDiscriminator
 
 TRAIN_FORMAT, TRAIN_VERSION = "synthdata-refiner-train", 1
+OBJECTS = 2.0                   # default weight of the objects' L1 (see TrainOptions)
+OLD_DEFAULTS = {"objects": 0.0}  # what a training state written before an option existed trained with
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class TrainOptions:
     lr: float = 2e-4
     reg: float = 1.0            # self-regularisation weight (L1 to the render)
     temporal: float = 1.0       # temporal-consistency weight (0 without flow)
+    objects: float = OBJECTS    # weight of the L1 to the render on labelled objects' pixels (0 without instances)
     history: int = 256          # history buffer size (crops)
     width: int = GeneratorConfig.width
     blocks: int = GeneratorConfig.blocks
@@ -58,6 +61,7 @@ class Trainer:
         self.step = 0
         self.elapsed_s = 0.0
         self.use_temporal = synth.flow is not None and options.temporal > 0
+        self.use_objects = synth.objects is not None and options.objects > 0
 
     def train_step(self) -> dict[str, float]:
         o = self.opt
@@ -76,13 +80,15 @@ class Trainer:
         reg = (refined - rendered).abs().mean()
         tmp = (L.temporal(refined[: o.batch], b.first, refined[o.batch:], b.second, b.flow)
                if self.use_temporal else torch.zeros((), device=self.device))
-        loss_g = adv + o.reg * reg + o.temporal * tmp
+        obj = (L.on_objects(refined, rendered, b.objects)
+               if self.use_objects else torch.zeros((), device=self.device))
+        loss_g = adv + o.reg * reg + o.temporal * tmp + o.objects * obj
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.step += 1
         return {"d": loss_d.item(), "adv": adv.item(), "reg": reg.item(), "temporal": tmp.item(),
-                "d_acc": L.accuracy(d_real.detach(), d_fake.detach())}
+                "objects": obj.item(), "d_acc": L.accuracy(d_real.detach(), d_fake.detach())}
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -96,9 +102,10 @@ class Trainer:
         st = read_torch_file(path, "refiner training state")
         if not isinstance(st, dict) or st.get("format") != TRAIN_FORMAT or st.get("version") != TRAIN_VERSION:
             raise RefinerError(f"{path}: not a refiner training state of this synthdata; remove it or pass --restart")
-        if st["options"] != asdict(self.opt):
-            diff = ", ".join(f"{k} {st['options'].get(k)!r} -> {v!r}" for k, v in asdict(self.opt).items()
-                             if st["options"].get(k) != v)
+        theirs = {**OLD_DEFAULTS, **st["options"]}     # states from before an option existed
+        if theirs != asdict(self.opt):
+            diff = ", ".join(f"{k} {theirs.get(k)!r} -> {v!r}" for k, v in asdict(self.opt).items()
+                             if theirs.get(k) != v)
             raise BadInput(f"{path}: made with other options ({diff}); use the same options to resume, "
                            "or pass --restart")
         self.G.load_state_dict(st["G"])
