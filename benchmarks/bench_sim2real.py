@@ -42,41 +42,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 import hog_people as hp  # noqa: E402
+from hog_people import PERSON, WIN_H, WIN_W, crop, features, window_of  # noqa: E402,F401 (re-exported)
 
 TARGET = 1.0
 ROOT = benchlib.ROOT
 TRAINING_SETS = [("people_general_mix",), ("people_general_mix", "people_randomized")]
 REAL_STEP = 10                              # every 10th frame of the real clip
-WIN_W, WIN_H, PERSON = 64, 128, 0.75       # a training person's visible height is 75 % of the window's
 NEG_PER_FRAME = 12
 HARD_MAX = 8000
 C_REG = 1e-3                                # L2 weight of the SVM (per sample loss is mean)
 MINING_ROUNDS = 2
 BORDER = 0.2                                # frames grown by this share of their height above and below
-
-
-def window_of(box: np.ndarray) -> tuple[float, float, float, float]:
-    """The training window (x0, y0, w, h) of a person box x y w h: centred on it, its height
-    box h / PERSON, aspect 1:2."""
-    x, y, w, h = box
-    H = h / PERSON
-    return x + w / 2 - H / 4, y + h / 2 - H / 2, H / 2, H
-
-
-def crop(img: np.ndarray, win: tuple[float, float, float, float]) -> np.ndarray:
-    """The window resampled to 64x128 (area averaging when shrinking, borders replicated)."""
-    import cv2
-
-    x0, y0, w, h = win
-    M = np.array([[WIN_W / w, 0, -x0 * WIN_W / w], [0, WIN_H / h, -y0 * WIN_H / h]])
-    flags = cv2.INTER_AREA if h > WIN_H else cv2.INTER_LINEAR
-    return cv2.warpAffine(img, M, (WIN_W, WIN_H), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-
-
-def features(hog, windows: list[np.ndarray]) -> np.ndarray:
-    if not windows:
-        return np.zeros((0, 3780), np.float32)
-    return np.stack([hog.compute(np.ascontiguousarray(w[..., ::-1])).reshape(-1) for w in windows]).astype(np.float32)
 
 
 def person_boxes(det: np.ndarray) -> np.ndarray:

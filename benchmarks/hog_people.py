@@ -15,6 +15,7 @@ import benchlib
 
 ROOT = benchlib.ROOT
 MIN_H, MIN_VIS, MEDIAN_H = 48, 0.5, 128.0
+WIN_W, WIN_H, PERSON = 64, 128, 0.75       # HOG's window; a person's visible height is 75 % of it
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,6 +99,30 @@ def caltech_boxes(b: np.ndarray, aspect: float = 0.41) -> np.ndarray:
     out[:, 2] = aspect * out[:, 3]
     out[:, 0] = cx - out[:, 2] / 2
     return out
+
+
+def window_of(box: np.ndarray) -> tuple[float, float, float, float]:
+    """The training window (x0, y0, w, h) of a person box x y w h: centred on it, its height
+    box h / PERSON, aspect 1:2."""
+    x, y, w, h = box
+    H = h / PERSON
+    return x + w / 2 - H / 4, y + h / 2 - H / 2, H / 2, H
+
+
+def crop(img: np.ndarray, win: tuple[float, float, float, float]) -> np.ndarray:
+    """The window resampled to 64x128 (area averaging when shrinking, borders replicated)."""
+    import cv2
+
+    x0, y0, w, h = win
+    M = np.array([[WIN_W / w, 0, -x0 * WIN_W / w], [0, WIN_H / h, -y0 * WIN_H / h]])
+    flags = cv2.INTER_AREA if h > WIN_H else cv2.INTER_LINEAR
+    return cv2.warpAffine(img, M, (WIN_W, WIN_H), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def features(hog, windows: list[np.ndarray]) -> np.ndarray:
+    if not windows:
+        return np.zeros((0, 3780), np.float32)
+    return np.stack([hog.compute(np.ascontiguousarray(w[..., ::-1])).reshape(-1) for w in windows]).astype(np.float32)
 
 
 def grown_detections(hog, bgr: np.ndarray, border: float) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +225,7 @@ def recipe_frames(path: Path, frames: int, clips: int):
     per_clip = max(1, -(-frames // clips))
     recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={per_clip}",
                                      "output.masks=false"])
-    out = []
+    out, who = [], []
     for i in range(clips):
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
@@ -221,3 +246,41 @@ def recipe_frames(path: Path, frames: int, clips: int):
             if len(out) >= frames:
                 return out
     return out
+
+
+MATCH_LEAN, MATCH_VIS = 6.0, 0.9     # `matched_windows`: upright and nearly whole, as the real clip's people
+
+
+def window_scores(weights: np.ndarray, windows: list[np.ndarray]) -> np.ndarray:
+    """A linear HOG detector's score (weights (3781,): w then bias) on 64x128 windows."""
+    import cv2
+
+    return features(cv2.HOGDescriptor(), windows) @ weights[:-1] + weights[-1] if windows else np.zeros(0)
+
+
+def matched_windows(path: Path, clips: int, frames: int, every: int, min_h: float) -> tuple[list[np.ndarray], list]:
+    """Windows fitted to a recipe's people (`window_of`) who look as the shipped real clip's people
+    do to its camera: nearly whole (visibility >= MATCH_VIS), whole in the frame (as `real_frames`
+    keeps its targets), upright (shoulders over ankles within MATCH_LEAN degrees) and at least min_h
+    px tall; every `every`-th of `frames` frames of `clips` clips. Also each window's person
+    (clip, track): a person standing still gives many nearly equal windows."""
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+
+    recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={frames}", "output.masks=false"])
+    out, who = [], []
+    for i in range(clips):
+        clip = render_clip(recipe, i, device="cpu")
+        o = clip.objects
+        H, W = clip.frames.shape[1:3]
+        for k in range(len(o.get("frame", ()))):
+            if o["frame"][k] % every or o["category"][k] != "person" or o["w"][k] is None:
+                continue
+            x, y, w, h = o["x"][k], o["y"][k], o["w"][k], o["h"][k]
+            if (o["visibility"][k] < MATCH_VIS or h < min_h or x <= 2 or y <= 2 or x + w >= W - 2 or y + h >= H - 2
+                    or lean_deg(o["keypoints"][k]) >= MATCH_LEAN):
+                continue
+            out.append(crop(clip.frames[o["frame"][k]], window_of(np.array([x, y, w, h], float))))
+            who.append((i, o["track_id"][k]))
+    return out, who
+

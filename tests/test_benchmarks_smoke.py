@@ -105,7 +105,7 @@ def test_every_benchmark_script_is_smoke_tested():
 
 
 def test_realism():
-    proc, m = run_bench("bench_realism.py", "--quick", "--steady")
+    proc, m = run_bench("bench_realism.py", "--quick", "--steady", "--matched")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert m is not None and m["name"] == "realism" and m["verdict"] in ("pass", "fail")
     assert "AP41" in proc.stdout and "reach%" in proc.stdout and "AP50~" in proc.stdout
@@ -113,6 +113,29 @@ def test_realism():
     assert re.search(r"\d\.\d{2} +\d\.\d{3} +\d+\.\d +\d+\.\d$", row)     # scale, AP50~, render s, hog s
     assert re.search(r"^real: one-by-one-person-detection +\d\.\d{3} ", proc.stdout, re.MULTILINE) or \
         "real reference: skipped" in proc.stdout
+    assert "real reference: skipped" in proc.stdout or re.search(
+        r"^matched geometry, .*: real people median -?\d\.\d\d, \d+ % above 0 of \d+ windows; plate_lobby's", proc.stdout,
+        re.MULTILINE)
+
+
+def test_matched_windows_keep_upright_whole_people():
+    """bench_realism --matched: windows on plate_lobby's people who stand as the real clip's do."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import hog_people as hp
+    finally:
+        sys.path.remove(str(BENCH))
+    import cv2
+    import numpy as np
+
+    recipe = BENCH.parent / "recipes" / "plate_lobby.yaml"
+    wins, who = hp.matched_windows(recipe, 2, 12, 1, 0.0)
+    assert wins and all(w.shape == (hp.WIN_H, hp.WIN_W, 3) and w.dtype == np.uint8 for w in wins)
+    assert len(who) == len(wins) and {c for c, _ in who} <= {0, 1} and len(set(who)) < len(who)  # people in many frames
+    scores = hp.window_scores(cv2.HOGDescriptor_getDefaultPeopleDetector().reshape(-1), wins)
+    assert scores.shape == (len(wins),) and np.all(np.isfinite(scores))
+    assert hp.matched_windows(recipe, 2, 12, 1, 1e6) == ([], [])       # none that tall
+    assert len(hp.matched_windows(recipe, 2, 12, 3, 0.0)[0]) < len(wins)   # every third frame
 
 
 def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
