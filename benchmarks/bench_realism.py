@@ -186,7 +186,7 @@ def main() -> None:
                         "(0, the default, is the issue's protocol; 0.2 lets close people be seen whole)")
     p.add_argument("--matched", action="store_true",
                    help="also the detector's score on our people in the real clip's camera standing as its "
-                        "people do, against the real people's (about a minute)")
+                        "people do, against the real people's (about 4 minutes)")
     p.add_argument("--steady", action="store_true",
                    help="also AP50 averaged over the upscales x0.9, x1 and x1.1 (column AP50~): steadier "
                         "when comparing two versions, at three times the HOG time")

@@ -1,9 +1,10 @@
 """The person-detection protocol that bench_realism.py and bench_sim2real.py share: IoU, AP50
 (VOC all-point) and localisation over scored frames, Caltech-standard boxes, OpenCV's HOG people
-detector on (optionally grown and upscaled) frames, and the labelled frames both measure on:
+detector on (optionally grown and upscaled) frames, HOG windows fitted to people (features and a
+linear detector's scores on them), and the labelled frames both measure on:
 rendered recipe frames (targets: persons with visibility >= MIN_VIS and a visible box >= MIN_H px
-tall) and the shipped real indoor clip boxed against its clean plate (bench_realism.py's
-docstring says how).
+tall), the shipped real indoor clip boxed against its clean plate (bench_realism.py's
+docstring says how), and a recipe's people who stand as that clip's people do (`matched_windows`).
 """
 from __future__ import annotations
 
@@ -225,7 +226,7 @@ def recipe_frames(path: Path, frames: int, clips: int):
     per_clip = max(1, -(-frames // clips))
     recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={per_clip}",
                                      "output.masks=false"])
-    out, who = [], []
+    out = []
     for i in range(clips):
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
