@@ -80,11 +80,23 @@ def bench_recipe(*, width: int, height: int, frames: int, clips: int = 1, clips_
 
 
 def _is_plate(path: str) -> bool:
-    """Whether a recipe file composites onto a plate (its picture size must keep the plate's shape)."""
+    """Whether a recipe file composites onto a plate, itself or in an entry of its `mix` (its picture
+    size must keep the plate's shape)."""
     import yaml
 
-    layout = ((yaml.safe_load(Path(path).read_text()) or {}).get("scene") or {}).get("layout") or {}
-    return isinstance(layout, dict) and layout.get("type") == "plate"
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    layout = (data.get("scene") or {}).get("layout") or {}
+    if isinstance(layout, dict) and layout.get("type") == "plate":
+        return True
+    for entry in data.get("mix") or []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("recipe") and _is_plate(str(Path(path).parent / entry["recipe"])):
+            return True
+        layout = (entry.get("scene") or {}).get("layout") or {}
+        if isinstance(layout, dict) and layout.get("type") == "plate":
+            return True
+    return False
 
 
 def set_threads(n: int) -> None:

@@ -98,3 +98,19 @@ def test_validate_summarises_the_mix_entries():
     text = summarize(load_recipe(ROOT / "recipes" / "people_general_mix.yaml"))
     assert "mix         8 entries" in text and "parking_lot_day.yaml, layout parking_lot" in text
     assert "none (empty scenes)" not in text
+
+
+def test_shipped_camera_detector_mix_renders_plate_and_randomised_clips_at_the_camera_size():
+    """plate_lobby_detector.yaml: a plate entry and a procedural entry in one mix, every clip at the
+    plate's own frame size, the plate clips on the shipped lobby plate."""
+    from synthdata.pipeline import clip_seed, render_clip
+
+    r = load_recipe(ROOT / "recipes" / "plate_lobby_detector.yaml", ["output.frames_per_clip=2", "output.clips=16"])
+    specs = [sample_clip(r, i, seed=clip_seed(r.seed, i), clip_id=f"d-{i:06d}") for i in range(16)]   # as runs draw them
+    kinds = [s.layout.type for s in specs]
+    assert "plate" in kinds and {"street", "parking_lot"} & set(kinds)
+    assert any(s.randomize is not None and s.randomize.applied for s in specs if s.layout.type != "plate")
+    assert all(s.layout.plate["dir"].endswith("lobby") for s in specs if s.layout.type == "plate")
+    for i in (kinds.index("plate"), next(i for i, k in enumerate(kinds) if k != "plate")):
+        clip = render_clip(r, i, device="cpu")
+        assert clip.frames.shape == (2, 432, 768, 3) and (clip.world.backdrop is not None) == (kinds[i] == "plate")
