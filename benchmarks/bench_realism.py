@@ -116,7 +116,10 @@ def matched(real: Path, quick: bool) -> str:
     low = float(np.percentile([b[3] for _, b in boxes], 10)) if boxes else 0.0
     wins, who = matched_windows(ROOT / "recipes" / "plate_lobby.yaml", *MATCH_CLIPS[quick], low)
     ours = window_scores(weights, wins)
-    people = np.array([np.median(ours[[j for j, w in enumerate(who) if w == p]]) for p in sorted(set(who))])
+    by_person: dict = {}
+    for score, person in zip(ours, who):
+        by_person.setdefault(person, []).append(score)
+    people = np.array([np.median(s) for s in by_person.values()])
 
     def summary(s: np.ndarray, unit: str) -> str:
         return f"median {np.median(s):.2f}, {100 * np.mean(s > 0):.0f} % above 0 of {len(s)} {unit}" if len(s) else \

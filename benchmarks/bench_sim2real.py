@@ -44,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 import hog_people as hp  # noqa: E402
-from hog_people import PERSON, WIN_H, WIN_W, crop, features, window_of  # noqa: E402,F401 (re-exported)
+from hog_people import PERSON, WIN_H, crop, features, window_of  # noqa: E402
 
 TARGET = 1.0
 ROOT = benchlib.ROOT

@@ -232,6 +232,22 @@ def test_train_command_sizes_the_generator(tiny, tmp_path, capsys):
     assert code == 2 and "--width 7: expected an even number" in err and len(err.strip().splitlines()) == 1
 
 
+def test_train_command_defaults_are_the_training_options_defaults():
+    """The command line writes each option's default next to its help; it must be TrainOptions'
+    (what a run without the flag trains with and what resuming compares)."""
+    from dataclasses import fields
+
+    from synthdata.refine.cli import train_command
+    from synthdata.refine.train import TrainOptions
+
+    cli_defaults = {p.name: p.default for p in train_command.params}
+    shared = [f for f in fields(TrainOptions) if f.name in cli_defaults]
+    assert {f.name for f in shared} >= {"seed", "crop", "batch", "lr", "reg", "temporal", "objects", "max_delta",
+                                        "width", "blocks"}
+    for f in shared:
+        assert cli_defaults[f.name] == f.default, f.name
+
+
 def test_train_command_bad_input(tiny, tmp_path, capsys):
     _, synth, real = tiny
     code, _, err = cli(capsys, "refiner", "train", "--real", str(real), "--synthetic", str(tmp_path),
