@@ -13,7 +13,7 @@ from synthdata.recipe.loader import load_recipe
 from synthdata.world.actors.bodies import plan_radius
 from synthdata.world.actors.motion import frame_times, track_state
 from synthdata.world.layouts.registry import build_layout
-from synthdata.world.planning.visits import BESIDE_M, stand_gap
+from synthdata.world.planning.visits import beside_m, stand_gap
 from synthdata.world.sample import sample_clip
 
 LOBBY = Path(__file__).resolve().parents[1] / "recipes" / "plate_lobby.yaml"
@@ -58,7 +58,7 @@ def test_visitors_stop_beside_the_table_facing_it_then_walk_on():
             assert (st.speed > 0.5).any() and len(p.track.t) > 2                  # walked to it
             seen += 1
             d = float(obstacles.distance(xy[None])[0])
-            if d <= plan_radius(p) + BESIDE_M + 1e-6:                              # beside the table
+            if d <= beside_m(plan_radius(p)) + 1e-6:                               # at the table
                 beside += 1
                 assert d >= stand_gap(plan_radius(p)) - 1e-6                          # close, not inside
                 e = 0.02

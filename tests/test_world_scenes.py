@@ -13,6 +13,7 @@ from synthdata.plan import clip_seed
 from synthdata.recipe.loader import load_recipe
 from synthdata.recipe.schema import Recipe
 from synthdata.world.layouts.registry import build_layout
+from synthdata.world.planning.visits import stand_gap
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
 
@@ -155,7 +156,9 @@ def test_no_actor_passes_through_static_obstacles(clips):
                 f = footprint(a, t)
                 if f[0] == "disc":
                     d = point_rect_distance(f[1][None], rows).min()
-                    assert d > f[2], f"{layout} seed {spec.seed}: person {a.track_id} in an obstacle at frame {t}"
+                    # a visitor steps up to what they visit: their body, not their stride, keeps clear
+                    clear = stand_gap(f[2]) if a.attributes.get("behavior") == "visit" else f[2]
+                    assert d > clear - 1e-6, f"{layout} seed {spec.seed}: person {a.track_id} in an obstacle at frame {t}"
                 else:
                     assert point_rect_distance(boundary_points(f[1]), rows).min() > 0, \
                         f"{layout} seed {spec.seed}: {a.category} {a.track_id} hits an obstacle at frame {t}"

@@ -2,11 +2,13 @@
 
 Real cameras mostly see people who stop at something: a table, a counter, a ticket machine, a
 notice board, a door. A visitor walks (in from an entrance, or from somewhere in view) to a stop
-right beside an obstacle of the layout (closer than walkers pass it: the body, not the stride, keeps
-clear), turns to face it and stands `stop_s` seconds, steps back and walks out (or on to another
-spot in view). By a post, a pillar or a tree (round footprints) they wait facing the way they came,
-as they do where no obstacle is in view and the stop is anywhere in view. The track is an ordinary
-Track (keys, dwell, facing), accepted by the planner's collision check like every other plan.
+right beside an obstacle of the layout, within arm's reach of its edge (closer than walkers pass
+it: the body, not the stride, keeps clear; people at a table or a counter stand at it, as the
+shipped real lobby clip's visitors do, 0.17 m from the table's foot), turns to face it and stands
+`stop_s` seconds, steps back and walks out (or on to another spot in view). By a post, a pillar or
+a tree (round footprints) they wait facing the way they came, as they do where no obstacle is in
+view and the stop is anywhere in view. The track is an ordinary Track (keys, dwell, facing),
+accepted by the planner's collision check like every other plan.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from synthdata.world.planning.navigation import view_masks
 from synthdata.world.planning.planner import PERSON_TURN_S, SAMPLING_MARGIN, Planner
 from synthdata.world.spec import Track
 
-BESIDE_M = 0.4          # a stop is beside an obstacle within this of its edge, beyond the person's radius
+REACH_M = 0.2           # a stop is beside an obstacle within this beyond the closest a standing body comes
 BESIDE_SHARE = 0.8      # share of visitors who stop beside something when anything is in view
 CANDIDATES = 400        # random points tried per stop
 FACE_STEP_M = 0.05      # finite difference for the direction to the nearest obstacle
@@ -28,6 +30,12 @@ def stand_gap(radius: float) -> float:
     """How close to an obstacle's edge a standing person's centre may come: their body, not the
     stride `radius` that walkers keep clear."""
     return 0.5 * radius + 0.07
+
+
+def beside_m(radius: float) -> float:
+    """How far from an obstacle's edge the centre of a person of `radius` stands when at it: up to
+    arm's reach beyond the closest their body comes (`stand_gap`)."""
+    return stand_gap(radius) + REACH_M
 
 
 def _seen(planner: Planner, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,10 +65,10 @@ def beside_spot(planner: Planner, radius: float) -> np.ndarray | None:
     rng = planner.rng
     rows = obstacles.rows
     k = rng.integers(len(rows), size=CANDIDATES)
-    reach = rows[k, 2:4].max(1) + rows[k, 5] + radius + BESIDE_M
+    reach = rows[k, 2:4].max(1) + rows[k, 5] + beside_m(radius)
     pts = rows[k, :2] + rng.uniform(-1, 1, (CANDIDATES, 2)) * reach[:, None]
     d = obstacles.distance(pts)
-    ok = (d >= stand_gap(radius)) & (d <= radius + BESIDE_M)
+    ok = (d >= stand_gap(radius)) & (d <= beside_m(radius))
     ok[ok] &= planner.nav.point_ok(pts[ok], stand_gap(radius))
     if not ok.any():
         return None
@@ -109,7 +117,7 @@ def facing_obstacle(planner: Planner, q: np.ndarray, radius: float) -> float | N
         return None
     d = obstacles.distances(q)[0]
     nearest = obstacles.rows[int(np.argmin(d))]
-    if not d.min() <= radius + BESIDE_M or max(nearest[2], nearest[3]) < ROUND_M:
+    if not d.min() <= beside_m(radius) or max(nearest[2], nearest[3]) < ROUND_M:
         return None
     return towards_obstacle(planner, q)
 
