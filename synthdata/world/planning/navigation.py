@@ -38,9 +38,10 @@ class NavGrid:
         ok = inside_any(pts, walkable)
         if self.keep_out:
             ok &= ~inside_any(pts, self.keep_out)
-        if len(obstacles):
-            ok &= obstacles.distance(pts) > clearance + 0.5 * cell * 1.42
-        self.free = ok.reshape(self.ny, self.nx)
+        # each cell centre's distance to the nearest obstacle: a cell is free for a clearance when
+        # its whole square keeps it (half a diagonal more)
+        self.gap = (obstacles.distance(pts) if len(obstacles) else np.full(len(pts), np.inf)).reshape(self.ny, self.nx)
+        self.free = ok.reshape(self.ny, self.nx) & (self.gap > clearance + 0.5 * cell * 1.42)
 
     # ---- cells ----------------------------------------------------------------------------
     def cell_of(self, xy: np.ndarray) -> tuple[int, int]:
@@ -54,7 +55,15 @@ class NavGrid:
             return
         self.obstacles = self.obstacles + footprints
         d = footprints.distance(self.centers.reshape(-1, 2)).reshape(self.ny, self.nx)
+        self.gap = np.minimum(self.gap, d)
         self.free &= d > self.clearance + 0.5 * self.cell * 1.42
+
+    def free_for(self, clearance: float | None) -> np.ndarray:
+        """The free cells for a mover keeping `clearance` from obstacles: the grid's own for up to
+        its clearance, fewer for a wider one (a pair side by side, a pram)."""
+        if clearance is None or clearance <= self.clearance:
+            return self.free
+        return self.free & (self.gap > clearance + 0.5 * self.cell * 1.42)
 
     def point_ok(self, pts: np.ndarray, clearance: float | None = None) -> np.ndarray:
         """Inside the walkable polygons and at least `clearance` (default: the grid's) from obstacles."""
@@ -72,13 +81,16 @@ class NavGrid:
         return bool(self.point_ok(np.asarray(a) * (1 - s) + np.asarray(b) * s, clearance).all())
 
     # ---- routes ---------------------------------------------------------------------------
-    def distance_field(self, goal: tuple[int, int], start: tuple[int, int] | None = None) -> np.ndarray:
-        """Steps from every free cell to `goal` (8-connected); stops once `start` is reached."""
+    def distance_field(self, goal: tuple[int, int], start: tuple[int, int] | None = None,
+                       free: np.ndarray | None = None) -> np.ndarray:
+        """Steps from every free cell (the grid's, or `free`) to `goal` (8-connected); stops once
+        `start` is reached."""
+        free = self.free if free is None else free
         dist = np.full((self.ny, self.nx), np.inf)
-        if not self.free[goal]:
+        if not free[goal]:
             return dist
         si, sj = start if start is not None else (-1, -1)
-        _rings(np.ascontiguousarray(self.free), int(goal[0]), int(goal[1]), int(si), int(sj), dist)
+        _rings(np.ascontiguousarray(free), int(goal[0]), int(goal[1]), int(si), int(sj), dist)
         return dist
 
     def route(self, a: np.ndarray, b: np.ndarray, clearance: float | None = None) -> np.ndarray | None:
@@ -88,10 +100,11 @@ class NavGrid:
             return None
         if self.segment_ok(a, b, clearance):
             return np.stack([a, b])
-        start, goal = self._nearest_free(a, clearance), self._nearest_free(b, clearance)
+        free = self.free_for(clearance)             # cells with room for this mover
+        start, goal = self._nearest_free(a, clearance, free), self._nearest_free(b, clearance, free)
         if start is None or goal is None:
             return None
-        dist = self.distance_field(goal, start)
+        dist = self.distance_field(goal, start, free)
         if not np.isfinite(dist[start]):
             return None
         cells = [start]
@@ -109,9 +122,9 @@ class NavGrid:
         pts = [a] + [self.centers[c] for c in cells] + [b]
         return self._pull(pts, clearance)
 
-    def _nearest_free(self, xy: np.ndarray, clearance: float | None) -> tuple[int, int] | None:
+    def _nearest_free(self, xy: np.ndarray, clearance: float | None, free: np.ndarray) -> tuple[int, int] | None:
         i, j = self.cell_of(xy)
-        if self.free[i, j] and self.segment_ok(xy, self.centers[i, j], clearance):
+        if free[i, j] and self.segment_ok(xy, self.centers[i, j], clearance):
             return i, j
         lo_i, hi_i = max(i - 2, 0), min(i + 3, self.ny)
         lo_j, hi_j = max(j - 2, 0), min(j + 3, self.nx)
@@ -119,7 +132,7 @@ class NavGrid:
         for u in range(lo_i, hi_i):
             for v in range(lo_j, hi_j):
                 d = np.hypot(*(self.centers[u, v] - xy))
-                if self.free[u, v] and d < best_d and self.segment_ok(xy, self.centers[u, v], clearance):
+                if free[u, v] and d < best_d and self.segment_ok(xy, self.centers[u, v], clearance):
                     best, best_d = (u, v), d
         return best
 
