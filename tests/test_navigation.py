@@ -1,6 +1,6 @@
 """People's navigation grid: routes keep the clearance they are asked for, a wide mover (a pair
 side by side, a pram, a trolley) as much as a single walker, around an obstacle and in a small
-real camera view."""
+real camera view; a plate's grid is as fine as the floor the camera sees."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ import numpy as np
 
 from synthdata.recipe.loader import load_recipe
 from synthdata.world.geometry.shapes import Footprints
+from synthdata.world.layouts.plate import nav_cell
 from synthdata.world.planning.navigation import NavGrid
 from synthdata.world.planning.planner import NAV_CLEARANCE
 from synthdata.world.sample import sample_clip
@@ -50,3 +51,19 @@ def test_prams_and_pairs_find_their_way_in_the_shipped_lobby_camera():
         spec = sample_clip(r, i, seed=300 + i, clip_id=f"c{i}")
         planned += sum(p.action == "push_pram" for p in spec.people)
     assert planned >= 4
+
+
+def test_a_plates_grid_follows_the_floor_in_view_not_the_ground_continued_out_of_it():
+    """The lobby plate's floor is a few square metres in view, continued 6 m out of view on each
+    side for people to come and go: a grid sized by all of it had five cells in view, all on one
+    side of the table, so every standing person stood there."""
+    r = load_recipe(LOBBY, ["output.clips=40", "actors.0.behavior=stand", "scenario.line_crossing.probability=0"])
+    spec = sample_clip(r, 0, seed=700, clip_id="c0")
+    plate = spec.layout.plate
+    assert 2.0 < plate["view_area_m2"] < 8.0
+    whole = nav_cell([np.asarray(q, float) for q in plate["walkable"]])
+    assert nav_cell([np.asarray(q, float) for q in plate["walkable"]], plate["view_area_m2"]) == 0.15 < whole
+    xs = [p.track.xy[0][0] for i in range(r.output.clips)
+          for p in sample_clip(r, i, seed=700 + i, clip_id=f"c{i}").people]
+    table_x = 0.32                                   # the table's foot (examples/plates/lobby/sketch.png)
+    assert sum(x < table_x for x in xs) >= 10 and sum(x > table_x for x in xs) >= 10

@@ -6,7 +6,8 @@ Layout from (it travels inside the ClipSpec, so a clip regenerates from its row 
     dir, image, sha256, size [W, H], camera {position_m, pan_deg, tilt_deg, roll_deg, hfov_deg, k1},
     statistics, walkable [[x, y]...] list, no_go list, lanes [{name, points (ground), width_m}], zones (zones.py dicts: name, kind, points,
     role | crossing, painted), entries [[x, y], ...], occluders [{name, region (plate pixels),
-    contact (ground [[x, y], ...])}], sketch (name) and sketch_sha256.
+    contact (ground [[x, y], ...])}], sketch (name), sketch_sha256 and view_area_m2 (the walkable
+    ground in view, before it is continued out of view: how fine people's navigation grid is).
 Without a sketch the walkable ground is the visible ground within DEFAULT_RANGE_M of the camera.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from synthdata.plate.footage import file_sha256
 from synthdata.plate.sketch import Sketch, read_sketch
 from synthdata.plate.store import load_plate
 from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.shapes import polygon_area
 
 MAX_RANGE_M = 150.0       # a sketched point farther than this is "at the horizon"
 DEFAULT_RANGE_M = 40.0
@@ -56,12 +58,15 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
         "sketch": None, "sketch_sha256": None}
     if sketch is None:
         out["walkable"] = [_r(default_walkable(cam))]
+        out["view_area_m2"] = round(polygon_area(default_walkable(cam)), 3)
         return out
     s = read_sketch(sketch, (W, H))
     out["sketch"], out["sketch_sha256"] = Path(sketch).name, file_sha256(Path(sketch))
     g = Ground(cam, s)
-    out["walkable"] = [_r(g.off_frame(q, g.polygon(q, f"walkable region {i + 1}"), (W, H)))
-                       for i, q in enumerate(s.walkable)] or [_r(default_walkable(cam))]
+    seen = [g.polygon(q, f"walkable region {i + 1}") for i, q in enumerate(s.walkable)]
+    out["walkable"] = [_r(g.off_frame(q, ground, (W, H))) for q, ground in zip(s.walkable, seen)] \
+        or [_r(default_walkable(cam))]
+    out["view_area_m2"] = round(sum(polygon_area(q) for q in seen) if seen else polygon_area(default_walkable(cam)), 3)
     out["no_go"] = [_r(g.polygon(q, f"no-go area {i + 1}")) for i, q in enumerate(s.no_go)]
     for z in s.zones:
         out["zones"].append({"name": z["name"], "kind": "zone", "role": z["role"], "painted": False,

@@ -229,6 +229,12 @@ def points_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return out
 
 
+def polygon_area(q: np.ndarray) -> float:
+    """Area (m^2) of a ground polygon (N, 2) (the shoelace formula)."""
+    q = np.asarray(q, float)
+    return abs(float(np.dot(q[:, 0], np.roll(q[:, 1], -1)) - np.dot(q[:, 1], np.roll(q[:, 0], -1)))) / 2
+
+
 def inside_any(points: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray:
     p = np.asarray(points, float)
     out = np.zeros(p.shape[:-1], bool)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdata.world.geometry.shapes import Footprints
+from synthdata.world.geometry.shapes import Footprints, polygon_area
 from synthdata.world.layouts.base import Lane, Layout
 from synthdata.world.spec import LayoutParams
 from synthdata.world.types import Backdrop, Ground, Shapes
@@ -48,13 +48,17 @@ def build_plate(p: LayoutParams) -> Layout:
         regions[f"lane_{ln.name}"] = q
     return Layout("plate", bounds, Shapes.empty(), Ground(), Footprints(np.array(rows) if rows else None), walkable,
                   drivable=drivable, lanes=lanes, regions=regions, keep_out=keep_out, entries=[np.asarray(e, float) for e in sc["entries"]],
-                  zones=[dict(z) for z in sc["zones"]], backdrop=backdrop, nav_cell_m=nav_cell(walkable))
+                  zones=[dict(z) for z in sc["zones"]], backdrop=backdrop,
+                  nav_cell_m=nav_cell(walkable, sc.get("view_area_m2")))
 
 
-def nav_cell(walkable: list[np.ndarray]) -> float:
-    """Navigation cell: 0.5 m, finer for a small floor (a few metres across) so it still has room."""
-    area = sum(abs(float(np.dot(q[:, 0], np.roll(q[:, 1], -1)) - np.dot(q[:, 1], np.roll(q[:, 0], -1)))) / 2
-               for q in walkable)
+def nav_cell(walkable: list[np.ndarray], view_area: float | None = None) -> float:
+    """Navigation cell: 0.5 m, finer for a small floor (a few metres across) so it still has room.
+    The floor is what the camera sees (`view_area`, m^2) when the scene says: walkable ground
+    continued out of view (plate/scene.py OFF_FRAME_M) would make a small room's grid as coarse as
+    a car park's (a lobby's few square metres in view were a handful of cells, all on one side of
+    its table). Scenes compiled before it was recorded count the whole walkable ground."""
+    area = view_area if view_area is not None else sum(polygon_area(q) for q in walkable)
     return float(np.clip(np.sqrt(area) / 16, 0.15, 0.5))
 
 
