@@ -1,6 +1,7 @@
 """People's navigation grid: routes keep the clearance they are asked for, a wide mover (a pair
 side by side, a pram, a trolley) as much as a single walker, around an obstacle and in a small
-real camera view; a plate's grid is as fine as the floor the camera sees."""
+real camera view; a plate's grid is as fine as the floor the camera sees; someone coming into
+view whose way is taken comes in later rather than not at all."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,12 @@ import numpy as np
 from synthdata.recipe.loader import load_recipe
 from synthdata.world.geometry.shapes import Footprints
 from synthdata.world.layouts.plate import nav_cell
+from synthdata.world.layouts.registry import build_layout
 from synthdata.world.planning.navigation import NavGrid
-from synthdata.world.planning.planner import NAV_CLEARANCE
+from synthdata.world.planning.planner import DELAYS, NAV_CLEARANCE, Occupant, Planner
+from synthdata.world.spec import Track
 from synthdata.world.sample import sample_clip
+from synthdata.world.simulate import make_camera
 
 LOBBY = Path(__file__).resolve().parents[1] / "recipes" / "plate_lobby.yaml"
 
@@ -67,3 +71,20 @@ def test_a_plates_grid_follows_the_floor_in_view_not_the_ground_continued_out_of
           for p in sample_clip(r, i, seed=700 + i, clip_id=f"c{i}").people]
     table_x = 0.32                                   # the table's foot (examples/plates/lobby/sketch.png)
     assert sum(x < table_x for x in xs) >= 10 and sum(x > table_x for x in xs) >= 10
+
+
+def test_someone_coming_into_view_whose_way_is_taken_comes_in_later():
+    """A person stands in a doorway for the first 4.5 s of a 10 s clip. A walker entering through
+    it waits longer than the in-view delays allow and comes in once the way is free; a walker
+    already in view at the start would have to stand as long, and is refused instead."""
+    r = load_recipe(LOBBY, ["output.frames_per_clip=100"])
+    spec = sample_clip(r, 0, seed=5, clip_id="c0")
+    times = np.arange(100) / 10.0
+    planner = Planner(build_layout(spec.layout), [make_camera(spec.camera, spec.width, spec.height)], times,
+                      np.random.default_rng(0))
+    door = np.array([-1.5, 2.0])
+    planner.occupants.append(Occupant(np.broadcast_to(door, (100, 1, 2)).copy(), np.array([0.3]), times < 4.5))
+    through = Track([0.0, 2.0], [[-2.5, 2.0], [-0.5, 2.0]], [0.0, 0.0])       # past the door at 1 m/s
+    assert planner.try_accept(through, [0.0], [0.3], 0.5, keep_appear=True) is None
+    got = planner.try_accept(through, [0.0], [0.3], 0.5, keep_appear=False)
+    assert got is not None and got.appear_s > DELAYS[-1] and got.t[0] == got.appear_s

@@ -26,7 +26,8 @@ from synthdata.world.spec import Track
 PERSON_TURN_S, VEHICLE_TURN_S = 0.5, 0.3
 MARGIN = 0.1                     # extra gap kept between two footprints (m)
 NAV_CLEARANCE = 0.45             # people's grid is built with this clearance from obstacles
-DELAYS = (0.0, 0.7, 1.4, 2.1, 2.8, 3.5)
+DELAYS = (0.0, 0.7, 1.4, 2.1, 2.8, 3.5)      # later starts tried when a plan meets someone (s)
+ENTER_DELAYS = DELAYS + (4.2, 4.9, 5.6, 6.3, 7.0)   # ... for one coming into view: they come in later
 MIN_PRESENT = 10                 # frames an actor must exist in the clip
 SAMPLING_MARGIN = 0.05           # paths are checked every 0.15 m: keep this much more clearance
 
@@ -108,9 +109,13 @@ class Planner:
                 return False
         return True
 
-    def try_accept(self, track: Track, offsets, radii, turn_s: float, delays=DELAYS,
+    def try_accept(self, track: Track, offsets, radii, turn_s: float, delays=None,
                    keep_appear: bool = False) -> Track | None:
-        """The first of `track` shifted by each delay that is conflict-free (and accept it)."""
+        """The first of `track` shifted by each delay that is conflict-free (and accept it); by
+        default DELAYS for an actor in view from the start (who waits where they stand), and the
+        longer ENTER_DELAYS for one who appears (`keep_appear` False: they come in later)."""
+        if delays is None:
+            delays = DELAYS if keep_appear else ENTER_DELAYS
         for dt in delays:
             dt = self.snap(dt)
             cand = shift(track, dt, keep_appear) if dt else track
