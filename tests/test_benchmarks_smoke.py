@@ -129,13 +129,13 @@ def test_matched_windows_keep_upright_whole_people():
     import numpy as np
 
     recipe = BENCH.parent / "recipes" / "plate_lobby.yaml"
-    wins, who = hp.matched_windows(recipe, 2, 12, 1, 0.0)
+    wins, who = hp.matched_windows(recipe, 2, 24, 1, 0.0)      # people come in over the first seconds
     assert wins and all(w.shape == (hp.WIN_H, hp.WIN_W, 3) and w.dtype == np.uint8 for w in wins)
     assert len(who) == len(wins) and {c for c, _ in who} <= {0, 1} and len(set(who)) < len(who)  # people in many frames
     scores = hp.window_scores(cv2.HOGDescriptor_getDefaultPeopleDetector().reshape(-1), wins)
     assert scores.shape == (len(wins),) and np.all(np.isfinite(scores))
-    assert hp.matched_windows(recipe, 2, 12, 1, 1e6) == ([], [])       # none that tall
-    assert len(hp.matched_windows(recipe, 2, 12, 3, 0.0)[0]) < len(wins)   # every third frame
+    assert hp.matched_windows(recipe, 2, 24, 1, 1e6) == ([], [])       # none that tall
+    assert len(hp.matched_windows(recipe, 2, 24, 3, 0.0)[0]) < len(wins)   # every third frame
 
 
 def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
