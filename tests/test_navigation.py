@@ -4,6 +4,7 @@ real camera view; a plate's grid is as fine as the floor the camera sees; someon
 view whose way is taken comes in later rather than not at all."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,9 @@ def test_a_plates_grid_follows_the_floor_in_view_not_the_ground_continued_out_of
     assert 2.0 < plate["view_area_m2"] < 8.0
     whole = nav_cell([np.asarray(q, float) for q in plate["walkable"]])
     assert nav_cell([np.asarray(q, float) for q in plate["walkable"]], plate["view_area_m2"]) == 0.15 < whole
+    assert build_layout(spec.layout).nav_cell_m == 0.15
+    older = {k: v for k, v in plate.items() if k != "view_area_m2"}        # a clip compiled before it was kept
+    assert build_layout(dataclasses.replace(spec.layout, plate=older)).nav_cell_m == whole
     xs = [p.track.xy[0][0] for i in range(r.output.clips)
           for p in sample_clip(r, i, seed=700 + i, clip_id=f"c{i}").people]
     table_x = 0.32                                   # the table's foot (examples/plates/lobby/sketch.png)
