@@ -57,16 +57,15 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
         "statistics": info.statistics, "walkable": [], "no_go": [], "zones": [], "entries": [], "occluders": [], "lanes": [],
         "sketch": None, "sketch_sha256": None}
     if sketch is None:
-        out["walkable"] = [_r(default_walkable(cam))]
-        out["view_area_m2"] = round(polygon_area(default_walkable(cam)), 3)
+        ground = default_walkable(cam)
+        out["walkable"], out["view_area_m2"] = [_r(ground)], round(polygon_area(ground), 3)
         return out
     s = read_sketch(sketch, (W, H))
     out["sketch"], out["sketch_sha256"] = Path(sketch).name, file_sha256(Path(sketch))
     g = Ground(cam, s)
-    seen = [g.polygon(q, f"walkable region {i + 1}") for i, q in enumerate(s.walkable)]
-    out["walkable"] = [_r(g.off_frame(q, ground, (W, H))) for q, ground in zip(s.walkable, seen)] \
-        or [_r(default_walkable(cam))]
-    out["view_area_m2"] = round(sum(polygon_area(q) for q in seen) if seen else polygon_area(default_walkable(cam)), 3)
+    seen = [g.polygon(q, f"walkable region {i + 1}") for i, q in enumerate(s.walkable)] or [default_walkable(cam)]
+    out["walkable"] = [_r(g.off_frame(q, ground, (W, H))) for q, ground in zip(s.walkable, seen)] or [_r(seen[0])]
+    out["view_area_m2"] = round(sum(polygon_area(q) for q in seen), 3)
     out["no_go"] = [_r(g.polygon(q, f"no-go area {i + 1}")) for i, q in enumerate(s.no_go)]
     for z in s.zones:
         out["zones"].append({"name": z["name"], "kind": "zone", "role": z["role"], "painted": False,

@@ -27,7 +27,8 @@ PERSON_TURN_S, VEHICLE_TURN_S = 0.5, 0.3
 MARGIN = 0.1                     # extra gap kept between two footprints (m)
 NAV_CLEARANCE = 0.45             # people's grid is built with this clearance from obstacles
 DELAYS = (0.0, 0.7, 1.4, 2.1, 2.8, 3.5)      # later starts tried when a plan meets someone (s)
-ENTER_DELAYS = DELAYS + (4.2, 4.9, 5.6, 6.3, 7.0)   # ... for one coming into view: they come in later
+LATE_ENTRY = (4.2, 4.9, 5.6, 6.3, 7.0)             # ... and these too for one coming into view
+ENTER_DELAYS = DELAYS + LATE_ENTRY
 MIN_PRESENT = 10                 # frames an actor must exist in the clip
 SAMPLING_MARGIN = 0.05           # paths are checked every 0.15 m: keep this much more clearance
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from synthdata.world.actors.motion import arrival_yaws, timed_keys
 from synthdata.world.planning.navigation import view_masks
-from synthdata.world.planning.planner import DELAYS, ENTER_DELAYS, PERSON_TURN_S, SAMPLING_MARGIN, Planner
+from synthdata.world.planning.planner import DELAYS, LATE_ENTRY, PERSON_TURN_S, SAMPLING_MARGIN, Planner
 from synthdata.world.spec import Track
 
 REACH_M = 0.2           # a stop is beside an obstacle within this beyond the closest a standing body comes
@@ -168,7 +168,7 @@ def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leav
         yaws[k] = face
         track = Track(ts, xy, yaws, appear, ts[-1] if exited else None)
         # coming in later for the way to clear, they still reach their stop a second before the clip ends
-        delays = DELAYS + tuple(d for d in ENTER_DELAYS[len(DELAYS):] if entering and ts[k - 1] + d <= planner.duration - 1.0)
+        delays = DELAYS + tuple(d for d in LATE_ENTRY if entering and ts[k - 1] + d <= planner.duration - 1.0)
         got = planner.try_accept(track, [0.0], [radius], PERSON_TURN_S, delays, keep_appear=not entering)
         if got is not None:
             return got, bool(entering), bool(exited)
