@@ -3,6 +3,7 @@ events of drafted scenarios, tiny previews, and the JSON Schema."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -251,3 +252,33 @@ def test_schema_command_is_valid_json_schema_and_checks_recipes(tmp_path, capsys
     path = tmp_path / "recipe.schema.json"
     assert run_main(capsys, monkeypatch, "schema", "--out", str(path))[0] == 0
     assert json.loads(path.read_text()) == schema
+
+
+def test_several_cameras_are_drafted_as_scene_cameras(tmp_path):
+    """"N cameras": one `scene.cameras` block per camera, the drafted camera spread along the near
+    edge; refused (reported, never dropped silently) on a plate or a base that lists cameras."""
+    text, messages = rule_based("4 ptz cameras over a street", None, None)
+    recipe = load_recipe(text, source="draft")
+    assert [c.name for c in recipe.scene.cameras] == ["cam0", "cam1", "cam2", "cam3"]
+    cams = yaml.safe_load(text)["scene"]["cameras"]
+    lateral = [c["lateral"] for c in cams]
+    assert lateral == sorted(lateral) and lateral[0] == -0.8 and lateral[-1] == 0.8
+    assert all(np.sign(c["pan_deg"]) == -np.sign(c["lateral"]) for c in cams)
+    assert recipe.scene.sensor.ptz.enabled.args == (True,)     # "ptz" still read after the count
+    assert "scene:\n  layout:" in text and text.index("cameras:") < text.index("lighting:")
+    assert "# from '4 ptz cameras'" in text
+    one, _ = rule_based("one camera over a street", None, None)
+    assert load_recipe(one, source="draft").scene.cameras is None and "camera" in yaml.safe_load(one)["scene"]
+    many, messages = rule_based("20 cameras over a street", None, None)
+    assert len(load_recipe(many, source="draft").scene.cameras) == 8
+    assert any("at most 8" in m for m in messages)
+    root = Path(__file__).resolve().parents[1]
+    base = yaml.safe_load((root / "recipes" / "plaza_multicam.yaml").read_text())
+    draft = build(read("two cameras"), base)
+    assert draft.data["scene"]["cameras"] == base["scene"]["cameras"]
+    assert any("already lists its cameras" in why for _, why in draft.ignored)
+    plate, messages = rule_based(f"two cameras, plate at {root / 'examples' / 'plates' / 'lobby'}", None, None)
+    scene = yaml.safe_load(plate)["scene"]
+    assert "cameras" not in scene and scene["layout"]["type"] == "plate"
+    load_recipe(plate, source="draft")
+    assert any("'2 cameras'" in m and "one calibrated camera" in m for m in messages)

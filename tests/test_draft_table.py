@@ -120,6 +120,12 @@ TABLE: list[tuple[str, dict]] = [
     ("commuters with backpacks walking through a station", {"actors[0].carries_bag": True,
                                                             "actors[0].bag_style": "backpack",
                                                             "actors[0].behavior": "walk"}),
+    ("two cameras over a car park at night", {"scene.cameras[0].name": "cam0", "scene.cameras[1].name": "cam1",
+                                              "scene.cameras[0].lateral": -0.8, "scene.cameras[1].lateral": 0.8,
+                                              "scene.cameras[0].pan_deg": 28, "scene.cameras[1].pan_deg": -28,
+                                              "scene.cameras[1].height_m": {"uniform": [5, 9]}}),
+    ("a lobby seen by 3 fisheye cameras", {"scene.cameras[2].model": "fisheye", "scene.cameras[1].lateral": 0.0,
+                                           "scene.layout.type": "indoor"}),
     ("up to 10 motorbikes and at least 4 buses", {"actors[0].count": {"randint": [5, 10]},
                                                   "actors[0].kind": "motorcycle",
                                                   "actors[1].count": {"randint": [4, 6]}}),
@@ -194,7 +200,7 @@ _WORDS = sorted({w for table in ("SITES", "TIMES", "WEATHER", "ACTORS", "BEHAVIO
                                  "STRENGTH", "ENTERS_LEAVES")
                  for w in getattr(__import__("synthdata.recipe.draft.lexicon", fromlist=["x"]), table)})
 _EXTRA = ["loiters", "falls", "intruder", "wrong way", "illegal parking", "abandoned bag", "crowd of", "tampers",
-          "tripwire", "fisheye", "ptz", "presets", "fps", "clips", "seconds", "minutes", "hours of footage",
+          "tripwire", "fisheye", "ptz", "presets", "cameras", "views", "several", "camera", "fps", "clips", "seconds", "minutes", "hours of footage",
           "m high", "degrees", "tilted", "720p", "4k", "1280x720", "frames per clip", "seed", "for", "by the gate",
           "near the entrance", "sometimes", "percent of clips", "plate ./nowhere/", ",", ";", "no", "about",
           "between", "and", "to", "0", "1", "3", "15", "99", "400", "5000", "100000", "1e9", "-", "x"]

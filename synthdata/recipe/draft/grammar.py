@@ -57,6 +57,7 @@ class Reading:
     frames: Said | None = None
     total_s: Said | None = None
     density: Said | None = None                                 # busy | quiet | empty
+    cameras: Said | None = None                                 # how many cameras ("two cameras")
     features: dict[str, Said] = field(default_factory=dict)     # layout field -> value (extra: layouts)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)              # things worth telling the user

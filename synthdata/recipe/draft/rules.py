@@ -187,6 +187,16 @@ def _narrow(r, m, c):
     setting(r, CAM + ("hfov_deg",), {"uniform": [20, 35]}, m.group(0))
 
 
+@rule(r"(\d+|several|multiple)(?= (?:(?:cctv|security|surveillance|ptz|fixed|overlapping|synchroni[sz]ed|fish ?eye|dome|"
+      r"wide angle|ceiling|pole|ip|hd|different) )?"
+      r"(cameras?|cams?|views?|viewpoints?|camera angles?)\b)")
+def _cameras(r, m, c):
+    """"two cameras", "several views": the number is used, the camera words stay for other rules
+    ("2 ptz cameras")."""
+    n = m.group(1)
+    r.cameras = Said(int(n) if n.isdigit() else 3, m.string[m.start():m.end(2)])
+
+
 @rule(r"(?:ptz|pan tilt zoom|pan and tilt|patrolling|patrols|patrol)(?: camera| cameras| dome)?"
       r"(?: with (\d+) presets?| (\d+) presets?)?")
 @rule(r"(\d+) (?:ptz )?presets?()")
