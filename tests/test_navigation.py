@@ -1,7 +1,8 @@
 """People's navigation grid: routes keep the clearance they are asked for, a wide mover (a pair
 side by side, a pram, a trolley) as much as a single walker, around an obstacle and in a small
 real camera view; a plate's grid is as fine as the floor the camera sees; someone coming into
-view whose way is taken comes in later rather than not at all."""
+view whose way is taken comes in later rather than not at all; someone already in view whose way
+is taken whatever the start waits on the way, or starts where nobody stands."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +15,8 @@ from synthdata.world.geometry.shapes import Footprints
 from synthdata.world.layouts.plate import nav_cell
 from synthdata.world.layouts.registry import build_layout
 from synthdata.world.planning.navigation import NavGrid
-from synthdata.world.planning.planner import DELAYS, NAV_CLEARANCE, Occupant, Planner
+from synthdata.world.planning.planner import (DELAYS, NAV_CLEARANCE, YIELD_STEP_S, Occupant, Planner,
+                                             wait_at)
 from synthdata.world.spec import Track
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import make_camera
@@ -92,3 +94,59 @@ def test_someone_coming_into_view_whose_way_is_taken_comes_in_later():
     assert planner.try_accept(through, [0.0], [0.3], 0.5, keep_appear=True) is None
     got = planner.try_accept(through, [0.0], [0.3], 0.5, keep_appear=False)
     assert got is not None and got.appear_s > DELAYS[-1] and got.t[0] == got.appear_s
+
+
+def lobby_planner(frames: int = 100) -> tuple[Planner, np.ndarray]:
+    r = load_recipe(LOBBY, [f"output.frames_per_clip={frames}"])
+    spec = sample_clip(r, 0, seed=5, clip_id="c0")
+    times = np.arange(frames) / 10.0
+    return Planner(build_layout(spec.layout), [make_camera(spec.camera, spec.width, spec.height)], times,
+                   np.random.default_rng(0)), times
+
+
+def test_waiting_on_the_way_keeps_the_path_and_shifts_what_follows():
+    track = Track([1.0, 3.0, 5.0], [[0.0, 0.0], [2.0, 0.0], [2.0, 2.0]], [0.0, 0.0, 1.57], 1.0, 5.0)
+    got = wait_at(track, 2.0, 1.4)
+    assert got.t == [1.0, 2.0, 3.4, 4.4, 6.4] and got.xy[1] == got.xy[2] == [1.0, 0.0]
+    assert got.xy[3:] == track.xy[1:] and got.yaw[1] == got.yaw[2] == 0.0          # facing the way on
+    assert got.appear_s == 1.0 and got.vanish_s == 6.4
+
+
+def test_someone_whose_way_is_taken_at_every_start_waits_on_the_way():
+    """A person stands on a walker's line from 1 s to 5 s. Starting later (the in-view delays, up
+    to 3.5 s) still meets them; stopping short of them until they go does not."""
+    planner, times = lobby_planner()
+    spot = np.array([-1.5, 2.0])
+    planner.occupants.append(Occupant(np.broadcast_to(spot, (100, 1, 2)).copy(), np.array([0.3]),
+                                      (times >= 1.0) & (times < 5.0)))
+    walk = Track([0.0, 4.0], [[-3.5, 2.0], [0.5, 2.0]], [0.0, 0.0])              # 1 m/s along y = 2
+    assert planner.try_accept(walk, [0.0], [0.3], 0.5, keep_appear=True) is None
+    got = planner.try_yield(walk, [0.0], [0.3], 0.5)
+    assert got is not None and len(planner.occupants) == 2
+    xy = np.array(got.xy)
+    assert np.all(xy[:, 1] == 2.0) and xy[0, 0] == -3.5 and xy[-1, 0] == 0.5       # the same way
+    stops = [k for k in range(len(xy) - 1) if np.array_equal(xy[k], xy[k + 1])]
+    assert stops and all(xy[k, 0] < spot[0] - 0.7 for k in stops)                  # short of them
+    waited = got.t[-1] - walk.t[-1]
+    assert waited > 0 and abs(waited / YIELD_STEP_S - round(waited / YIELD_STEP_S)) < 1e-9
+
+
+def test_people_in_view_from_the_start_start_where_nobody_stands():
+    planner, times = lobby_planner()
+    spot = planner.nav.centers[planner.visible][0]
+    planner.occupants.append(Occupant(np.broadcast_to(spot, (100, 1, 2)).copy(), np.array([0.3]), times < 1.0))
+    free = planner.free_at_start(0.35)
+    d = np.hypot(*(planner.nav.centers - spot).transpose(2, 0, 1))
+    assert not free[d < 0.75].any() and free[d > 0.75 + 0.3 * planner.nav.cell].all()
+
+
+def test_fewer_people_are_dropped_in_the_small_lobby_view():
+    """The lobby camera sees about 3 x 1.5 m of floor; 25 % of the people its recipe asks for found
+    no plan when only later starts were tried (25 of 99 over these 30 clips), 18 % now."""
+    r = load_recipe(LOBBY, ["output.clips=30"])
+    dropped = asked = 0
+    for i in range(30):
+        spec = sample_clip(r, i, seed=700 + i, clip_id=f"c{i}")
+        dropped += spec.dropped_actors
+        asked += spec.dropped_actors + len(spec.people)
+    assert dropped / asked <= 0.21, (dropped, asked)

@@ -125,13 +125,19 @@ def facing_obstacle(planner: Planner, q: np.ndarray, radius: float) -> float | N
 def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: bool,
                stop_s: float) -> tuple[Track, bool, bool] | None:
     """Walk to a stop, stand `stop_s` seconds facing what is there, walk on; returns the track
-    and whether it really enters/leaves (as Planner.plan_walk)."""
+    and whether it really enters/leaves (as Planner.plan_walk, with its fallbacks)."""
+    return planner.with_fallbacks(
+        lambda starts, missed: _visit(planner, radius, speed, enters, leaves, stop_s, starts, missed), radius, enters)
+
+
+def _visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: bool, stop_s: float,
+           starts: np.ndarray, missed: list) -> tuple[Track, bool, bool] | None:
     rng = planner.rng
     clear_r = radius + SAMPLING_MARGIN
     for _ in range(8):
         entering = enters and planner.entry.any()
         start = (planner.random_cell(planner.entry, clear_r) if entering
-                 else planner.random_cell(planner.visible, clear_r, planner.weight))
+                 else planner.random_cell(starts, clear_r, planner.weight))
         if start is None:
             return None
         stop = beside_spot(planner, radius) if rng.random() < BESIDE_SHARE else None
@@ -172,4 +178,5 @@ def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leav
         got = planner.try_accept(track, [0.0], [radius], PERSON_TURN_S, delays, keep_appear=not entering)
         if got is not None:
             return got, bool(entering), bool(exited)
+        missed.append((track, bool(entering), bool(exited)))
     return None
