@@ -29,6 +29,8 @@ MAX_RANGE_M = 150.0       # a sketched point farther than this is "at the horizo
 DEFAULT_RANGE_M = 40.0
 LANE_RUN_M = 15.0         # lanes run on this far past the sketched ends (out of view)
 OFF_FRAME_M = 6.0         # walkable ground touching the image's edge goes on this far out of view
+BEHIND_M = 2.0            # ... and across the bottom edge on under the camera to this far past its foot
+ENTRY_EDGE_PX, ENTRY_OUT_M = 12.0, 2.0   # an entry dab this near the image's edge is a way in this far beyond it
 
 
 def compile_scene(plate_dir: str | Path, sketch: str | Path | None = None) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def _compile(plate_dir: str, sketch: str | None, _stamp: int, _sk_stamp: int) ->
     for t in s.tripwires:
         out["zones"].append({"name": t["name"], "kind": "tripwire", "crossing": t["crossing"], "painted": False,
                              "points": _r(g.points(t["points"], f"tripwire {t['name']!r}"))})
-    out["entries"] = [_r(g.points(np.asarray([e]), f"entry {i + 1}"))[0] for i, e in enumerate(s.entries)]
+    out["entries"] = [_r(g.entry(e, (W, H), f"entry {i + 1}")[None])[0] for i, e in enumerate(s.entries)]
     for o in s.occluders:
         contact = g.points(o["contact"], f"occluder {o['name']!r} contact line")
         out["occluders"].append({"name": o["name"], "region": np.asarray(o["region"], float).round(3).tolist(),
@@ -122,28 +124,42 @@ class Ground:
     def off_frame(self, uv: np.ndarray, ground: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """A walkable polygon whose vertices lie on the image's edge continues out of view: each
         such vertex moves OFF_FRAME_M outwards on the ground (across the left/right/top edge, and
-        towards the camera across the bottom edge, stopping 0.5 m short of its foot)."""
+        towards the camera across the bottom edge, on under it to BEHIND_M past its foot: people
+        walk in below a camera, as the shipped lobby clip's do)."""
         uv = np.asarray(uv, float)
         if self.cam.k1:                      # polygon() densified the outline: nothing to match
             return ground
         out = ground.copy()
-        W, H = size
         C = self.cam.C[0, :2]
         for k, (u, v) in enumerate(uv):
-            push = np.zeros(2)
-            for edge, step in ((u <= 1.5, (-40.0, 0.0)), (u >= W - 1.5, (40.0, 0.0)), (v <= 1.5, (0.0, -40.0)),
-                               (v >= H - 1.5, (0.0, 40.0))):
-                if edge:
-                    q = self.cam.ground_point(np.array([[u + step[0], v + step[1]]]))[0, :2]
-                    d = q - ground[k] if np.all(np.isfinite(q)) else ground[k] - C
-                    push += d / max(np.hypot(*d), 1e-9)
+            push = self.outward(u, v, ground[k], size, 1.5)
             if push.any():
-                push /= max(np.hypot(*push), 1e-9)
                 room = OFF_FRAME_M
-                if push @ (C - ground[k]) > 0:        # towards the camera: stop short of its foot
-                    room = min(room, max(float(np.hypot(*(C - ground[k]))) - 0.5, 0.0))
+                if push @ (C - ground[k]) > 0:        # towards the camera: on under it, a little past
+                    room = min(room, float(np.hypot(*(C - ground[k]))) + BEHIND_M)
                 out[k] = ground[k] + push * room
         return out
+
+
+    def outward(self, u: float, v: float, ground: np.ndarray, size: tuple[int, int], within: float) -> np.ndarray:
+        """The unit ground direction out of view across the image edges that pixel (u, v), on the
+        ground at `ground`, lies within `within` pixels of (towards the camera across the bottom
+        edge); zeros away from the edges."""
+        W, H = size
+        push = np.zeros(2)
+        for edge, step in ((u <= within, (-40.0, 0.0)), (u >= W - within, (40.0, 0.0)), (v <= within, (0.0, -40.0)),
+                           (v >= H - within, (0.0, 40.0))):
+            if edge:
+                q = self.cam.ground_point(np.array([[u + step[0], v + step[1]]]))[0, :2]
+                d = q - ground if np.all(np.isfinite(q)) else ground - self.cam.C[0, :2]
+                push += d / max(np.hypot(*d), 1e-9)
+        return push / max(np.hypot(*push), 1e-9) if push.any() else push
+
+    def entry(self, uv: np.ndarray, size: tuple[int, int], what: str) -> np.ndarray:
+        """An entry's ground point: under its dab, or, for a dab at the image's edge (a way in
+        from beyond it), ENTRY_OUT_M on across that edge."""
+        ground = self.points(np.asarray([uv]), what)[0]
+        return ground + ENTRY_OUT_M * self.outward(float(uv[0]), float(uv[1]), ground, size, ENTRY_EDGE_PX)
 
 
 def horizon_row(cam: Camera) -> float:

@@ -187,23 +187,41 @@ def view_masks(cam: Camera, centers: np.ndarray, body_height: float,
     inside, outside = np.empty(len(flat), np.bool_), np.empty(len(flat), np.bool_)
     tall = np.empty(len(flat))
     _view_masks(pack_camera(cam, 0), float(cam.width), float(cam.height), flat, float(body_height), float(radius),
-                1.0, inside, outside, tall)
+                1.0, ahead_only(cam), inside, outside, tall)
     shape = centers.shape[:-1]
     return inside.reshape(shape), outside.reshape(shape), tall.reshape(shape)
 
 
+def ahead_only(cam: Camera) -> np.ndarray:
+    """(x, y, cx, cy): the camera's horizontal viewing direction and ground position when every ray
+    of its frame-0 view goes ahead of the vertical plane through it across that direction (a camera
+    looking down less steeply than its half field of view below the vertical, as CCTV does):
+    then nothing behind that plane is in view. Zeros otherwise (fisheye domes, straight down)."""
+    W, H = cam.width, cam.height
+    u, v = np.meshgrid(np.linspace(0.5, W - 0.5, 17), np.linspace(0.5, H - 0.5, 13))
+    rays = cam.pixel_rays(0, np.stack([u.ravel(), v.ravel()], 1))
+    axis = cam.pixel_rays(0, np.array([[W / 2, H / 2]]))[0]
+    ahead = np.array([axis[0], axis[1]]) / max(float(np.hypot(axis[0], axis[1])), 1e-12)
+    if np.hypot(axis[0], axis[1]) < 1e-6 or (rays[:, :2] @ ahead).min() <= 1e-6:
+        return np.zeros(4)
+    return np.array([ahead[0], ahead[1], cam.C[0, 0], cam.C[0, 1]])
+
+
 @njit(cache=True, nogil=True)
-def _view_masks(cam, W, H, centers, height, radius, margin, inside, outside, tall):
+def _view_masks(cam, W, H, centers, height, radius, margin, ahead, inside, outside, tall):
     """`view_masks` for centres (N, 2) into inside, outside, tall (N,): the box's 8 corners
     (ground, then top; corners in `box_corners`' order) as `image_extent` judges them (a point
-    behind the camera has no image position: it is neither inside nor beyond an edge)."""
+    behind the camera has no image position: it is neither inside nor beyond an edge); a box wholly
+    behind the camera's vertical plane is out of view when `ahead` (`ahead_only`) says so."""
     for i in range(centers.shape[0]):
         x, y = centers[i, 0], centers[i, 1]
         all_in, all_front, all_behind = True, True, True
         left, right, above, below = True, True, True, True
+        back = ahead[0] != 0.0 or ahead[1] != 0.0
         for k in range(8):
             dx = radius if k % 4 < 2 else -radius
             dy = radius if k % 4 == 0 or k % 4 == 3 else -radius
+            back &= (x + dx - ahead[2]) * ahead[0] + (y + dy - ahead[3]) * ahead[1] <= 0.0
             u, v, z = project_row(cam, x + dx, y + dy, 0.0 if k < 4 else height)
             front = z > 1e-6
             all_front &= front
@@ -217,7 +235,7 @@ def _view_masks(cam, W, H, centers, height, radius, margin, inside, outside, tal
             else:
                 all_in = left = right = above = below = False
         inside[i] = all_in
-        outside[i] = (all_front and (left or right or above or below)) or all_behind
+        outside[i] = (all_front and (left or right or above or below)) or all_behind or back
         u0, v0, z0 = project_row(cam, x, y, 0.0)
         u1, v1, z1 = project_row(cam, x, y, height)
         tall[i] = math.hypot(u0 - u1, v0 - v1) if z0 > 1e-6 and z1 > 1e-6 else 0.0

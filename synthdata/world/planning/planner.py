@@ -30,6 +30,7 @@ DELAYS = (0.0, 0.7, 1.4, 2.1, 2.8, 3.5)      # later starts tried when a plan me
 LATE_ENTRY = (4.2, 4.9, 5.6, 6.3, 7.0)             # ... and these too for one coming into view
 ENTER_DELAYS = DELAYS + LATE_ENTRY
 MIN_PRESENT = 10                 # frames an actor must exist in the clip
+ENTRY_REACH_M = (1.0, 1.5, 2.0, 2.5, 3.0)   # people come in from unseen ground this near a layout's entry
 SAMPLING_MARGIN = 0.05           # paths are checked every 0.15 m: keep this much more clearance
 YIELD_STEP_S, YIELD_MAX_S = 0.7, 6.3   # waits on the way for someone to pass (Planner.try_yield)
 YIELD_LEAD_S = 0.5               # ... starting this long before they would meet
@@ -101,8 +102,15 @@ class Planner:
             near = near | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
         self.entry = self.hidden & near
         if layout.entries:                # the layout names its doors: people come and go there
-            d = np.min([np.hypot(*(self.nav.centers - e).transpose(2, 0, 1)) for e in layout.entries], axis=0)
-            self.entry = (d <= 1.0) & self.nav.free
+            self.entry = np.zeros_like(self.hidden)
+            for e in layout.entries:
+                d = np.hypot(*(self.nav.centers - e).transpose(2, 0, 1))
+                near = (d <= 1.0) & self.nav.free
+                for reach in ENTRY_REACH_M:     # out of view where they can: walking in, not popping up
+                    if ((d <= reach) & self.hidden).any():
+                        near = (d <= reach) & self.hidden
+                        break
+                self.entry |= near
         self.occupants: list[Occupant] = []
         self.used_bays: set[int] = set()
 

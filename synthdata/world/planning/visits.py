@@ -2,7 +2,9 @@
 
 Real cameras mostly see people who stop at something: a table, a counter, a ticket machine, a
 notice board, a door. A visitor walks (in from an entrance, or from somewhere in view) to a stop
-right beside an obstacle of the layout, within arm's reach of its edge (closer than walkers pass
+right beside an obstacle of the layout, on the side they reach first (people coming in under the
+shipped lobby camera stand at the table's near side, backs to it, as its real clip's people do),
+within arm's reach of its edge (closer than walkers pass
 it: the body, not the stride, keeps clear; people at a table or a counter stand at it, as the
 shipped real lobby clip's visitors do, 0.17 m from the table's foot), turns to face it and stands
 `stop_s` seconds, steps back and walks out (or on to another spot in view). By a post, a pillar or
@@ -24,6 +26,8 @@ BESIDE_SHARE = 0.8      # share of visitors who stop beside something when anyth
 CANDIDATES = 400        # random points tried per stop
 FACE_STEP_M = 0.05      # finite difference for the direction to the nearest obstacle
 ROUND_M = 0.05          # obstacles with both half sides under this are round (posts, pillars, trees)
+MIN_WALK_M = 1.0        # a visitor walks at least this far to their stop
+APPROACH_SLACK_M = 0.1  # a stop is on the side of what they visit that they reach first, give or take this
 
 
 def stand_gap(radius: float) -> float:
@@ -56,9 +60,11 @@ def _seen(planner: Planner, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return seen, weight
 
 
-def beside_spot(planner: Planner, radius: float) -> np.ndarray | None:
+def beside_spot(planner: Planner, radius: float, start: np.ndarray | None = None) -> np.ndarray | None:
     """A point in view where a person of `radius` stands close beside an obstacle (a table, a
-    counter, a pillar, a parked car), closer than people keep when walking past; None if none."""
+    counter, a pillar, a parked car), closer than people keep when walking past; None if none.
+    Coming from `start`, on the side they reach first: among the points no more than
+    APPROACH_SLACK_M farther from it than the nearest."""
     obstacles = planner.nav.obstacles
     if not len(obstacles):
         return None
@@ -76,6 +82,13 @@ def beside_spot(planner: Planner, radius: float) -> np.ndarray | None:
     if not seen.any():
         return None
     cand, w = pts[ok][seen], weight[seen]
+    if start is not None:                   # a walk of at least MIN_WALK_M, to the side reached first
+        d = np.hypot(*(cand - start).T)
+        far = d >= MIN_WALK_M
+        if not far.any():
+            return None
+        near = far & (d <= d[far].min() + APPROACH_SLACK_M)
+        cand, w = cand[near], w[near]
     return cand[rng.choice(len(cand), p=w / w.sum())]
 
 
@@ -140,10 +153,10 @@ def _visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: 
                  else planner.random_cell(starts, clear_r, planner.weight))
         if start is None:
             return None
-        stop = beside_spot(planner, radius) if rng.random() < BESIDE_SHARE else None
+        stop = beside_spot(planner, radius, start) if rng.random() < BESIDE_SHARE else None
         if stop is None:
             stop = planner.random_cell(planner.visible, clear_r, planner.weight)
-        if stop is None or np.hypot(*(stop - start)) < 1.0:
+        if stop is None or np.hypot(*(stop - start)) < MIN_WALK_M:
             continue
         stage = approach(planner, stop, radius, clear_r)
         path = planner.nav.route(start, stage, clear_r) if stage is not None else None
