@@ -108,9 +108,10 @@ def test_realism():
     proc, m = run_bench("bench_realism.py", "--quick", "--steady", "--matched")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert m is not None and m["name"] == "realism" and m["verdict"] in ("pass", "fail")
-    assert "AP41" in proc.stdout and "reach%" in proc.stdout and "AP50~" in proc.stdout
+    assert "AP41" in proc.stdout and "reach%" in proc.stdout and "AP50~" in proc.stdout and "inAP50" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("street_plaza "))
-    assert re.search(r"\d\.\d{2} +\d\.\d{3} +\d+\.\d +\d+\.\d$", row)     # scale, AP50~, render s, hog s
+    # scale, inAP50, in%, AP50~, render s, hog s
+    assert re.search(r"\d\.\d{2} +\d\.\d{3} +\d+% +\d\.\d{3} +\d+\.\d +\d+\.\d$", row)
     assert re.search(r"^real: one-by-one-person-detection +\d\.\d{3} ", proc.stdout, re.MULTILINE) or \
         "real reference: skipped" in proc.stdout
     assert "real reference: skipped" in proc.stdout or re.search(
