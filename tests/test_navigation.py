@@ -17,8 +17,8 @@ from synthdata.world.geometry.shapes import Footprints
 from synthdata.world.layouts.plate import nav_cell
 from synthdata.world.layouts.registry import build_layout
 from synthdata.world.planning.navigation import NavGrid, view_masks
-from synthdata.world.planning.planner import (DELAYS, NAV_CLEARANCE, YIELD_STEP_S, Occupant, Planner,
-                                             wait_at)
+from synthdata.world.planning.planner import DELAYS, NAV_CLEARANCE, Occupant, Planner
+from synthdata.world.planning.walks import YIELD_STEP_S, free_at_start, try_yield, wait_at
 from synthdata.world.spec import Track
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import make_camera
@@ -123,7 +123,7 @@ def test_someone_whose_way_is_taken_at_every_start_waits_on_the_way():
                                       (times >= 1.0) & (times < 5.0)))
     walk = Track([0.0, 4.0], [[-3.5, 2.0], [0.5, 2.0]], [0.0, 0.0])              # 1 m/s along y = 2
     assert planner.try_accept(walk, [0.0], [0.3], 0.5, keep_appear=True) is None
-    got = planner.try_yield(walk, [0.0], [0.3], 0.5)
+    got = try_yield(planner, walk, [0.0], [0.3], 0.5)
     assert got is not None and len(planner.occupants) == 2
     xy = np.array(got.xy)
     assert np.all(xy[:, 1] == 2.0) and xy[0, 0] == -3.5 and xy[-1, 0] == 0.5       # the same way
@@ -137,7 +137,7 @@ def test_people_in_view_from_the_start_start_where_nobody_stands():
     planner, times = lobby_planner()
     spot = planner.nav.centers[planner.visible][0]
     planner.occupants.append(Occupant(np.broadcast_to(spot, (100, 1, 2)).copy(), np.array([0.3]), times < 1.0))
-    free = planner.free_at_start(0.35)
+    free = free_at_start(planner, 0.35)
     d = np.hypot(*(planner.nav.centers - spot).transpose(2, 0, 1))
     assert not free[d < 0.75].any() and free[d > 0.75 + 0.3 * planner.nav.cell].all()
 

@@ -13,8 +13,8 @@ from synthdata.recipe.loader import load_recipe
 from synthdata.world.actors.bodies import plan_radius
 from synthdata.world.actors.motion import frame_times, track_state
 from synthdata.world.layouts.registry import build_layout
-from synthdata.world.planning.planner import YIELD_MAX_S, YIELD_STEP_S
 from synthdata.world.planning.visits import beside_m, stand_gap
+from synthdata.world.planning.walks import YIELD_MAX_S, YIELD_STEP_S
 from synthdata.world.sample import sample_clip
 
 LOBBY = Path(__file__).resolve().parents[1] / "recipes" / "plate_lobby.yaml"

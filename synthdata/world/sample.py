@@ -23,6 +23,7 @@ from synthdata.world.appearance_sample import sample_appearance
 from synthdata.world.layouts.registry import LAYOUTS, build_layout
 from synthdata.world.planning.planner import Planner, footprints_of_parked, vehicle_discs
 from synthdata.world.planning.visits import plan_visit
+from synthdata.world.planning.walks import plan_walk
 from synthdata.world.randomize import sample_randomize
 from synthdata.world.security.behaviours import sample_security
 from synthdata.world.simulate import make_camera
@@ -351,7 +352,7 @@ def _plan_person(planner: Planner, p: PersonParams, loiter_radius: float, stop_s
         p.enters = p.leaves = False
     else:
         got = (plan_visit(planner, r, p.speed_mps, p.enters, p.leaves, stop_s) if p.behavior == "visit"
-               else planner.plan_walk(r, p.speed_mps, p.enters, p.leaves))
+               else plan_walk(planner, r, p.speed_mps, p.enters, p.leaves))
         track = None
         if got is not None:
             track, p.enters, p.leaves = got

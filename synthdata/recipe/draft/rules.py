@@ -187,8 +187,8 @@ def _narrow(r, m, c):
     setting(r, CAM + ("hfov_deg",), {"uniform": [20, 35]}, m.group(0))
 
 
-@rule(r"(\d+|several|multiple)(?= (?:(?:cctv|security|surveillance|ptz|fixed|overlapping|synchroni[sz]ed|fish ?eye|dome|"
-      r"wide angle|ceiling|pole|ip|hd|different) )?"
+@rule(r"(\d+|several|multiple)(?= (?:(?:cctv|security|surveillance|ptz|fixed|overlapping|synchroni[sz]ed|"
+      r"fish ?eye|dome|wide angle|ceiling|pole|ip|hd|different) )?"
       r"(cameras?|cams?|views?|viewpoints?|camera angles?)\b)")
 def _cameras(r, m, c):
     """"two cameras", "several views": the number is used, the camera words stay for other rules

@@ -32,8 +32,6 @@ ENTER_DELAYS = DELAYS + LATE_ENTRY
 MIN_PRESENT = 10                 # frames an actor must exist in the clip
 ENTRY_REACH_M = (1.0, 1.5, 2.0, 2.5, 3.0)   # people come in from unseen ground this near a layout's entry
 SAMPLING_MARGIN = 0.05           # paths are checked every 0.15 m: keep this much more clearance
-YIELD_STEP_S, YIELD_MAX_S = 0.7, 6.3   # waits on the way for someone to pass (Planner.try_yield)
-YIELD_LEAD_S = 0.5               # ... starting this long before they would meet
 
 
 @dataclass
@@ -50,22 +48,6 @@ def vehicle_discs(length: float, width: float) -> tuple[np.ndarray, np.ndarray]:
     n = int(np.ceil(length / width)) + 1
     offs = -length / 2 + length / (2 * n) + np.arange(n) * length / n
     return offs, np.full(n, np.hypot(length / (2 * n), width / 2))
-
-
-def wait_at(track: Track, at: float, wait: float) -> Track:
-    """`track` stopping where it is at time `at` (between its first and last key) for `wait`
-    seconds, facing the way it goes; everything after comes `wait` seconds later. A wait that
-    starts where a stop ends makes that stop longer."""
-    t, xy, yaw = [float(x) for x in track.t], [list(map(float, q)) for q in track.xy], list(track.yaw)
-    i = int(np.searchsorted(t, at, side="right"))           # keys [0, i) are at or before `at`
-    vanish = None if track.vanish_s is None else track.vanish_s + wait
-    if abs(t[i - 1] - at) < 1e-9 and i >= 2 and xy[i - 2] == xy[i - 1]:        # the end of a stop: longer
-        return Track(t[:i - 1] + [x + wait for x in t[i - 1:]], xy, yaw, track.appear_s, vanish)
-    here = [float(np.interp(at, t, [q[0] for q in xy])), float(np.interp(at, t, [q[1] for q in xy]))]
-    step = np.subtract(xy[i], xy[i - 1])
-    face = float(np.arctan2(step[1], step[0])) if np.hypot(*step) > 1e-6 else float(yaw[i])
-    return Track(t[:i] + [at, at + wait] + [x + wait for x in t[i:]], xy[:i] + [here, here] + xy[i:],
-                 yaw[:i] + [face, face] + yaw[i:], track.appear_s, vanish)
 
 
 def shift(track: Track, dt: float, keep_appear: bool = False) -> Track:
@@ -126,18 +108,11 @@ class Planner:
         return Occupant(st.xy[:, None, :] + offsets[None, :, None] * d[:, None, :], radii, st.present)
 
     def clear(self, occ: Occupant) -> bool:
-        for o in self.occupants:
-            both = occ.present & o.present
-            if not both.any():
-                continue
-            a, b = occ.centers[both], o.centers[both]
-            d = np.linalg.norm(a[:, :, None, :] - b[:, None, :, :], axis=-1)
-            if (d < occ.radii[None, :, None] + o.radii[None, None, :] + MARGIN).any():
-                return False
-        return True
+        return self.first_conflict(occ, earliest=False) is None
 
-    def first_conflict(self, occ: Occupant) -> int | None:
-        """The first frame where `occ` comes too close to an accepted actor (None: `clear`)."""
+    def first_conflict(self, occ: Occupant, earliest: bool = True) -> int | None:
+        """The first frame where `occ` comes too close to an accepted actor, None if it never does
+        (`earliest` False: a frame where it does, found soonest)."""
         first = None
         for o in self.occupants:
             both = occ.present & o.present
@@ -148,6 +123,8 @@ class Planner:
             bad = (d < occ.radii[None, :, None] + o.radii[None, None, :] + MARGIN).any(axis=(1, 2))
             if bad.any():
                 f = int(np.flatnonzero(both)[np.argmax(bad)])
+                if not earliest:
+                    return f
                 first = f if first is None else min(first, f)
         return first
 
@@ -168,25 +145,6 @@ class Planner:
                 self.occupants.append(occ)
                 return cand
         return None
-
-    def try_yield(self, track: Track, offsets, radii, turn_s: float) -> Track | None:
-        """A person's last resort when `track` meets someone at every start tried: stop on the way
-        just before each meeting and wait (YIELD_STEP_S at a time, YIELD_MAX_S in all) for the way
-        to clear, as people let others pass; the first conflict-free result is accepted."""
-        offsets, radii = np.asarray(offsets, float), np.asarray(radii, float)
-        cand, waited, met = track, 0.0, -1
-        while True:
-            occ = self.occupant(cand, offsets, radii, turn_s)
-            if occ.present.sum() < min(MIN_PRESENT, len(self.times)):
-                return None
-            f = self.first_conflict(occ)
-            if f is None:
-                self.occupants.append(occ)
-                return cand
-            at = float(self.times[f]) - YIELD_LEAD_S
-            if f <= met or waited + YIELD_STEP_S > YIELD_MAX_S + 1e-9 or not cand.t[0] < at < cand.t[-1]:
-                return None     # someone comes to where they wait, or they meet at the start or the end
-            cand, waited, met = wait_at(cand, at, YIELD_STEP_S), waited + YIELD_STEP_S, f
 
     # ---- people ------------------------------------------------------------------------------
     def random_cell(self, mask: np.ndarray, clearance: float, weight: np.ndarray | None = None) -> np.ndarray | None:
@@ -263,91 +221,6 @@ class Planner:
             got = self.try_accept(Track(ts, xy, yaws), [0.0], [radius], PERSON_TURN_S, delays=(0.0,))
             if got is not None:
                 return got
-        return None
-
-    def plan_walk(self, radius: float, speed: float, enters: bool, leaves: bool) -> tuple[Track, bool, bool] | None:
-        """A walk (or run) through the scene; returns the track and whether it really enters/leaves."""
-        return self.with_fallbacks(lambda starts, missed: self._walk(radius, speed, enters, leaves, starts, missed),
-                                   radius, enters)
-
-    def with_fallbacks(self, attempts, radius: float, enters: bool) -> tuple[Track, bool, bool] | None:
-        """A person's plan from `attempts(starts, missed)` (random plans starting in the cells
-        `starts` when in view from the start; those that met someone whatever the start go to
-        `missed`), else one of the missed by waiting on the way (`yield_any`); else, for someone
-        in view from the start, the same again starting only where nobody stands at the first frame."""
-        missed: list[tuple[Track, bool, bool]] = []
-        got = attempts(self.visible, missed) or self.yield_any(missed, radius)
-        if got is None and not (enters and self.entry.any()):
-            starts = self.visible & self.free_at_start(radius + SAMPLING_MARGIN)
-            if starts.any():
-                missed = []
-                got = attempts(starts, missed) or self.yield_any(missed, radius)
-        return got
-
-    def free_at_start(self, clearance: float) -> np.ndarray:
-        """Navigation cells where a person keeping `clearance` clear stays clear of everyone
-        accepted at the first frame, wherever in the cell `random_cell` puts them."""
-        free = np.ones(self.nav.free.shape, bool)
-        slack = 0.3 * self.nav.cell                    # random_cell's jitter, up to 0.2 cells a side
-        for o in self.occupants:
-            if o.present[0]:
-                for k, r in enumerate(o.radii):
-                    d = np.hypot(*(self.nav.centers - o.centers[0, k]).transpose(2, 0, 1))
-                    free &= d >= clearance + r + MARGIN + slack
-        return free
-
-    def _walk(self, radius: float, speed: float, enters: bool, leaves: bool, starts: np.ndarray,
-              missed: list) -> tuple[Track, bool, bool] | None:
-        rng = self.rng
-        for attempt in range(8):
-            entering = enters and self.entry.any()
-            clear_r = radius + SAMPLING_MARGIN
-            start = (self.random_cell(self.entry, clear_r) if entering
-                     else self.random_cell(starts, clear_r, self.weight))
-            if start is None:
-                return None
-            appear = self.snap(rng.uniform(0, 0.5 * self.duration)) if entering else 0.0
-            pts, dwell, t, exited = [start], [0.0], appear, False
-            for leg in range(6):
-                exit_leg = leaves and self.entry.any() and (leg > 0 or not entering)
-                goal = self.goal(self.entry if exit_leg else self.visible, pts[-1], clear_r,
-                                  far=8.0 if exit_leg else 5.0)
-                if goal is None:
-                    continue
-                path = self.nav.route(pts[-1], goal, clear_r)
-                if path is None:
-                    continue
-                pts.extend(path[1:])
-                dwell.extend([0.0] * (len(path) - 1))
-                t += float(polyline_length(path)[-1] / speed)
-                if exit_leg:
-                    exited = True
-                    break
-                if rng.random() < 0.25 and t < self.duration:
-                    pause = float(rng.uniform(0.5, 2.0))
-                    dwell[-1] = pause
-                    t += pause
-                if t > self.duration:
-                    break
-            if len(pts) < 2:
-                continue
-            ts, xy = timed_keys(np.array(pts), speed, appear, np.array(dwell))
-            first = np.subtract(xy[1], xy[0]) if len(xy) > 1 else (1.0, 0.0)
-            track = Track(ts, xy, arrival_yaws(xy, float(np.arctan2(first[1], first[0]))), appear,
-                          ts[-1] if exited else None)
-            got = self.try_accept(track, [0.0], [radius], PERSON_TURN_S, keep_appear=not entering)
-            if got is not None:
-                return got, bool(entering), bool(exited)
-            missed.append((track, bool(entering), bool(exited)))
-        return None
-
-    def yield_any(self, missed: list[tuple[Track, bool, bool]], radius: float) -> tuple[Track, bool, bool] | None:
-        """The first of a person's plans that met someone at every start which works by waiting on
-        the way (`try_yield`), with whether it enters and leaves; None if none does."""
-        for track, entering, exited in missed:
-            got = self.try_yield(track, [0.0], [radius], PERSON_TURN_S)
-            if got is not None:
-                return got, entering, exited
         return None
 
     # ---- vehicles ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 from synthdata.world.actors.motion import arrival_yaws, timed_keys
 from synthdata.world.planning.navigation import view_masks
 from synthdata.world.planning.planner import DELAYS, LATE_ENTRY, PERSON_TURN_S, SAMPLING_MARGIN, Planner
+from synthdata.world.planning.walks import with_fallbacks
 from synthdata.world.spec import Track
 
 REACH_M = 0.2           # a stop is beside an obstacle within this beyond the closest a standing body comes
@@ -138,9 +139,10 @@ def facing_obstacle(planner: Planner, q: np.ndarray, radius: float) -> float | N
 def plan_visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: bool,
                stop_s: float) -> tuple[Track, bool, bool] | None:
     """Walk to a stop, stand `stop_s` seconds facing what is there, walk on; returns the track
-    and whether it really enters/leaves (as Planner.plan_walk, with its fallbacks)."""
-    return planner.with_fallbacks(
-        lambda starts, missed: _visit(planner, radius, speed, enters, leaves, stop_s, starts, missed), radius, enters)
+    and whether it really enters/leaves (as walks.plan_walk, with its fallbacks)."""
+    return with_fallbacks(
+        planner, lambda starts, missed: _visit(planner, radius, speed, enters, leaves, stop_s, starts, missed), radius,
+        enters)
 
 
 def _visit(planner: Planner, radius: float, speed: float, enters: bool, leaves: bool, stop_s: float,
