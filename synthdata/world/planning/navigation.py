@@ -153,8 +153,9 @@ class NavGrid:
 
 def image_extent(cam: Camera, pts: np.ndarray, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """For point sets (N, K, 3) (the corners of convex bodies): `inside` (every point is in the
-    image) and `outside` (all lie beyond one image edge, or all behind the camera, so no part
-    of the convex body can be seen)."""
+    image) and `outside` (all lie beyond one image edge, or all behind the camera, or all behind
+    the vertical plane through a camera whose whole view goes ahead of it (`ahead_only`), so no
+    part of the convex body can be seen)."""
     uv, z = cam.project(pts, 0)
     front = z > 1e-6
     u, v = uv[..., 0], uv[..., 1]
@@ -163,6 +164,9 @@ def image_extent(cam: Camera, pts: np.ndarray, margin: float = 1.0) -> tuple[np.
         beyond = ((u < -margin).all(-1) | (u > cam.width + margin).all(-1) | (v < -margin).all(-1)
                   | (v > cam.height + margin).all(-1))
     outside = (front.all(-1) & beyond) | (~front).all(-1)
+    ahead = ahead_only(cam)
+    if ahead[:2].any():
+        outside |= ((pts[..., 0] - ahead[2]) * ahead[0] + (pts[..., 1] - ahead[3]) * ahead[1] <= 0.0).all(-1)
     return inside, outside
 
 
