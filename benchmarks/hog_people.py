@@ -217,21 +217,23 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
     return out
 
 
-def recipe_frames(path: Path, frames: int, clips: int):
+def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None = None):
     """Rendered frames of a recipe: (rgb, targets, ignored boxes, daylight?, targets' lean in
-    degrees) per frame."""
+    degrees) per frame. Each clip is as long as the frames taken from it (its first frames), or
+    `clip_frames` long with the frames taken evenly across it."""
     from synthdata.pipeline import render_clip
     from synthdata.recipe.loader import load_recipe
 
     per_clip = max(1, -(-frames // clips))
-    recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={per_clip}",
+    length = max(per_clip, clip_frames or per_clip)
+    recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={length}",
                                      "output.masks=false"])
     out = []
     for i in range(clips):
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
         o = clip.objects        # {} when the clip has no object rows at all
-        for f in range(clip.frames.shape[0]):
+        for f in np.unique(np.linspace(0, clip.frames.shape[0] - 1, per_clip).round().astype(int)):
             tgt, ign, lean = [], [], []
             for k in range(len(o.get("frame", ()))):
                 if o["frame"][k] != f or o["category"][k] != "person" or o["w"][k] is None:
