@@ -4,8 +4,9 @@ from the rng passed in).
 Actors are planned one after another; each candidate Track is evaluated with exactly the
 function simulate uses (motion.track_state) and accepted only if, in every frame where both
 exist, its ground footprint keeps clear of every accepted actor's. A conflicting candidate is
-retried with a later start (waiting / entering later), then with a new route; an actor with
-no conflict-free plan is dropped and counted in ClipSpec.dropped_actors.
+retried with a later start (waiting / entering later), then with a new route; a walking
+person then with waits on the way (walks.py); an actor with no conflict-free plan is dropped and
+counted in ClipSpec.dropped_actors. People's walks and visits are in walks.py and visits.py.
 Static obstacles are kept clear by construction: people route on a NavGrid, vehicles follow
 lanes and bays, which layouts keep free of obstacles.
 """
