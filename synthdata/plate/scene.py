@@ -140,7 +140,6 @@ class Ground:
                 out[k] = ground[k] + push * room
         return out
 
-
     def outward(self, u: float, v: float, ground: np.ndarray, size: tuple[int, int], within: float) -> np.ndarray:
         """The unit ground direction out of view across the image edges that pixel (u, v), on the
         ground at `ground`, lies within `within` pixels of (towards the camera across the bottom
