@@ -38,10 +38,9 @@ class NavGrid:
         ok = inside_any(pts, walkable)
         if self.keep_out:
             ok &= ~inside_any(pts, self.keep_out)
-        # each cell centre's distance to the nearest obstacle: a cell is free for a clearance when
-        # its whole square keeps it (half a diagonal more)
+        # each cell centre's distance to the nearest obstacle (`_keeps`: a cell free for a clearance)
         self.gap = (obstacles.distance(pts) if len(obstacles) else np.full(len(pts), np.inf)).reshape(self.ny, self.nx)
-        self.free = ok.reshape(self.ny, self.nx) & (self.gap > clearance + 0.5 * cell * 1.42)
+        self.free = ok.reshape(self.ny, self.nx) & self._keeps(self.gap, clearance)
 
     # ---- cells ----------------------------------------------------------------------------
     def cell_of(self, xy: np.ndarray) -> tuple[int, int]:
@@ -56,14 +55,19 @@ class NavGrid:
         self.obstacles = self.obstacles + footprints
         d = footprints.distance(self.centers.reshape(-1, 2)).reshape(self.ny, self.nx)
         self.gap = np.minimum(self.gap, d)
-        self.free &= d > self.clearance + 0.5 * self.cell * 1.42
+        self.free &= self._keeps(d, self.clearance)
 
     def free_for(self, clearance: float | None) -> np.ndarray:
         """The free cells for a mover keeping `clearance` from obstacles: the grid's own for up to
         its clearance, fewer for a wider one (a pair side by side, a pram)."""
         if clearance is None or clearance <= self.clearance:
             return self.free
-        return self.free & (self.gap > clearance + 0.5 * self.cell * 1.42)
+        return self.free & self._keeps(self.gap, clearance)
+
+    def _keeps(self, gap: np.ndarray, clearance: float) -> np.ndarray:
+        """Cells whose whole square keeps `clearance` from obstacles at centre distance `gap`
+        (half a cell's diagonal more)."""
+        return gap > clearance + 0.5 * self.cell * 1.42
 
     def point_ok(self, pts: np.ndarray, clearance: float | None = None) -> np.ndarray:
         """Inside the walkable polygons and at least `clearance` (default: the grid's) from obstacles."""
@@ -196,11 +200,28 @@ def view_masks(cam: Camera, centers: np.ndarray, body_height: float,
     return inside.reshape(shape), outside.reshape(shape), tall.reshape(shape)
 
 
+_AHEAD: dict[tuple, np.ndarray] = {}     # ahead_only per frame-0 camera (planning asks it for every check)
+
+
 def ahead_only(cam: Camera) -> np.ndarray:
     """(x, y, cx, cy): the camera's horizontal viewing direction and ground position when every ray
     of its frame-0 view goes ahead of the vertical plane through it across that direction (a camera
     looking down less steeply than its half field of view below the vertical, as CCTV does):
-    then nothing behind that plane is in view. Zeros otherwise (fisheye domes, straight down)."""
+    then nothing behind that plane is in view. Zeros otherwise (fisheye domes, straight down).
+    Read-only; kept for the last few cameras."""
+    key = (cam.width, cam.height, cam.model, cam.k1, cam.k2, float(cam.fx[0]), float(cam.fy[0]), cam.cx, cam.cy,
+           None if cam.skew is None else float(cam.skew[0]), cam.R[0].tobytes(), cam.C[0].tobytes())
+    got = _AHEAD.get(key)
+    if got is None:
+        got = _ahead_only(cam)
+        got.flags.writeable = False
+        if len(_AHEAD) >= 16:
+            _AHEAD.pop(next(iter(_AHEAD)))
+        _AHEAD[key] = got
+    return got
+
+
+def _ahead_only(cam: Camera) -> np.ndarray:
     W, H = cam.width, cam.height
     u, v = np.meshgrid(np.linspace(0.5, W - 0.5, 17), np.linspace(0.5, H - 0.5, 13))
     rays = cam.pixel_rays(0, np.stack([u.ravel(), v.ravel()], 1))

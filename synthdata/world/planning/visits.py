@@ -4,9 +4,9 @@ Real cameras mostly see people who stop at something: a table, a counter, a tick
 notice board, a door. A visitor walks (in from an entrance, or from somewhere in view) to a stop
 right beside an obstacle of the layout, on the side they reach first (people coming in under the
 shipped lobby camera stand at the table's near side, backs to it, as its real clip's people do),
-within arm's reach of its edge (closer than walkers pass
-it: the body, not the stride, keeps clear; people at a table or a counter stand at it, as the
-shipped real lobby clip's visitors do, 0.17 m from the table's foot), turns to face it and stands
+within arm's reach of its edge (closer than walkers pass it: the body, not the stride, keeps clear;
+people at a table or a counter stand at it, as the shipped real lobby clip's visitors do, 0.17 m
+from the table's foot), turns to face it and stands
 `stop_s` seconds, steps back and walks out (or on to another spot in view). By a post, a pillar or
 a tree (round footprints) they wait facing the way they came, as they do where no obstacle is in
 view and the stop is anywhere in view. The track is an ordinary Track (keys, dwell, facing),
