@@ -161,15 +161,27 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
     primitive's shadow lies within the disc of its bounding sphere, so a pixel is tested against
     a primitive only inside that disc (a margin far above rounding added), and against a body
     only inside the square around its primitives' discs (the same pixels end up shadowed; far
-    fewer tests)."""
+    fewer tests). The square is cut into SHADOW_GRID x SHADOW_GRID cells, each listing (in
+    primitive order) the primitives whose disc's box reaches it, and a pixel tests only its cell's
+    (the same pixels are tested against the same primitives in the same order wherever a disc holds
+    them: the same marks; under a low sun a body's square holds a long shadow, and most of its
+    primitives' discs miss any one pixel)."""
+    P = win.shape[1]
     _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first,
-                 np.zeros((win.shape[1], 3)), np.zeros((win.shape[1], 4)))
+                 np.zeros((P, 3)), np.zeros((P, 4)), np.zeros(SHADOW_GRID * SHADOW_GRID, np.int64),
+                 np.zeros((SHADOW_GRID * SHADOW_GRID, P), np.int64))
+
+
+SHADOW_GRID = 8
 
 
 @njit(**NO_REFS)
-def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first, forms, disc):
+def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first, forms, disc,
+                 count, cells):
     """`sun_shadows` with its scratch: forms (P, 3), each primitive's shadow form, and disc (P, 4),
-    its bounding sphere's shadow in the sun-orthogonal plane: centre u, v, radius squared, radius."""
+    its bounding sphere's shadow in the sun-orthogonal plane: centre u, v, radius squared, radius;
+    count (G * G,) and cells (G * G, P): a body's grid of cells (SHADOW_GRID = G) and the
+    primitives listed in each."""
     T, P = win.shape[0], win.shape[1]
     B = first.shape[0]
     sx, sy, sz = sun[0], sun[1], sun[2]
@@ -202,6 +214,22 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                 v0, v1 = min(v0, disc[p, 1] - disc[p, 3]), max(v1, disc[p, 1] + disc[p, 3])
             if x1 < 0:
                 continue
+            G = SHADOW_GRID
+            gu, gv = G / (u1 - u0), G / (v1 - v0)
+            for c in range(G * G):
+                count[c] = 0
+            for p in range(p0, p1):                         # each cell's primitives, in order
+                if win[t, p, 2] <= win[t, p, 0] or win[t, p, 3] <= win[t, p, 1]:
+                    continue
+                i0 = min(int((disc[p, 0] - disc[p, 3] - u0) * gu), G - 1)
+                i1 = min(int((disc[p, 0] + disc[p, 3] - u0) * gu), G - 1)
+                j0 = min(int((disc[p, 1] - disc[p, 3] - v0) * gv), G - 1)
+                j1 = min(int((disc[p, 1] + disc[p, 3] - v0) * gv), G - 1)
+                for i in range(max(i0, 0), i1 + 1):
+                    for j in range(max(j0, 0), j1 + 1):
+                        c = i * G + j
+                        cells[c, count[c]] = p
+                        count[c] += 1
             for y in range(y0, y1):
                 for x in range(x0, x1):
                     if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
@@ -211,7 +239,9 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                     qv = e2x * qx + e2y * qy + e2z * qz
                     if qu < u0 or qu > u1 or qv < v0 or qv > v1:
                         continue                                # the sun line misses the body
-                    for p in range(p0, p1):
+                    c = min(int((qu - u0) * gu), G - 1) * G + min(int((qv - v0) * gv), G - 1)
+                    for k in range(count[c]):
+                        p = cells[c, k]
                         if not (win[t, p, 0] <= x < win[t, p, 2] and win[t, p, 1] <= y < win[t, p, 3]):
                             continue
                         du, dv = qu - disc[p, 0], qv - disc[p, 1]

@@ -150,14 +150,17 @@ def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
     if d2 >= rng * rng:                       # beyond its reach (the fall-off below is 0 there)
         return 0.0
     d = max(math.sqrt(d2), 1e-6)
+    inv = 1.0 / d                             # one division (the divider, not the rest, bounds this)
     cone = 1.0
     if c0 > -1.0:
-        off = -(vx * ax + vy * ay + vz * az) / d - c0
+        off = -(vx * ax + vy * ay + vz * az) * inv - c0
         if off <= 0.0:                        # outside the spot's cone (the factor below is 0 there)
             return 0.0
-        cone = min(max(off / max(1.0 - c0, 1e-3) * 3.0, 0.0), 1.0)
-    ndl = max((nx * vx + ny * vy + nz * vz) / d, 0.0)
-    fall = (1.0 - min(d / rng, 1.0) ** 4) ** 2 / max(d2, 0.25) * cone
+        cone = min(max(off * (3.0 / max(1.0 - c0, 1e-3)), 0.0), 1.0)
+    ndl = max((nx * vx + ny * vy + nz * vz) * inv, 0.0)
+    q = min(d * (1.0 / rng), 1.0)
+    q *= q
+    fall = (1.0 - q * q) ** 2 * (inv * inv if d2 > 0.25 else 4.0) * cone     # 1 / max(d2, 0.25)
     return ndl * fall
 
 
