@@ -9,3 +9,4 @@ Words used with one meaning each in world/ and the code that reads it:
              spelled `behavior` in recipes and in stored JSON (params, tracks attributes)
   appearance how a clip looks besides its geometry (world/appearance.py)
 """
+import synthdata.kernel_cache  # noqa: F401  (before any kernel of this package is compiled or loaded)
