@@ -15,6 +15,7 @@ with the CPU standing in for the GPU (figures meaningless; for the smoke test).
     python benchmarks/bench_gpu.py
     python benchmarks/bench_gpu.py --quick
     python benchmarks/bench_gpu.py --recipes      # render alone, every shipped recipe and variant
+    python benchmarks/bench_gpu.py --profile --only parking_lot_day,shake   # where GPU time goes
 """
 from __future__ import annotations
 
@@ -104,6 +105,33 @@ def per_recipe(args, gpu: str) -> float:
     return worst
 
 
+def profile(args, gpu: str) -> None:
+    """Where a GPU render's wall time goes: cProfile of the chunks of each case named by --only
+    (after a warm-up render); kernel launches return at once, so host-side work and the calls
+    that wait for the GPU (copies back, synchronisation) are what shows."""
+    import cProfile
+    import io
+    import pstats
+
+    from bench_recipes import cases
+
+    for name, path, ov in cases(args.only or "parking_lot_day"):
+        recipe, _ = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames, recipe=path,
+                                          overrides=ov)
+        world, chunk = simulate(recipe), recipe.output.frames_per_chunk
+        render_all(world, gpu, chunk)
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        render_all(world, gpu, chunk)
+        prof.disable()
+        wall = time.perf_counter() - t0
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(18)
+        print(f"== {name}: {1000 * wall / args.frames:.2f} ms a frame on {gpu} (profiled), own time:")
+        print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()), flush=True)
+
+
 def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
@@ -115,7 +143,9 @@ def main() -> None:
     p.add_argument("--skip-e2e", action="store_true", help="only the render comparison")
     p.add_argument("--recipes", action="store_true",
                    help="instead: render alone on the GPU vs one CPU thread for every shipped recipe and variant")
-    p.add_argument("--only", default="", help="with --recipes: comma-separated case names (substrings)")
+    p.add_argument("--profile", action="store_true",
+                   help="instead: cProfile a GPU render of the cases named by --only (default parking_lot_day)")
+    p.add_argument("--only", default="", help="with --recipes or --profile: comma-separated case names (substrings)")
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
     p.add_argument("--dry-run-on-cpu", action="store_true",
                    help="no GPU needed: the CPU stands in for it (checks the script; figures meaningless)")
@@ -137,6 +167,9 @@ def main() -> None:
     recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
                                            clips=args.clips, clips_per_shard=1, recipe=args.recipe)
     chunk = recipe.output.frames_per_chunk
+    if args.profile:
+        profile(args, gpu)
+        return
     if args.recipes:
         benchlib.result("gpu_recipes", per_recipe(args, gpu), TARGET,
                         "(dry run on cpu)" if gpu == "cpu" else "(smallest ratio)")
@@ -159,7 +192,7 @@ def main() -> None:
         try:
             cores = os.cpu_count() or 1
             k = args.gpu_workers or max(1, min(cores, 8))
-            runs = [(gpu, 1), (gpu, k), ("cpu", cores)] if not args.quick else [(gpu, 1)]
+            runs = [(gpu, k), ("cpu", cores), (gpu, 1)] if not args.quick else [(gpu, 1)]
             for device, workers in dict.fromkeys(runs):
                 fps = e2e(recipe, warm, folder, device, workers)
                 print(f"end to end, --device {device}, {workers} worker process(es): {fps:8.1f} frames/s "

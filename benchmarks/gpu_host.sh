@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Everything to check and measure on a CUDA host, in one go (about 8 minutes on one GPU + 16 cores):
+# Everything to check and measure on a CUDA host, in one go (under 9 minutes on one GPU + 16 cores):
+#   0. gpu_smoke.py: versions, compile times, one scene on both devices; stops here if that fails
 #   1. tests/test_render_gpu.py's device tests: CPU and CUDA draw the same scenes and shipped recipes
 #   2. bench_gpu.py: render on the GPU vs one CPU thread, then end-to-end frames/s (1 and K GPU
 #      workers, and all cores on the CPU)
 #   3. bench_gpu.py --recipes: render alone, GPU vs one CPU thread, every shipped recipe and variant
 # Logs go to $OUT (default ./gpu-logs). With WHEELS=DIR, packages missing on the host are installed
-# from wheels in DIR first (a host that cannot reach a package index).
+# from wheels in DIR first (a host that cannot reach a package index); DIR/alt/numba_cuda-*.whl,
+# if there, is tried when the host's own numba-cuda cannot run the kernels.
 #
 #     bash benchmarks/gpu_host.sh
 export PYTHONUNBUFFERED=1
@@ -17,15 +19,25 @@ if [ -n "${WHEELS:-}" ]; then
   export PYTHONPATH=/tmp/site:$PWD:${PYTHONPATH:-}
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc
-python3 -c "import numba, numba_cuda, torch, numpy, av, pyarrow; print('numba', numba.__version__, 'numba-cuda',
-numba_cuda.__version__, 'torch', torch.__version__, 'numpy', numpy.__version__, 'cuda', torch.cuda.is_available())"
+echo "== smoke: versions, compile times, one scene on both devices ($(at))"
+timeout "$(left 160)" python3 benchmarks/gpu_smoke.py > "$OUT/smoke.log" 2>&1; rc=$?
+cat "$OUT/smoke.log" | grep -v "^ *$" | tail -12
+if [ $rc -ne 0 ] && [ -n "${WHEELS:-}" ] && ls "$WHEELS"/alt/numba_cuda-*.whl > /dev/null 2>&1; then
+  # the host's numba-cuda could not run the kernels: try the version the project is tested with
+  echo "== smoke again with $(basename "$WHEELS"/alt/numba_cuda-*.whl) ($(at))"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    "$WHEELS"/alt/numba_cuda-*.whl >> "$OUT/setup.log" 2>&1
+  timeout "$(left 260)" python3 benchmarks/gpu_smoke.py > "$OUT/smoke.log" 2>&1; rc=$?
+  cat "$OUT/smoke.log" | grep -v "^ *$" | tail -12
+fi
+[ $rc -eq 0 ] || { echo "smoke failed ($(at)): nothing long started"; exit 1; }
 echo "== CPU vs CUDA ($(at))"
-timeout "$(left 230)" python3 -m pytest -q -s -p no:cacheprovider --tb=short tests/test_render_gpu.py \
+timeout "$(left 250)" python3 -m pytest -s -p no:cacheprovider --tb=short tests/test_render_gpu.py \
   -k cuda_device > "$OUT/parity.log" 2>&1
 grep -E "ids differ|passed|failed|skipped|Error" "$OUT/parity.log" | head -30
 echo "== render and end to end ($(at))"
-timeout "$(left 470)" python3 benchmarks/bench_gpu.py > "$OUT/bench.log" 2>&1; tail -25 "$OUT/bench.log"
+timeout "$(left 420)" python3 benchmarks/bench_gpu.py > "$OUT/bench.log" 2>&1; tail -25 "$OUT/bench.log"
 echo "== every recipe ($(at))"
-timeout "$(left 575)" python3 benchmarks/bench_gpu.py --recipes --frames 24 > "$OUT/recipes.log" 2>&1
+timeout "$(left 520)" python3 benchmarks/bench_gpu.py --recipes --frames 24 > "$OUT/recipes.log" 2>&1
 tail -25 "$OUT/recipes.log"
 echo "== done ($(at))"

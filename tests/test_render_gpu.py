@@ -99,6 +99,48 @@ def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
     assert {"raster", "shade_hits", "shade_tone", "shade_surfaces", "light_pools", "motion_gather"} <= compiled
 
 
+CPU_THEN_CUDA = """
+import math, sys, types
+import numpy as np
+from numba import cuda, float64, njit
+import numba.cuda.dispatcher as dispatcher
+from synthdata.render.gpu import cuda_kernels
+from synthdata.render.motion_blur import pixel_motion
+cuda_kernels()                                   # registers the CUDA overloads, compiles nothing yet
+row = np.zeros(12)
+
+@njit
+def on_cpu(cam):                                 # pixel_motion's IR inlined into CPU code first
+    return pixel_motion(cam, cam, cam, 0.0, 0.0, 1.0, 5.0, 0.1, 0.0, 0.0, 1.0, 1.0, 0.5, 8.0)
+
+on_cpu(row)
+
+def kernel(cam, out):
+    out[0], out[1] = pixel_motion(cam, cam, cam, 0.0, 0.0, 1.0, 5.0, 0.1, 0.0, 0.0, 1.0, 1.0, 0.5, 8.0)
+
+dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+cuda.compile_ptx(kernel, (float64[::1], float64[::1]), cc=(9, 0))
+print("compiled")
+"""
+
+
+def test_cuda_kernels_compile_after_cpu_kernels_in_the_same_process():
+    """A GPU worker compiles its CPU kernels (first run, empty cache) and then the CUDA ones: each
+    `inlined` helper's CPU overload must stay out of device code. It did not (numba-cuda took the
+    CPU-typed IR and failed typing `omitted` arguments), so a fresh machine's first GPU run failed."""
+    pytest.importorskip("numba.cuda")
+    try:
+        from cuda.pathfinder import load_nvidia_dynamic_lib
+        load_nvidia_dynamic_lib("nvvm")
+    except Exception as e:  # noqa: BLE001 - any failure to find the compiler
+        pytest.skip(f"NVVM not found ({type(e).__name__}); pip install nvidia-cuda-nvcc-cu12")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    done = subprocess.run([sys.executable, "-c", CPU_THEN_CUDA], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "compiled" in done.stdout, done.stderr[-3000:]
+
+
 def _cuda_or_skip():
     import torch
     if not torch.cuda.is_available():

@@ -13,21 +13,25 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from numba.core.extending import overload
+from numba.core.target_extension import current_target
 
 _INLINED: list[Callable] = []
 _on_cuda = False
 
 
-def _implementation(fn: Callable) -> Callable:
-    def typer(*args: Any, **kwargs: Any) -> Callable:
-        return fn
+def _implementation(fn: Callable, target: str) -> Callable:
+    def typer(*args: Any, **kwargs: Any) -> Callable | None:
+        # numba-cuda also tries the CPU overload; once CPU kernels were compiled in this process
+        # it inlined their CPU-typed IR into device code (arguments typed `omitted`): each
+        # overload answers only while its own target compiles
+        return fn if current_target() == target else None
     return typer
 
 
 def inlined(fn: Callable) -> Callable:
     """Compile `fn` into numba CPU code inlined at each call (and, once `register_for_cuda` ran,
     into CUDA device code as a plain call)."""
-    overload(fn, inline="always", strict=False, target="cpu")(_implementation(fn))
+    overload(fn, inline="always", strict=False, target="cpu")(_implementation(fn, "cpu"))
     _INLINED.append(fn)
     return fn
 
@@ -37,5 +41,5 @@ def register_for_cuda() -> None:
     global _on_cuda
     if not _on_cuda:
         for fn in _INLINED:
-            overload(fn, strict=False, target="cuda")(_implementation(fn))
+            overload(fn, strict=False, target="cuda")(_implementation(fn, "cuda"))
         _on_cuda = True
