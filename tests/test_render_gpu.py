@@ -141,6 +141,23 @@ def test_cuda_kernels_compile_after_cpu_kernels_in_the_same_process():
     assert done.returncode == 0 and "compiled" in done.stdout, done.stderr[-3000:]
 
 
+def test_a_numpy_that_numba_cuda_cannot_load_with_is_one_clear_line():
+    """numba-cuda 0.30 fails its first compile under numpy 2.5 (np.row_stack is gone), which an
+    H200 host's stock image has: the CUDA launchers say so before anything is launched."""
+    pytest.importorskip("numba.cuda")
+    code = ("import numpy; del numpy.row_stack\n"
+            "from synthdata.errors import SynthdataError\n"
+            "from synthdata.render.gpu import cuda_kernels\n"
+            "try:\n    cuda_kernels()\nexcept SynthdataError as e:\n    print('ERR', e)\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    line = [s for s in done.stdout.splitlines() if s.startswith("ERR")]
+    assert done.returncode == 0 and len(line) == 1, done.stderr[-2000:]
+    assert "numpy < 2.5" in line[0] and "row_stack" in line[0]
+
+
 def _cuda_or_skip():
     import torch
     if not torch.cuda.is_available():

@@ -39,9 +39,23 @@ BLOCK = (16, 16, 1)
 _launchers: Any = None
 
 
+def _check_numpy() -> None:
+    """numba-cuda loads its numpy overloads at the first compile; 0.30 registers `np.row_stack`,
+    which numpy 2.5 removed, and fails deep in the first launch. Say so in one line up front."""
+    if getattr(config, "ENABLE_CUDASIM", 0):
+        return
+    try:
+        import numba.cuda.cudaimpl  # noqa: F401 - what the first compile imports
+    except AttributeError as e:
+        from importlib.metadata import version
+        raise SynthdataError(f"numba-cuda {version('numba-cuda')} cannot run with numpy {np.__version__} ({e}); "
+                             f'install numpy < 2.5 (pip install "numpy<2.5") or a numba-cuda that supports it') from None
+
+
 def _build() -> Any:
     if cuda is None:   # pragma: no cover - depends on the machine
         raise SynthdataError('the CUDA renderer needs numba-cuda: pip install "synthdata[cuda]"')
+    _check_numpy()
     register_for_cuda()
 
     @cuda.jit
