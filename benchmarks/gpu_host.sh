@@ -6,8 +6,9 @@
 #      workers, and all cores on the CPU)
 #   3. bench_gpu.py --recipes: render alone, GPU vs one CPU thread, every shipped recipe and variant
 # Logs go to $OUT (default ./gpu-logs). With WHEELS=DIR, packages missing on the host are installed
-# from wheels in DIR first (a host that cannot reach a package index); DIR/alt/numba_cuda-*.whl,
-# if there, is tried when the host's own numba-cuda cannot run the kernels.
+# from wheels in DIR first (a host that cannot reach a package index; `bash benchmarks/gpu_wheels.sh DIR`
+# fetches them here); DIR/alt/numba_cuda-*.whl, if there, is tried when the host's own numba-cuda
+# cannot run the kernels.
 #
 #     bash benchmarks/gpu_host.sh
 export PYTHONUNBUFFERED=1
