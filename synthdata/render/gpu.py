@@ -47,9 +47,13 @@ def _check_numpy() -> None:
     try:
         import numba.cuda.cudaimpl  # noqa: F401 - what the first compile imports
     except AttributeError as e:
-        from importlib.metadata import version
-        raise SynthdataError(f"numba-cuda {version('numba-cuda')} cannot run with numpy {np.__version__} ({e}); "
-                             f'install numpy < 2.5 (pip install "numpy<2.5") or a numba-cuda that supports it') from None
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            which = f"numba-cuda {version('numba-cuda')}"
+        except PackageNotFoundError:     # pragma: no cover - an install without metadata
+            which = "numba-cuda"
+        raise SynthdataError(f"{which} cannot run with numpy {np.__version__} ({e}); install numpy < 2.5 "
+                             f'(pip install "numpy<2.5") or a numba-cuda that supports it') from None
 
 
 def _build() -> Any:
