@@ -45,7 +45,7 @@ class SlurmOptions:
 @dataclass
 class ClusterOptions:
     """How to get workers. Exactly one of: `scheduler` (an address), `slurm`, or a local
-    cluster with `workers` processes (None: one per core, or one per GPU with CUDA; 0: run
+    cluster with `workers` processes (None: one per core, or with CUDA `gpu_workers()`; 0: run
     shards one after another in this process, without Dask)."""
 
     scheduler: str | None = None
@@ -150,9 +150,29 @@ def open_client(options: ClusterOptions) -> Iterator[Any]:
             cluster.close()
 
 
+GPU_WORKERS = 8           # local worker processes sharing a GPU (each renders there, encodes on its core)
+GPU_WORKER_GIB = 3.0      # GPU memory set aside for each (its CUDA context and a chunk's buffers)
+
+
+def gpu_workers() -> int:
+    """Local worker processes for --device cuda: up to GPU_WORKERS per GPU, no more than the
+    cores and than each GPU's memory allows, at least one per GPU. Rendering on the GPU leaves
+    the host work of a shard (tables, encoding, labels) to its process: on an H200 with 16
+    cores, 8 processes sharing it made 192.5 frames/s end to end and one made 65.3
+    (benchmarks/README.md, 2026-12-04)."""
+    import torch
+    gpus = torch.cuda.device_count()
+    if not gpus:
+        return 1
+    memory = min(torch.cuda.get_device_properties(i).total_memory for i in range(gpus)) / 2**30
+    per_gpu = max(1, min(GPU_WORKERS, int(memory // GPU_WORKER_GIB)))
+    return max(gpus, min(os.cpu_count() or 1, per_gpu * gpus))
+
+
 def local_cluster(options: ClusterOptions) -> Any:
     """A `distributed.LocalCluster` of worker processes, one shard at a time each. With
-    device cuda: one worker per GPU, each offering the resource GPU=1."""
+    device cuda: `gpu_workers()` processes, each offering the resource GPU=1 (each task asks
+    for it, so a GPU's processes share it, spread over the GPUs by WorkerSetup)."""
     import dask
     from distributed import LocalCluster
 
@@ -161,8 +181,7 @@ def local_cluster(options: ClusterOptions) -> Any:
     if options.workers is not None:
         n = options.workers
     elif gpu:
-        import torch
-        n = torch.cuda.device_count()
+        n = gpu_workers()
     else:
         n = max(1, (os.cpu_count() or 1) // threads)
     # Set around the spawn of each worker process, so read by its interpreter and by torch.
