@@ -159,6 +159,23 @@ def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overr
     assert d.mean() < 3.0
 
 
+def test_shadowed_colours_read_where_shadows_fall_are_those_of_the_whole_shadowed_image(monkeypatch):
+    """Poses from a reference keep no shadowed image: the renderer reads the reference's shadowed
+    colours for the pixels an actor's shadow covers, the very frames of resampling it whole."""
+    world = clip(["scene.sensor.shake_deg=0.6"])
+    lazy = Renderer(world, "cpu")
+    frames = [lazy.render(0, 9), lazy.render(9, 16)]
+    assert lazy._bg.rgb_shadow is None and lazy._bg.dark_from is lazy._reference()
+    monkeypatch.setattr(renderer, "READ_SHADOWS_WHERE_CAST", False)
+    whole = Renderer(world, "cpu")
+    want = whole.render(0, 16)
+    assert whole._bg.rgb_shadow is not None
+    shadowed = whole._kept_buffer("shadowed", (16, world.height, world.width), torch.uint8)
+    assert shadowed.sum() > 200                                  # actors' shadows fell
+    for name in ("rgb", "instance", "depth"):
+        assert torch.equal(torch.cat([getattr(f, name) for f in frames]), getattr(want, name)), name
+
+
 @pytest.mark.parametrize("direct", [False, True], ids=["resampled", "rendered"])
 def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(monkeypatch, direct):
     """Poses read from the reference and poses rendered whole (their ground texture, albedo,
@@ -171,7 +188,8 @@ def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(mon
     planes.release()
     first = Renderer(world, "cpu", recycle=False).render(0, 16)
     spare = {a.ctypes.data for free in planes._local.poses.values() for a in free}
-    assert len(spare) >= 15 * 6       # 15 poses' rays, depth, points, masks, receivers and colours
+    per_pose = 6 if direct else 5     # rays, depth, points, masks, receivers, colours (lit and shadowed
+    assert len(spare) >= 15 * per_pose  # when rendered; lit only when read: shadows are read where cast)
     taken = []
     real = planes.pose_buffer
 
@@ -182,7 +200,7 @@ def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(mon
     monkeypatch.setattr(renderer, "pose_buffer", spy)
     r = Renderer(world, "cpu", recycle=False)
     again = [r.render(0, 7), r.render(7, 16)]         # the kept pose crosses the chunks
-    assert len(taken) >= 16 * 6 and np.mean([a.ctypes.data in spare for a in taken]) > 0.9
+    assert len(taken) >= 16 * per_pose and np.mean([a.ctypes.data in spare for a in taken]) > 0.9
     for name in ("rgb", "instance", "depth", "part"):
         assert torch.equal(getattr(first, name), torch.cat([getattr(p, name) for p in again])), name
 

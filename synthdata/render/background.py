@@ -36,7 +36,8 @@ from synthdata.world.types import MATERIAL, Ground, World
 @dataclass
 class Background:
     rgb: torch.Tensor          # (H, W, 3) uint8, lit
-    rgb_shadow: torch.Tensor   # (H, W, 3) uint8, as if the sun were blocked
+    rgb_shadow: torch.Tensor | None   # (H, W, 3) uint8, as if the sun were blocked (None: read
+                                      # from `dark_from` where a shadow falls, pose_cache.shadow_colours)
     depth: torch.Tensor        # (H, W) camera-axis depth, inf for sky
     point: torch.Tensor        # (H, W, 3) world point (0 for sky)
     receiver: torch.Tensor     # (H, W) bool: a surface that can receive shadows
@@ -44,6 +45,7 @@ class Background:
     normal: torch.Tensor | None = None     # (H, W, 3)
     material: torch.Tensor | None = None   # (H, W) long
     pooled: tuple = ()      # its planes.pose_buffer arrays, for give_back_pose once nobody reads it
+    dark_from: Reference | None = None     # the reference its shadowed colours are read from
 
 
 def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,12 +209,14 @@ def _raised_table(receiver, point, S):
 
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
-                      device: torch.device, reference: Reference | None = None, pooled: bool = False) -> Background:
+                      device: torch.device, reference: Reference | None = None, pooled: bool = False,
+                      lazy_dark: bool = False) -> Background:
     """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3). With a
     `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
     only the geometry is computed here; the colours are read from the reference. pooled: on a
     CPU, its depth, points, receivers and colours are planes.pose_buffer arrays (listed in
-    Background.pooled), for a moving camera's poses."""
+    Background.pooled), for a moving camera's poses. lazy_dark (with a reference, on a CPU): no
+    rgb_shadow; the renderer reads the shadowed colours where an actor's shadow falls."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
     rays_np = rays.detach().cpu().numpy()
@@ -269,10 +273,12 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             material[won] = torch.as_tensor(static.material, device=device)[g]
             is_ground &= ~won
     if reference is not None:
+        lazy = lazy_dark and device.type == "cpu"
         rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
-                                             resample_background(reference, rays_np, take))
+                                             resample_background(reference, rays_np, take, dark=not lazy))
         return Background(rgb, rgb_shadow, depth, point, finite(depth, take), albedo,
-                          None if albedo is None else normal, material, tuple(taken))   # normals: for light pools
+                          None if albedo is None else normal, material, tuple(taken),   # normals: for light pools
+                          reference if lazy else None)
     receiver = finite(depth, take)
     retexture(albedo, material, point, is_ground, receiver, world, camera)   # domain randomisation
     sunlit = float_plane(tuple(depth.shape)).fill_(1)

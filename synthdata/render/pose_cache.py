@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from numba import njit
+from numba.extending import register_jitable
 
 from synthdata.render.planes import plane
 from synthdata.world.geometry.camera import Camera, look_rotation
@@ -91,20 +92,24 @@ def plan_reference(camera: Camera) -> Camera | None:
                   np.asarray(camera.C[:1], float).copy())
 
 
-def resample_background(ref: Reference, rays: np.ndarray, take=np.empty) -> tuple:
+def resample_background(ref: Reference, rays: np.ndarray, take=np.empty, dark: bool = True) -> tuple:
     """(rgb, rgb_shadow (H, W, 3) uint8, albedo (H, W, 3) float32 | None, material (H, W) int64 |
     None) of a pose with world rays (H, W, 3), read from the reference at each ray's direction:
     colours bilinear (weights in 1/256 steps), the material nearest. take(shape, dtype): where
-    the colours are allocated."""
+    the colours are allocated. dark=False: rgb_shadow is None, for a renderer that reads the
+    shadowed colours only where a shadow falls (`shadow_colours`)."""
     H, W = rays.shape[:2]
     cam = ref.camera
     rays = np.ascontiguousarray(rays, np.float32)
     # per pixel: column, row, weight right, weight down (scratch, kept by the thread)
     at = plane("pose_cache.at", (H, W, 4), torch.int32, "cpu").numpy()
-    rgb, rgb_shadow = take((H, W, 3), np.uint8), take((H, W, 3), np.uint8)
-    _coordinates(rays, np.ascontiguousarray(cam.R[0], np.float32), np.float32(cam.fx[0]), np.float32(cam.fy[0]),
-                 np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height, at)
-    _bilinear(ref.colours, at, rgb, rgb_shadow)
+    rgb = take((H, W, 3), np.uint8)
+    rgb_shadow = take((H, W, 3), np.uint8) if dark else None
+    _coordinates(rays, *_view(ref), at)
+    if rgb_shadow is None:
+        _bilinear_lit(ref.colours, at, rgb)
+    else:
+        _bilinear(ref.colours, at, rgb, rgb_shadow)
     if ref.albedo is None:
         return rgb, rgb_shadow, None, None
     albedo, material = np.empty((H, W, 3), np.float32), np.empty((H, W), np.int64)
@@ -112,23 +117,51 @@ def resample_background(ref: Reference, rays: np.ndarray, take=np.empty) -> tupl
     return rgb, rgb_shadow, albedo, material
 
 
+def shadow_colours(ref: Reference, shadowed: np.ndarray, rays: np.ndarray, rgb: np.ndarray) -> None:
+    """rgb (T, H, W, 3) uint8 takes the reference's shadowed colour wherever shadowed (T, H, W)
+    is set, along rays (T or 1, H, W, 3) float32: the very values `resample_background` gives
+    rgb_shadow there, read for the pixels a shadow covers only."""
+    _shadowed(shadowed, np.ascontiguousarray(rays, np.float32), *_view(ref), ref.colours, rgb)
+
+
+def _view(ref: Reference) -> tuple:
+    cam = ref.camera
+    return (np.ascontiguousarray(cam.R[0], np.float32), np.float32(cam.fx[0]), np.float32(cam.fy[0]),
+            np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height)
+
+
+@register_jitable(inline="always")
+def _where(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
+    """A ray's reference pixel (the top-left of its 2x2 neighbourhood) and bilinear weights in
+    1/256 steps: column, row, weight right, weight down."""
+    tiny, zero = np.float32(1e-9), np.float32(0.0)
+    top_u, top_v = np.float32(Wr - 1), np.float32(Hr - 1)
+    qz = max(R[2, 0] * dx + R[2, 1] * dy + R[2, 2] * dz, tiny)
+    u = (R[0, 0] * dx + R[0, 1] * dy + R[0, 2] * dz) * fx / qz + cx
+    v = (R[1, 0] * dx + R[1, 1] * dy + R[1, 2] * dz) * fy / qz + cy
+    u, v = min(max(u, zero), top_u), min(max(v, zero), top_v)
+    i, j = min(np.int32(u), Wr - 2), min(np.int32(v), Hr - 2)
+    a = np.int32((u - np.float32(i)) * np.float32(256.0) + np.float32(0.5))
+    b = np.int32((v - np.float32(j)) * np.float32(256.0) + np.float32(0.5))
+    return i, j, a, b
+
+
+@register_jitable(inline="always")
+def _mix(src, i, j, a, b, c):
+    """Channel c of src (Hr, Wr, 6) uint8 at (i, j) + (a, b) / 256, rounded."""
+    w00, w01, w10, w11 = (256 - a) * (256 - b), a * (256 - b), (256 - a) * b, a * b
+    return np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
+                     + w10 * np.int32(src[j + 1, i, c]) + w11 * np.int32(src[j + 1, i + 1, c]) + 32768) >> 16)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
-    """Each ray's reference pixel (the top-left of its 2x2 neighbourhood) and bilinear weights."""
+    """Each ray's `_where` into at (H, W, 4) int32."""
     H, W = rays.shape[0], rays.shape[1]
-    tiny, zero, one = np.float32(1e-9), np.float32(0.0), np.float32(1.0)
-    top_u, top_v = np.float32(Wr - 1), np.float32(Hr - 1)
     for y in range(H):
         for x in range(W):
-            dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
-            qz = max(R[2, 0] * dx + R[2, 1] * dy + R[2, 2] * dz, tiny)
-            u = (R[0, 0] * dx + R[0, 1] * dy + R[0, 2] * dz) * fx / qz + cx
-            v = (R[1, 0] * dx + R[1, 1] * dy + R[1, 2] * dz) * fy / qz + cy
-            u, v = min(max(u, zero), top_u), min(max(v, zero), top_v)
-            i, j = min(np.int32(u), Wr - 2), min(np.int32(v), Hr - 2)
-            at[y, x, 0], at[y, x, 1] = i, j
-            at[y, x, 2] = np.int32((u - np.float32(i)) * np.float32(256.0) + np.float32(0.5))
-            at[y, x, 3] = np.int32((v - np.float32(j)) * np.float32(256.0) + np.float32(0.5))
+            i, j, a, b = _where(rays[y, x, 0], rays[y, x, 1], rays[y, x, 2], R, fx, fy, cx, cy, Wr, Hr)
+            at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3] = i, j, a, b
 
 
 @njit(cache=True, nogil=True)
@@ -146,6 +179,31 @@ def _bilinear(src, at, lit, dark):
                     lit[y, x, c] = v
                 else:
                     dark[y, x, c - 3] = v
+
+
+@njit(cache=True, nogil=True)
+def _bilinear_lit(src, at, lit):
+    """`_bilinear`'s lit rgb alone."""
+    H, W = lit.shape[:2]
+    for y in range(H):
+        for x in range(W):
+            i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
+            for c in range(3):
+                lit[y, x, c] = _mix(src, i, j, a, b, c)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _shadowed(shadowed, rays, R, fx, fy, cx, cy, Wr, Hr, src, rgb):
+    T, H, W = shadowed.shape
+    for t in range(T):
+        tr = t if rays.shape[0] > 1 else 0
+        for y in range(H):
+            for x in range(W):
+                if shadowed[t, y, x]:
+                    i, j, a, b = _where(rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2], R, fx, fy, cx, cy,
+                                        Wr, Hr)
+                    for c in range(3):
+                        rgb[t, y, x, c] = _mix(src, i, j, a, b, c + 3)
 
 
 @njit(cache=True, nogil=True)

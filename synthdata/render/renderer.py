@@ -27,7 +27,7 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, pose_buffer, stack_into
-from synthdata.render.pose_cache import Reference, plan_reference
+from synthdata.render.pose_cache import Reference, plan_reference, shadow_colours
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
@@ -37,6 +37,10 @@ from synthdata.world.types import Shapes, World
 
 _EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
 _STEPS = np.linspace(0.0, 1.0, 9)
+
+# a pose read from a reference view (render/pose_cache.py) keeps no shadowed image: the colours
+# are read where an actor's shadow falls (the same values, for a few % of the pixels)
+READ_SHADOWS_WHERE_CAST = True
 
 
 @dataclass
@@ -127,7 +131,8 @@ class Renderer:
         else:
             rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
-              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled))
+              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
+                                     lazy_dark=READ_SHADOWS_WHERE_CAST))
         self._rays, self._bg, self._bg_run, self._rays_pooled = rays, bg, run, pooled
         return rays, bg
 
@@ -214,7 +219,7 @@ class Renderer:
                      a(dist), a(gprim), a(inst), np.empty((H, W), np.int32), own, boxes)
             own[still], boxes[still] = own[still, :1], boxes[still, :1]      # (from _draw_still)
             if self.shadows:
-                self._cast_shadow(body, sw, bgs, rgb, inst)
+                self._cast_shadow(body, sw, bgs, rgb, inst, rays)
             k.shade_hits(body.prm, body.kinds, body.surface, body.material, done, a(gprim), a(dist), a(rays), C, fwd,
                          start, self.light_rows[0], self.light_rows[1], self.light_rows[2], *self.moving,
                          *hit_tone_table(), a(rgb))
@@ -266,7 +271,7 @@ class Renderer:
         areas = [win[0]]
         if sw is not None:
             sw1 = np.where(held[None, :, None], sw[:1], 0)
-            self._cast_shadow(body, sw1, bgs[:1], rgb[:1], inst[:1])
+            self._cast_shadow(body, sw1, bgs[:1], rgb[:1], inst[:1], rays[:1])
             areas.append(sw1[0])
         if shade:
             k.shade_hits(body.prm[:1], body.kinds, body.surface, body.material, np.zeros(len(held), np.uint8),
@@ -357,10 +362,14 @@ class Renderer:
         return self._tiles
 
     def _cast_shadow(self, body: Bodies, swin: np.ndarray, bgs: list[Background], rgb: torch.Tensor,
-                     inst: torch.Tensor) -> None:
-        """Background pixels whose view of the sun an actor blocks take the shadowed background."""
+                     inst: torch.Tensor, rays: torch.Tensor) -> None:
+        """Background pixels whose view of the sun an actor blocks take the shadowed background
+        (read from the clip's reference view along rays, for backgrounds that keep none)."""
         k = self.k
         distinct = list({id(b): b for b in bgs}.values())
+        ref = distinct[0].dark_from
+        if any(b.dark_from is not ref for b in distinct):
+            raise RuntimeError("a chunk mixes backgrounds with and without their shadowed colours")
         first = {id(b): i for i, b in enumerate(distinct)}
         which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else rgb.shape[0]), np.int64)
         if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
@@ -369,11 +378,18 @@ class Renderer:
             origin[..., 2].add_(SHADOW_LIFT)  # lifted off the surface (the same bits as adding (0, 0, 0.01))
             self._stack = (origin,
                            stack_into(self._own, "receiver", [b.receiver for b in distinct]),
-                           stack_into(self._own, "rgb_shadow", [b.rgb_shadow for b in distinct]))
+                           None if ref is not None else stack_into(self._own, "rgb_shadow",
+                                                                   [b.rgb_shadow for b in distinct]))
         origin, receiver, rgb_shadow = self._stack
         shadowed = self._kept_buffer("shadowed", tuple(inst.shape), torch.uint8).zero_()
+        if ref is None:
+            k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver),
+                          k.array(inst), k.array(shadowed), k.array(rgb), k.array(rgb_shadow), body.first)
+            return
+        none = np.zeros((0, 1, 1, 3), np.uint8)     # mark the shadowed pixels only, then read their colours
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
-                      k.array(shadowed), k.array(rgb), k.array(rgb_shadow), body.first)
+                      k.array(shadowed), none, none, body.first)
+        shadow_colours(ref, shadowed.numpy(), rays.numpy(), rgb.numpy())
 
     def _elevated(self, bgs: list[Background]) -> np.ndarray:
         """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
