@@ -9,6 +9,7 @@ import torch
 
 import synthdata.render.background as background
 import synthdata.render.effects as effects
+import synthdata.render.pose_cache as pose_cache
 import synthdata.render.renderer as renderer
 from synthdata.recipe.loader import load_recipe
 from synthdata.render.background import render_background, render_reference
@@ -166,7 +167,7 @@ def test_shadowed_colours_read_where_shadows_fall_are_those_of_the_whole_shadowe
     lazy = Renderer(world, "cpu")
     frames = [lazy.render(0, 9), lazy.render(9, 16)]
     assert lazy._bg.rgb_shadow is None and lazy._bg.dark_from is lazy._reference()
-    monkeypatch.setattr(renderer, "READ_SHADOWS_WHERE_CAST", False)
+    monkeypatch.setattr(pose_cache, "READ_SHADOWS_WHERE_CAST", False)
     whole = Renderer(world, "cpu")
     want = whole.render(0, 16)
     assert whole._bg.rgb_shadow is not None

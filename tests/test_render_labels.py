@@ -321,7 +321,7 @@ def _antialias_whole_frame(rgb: torch.Tensor, inst: torch.Tensor) -> None:
 
 
 def test_antialias_in_object_boxes_equals_the_whole_frame_search():
-    from synthdata.render.renderer import antialias
+    from synthdata.render.backend import antialias
 
     gen = torch.Generator().manual_seed(3)
     T, H, W = 3, 40, 56

@@ -16,6 +16,7 @@ import sys
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import torch
 
 KERNELS = ("raster", "shade_hits", "shade_surfaces", "shade_tone", "surfaces", "light_pools", "sun_shadows", "antialias", "decode_linear", "sensor_encode",
@@ -87,3 +88,14 @@ def announce_compile(module: Any) -> None:
         print(f"synthdata: compiling render kernels for this machine ({len(missing)} of "
               f"{len(wanted)}; first run "
               "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
+
+
+def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:
+    """Soften object silhouettes: pixels on an instance boundary (differing from a 4-neighbour)
+    take the mean of themselves and their 3x3 average. Only colours change; the instance buffer
+    (and so every label) keeps hard edges. boxes (G, 5) are (frame, y0, x0, y1, x1) around each
+    object's pixels (boundaries lie within one pixel of them; only there is searched)."""
+    k = kernels_for(rgb.device)
+    T, H, W = inst.shape
+    k.antialias(k.array(rgb), k.array(inst), np.ascontiguousarray(boxes.cpu().numpy(), np.int64),
+                np.zeros((T, H, W), np.uint8))

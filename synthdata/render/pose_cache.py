@@ -45,6 +45,9 @@ GAIN = 0.5                 # ... and at most this share of the pixels of the pos
 MAX_OFF_AXIS_DEG = 60.0    # every pose ray within this angle of the reference's axis
 MARGIN_PX = 3              # reference pixels around the poses' extent
 EDGE_SAMPLES = 17          # samples along each image edge when finding the extent
+# a pose read from the reference keeps no shadowed image: the renderer reads the shadowed colours
+# where an actor's shadow falls (`shadow_colours`: the same values, for a few % of the pixels)
+READ_SHADOWS_WHERE_CAST = True
 
 
 @dataclass

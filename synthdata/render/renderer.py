@@ -27,7 +27,8 @@ from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, pose_buffer, stack_into
-from synthdata.render.pose_cache import Reference, plan_reference, shadow_colours
+from synthdata.render import pose_cache
+from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
@@ -37,10 +38,6 @@ from synthdata.world.types import Shapes, World
 
 _EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
 _STEPS = np.linspace(0.0, 1.0, 9)
-
-# a pose read from a reference view (render/pose_cache.py) keeps no shadowed image: the colours
-# are read where an actor's shadow falls (the same values, for a few % of the pixels)
-READ_SHADOWS_WHERE_CAST = True
 
 
 @dataclass
@@ -132,7 +129,7 @@ class Renderer:
             rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
               else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
-                                     lazy_dark=READ_SHADOWS_WHERE_CAST))
+                                     lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST))
         self._rays, self._bg, self._bg_run, self._rays_pooled = rays, bg, run, pooled
         return rays, bg
 
@@ -364,12 +361,11 @@ class Renderer:
     def _cast_shadow(self, body: Bodies, swin: np.ndarray, bgs: list[Background], rgb: torch.Tensor,
                      inst: torch.Tensor, rays: torch.Tensor) -> None:
         """Background pixels whose view of the sun an actor blocks take the shadowed background
-        (read from the clip's reference view along rays, for backgrounds that keep none)."""
+        (read from the clip's reference view along rays where the backgrounds keep none: a clip's
+        poses all come from its one reference or none do)."""
         k = self.k
         distinct = list({id(b): b for b in bgs}.values())
         ref = distinct[0].dark_from
-        if any(b.dark_from is not ref for b in distinct):
-            raise RuntimeError("a chunk mixes backgrounds with and without their shadowed colours")
         first = {id(b): i for i, b in enumerate(distinct)}
         which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else rgb.shape[0]), np.int64)
         if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
@@ -382,14 +378,11 @@ class Renderer:
                                                                    [b.rgb_shadow for b in distinct]))
         origin, receiver, rgb_shadow = self._stack
         shadowed = self._kept_buffer("shadowed", tuple(inst.shape), torch.uint8).zero_()
-        if ref is None:
-            k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver),
-                          k.array(inst), k.array(shadowed), k.array(rgb), k.array(rgb_shadow), body.first)
-            return
-        none = np.zeros((0, 1, 1, 3), np.uint8)     # mark the shadowed pixels only, then read their colours
+        none = np.zeros((0, 1, 1, 3), np.uint8)     # with a reference: mark only, then read the colours
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
-                      k.array(shadowed), none, none, body.first)
-        shadow_colours(ref, shadowed.numpy(), rays.numpy(), rgb.numpy())
+                      k.array(shadowed), *((none, none) if ref else (k.array(rgb), k.array(rgb_shadow))), body.first)
+        if ref is not None:
+            pose_cache.shadow_colours(ref, shadowed.numpy(), rays.numpy(), rgb.numpy())
 
     def _elevated(self, bgs: list[Background]) -> np.ndarray:
         """Raised-receiver tables of the backgrounds (one, kept, for a fixed camera; one per frame
@@ -400,13 +393,3 @@ class Renderer:
             return self._elev
         return elevated_tables(bgs)
 
-
-def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:
-    """Soften object silhouettes: pixels on an instance boundary (differing from a 4-neighbour)
-    take the mean of themselves and their 3x3 average. Only colours change; the instance buffer
-    (and so every label) keeps hard edges. boxes (G, 5) are (frame, y0, x0, y1, x1) around each
-    object's pixels (boundaries lie within one pixel of them; only there is searched)."""
-    k = kernels_for(rgb.device)
-    T, H, W = inst.shape
-    k.antialias(k.array(rgb), k.array(inst), np.ascontiguousarray(boxes.cpu().numpy(), np.int64),
-                np.zeros((T, H, W), np.uint8))
