@@ -78,20 +78,31 @@ def test_cuda_kernels_under_the_simulator_draw_what_the_cpu_draws(tmp_path, kw):
     assert np.abs(gpu["amodal"] - cpu.amodal_pixels.numpy()).max() <= 2
 
 
-def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
-    """The simulator executes Python; this compiles each kernel to PTX (sm_90) with NVVM for the
-    argument types the simulator saw, which catches what only a real device would reject."""
+def _compilers_or_skip() -> None:
+    """numba-cuda and the NVVM/NVRTC compilers, which compile kernels to PTX with no GPU."""
     pytest.importorskip("numba.cuda")
     try:
         from cuda.pathfinder import load_nvidia_dynamic_lib
         load_nvidia_dynamic_lib("nvvm"), load_nvidia_dynamic_lib("nvrtc")
     except Exception as e:  # noqa: BLE001 - any failure to find the compilers
         pytest.skip(f"NVVM/NVRTC not found ({type(e).__name__}); pip install nvidia-cuda-nvcc-cu12 nvidia-cuda-nvrtc-cu12")
+
+
+def _real_cuda_env() -> dict:
+    """This process's environment for a child that imports the project, numba's simulator off."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    return env
+
+
+def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
+    """The simulator executes Python; this compiles each kernel to PTX (sm_90) with NVVM for the
+    argument types the simulator saw, which catches what only a real device would reject."""
+    _compilers_or_skip()
     sigs = tmp_path / "sigs.pkl"
-    env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    env = _real_cuda_env()
     subprocess.run([sys.executable, "-m", "tests.cuda_compile", "record", str(sigs)], cwd=ROOT, check=True,
                    timeout=600, env=dict(env, NUMBA_ENABLE_CUDASIM="1"))
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
     done = subprocess.run([sys.executable, "-m", "tests.cuda_compile", "compile", str(sigs)], cwd=ROOT,
                           timeout=600, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -100,7 +111,7 @@ def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
 
 
 CPU_THEN_CUDA = """
-import math, sys, types
+import types
 import numpy as np
 from numba import cuda, float64, njit
 import numba.cuda.dispatcher as dispatcher
@@ -128,15 +139,8 @@ def test_cuda_kernels_compile_after_cpu_kernels_in_the_same_process():
     """A GPU worker compiles its CPU kernels (first run, empty cache) and then the CUDA ones: each
     `inlined` helper's CPU overload must stay out of device code. It did not (numba-cuda took the
     CPU-typed IR and failed typing `omitted` arguments), so a fresh machine's first GPU run failed."""
-    pytest.importorskip("numba.cuda")
-    try:
-        from cuda.pathfinder import load_nvidia_dynamic_lib
-        load_nvidia_dynamic_lib("nvvm")
-    except Exception as e:  # noqa: BLE001 - any failure to find the compiler
-        pytest.skip(f"NVVM not found ({type(e).__name__}); pip install nvidia-cuda-nvcc-cu12")
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
-    done = subprocess.run([sys.executable, "-c", CPU_THEN_CUDA], cwd=ROOT, env=env, capture_output=True,
+    _compilers_or_skip()
+    done = subprocess.run([sys.executable, "-c", CPU_THEN_CUDA], cwd=ROOT, env=_real_cuda_env(), capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0 and "compiled" in done.stdout, done.stderr[-3000:]
 
@@ -149,9 +153,7 @@ def test_a_numpy_that_numba_cuda_cannot_load_with_is_one_clear_line():
             "from synthdata.errors import SynthdataError\n"
             "from synthdata.render.gpu import cuda_kernels\n"
             "try:\n    cuda_kernels()\nexcept SynthdataError as e:\n    print('ERR', e)\n")
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_real_cuda_env(), capture_output=True, text=True,
                           timeout=120)
     line = [s for s in done.stdout.splitlines() if s.startswith("ERR")]
     assert done.returncode == 0 and len(line) == 1, done.stderr[-2000:]

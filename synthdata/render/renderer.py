@@ -378,9 +378,10 @@ class Renderer:
                                                                    [b.rgb_shadow for b in distinct]))
         origin, receiver, rgb_shadow = self._stack
         shadowed = self._kept_buffer("shadowed", tuple(inst.shape), torch.uint8).zero_()
-        none = np.zeros((0, 1, 1, 3), np.uint8)     # with a reference: mark only, then read the colours
+        # with a reference the kernel only marks the shadowed pixels (no colours: zero frames)
+        colours = (k.array(rgb), k.array(rgb_shadow)) if ref is None else (np.zeros((0, 1, 1, 3), np.uint8),) * 2
         k.sun_shadows(body.prm, body.kinds, swin, self.sun, which, k.array(origin), k.array(receiver), k.array(inst),
-                      k.array(shadowed), *((none, none) if ref else (k.array(rgb), k.array(rgb_shadow))), body.first)
+                      k.array(shadowed), *colours, body.first)
         if ref is not None:
             pose_cache.shadow_colours(ref, shadowed.numpy(), rays.numpy(), rgb.numpy())
 
