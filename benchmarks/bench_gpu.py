@@ -2,9 +2,11 @@
 also reports end-to-end frames/s on the GPU host with encoding spread over CPU worker processes.
 
 Render: the benchmark recipe's clip (640x480) is simulated once; its frames are rendered
-`output.chunk_frames` at a time with `render.Renderer` on the CPU with 1 torch thread (one CPU
-worker) and on CUDA (after a warm-up chunk; timed with synchronisation), best of N each, in this
-run. The frames of both devices are compared (they may differ only at edge pixels).
+`output.chunk_frames` at a time with `render.Renderer` as a pipeline worker renders them (frame
+buffers recycled) on the CPU with 1 torch thread (one CPU worker) and on CUDA (after a warm-up
+chunk; timed with synchronisation), best of N each, in this run. The frames of both devices are
+compared (they may differ only at edge pixels). The host's share is the same CPU render with every
+compiled kernel a no-op: what no GPU shortens, so CPU time / host share bounds the ratio.
 End to end: `run_dataset` with --device cuda on a local cluster of 1 worker (one per GPU, the
 default) and of K workers sharing the GPU (each renders on the GPU and encodes on its own core),
 and with --device cpu on one worker per core, all in this run.
@@ -41,18 +43,45 @@ def simulate(recipe):
 
 
 def render_all(world, device, chunk: int):
-    """Render every frame in chunks; returns the last chunk's rgb (on the CPU)."""
+    """Render every frame in chunks as a pipeline worker does (frame buffers recycled: each chunk's
+    frames given back once read, so neither device pays for fresh memory every chunk); returns the
+    last chunk's rgb (on the CPU)."""
     import torch
 
     from synthdata.render.renderer import Renderer
 
-    renderer = Renderer(world, device)
+    renderer = Renderer(world, device, parts=False, recycle=True)
     rgb = None
     for start in range(0, world.num_frames, chunk):
-        rgb = renderer.render(start, min(start + chunk, world.num_frames)).rgb
+        batch = renderer.render(start, min(start + chunk, world.num_frames))
+        if rgb is not None:
+            done()
+        rgb, done = batch.rgb, batch.done
     if rgb is not None and rgb.device.type == "cuda":
         torch.cuda.synchronize()
-    return rgb.cpu() if rgb is not None else None
+    out = rgb.cpu().clone() if rgb is not None else None
+    if rgb is not None:
+        done()
+    return out
+
+
+def host_only(world, chunk: int) -> float:
+    """Seconds for the same render on the CPU with every compiled kernel a no-op: the host's share
+    (geometry, windows, backgrounds, Python), which no GPU shortens. cpu time / this bounds the ratio
+    any device can reach with the host code as it is."""
+    from synthdata.render.backend import KERNELS, kernels_for
+
+    k = kernels_for("cpu")
+    real = {n: getattr(k, n) for n in KERNELS}
+    try:
+        for n in KERNELS:
+            setattr(k, n, lambda *a: None)
+        render_all(world, "cpu", chunk)
+        best, _, _ = benchlib.best_of(2, lambda: render_all(world, "cpu", chunk))
+    finally:
+        for n, f in real.items():
+            setattr(k, n, f)
+    return best
 
 
 def e2e(recipe, warm_recipe, folder: str, device: str, workers: int) -> float:
@@ -86,22 +115,23 @@ def per_recipe(args, gpu: str) -> float:
     of bench_recipes.py); returns the smallest ratio."""
     from bench_recipes import cases
 
-    from synthdata.render.renderer import Renderer
 
     print(f"render only, {args.frames} frames at {args.width}x{args.height}: GPU best of 2, CPU (1 thread) "
-          "once, each after a one-frame warm-up (kernels loaded or compiled)")
-    print(f"{'case':<34} {'GPU ms/f':>9} {'CPU ms/f':>9} {'ratio':>7}")
+          "once, each after a warm-up render (kernels loaded or compiled, buffers made); host: the CPU render with no-op kernels, ceiling: CPU / host")
+    print(f"{'case':<34} {'GPU ms/f':>9} {'CPU ms/f':>9} {'ratio':>7} {'host ms/f':>9} {'ceiling':>8}")
     worst = float("inf")
     for name, path, ov in cases(args.only):
         recipe, _ = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames, recipe=path,
                                           overrides=ov)
         world, chunk = simulate(recipe), recipe.output.frames_per_chunk
-        for device in dict.fromkeys((gpu, "cpu")):
-            Renderer(world, device).render(0, 1)
+        for device in dict.fromkeys((gpu, "cpu")):      # kernels, buffers of a whole chunk
+            render_all(world, device, chunk)
         g, _, _ = benchlib.best_of(2, lambda: render_all(world, gpu, chunk))
         c, _, _ = benchlib.best_of(1, lambda: render_all(world, "cpu", chunk))
+        h = host_only(world, chunk)
         worst = min(worst, c / g)
-        print(f"{name:<34} {1000 * g / args.frames:9.2f} {1000 * c / args.frames:9.1f} {c / g:6.1f}x", flush=True)
+        print(f"{name:<34} {1000 * g / args.frames:9.2f} {1000 * c / args.frames:9.1f} {c / g:6.1f}x "
+              f"{1000 * h / args.frames:9.2f} {c / h:7.1f}x", flush=True)
     return worst
 
 
@@ -138,8 +168,9 @@ def main() -> None:
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--frames", type=int, default=64)
     p.add_argument("--clips", type=int, default=16, help="clips of the end-to-end runs (one shard each)")
-    p.add_argument("--gpu-workers", type=int, default=None,
-                   help="worker processes sharing the GPU in the end-to-end run (default: cores, at most 8)")
+    p.add_argument("--gpu-workers", default="",
+                   help="worker processes sharing the GPU in the end-to-end run, comma-separated counts for several "
+                        "runs (default: cores, at most 8)")
     p.add_argument("--skip-e2e", action="store_true", help="only the render comparison")
     p.add_argument("--recipes", action="store_true",
                    help="instead: render alone on the GPU vs one CPU thread for every shipped recipe and variant")
@@ -186,13 +217,16 @@ def main() -> None:
     print(f"{'render on ' + gpu:<24}: {gpu_fps:9.1f} frames/s  runs {benchlib.fmt_times(gpu_times)}")
     print(f"{'render on cpu, 1 thread':<24}: {cpu_fps:9.1f} frames/s  runs {benchlib.fmt_times(cpu_times)}")
     print(f"pixels differing by more than 8 levels between the devices (last chunk): {100 * differ:.2f} %")
+    host = host_only(world, chunk)
+    print(f"{'host share (no kernels)':<24}: {args.frames / host:9.1f} frames/s: the most any device can make of "
+          f"this host code is {cpu_best / host:.1f}x one CPU thread")
     if not args.skip_e2e:
         folder = tempfile.mkdtemp(prefix="bench_gpu-")
         warm, _ = benchlib.bench_recipe(width=64, height=48, frames=2, recipe=args.recipe)
         try:
             cores = os.cpu_count() or 1
-            k = args.gpu_workers or max(1, min(cores, 8))
-            runs = [(gpu, k), ("cpu", cores), (gpu, 1)] if not args.quick else [(gpu, 1)]
+            ks = [int(x) for x in args.gpu_workers.split(",") if x] or [max(1, min(cores, 8))]
+            runs = [(gpu, k) for k in ks] + [("cpu", cores), (gpu, 1)] if not args.quick else [(gpu, 1)]
             for device, workers in dict.fromkeys(runs):
                 fps = e2e(recipe, warm, folder, device, workers)
                 print(f"end to end, --device {device}, {workers} worker process(es): {fps:8.1f} frames/s "

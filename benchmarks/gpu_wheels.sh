@@ -8,7 +8,7 @@
 #
 #     bash benchmarks/gpu_wheels.sh .whl     # then: WHEELS=.whl bash benchmarks/gpu_host.sh (on the host)
 set -euo pipefail
-DIR=${1:-.whl}; mkdir -p "$DIR"
+DIR=${1:-.whl}; mkdir -p "$DIR"; DIR=$(realpath "$DIR")      # absolute: used after a cd below
 PLAT="--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64
       --platform manylinux2014_x86_64 --platform manylinux1_x86_64"
 get() { python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
@@ -23,6 +23,6 @@ get "av==$(python3 -c 'import av; print(av.__version__)')" \
 tmp=$(mktemp -d); get -d "$tmp" "numpy<2.5"
 whl=$(ls "$tmp"/numpy-*.whl); mkdir "$tmp/x"; (cd "$tmp/x" && python3 -m zipfile -e "$whl" .)
 find "$tmp/x" -type d -name tests -prune -exec rm -rf {} +; find "$tmp/x" -name "*.pyi" -delete
-(cd "$tmp/x" && rm -f "$DIR/$(basename "$whl")" && python3 -m zipfile -c "$(realpath "$DIR")/$(basename "$whl")" ./*)
+(cd "$tmp/x" && rm -f "$DIR/$(basename "$whl")" && python3 -m zipfile -c "$DIR/$(basename "$whl")" ./*)
 rm -rf "$tmp"
 du -sh "$DIR"; ls "$DIR"
