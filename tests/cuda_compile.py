@@ -44,7 +44,8 @@ def record(path: str) -> None:
     for recipe, overrides in SCENES:
         render_clip(recipe, 0, device="cpu",
                     overrides=["output.frames_per_clip=2", "output.resolution=[24,16]"] + overrides)
-    for kw in (dict(SCENE, width=32, height=24), dict(SCENE, width=32, height=24, appearance={"shutter": 1.0})):
+    for kw in (dict(SCENE, width=32, height=24), dict(SCENE, width=32, height=24, appearance={"shutter": 1.0}),
+               dict(SCENE, T=7, width=32, height=24, appearance={"shake_deg": 0.8})):   # a pose cache: resample
         w = scene(kw)
         Renderer(w, "cpu").render(0, w.num_frames)
     with open(path, "wb") as f:

@@ -107,7 +107,8 @@ def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
                           timeout=600, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     compiled = {line.split(":")[0] for line in done.stdout.splitlines() if line.endswith(": ok")}
-    assert {"raster", "shade_hits", "shade_tone", "shade_surfaces", "light_pools", "motion_gather"} <= compiled
+    assert {"raster", "shade_hits", "shade_tone", "shade_surfaces", "light_pools", "motion_gather",
+            "resample_px", "ground_px", "paint_px"} <= compiled
 
 
 CPU_THEN_CUDA = """
@@ -230,3 +231,81 @@ def test_the_cuda_kernels_say_once_that_they_compile(capsys, monkeypatch):
     assert "compiling the CUDA render kernels" in capsys.readouterr().err
     assert backend.kernels_for("cuda") is k and capsys.readouterr().err == ""
     assert callable(k.raster) and callable(k.motion_blur)
+
+
+GROUND = """
+import sys
+import numpy as np
+import torch
+from synthdata.render.background import paint_ground
+from synthdata.render.background_pass import ground_look, ground_pass_on_device
+from synthdata.render.gpu import cuda_kernels
+from synthdata.render.pose_cache import Reference, resample_on_device
+from tests.test_render_gpu import ground_case
+world, cam, rays, ref = ground_case()
+k = cuda_kernels()
+depth, point, gpt, ok, albedo, material = ground_pass_on_device(k, torch.from_numpy(rays), cam.C[0], cam.R[0][2],
+                                                                ground_look(world.ground, world.texture_seed))
+paint_ground(albedo, material, gpt, ok, world.ground, cam)
+lit, dark, ralbedo, rmaterial = resample_on_device(k, ref, torch.from_numpy(rays))
+np.savez(sys.argv[1], depth=depth.numpy(), point=point.numpy(), ok=ok.numpy(), albedo=albedo.numpy(),
+         material=material.numpy(), lit=lit.numpy(), dark=dark.numpy(), ralbedo=ralbedo.numpy(),
+         rmaterial=rmaterial.numpy(), sent=k.uploads.sent)
+"""
+
+
+def ground_case():
+    """parking_lot_day's camera (painted bays, asphalt) at 96x72 tilted to see ground and sky, its
+    rays, and a made-up reference view (random colours, albedo and materials) to read them from."""
+    from synthdata.pipeline import clip_seed
+    from synthdata.recipe.loader import load_recipe
+    from synthdata.render.pose_cache import Reference, plan_reference
+    from synthdata.world.geometry.camera_motion import apply_camera_motion
+    from synthdata.world.sample import sample_clip
+    from synthdata.world.simulate import simulate
+    rec = load_recipe(ROOT / "recipes" / "parking_lot_day.yaml",
+                      ["output.resolution=[96, 72]", "output.frames_per_clip=6", "scene.camera.tilt_deg=14"])
+    world = simulate(sample_clip(rec, 0, seed=clip_seed(rec.seed, 0), clip_id="c"))
+    cam = world.camera.frames(0, 1)
+    rays = np.ascontiguousarray(cam.pixel_rays(0, dtype=np.float32).reshape(72, 96, 3), np.float32)
+    from synthdata.world.appearance import Appearance
+    shaking = apply_camera_motion(world.camera, Appearance().with_values(shake_deg=0.8), 6, world.fps)
+    rcam = plan_reference(shaking)
+    assert rcam is not None
+    g = np.random.default_rng(3)
+    ref = Reference(rcam, g.integers(0, 256, (rcam.height, rcam.width, 6), dtype=np.uint8),
+                    g.random((rcam.height, rcam.width, 3), dtype=np.float32),
+                    g.integers(0, 9, (rcam.height, rcam.width), dtype=np.int64))
+    return world, cam, rays, ref
+
+
+def test_the_ground_its_paint_and_a_pose_read_from_its_reference_are_the_cpus_on_the_cuda_path(tmp_path):
+    """The CUDA kernels `ground`, `paint` and `resample` (under the simulator) against the CPU loops
+    that share their per-pixel maths (background_pass.ground_pixel and painted, pose_cache)."""
+    pytest.importorskip("numba.cuda")
+    import torch
+
+    from synthdata.render.background import paint_ground
+    from synthdata.render.background_pass import ground_look, ground_pass
+    from synthdata.render.pose_cache import resample_background
+    out = tmp_path / "ground.npz"
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    subprocess.run([sys.executable, "-c", GROUND, str(out)], env=env, check=True, timeout=300, cwd=ROOT)
+    gpu = np.load(out)
+    world, cam, rays, ref = ground_case()
+    depth, point, gpt, ok, albedo, material = ground_pass(rays, cam.C[0].astype(np.float32),
+                                                          cam.R[0][2].astype(np.float32),
+                                                          ground_look(world.ground, world.texture_seed))
+    painted = material.copy()
+    paint_ground(*(torch.from_numpy(a) for a in (albedo, material, gpt, ok)), world.ground, cam)
+    assert 0 < ok.mean() < 1 and (material != painted).any()        # ground, sky and painted lines in view
+    assert np.array_equal(gpu["ok"], ok) and np.array_equal(gpu["material"], material)
+    np.testing.assert_allclose(gpu["depth"][ok], depth[ok], rtol=1e-6)
+    np.testing.assert_allclose(gpu["point"], point, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(gpu["albedo"], albedo, atol=1e-5)
+    lit, dark, ralbedo, rmaterial = resample_background(ref, rays)
+    assert np.abs(gpu["lit"].astype(int) - lit).max() <= 1 and np.abs(gpu["dark"].astype(int) - dark).max() <= 1
+    assert (gpu["lit"] != lit).mean() < 0.01
+    np.testing.assert_allclose(gpu["ralbedo"], ralbedo, atol=1e-5)
+    assert (gpu["rmaterial"] != rmaterial).mean() < 0.01
+    assert gpu["sent"] <= 40          # tables sent once each (the reference's 4 arrays, the ground's 8, ...)

@@ -16,17 +16,17 @@ import numpy as np
 import torch
 from numba import njit
 
-from synthdata.render.background_pass import ground_look, ground_pass, tone_table
-from synthdata.render.nir import nir_sky
 from synthdata.render.backend import kernels_for
+from synthdata.render.background_pass import ground_look, ground_pass, ground_pass_on_device, painted, tone_table
+from synthdata.render.nir import nir_sky
+from synthdata.render.noise import value_noise
 from synthdata.render.packing import Bodies, pack_lighting
 from synthdata.render.planes import plane, pose_buffer
-from synthdata.render.pose_cache import Reference, resample_background
+from synthdata.render.pose_cache import Reference, resample_background, resample_on_device
 from synthdata.render.randomize import retexture
 from synthdata.render.raster import shape_windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import SHADOW_LIFT, shadow_windows
-from synthdata.render.noise import value_noise
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.projection import screen_bounds
@@ -87,7 +87,8 @@ def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int)
 def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor, valid: torch.Tensor,
                  ground: Ground, camera: Camera) -> None:
     """Draw ground markings in place (lines of a width, filled polygons), each only inside its
-    screen window, in one compiled pass on the host (`_paint`); later items paint over earlier."""
+    screen window, in one compiled pass (`_paint` on the host, the CUDA kernel `paint` with the
+    CUDA kernels); later items paint over earlier."""
     H, W = valid.shape
     items = [it for it in ground.paint if len(it.points)]
     if not items:
@@ -117,6 +118,11 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
     half = np.array([it.width / 2 for it in items], np.float64)
     colour = np.array([it.color for it in items], np.float32)
     mat = np.array([MATERIAL.get(it.material, 0) for it in items], np.int64)
+    k = kernels_for(albedo.device)
+    if hasattr(k, "paint"):         # the CUDA kernels (on a GPU, or on the CPU under numba's simulator)
+        k.paint(k.array(albedo), k.array(material), k.array(gpt), k.array(valid), win, lo, hi, kind, first,
+                np.concatenate(pts), half, colour, mat)
+        return
     a_np, m_np = albedo.cpu().numpy(), material.cpu().numpy()
     _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, lo, hi, kind, first, np.concatenate(pts), half, colour,
            mat)
@@ -125,35 +131,12 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
         material.copy_(torch.as_tensor(m_np, device=material.device))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)     # no reference counting: `painted` takes arrays per pixel
 def _paint(albedo, material, gpt, valid, win, lo, hi, kind, first, pts, half, colour, mat):
     for i in range(win.shape[0]):
-        a, b = first[i], first[i + 1]
         for y in range(win[i, 1], win[i, 3]):
             for x in range(win[i, 0], win[i, 2]):
-                if not valid[y, x]:
-                    continue
-                gx, gy = gpt[y, x, 0], gpt[y, x, 1]
-                if gx < lo[i, 0] or gx > hi[i, 0] or gy < lo[i, 1] or gy > hi[i, 1]:   # outside its grown box
-                    continue
-                inside = False
-                if kind[i] == 0:            # a polyline of width 2 * half
-                    for j in range(a, b - 1):
-                        abx, aby = pts[j + 1, 0] - pts[j, 0], pts[j + 1, 1] - pts[j, 1]
-                        t = ((gx - pts[j, 0]) * abx + (gy - pts[j, 1]) * aby) / max(abx * abx + aby * aby, 1e-9)
-                        t = min(max(t, 0.0), 1.0)
-                        dx, dy = gx - (pts[j, 0] + t * abx), gy - (pts[j, 1] + t * aby)
-                        if dx * dx + dy * dy <= half[i] * half[i]:
-                            inside = True
-                            break
-                else:                       # a polygon, even-odd rule
-                    for j in range(a, b):
-                        k = j + 1 if j + 1 < b else a
-                        if (pts[j, 1] > gy) != (pts[k, 1] > gy):
-                            xc = (pts[k, 0] - pts[j, 0]) * (gy - pts[j, 1]) / (pts[k, 1] - pts[j, 1] + 1e-12) + pts[j, 0]
-                            if gx < xc:
-                                inside = not inside
-                if inside:
+                if valid[y, x] and painted(i, gpt[y, x, 0], gpt[y, x, 1], lo, hi, kind, first, pts, half):
                     albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
                     material[y, x] = mat[i]
 
@@ -215,12 +198,15 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
     only the geometry is computed here; the colours are read from the reference. pooled: on a
     CPU, its depth, points, receivers and colours are planes.pose_buffer arrays (listed in
-    Background.pooled), for a moving camera's poses. lazy_dark (with a reference, on a CPU): no
-    rgb_shadow; the renderer reads the shadowed colours where an actor's shadow falls."""
+    Background.pooled), for a moving camera's poses. lazy_dark (with a reference, CPU kernels): no
+    rgb_shadow; the renderer reads the shadowed colours where an actor's shadow falls. With the
+    CUDA kernels the colours are read from the reference on the device."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
-    rays_np = rays.detach().cpu().numpy()
-    pooled = pooled and device.type == "cpu"
+    k = kernels_for(device)
+    on_gpu = hasattr(k, "ground")       # the CUDA kernels (on a GPU, or on the CPU under numba's simulator)
+    rays_np = None if on_gpu else rays.detach().cpu().numpy()
+    pooled = pooled and device.type == "cpu" and not on_gpu
     taken: list[np.ndarray] = []
 
     def take(shape: tuple, dtype: type) -> np.ndarray:
@@ -233,14 +219,17 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     def float_plane(shape: tuple) -> torch.Tensor:
         """A float32 tensor on the device, contents undefined: a pose buffer when pooled."""
         return torch.from_numpy(take(shape, np.float32)) if pooled else torch.empty(shape, device=device)
-    depth_np, point_np, gpt_np, ok_np, albedo_np, material_np = ground_pass(
-        rays_np, C.cpu().numpy(), np.asarray(camera.R[0][2], np.float32), ground_look(world.ground, world.texture_seed),
-        texture=reference is None, take=take)
+    look, fwd = ground_look(world.ground, world.texture_seed), np.asarray(camera.R[0][2], np.float32)
+    if on_gpu:
+        depth, point, gpt, ground_ok, albedo, material = ground_pass_on_device(
+            k, rays.to(device), camera.C[0], fwd, look, texture=reference is None)
+    else:
+        depth, point, gpt, ground_ok, albedo, material = (None if a is None else torch.from_numpy(a) for a in ground_pass(
+            rays_np, C.cpu().numpy(), fwd, look, texture=reference is None, take=take))
     if reference is None:
-        paint_ground(torch.from_numpy(albedo_np), torch.from_numpy(material_np), torch.from_numpy(gpt_np),
-                     torch.from_numpy(ok_np), world.ground, camera)
-    depth, point, ground_ok, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
-                                                 (depth_np, point_np, ok_np, albedo_np, material_np))
+        paint_ground(albedo, material, gpt, ground_ok, world.ground, camera)
+    depth, point, ground_ok, albedo, material = (None if a is None else a.to(device) for a in
+                                                 (depth, point, ground_ok, albedo, material))
     # with a reference and no surfaces read (what light pools shade), the normals are scratch
     scratch_normal = reference is not None and reference.albedo is None
     normal = (plane("background.normal", tuple(rays.shape), torch.float32, device) if scratch_normal
@@ -249,7 +238,6 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         normal[..., :2] = 0
         normal[..., 2] = 1
     is_ground = ground_ok.clone() if reference is None else ground_ok
-    k = kernels_for(device)
     C64 = np.asarray(camera.C[:1], np.float64)
     fwd64 = np.asarray(camera.R[:1, 2], np.float64)
     static = None
@@ -273,9 +261,12 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             material[won] = torch.as_tensor(static.material, device=device)[g]
             is_ground &= ~won
     if reference is not None:
-        lazy = lazy_dark and device.type == "cpu"
-        rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
-                                             resample_background(reference, rays_np, take, dark=not lazy))
+        lazy = lazy_dark and not on_gpu
+        if on_gpu:
+            rgb, rgb_shadow, albedo, material = resample_on_device(k, reference, rays.to(device))
+        else:
+            rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
+                                                 resample_background(reference, rays_np, take, dark=not lazy))
         return Background(rgb, rgb_shadow, depth, point, finite(depth, take), albedo,
                           None if albedo is None else normal, material, tuple(taken),   # normals: for light pools
                           reference if lazy else None)

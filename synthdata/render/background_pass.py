@@ -210,7 +210,7 @@ def _ground_look(seed: int, texture: str, scale_m: float, contrast: float, tile_
     tex = ground.texture
     tile = ground.tile_m if tex != "concrete" else max(ground.tile_m, 3.0)
     grout = 0.025 * (2 if tex == "paving" else 1) / tile * (3 if tex == "concrete" else 1)
-    f32 = lambda v: np.asarray(v, np.float32)  # noqa: E731
+    f32 = lambda v: np.asarray(v, np.float32)
     return GroundLook(np.ascontiguousarray(lat), f32(hue), f32(ground.color), f32(ground.beyond_color),
                       f32(ground.extent), f32([s, s * 0.31, s * 5.3]), f32([k, 0.5 * k, 0.6 * k, tile, grout]),
                       TEXTURES.get(tex, 0))
@@ -240,58 +240,111 @@ def ground_pass(rays: np.ndarray, C: np.ndarray, fwd: np.ndarray, look: GroundLo
     return depth, point, gpt, ok, albedo, material
 
 
-@njit(**JIT)
+def ground_pass_on_device(k, rays: torch.Tensor, C: np.ndarray, fwd: np.ndarray, look: GroundLook,
+                          max_range: float = 5000.0, texture: bool = True) -> tuple:
+    """`ground_pass` by the CUDA kernels `k` (render/gpu.py `ground`, the same `ground_pixel`):
+    the same outputs as tensors on rays' device."""
+    H, W = rays.shape[:2]
+    empty = lambda *shape, dtype=torch.float32: torch.empty(shape, dtype=dtype, device=rays.device)
+    depth, ok, point = empty(H, W), empty(H, W, dtype=torch.bool), empty(H, W, 3)
+    gpt, albedo = ((empty(H, W, 3) if texture else empty(1, 1, 3)) for _ in range(2))
+    k.ground(k.array(rays.float().contiguous()), np.asarray(C, np.float32), np.asarray(fwd, np.float32),
+             np.float32(max_range), look.lattice, look.hue, look.base, look.beyond, look.extent, look.scales,
+             look.consts, look.texture if texture else -1, k.array(depth), k.array(point), k.array(gpt), k.array(ok),
+             k.array(albedo))
+    if not texture:
+        return depth, point, None, ok, None, None
+    from synthdata.world.types import MATERIAL
+    return depth, point, gpt, ok, albedo, torch.full((H, W), MATERIAL["concrete"], dtype=torch.int64, device=rays.device)
+
+
+@njit(**JIT, _nrt=False)   # no reference counting: the arrays handed to ground_pixel per pixel cost it
 def _ground(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, consts, texture, depth, point, gpt, ok,
             albedo):
     H, W = rays.shape[0], rays.shape[1]
-    one, zero = np.float32(1.0), np.float32(0.0)
-    tiny, far = np.float32(1e-12), np.float32(1e6)
-    k, kg, kt, tile, grout = consts[0], consts[1], consts[2], consts[3], consts[4]
     lat0, lat1, lat2 = lat[0], lat[1], lat[2]
     for y in range(H):
         for x in range(W):
-            dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
-            scale = dx * fwd[0] + dy * fwd[1] + dz * fwd[2]
-            steep = abs(dz) > tiny
-            t = (zero - C[2]) / (dz if steep else tiny)
-            if not (t > zero and steep):
-                t = np.float32(np.inf)
-            tc = min(t, far)
-            gx, gy, gz = C[0] + tc * dx, C[1] + tc * dy, C[2] + tc * dz
-            if texture >= 0:
-                gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
-            hit = math.isfinite(t) and t < max_range
-            ok[y, x] = hit
-            if hit:
-                depth[y, x] = t * scale
-                point[y, x, 0], point[y, x, 1], point[y, x, 2] = gx, gy, gz
-            else:
-                depth[y, x] = np.float32(np.inf)
-                point[y, x, 0], point[y, x, 1], point[y, x, 2] = zero, zero, zero
-            if texture < 0:         # geometry only
-                continue
-            n = (np.float32(0.55) * noise_at(gx / scales[0], gy / scales[0], lat0)
-                 + np.float32(0.3) * noise_at(gx / scales[1], gy / scales[1], lat1)
-                 + np.float32(0.15) * noise_at(gx / scales[2], gy / scales[2], lat2))
-            f = one + k * n
-            a0, a1, a2 = base[0] * f, base[1] * f, base[2] * f
-            if texture == 1 or texture == 2 or texture == 3:
-                u, v = gx / tile, gy / tile
-                if texture == 2:
-                    u = u * np.float32(2.0) + np.float32((int(math.floor(v)) % 2) * 0.5)
-                fu_, fv_ = np.float32(math.floor(u)), np.float32(math.floor(v))
-                line = (u - fu_ < grout) or (v - fv_ < grout)
-                g = one + kt * noise_at(fu_ * np.float32(7.31), fv_ * np.float32(3.17), lat2)
-                a0, a1, a2 = a0 * g, a1 * g, a2 * g
-                if line:
-                    a0, a1, a2 = a0 * np.float32(0.65), a1 * np.float32(0.65), a2 * np.float32(0.65)
-            elif texture == 4:
-                a0 = a0 * (one + (kg * hue[0]) * n)
-                a1 = a1 * (one + (kg * hue[1]) * n)
-                a2 = a2 * (one + (kg * hue[2]) * n)
-            if gx < extent[0] or gx > extent[2] or gy < extent[1] or gy > extent[3]:
-                fb = one + np.float32(0.3) * n
-                a0, a1, a2 = beyond[0] * fb, beyond[1] * fb, beyond[2] * fb
-            albedo[y, x, 0] = min(max(a0, zero), one)
-            albedo[y, x, 1] = min(max(a1, zero), one)
-            albedo[y, x, 2] = min(max(a2, zero), one)
+            ground_pixel(y, x, rays, C, fwd, max_range, lat0, lat1, lat2, hue, base, beyond, extent, scales, consts,
+                         texture, depth, point, gpt, ok, albedo)
+
+
+@inlined
+def ground_pixel(y, x, rays, C, fwd, max_range, lat0, lat1, lat2, hue, base, beyond, extent, scales, consts, texture,
+                 depth, point, gpt, ok, albedo):
+    """`ground_pass` at pixel (y, x): the ray's ground point, depth and (texture >= 0) albedo; the
+    CPU loop above and the CUDA kernel `ground` (render/gpu.py) run it."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    tiny, far = np.float32(1e-12), np.float32(1e6)
+    dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
+    scale = dx * fwd[0] + dy * fwd[1] + dz * fwd[2]
+    steep = abs(dz) > tiny
+    t = (zero - C[2]) / (dz if steep else tiny)
+    if not (t > zero and steep):
+        t = np.float32(np.inf)
+    tc = min(t, far)
+    gx, gy, gz = C[0] + tc * dx, C[1] + tc * dy, C[2] + tc * dz
+    if texture >= 0:
+        gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
+    hit = math.isfinite(t) and t < max_range
+    ok[y, x] = hit
+    if hit:
+        depth[y, x] = t * scale
+        point[y, x, 0], point[y, x, 1], point[y, x, 2] = gx, gy, gz
+    else:
+        depth[y, x] = np.float32(np.inf)
+        point[y, x, 0], point[y, x, 1], point[y, x, 2] = zero, zero, zero
+    if texture < 0:         # geometry only
+        return
+    k, kg, kt, tile, grout = consts[0], consts[1], consts[2], consts[3], consts[4]
+    n = (np.float32(0.55) * noise_at(gx / scales[0], gy / scales[0], lat0)
+         + np.float32(0.3) * noise_at(gx / scales[1], gy / scales[1], lat1)
+         + np.float32(0.15) * noise_at(gx / scales[2], gy / scales[2], lat2))
+    f = one + k * n
+    a0, a1, a2 = base[0] * f, base[1] * f, base[2] * f
+    if texture == 1 or texture == 2 or texture == 3:
+        u, v = gx / tile, gy / tile
+        if texture == 2:
+            u = u * np.float32(2.0) + np.float32((int(math.floor(v)) % 2) * 0.5)
+        fu_, fv_ = np.float32(math.floor(u)), np.float32(math.floor(v))
+        line = (u - fu_ < grout) or (v - fv_ < grout)
+        g = one + kt * noise_at(fu_ * np.float32(7.31), fv_ * np.float32(3.17), lat2)
+        a0, a1, a2 = a0 * g, a1 * g, a2 * g
+        if line:
+            a0, a1, a2 = a0 * np.float32(0.65), a1 * np.float32(0.65), a2 * np.float32(0.65)
+    elif texture == 4:
+        a0 = a0 * (one + (kg * hue[0]) * n)
+        a1 = a1 * (one + (kg * hue[1]) * n)
+        a2 = a2 * (one + (kg * hue[2]) * n)
+    if gx < extent[0] or gx > extent[2] or gy < extent[1] or gy > extent[3]:
+        fb = one + np.float32(0.3) * n
+        a0, a1, a2 = beyond[0] * fb, beyond[1] * fb, beyond[2] * fb
+    albedo[y, x, 0] = min(max(a0, zero), one)
+    albedo[y, x, 1] = min(max(a1, zero), one)
+    albedo[y, x, 2] = min(max(a2, zero), one)
+
+
+@inlined
+def painted(i, gx, gy, lo, hi, kind, first, pts, half):
+    """Whether paint item i covers the ground point (gx, gy): `_paint` and the CUDA kernel `paint`
+    (render/gpu.py) ask it (render/background.py `paint_ground`)."""
+    if gx < lo[i, 0] or gx > hi[i, 0] or gy < lo[i, 1] or gy > hi[i, 1]:   # outside its grown box
+        return False
+    a, b = first[i], first[i + 1]
+    inside = False
+    if kind[i] == 0:            # a polyline of width 2 * half
+        for j in range(a, b - 1):
+            abx, aby = pts[j + 1, 0] - pts[j, 0], pts[j + 1, 1] - pts[j, 1]
+            t = ((gx - pts[j, 0]) * abx + (gy - pts[j, 1]) * aby) / max(abx * abx + aby * aby, 1e-9)
+            t = min(max(t, 0.0), 1.0)
+            dx, dy = gx - (pts[j, 0] + t * abx), gy - (pts[j, 1] + t * aby)
+            if dx * dx + dy * dy <= half[i] * half[i]:
+                return True
+    else:                       # a polygon, even-odd rule
+        for j in range(a, b):
+            k = j + 1 if j + 1 < b else a
+            if (pts[j, 1] > gy) != (pts[k, 1] > gy):
+                xc = (pts[k, 0] - pts[j, 0]) * (gy - pts[j, 1]) / (pts[k, 1] - pts[j, 1] + 1e-12) + pts[j, 0]
+                if gx < xc:
+                    inside = not inside
+    return inside

@@ -21,45 +21,41 @@ import numpy as np
 from numba import config
 
 from synthdata.errors import SynthdataError
-from synthdata.render.background_pass import tone_pixel
+from synthdata.render.background_pass import ground_pixel, painted, tone_pixel
 from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
-from synthdata.render.inline import register_for_cuda
+from synthdata.render.inline import check_numpy, register_for_cuda
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
-from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, lamp_response, moving_irradiance,
-                                    normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
+from synthdata.render.pixel import (
+    encode,
+    encode32,
+    hit_primitive,
+    in_shadow,
+    lamp_response,
+    moving_irradiance,
+    normal_primitive,
+    on_silhouette,
+    shadow_form,
+    soften,
+    sun_basis,
+    zbuffer_hit,
+)
+from synthdata.render.pose_cache import mix_channel, reference_pixel, reference_surface
 from synthdata.render.surface_shading import shade_surface
+from synthdata.render.uploads import Launcher, grid
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
     from numba import cuda
 except ImportError:   # pragma: no cover - depends on the machine
     cuda = None
 
-BLOCK = (16, 16, 1)
 _launchers: Any = None
-
-
-def _check_numpy() -> None:
-    """numba-cuda loads its numpy overloads at the first compile; 0.30 registers `np.row_stack`,
-    which numpy 2.5 removed, and fails deep in the first launch. Say so in one line up front."""
-    if getattr(config, "ENABLE_CUDASIM", 0):
-        return
-    try:
-        import numba.cuda.cudaimpl  # noqa: F401 - what the first compile imports
-    except AttributeError as e:
-        from importlib.metadata import PackageNotFoundError, version
-        try:
-            which = f"numba-cuda {version('numba-cuda')}"
-        except PackageNotFoundError:     # pragma: no cover - an install without metadata
-            which = "numba-cuda"
-        raise SynthdataError(f"{which} cannot run with numpy {np.__version__} ({e}); install numpy < 2.5 "
-                             f'(pip install "numpy<2.5") or a numba-cuda that supports it') from None
 
 
 def _build() -> Any:
     if cuda is None:   # pragma: no cover - depends on the machine
         raise SynthdataError('the CUDA renderer needs numba-cuda: pip install "synthdata[cuda]"')
-    _check_numpy()
+    check_numpy()
     register_for_cuda()
 
     @cuda.jit
@@ -292,12 +288,53 @@ def _build() -> Any:
         if not (inst.shape[0] and inst.shape[1] and inst.shape[2]):
             return
         g = grid(inst.shape)
-        motion_velocity[g](inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag)
-        top = float(np.max(mag.copy_to_host() if hasattr(mag, "copy_to_host") else mag))
+        args = on_device((xi, inst, depth, rays, cams, steps, disp, everything, moves, shutter, max_px, vel, mag),
+                         (0, 11, 12))
+        motion_velocity[g](*args[1:])
+        if isinstance(mag, np.ndarray):      # the simulator
+            top = float(np.max(mag))
+        else:                                # reduced on the GPU: only the largest comes back
+            import torch
+            top = float(torch.as_tensor(mag, device="cuda").max())
         if top >= MIN_BLUR_PX:
-            out = cuda.device_array_like(xi)
+            xi, inst, moves, vel, mag = args[0], args[1], args[8], args[11], args[12]
+            out = scratch(xi)
             motion_gather[g](xi, inst, moves, vel, mag, reach(top), out)
             copy4[g](out, xi)
+
+    @cuda.jit
+    def resample_px(src, src_albedo, src_material, rays, R, fx, fy, cx, cy, Wr, Hr, surfaces, lit, dark, albedo,
+                    material):
+        """A pose's colours read from its clip's reference view (render/pose_cache.py)."""
+        x, y = cuda.grid(2)
+        if x >= lit.shape[1] or y >= lit.shape[0]:
+            return
+        i, j, a, b = reference_pixel(rays[y, x, 0], rays[y, x, 1], rays[y, x, 2], R, fx, fy, cx, cy, Wr, Hr)
+        for c in range(3):
+            lit[y, x, c] = mix_channel(src, i, j, a, b, c)
+            dark[y, x, c] = mix_channel(src, i, j, a, b, c + 3)
+        if surfaces:
+            reference_surface(src_albedo, src_material, i, j, a, b, albedo, material, y, x)
+
+    @cuda.jit
+    def ground_px(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, consts, texture, depth, point, gpt,
+                  ok, albedo):
+        x, y = cuda.grid(2)
+        if x < depth.shape[1] and y < depth.shape[0]:
+            ground_pixel(y, x, rays, C, fwd, max_range, lat[0], lat[1], lat[2], hue, base, beyond, extent, scales,
+                         consts, texture, depth, point, gpt, ok, albedo)
+
+    @cuda.jit
+    def paint_px(albedo, material, gpt, valid, win, lo, hi, kind, first, pts, half, colour, mat):
+        """Each pixel takes the last paint item over it (the CPU `_paint`'s order)."""
+        x, y = cuda.grid(2)
+        if x >= valid.shape[1] or y >= valid.shape[0] or not valid[y, x]:
+            return
+        for i in range(win.shape[0]):
+            if win[i, 0] <= x < win[i, 2] and win[i, 1] <= y < win[i, 3] and \
+                    painted(i, gpt[y, x, 0], gpt[y, x, 1], lo, hi, kind, first, pts, half):
+                albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
+                material[y, x] = mat[i]
 
     @cuda.jit
     def part_index_px(gprim, local, part):
@@ -307,29 +344,13 @@ def _build() -> Any:
             p = gprim[t, y, x]
             part[t, y, x] = local[p] if p >= 0 else -1
 
-    def grid(shape: tuple) -> tuple:
-        T, H, W = shape[0], shape[1], shape[2]
-        return ((W + BLOCK[0] - 1) // BLOCK[0], (H + BLOCK[1] - 1) // BLOCK[1], max(T, 1)), BLOCK
-
-    def launch(kernel: Any, ref: int) -> Any:
-        def run(*args: Any) -> None:
-            shape = args[ref].shape
-            if shape[0] and shape[1] and shape[2]:
-                kernel[grid(shape)](*args)
-        return run
-
-    def launch2(kernel: Any, ref: int) -> Any:
-        """A launcher over one (H, W) image (args[ref])."""
-        def run(*args: Any) -> None:
-            H, W = args[ref].shape[:2]
-            if H and W:
-                kernel[grid((1, H, W))](*args)
-        return run
+    go = Launcher(cuda)
+    on_device, scratch, launch, launch2 = go.on_device, go.scratch, go.frames, go.image
 
     def clone(a: Any) -> Any:
         if isinstance(a, np.ndarray):
             return a.copy()
-        out = cuda.device_array_like(a)
+        out = scratch(a)
         out.copy_to_device(a)
         return out
 
@@ -343,11 +364,15 @@ def _build() -> Any:
             return t.detach().numpy() if hasattr(t, "detach") else t
         return cuda.as_cuda_array(t.detach())
 
-    return SimpleNamespace(array=array, raster=launch(raster, 8), shade_hits=launch(shade_hits, 5),
-                           surfaces=launch(surfaces, 2), shade_surfaces=launch2(shade_surfaces, 4),
-                           shade_tone=launch2(shade_tone, 4), light_pools=launch(light_pools, 0), sun_shadows=launch(sun_shadows, 7), antialias=antialias,
-                           decode_linear=launch(decode_linear, 0), sensor_encode=launch(sensor_encode, 0),
-                           motion_blur=motion_blur, part_index=launch(part_index_px, 2))
+    return SimpleNamespace(array=array, uploads=go.uploads, raster=launch(raster, 8, (8, 9, 10, 11, 13, 14), (12,)),
+                           shade_hits=launch(shade_hits, 5, (21,)), surfaces=launch(surfaces, 2, (6, 7)),
+                           shade_surfaces=launch2(shade_surfaces, 4, (11, 12)),
+                           shade_tone=launch2(shade_tone, 4, (15, 16)), light_pools=launch(light_pools, 0, (0,)),
+                           sun_shadows=launch(sun_shadows, 7, (8, 9)), antialias=antialias,
+                           decode_linear=launch(decode_linear, 0, (6,)), sensor_encode=launch(sensor_encode, 0, (7,)),
+                           motion_blur=motion_blur, part_index=launch(part_index_px, 2, (2,)),
+                           resample=launch2(resample_px, 12, (12, 13, 14, 15)),
+                           ground=launch2(ground_px, 12, (12, 13, 14, 15, 16)), paint=launch2(paint_px, 3, (0, 1)))
 
 
 def cuda_kernels() -> Any:

@@ -6,14 +6,19 @@ compiles device code with its own copy of numba's IR and cannot take IR inlined 
 it mistypes the arguments (`omitted(default=Undefined)`) or trips an assertion, which numba's CUDA
 simulator never shows. So CUDA device code calls these functions plainly (NVVM inlines them at -O3
 anyway): the `cuda` overloads are registered by render/gpu.py before it compiles, since numba-cuda
-is optional.
+is optional. `check_numpy` says in one line when numba-cuda cannot load with the installed numpy.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
+from numba import config
 from numba.core.extending import overload
 from numba.core.target_extension import current_target
+
+from synthdata.errors import SynthdataError
 
 _INLINED: list[Callable] = []
 _on_cuda = False
@@ -43,3 +48,20 @@ def register_for_cuda() -> None:
         for fn in _INLINED:
             overload(fn, strict=False, target="cuda")(_implementation(fn, "cuda"))
         _on_cuda = True
+
+
+def check_numpy() -> None:
+    """numba-cuda loads its numpy overloads at the first compile; 0.30 registers `np.row_stack`,
+    which numpy 2.5 removed, and fails deep in the first launch. Say so in one line up front."""
+    if getattr(config, "ENABLE_CUDASIM", 0):
+        return
+    try:
+        import numba.cuda.cudaimpl  # noqa: F401 - what the first compile imports
+    except AttributeError as e:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            which = f"numba-cuda {version('numba-cuda')}"
+        except PackageNotFoundError:     # pragma: no cover - an install without metadata
+            which = "numba-cuda"
+        raise SynthdataError(f"{which} cannot run with numpy {np.__version__} ({e}); install numpy < 2.5 "
+                             f'(pip install "numpy<2.5") or a numba-cuda that supports it') from None

@@ -15,8 +15,8 @@ static scene (depth, world point, normal, receivers), so occlusion of actors, ev
 dense ground truth stay exact. Only colours move, by less than a reference pixel; a test holds
 the resampled images to the directly rendered ones.
 
-The resampling runs on the host for every device, as the ground pass does (the CUDA path renders
-the reference with its own kernels and reads poses the same way).
+On a CPU the resampling runs in the compiled loops below; on a GPU the CUDA kernel `resample`
+(render/gpu.py) reads each pose with the same `reference_pixel`, `mix_channel` and `reference_surface` (`resample_on_device`).
 
 The reference is used when it costs less than rendering the poses it replaces (`plan_reference`):
 at most GAIN of the poses' pixels (a resampled pose costs about half a rendered one), at most
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from numba import njit
-from numba.extending import register_jitable
 
+from synthdata.render.inline import inlined
 from synthdata.render.planes import plane
 from synthdata.world.geometry.camera import Camera, look_rotation
 
@@ -120,6 +120,23 @@ def resample_background(ref: Reference, rays: np.ndarray, take=np.empty, dark: b
     return rgb, rgb_shadow, albedo, material
 
 
+def resample_on_device(k, ref: Reference, rays: torch.Tensor) -> tuple:
+    """`resample_background` by the CUDA kernels `k` (render/gpu.py `resample`), on rays' device:
+    (rgb, rgb_shadow (H, W, 3) uint8, albedo (H, W, 3) float32 | None, material (H, W) int64 |
+    None) tensors there. The reference stays on the device while it is unchanged (render/uploads.py)."""
+    H, W = rays.shape[:2]
+    dev = rays.device
+    surfaces = ref.albedo is not None
+    size = (H, W) if surfaces else (1, 1)
+    rgb, dark = (torch.empty((H, W, 3), dtype=torch.uint8, device=dev) for _ in range(2))
+    albedo = torch.empty(size + (3,), dtype=torch.float32, device=dev)
+    material = torch.empty(size, dtype=torch.int64, device=dev)
+    k.resample(ref.colours, ref.albedo if surfaces else np.zeros((1, 1, 3), np.float32),
+               ref.material if surfaces else np.zeros((1, 1), np.int64), k.array(rays.float().contiguous()),
+               *_view(ref), surfaces, k.array(rgb), k.array(dark), k.array(albedo), k.array(material))
+    return rgb, dark, albedo if surfaces else None, material if surfaces else None
+
+
 def shadow_colours(ref: Reference, shadowed: np.ndarray, rays: np.ndarray, rgb: np.ndarray) -> None:
     """rgb (T, H, W, 3) uint8 takes the reference's shadowed colour wherever shadowed (T, H, W)
     is set, along rays (T or 1, H, W, 3) float32: the very values `resample_background` gives
@@ -133,8 +150,8 @@ def _view(ref: Reference) -> tuple:
             np.float32(cam.cx - 0.5), np.float32(cam.cy - 0.5), cam.width, cam.height)
 
 
-@register_jitable(inline="always")
-def _where(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
+@inlined
+def reference_pixel(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
     """A ray's reference pixel (the top-left of its 2x2 neighbourhood) and bilinear weights in
     1/256 steps: column, row, weight right, weight down."""
     tiny, zero = np.float32(1e-9), np.float32(0.0)
@@ -149,8 +166,8 @@ def _where(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
     return i, j, a, b
 
 
-@register_jitable(inline="always")
-def _mix(src, i, j, a, b, c):
+@inlined
+def mix_channel(src, i, j, a, b, c):
     """Channel c of src (Hr, Wr, 6) uint8 at (i, j) + (a, b) / 256, rounded."""
     w00, w01, w10, w11 = (256 - a) * (256 - b), a * (256 - b), (256 - a) * b, a * b
     return np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
@@ -159,11 +176,11 @@ def _mix(src, i, j, a, b, c):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
-    """Each ray's `_where` into at (H, W, 4) int32."""
+    """Each ray's `reference_pixel` into at (H, W, 4) int32."""
     H, W = rays.shape[0], rays.shape[1]
     for y in range(H):
         for x in range(W):
-            i, j, a, b = _where(rays[y, x, 0], rays[y, x, 1], rays[y, x, 2], R, fx, fy, cx, cy, Wr, Hr)
+            i, j, a, b = reference_pixel(rays[y, x, 0], rays[y, x, 1], rays[y, x, 2], R, fx, fy, cx, cy, Wr, Hr)
             at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3] = i, j, a, b
 
 
@@ -192,7 +209,7 @@ def _bilinear_lit(src, at, lit):
         for x in range(W):
             i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
             for c in range(3):
-                lit[y, x, c] = _mix(src, i, j, a, b, c)
+                lit[y, x, c] = mix_channel(src, i, j, a, b, c)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -203,22 +220,28 @@ def _shadowed(shadowed, rays, R, fx, fy, cx, cy, Wr, Hr, src, rgb):
         for y in range(H):
             for x in range(W):
                 if shadowed[t, y, x]:
-                    i, j, a, b = _where(rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2], R, fx, fy, cx, cy,
+                    i, j, a, b = reference_pixel(rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2], R, fx, fy, cx, cy,
                                         Wr, Hr)
                     for c in range(3):
-                        rgb[t, y, x, c] = _mix(src, i, j, a, b, c + 3)
+                        rgb[t, y, x, c] = mix_channel(src, i, j, a, b, c + 3)
+
+
+@inlined
+def reference_surface(src_albedo, src_material, i, j, a, b, albedo, material, y, x):
+    """Pixel (y, x) of albedo (bilinear) and material (nearest) from the reference's at (i, j) + (a, b) / 256."""
+    s = np.float32(1.0 / 65536.0)
+    w00, w01 = np.float32((256 - a) * (256 - b)) * s, np.float32(a * (256 - b)) * s
+    w10, w11 = np.float32((256 - a) * b) * s, np.float32(a * b) * s
+    for c in range(3):
+        albedo[y, x, c] = (w00 * src_albedo[j, i, c] + w01 * src_albedo[j, i + 1, c]
+                           + w10 * src_albedo[j + 1, i, c] + w11 * src_albedo[j + 1, i + 1, c])
+    material[y, x] = src_material[j + (1 if b >= 128 else 0), i + (1 if a >= 128 else 0)]
 
 
 @njit(cache=True, nogil=True)
 def _surfaces(src_albedo, src_material, at, albedo, material):
     H, W = material.shape
-    s = np.float32(1.0 / 65536.0)
     for y in range(H):
         for x in range(W):
-            i, j, a, b = at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3]
-            w00, w01 = np.float32((256 - a) * (256 - b)) * s, np.float32(a * (256 - b)) * s
-            w10, w11 = np.float32((256 - a) * b) * s, np.float32(a * b) * s
-            for c in range(3):
-                albedo[y, x, c] = (w00 * src_albedo[j, i, c] + w01 * src_albedo[j, i + 1, c]
-                                   + w10 * src_albedo[j + 1, i, c] + w11 * src_albedo[j + 1, i + 1, c])
-            material[y, x] = src_material[j + (1 if b >= 128 else 0), i + (1 if a >= 128 else 0)]
+            reference_surface(src_albedo, src_material, at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3], albedo, material,
+                        y, x)
