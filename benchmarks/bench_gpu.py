@@ -52,17 +52,17 @@ def render_all(world, device, chunk: int):
     from synthdata.render.renderer import Renderer
 
     renderer = Renderer(world, device, parts=False, recycle=True)
-    rgb = None
+    batch = None
     for start in range(0, world.num_frames, chunk):
+        if batch is not None:
+            batch.done()
         batch = renderer.render(start, min(start + chunk, world.num_frames))
-        if rgb is not None:
-            done()
-        rgb, done = batch.rgb, batch.done
-    if rgb is not None and rgb.device.type == "cuda":
+    if batch is None:
+        return None
+    if batch.rgb.device.type == "cuda":
         torch.cuda.synchronize()
-    out = rgb.cpu().clone() if rgb is not None else None
-    if rgb is not None:
-        done()
+    out = batch.rgb.cpu().clone()
+    batch.done()
     return out
 
 
@@ -74,7 +74,7 @@ def host_only(world, device, chunk: int) -> float:
     from synthdata.render.backend import kernels_for
 
     k = kernels_for(device)
-    real = {n: f for n, f in vars(k).items() if callable(f) and n != "array"}
+    real = {n: f for n, f in vars(k).items() if callable(f) and n not in ("array", "to_device")}
     try:
         for n in real:
             setattr(k, n, lambda *a: None)
@@ -172,7 +172,7 @@ def main() -> None:
     p.add_argument("--clips", type=int, default=16, help="clips of the end-to-end runs (one shard each)")
     p.add_argument("--gpu-workers", default="",
                    help="worker processes sharing the GPU in the end-to-end run, comma-separated counts for several "
-                        "runs (default: cores, at most 8)")
+                        "runs (default: what a local --device cuda cluster starts, runner/cluster.py gpu_workers)")
     p.add_argument("--skip-e2e", action="store_true", help="only the render comparison")
     p.add_argument("--recipes", action="store_true",
                    help="instead: render alone on the GPU vs one CPU thread for every shipped recipe and variant")
@@ -226,8 +226,9 @@ def main() -> None:
         folder = tempfile.mkdtemp(prefix="bench_gpu-")
         warm, _ = benchlib.bench_recipe(width=64, height=48, frames=2, recipe=args.recipe)
         try:
+            from synthdata.runner.cluster import gpu_workers
             cores = os.cpu_count() or 1
-            ks = [int(x) for x in args.gpu_workers.split(",") if x] or [max(1, min(cores, 8))]
+            ks = [int(x) for x in args.gpu_workers.split(",") if x] or [gpu_workers() if gpu == "cuda" else 1]
             runs = [(gpu, k) for k in ks] + [("cpu", cores), (gpu, 1)] if not args.quick else [(gpu, 1)]
             for device, workers in dict.fromkeys(runs):
                 fps = e2e(recipe, warm, folder, device, workers)

@@ -28,7 +28,8 @@ takes no more memory than rendering a pose. Wide patrols and fixed cameras keep 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,6 +59,9 @@ class Reference:
     colours: np.ndarray               # (Hr, Wr, 6) uint8: lit rgb, then rgb with the sun blocked
     albedo: np.ndarray | None         # (Hr, Wr, 3) float32, kept where a pose needs it (light pools)
     material: np.ndarray | None       # (Hr, Wr) int64, likewise
+    # the three on a GPU, sent at the first pose read there (`resample_on_device`; none is changed
+    # after the reference is made, so nothing compares them again pose by pose)
+    on_device: Any = field(default=None, repr=False, compare=False)
 
 
 def plan_reference(camera: Camera) -> Camera | None:
@@ -123,7 +127,7 @@ def resample_background(ref: Reference, rays: np.ndarray, take=np.empty, dark: b
 def resample_on_device(k, ref: Reference, rays: torch.Tensor) -> tuple:
     """`resample_background` by the CUDA kernels `k` (render/gpu.py `resample`), on rays' device:
     (rgb, rgb_shadow (H, W, 3) uint8, albedo (H, W, 3) float32 | None, material (H, W) int64 |
-    None) tensors there. The reference stays on the device while it is unchanged (render/uploads.py)."""
+    None) tensors there. The reference's arrays are sent to the device once, at its first pose."""
     H, W = rays.shape[:2]
     dev = rays.device
     surfaces = ref.albedo is not None
@@ -131,9 +135,12 @@ def resample_on_device(k, ref: Reference, rays: torch.Tensor) -> tuple:
     rgb, dark = (torch.empty((H, W, 3), dtype=torch.uint8, device=dev) for _ in range(2))
     albedo = torch.empty(size + (3,), dtype=torch.float32, device=dev)
     material = torch.empty(size, dtype=torch.int64, device=dev)
-    k.resample(ref.colours, ref.albedo if surfaces else np.zeros((1, 1, 3), np.float32),
-               ref.material if surfaces else np.zeros((1, 1), np.int64), k.array(rays.float().contiguous()),
-               *_view(ref), surfaces, k.array(rgb), k.array(dark), k.array(albedo), k.array(material))
+    if ref.on_device is None:
+        none = (np.zeros((1, 1, 3), np.float32), np.zeros((1, 1), np.int64))
+        ref.on_device = tuple(k.to_device(a) for a in ((ref.colours, ref.albedo, ref.material) if surfaces
+                                                       else (ref.colours, *none)))
+    k.resample(*ref.on_device, k.array(rays.float().contiguous()), *_view(ref), surfaces, k.array(rgb), k.array(dark),
+               k.array(albedo), k.array(material))
     return rgb, dark, albedo if surfaces else None, material if surfaces else None
 
 

@@ -81,7 +81,7 @@ def _device(device: str, options: ClusterOptions) -> str:
               help="Generate only these shards (Python slice over shard indices), e.g. for array jobs.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(min=0),
-              help="Local worker processes (default: one per core; with CUDA up to 8 per GPU, as cores "
+              help="Local worker processes (default: one per core; with CUDA up to 16 per GPU, as cores "
                    "and GPU memory allow); "
                    "0 runs shards one by one in this process without Dask (debugging).")
 @click.option("--threads-per-worker", type=click.IntRange(min=1),

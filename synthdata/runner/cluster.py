@@ -150,7 +150,7 @@ def open_client(options: ClusterOptions) -> Iterator[Any]:
             cluster.close()
 
 
-GPU_WORKERS = 8           # local worker processes sharing a GPU (each renders there, encodes on its core)
+GPU_WORKERS = 16          # local worker processes sharing a GPU (each renders there, encodes on its core)
 GPU_WORKER_GIB = 3.0      # GPU memory set aside for each (its CUDA context and a chunk's buffers)
 
 
@@ -158,8 +158,8 @@ def gpu_workers() -> int:
     """Local worker processes for --device cuda: up to GPU_WORKERS per GPU, no more than the
     cores and than each GPU's memory allows, at least one per GPU. Rendering on the GPU leaves
     the host work of a shard (tables, encoding, labels) to its process: on an H200 with 16
-    cores, 8 processes sharing it made 192.5 frames/s end to end and one made 65.3
-    (benchmarks/README.md, 2026-12-04)."""
+    cores, 16 processes sharing it made 310.6 frames/s end to end, 8 made 182.9 and one 64.1,
+    and 16 rendering on the CPU 240.5 (benchmarks/README.md, 2026-12-04)."""
     import torch
     gpus = torch.cuda.device_count()
     if not gpus:
