@@ -6,8 +6,12 @@ one thread owns one pixel of one frame and loops over the primitives whose windo
 the same order and with the same comparisons, so both give the same z-buffer and tie-breaks.
 
 `cuda_kernels()` returns launchers named like the CPU kernels plus `array(tensor)` (a CUDA array
-view of a torch CUDA tensor). Under numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) the same
-launchers run on the CPU with numpy arrays, which is how CI executes this file on every commit.
+view of a torch CUDA tensor), and three that only the CUDA path has: `ground`, `paint` and
+`resample`, the background passes that the CPU runs as host loops on the same per-pixel maths
+(render/background_pass.py, render/pose_cache.py). Host arrays reach the kernels through
+render/uploads.py (each sent once while unchanged). Under numba's CUDA simulator
+(NUMBA_ENABLE_CUDASIM=1) the same launchers run on the CPU with numpy arrays, which is how CI
+executes this file on every commit.
 numba-cuda is an optional dependency (`pip install "synthdata[cuda]"`).
 """
 from __future__ import annotations
@@ -26,20 +30,8 @@ from synthdata.render.counter_noise import noise_sample, sensor_value
 from synthdata.render.hit_shading import shade_hit
 from synthdata.render.inline import check_numpy, register_for_cuda
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
-from synthdata.render.pixel import (
-    encode,
-    encode32,
-    hit_primitive,
-    in_shadow,
-    lamp_response,
-    moving_irradiance,
-    normal_primitive,
-    on_silhouette,
-    shadow_form,
-    soften,
-    sun_basis,
-    zbuffer_hit,
-)
+from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, lamp_response, moving_irradiance,
+                                    normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
 from synthdata.render.pose_cache import mix_channel, reference_pixel, reference_surface
 from synthdata.render.surface_shading import shade_surface
 from synthdata.render.uploads import Launcher, grid
