@@ -26,6 +26,7 @@ from numba import njit
 
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
+from synthdata.world.geometry.camera_rows import unchanged
 from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 
 NEAR = 1e-3
@@ -144,6 +145,10 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
         ts = t if center.shape[0] > 1 else 0
         cam = cams[t if cams.shape[0] > 1 else 0]
         for p in range(P):
+            if S.shape[0] <= 1 and unchanged(center, end, axes, size, cams, t, p):
+                for i in range(4):
+                    out[t, p, i] = out[t - 1, p, i]
+                continue
             # the bounding sphere
             c0, c1, c2 = center[ts, p, 0], center[ts, p, 1], center[ts, p, 2]
             rounded = kind[p] == CAPSULE or kind[p] == CONE or kind[p] == FRUSTUM   # bounded by end spheres

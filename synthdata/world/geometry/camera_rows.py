@@ -99,6 +99,29 @@ def _ring(cam, c0, c1, c2, a00, a01, a02, a10, a11, a12, a20, a21, a22, s0, s1, 
 
 
 @register_jitable
+def unchanged(center, end, axes, size, cams, t, p):
+    """Whether primitive p and the camera at frame t are those of frame t - 1 (shape arrays and
+    camera rows over 1 or T frames): what is drawn from them there is then the same. A parked car or
+    a still camera's frames skip the work (`_bounds`, render/shadow_windows.py `_windows`)."""
+    if t == 0:
+        return False
+    if cams.shape[0] > 1:
+        for i in range(cams.shape[1]):
+            if cams[t, i] != cams[t - 1, i]:
+                return False
+    if center.shape[0] == 1:
+        return True
+    for i in range(3):
+        if center[t, p, i] != center[t - 1, p, i] or end[t, p, i] != end[t - 1, p, i] or \
+                size[t, p, i] != size[t - 1, p, i]:
+            return False
+        for j in range(3):
+            if axes[t, p, i, j] != axes[t - 1, p, i, j]:
+                return False
+    return True
+
+
+@register_jitable
 def _take(cam, px, py, pz, acc):
     u, v, z = project_row(cam, px, py, pz)
     if not (z > 1e-3 and math.isfinite(u)):
@@ -129,6 +152,11 @@ def _bounds(kind, center, end, axes, size, cams, cos_t, sin_t, scale, out, ok, a
         ts = t if center.shape[0] > 1 else 0
         cam = cams[t if cams.shape[0] > 1 else 0]
         for p in range(P):
+            if unchanged(center, end, axes, size, cams, t, p):
+                ok[t, p] = ok[t - 1, p]
+                for i in range(4):
+                    out[t, p, i] = out[t - 1, p, i]
+                continue
             acc[0], acc[1], acc[2], acc[3], acc[4] = np.inf, np.inf, -np.inf, -np.inf, 1.0
             k = kind[p]
             if k == ELLIPSOID:
