@@ -16,7 +16,8 @@ dense ground truth stay exact. Only colours move, by less than a reference pixel
 the resampled images to the directly rendered ones.
 
 On a CPU the resampling runs in the compiled loops below; on a GPU the CUDA kernel `resample`
-(render/gpu.py) reads each pose with the same `reference_pixel`, `mix_channel` and `reference_surface` (`resample_on_device`).
+(render/gpu.py) reads each pose with the same `reference_pixel`, `mix_channel` and
+`reference_surface` (`resample_on_device`).
 
 The reference is used when it costs less than rendering the poses it replaces (`plan_reference`):
 at most GAIN of the poses' pixels (a resampled pose costs about half a rendered one), at most
