@@ -70,3 +70,24 @@ def test_the_sent_copy_does_not_follow_later_changes():
     dev = up(a)
     a[0] = 99
     assert dev[2][0] == 0                       # what the device got is what a held then
+
+
+def test_a_launch_sends_what_a_kernel_reads_keeps_what_it_writes_on_the_host_and_skips_cpu_scratch():
+    """Launcher.on_device: host arrays a kernel only reads are uploaded (once), the ones it writes
+    stay host arrays (numba copies those there and back), the CPU kernel's unused scratch becomes a
+    kept one-element device array, and everything else passes through."""
+    from types import SimpleNamespace
+
+    from synthdata.render.uploads import BLOCK, Launcher, grid
+
+    made = []
+    fake = SimpleNamespace(to_device=lambda a: ("up", a.copy()),
+                           device_array=lambda shape, dtype: made.append((shape, dtype)) or ("scratch", shape))
+    go = Launcher(fake)
+    table, out, stamp, dev = np.arange(6.0), np.zeros(4), np.empty((48, 64), np.int32), object()
+    args = go.on_device((table, out, stamp, dev, 2.5), outs=(1,), unused=(2,))
+    assert args[0][0] == "up" and args[1] is out and args[2] == ("scratch", (1, 1)) and args[3] is dev
+    assert args[4] == 2.5
+    go.on_device((table, out, stamp, dev, 2.5), outs=(1,), unused=(2,))
+    assert go.uploads.sent == 1 and len(made) == 1      # the table once, the scratch kept
+    assert grid((3, 40, 33)) == ((3, 3, 3), BLOCK)      # ceil(33 / 16), ceil(40 / 16), one layer a frame
