@@ -356,7 +356,8 @@ def _build() -> Any:
             return t.detach().numpy() if hasattr(t, "detach") else t
         return cuda.as_cuda_array(t.detach())
 
-    return SimpleNamespace(array=array, uploads=go.uploads, to_device=cuda.to_device, raster=launch(raster, 8, (8, 9, 10, 11, 13, 14), (12,)),
+    return SimpleNamespace(array=array, uploads=go.uploads, to_device=cuda.to_device,
+                           raster=launch(raster, 8, (8, 9, 10, 11, 13, 14), (12,)),
                            shade_hits=launch(shade_hits, 5, (21,)), surfaces=launch(surfaces, 2, (6, 7)),
                            shade_surfaces=launch2(shade_surfaces, 4, (11, 12)),
                            shade_tone=launch2(shade_tone, 4, (15, 16)), light_pools=launch(light_pools, 0, (0,)),

@@ -228,15 +228,16 @@ def _shadowed(shadowed, rays, R, fx, fy, cx, cy, Wr, Hr, src, rgb):
         for y in range(H):
             for x in range(W):
                 if shadowed[t, y, x]:
-                    i, j, a, b = reference_pixel(rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2], R, fx, fy, cx, cy,
-                                        Wr, Hr)
+                    i, j, a, b = reference_pixel(rays[tr, y, x, 0], rays[tr, y, x, 1], rays[tr, y, x, 2], R, fx, fy,
+                                                 cx, cy, Wr, Hr)
                     for c in range(3):
                         rgb[t, y, x, c] = mix_channel(src, i, j, a, b, c + 3)
 
 
 @inlined
 def reference_surface(src_albedo, src_material, i, j, a, b, albedo, material, y, x):
-    """Pixel (y, x) of albedo (bilinear) and material (nearest) from the reference's at (i, j) + (a, b) / 256."""
+    """Pixel (y, x) of albedo (bilinear) and material (nearest) read from the reference at
+    (i, j) + (a, b) / 256."""
     s = np.float32(1.0 / 65536.0)
     w00, w01 = np.float32((256 - a) * (256 - b)) * s, np.float32(a * (256 - b)) * s
     w10, w11 = np.float32((256 - a) * b) * s, np.float32(a * b) * s
@@ -251,5 +252,5 @@ def _surfaces(src_albedo, src_material, at, albedo, material):
     H, W = material.shape
     for y in range(H):
         for x in range(W):
-            reference_surface(src_albedo, src_material, at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3], albedo, material,
-                        y, x)
+            reference_surface(src_albedo, src_material, at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3], albedo,
+                              material, y, x)

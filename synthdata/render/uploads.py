@@ -88,9 +88,12 @@ class Launcher:
     def scratch(self, a: Any) -> Any:
         """A device array shaped like `a`, kept between calls (a fresh one each call cost an
         allocation, which also waits for the GPU)."""
-        key = (tuple(a.shape), np.dtype(a.dtype).str)
+        return self._scratch(tuple(a.shape), a.dtype)
+
+    def _scratch(self, shape: tuple, dtype: Any) -> Any:
+        key = (shape, np.dtype(dtype).str)
         if key not in self._kept:
-            self._kept[key] = self.cuda.device_array(a.shape, a.dtype)
+            self._kept[key] = self.cuda.device_array(shape, dtype)
         return self._kept[key]
 
     def on_device(self, args: tuple, outs: tuple, unused: tuple = ()) -> list:
@@ -100,7 +103,7 @@ class Launcher:
         out = list(args)
         for i, a in enumerate(args):
             if isinstance(a, np.ndarray) and i not in outs:
-                out[i] = self.scratch(np.empty((1,) * a.ndim, a.dtype)) if i in unused else self.uploads(a)
+                out[i] = self._scratch((1,) * a.ndim, a.dtype) if i in unused else self.uploads(a)
         return out
 
     def frames(self, kernel: Any, ref: int, outs: tuple, unused: tuple = ()) -> Callable:
