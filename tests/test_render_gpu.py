@@ -108,7 +108,7 @@ def test_every_cuda_kernel_compiles_for_a_real_gpu(tmp_path):
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     compiled = {line.split(":")[0] for line in done.stdout.splitlines() if line.endswith(": ok")}
     assert {"raster", "shade_hits", "shade_tone", "shade_surfaces", "light_pools", "motion_gather",
-            "resample_px", "ground_px", "paint_px"} <= compiled
+            "resample_px", "ground_px", "paint_px", "pose_rays_px"} <= compiled
 
 
 CPU_THEN_CUDA = """

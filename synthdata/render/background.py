@@ -28,7 +28,7 @@ from synthdata.render.raster import shape_windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import SHADOW_LIFT, shadow_windows
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
-from synthdata.world.geometry.camera import Camera
+from synthdata.world.geometry.camera import Camera, fold_sq
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import MATERIAL, Ground, World
 
@@ -317,6 +317,33 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
                       albedo, normal, material, tuple(taken))
 
 
+def world_rays(camera: Camera, device: torch.device, keep: bool = True) -> torch.Tensor:
+    """`camera`'s unit rays at frame 0 (H, W, 3) float32 on `device`: with the CUDA kernels made
+    there by `pose_rays` on Camera.pixel_rays' steps, otherwise by Camera.pixel_rays and sent
+    (keep: as pixel_rays). Where a Brown lens's steps do not settle at some pixel (an image that
+    reaches the distortion's fold) or for a fisheye, Camera.pixel_rays solves them: whether they
+    settle is asked of the GPU once for each lens and image (`_SETTLES`)."""
+    k = kernels_for(device)
+    key = camera.ray_key(0)
+    if hasattr(k, "pose_rays") and camera.model != "fisheye" and _SETTLES.get(key, True):
+        out = torch.empty((camera.height, camera.width, 3), dtype=torch.float32, device=device)
+        unsettled = torch.zeros(1, dtype=torch.int32, device=device)
+        k.pose_rays(float(camera.cx), float(camera.cy), float(camera.fx[0]), float(camera.fy[0]),
+                    0.0 if camera.skew is None else float(camera.skew[0]), float(camera.k1), float(camera.k2),
+                    fold_sq(float(camera.k1), float(camera.k2)), np.ascontiguousarray(camera.R[0], np.float64),
+                    k.array(out), k.array(unsettled))
+        if key not in _SETTLES:
+            if len(_SETTLES) >= 64:
+                _SETTLES.pop(next(iter(_SETTLES)))
+            _SETTLES[key] = not int(unsettled.cpu()[0])
+        if _SETTLES[key]:
+            return out
+    return torch.as_tensor(camera.pixel_rays(0, dtype=np.float32, keep=keep), device=device)
+
+
+_SETTLES: dict[tuple, bool] = {}    # a lens and image (Camera.ray_key): every pixel's steps settle
+
+
 def render_reference(world: World, camera: Camera, light: LightingT, device: torch.device, surfaces: bool,
                      band_px: int) -> Reference:
     """The reference view of a camera that turns on its mount (render/pose_cache.py: `camera` from
@@ -333,8 +360,7 @@ def render_reference(world: World, camera: Camera, light: LightingT, device: tor
     for y0 in range(0, Hr, rows):
         y1 = min(y0 + rows, Hr)
         band = dataclasses.replace(camera, height=y1 - y0, cy=camera.cy - y0)
-        rays = torch.as_tensor(band.pixel_rays(0, dtype=np.float32, keep=False), device=device)
-        bg = render_background(world, band, rays, light, device)
+        bg = render_background(world, band, world_rays(band, device, keep=False), light, device)
         colours[y0:y1, :, :3], colours[y0:y1, :, 3:] = bg.rgb.cpu().numpy(), bg.rgb_shadow.cpu().numpy()
         if surfaces:
             albedo[y0:y1], material[y0:y1] = bg.albedo.cpu().numpy(), bg.material.cpu().numpy()

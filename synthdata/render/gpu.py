@@ -6,12 +6,12 @@ one thread owns one pixel of one frame and loops over the primitives whose windo
 the same order and with the same comparisons, so both give the same z-buffer and tie-breaks.
 
 `cuda_kernels()` returns launchers named like the CPU kernels plus `array(tensor)` (a CUDA array
-view of a torch CUDA tensor), and three that only the CUDA path has: `ground`, `paint` and
+view of a torch CUDA tensor), and four that only the CUDA path has: `ground`, `paint` and
 `resample`, the background passes that the CPU runs as host loops on the same per-pixel maths
-(render/background_pass.py, render/pose_cache.py). Host arrays reach the kernels through
-render/uploads.py (each sent once while unchanged). Under numba's CUDA simulator
-(NUMBA_ENABLE_CUDASIM=1) the same launchers run on the CPU with numpy arrays, which is how CI
-executes this file on every commit.
+(render/background_pass.py, render/pose_cache.py), and `pose_rays`, a pose's rays on the steps of
+world/geometry/camera_kernels.py. Host arrays reach the kernels through render/uploads.py (each
+sent once while unchanged). Under numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) the same
+launchers run on the CPU with numpy arrays, which is how CI executes this file on every commit.
 numba-cuda is an optional dependency (`pip install "synthdata[cuda]"`).
 """
 from __future__ import annotations
@@ -35,6 +35,8 @@ from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, 
 from synthdata.render.pose_cache import mix_channel, reference_pixel, reference_surface
 from synthdata.render.surface_shading import shade_surface
 from synthdata.render.uploads import Launcher, grid
+from synthdata.world.geometry.camera_kernels import (UNDISTORT_STEPS, image_plane, settled, turn,
+                                                         undistort_step, unit)
 
 try:        # module level: numba's simulator swaps this global for its own CUDA module
     from numba import cuda
@@ -328,6 +330,25 @@ def _build() -> Any:
                 albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
                 material[y, x] = mat[i]
 
+    plane_at, step, held, turned, unit_of = (cuda.jit(device=True)(f.py_func)
+                                             for f in (image_plane, undistort_step, settled, turn, unit))
+
+    @cuda.jit
+    def pose_rays_px(cx, cy, fx, fy, skew, k1, k2, fold, R, out, unsettled):
+        """Camera.pixel_rays' steps; counts the pixels whose steps did not settle."""
+        x, y = cuda.grid(2)
+        if x >= out.shape[1] or y >= out.shape[0]:
+            return
+        xd, yd = plane_at(y, x, cx, cy, fx, fy, skew)
+        u, v = xd, yd
+        if not (k1 == 0.0 and k2 == 0.0):
+            for _ in range(UNDISTORT_STEPS):
+                u, v = step(u, v, xd, yd, k1, k2)
+            if math.isfinite(fold) and not held(u, v, xd, yd, k1, k2, fold):
+                cuda.atomic.add(unsettled, 0, 1)
+        a, b, c = turned(u, v, 1.0, R)
+        out[y, x, 0], out[y, x, 1], out[y, x, 2] = unit_of(a, b, c)
+
     @cuda.jit
     def part_index_px(gprim, local, part):
         x, y = cuda.grid(2)
@@ -339,17 +360,10 @@ def _build() -> Any:
     go = Launcher(cuda)
     on_device, scratch, launch, launch2 = go.on_device, go.scratch, go.frames, go.image
 
-    def clone(a: Any) -> Any:
-        if isinstance(a, np.ndarray):
-            return a.copy()
-        out = scratch(a)
-        out.copy_to_device(a)
-        return out
-
     def antialias(rgb: Any, inst: Any, boxes: Any, mark: Any) -> None:
         """Every silhouette pixel of the frames (the same pixels the CPU finds in the boxes)."""
         if inst.shape[0] and len(boxes):
-            antialias_px[grid(inst.shape)](clone(rgb), inst, rgb)
+            antialias_px[grid(inst.shape)](go.copy(rgb), inst, rgb)
 
     def array(t: Any) -> Any:
         if isinstance(t, np.ndarray) or getattr(t, "device", None) is None or t.device.type != "cuda":
@@ -365,7 +379,8 @@ def _build() -> Any:
                            decode_linear=launch(decode_linear, 0, (6,)), sensor_encode=launch(sensor_encode, 0, (7,)),
                            motion_blur=motion_blur, part_index=launch(part_index_px, 2, (2,)),
                            resample=launch2(resample_px, 12, (12, 13, 14, 15)),
-                           ground=launch2(ground_px, 12, (12, 13, 14, 15, 16)), paint=launch2(paint_px, 3, (0, 1)))
+                           ground=launch2(ground_px, 12, (12, 13, 14, 15, 16)), paint=launch2(paint_px, 3, (0, 1)),
+                           pose_rays=launch2(pose_rays_px, 9, (9, 10)))
 
 
 def cuda_kernels() -> Any:

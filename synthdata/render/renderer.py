@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from synthdata.render.background import (Background, elevated_table, elevated_tables, render_background,
-                                         render_reference)
+                                         render_reference, world_rays)
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
@@ -126,7 +126,7 @@ class Renderer:
             H, W = self.world.height, self.world.width
             rays = torch.from_numpy(cam.pixel_rays(0, dtype=np.float32, out=pose_buffer((H, W, 3), np.float32)))
         else:
-            rays = torch.as_tensor(cam.pixel_rays(0, dtype=np.float32), device=self.device)
+            rays = world_rays(cam, self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
               else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
                                      lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST))

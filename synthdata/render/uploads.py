@@ -90,6 +90,14 @@ class Launcher:
         allocation, which also waits for the GPU)."""
         return self._scratch(tuple(a.shape), a.dtype)
 
+    def copy(self, a: Any) -> Any:
+        """A copy of device array `a` in kept scratch (under the simulator, a numpy copy)."""
+        if isinstance(a, np.ndarray):
+            return a.copy()
+        out = self.scratch(a)
+        out.copy_to_device(a)
+        return out
+
     def _scratch(self, shape: tuple, dtype: Any) -> Any:
         key = (shape, np.dtype(dtype).str)
         if key not in self._kept:

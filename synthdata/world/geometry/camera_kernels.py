@@ -2,6 +2,10 @@
 camera-frame rays of a pixel grid, mirroring a lens-symmetric quadrant, turning camera-frame rays
 into unit world rays. Each does the float64 operations of the whole-array numpy form it replaced,
 in its order (the same bits), without its temporary arrays.
+
+The per-point steps (`image_plane`, `undistort_step`, `settled`, `turn`, `unit`) are plain functions compiled
+inline into these loops; render/gpu.py compiles the same functions (`.py_func`) into its CUDA
+kernel of a pose's rays, so both devices follow one definition.
 """
 from __future__ import annotations
 
@@ -14,6 +18,45 @@ UNDISTORT_STEPS = 25    # fixed-point steps of `Camera.undistort`
 ROTATE_BLOCK = 512      # rays a step of `rotate_unit` (its three scratch rows stay in L1)
 
 
+@njit(inline="always", error_model="numpy")
+def image_plane(i, j, cx, cy, fx, fy, skew):
+    """Pixel (row i, column j)'s centre on the distorted image plane (xd, yd)."""
+    yv = (i + 0.5 - cy) / fy
+    return (j + 0.5 - cx - skew * yv) / fx, yv
+
+
+@njit(inline="always", error_model="numpy")
+def undistort_step(x, y, xd, yd, k1, k2):
+    """One fixed-point step of `Camera.undistort` (Brown k1, k2): the next (x, y)."""
+    r2 = x * x + y * y
+    scale = 1 + k1 * r2 + k2 * r2 * r2
+    return xd / scale, yd / scale
+
+
+@njit(inline="always", error_model="numpy")
+def settled(x, y, xd, yd, k1, k2, fold):
+    """Whether the steps from (xd, yd) reached (x, y), which the distortion maps back to within
+    1e-12 of (xd, yd)'s radius (held past its fold; `Camera._held_radius`)."""
+    rd = math.sqrt(xd * xd + yd * yd)
+    r = math.sqrt(x * x + y * y)
+    u = min(r * r, fold)
+    return abs(r * (1 + k1 * u + k2 * u * u) - rd) <= 1e-12 * max(rd, 1.0)
+
+
+@njit(inline="always", error_model="numpy")
+def turn(x, y, z, R):
+    """R^T (x, y, z): a camera-frame direction in world coordinates."""
+    return (x * R[0, 0] + y * R[1, 0] + z * R[2, 0], x * R[0, 1] + y * R[1, 1] + z * R[2, 1],
+            x * R[0, 2] + y * R[1, 2] + z * R[2, 2])
+
+
+@njit(inline="always", error_model="numpy")
+def unit(a, b, c):
+    """(a, b, c) / its length."""
+    norm = math.sqrt(a * a + b * b + c * c)
+    return a / norm, b / norm, c / norm
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def undistort_points(xd, yd, k1, k2, x, y):
     """`Camera.undistort`'s fixed-point iteration, point by point (float64, the operations of the
@@ -23,9 +66,7 @@ def undistort_points(xd, yd, k1, k2, x, y):
         x[i], y[i] = xd[i], yd[i]
     for _ in range(UNDISTORT_STEPS):
         for i in range(xd.shape[0]):
-            r2 = x[i] * x[i] + y[i] * y[i]
-            scale = 1 + k1 * r2 + k2 * r2 * r2
-            x[i], y[i] = xd[i] / scale, yd[i] / scale
+            x[i], y[i] = undistort_step(x[i], y[i], xd[i], yd[i], k1, k2)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -38,22 +79,16 @@ def brown_grid_rays(cx, cy, fx, fy, skew, k1, k2, fold, out):
     xd, yd, x, y = np.empty(W), np.empty(W), np.empty(W), np.empty(W)
     plain = k1 == 0.0 and k2 == 0.0
     for i in range(H):
-        yv = (i + 0.5 - cy) / fy
         for j in range(W):
-            xd[j], yd[j] = (j + 0.5 - cx - skew * yv) / fx, yv
+            xd[j], yd[j] = image_plane(i, j, cx, cy, fx, fy, skew)
             x[j], y[j] = xd[j], yd[j]
         if not plain:
             for _ in range(UNDISTORT_STEPS):
                 for j in range(W):
-                    r2 = x[j] * x[j] + y[j] * y[j]
-                    scale = 1 + k1 * r2 + k2 * r2 * r2
-                    x[j], y[j] = xd[j] / scale, yd[j] / scale
+                    x[j], y[j] = undistort_step(x[j], y[j], xd[j], yd[j], k1, k2)
             if math.isfinite(fold):
                 for j in range(W):
-                    rd = np.sqrt(xd[j] * xd[j] + yd[j] * yd[j])
-                    r = np.sqrt(x[j] * x[j] + y[j] * y[j])
-                    u = min(r * r, fold)
-                    if not abs(r * (1 + k1 * u + k2 * u * u) - rd) <= 1e-12 * max(rd, 1.0):
+                    if not settled(x[j], y[j], xd[j], yd[j], k1, k2, fold):
                         return False
         for j in range(W):
             out[i, j, 0], out[i, j, 1], out[i, j, 2] = x[j], y[j], 1.0
@@ -87,13 +122,8 @@ def rotate_unit(d_cam, R, out):
     for s in range(0, n, ROTATE_BLOCK):
         m = min(ROTATE_BLOCK, n - s)
         for k in range(m):
-            x, y, z = d_cam[s + k, 0], d_cam[s + k, 1], d_cam[s + k, 2]
-            xs[k] = x * R[0, 0] + y * R[1, 0] + z * R[2, 0]
-            ys[k] = x * R[0, 1] + y * R[1, 1] + z * R[2, 1]
-            zs[k] = x * R[0, 2] + y * R[1, 2] + z * R[2, 2]
+            xs[k], ys[k], zs[k] = turn(d_cam[s + k, 0], d_cam[s + k, 1], d_cam[s + k, 2], R)
         for k in range(m):
-            a, b, c = xs[k], ys[k], zs[k]
-            norm = np.sqrt(a * a + b * b + c * c)
-            xs[k], ys[k], zs[k] = a / norm, b / norm, c / norm
+            xs[k], ys[k], zs[k] = unit(xs[k], ys[k], zs[k])
         for k in range(m):
             out[s + k, 0], out[s + k, 1], out[s + k, 2] = xs[k], ys[k], zs[k]
