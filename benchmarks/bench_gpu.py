@@ -19,6 +19,7 @@ with the CPU standing in for the GPU (figures meaningless; for the smoke test).
     python benchmarks/bench_gpu.py --quick
     python benchmarks/bench_gpu.py --recipes      # render alone, every shipped recipe and variant
     python benchmarks/bench_gpu.py --profile --only parking_lot_day,shake   # where GPU time goes
+    python benchmarks/bench_gpu.py --uploads --only parking_lot_day  # queued uploads vs numba's copies
 """
 from __future__ import annotations
 
@@ -164,6 +165,42 @@ def profile(args, gpu: str) -> None:
         print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()), flush=True)
 
 
+def uploads_ab(args, gpu: str) -> None:
+    """The GPU render with host tables sent through torch, queued behind the kernels already
+    launched (render/uploads.py `queued_sender`, the default), against numba's synchronous
+    `cuda.to_device`, alternating, best of 3, for the cases named by --only."""
+    from bench_recipes import cases
+
+    from synthdata.render.backend import kernels_for
+
+    k = kernels_for(gpu)
+    if gpu != "cuda":
+        print("uploads: the CPU kernels send nothing (dry run)")
+        return
+    from numba import cuda
+
+    up, queued = k.uploads, k.uploads._to_device
+    print(f"{'case':<34} {'queued ms/f':>11} {'numba ms/f':>10} {'numba / queued':>14}")
+    for name, path, ov in cases(args.only or "parking_lot_day"):
+        recipe, _ = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames, recipe=path,
+                                          overrides=ov)
+        world, chunk = simulate(recipe), recipe.output.frames_per_chunk
+        times: dict = {"queued": [], "numba": []}
+        try:
+            for _ in range(3):
+                for how, send in (("queued", queued), ("numba", cuda.to_device)):
+                    up._to_device = send
+                    up._held.clear()
+                    render_all(world, gpu, chunk)       # tables sent this way, buffers warm
+                    t0 = time.perf_counter()
+                    render_all(world, gpu, chunk)
+                    times[how].append(time.perf_counter() - t0)
+        finally:
+            up._to_device = queued
+        q, n = min(times["queued"]), min(times["numba"])
+        print(f"{name:<34} {1000 * q / args.frames:11.2f} {1000 * n / args.frames:10.2f} {n / q:13.2f}x", flush=True)
+
+
 def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
@@ -178,7 +215,10 @@ def main() -> None:
                    help="instead: render alone on the GPU vs one CPU thread for every shipped recipe and variant")
     p.add_argument("--profile", action="store_true",
                    help="instead: cProfile a GPU render of the cases named by --only (default parking_lot_day)")
-    p.add_argument("--only", default="", help="with --recipes or --profile: comma-separated case names (substrings)")
+    p.add_argument("--uploads", action="store_true",
+                   help="instead: host tables sent queued through torch vs numba's synchronous copies (--only cases)")
+    p.add_argument("--only", default="",
+                   help="with --recipes, --profile or --uploads: comma-separated case names (substrings)")
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
     p.add_argument("--dry-run-on-cpu", action="store_true",
                    help="no GPU needed: the CPU stands in for it (checks the script; figures meaningless)")
@@ -202,6 +242,9 @@ def main() -> None:
     chunk = recipe.output.frames_per_chunk
     if args.profile:
         profile(args, gpu)
+        return
+    if args.uploads:
+        uploads_ab(args, gpu)
         return
     if args.recipes:
         benchlib.result("gpu_recipes", per_recipe(args, gpu), TARGET,

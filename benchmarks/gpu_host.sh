@@ -6,10 +6,12 @@
 #      workers, and all cores on the CPU)
 #   3. bench_gpu.py --recipes: render alone, GPU vs one CPU thread, every shipped recipe and variant
 #   4. bench_gpu.py --profile: where the GPU render's time goes (parking_lot_day and its variants)
+#   5. bench_gpu.py --uploads: host tables sent queued through torch vs numba's synchronous copies
 # Logs go to $OUT (default ./gpu-logs). With WHEELS=DIR, packages missing on the host are installed
 # from wheels in DIR first (a host that cannot reach a package index; `bash benchmarks/gpu_wheels.sh DIR`
 # fetches them here). GPU_WORKERS=8,16: the end-to-end GPU runs (bench_gpu.py --gpu-workers);
-# PROFILE=NAMES: the cases profiled (default parking_lot_day and its variants).
+# PROFILE=NAMES: the cases profiled (default parking_lot_day and its variants); UPLOADS=NAMES: the
+# cases of step 5 (default street_plaza, shake, ptz).
 #
 #     WHEELS=.whl bash benchmarks/gpu_host.sh      # or without WHEELS where the host has every package
 export PYTHONUNBUFFERED=1
@@ -36,6 +38,10 @@ echo "== every recipe ($(at))"
 timeout "$(left 520)" python3 benchmarks/bench_gpu.py --recipes --frames 24 > "$OUT/recipes.log" 2>&1
 grep -v -i warn "$OUT/recipes.log" | tail -24
 echo "== profile ($(at))"
-timeout "$(left 580)" python3 benchmarks/bench_gpu.py --profile --only "${PROFILE:-parking_lot_day}" > "$OUT/profile.log" 2>&1
+timeout "$(left 560)" python3 benchmarks/bench_gpu.py --profile --only "${PROFILE:-parking_lot_day}" > "$OUT/profile.log" 2>&1
 grep -E "^==" "$OUT/profile.log"
+echo "== uploads: queued vs numba's copies ($(at))"
+timeout "$(left 595)" python3 benchmarks/bench_gpu.py --uploads --only "${UPLOADS:-street_plaza,shake,ptz}" \
+  > "$OUT/uploads.log" 2>&1
+grep -v -i warn "$OUT/uploads.log" | tail -4
 echo "== done ($(at))"

@@ -150,7 +150,7 @@ def test_stack_stores_pass_to_the_next_owner_once_theirs_is_gone_and_keep_their_
 
 
 def test_a_moving_cameras_raised_receiver_tables_are_each_backgrounds_own():
-    from synthdata.render.background import Background, elevated_table, elevated_tables
+    from synthdata.render.background import Background, _raised_table, elevated_table, elevated_tables, raised_mask
 
     def background(seed: int) -> Background:
         g = torch.Generator().manual_seed(seed)
@@ -162,6 +162,16 @@ def test_a_moving_cameras_raised_receiver_tables_are_each_backgrounds_own():
     assert tables.shape == (4, 6, 8) and tables[:, -1, -1].min() > 0
     for table, bg in zip(tables, (a, b, b, a)):
         np.testing.assert_array_equal(table, elevated_table(bg))
+    for bg in (a, b):       # summed-area tables of the raised receivers, and the GPU's route to them
+        raised = bg.receiver.numpy() & (bg.point.numpy()[..., 2] > np.float32(0.005))
+        expect = np.zeros((6, 8), np.int64)
+        expect[1:, 1:] = raised.cumsum(0).cumsum(1)
+        np.testing.assert_array_equal(elevated_table(bg), expect)
+        mask = raised_mask(bg).numpy()              # what a GPU sends back instead of the points
+        assert mask.dtype == np.uint8 and np.array_equal(mask, raised)
+        table = np.empty_like(expect)
+        _raised_table(mask, mask, 0, table)
+        np.testing.assert_array_equal(table, expect)
 
 
 def test_frame_pool_hands_out_buffers_given_back_and_no_others():

@@ -157,11 +157,21 @@ def sky(rays: torch.Tensor, world: World) -> torch.Tensor:
 
 def elevated_table(bg: Background, out: np.ndarray | None = None) -> np.ndarray:
     """Summed-area table (H + 1, W + 1) int64 of the pixels whose shadow receiver is raised above
-    the ground (for render/shadow_windows.py), into `out` when given."""
+    the ground (for render/shadow_windows.py), into `out` when given. On a GPU only the raised
+    pixels' mask comes back to the host (a byte a pixel, not the points)."""
     H, W = bg.receiver.shape
     S = np.empty((H + 1, W + 1), np.int64) if out is None else out
-    _raised_table(bg.receiver.cpu().numpy(), bg.point.cpu().numpy(), S)
+    if bg.point.device.type == "cpu":
+        _raised_table(bg.receiver.numpy(), bg.point.numpy()[..., 2], RAISED_M, S)
+    else:
+        raised = raised_mask(bg).cpu().numpy()
+        _raised_table(raised, raised, 0, S)
     return S
+
+
+def raised_mask(bg: Background) -> torch.Tensor:
+    """(H, W) uint8, on bg's device: 1 where the shadow receiver is raised above the ground."""
+    return (bg.receiver & (bg.point[..., 2] > RAISED_M)).to(torch.uint8)
 
 
 def elevated_tables(bgs: list[Background]) -> np.ndarray:
@@ -179,15 +189,19 @@ def elevated_tables(bgs: list[Background]) -> np.ndarray:
     return out
 
 
+RAISED_M = np.float32(0.005)     # a receiver this far above the ground is raised
+
+
 @njit(cache=True, nogil=True)
-def _raised_table(receiver, point, S):
+def _raised_table(receiver, z, floor, S):
+    """S = the summed-area table of the pixels where receiver and z > floor."""
     H, W = receiver.shape
     S[0, :] = 0
     for y in range(H):
         S[y + 1, 0] = 0
         row = 0
         for x in range(W):
-            row += 1 if receiver[y, x] and point[y, x, 2] > np.float32(0.005) else 0
+            row += 1 if receiver[y, x] and z[y, x] > floor else 0
             S[y + 1, x + 1] = S[y, x + 1] + row
 
 

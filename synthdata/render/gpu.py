@@ -34,7 +34,7 @@ from synthdata.render.pixel import (encode, encode32, hit_primitive, in_shadow, 
                                     normal_primitive, on_silhouette, shadow_form, soften, sun_basis, zbuffer_hit)
 from synthdata.render.pose_cache import mix_channel, reference_pixel, reference_surface
 from synthdata.render.surface_shading import shade_surface
-from synthdata.render.uploads import Launcher, grid
+from synthdata.render.uploads import Launcher, grid, queued_sender
 from synthdata.world.geometry.camera_kernels import (UNDISTORT_STEPS, image_plane, settled, turn,
                                                          undistort_step, unit)
 
@@ -357,7 +357,7 @@ def _build() -> Any:
             p = gprim[t, y, x]
             part[t, y, x] = local[p] if p >= 0 else -1
 
-    go = Launcher(cuda)
+    go = Launcher(cuda, None if getattr(config, "ENABLE_CUDASIM", 0) else queued_sender(cuda))
     on_device, scratch, launch, launch2 = go.on_device, go.scratch, go.frames, go.image
 
     def antialias(rgb: Any, inst: Any, boxes: Any, mark: Any) -> None:
@@ -370,7 +370,7 @@ def _build() -> Any:
             return t.detach().numpy() if hasattr(t, "detach") else t
         return cuda.as_cuda_array(t.detach())
 
-    return SimpleNamespace(array=array, uploads=go.uploads, to_device=cuda.to_device,
+    return SimpleNamespace(array=array, uploads=go.uploads, to_device=go.send,
                            raster=launch(raster, 8, (8, 9, 10, 11, 13, 14), (12,)),
                            shade_hits=launch(shade_hits, 5, (21,)), surfaces=launch(surfaces, 2, (6, 7)),
                            shade_surfaces=launch2(shade_surfaces, 4, (11, 12)),

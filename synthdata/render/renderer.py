@@ -116,10 +116,10 @@ class Renderer:
         if self._bg is not None and self._bg_run == run:
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
-        # a moving camera's poses take their buffers from the thread's (planes.pose_buffer) and
-        # give them back when done: the rays when the next pose replaces them, the background
-        # when the chunk is rendered (`render`)
-        pooled = not self.static_camera and self.backdrop is None and self.device.type == "cpu"
+        # with the CPU kernels a moving camera's poses take their buffers from the thread's
+        # (planes.pose_buffer) and give them back when done: the rays when the next pose replaces
+        # them, the background when the chunk is rendered (`render`); the CUDA ones make rays there
+        pooled = not self.static_camera and self.backdrop is None and not hasattr(self.k, "pose_rays")
         if pooled:
             if self._rays is not None and self._rays_pooled:
                 give_back_pose(self._rays.numpy())

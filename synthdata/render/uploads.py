@@ -13,6 +13,9 @@ place is sent again and no kernel ever reads stale data. A copy is dropped when 
 garbage-collected. Arrays that a kernel writes are not passed here: they keep numba's copy there
 and back.
 
+On a GPU the copies go through torch (`queued_sender`): numba's own copy waits for every kernel
+queued before it, torch's is queued behind them, so the host goes on with the chunk.
+
 `Launcher` puts that together for kernels with one thread a pixel of one frame (BLOCK threads a
 block, one block layer a frame).
 """
@@ -76,13 +79,29 @@ def grid(shape: tuple) -> tuple:
     return ((W + BLOCK[0] - 1) // BLOCK[0], (H + BLOCK[1] - 1) // BLOCK[1], max(T, 1)), BLOCK
 
 
+def queued_sender(cuda: Any) -> Callable[[np.ndarray], Any]:
+    """A device copy of a host array made through torch, for `Uploads` on a GPU. numba's
+    `cuda.to_device` copies synchronously (cuMemcpyHtoD: the driver first waits for every kernel
+    queued before it) into memory from cuMemAlloc (whose frees wait for the GPU as well). torch
+    queues the copy on the same default stream (from pageable memory the driver stages the bytes
+    at once and waits for nothing) into its caching allocator, so kernels launched before it keep
+    running while the host goes on. The device array holds its tensor."""
+    import torch
+
+    def send(a: np.ndarray) -> Any:
+        return cuda.as_cuda_array(torch.from_numpy(np.ascontiguousarray(a)).to("cuda", non_blocking=True))
+    return send
+
+
 class Launcher:
     """Launchers of CUDA kernels with the arguments of the CPU kernels. cuda: numba's CUDA module
-    (numba's simulator swaps in its own)."""
+    (numba's simulator swaps in its own); send: how host arrays reach the device (`Uploads`;
+    default numba's `cuda.to_device`)."""
 
-    def __init__(self, cuda: Any):
+    def __init__(self, cuda: Any, send: Callable[[np.ndarray], Any] | None = None):
         self.cuda = cuda
-        self.uploads = Uploads(cuda.to_device)
+        self.send = send or cuda.to_device
+        self.uploads = Uploads(self.send)
         self._kept: dict = {}
 
     def scratch(self, a: Any) -> Any:
