@@ -1,5 +1,5 @@
 """A pose's rays on the CUDA path (render/gpu.py `pose_rays`, reached through
-render/background.world_rays) run world/geometry/camera_kernels.py's steps per pixel: executed under
+render/view_rays.world_rays) run world/geometry/camera_kernels.py's steps per pixel: executed under
 numba's CUDA simulator and compared with Camera.pixel_rays, which runs the same steps on the CPU."""
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import sys
 import numpy as np
-from synthdata.render import background
+from synthdata.render import view_rays
 from tests.test_pose_rays_gpu import cameras
 out = {}
 for name, cam in cameras().items():
-    out[name] = background.world_rays(cam, "cpu").numpy()         # the simulator runs the CUDA launchers
-    out[name + ".settles"] = background._SETTLES[cam.ray_key(0)]
+    out[name] = view_rays.world_rays(cam, "cpu").numpy()         # the simulator runs the CUDA launchers
+    out[name + ".settles"] = view_rays._SETTLES[cam.ray_key(0)]
 np.savez(sys.argv[1], **out)
 """
 

@@ -27,8 +27,9 @@ from synthdata.render.randomize import retexture
 from synthdata.render.raster import shape_windows
 from synthdata.render.shading import LightingT, tonemap
 from synthdata.render.shadow_windows import SHADOW_LIFT, shadow_windows
+from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import WeatherT, surface_weather, wet_reflections
-from synthdata.world.geometry.camera import Camera, fold_sq
+from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import MATERIAL, Ground, World
 
@@ -86,33 +87,19 @@ def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int)
 
 def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor, valid: torch.Tensor,
                  ground: Ground, camera: Camera) -> None:
-    """Draw ground markings in place (lines of a width, filled polygons), each only inside its
-    screen window, in one compiled pass (`_paint` on the host, the CUDA kernel `paint` with the
-    CUDA kernels); later items paint over earlier."""
+    """Draw ground markings in place (lines of a width, filled polygons), in one compiled pass
+    (`_paint` on the host, each item only inside its screen window; the CUDA kernel `paint` with
+    the CUDA kernels, where each pixel tests every item's grown box on the ground, which holds
+    whatever the windows hold, so no windows are projected on the host); later items paint over
+    earlier."""
     H, W = valid.shape
     items = [it for it in ground.paint if len(it.points)]
     if not items:
         return
     pts = [np.asarray(it.points, float) for it in items]
-    # each item's bounding rectangle (grown by its width), edges sampled: with lens distortion
-    # straight edges bow
+    # each item's bounding rectangle on the ground, grown by its width
     lo = np.stack([p.min(0) - it.width for p, it in zip(pts, items)])
     hi = np.stack([p.max(0) + it.width for p, it in zip(pts, items)])
-    u = np.linspace(0, 1, 9)
-    ex = np.concatenate([lo[:, :1] + u * (hi[:, :1] - lo[:, :1]), lo[:, :1] + u * (hi[:, :1] - lo[:, :1]),
-                         np.repeat(lo[:, :1], 9, 1), np.repeat(hi[:, :1], 9, 1)], 1)
-    ey = np.concatenate([np.repeat(lo[:, 1:], 9, 1), np.repeat(hi[:, 1:], 9, 1),
-                         lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:]), lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:])], 1)
-    uv, z = camera.project(np.stack([ex, ey, np.zeros_like(ex)], -1).reshape(-1, 3), 0)
-    uv, z = uv.reshape(len(items), -1, 2), z.reshape(len(items), -1)
-    behind, bad = np.all(z <= 0, 1), np.any(z <= 0, 1) | ~np.all(np.isfinite(uv), (1, 2))
-    good = np.where(bad[:, None, None], 0.0, uv)
-    win = np.stack([np.maximum(np.floor(good[..., 0].min(1)).astype(np.int64) - 2, 0),
-                    np.maximum(np.floor(good[..., 1].min(1)).astype(np.int64) - 2, 0),
-                    np.minimum(np.ceil(good[..., 0].max(1)).astype(np.int64) + 2, W),
-                    np.minimum(np.ceil(good[..., 1].max(1)).astype(np.int64) + 2, H)], 1)
-    win[bad] = 0, 0, W, H       # partly behind the camera: the whole frame (each pixel tests the box first)
-    win[behind] = 0
     first = np.cumsum([0] + [len(p) for p in pts])
     kind = np.array([0 if it.kind == "line" else 1 for it in items], np.int64)
     half = np.array([it.width / 2 for it in items], np.float64)
@@ -120,15 +107,40 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
     mat = np.array([MATERIAL.get(it.material, 0) for it in items], np.int64)
     k = kernels_for(albedo.device)
     if hasattr(k, "paint"):         # the CUDA kernels (on a GPU, or on the CPU under numba's simulator)
-        k.paint(k.array(albedo), k.array(material), k.array(gpt), k.array(valid), win, lo, hi, kind, first,
-                np.concatenate(pts), half, colour, mat)
+        k.paint(k.array(albedo), k.array(material), k.array(gpt), k.array(valid),
+                np.tile(np.array([0, 0, W, H], np.int64), (len(items), 1)), lo, hi, kind, first, np.concatenate(pts),
+                half, colour, mat)
         return
+    win = _paint_windows(lo, hi, camera, W, H)
     a_np, m_np = albedo.cpu().numpy(), material.cpu().numpy()
     _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, lo, hi, kind, first, np.concatenate(pts), half, colour,
            mat)
     if albedo.device.type != "cpu":
         albedo.copy_(torch.as_tensor(a_np, device=albedo.device))
         material.copy_(torch.as_tensor(m_np, device=material.device))
+
+
+def _paint_windows(lo: np.ndarray, hi: np.ndarray, camera: Camera, W: int, H: int) -> np.ndarray:
+    """(n, 4) screen windows x0, y0, x1, y1 of paint items' ground rectangles lo..hi (n, 2): the
+    edges sampled (with lens distortion straight edges bow), 2 px of margin; the whole frame for
+    one partly behind the camera (each pixel tests the box first), none for one wholly behind."""
+    u = np.linspace(0, 1, 9)
+    ex = np.concatenate([lo[:, :1] + u * (hi[:, :1] - lo[:, :1]), lo[:, :1] + u * (hi[:, :1] - lo[:, :1]),
+                         np.repeat(lo[:, :1], 9, 1), np.repeat(hi[:, :1], 9, 1)], 1)
+    ey = np.concatenate([np.repeat(lo[:, 1:], 9, 1), np.repeat(hi[:, 1:], 9, 1),
+                         lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:]), lo[:, 1:] + u * (hi[:, 1:] - lo[:, 1:])], 1)
+    n = len(lo)
+    uv, z = camera.project(np.stack([ex, ey, np.zeros_like(ex)], -1).reshape(-1, 3), 0)
+    uv, z = uv.reshape(n, -1, 2), z.reshape(n, -1)
+    behind, bad = np.all(z <= 0, 1), np.any(z <= 0, 1) | ~np.all(np.isfinite(uv), (1, 2))
+    good = np.where(bad[:, None, None], 0.0, uv)
+    win = np.stack([np.maximum(np.floor(good[..., 0].min(1)).astype(np.int64) - 2, 0),
+                    np.maximum(np.floor(good[..., 1].min(1)).astype(np.int64) - 2, 0),
+                    np.minimum(np.ceil(good[..., 0].max(1)).astype(np.int64) + 2, W),
+                    np.minimum(np.ceil(good[..., 1].max(1)).astype(np.int64) + 2, H)], 1)
+    win[bad] = 0, 0, W, H
+    win[behind] = 0
+    return win
 
 
 @njit(cache=True, nogil=True, _nrt=False)     # no reference counting: `painted` takes arrays per pixel
@@ -329,33 +341,6 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
     dark = torch.where(receiver.unsqueeze(-1), dark, sky_rgb)
     return Background(tonemap(lit, light.exposure), tonemap(dark, light.exposure), depth, point, receiver,
                       albedo, normal, material, tuple(taken))
-
-
-def world_rays(camera: Camera, device: torch.device, keep: bool = True) -> torch.Tensor:
-    """`camera`'s unit rays at frame 0 (H, W, 3) float32 on `device`: with the CUDA kernels made
-    there by `pose_rays` on Camera.pixel_rays' steps, otherwise by Camera.pixel_rays and sent
-    (keep: as pixel_rays). Where a Brown lens's steps do not settle at some pixel (an image that
-    reaches the distortion's fold) or for a fisheye, Camera.pixel_rays solves them: whether they
-    settle is asked of the GPU once for each lens and image (`_SETTLES`)."""
-    k = kernels_for(device)
-    key = camera.ray_key(0)
-    if hasattr(k, "pose_rays") and camera.model != "fisheye" and _SETTLES.get(key, True):
-        out = torch.empty((camera.height, camera.width, 3), dtype=torch.float32, device=device)
-        unsettled = torch.zeros(1, dtype=torch.int32, device=device)
-        k.pose_rays(float(camera.cx), float(camera.cy), float(camera.fx[0]), float(camera.fy[0]),
-                    0.0 if camera.skew is None else float(camera.skew[0]), float(camera.k1), float(camera.k2),
-                    fold_sq(float(camera.k1), float(camera.k2)), np.ascontiguousarray(camera.R[0], np.float64),
-                    k.array(out), k.array(unsettled))
-        if key not in _SETTLES:
-            if len(_SETTLES) >= 64:
-                _SETTLES.pop(next(iter(_SETTLES)))
-            _SETTLES[key] = not int(unsettled.cpu()[0])
-        if _SETTLES[key]:
-            return out
-    return torch.as_tensor(camera.pixel_rays(0, dtype=np.float32, keep=keep), device=device)
-
-
-_SETTLES: dict[tuple, bool] = {}    # a lens and image (Camera.ray_key): every pixel's steps settle
 
 
 def render_reference(world: World, camera: Camera, light: LightingT, device: torch.device, surfaces: bool,

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from synthdata.render.background import (Background, elevated_table, elevated_tables, render_background,
-                                         render_reference, world_rays)
+                                         render_reference)
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.backend import kernels_for
@@ -32,6 +32,7 @@ from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
+from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
