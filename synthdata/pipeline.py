@@ -20,6 +20,9 @@ from synthdata.plan import ShardSpec, clip_id as make_clip_id, clip_seed, recipe
 from synthdata.recipe.schema import Recipe
 from synthdata.world.types import World
 
+EDGE_FRAMES = 8     # a shard's first view starts, and its last view ends, in chunks of about this many frames
+
+
 
 @dataclass
 class ClipData(ClipRecord):
@@ -40,8 +43,11 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "auto") -> ClipData:
-    """Sample, simulate and prepare clip `index` of the recipe; frames render lazily per chunk."""
+def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "auto", ramp: bool = False,
+                  taper: bool = False) -> ClipData:
+    """Sample, simulate and prepare clip `index` of the recipe; frames render lazily per chunk
+    (ramp: its first view's first chunk is rendered in pieces, taper: its last view's last chunk;
+    `chunk_spans`)."""
     from synthdata.world.sample import sample_clip
     from synthdata.world.simulate import simulate
 
@@ -53,11 +59,12 @@ def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "a
     spec = sample_clip(recipe, index, seed=seed, clip_id=cid)
     world = simulate(spec)
     timings["simulate"] = time.perf_counter() - t0
-    return clip_from_world(world, cid, index, seed, spec.to_json(), recipe, dev, timings)
+    return clip_from_world(world, cid, index, seed, spec.to_json(), recipe, dev, timings, ramp=ramp, taper=taper)
 
 
 def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict, recipe: Recipe,
-                    device: torch.device, timings: dict[str, float] | None = None) -> ClipData:
+                    device: torch.device, timings: dict[str, float] | None = None, *, ramp: bool = False,
+                    taper: bool = False) -> ClipData:
     """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
     script a World by hand). A World with several cameras gives ClipData for its first camera
     with one ClipRecord per further camera in `views`: the World is simulated once and each
@@ -79,18 +86,48 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         row = dict(clip_row(w, cid, seed, params_json), camera=name)
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
         refine = refiner_step(recipe, device, row)
-        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _chunks(w, cid, ext, recipe, device, t, refine),
+        edges = (ramp and k == 0, taper and k == len(views) - 1)
+        records.append(ClipData(cid, row, tracks if k == 0 else [], events,
+                                _chunks(w, cid, ext, recipe, device, t, refine, edges),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
     first = records[0]
     first.views = records[1:]
     return first
 
 
+def chunk_spans(num_frames: int, chunk_frames: int, ramp: bool = False, taper: bool = False) -> list[tuple[int, int]]:
+    """Frame spans [start, stop) a clip renders in: chunk_frames each; with ramp the first chunk
+    is cut in pieces doubling from about EDGE_FRAMES (32 frames: 8, 8, 16), with taper the last
+    one in pieces halving down to it (16, 8, 8). Rendering, labels and video do not depend on
+    the spans (tests/test_render_reuse.py, tests/test_io_video.py). A shard's encoder works
+    beside the renderer, so the shard's wall time holds what the encoder waits for before its
+    first frames and what is left to encode after the last are rendered: one small piece each,
+    not a whole chunk."""
+    spans = [(a, min(a + chunk_frames, num_frames)) for a in range(0, num_frames, chunk_frames)]
+    if taper and spans:
+        spans[-1:] = _halves(*spans[-1])
+    if ramp and spans:
+        a, b = spans[0]
+        spans[:1] = [(a + b - y, a + b - x) for x, y in reversed(_halves(a, b))]
+    return spans
+
+
+def _halves(a: int, stop: int) -> list[tuple[int, int]]:
+    """[a, stop) cut in halves from the front down to EDGE_FRAMES: (0, 32) -> 0-16, 16-24, 24-32."""
+    out = []
+    while stop - a > EDGE_FRAMES:
+        b = a + (stop - a + 1) // 2
+        out.append((a, b))
+        a = b
+    return out + [(a, stop)]
+
+
 def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
-            timings: dict[str, float], refine: Any = None) -> Iterator[FrameChunk]:
+            timings: dict[str, float], refine: Any = None,
+            edges: tuple[bool, bool] = (False, False)) -> Iterator[FrameChunk]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk, then refine the frames (`refine`, from refiner_step); adds the seconds
-    spent to `timings`."""
+    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), then refine the frames (`refine`, from refiner_step);
+    adds the seconds spent to `timings`."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -100,8 +137,7 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
     modalities = recipe.output.dense_modalities
     renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities), recycle=not modalities)
     dense = DenseLabeler(world, modalities) if modalities else None
-    for start in range(0, world.num_frames, chunk_frames):
-        stop = min(start + chunk_frames, world.num_frames)
+    for start, stop in chunk_spans(world.num_frames, chunk_frames, *edges):
         t0 = time.perf_counter()
         batch = renderer.render(start, stop)
         t1 = time.perf_counter()
@@ -147,8 +183,9 @@ def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = 
     """Render every clip of `shard` and commit it atomically under `out`; returns the commit
     summary (sizes, sha256, row counts, timings). Idempotent: the same inputs give the same bytes."""
     with shard_writer(out, shard, recipe) as writer:
-        for index in shard.clip_indices:
-            writer.add_clip(generate_clip(recipe, index, device=device))
+        first, last = shard.clip_indices[0], shard.clip_indices[-1]
+        for index in shard.clip_indices:    # the encoder starts sooner and has less left at the end
+            writer.add_clip(generate_clip(recipe, index, device=device, ramp=index == first, taper=index == last))
         return writer.commit()
 
 

@@ -255,6 +255,59 @@ def test_a_shard_written_from_recycled_frame_buffers_has_the_bytes_of_fresh_ones
     assert never.hits == 0 and kept.hits >= 5        # 10 chunks, at most 4 buffers in flight
 
 
+def test_chunk_spans_ramp_up_and_taper_off_and_cover_the_clip():
+    """A shard's first view starts in chunks doubling from EDGE_FRAMES and its last view ends in
+    chunks halving down to it; every span list covers the clip once, in order, no chunk longer
+    than chunk_frames."""
+    from synthdata.pipeline import chunk_spans
+
+    def sizes(*a):
+        return [b - a for a, b in chunk_spans(*a)]
+
+    assert sizes(64, 32) == [32, 32]
+    assert sizes(64, 32, True) == [8, 8, 16, 32]
+    assert sizes(64, 32, False, True) == [32, 16, 8, 8]
+    assert sizes(48, 32, True, True) == [8, 8, 16, 8, 8]
+    assert sizes(200, 10, True, True)[:3] == [5, 5, 10] and sizes(200, 10, True, True)[-3:] == [10, 5, 5]
+    for n, c in [(0, 32), (1, 32), (5, 32), (20, 32), (33, 32), (70, 32), (200, 10), (33, 4)]:
+        for edges in [(False, False), (True, False), (False, True), (True, True)]:
+            spans = chunk_spans(n, c, *edges)
+            starts, stops = [a for a, _ in spans], [b for _, b in spans]
+            assert starts == [0] + stops[:-1] if spans else n == 0
+            assert stops[-1:] == [n][:len(spans)] and all(0 < b - a <= c for a, b in spans)
+
+
+def test_a_shard_starts_and_ends_in_small_chunks_and_writes_the_same_bytes(tmp_path, monkeypatch):
+    """generate_shard renders its first clip's first chunk and its last clip's last chunk in
+    pieces (so the encoder starts sooner and has less left at the end); the videos and tables
+    are the bytes of whole chunks."""
+    import hashlib
+
+    from synthdata import pipeline
+    from synthdata.io.video import VideoEncoder
+    from synthdata.plan import plan
+    from synthdata.recipe.loader import load_recipe
+
+    recipe = load_recipe(ROOT / "recipes" / "parking_lot_day.yaml",
+                         ["output.clips=2", "output.clips_per_shard=2", "output.frames_per_clip=24",
+                          "output.chunk_frames=16", "output.resolution=[160,120]"])
+    handed: list[int] = []
+    add = VideoEncoder.add
+    monkeypatch.setattr(VideoEncoder, "add", lambda self, frames, **kw: (handed.append(len(frames)),
+                                                                         add(self, frames, **kw))[1])
+
+    def files(out, edge):
+        monkeypatch.setattr(pipeline, "EDGE_FRAMES", edge)
+        handed.clear()
+        pipeline.generate_shard(recipe, plan(recipe)[0], str(out), device="cpu")
+        return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*")) if p.suffix in (".parquet", ".tar")}, list(handed)
+
+    whole, edged = files(tmp_path / "whole", 10**9), files(tmp_path / "edged", 4)
+    assert whole[1] == [16, 8, 16, 8] and edged[1] == [4, 4, 8, 8, 16, 4, 4]
+    assert whole[0] == edged[0]
+
+
 @pytest.mark.parametrize("seed", [0, 5])
 def test_still_bodies_drawn_once_a_chunk_give_the_same_frames(seed, monkeypatch):
     """Bodies that hold still through a chunk (parked vehicles, a person standing stock-still) are
