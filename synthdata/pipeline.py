@@ -23,7 +23,6 @@ from synthdata.world.types import World
 EDGE_FRAMES = 8     # a shard's first view starts, and its last view ends, in chunks of about this many frames
 
 
-
 @dataclass
 class ClipData(ClipRecord):
     """A ClipRecord (what io/ writes) that also keeps the clip's index in the recipe and its
@@ -126,8 +125,8 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
             timings: dict[str, float], refine: Any = None,
             edges: tuple[bool, bool] = (False, False)) -> Iterator[FrameChunk]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), then refine the frames (`refine`, from refiner_step);
-    adds the seconds spent to `timings`."""
+    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), then refine the frames (`refine`,
+    from refiner_step); adds the seconds spent to `timings`."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -183,9 +182,10 @@ def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = 
     """Render every clip of `shard` and commit it atomically under `out`; returns the commit
     summary (sizes, sha256, row counts, timings). Idempotent: the same inputs give the same bytes."""
     with shard_writer(out, shard, recipe) as writer:
-        first, last = shard.clip_indices[0], shard.clip_indices[-1]
-        for index in shard.clip_indices:    # the encoder starts sooner and has less left at the end
-            writer.add_clip(generate_clip(recipe, index, device=device, ramp=index == first, taper=index == last))
+        indices = list(shard.clip_indices)
+        for index in indices:       # the encoder starts sooner and has less left at the end
+            writer.add_clip(generate_clip(recipe, index, device=device, ramp=index == indices[0],
+                                          taper=index == indices[-1]))
         return writer.commit()
 
 
