@@ -20,6 +20,7 @@ with the CPU standing in for the GPU (figures meaningless; for the smoke test).
     python benchmarks/bench_gpu.py --recipes      # render alone, every shipped recipe and variant
     python benchmarks/bench_gpu.py --profile --only parking_lot_day,shake   # where GPU time goes
     python benchmarks/bench_gpu.py --uploads --only parking_lot_day  # queued uploads vs numba's copies
+    python benchmarks/bench_gpu.py --host-share --only shake,ptz  # no GPU needed: the GPU path's host share
 """
 from __future__ import annotations
 
@@ -201,6 +202,50 @@ def uploads_ab(args, gpu: str) -> None:
         print(f"{name:<34} {1000 * q / args.frames:11.2f} {1000 * n / args.frames:10.2f} {n / q:13.2f}x", flush=True)
 
 
+HOST_SHARE = """
+import sys
+sys.path.insert(0, {bench!r})
+import benchlib
+benchlib.set_threads(1)
+from bench_gpu import host_only, render_all, simulate
+recipe, _ = benchlib.bench_recipe(width={width}, height={height}, frames={frames}, recipe={path!r}, overrides={ov!r})
+world, chunk = simulate(recipe), recipe.output.frames_per_chunk
+if {host}:
+    from numba import config
+    assert config.ENABLE_CUDASIM, "numba's CUDA simulator is off"
+    best = host_only(world, "cpu", chunk)
+else:
+    render_all(world, "cpu", chunk)
+    best, _, _ = benchlib.best_of(2, lambda: render_all(world, "cpu", chunk))
+print("MS", 1000 * best / {frames})
+"""
+
+
+def host_share(args) -> float:
+    """The GPU path's host share where there is no GPU: numba's CUDA simulator runs the CUDA
+    kernels' driver logic on the CPU, every kernel a no-op (`host_only`), for each case of
+    bench_recipes.py (--only), against the CPU path rendering the same World on one thread; each
+    in a fresh process (no state carried from case to case). CPU / host is the most a GPU could
+    make of this host code. torch's operations (copies, fills, the passes still written in torch
+    such as rain) run here on the CPU, where on a GPU they are only queued, so a case heavy in
+    them shows more than a GPU host would; returns the smallest."""
+    from bench_recipes import cases
+
+    print(f"host share of the GPU path under numba's CUDA simulator (kernels no-ops), {args.frames} frames at "
+          f"{args.width}x{args.height}, best of 2; CPU: the CPU path, 1 thread; each in a fresh process")
+    print(f"{'case':<34} {'host ms/f':>9} {'CPU ms/f':>9} {'ceiling':>8}")
+    worst = float("inf")
+    bench, root = os.path.dirname(os.path.abspath(__file__)), str(benchlib.ROOT)
+    for name, path, ov in cases(args.only):
+        code = lambda host: HOST_SHARE.format(bench=bench, width=args.width, height=args.height,  # noqa: E731
+                                              frames=args.frames, path=path, ov=ov, host=host)
+        h = benchlib.in_checkout(root, code(True), "MS", {"NUMBA_ENABLE_CUDASIM": "1"})
+        c = benchlib.in_checkout(root, code(False), "MS")
+        worst = min(worst, c / h)
+        print(f"{name:<34} {h:9.2f} {c:9.2f} {c / h:7.1f}x", flush=True)
+    return worst
+
+
 def main() -> None:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--width", type=int, default=640)
@@ -217,12 +262,21 @@ def main() -> None:
                    help="instead: cProfile a GPU render of the cases named by --only (default parking_lot_day)")
     p.add_argument("--uploads", action="store_true",
                    help="instead: host tables sent queued through torch vs numba's synchronous copies (--only cases)")
+    p.add_argument("--host-share", action="store_true",
+                   help="instead, no GPU needed: the GPU path's host share under numba's CUDA simulator against the "
+                        "CPU render, per case (--only)")
     p.add_argument("--only", default="",
-                   help="with --recipes, --profile or --uploads: comma-separated case names (substrings)")
+                   help="with --recipes, --profile, --uploads or --host-share: comma-separated case names (substrings)")
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
     p.add_argument("--dry-run-on-cpu", action="store_true",
                    help="no GPU needed: the CPU stands in for it (checks the script; figures meaningless)")
     args = p.parse_args()
+    if args.host_share:
+        if args.quick:
+            args.width, args.height, args.frames = 96, 64, 4
+        benchlib.print_machine()
+        benchlib.result("gpu_host_share", host_share(args), TARGET, "(smallest ceiling: CPU / host share)")
+        return
     import torch
 
     if not args.dry_run_on_cpu and not torch.cuda.is_available():

@@ -119,10 +119,11 @@ def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, list[float], Any]:
     return best, times, best_value
 
 
-def in_checkout(root: str, code: str, marker: str) -> float:
+def in_checkout(root: str, code: str, marker: str, env: dict[str, str] | None = None) -> float:
     """Run `code` in a fresh 1-thread process with the package at checkout `root` (PYTHONPATH)
-    and return the number it prints after `marker`; a failure stops the benchmark with its stderr."""
-    env = dict(START_ENV, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    and `env` added to the environment the benchmark started with; return the number it prints
+    after `marker`. A failure stops the benchmark with its stderr."""
+    env = dict(START_ENV, PYTHONPATH=root, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1", **(env or {}))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
     if proc.returncode:
         raise SystemExit(f"{root}: the measurement failed:\n{proc.stderr[-2000:]}")

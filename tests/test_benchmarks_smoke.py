@@ -88,6 +88,16 @@ def test_gpu_script_on_cpu_stand_in():
     check("bench_gpu.py", "gpu_recipes", "--dry-run-on-cpu", "--recipes", "--only", "security_lobby")
 
 
+def test_gpu_host_share_under_the_simulator():
+    """--host-share measures the GPU path's host share with no GPU: a row per case, the host's
+    and the CPU's milliseconds a frame and their ratio."""
+    proc, m = run_bench("bench_gpu.py", "--quick", "--host-share", "--only", "security_lobby")
+    assert proc.returncode == 0 and m is not None and m["name"] == "gpu_host_share", proc.stderr[-3000:]
+    row = next(ln for ln in proc.stdout.splitlines() if ln.startswith("security_lobby"))
+    host, cpu, ceiling = row.split()[1:4]
+    assert float(host) > 0 and float(cpu) > 0 and abs(float(ceiling[:-1]) - float(cpu) / float(host)) < 0.06
+
+
 def test_report():
     assert check("bench_report.py", "report")["verdict"] in ("pass", "fail")
 
