@@ -237,10 +237,10 @@ def host_share(args) -> float:
     worst = float("inf")
     bench, root = os.path.dirname(os.path.abspath(__file__)), str(benchlib.ROOT)
     for name, path, ov in cases(args.only):
-        code = lambda host: HOST_SHARE.format(bench=bench, width=args.width, height=args.height,  # noqa: E731
-                                              frames=args.frames, path=path, ov=ov, host=host)
-        h = benchlib.in_checkout(root, code(True), "MS", {"NUMBA_ENABLE_CUDASIM": "1"})
-        c = benchlib.in_checkout(root, code(False), "MS")
+        h, c = (benchlib.in_checkout(root, HOST_SHARE.format(bench=bench, width=args.width, height=args.height,
+                                                             frames=args.frames, path=path, ov=ov, host=host),
+                                     "MS", {"NUMBA_ENABLE_CUDASIM": "1"} if host else None)
+                for host in (True, False))
         worst = min(worst, c / h)
         print(f"{name:<34} {h:9.2f} {c:9.2f} {c / h:7.1f}x", flush=True)
     return worst

@@ -105,7 +105,7 @@ def chunk_spans(num_frames: int, chunk_frames: int, ramp: bool = False, taper: b
     spans = [(a, min(a + chunk_frames, num_frames)) for a in range(0, num_frames, chunk_frames)]
     if taper and spans:
         spans[-1:] = _halves(*spans[-1])
-    if ramp and spans:
+    if ramp and spans:                  # the taper's pieces, mirrored: small ones first
         a, b = spans[0]
         spans[:1] = [(a + b - y, a + b - x) for x, y in reversed(_halves(a, b))]
     return spans

@@ -222,13 +222,21 @@ def test_frame_pool_keeps_its_largest_buffers_for_the_largest_chunks():
     assert len(pool._free) == 2 and pool.take((8, 6, 8, 3), torch.uint8, "cpu")[0].data_ptr() == big.data_ptr()
 
 
-def test_a_shard_written_from_recycled_frame_buffers_has_the_bytes_of_fresh_ones(tmp_path, monkeypatch):
-    """The shard writer gives each chunk's frames back once encoded and later chunks render into
-    them: the videos and tables are the bytes of a run where no buffer is ever used twice."""
+def shard_digests(recipe, out: Path) -> dict[str, str]:
+    """generate_shard of the recipe's first shard into `out`: sha1 of each Parquet table and tar."""
     import hashlib
 
     from synthdata.pipeline import generate_shard
     from synthdata.plan import plan
+
+    generate_shard(recipe, plan(recipe)[0], str(out), device="cpu")
+    return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*")) if p.suffix in (".parquet", ".tar")}
+
+
+def test_a_shard_written_from_recycled_frame_buffers_has_the_bytes_of_fresh_ones(tmp_path, monkeypatch):
+    """The shard writer gives each chunk's frames back once encoded and later chunks render into
+    them: the videos and tables are the bytes of a run where no buffer is ever used twice."""
     from synthdata.recipe.loader import load_recipe
     from synthdata.render import renderer
     from synthdata.render.planes import FramePool
@@ -246,9 +254,7 @@ def test_a_shard_written_from_recycled_frame_buffers_has_the_bytes_of_fresh_ones
 
     def files(out, pool):
         monkeypatch.setattr(renderer, "frame_pool", lambda: pool)
-        generate_shard(recipe, plan(recipe)[0], str(out), device="cpu")
-        return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
-                for p in sorted(out.rglob("*")) if p.suffix in (".parquet", ".tar")}
+        return shard_digests(recipe, out)
 
     never, kept = Counted(keep=0), Counted()
     assert files(tmp_path / "fresh", never) == files(tmp_path / "kept", kept)
@@ -281,11 +287,8 @@ def test_a_shard_starts_and_ends_in_small_chunks_and_writes_the_same_bytes(tmp_p
     """generate_shard renders its first clip's first chunk and its last clip's last chunk in
     pieces (so the encoder starts sooner and has less left at the end); the videos and tables
     are the bytes of whole chunks."""
-    import hashlib
-
     from synthdata import pipeline
     from synthdata.io.video import VideoEncoder
-    from synthdata.plan import plan
     from synthdata.recipe.loader import load_recipe
 
     recipe = load_recipe(ROOT / "recipes" / "parking_lot_day.yaml",
@@ -299,9 +302,7 @@ def test_a_shard_starts_and_ends_in_small_chunks_and_writes_the_same_bytes(tmp_p
     def files(out, edge):
         monkeypatch.setattr(pipeline, "EDGE_FRAMES", edge)
         handed.clear()
-        pipeline.generate_shard(recipe, plan(recipe)[0], str(out), device="cpu")
-        return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
-                for p in sorted(out.rglob("*")) if p.suffix in (".parquet", ".tar")}, list(handed)
+        return shard_digests(recipe, out), list(handed)
 
     whole, edged = files(tmp_path / "whole", 10**9), files(tmp_path / "edged", 4)
     assert whole[1] == [16, 8, 16, 8] and edged[1] == [4, 4, 8, 8, 16, 4, 4]
