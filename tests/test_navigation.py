@@ -4,7 +4,8 @@ real camera view; a plate's grid is as fine as the floor the camera sees; someon
 view whose way is taken comes in later rather than not at all; someone already in view whose way
 is taken whatever the start waits on the way, or starts where nobody stands; nobody can be seen
 behind a camera that looks ahead and down; people coming into the lobby camera's view walk in from
-under it and stand at the table's near side, as the real clip's people do."""
+under it and stand at the table's near side, as the real clip's people do; the compiled point and
+segment tests agree with the polygons and footprints they stand for."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from synthdata.recipe.loader import load_recipe
-from synthdata.world.geometry.shapes import Footprints
+from synthdata.world.geometry.shapes import Footprints, inside_any
 from synthdata.world.layouts.plate import nav_cell
 from synthdata.world.layouts.registry import build_layout
 from synthdata.world.planning.navigation import NavGrid, view_masks
@@ -35,6 +36,37 @@ def hall() -> NavGrid:
 
 def keeps(nav: NavGrid, path: np.ndarray, clearance: float) -> bool:
     return all(nav.segment_ok(a, b, clearance, step=0.02) for a, b in zip(path[:-1], path[1:]))
+
+
+def test_point_and_segment_tests_agree_with_the_polygons_and_footprints():
+    """Two walkable polygons, a keep-out one and three obstacles: `point_ok` is inside a walkable
+    polygon, outside the keep-out and beyond the clearance; `segment_ok` is `point_ok` at every
+    sample np.linspace would take, both ends included."""
+    walk = [np.array([[0, 0], [6, 0], [6, 4], [0, 4]], float), np.array([[6, 1], [9, 1], [8, 3]], float)]
+    keep = [np.array([[2, 2], [3, 2], [3, 3], [2, 3]], float)]
+    obstacles = Footprints(np.stack([Footprints.rect(4.5, 1.0, 0.4, 0.3, 0.3), Footprints.disc(1.0, 3.0, 0.3),
+                                     Footprints.segment((7, 1.5), (8, 2.5), 0.1)]))
+    grid = NavGrid((0, 0, 9, 4), walk, obstacles, clearance=0.2, cell=0.5, keep_out=keep)
+    rng = np.random.default_rng(3)
+
+    def expected(pts, clearance):
+        return inside_any(pts, walk) & ~inside_any(pts, keep) & (obstacles.distance(pts) > clearance)
+
+    pts = rng.uniform([-1, -1], [10, 5], (4000, 2))
+    for clearance in (None, 0.0, 0.5):
+        got = grid.point_ok(pts, clearance)
+        assert np.array_equal(got, expected(pts, 0.2 if clearance is None else clearance))
+        assert 0.2 < got.mean() < 0.8                       # both answers are exercised
+    verdicts = []
+    for a, b in rng.uniform([-0.5, -0.5], [9.5, 4.5], (300, 2, 2)):
+        for step in (0.15, 0.05):
+            n = max(int(np.ceil(np.hypot(*(b - a)) / step)), 1)
+            s = np.linspace(0, 1, n + 1)[:, None]
+            want = bool(expected(a * (1 - s) + b * s, 0.2).all())
+            assert grid.segment_ok(a, b, step=step) == want, (a, b, step)
+            verdicts.append(want)
+    assert 0.1 < np.mean(verdicts) < 0.9
+    assert grid.segment_ok(np.array([0.5, 0.5]), np.array([0.5, 0.5]))      # a point is a segment
 
 
 def test_a_wide_mover_routes_around_an_obstacle_keeping_its_own_clearance():

@@ -81,7 +81,7 @@ def announce_compile(module: Any) -> None:
     from synthdata.world.geometry import camera_rows
     from synthdata.world.planning import navigation
     host = [shadow_windows._windows, shadow_windows._bound, shadow_windows._near_clipped,   # host-side, every device
-            camera_rows.bounds_kernel, navigation._view_masks]
+            camera_rows.bounds_kernel, navigation._view_masks, navigation._points_clear, navigation._segment_clear]
     wanted = [getattr(module, k) for k in KERNELS if k not in ON_DEMAND] + host
     missing = [d for d in wanted if not cached(d)]
     if missing:

@@ -264,33 +264,43 @@ def bezier(p0, p1, p2, p3, n: int) -> np.ndarray:
     return ((1 - t) ** 3) * p0 + 3 * ((1 - t) ** 2) * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3
 
 
+@njit(cache=True, nogil=True, inline="always")
+def in_polygon_at(x, y, poly, lo, hi):
+    """Even-odd crossing count of the point (x, y) against the polygon poly[lo:hi] (rows x, y)."""
+    n = hi - lo
+    inside = False
+    for e in range(n):
+        ax, ay = poly[lo + e, 0], poly[lo + e, 1]
+        bx, by = poly[lo + (e + 1) % n, 0], poly[lo + (e + 1) % n, 1]
+        if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
+            inside = not inside
+    return inside
+
+
+@njit(cache=True, nogil=True, inline="always")
+def footprint_distance_at(x, y, rows, trig):
+    """`Footprints.distance` of one point (x, y): inf without obstacles."""
+    best = np.inf
+    for o in range(rows.shape[0]):
+        dx, dy = x - rows[o, 0], y - rows[o, 1]
+        c, s = trig[o, 0], trig[o, 1]
+        lx = abs(c * dx + s * dy) - rows[o, 2]
+        ly = abs(-s * dx + c * dy) - rows[o, 3]
+        d = math.hypot(max(lx, 0.0), max(ly, 0.0)) + min(max(lx, ly), 0.0) - rows[o, 5]
+        if d < best:
+            best = d
+    return best
+
+
 @njit(cache=True, nogil=True)
 def _in_polygon(p, poly, out):
     """Even-odd crossing count of each point p (P, 2) against the polygon's edges (N, 2)."""
-    n = poly.shape[0]
     for i in range(p.shape[0]):
-        x, y = p[i, 0], p[i, 1]
-        inside = False
-        for e in range(n):
-            ax, ay = poly[e, 0], poly[e, 1]
-            bx, by = poly[(e + 1) % n, 0], poly[(e + 1) % n, 1]
-            if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
-                inside = not inside
-        out[i] = inside
+        out[i] = in_polygon_at(p[i, 0], p[i, 1], poly, 0, poly.shape[0])
 
 
 @njit(cache=True, nogil=True)
 def _nearest(p, rows, trig, out):
     """`Footprints.distances` (P, O) reduced to its minimum over obstacles, point by point."""
     for i in range(p.shape[0]):
-        best = np.inf
-        for o in range(rows.shape[0]):
-            dx, dy = p[i, 0] - rows[o, 0], p[i, 1] - rows[o, 1]
-            c, s = trig[o, 0], trig[o, 1]
-            lx = abs(c * dx + s * dy) - rows[o, 2]
-            ly = abs(-s * dx + c * dy) - rows[o, 3]
-            d = math.hypot(max(lx, 0.0), max(ly, 0.0)) + min(max(lx, ly), 0.0) - rows[o, 5]
-            if d < best:
-                best = d
-        out[i] = best
-
+        out[i] = footprint_distance_at(p[i, 0], p[i, 1], rows, trig)

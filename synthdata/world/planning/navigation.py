@@ -14,7 +14,7 @@ from numba import njit
 
 from synthdata.world.geometry.camera import Camera
 from synthdata.world.geometry.camera_rows import pack_camera, project_row
-from synthdata.world.geometry.shapes import Footprints, inside_any
+from synthdata.world.geometry.shapes import Footprints, footprint_distance_at, in_polygon_at, inside_any
 
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 
@@ -32,6 +32,7 @@ class NavGrid:
         self.centers = np.stack(np.meshgrid(xs, ys), -1)                 # (ny, nx, 2)
         self.walkable = walkable
         self.keep_out = keep_out or []
+        self._walk, self._keep = _packed(walkable), _packed(self.keep_out)   # for the compiled tests
         self.obstacles = obstacles
         self.clearance = clearance
         pts = self.centers.reshape(-1, 2)
@@ -71,18 +72,19 @@ class NavGrid:
 
     def point_ok(self, pts: np.ndarray, clearance: float | None = None) -> np.ndarray:
         """Inside the walkable polygons and at least `clearance` (default: the grid's) from obstacles."""
-        pts = np.asarray(pts, float).reshape(-1, 2)
-        ok = inside_any(pts, self.walkable)
-        if self.keep_out:
-            ok &= ~inside_any(pts, self.keep_out)
-        if len(self.obstacles):
-            ok &= self.obstacles.distance(pts) > (self.clearance if clearance is None else clearance)
+        pts = np.ascontiguousarray(np.asarray(pts, float).reshape(-1, 2))
+        ok = np.empty(len(pts), bool)
+        _points_clear(pts, *self._walk, *self._keep, self.obstacles.rows, self.obstacles._trig,
+                      float(self.clearance if clearance is None else clearance), ok)
         return ok
 
     def segment_ok(self, a: np.ndarray, b: np.ndarray, clearance: float | None = None, step: float = 0.15) -> bool:
-        n = max(int(np.ceil(np.hypot(*(np.subtract(b, a))) / step)), 1)
-        s = np.linspace(0, 1, n + 1)[:, None]
-        return bool(self.point_ok(np.asarray(a) * (1 - s) + np.asarray(b) * s, clearance).all())
+        """Whether every point a step apart on the segment a-b (both ends included) is `point_ok`."""
+        ax, ay = float(a[0]), float(a[1])
+        bx, by = float(b[0]), float(b[1])
+        n = max(int(np.ceil(np.hypot(bx - ax, by - ay) / step)), 1)
+        return _segment_clear(ax, ay, bx, by, n, *self._walk, *self._keep, self.obstacles.rows, self.obstacles._trig,
+                              float(self.clearance if clearance is None else clearance))
 
     # ---- routes ---------------------------------------------------------------------------
     def distance_field(self, goal: tuple[int, int], start: tuple[int, int] | None = None,
@@ -153,6 +155,49 @@ class NavGrid:
             out.append(pts[j])
             i = j
         return np.array(out)
+
+
+def _packed(polygons: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons as one (N, 2) array of vertices and the (K + 1,) offsets where each starts."""
+    pts = [np.asarray(q, float).reshape(-1, 2) for q in polygons]
+    offsets = np.cumsum([0] + [len(q) for q in pts]).astype(np.int64)
+    return np.ascontiguousarray(np.concatenate(pts) if pts else np.zeros((0, 2))), offsets
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clear_at(x, y, walk, walk_at, keep, keep_at, rows, trig, clearance):
+    """`NavGrid.point_ok` of one point: in a walkable polygon, in no keep-out one, and more than
+    `clearance` from every obstacle."""
+    inside = False
+    for k in range(len(walk_at) - 1):
+        if in_polygon_at(x, y, walk, walk_at[k], walk_at[k + 1]):
+            inside = True
+            break
+    if not inside:
+        return False
+    for k in range(len(keep_at) - 1):
+        if in_polygon_at(x, y, keep, keep_at[k], keep_at[k + 1]):
+            return False
+    return rows.shape[0] == 0 or footprint_distance_at(x, y, rows, trig) > clearance
+
+
+@njit(cache=True, nogil=True)
+def _points_clear(p, walk, walk_at, keep, keep_at, rows, trig, clearance, out):
+    for i in range(p.shape[0]):
+        out[i] = _clear_at(p[i, 0], p[i, 1], walk, walk_at, keep, keep_at, rows, trig, clearance)
+
+
+@njit(cache=True, nogil=True)
+def _segment_clear(ax, ay, bx, by, n, walk, walk_at, keep, keep_at, rows, trig, clearance):
+    """Whether the n + 1 points a (1 - s) + b s, s = np.linspace(0, 1, n + 1) (the same values),
+    are all clear; stops at the first that is not."""
+    step = 1.0 / n
+    for i in range(n + 1):
+        s = 1.0 if i == n else i * step
+        if not _clear_at(ax * (1 - s) + bx * s, ay * (1 - s) + by * s, walk, walk_at, keep, keep_at, rows, trig,
+                         clearance):
+            return False
+    return True
 
 
 def image_extent(cam: Camera, pts: np.ndarray, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
