@@ -147,7 +147,7 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     from synthdata.render import background_pass, kernels, motion_pass
     from synthdata.world.geometry import camera_rows
 
-    loops = [kernels.raster, kernels.shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
+    loops = [kernels.raster, kernels._shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
              kernels._light_pools, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 

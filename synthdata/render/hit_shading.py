@@ -78,27 +78,53 @@ def hit_tone_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 @inlined
-def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats,
-              points, dpos, daxis, dcol, drange, dcos, first, cut, rgb):
-    """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,
-    its surface (surface (P, NSURF)) and material, the scene's lights and the moving lights of
-    clip frame `frame`; the tone curve from its table first, cut (`hit_tone_table`)."""
+def hit_surface(t, y, x, tr, tc, tp, prm, kinds, surface, material, gprim, dist, rays, C):
+    """Hit point (px, py, pz), unit normal (nx, ny, nz), albedo (ar, ag, ab) and material m of
+    pixel (t, y, x) won by primitive gprim[t, y, x]: the first of `shade_hit`'s steps."""
     p = gprim[t, y, x]
-    ox, oy, oz = C[tc, 0], C[tc, 1], C[tc, 2]
     s = dist[t, y, x]
-    px, py, pz = ox + s * rays[tr, y, x, 0], oy + s * rays[tr, y, x, 1], oz + s * rays[tr, y, x, 2]
+    px, py, pz = C[tc, 0] + s * rays[tr, y, x, 0], C[tc, 1] + s * rays[tr, y, x, 1], C[tc, 2] + s * rays[tr, y, x, 2]
     kind = kinds[p]
     nx, ny, nz = normal_primitive(kind, px, py, pz, prm[tp, p])
     xn = x + 1 if x + 1 < rays.shape[2] else x - 1          # the neighbour ray: the pixel's angle
     fp = s * math.sqrt((rays[tr, y, xn, 0] - rays[tr, y, x, 0]) ** 2 + (rays[tr, y, xn, 1] - rays[tr, y, x, 1]) ** 2
                        + (rays[tr, y, xn, 2] - rays[tr, y, x, 2]) ** 2)
     ar, ag, ab, m = surface_at(kind, px, py, pz, prm[tp, p], surface[p], material[p], fp)
+    return px, py, pz, nx, ny, nz, ar, ag, ab, m
+
+
+@inlined
+def hit_radiance(px, py, pz, nx, ny, nz, ar, ag, ab, m, tc, frame, C, fwd, light, mats, points, dpos, daxis, dcol,
+                 drange, dcos):
+    """Exposed linear radiance (r, g, b) of a hit surface point (`hit_surface`): the scene's
+    lights and the moving lights of clip frame `frame`, seen from camera row tc."""
     er = eg = eb = 0.0
     if dpos.shape[0]:
         er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)
     r, g, b = shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz,
-                          ox, oy, oz, fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points, er, eg, eb)
+                          C[tc, 0], C[tc, 1], C[tc, 2], fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points,
+                          er, eg, eb)
     e = light[L_EXPOSURE]
-    rgb[t, y, x, 0] = step_level(r * e, first, cut)
-    rgb[t, y, x, 1] = step_level(g * e, first, cut)
-    rgb[t, y, x, 2] = step_level(b * e, first, cut)
+    return r * e, g * e, b * e
+
+
+@inlined
+def store_tone(rgb, t, y, x, r, g, b, first, cut):
+    """rgb[t, y, x] (uint8) = exposed (r, g, b) through the tone curve's step table first, cut."""
+    rgb[t, y, x, 0] = step_level(r, first, cut)
+    rgb[t, y, x, 1] = step_level(g, first, cut)
+    rgb[t, y, x, 2] = step_level(b, first, cut)
+
+
+@inlined
+def shade_hit(t, y, x, tr, tc, tp, frame, prm, kinds, surface, material, gprim, dist, rays, C, fwd, light, mats,
+              points, dpos, daxis, dcol, drange, dcos, first, cut, rgb):
+    """Shade pixel (t, y, x) won by primitive gprim[t, y, x] into rgb (uint8): hit point and normal,
+    its surface (surface (P, NSURF)) and material, the scene's lights and the moving lights of
+    clip frame `frame`; the tone curve from its table first, cut (`hit_tone_table`). The CUDA
+    kernel's pixel; the CPU kernel runs the same three steps a row of pixels at a time."""
+    px, py, pz, nx, ny, nz, ar, ag, ab, m = hit_surface(t, y, x, tr, tc, tp, prm, kinds, surface, material, gprim,
+                                                        dist, rays, C)
+    r, g, b = hit_radiance(px, py, pz, nx, ny, nz, ar, ag, ab, m, tc, frame, C, fwd, light, mats, points, dpos, daxis,
+                           dcol, drange, dcos)
+    store_tone(rgb, t, y, x, r, g, b, first, cut)

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import shade_tone
-from synthdata.render.hit_shading import shade_hit
+from synthdata.render.hit_shading import hit_radiance, hit_surface, store_tone
 from synthdata.render.motion_pass import motion_blur
 from synthdata.render.planes import kept
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
@@ -94,24 +94,55 @@ def raster(prm, kinds, win, prim_body, body_track, rays, C, fwd, depth, dist, gp
                     zbuffer_hit(t, y, x, z, s, p, b, depth, dist, gprim, inst, prim_body, body_track)
 
 
-@njit(**NO_REFS)
 def shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, frame0, light, mats, points,
                dpos, daxis, dcol, drange, dcos, first, cut, rgb):
     """Tone-mapped colour (uint8, rgb (T, H, W, 3)) of every pixel won by a primitive (gprim >= 0)
     not marked in done (P,) uint8 (already shaded), from its hit point, normal, albedo color (P, 3)
     and material (P,); moving lights are indexed at clip frame frame0 + t; first, cut:
-    hit_shading.hit_tone_table. See pixel.shade_pixel."""
+    hit_shading.hit_tone_table. See hit_shading.shade_hit."""
+    W = gprim.shape[2]
+    xs, lanes = kept("kernels.shade_hits", (W,), lambda: (np.empty(W, np.int64), np.empty((SHADE_LANES, W))))
+    _shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, frame0, light, mats, points, dpos,
+                daxis, dcol, drange, dcos, first, cut, rgb, xs, lanes)
+
+
+SHADE_LANES = 10    # `_shade_hits`: a row's hit point, normal, albedo and material, then its radiance
+
+
+@njit(**NO_REFS)
+def _shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, frame0, light, mats, points,
+                dpos, daxis, dcol, drange, dcos, first, cut, rgb, xs, lanes):
+    """`shade_hits` a row at a time, in hit_shading.shade_hit's three steps, each a loop over the
+    row's pixels to shade (xs (W,) their columns, lanes (SHADE_LANES, W) what one step hands the
+    next): the surfaces, the radiance, the tone curve. The same numbers as pixel by pixel; about
+    10 % faster, since a short loop body lets the CPU overlap one pixel's long chains of
+    divisions and square roots with the next's."""
     T, H, W = gprim.shape
+    g = lanes
     for t in range(T):
         tr = t if rays.shape[0] > 1 else 0
         tc = t if C.shape[0] > 1 else 0
         tp = t if prm.shape[0] > 1 else 0
         for y in range(H):
+            n = 0
             for x in range(W):
                 p = gprim[t, y, x]
                 if p >= 0 and not done[p]:
-                    shade_hit(t, y, x, tr, tc, tp, frame0 + t, prm, kinds, surface, material, gprim, dist, rays, C, fwd,
-                              light, mats, points, dpos, daxis, dcol, drange, dcos, first, cut, rgb)
+                    xs[n] = x
+                    n += 1
+            for i in range(n):
+                g[0, i], g[1, i], g[2, i], g[3, i], g[4, i], g[5, i], g[6, i], g[7, i], g[8, i], m = hit_surface(
+                    t, y, xs[i], tr, tc, tp, prm, kinds, surface, material, gprim, dist, rays, C)
+                g[9, i] = m
+            for i in range(n):
+                g[0, i], g[1, i], g[2, i] = hit_radiance(g[0, i], g[1, i], g[2, i], g[3, i], g[4, i], g[5, i], g[6, i],
+                                                         g[7, i], g[8, i], int(g[9, i]), tc, frame0 + t, C, fwd, light,
+                                                         mats, points, dpos, daxis, dcol, drange, dcos)
+            for i in range(n):
+                store_tone(rgb, t, y, xs[i], g[0, i], g[1, i], g[2, i], first, cut)
+
+
+shade_hits.kernel = _shade_hits       # what render/backend.py counts and caches
 
 
 @njit(**NO_REFS)
