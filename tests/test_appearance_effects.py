@@ -235,7 +235,7 @@ def test_kept_scratch_of_motion_blur_and_light_pools_is_left_clean():
         first = [render(w).rgb.clone() for w in (lit(0.5), _mover(shutter=0.6), lit(1.0))]
         frames = render(_mover(shutter=1.0)).rgb.clone()
         kept = planes._local.__dict__["kept"]
-        best, src, _, _, _, row_m, _ = kept["motion_blur"][1]
+        best, src, _, _, _, row_m, _, _, _ = kept["motion_blur"][1]
         return first, frames, best, src, row_m, kept["light_pools"][1]
 
     with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
