@@ -201,3 +201,28 @@ def test_the_way_into_linear_light_matches_its_per_value_maths_with_and_without_
             f = 1.0 - np.exp(-3.912 * depth.astype(np.float64) / fog)[..., None]
             want = want * (1.0 - f) + air * f
         assert np.array_equal(got, want.astype(np.float32)), fog
+
+
+def test_compiled_floor_and_ceil_are_maths_as_floats():
+    """render/rounding.py's floor and ceil, compiled (np.floor / np.ceil on the CPU), give
+    math.floor and math.ceil's values for float64 and float32 inputs: negatives, whole numbers,
+    halves and values a hair either side of them."""
+    import math
+
+    from numba import njit
+
+    from synthdata.render.rounding import ceil, floor
+
+    @njit
+    def both(xs, lo, hi):
+        for i in range(xs.shape[0]):
+            lo[i], hi[i] = floor(xs[i]), ceil(xs[i])
+
+    base = np.array([-3.0, -2.5, -1.0, -0.5, -1e-9, 0.0, 1e-9, 0.5, 1.0, 2.5, 7.0, 1e6 + 0.5])
+    xs64 = np.concatenate([base, np.nextafter(base, np.inf), np.nextafter(base, -np.inf),
+                           np.random.default_rng(1).uniform(-1e4, 1e4, 500)])
+    for xs in (xs64, xs64.astype(np.float32)):
+        lo, hi = np.empty(len(xs)), np.empty(len(xs))
+        both(xs, lo, hi)
+        assert lo.tolist() == [float(math.floor(x)) for x in xs]
+        assert hi.tolist() == [float(math.ceil(x)) for x in xs]

@@ -29,6 +29,7 @@ from numba.extending import register_jitable
 
 from synthdata.render.inline import inlined
 from synthdata.render.noise import noise_at
+from synthdata.render.rounding import floor
 from synthdata.render.surface_shading import surface_radiance
 
 TEXTURES = {"tiles": 1, "paving": 2, "concrete": 3, "grass": 4}   # anything else: noise only
@@ -305,8 +306,8 @@ def ground_pixel(y, x, rays, C, fwd, max_range, lat0, lat1, lat2, hue, base, bey
     if texture == 1 or texture == 2 or texture == 3:
         u, v = gx / tile, gy / tile
         if texture == 2:
-            u = u * np.float32(2.0) + np.float32((int(math.floor(v)) % 2) * 0.5)
-        fu_, fv_ = np.float32(math.floor(u)), np.float32(math.floor(v))
+            u = u * np.float32(2.0) + np.float32((int(floor(v)) % 2) * 0.5)
+        fu_, fv_ = np.float32(floor(u)), np.float32(floor(v))
         line = (u - fu_ < grout) or (v - fv_ < grout)
         g = one + kt * noise_at(fu_ * np.float32(7.31), fv_ * np.float32(3.17), lat2)
         a0, a1, a2 = a0 * g, a1 * g, a2 * g

@@ -21,6 +21,7 @@ from numba.core.target_extension import current_target
 from synthdata.errors import SynthdataError
 
 _INLINED: list[Callable] = []
+_PER_TARGET: list[tuple[Callable, Callable]] = []
 _on_cuda = False
 
 
@@ -41,12 +42,25 @@ def inlined(fn: Callable) -> Callable:
     return fn
 
 
+def per_target(cuda: Callable) -> Callable[[Callable], Callable]:
+    """Decorator: the function compiles as itself into numba CPU code and as `cuda` into CUDA
+    device code (once `register_for_cuda` ran); plain Python (numba's CUDA simulator) runs it as
+    written. For maths whose fastest CPU form numba-cuda cannot compile (numpy ufuncs)."""
+    def wrap(fn: Callable) -> Callable:
+        overload(fn, strict=False, target="cpu")(_implementation(fn, "cpu"))
+        _PER_TARGET.append((fn, cuda))
+        return fn
+    return wrap
+
+
 def register_for_cuda() -> None:
-    """Make every `inlined` function callable from CUDA kernels (idempotent)."""
+    """Make every `inlined` and `per_target` function callable from CUDA kernels (idempotent)."""
     global _on_cuda
     if not _on_cuda:
         for fn in _INLINED:
             overload(fn, strict=False, target="cuda")(_implementation(fn, "cuda"))
+        for fn, cuda in _PER_TARGET:
+            overload(fn, strict=False, target="cuda")(_implementation(cuda, "cuda"))
         _on_cuda = True
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from synthdata.render.inline import inlined
+from synthdata.render.rounding import ceil, floor
 from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_row  # noqa: F401 (re-exported)
 
 MIN_BLUR_PX = 0.5    # slower pixels neither blur nor spread their motion
@@ -62,13 +63,13 @@ def turn_blur_px(cam: Any, prev: int, nxt: int, f: int, shutter: float) -> float
 @register_jitable
 def reach(m):
     """Pixels (square radius) a motion of m pixels per exposure spreads to."""
-    return int(math.ceil(m / 2.0))
+    return int(ceil(m / 2.0))
 
 
 @register_jitable
 def samples(m):
     """Samples along a motion of m pixels (one a pixel, 3 to 16)."""
-    return min(max(int(math.ceil(m)) + 1, 3), 16)
+    return min(max(int(ceil(m)) + 1, 3), 16)
 
 
 @register_jitable
@@ -82,8 +83,8 @@ def streak_rgb(img, y, x, vx, vy):
     a2 = np.float32(0.0)
     for j in range(n):
         s = -0.5 + j / (n - 1)
-        sy = min(max(int(math.floor(y + 0.5 + vy * s)), 0), H - 1)
-        sx = min(max(int(math.floor(x + 0.5 + vx * s)), 0), W - 1)
+        sy = min(max(int(floor(y + 0.5 + vy * s)), 0), H - 1)
+        sx = min(max(int(floor(x + 0.5 + vx * s)), 0), W - 1)
         a0 += img[sy, sx, 0]
         a1 += img[sy, sx, 1]
         a2 += img[sy, sx, 2]

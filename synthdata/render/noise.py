@@ -5,12 +5,13 @@ Evaluated once per clip (per camera pose) on the host by a compiled loop for eve
 device: the tensors' values go to the CPU and the result comes back to their device."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
 from numba import njit
 from numba.extending import register_jitable
+
+from synthdata.render.rounding import floor
 
 
 def value_noise(x: torch.Tensor, y: torch.Tensor, lattice: torch.Tensor) -> torch.Tensor:
@@ -34,7 +35,7 @@ def noise_at(x, y, lat):
     """Value noise (float32) at float32 lattice coordinates x, y of lattice (n, n): smoothstep
     interpolation of its four corners (wrapping around)."""
     n = lat.shape[0]
-    x0f, y0f = math.floor(x), math.floor(y)
+    x0f, y0f = floor(x), floor(y)
     fx, fy = np.float32(x - x0f), np.float32(y - y0f)
     fx = fx * fx * (np.float32(3.0) - np.float32(2.0) * fx)
     fy = fy * fy * (np.float32(3.0) - np.float32(2.0) * fy)

@@ -24,6 +24,8 @@ import math
 
 from numba.extending import register_jitable
 
+from synthdata.render.rounding import floor
+
 # Pattern kinds (Shapes.pattern); 0 = a flat colour, no evaluation.
 NONE, CLOTH, DENIM, KNIT, STRIPES, CHECKS, PRINT, TWO_TONE, HIVIS, FACE, OPEN_COAT, HAIR, SKIN = range(13)
 # vehicle detail and domain-randomisation textures (scene.randomize), appended: see the end of this file
@@ -55,7 +57,7 @@ def smooth(t: float) -> float:
 @register_jitable
 def value_noise(x: float, y: float, z: float, seed: int) -> float:
     """Smooth value noise in [0, 1) with unit feature size."""
-    fx, fy, fz = math.floor(x), math.floor(y), math.floor(z)
+    fx, fy, fz = floor(x), floor(y), floor(z)
     ix, iy, iz = int(fx), int(fy), int(fz)
     tx, ty, tz = smooth(x - fx), smooth(y - fy), smooth(z - fz)
     c000 = hash3(ix, iy, iz, seed)
@@ -147,11 +149,11 @@ def pattern_mix_sharp(kind: int, x: float, y: float, z: float, s: float, seed: i
     """pattern_mix without filtering (s: the feature size, > 0)."""
     if kind == STRIPES:
         t = z / s + 0.15 * (seed % 7)
-        return 1.0 if t - math.floor(t) < 0.45 else 0.0
+        return 1.0 if t - floor(t) < 0.45 else 0.0
     if kind == CHECKS:
-        a = math.floor(z / s) + math.floor(around(x, y) / s + 0.5 * (seed % 3))
+        a = floor(z / s) + floor(around(x, y) / s + 0.5 * (seed % 3))
         line = 0.0
-        fz, fa = z / s - math.floor(z / s), around(x, y) / s - math.floor(around(x, y) / s)
+        fz, fa = z / s - floor(z / s), around(x, y) / s - floor(around(x, y) / s)
         if fz < 0.12 or fa < 0.12:
             line = 0.5
         return max(line, 1.0 if int(a) % 2 == 0 else 0.0)
@@ -213,7 +215,7 @@ def pattern_shade(kind: int, x: float, y: float, z: float, scale: float, seed: i
     shade = 1.0 + (0.12 * f - 0.06) * detail(0.05, fp)
     if kind == DENIM:
         t = (z + around(x, y)) / 0.004
-        shade *= 1.0 + (0.1 * (t - math.floor(t)) - 0.05) * detail(0.004, fp)
+        shade *= 1.0 + (0.1 * (t - floor(t)) - 0.05) * detail(0.004, fp)
     elif kind == KNIT:
         t = z / 0.008
         shade *= 1.0 + (0.16 * abs(math.sin(math.pi * t)) - 0.08) * detail(0.008, fp)
@@ -234,7 +236,7 @@ def rim_mix(x: float, z: float, s: float, seed: int) -> float:
         return 0.55
     n = 5 + seed % 3
     a = math.atan2(z, x) * n / (2.0 * math.pi)
-    f = a - math.floor(a)
+    f = a - floor(a)
     return 1.0 if abs(f - 0.5) < 0.2 else 0.2
 
 
@@ -246,7 +248,7 @@ def plate_mix(y: float, z: float, s: float, seed: int) -> float:
     if abs(u) > 0.95 or abs(v) > 0.82:
         return 1.0
     c = (u + 0.86) / 0.2457
-    i = int(math.floor(c))
+    i = int(floor(c))
     if i < 0 or i > 6 or abs(v) > 0.62:
         return 0.0
     gx, gy = ((c - i) - 0.18) / 0.64, (v + 0.62) / 1.24
@@ -269,7 +271,7 @@ def plate_coarse(y: float, z: float, s: float) -> float:
     if abs(u) > 0.95 or abs(v) > 0.82:
         return 1.0
     c = (u + 0.86) / 0.2457
-    f = c - math.floor(c)
+    f = c - floor(c)
     return 0.45 if 0.0 <= c < 7.0 and abs(v) <= 0.62 and 0.18 <= f <= 0.82 else 0.0
 
 
@@ -281,16 +283,16 @@ def solid_mix(kind: int, x: float, y: float, z: float, s: float, seed: int) -> f
     v = y / s + 5.17 * hash3(seed, 2, 0, 0) + 0.41
     w = z / s + 3.73 * hash3(seed, 3, 0, 0) + 0.29
     if kind == SOLID_CHECKS:
-        return float((int(math.floor(u)) + int(math.floor(v)) + int(math.floor(w))) % 2)
+        return float((int(floor(u)) + int(floor(v)) + int(floor(w))) % 2)
     if kind == SOLID_STRIPES:
         a, e = math.pi * hash3(seed, 4, 0, 0), 0.8 * hash3(seed, 5, 0, 0) - 0.4
         t = (u * math.cos(a) + v * math.sin(a) + w * e) * 0.5
-        return 1.0 if t - math.floor(t) < 0.5 else 0.0
+        return 1.0 if t - floor(t) < 0.5 else 0.0
     if kind == BLOTCH:
         n = value_noise(u, v, w, seed)
         return min(max((n - 0.5) * 8.0 + 0.5, 0.0), 1.0)
     if kind == DOTS:                                  # rods along the three axes: dots on any axis-aligned plane
-        fx, fy, fz = u - math.floor(u) - 0.5, v - math.floor(v) - 0.5, w - math.floor(w) - 0.5
+        fx, fy, fz = u - floor(u) - 0.5, v - floor(v) - 0.5, w - floor(w) - 0.5
         return 1.0 if min(fx * fx + fy * fy, fy * fy + fz * fz, fx * fx + fz * fz) < 0.09 else 0.0
     n = 0.65 * value_noise(u, v, w, seed) + 0.35 * value_noise(2.7 * u, 2.7 * v, 2.7 * w, seed + 1)
     return 0.5 + 0.5 * math.sin((u + 0.6 * v + 5.0 * n) * math.pi)
