@@ -42,7 +42,7 @@ def primitive_local(kind, px, py, pz, prm):
     return dx * ax + dy * ay + dz * az, dx * bx + dy * by + dz * bz, dx * ux + dy * uy + dz * uz
 
 
-@register_jitable
+@inlined
 def surface_at(kind, px, py, pz, prm, srf, m, fp):
     """Albedo (r, g, b) and material at a surface point of a primitive with surface row srf and
     base material m, seen by a pixel of footprint fp metres."""

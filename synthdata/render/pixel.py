@@ -3,8 +3,9 @@ and the tone curve, with ray/primitive intersection and normals from render/prim
 (re-exported here).
 
 This is the one source of truth for that maths on every device: each function is plain scalar
-Python registered with numba (`register_jitable`), so the CPU kernels (render/kernels.py, njit)
-and the CUDA kernels (render/gpu.py, numba-cuda) compile the very same code. Arguments are
+Python registered with numba (`register_jitable`, or `inlined` where a CPU pixel loop calls it:
+render/inline.py), so the CPU kernels (render/kernels.py, njit) and the CUDA kernels
+(render/gpu.py, numba-cuda) compile the very same code. Arguments are
 scalars (and, for the lights, small read-only arrays), results scalars or tuples of scalars; no
 allocation, no globals other than constants. INF is "no hit" (so the kernels never use fastmath
 flags that assume finite values). Primitive rows: see render/primitives.py.
@@ -81,7 +82,7 @@ def shadow_form(prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z):
     return q11 - s1 * s1 / sqs, q12 - s1 * s2 / sqs, q22 - s2 * s2 / sqs
 
 
-@register_jitable
+@inlined
 def in_hull2(pu, pv, du, dv, ra, rb):
     """True when 2D point p lies in the convex hull of the disc of radius ra at the origin and the
     disc of radius rb at d (a tapered capsule's shadow: the hull of its end spheres' shadows)."""
@@ -102,7 +103,7 @@ def in_hull2(pu, pv, du, dv, ra, rb):
     return a * x + b * y <= ra
 
 
-@register_jitable
+@inlined
 def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m00, m01, m11):
     """True when the primitive blocks the straight path from the point to the sun (its hard
     shadow, analytic: a sphere's shadow is a disc, a capsule's a 2D capsule, a cone's the hull of two
@@ -216,7 +217,7 @@ def lobe_power(x, n):
     return r
 
 
-@register_jitable
+@inlined
 def shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, light, mats, points,
                 er, eg, eb):
     """Linear radiance (r, g, b) of a surface point: albedo (ar, ag, ab), material m, unit normal,
@@ -297,7 +298,7 @@ def encode(x, enc):
     return enc[int(math.sqrt(min(max(x, 0.0), 16.0)) * ((enc.shape[0] - 1) / 4.0) + 0.5)]
 
 
-@register_jitable
+@inlined
 def on_silhouette(inst, t, y, x):
     """Whether pixel (y, x) of frame t differs from a 4-neighbour in the instance buffer."""
     H, W = inst.shape[1], inst.shape[2]
@@ -306,7 +307,7 @@ def on_silhouette(inst, t, y, x):
             or (y > 0 and inst[t, y - 1, x] != v) or (y < H - 1 and inst[t, y + 1, x] != v))
 
 
-@register_jitable
+@inlined
 def soften(img, t, y, x, c):
     """Antialiased channel c of pixel (y, x) of frame t: the mean of itself and its 3x3 average
     (borders replicated), as uint8."""

@@ -1,7 +1,10 @@
 """Ray/primitive intersection and surface normals as scalar functions, part of the renderer's one
 source of per-pixel maths (render/pixel.py re-exports everything here): plain scalar Python
-registered with numba (`register_jitable`), compiled by the CPU kernels (render/kernels.py) and the
-CUDA kernels (render/gpu.py) alike. INF is "no hit".
+registered with numba, compiled by the CPU kernels (render/kernels.py) and the CUDA kernels
+(render/gpu.py) alike. INF is "no hit". The functions a pixel loop calls (`hit_primitive` and the
+hits it picks from, `normal_primitive`) are `inlined` into the CPU kernels: a call of a numba
+function passes each array as its seven fields and stops the optimiser at the call (the raster
+ran 20 % faster with them inlined, the same bits).
 
 Primitive parameters are packed per (frame, primitive) into rows of NPRM float64 (see PRM_*):
 centre (capsule end A), end (capsule end B), axes (row-major world-from-local rotation, columns
@@ -17,6 +20,8 @@ from __future__ import annotations
 import math
 
 from numba.extending import register_jitable
+
+from synthdata.render.inline import inlined
 
 INF = math.inf
 ELLIPSOID, CAPSULE, BOX, CONE, FRUSTUM = 0, 1, 2, 3, 4
@@ -54,7 +59,7 @@ def world3(lx, ly, lz, prm):
             prm[a + 6] * lx + prm[a + 7] * ly + prm[a + 8] * lz)
 
 
-@register_jitable
+@inlined
 def hit_ellipsoid(ox, oy, oz, dx, dy, dz, prm):
     s0, s1, s2 = prm[PRM_SIZE], prm[PRM_SIZE + 1], prm[PRM_SIZE + 2]
     px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
@@ -71,7 +76,7 @@ def hit_ellipsoid(ox, oy, oz, dx, dy, dz, prm):
     return t if t > 0.0 else INF
 
 
-@register_jitable
+@inlined
 def hit_capsule(ox, oy, oz, dx, dy, dz, prm):
     """All points within r of segment a-b: the finite cylinder or either end sphere."""
     ax, ay, az = prm[PRM_CENTER], prm[PRM_CENTER + 1], prm[PRM_CENTER + 2]
@@ -98,7 +103,7 @@ def hit_capsule(ox, oy, oz, dx, dy, dz, prm):
                          hit_sphere(ox, oy, oz, dx, dy, dz, bx, by, bz, r)))
 
 
-@register_jitable
+@inlined
 def hit_cone(ox, oy, oz, dx, dy, dz, prm):
     """A tapered capsule: the spheres of radius ra at end A and rb at end B and the cone tangent to
     both (the round-cone intersection of Quilez's "intersectors"; both roots are tried, so rays
@@ -138,7 +143,7 @@ def frustum_space(ox, oy, oz, prm):
     return lx / prm[PRM_SIZE + 2], ly, lz
 
 
-@register_jitable
+@inlined
 def hit_frustum(ox, oy, oz, dx, dy, dz, prm):
     """A truncated cone with flat ends and an elliptic section: solved in the frame where the
     section is a circle (a linear map keeps the ray parameter), as Quilez's capped cone with a
@@ -196,7 +201,7 @@ def normal_frustum(px, py, pz, prm):
     return unit(wx, wy, wz)
 
 
-@register_jitable
+@inlined
 def hit_box(ox, oy, oz, dx, dy, dz, prm):
     """Oriented box (slab method), origin outside."""
     px, py, pz = local3(ox - prm[0], oy - prm[1], oz - prm[2], prm)
@@ -217,7 +222,7 @@ def hit_box(ox, oy, oz, dx, dy, dz, prm):
     return tmin
 
 
-@register_jitable
+@inlined
 def hit_primitive(kind, ox, oy, oz, dx, dy, dz, prm):
     """Distance along the unit ray to the primitive (INF on a miss). The origin first moves to
     just before the primitive's bounding sphere (float precision), never past it."""
@@ -269,7 +274,7 @@ def normal_cone(px, py, pz, prm):
     return unit(c * wx + s * ux, c * wy + s * uy, c * wz + s * uz)
 
 
-@register_jitable
+@inlined
 def normal_primitive(kind, px, py, pz, prm):
     """Unit world normal at a surface point of the primitive."""
     if kind == CAPSULE:
