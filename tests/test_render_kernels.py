@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from synthdata.render import backend, kernels
+from synthdata.render.background_pass import paint_pass, painted
 from synthdata.render.counter_noise import noise_field, noise_sample, noise_sample32, sensor_value
 from synthdata.render.effects import encode_table
 from synthdata.render.pixel import encode32
@@ -114,6 +115,7 @@ import sys
 from synthdata.pipeline import generate_clip
 from synthdata.recipe.loader import load_recipe
 from synthdata.render import backend, kernels
+from synthdata.render.background_pass import paint_pass, painted
 r = load_recipe(sys.argv[1], ['output.frames_per_clip=4', 'output.resolution=[160,90]'] + sys.argv[2:])
 for _ in generate_clip(r, 0, device='cpu').chunks:
     pass
@@ -148,7 +150,8 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels._shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             kernels._light_pools, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds]
+             kernels._light_pools, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds,
+             background_pass._paint]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 
 
@@ -226,3 +229,45 @@ def test_compiled_floor_and_ceil_are_maths_as_floats():
         both(xs, lo, hi)
         assert lo.tolist() == [float(math.floor(x)) for x in xs]
         assert hi.tolist() == [float(math.ceil(x)) for x in xs]
+
+
+@njit(cache=False)
+def _paint_every_pixel(albedo, material, gpt, valid, win, lo, hi, kind, first, pts, half, colour, mat):
+    for i in range(win.shape[0]):
+        for y in range(win[i, 1], win[i, 3]):
+            for x in range(win[i, 0], win[i, 2]):
+                if valid[y, x] and painted(i, gpt[y, x, 0], gpt[y, x, 1], lo, hi, kind, first, pts, half):
+                    albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
+                    material[y, x] = mat[i]
+
+
+def test_ground_paint_by_tiles_is_every_pixel_of_every_window_tested():
+    """`paint_pass` skips the tiles whose ground points miss an item's box; the pixels it tests
+    still take the same items in the same order as testing every pixel of every window: crossing
+    lines and polygons painted over each other, windows cut by the frame's edges and by tiles, a
+    whole-frame window, an empty one, and invalid pixels (sky) that no item may paint."""
+    H, W = 75, 101                                  # not whole tiles (PAINT_TILE 16)
+    v, u = np.mgrid[0:H, 0:W].astype(np.float32)
+    depth = 2.0 + 40.0 / (v + 8.0)                  # a ground seen in perspective (y 5-8.4 m, x up to 10 m)
+    gpt = np.stack([(u - W / 2) * depth * 0.05, depth * 2.0, np.zeros_like(u)], -1).astype(np.float32)
+    valid = v > 9                                   # the top rows are sky
+    lines = [np.array([[-3.0, 5.2], [4.0, 8.2]]), np.array([[-6.0, 6.0], [6.0, 6.2], [6.5, 8.0]]),
+             np.array([[0.0, 5.0], [0.2, 9.0]])]
+    polys = [np.array([[-2.0, 6.5], [3.0, 6.5], [3.0, 7.5], [-2.0, 7.5]]), np.array([[1.0, 5.5], [5.0, 8.0], [-1.0, 8.0]])]
+    pts = lines + polys
+    kind = np.array([0] * len(lines) + [1] * len(polys), np.int64)
+    half = np.array([0.15, 0.3, 0.1, 0.0, 0.0])
+    lo = np.stack([p.min(0) - 0.3 for p in pts])
+    hi = np.stack([p.max(0) + 0.3 for p in pts])
+    first = np.cumsum([0] + [len(p) for p in pts]).astype(np.int64)
+    win = np.array([[0, 0, W, H], [5, 20, 97, 70], [50, 3, 52, 75], [0, 0, 0, 0], [17, 33, 64, 49]], np.int64)
+    colour = np.arange(15, dtype=np.float32).reshape(5, 3) / 15
+    mat = np.arange(1, 6, dtype=np.int64)
+    args = (gpt, valid, win, lo, hi, kind, first, np.concatenate(pts), half, colour, mat)
+    want_a, want_m = np.zeros((H, W, 3), np.float32), np.zeros((H, W), np.int64)
+    _paint_every_pixel(want_a, want_m, *args)
+    got_a, got_m = np.zeros_like(want_a), np.zeros_like(want_m)
+    paint_pass(got_a, got_m, *args)
+    assert np.array_equal(got_m, want_m) and np.array_equal(got_a, want_a)
+    assert set(np.unique(want_m)) == {0, 1, 2, 3, 5}  # every item but the empty window's shows
+    assert not want_m[~valid].any()

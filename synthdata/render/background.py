@@ -17,7 +17,7 @@ import torch
 from numba import njit
 
 from synthdata.render.backend import kernels_for
-from synthdata.render.background_pass import ground_look, ground_pass, ground_pass_on_device, painted, tone_table
+from synthdata.render.background_pass import ground_look, ground_pass, ground_pass_on_device, paint_pass, tone_table
 from synthdata.render.nir import nir_sky
 from synthdata.render.noise import value_noise
 from synthdata.render.packing import Bodies, pack_lighting
@@ -88,7 +88,8 @@ def ground_albedo(gx: torch.Tensor, gy: torch.Tensor, ground: Ground, seed: int)
 def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor, valid: torch.Tensor,
                  ground: Ground, camera: Camera) -> None:
     """Draw ground markings in place (lines of a width, filled polygons), in one compiled pass
-    (`_paint` on the host, each item only inside its screen window; the CUDA kernel `paint` with
+    (`paint_pass` on the host, each item only inside its screen window and there only in the
+    tiles whose ground points reach its box; the CUDA kernel `paint` with
     the CUDA kernels, where each pixel tests every item's grown box on the ground, which holds
     whatever the windows hold, so no windows are projected on the host); later items paint over
     earlier."""
@@ -113,8 +114,8 @@ def paint_ground(albedo: torch.Tensor, material: torch.Tensor, gpt: torch.Tensor
         return
     win = _paint_windows(lo, hi, camera, W, H)
     a_np, m_np = albedo.cpu().numpy(), material.cpu().numpy()
-    _paint(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, lo, hi, kind, first, np.concatenate(pts), half, colour,
-           mat)
+    paint_pass(a_np, m_np, gpt.cpu().numpy(), valid.cpu().numpy(), win, lo, hi, kind, first, np.concatenate(pts), half,
+               colour, mat)
     if albedo.device.type != "cpu":
         albedo.copy_(torch.as_tensor(a_np, device=albedo.device))
         material.copy_(torch.as_tensor(m_np, device=material.device))
@@ -141,16 +142,6 @@ def _paint_windows(lo: np.ndarray, hi: np.ndarray, camera: Camera, W: int, H: in
     win[bad] = 0, 0, W, H
     win[behind] = 0
     return win
-
-
-@njit(cache=True, nogil=True, _nrt=False)     # no reference counting: `painted` takes arrays per pixel
-def _paint(albedo, material, gpt, valid, win, lo, hi, kind, first, pts, half, colour, mat):
-    for i in range(win.shape[0]):
-        for y in range(win[i, 1], win[i, 3]):
-            for x in range(win[i, 0], win[i, 2]):
-                if valid[y, x] and painted(i, gpt[y, x, 0], gpt[y, x, 1], lo, hi, kind, first, pts, half):
-                    albedo[y, x, 0], albedo[y, x, 1], albedo[y, x, 2] = colour[i, 0], colour[i, 1], colour[i, 2]
-                    material[y, x] = mat[i]
 
 
 def ray_plane_z(o: torch.Tensor, d: torch.Tensor, z: float = 0.0) -> torch.Tensor:
