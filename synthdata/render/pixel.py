@@ -235,8 +235,27 @@ def shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, 
     """`shade_pixel` at two sun visibilities (sunlit, sunlit2) at once: (r, g, b, r2, g2, b2). The
     terms that do not depend on the sun's visibility (lamps, the specular lobe) are computed once;
     each result is the same number `shade_pixel` gives for its visibility."""
+    ndl, ndh = view_terms(nx, ny, nz, px, py, pz, vx, vy, vz, light)
+    return shade_pair_terms(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit2, light, mats,
+                            points, er, eg, eb, ndl, ndh)
+
+
+@inlined
+def view_terms(nx, ny, nz, px, py, pz, vx, vy, vz, light):
+    """The geometric terms of `shade_pixel_pair`: (n.l, n.h), each clamped at 0, for the unit
+    normal n at (px, py, pz) seen from (vx, vy, vz) (h: the half vector of the sun and the view).
+    Branch-free, so a CPU loop of them alone vectorises (render/background_pass.py)."""
     sx, sy, sz = light[L_SUN_DIR], light[L_SUN_DIR + 1], light[L_SUN_DIR + 2]
     ndl = max(nx * sx + ny * sy + nz * sz, 0.0)
+    ux, uy, uz = unit(vx - px, vy - py, vz - pz)
+    hx, hy, hz = unit(sx + ux, sy + uy, sz + uz)
+    return ndl, max(nx * hx + ny * hy + nz * hz, 0.0)
+
+
+@inlined
+def shade_pair_terms(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit2, light, mats,
+                     points, er, eg, eb, ndl, ndh):
+    """`shade_pixel_pair` given its `view_terms` (ndl, ndh)."""
     pr, pg, pb = 0.0, 0.0, 0.0
     if points.shape[0]:
         pr, pg, pb = point_irradiance(nx, ny, nz, px, py, pz, points)
@@ -264,9 +283,6 @@ def shade_pixel_pair(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, 
     amb = 0.75 + 0.25 * nz
     amb_r, amb_g, amb_b = light[L_AMBIENT] * amb, light[L_AMBIENT + 1] * amb, light[L_AMBIENT + 2] * amb
     sr, sg, sb = light[L_SUN] * ndl, light[L_SUN + 1] * ndl, light[L_SUN + 2] * ndl
-    ux, uy, uz = unit(vx - px, vy - py, vz - pz)
-    hx, hy, hz = unit(sx + ux, sy + uy, sz + uz)
-    ndh = max(nx * hx + ny * hy + nz * hz, 0.0)
     lobe = 0.0
     if ndl > 0.0:
         lobe = mats[m, M_SPEC] * lobe_power(ndh, mats[m, M_SHINE])
