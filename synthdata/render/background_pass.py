@@ -34,8 +34,8 @@ from synthdata.render.surface_shading import surface_radiance, surface_radiance_
 
 TEXTURES = {"tiles": 1, "paving": 2, "concrete": 3, "grass": 4}   # anything else: noise only
 TONE_BUCKETS = 4096
-PAINT_TILE = 16                        # pixels a side of the tiles `paint_pass` bounds on the ground
 TONE_TOP = np.float32(2.25)           # sqrt of an exposed value above the last step (about 4.4)
+PAINT_TILE = 16                       # pixels a side of the tiles `paint_pass` bounds on the ground
 JIT = dict(cache=True, nogil=True)     # no fastmath: the reference's float32 operations, in order
 SHADE_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract"}, error_model="numpy")   # kernels.py's
 SHADE_NO_REFS = dict(SHADE_JIT, _nrt=False)   # kernels.py's NO_REFS: no reference counting (kernels that allocate nothing)
