@@ -4,7 +4,7 @@ random-number state. Scalar functions registered with numba, like render/pixel.p
 
 `noise_sample` is the definition, compiled for CUDA and run as Python by numba's simulator.
 numba widens integer maths to 64 bits, so its hash vectorises in 64-bit lanes on a CPU;
-`noise_sample32` draws the same bits with the hash and the sum of its halves written as 32-bit
+`noise_sample32` draws the same bits with the hash and the sum of its bytes written as 32-bit
 LLVM integer operations (twice the lanes; about 4x faster), for the CPU kernels
 (tests/test_render_kernels.py holds the two equal).
 """
@@ -19,7 +19,7 @@ from numba.extending import intrinsic, register_jitable
 
 
 MUL1, MUL2 = 0x7FEB352D, 0x846CA68B     # lowbias32's multipliers
-ROUND2 = 0x9E3779B9                      # mixed into the first word for the second
+UNIT_SCALE = 1.0 / math.sqrt(21845.0)    # `unit_draw`: one over the byte sum's standard deviation
 
 
 @register_jitable
@@ -35,11 +35,11 @@ def hash32(v):
 
 
 @register_jitable
-def unit_draw(h1, h2):
-    """Two 32-bit hash words -> a unit-variance, zero-mean float32: the sum of their four 16-bit
-    halves as uniforms, centred and scaled."""
-    u = np.float32((h1 & 0xFFFF) + (h1 >> 16) + (h2 & 0xFFFF) + (h2 >> 16)) * np.float32(1.0 / 65536.0)
-    return (u - np.float32(2.0)) * np.float32(1.7320508075688772)
+def unit_draw(h):
+    """A 32-bit hash word -> a unit-variance, zero-mean float32: the sum of its four bytes as
+    uniforms (0 .. 1020, mean 510, variance 4 (256**2 - 1) / 12 = 21845), centred and scaled."""
+    s = (h & 0xFF) + ((h >> 8) & 0xFF) + ((h >> 16) & 0xFF) + (h >> 24)
+    return (np.float32(s) - np.float32(510.0)) * np.float32(UNIT_SCALE)
 
 
 @register_jitable
@@ -48,8 +48,7 @@ def noise_sample(seed, element):
     (two hash rounds, `unit_draw`). `element` is the flat index of a value in an (H, W, 3)
     frame, (y * W + x) * 3 + channel. Integer maths only, so the same bits come out on every
     device."""
-    h1 = hash32(hash32(element) ^ (int(seed) & 0xFFFFFFFF))
-    return unit_draw(h1, hash32(h1 ^ ROUND2))
+    return unit_draw(hash32(hash32(element) ^ (int(seed) & 0xFFFFFFFF)))
 
 
 @register_jitable
@@ -74,17 +73,17 @@ def _lowbias32(typingctx, v):
 
 
 @intrinsic
-def _halves32(typingctx, h1, h2):
-    """`unit_draw`'s integer sum of the four 16-bit halves of two uint32 words, in 32-bit LLVM
-    integer operations (at most 4 * 65535, so exact as a signed 32-bit integer), as float32."""
+def _bytes32(typingctx, h):
+    """`unit_draw`'s integer sum of the four bytes of a uint32 word in 32-bit LLVM integer
+    operations (pairs of bytes summed in 16-bit fields, then the two fields), as float32."""
     def codegen(context, builder, signature, args):
         word = ir.IntType(32)
-        low, shift = ir.Constant(word, 0xFFFF), ir.Constant(word, 16)
-
-        def halves(x):
-            return builder.add(builder.and_(x, low), builder.lshr(x, shift))
-        return builder.sitofp(builder.add(halves(args[0]), halves(args[1])), ir.FloatType())
-    return types.float32(types.uint32, types.uint32), codegen
+        pairs = ir.Constant(word, 0x00FF00FF)
+        x = args[0]
+        s = builder.add(builder.and_(x, pairs), builder.and_(builder.lshr(x, ir.Constant(word, 8)), pairs))
+        s = builder.add(builder.and_(s, ir.Constant(word, 0xFFFF)), builder.lshr(s, ir.Constant(word, 16)))
+        return builder.sitofp(s, ir.FloatType())
+    return types.float32(types.uint32), codegen
 
 
 @intrinsic
@@ -101,9 +100,8 @@ def _element32(typingctx, base, offset):
 def noise_sample32(seed32, base, offset):
     """`noise_sample(seed, base + offset)` for numba's CPU target: seed32 the seed as np.uint32,
     base and offset int64 (a row's first element and the index in the row, in the kernels' loops)."""
-    h1 = _lowbias32(_lowbias32(_element32(base, offset)) ^ seed32)
-    u = _halves32(h1, _lowbias32(h1 ^ np.uint32(ROUND2))) * np.float32(1.0 / 65536.0)
-    return (u - np.float32(2.0)) * np.float32(1.7320508075688772)
+    h = _lowbias32(_lowbias32(_element32(base, offset)) ^ seed32)
+    return (_bytes32(h) - np.float32(510.0)) * np.float32(UNIT_SCALE)
 
 
 @njit(cache=True, nogil=True)
