@@ -21,15 +21,44 @@ from synthdata.world.simulate import simulate
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_dilation_is_the_five_by_five_max_pool():
+def test_dilation_is_the_max_pool_and_the_box_of_a_mask_is_its_true_pixels():
     rng = np.random.default_rng(1)
     mask = rng.random((37, 53)) > 0.97
     mask[0, 0] = mask[-1, 20] = True
-    for r in (1, 2, 4):
+    for r in (1, 2, 4, 9):
         out = np.zeros_like(mask)
-        plate_look._dilate(mask, r, out)
+        box = plate_look._dilate(mask, r, out, 0, 37, 0, 53)
         want = F.max_pool2d(torch.from_numpy(mask)[None, None].float(), 2 * r + 1, 1, r)[0, 0] > 0
         np.testing.assert_array_equal(out, want.numpy())
+        ys, xs = np.nonzero(want.numpy())
+        assert box == (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)
+    sparse = np.zeros((30, 40), bool)
+    sparse[12, 7] = sparse[19, 31] = True            # searched for within rows 10-20, columns 5-35 only
+    out = np.zeros_like(sparse)
+    assert plate_look._dilate(sparse, 3, out, 10, 20, 5, 35) == (9, 23, 4, 35)
+    np.testing.assert_array_equal(out, F.max_pool2d(torch.from_numpy(sparse)[None, None].float(), 7, 1, 3)[0, 0] > 0)
+    assert plate_look._bbox(np.zeros((5, 6), bool))[1] == 0
+
+
+def test_hard_shadows_are_looked_for_in_the_shadows_box_only():
+    """soften's boxes (where the renderer's shadow windows fall) give the frame it gives without
+    them when they hold the shadow; a shadow-coloured pixel outside them is left alone."""
+    rng = np.random.default_rng(5)
+    H, W = 40, 60
+    lit = (rng.random((H, W, 3)) * 200 + 40).astype(np.uint8)
+    shade = (lit * 0.5).astype(np.uint8)
+    rgb = lit.copy()
+    rgb[20:26, 10:30] = shade[20:26, 10:30]             # an actor's hard shadow
+    rgb[3, 50] = shade[3, 50]                          # a pixel that only looks like one
+    inst, receiver = np.zeros((1, H, W), np.int32), np.ones((H, W), bool)
+    anywhere, boxed, outside = rgb[None].copy(), rgb[None].copy(), rgb[None].copy()
+    plate_look.soften(anywhere, inst, lit, shade, receiver, 1.5)
+    plate_look.soften(boxed, inst, lit, shade, receiver, 1.5, np.array([[18, 30, 5, 35]]))
+    plate_look.soften(outside, inst, lit, shade, receiver, 1.5, np.array([[0, 0, 0, 0]]))
+    assert not np.array_equal(anywhere, rgb[None])
+    np.testing.assert_array_equal(boxed[0, 12:], anywhere[0, 12:])         # the shadow: the same
+    assert np.array_equal(boxed[0, :10, 40:], rgb[:10, 40:]) and not np.array_equal(anywhere[0, :10, 40:], rgb[:10, 40:])
+    np.testing.assert_array_equal(outside[0], rgb)
 
 
 @pytest.mark.parametrize("sigma", [0.8, 1.7])
@@ -68,14 +97,15 @@ def test_compiled_plate_look_matches_the_torch_path(name, monkeypatch):
     world = simulate(sample_clip(rec, 0, seed=clip_seed(rec.seed, 0), clip_id="c"))
     r = Renderer(world, "cpu")
     seen = []
-    monkeypatch.setattr(r.backdrop, "match", lambda rgb, inst, start, seed: seen.append((rgb.clone(), inst.clone())))
+    monkeypatch.setattr(r.backdrop, "match",
+                        lambda rgb, inst, start, seed, falls: seen.append((rgb.clone(), inst.clone(), falls)))
     r.render(0, world.num_frames)
     monkeypatch.undo()
-    (rgb, inst), = seen
-    assert bool((inst > 0).any())
+    (rgb, inst, falls), = seen
+    assert bool((inst > 0).any()) and (falls[:, 1] > falls[:, 0]).all()     # shadows fall in every frame
     host, ref = rgb.clone(), rgb.clone()
-    r.backdrop._match_host(host, inst, 0, int(world.noise_seed))
-    r.backdrop._match_torch(ref, inst, 0, int(world.noise_seed))
+    r.backdrop._match_host(host, inst, 0, int(world.noise_seed), falls)
+    r.backdrop._match_torch(ref, inst, 0, int(world.noise_seed), falls)
     assert not torch.equal(host, rgb)                            # it did change the frames
     diff = (host.int() - ref.int()).abs()
     assert int(diff.max()) <= 1 and int((diff > 0).sum()) <= diff.numel() // 10000
@@ -133,9 +163,9 @@ def test_kept_scratch_is_left_clean_and_frames_do_not_depend_on_earlier_ones():
             plate_look.ring_blur(rgb, inst, 1.1)
             out.append(rgb)
         kept = planes._local.__dict__["kept"]
-        _, near, hard, _ = kept["plate_look.soften"][1]
+        hmask, near, hard, _ = kept["plate_look.soften"][1]
         _, _, ring = kept["plate_look.ring_blur"][1]
-        assert not near.any() and not hard.any() and not ring.any()
+        assert not hmask.any() and not near.any() and not hard.any() and not ring.any()
         return out
 
     with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:

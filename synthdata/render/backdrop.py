@@ -58,6 +58,15 @@ def plate_gains(lin: torch.Tensor, ground: torch.Tensor, ref: torch.Tensor) -> t
     return (exposure * cast).clamp(0.2, 5.0)
 
 
+def in_boxes(boxes: np.ndarray, H: int, W: int, device: torch.device) -> torch.Tensor:
+    """(T, H, W) bool: the pixels inside each frame's box of boxes (T, 4) y0, y1, x0, x1."""
+    b = torch.as_tensor(np.asarray(boxes, np.int64), device=device)
+    ys, xs = torch.arange(H, device=device), torch.arange(W, device=device)
+    rows = (ys >= b[:, :1]) & (ys < b[:, 1:2])
+    cols = (xs >= b[:, 2:3]) & (xs < b[:, 3:4])
+    return rows[:, :, None] & cols[:, None, :]
+
+
 def load_plate_image(path: str, sha256: str) -> np.ndarray:
     from PIL import Image
     p = Path(path)
@@ -206,15 +215,18 @@ class PlateBackdrop:
         xy = point[..., :2].reshape(-1, 2).cpu().numpy()
         return torch.as_tensor(inside_any(xy, polys).reshape(point.shape[:2]), device=self.device)
 
-    def _soften_shadows(self, rgb: torch.Tensor, inst: torch.Tensor) -> None:
+    def _soften_shadows(self, rgb: torch.Tensor, inst: torch.Tensor, boxes: np.ndarray | None) -> None:
         """Soft shadow edges: the actors' (hard) shadow masks on the plate's ground, blurred by the
         clip's penumbra (Backdrop.shadow_softness_px at the plate's scale), blend lit and shaded
-        plate. Only for the plate's own pose (a still camera), where those two images are known."""
+        plate. Only for the plate's own pose (a still camera), where those two images are known.
+        boxes: see `match`."""
         bg, sigma = self._last, float(self.b.shadow_softness_px) * self.scale
         if bg is None or sigma < 0.3:
             return
         free = inst == 0
         hard = free & (rgb != bg.rgb).any(-1) & (rgb == bg.rgb_shadow).all(-1) & bg.receiver
+        if boxes is not None:
+            hard &= in_boxes(boxes, *hard.shape[1:], hard.device)
         if not bool(hard.any()):
             return
         # a mask is zero outside its box, so the blur of that box and its reach is the whole answer
@@ -224,19 +236,24 @@ class PlateBackdrop:
         rgb[region] = mix[region].round().clamp(0, 255).to(torch.uint8)
 
     # ---- actors to the plate's look ----------------------------------------------------------------
-    def match(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+    def match(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int,
+              shadow_boxes: np.ndarray | None = None) -> None:
         """In place on frames (t, H, W, 3): actor pixels (inst > 0) exposed and balanced like the
-        plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc)."""
+        plate, blurred like it (with a 2-pixel ring), and noise on every pixel (see module doc).
+        shadow_boxes (t, 4) y0, y1, x0, x1: where each frame's actor shadows can fall (the
+        renderer's shadow windows; an empty box: none), or None: anywhere. Hard shadow pixels are
+        looked for there only."""
         if rgb.device.type == "cpu":
-            self._match_host(rgb, inst, start, seed)
+            self._match_host(rgb, inst, start, seed, shadow_boxes)
         else:
-            self._match_torch(rgb, inst, start, seed)
+            self._match_torch(rgb, inst, start, seed, shadow_boxes)
 
-    def _match_torch(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+    def _match_torch(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int,
+                     shadow_boxes: np.ndarray | None) -> None:
         """`match` in torch on the frames' device (the GPU path; whole-frame masks)."""
         st = self.b.statistics
         m = inst > 0
-        self._soften_shadows(rgb, inst)
+        self._soften_shadows(rgb, inst, shadow_boxes)
         if bool(m.any()):
             wb = torch.tensor(self.b.white_balance, dtype=torch.float32, device=self.device)
             gain = self._gains * float(self.b.exposure) * wb
@@ -261,7 +278,8 @@ class PlateBackdrop:
         """The counter-noise seed of clip frame `frame` (its own: any chunking draws the same)."""
         return np.random.SeedSequence([seed & 0xFFFFFFFF, frame, 0x9A7]).generate_state(1)[0]
 
-    def _match_host(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int) -> None:
+    def _match_host(self, rgb: torch.Tensor, inst: torch.Tensor, start: int, seed: int,
+                    shadow_boxes: np.ndarray | None) -> None:
         """`match` on CPU frames by the compiled passes of render/plate_look.py (the same steps,
         each only over the pixels it changes)."""
         from synthdata.render import plate_look as pl
@@ -270,7 +288,7 @@ class PlateBackdrop:
         x, ids = rgb.numpy(), inst.numpy()
         bg, sigma = self._last, float(b.shadow_softness_px) * self.scale
         if bg is not None and sigma >= 0.3:
-            pl.soften(x, ids, bg.rgb.numpy(), bg.rgb_shadow.numpy(), bg.receiver.numpy(), sigma)
+            pl.soften(x, ids, bg.rgb.numpy(), bg.rgb_shadow.numpy(), bg.receiver.numpy(), sigma, shadow_boxes)
         if bool((ids > 0).any()):
             wb = torch.tensor(b.white_balance, dtype=torch.float32)
             table = tonemap(self.lut[:, None] * (self._gains * float(b.exposure) * wb), 1.0)   # (256, 3)

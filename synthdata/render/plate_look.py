@@ -37,43 +37,61 @@ def gaussian_taps(sigma: float) -> np.ndarray:
 
 @njit(**JIT)
 def _bbox(mask):
-    """Bounding box y0, y1, x0, x1 (exclusive) of the True pixels of mask (H, W); y1 == 0 if none."""
+    """Bounding box y0, y1, x0, x1 (exclusive) of the True pixels of mask (H, W); y1 == 0 if none.
+    A row is first tested whole (a count, which vectorises), then searched from both ends."""
     H, W = mask.shape
     y0, y1, x0, x1 = H, 0, W, 0
     for y in range(H):
-        first = -1
+        row = mask[y]
+        any_ = 0
         for x in range(W):
-            if mask[y, x]:
-                first = x
-                break
-        if first < 0:
+            any_ += row[x]
+        if any_ == 0:
             continue
+        first = 0
+        while not row[first]:
+            first += 1
         last = W - 1
-        while not mask[y, last]:
+        while not row[last]:
             last -= 1
         y0, y1, x0, x1 = min(y0, y), y + 1, min(x0, first), max(x1, last + 1)
     return y0, y1, x0, x1
 
 
 @njit(**JIT)
-def _dilate(mask, r, out):
+def _dilate(mask, r, out, sy0, sy1, sx0, sx1):
     """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W) set True (only
     within the mask's bounding box grown by r); returns that box (y0, y1, x0, x1; y1 == 0 if
-    mask has no True pixel)."""
+    mask has no True pixel). The mask's True pixels are all within sy0, sy1, sx0, sx1 (searched
+    for its box). Rows are dilated first, then columns by a running count of the dilated rows
+    within r above and below (a pass over the box, whatever r)."""
     H, W = mask.shape
-    y0, y1, x0, x1 = _bbox(mask)
+    y0, y1, x0, x1 = _bbox(mask[sy0:sy1, sx0:sx1])
     if y1 == 0:
         return 0, 0, 0, 0
+    y0, y1, x0, x1 = y0 + sy0, y1 + sy0, x0 + sx0, x1 + sx0
     y0, y1, x0, x1 = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
-    rows = np.zeros((y1 - y0, x1 - x0), np.bool_)
+    n = x1 - x0
+    rows = np.zeros((y1 - y0, n), np.bool_)
     for y in range(y0, y1):
         _dilate_line(mask[y, x0:x1], r, rows[y - y0])
-    for y in range(y0, y1):                     # columns: OR of the rows within r, along rows
+    count = np.zeros(n, np.int32)
+    for y in range(y0, min(y0 + r, y1)):        # the rows within r below the first
+        src = rows[y - y0]
+        for x in range(n):
+            count[x] += src[x]
+    for y in range(y0, y1):
+        if y + r < y1:                          # the row coming into reach below
+            src = rows[y + r - y0]
+            for x in range(n):
+                count[x] += src[x]
+        if y - r - 1 >= y0:                     # the row leaving reach above
+            src = rows[y - r - 1 - y0]
+            for x in range(n):
+                count[x] -= src[x]
         o = out[y, x0:x1]
-        for yy in range(max(y - r, y0), min(y + r + 1, y1)):
-            src = rows[yy - y0]
-            for x in range(x1 - x0):
-                o[x] |= src[x]
+        for x in range(n):
+            o[x] |= count[x] > 0
     return y0, y1, x0, x1
 
 
@@ -148,57 +166,65 @@ def _blur_tiles(x, need, taps, out, y0, y1, x0, x1):
 
 
 @njit(**JIT)
-def _soften(rgb, inst, lit, shade, receiver, taps, hmask, near, hard, soft):
+def _soften(rgb, inst, lit, shade, receiver, taps, hmask, near, hard, soft, by0, by1, bx0, bx1):
     """One frame rgb (H, W, 3) uint8 in place: free receiving pixels within the blur's reach of the
-    hard shadow (pixels that differ from the lit plate `lit` and equal the shaded one `shade`)
-    take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow mask (where > 1e-3).
-    Scratch (kept from frame to frame): hmask (H, W), near (H, W) False and hard (H, W, 1)
-    zeros (both left so), soft (H, W, 1)."""
+    hard shadow (pixels within by0, by1, bx0, bx1 that differ from the lit plate `lit` and equal
+    the shaded one `shade`) take lit * (1 - soft) + shade * soft, soft the blurred hard-shadow
+    mask (where > 1e-3). The box is where the actors' shadows can fall (the renderer's shadow
+    windows), so only it is searched. Scratch (kept from frame to frame): hmask (H, W) False,
+    near (H, W) False and hard (H, W, 1) zeros (all left so), soft (H, W, 1)."""
     H, W, _ = rgb.shape
-    for y in range(H):
-        for x in range(W):          # without branches (& and |, not `and` and `or`): it vectorises
+    by0, by1, bx0, bx1 = max(by0, 0), min(by1, H), max(bx0, 0), min(bx1, W)
+    if by1 <= by0 or bx1 <= bx0:
+        return
+    for y in range(by0, by1):
+        for x in range(bx0, bx1):   # without branches (& and |, not `and` and `or`): it vectorises
             differs, same = False, True
             for c in range(3):
                 differs |= rgb[y, x, c] != lit[y, x, c]
                 same &= rgb[y, x, c] == shade[y, x, c]
             hmask[y, x] = differs & same & (inst[y, x] == 0) & receiver[y, x]
     r = (taps.shape[0] - 1) // 2
-    y0, y1, x0, x1 = _dilate(hmask, r, near)
-    if y1 == 0:
-        return
-    ya, yb, xa, xb = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
-    for y in range(ya, yb):                     # read within r of `near`: set there, zero elsewhere
-        for x in range(xa, xb):
-            if hmask[y, x]:
-                hard[y, x, 0] = 1.0
-    _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)     # soft: written (and read) at `near` only
-    one = np.float32(1.0)
-    for y in range(y0, y1):
-        for x in range(x0, x1):
-            if not near[y, x] or inst[y, x] != 0 or not receiver[y, x]:
-                continue
-            s = min(max(soft[y, x, 0], np.float32(0.0)), one)
-            if s > np.float32(1e-3):
-                for c in range(3):
-                    v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
-                    rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
-    for y in range(ya, yb):                     # the scratch left as it came
-        for x in range(xa, xb):
-            hard[y, x, 0] = 0.0
-    for y in range(y0, y1):
-        for x in range(x0, x1):
-            near[y, x] = False
+    y0, y1, x0, x1 = _dilate(hmask, r, near, by0, by1, bx0, bx1)
+    if y1 > 0:
+        ya, yb, xa, xb = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
+        for y in range(ya, yb):                 # read within r of `near`: set there, zero elsewhere
+            for x in range(xa, xb):
+                if hmask[y, x]:
+                    hard[y, x, 0] = 1.0
+        _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)     # soft: written (and read) at `near` only
+        one = np.float32(1.0)
+        for y in range(y0, y1):
+            for x in range(x0, x1):
+                if not near[y, x] or inst[y, x] != 0 or not receiver[y, x]:
+                    continue
+                s = min(max(soft[y, x, 0], np.float32(0.0)), one)
+                if s > np.float32(1e-3):
+                    for c in range(3):
+                        v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
+                        rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+        for y in range(ya, yb):                 # the scratch left as it came
+            for x in range(xa, xb):
+                hard[y, x, 0] = 0.0
+        for y in range(y0, y1):
+            for x in range(x0, x1):
+                near[y, x] = False
+    for y in range(by0, by1):
+        for x in range(bx0, bx1):
+            hmask[y, x] = False
 
 
 def soften(rgb: np.ndarray, inst: np.ndarray, lit: np.ndarray, shade: np.ndarray, receiver: np.ndarray,
-           sigma: float) -> None:
-    """Frames rgb (T, H, W, 3) uint8 in place (see `_soften`), inst (T, H, W)."""
+           sigma: float, boxes: np.ndarray | None = None) -> None:
+    """Frames rgb (T, H, W, 3) uint8 in place (see `_soften`), inst (T, H, W); boxes (T, 4) y0, y1,
+    x0, x1 where each frame's actor shadows can fall (None: anywhere)."""
     taps = gaussian_taps(sigma)
     H, W = rgb.shape[1:3]
-    scratch = kept("plate_look.soften", (H, W), lambda: (np.empty((H, W), np.bool_), np.zeros((H, W), np.bool_),
+    scratch = kept("plate_look.soften", (H, W), lambda: (np.zeros((H, W), np.bool_), np.zeros((H, W), np.bool_),
                                                          np.zeros((H, W, 1), np.float32), np.empty((H, W, 1), np.float32)))
     for t in range(rgb.shape[0]):
-        _soften(rgb[t], inst[t], lit, shade, receiver, taps, *scratch)
+        y0, y1, x0, x1 = (0, H, 0, W) if boxes is None else (int(v) for v in boxes[t])
+        _soften(rgb[t], inst[t], lit, shade, receiver, taps, *scratch, y0, y1, x0, x1)
 
 
 @njit(**JIT)
@@ -209,7 +235,7 @@ def _ring_blur(rgb, inst, taps, out, actor, ring):
     for y in range(H):
         for x in range(W):
             actor[y, x] = inst[y, x] > 0
-    y0, y1, x0, x1 = _dilate(actor, 2, ring)
+    y0, y1, x0, x1 = _dilate(actor, 2, ring, 0, H, 0, W)
     if y1 == 0:
         return
     _blur_tiles(rgb, ring, taps, out, y0, y1, x0, x1)

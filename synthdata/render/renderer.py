@@ -31,7 +31,7 @@ from synthdata.render import pose_cache
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
-from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows
+from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows, window_extents
 from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
@@ -196,6 +196,7 @@ class Renderer:
             first = np.cumsum([0] + [sh.num_shapes for sh in shapes])
             for j, present in enumerate(presence):
                 sw[~present, first[j]:first[j + 1]] = 0
+        falls = window_extents(sw) if self.shadows and order else np.zeros((T, 4), np.int64)  # where shadows fall
         body = Bodies.build(shapes, wins, [w.actors[ai].track_id for ai in order], T)
         B = len(order)
         own = np.zeros((B, T), np.int64)
@@ -233,7 +234,7 @@ class Renderer:
             box = np.concatenate([ti[:, None], boxes[bi, ti]], 1)
             k.antialias(k.array(rgb), k.array(inst), box, k.array(self._marks(T, H, W)))
         if self.backdrop is not None:
-            self.backdrop.match(rgb, inst, start, int(w.noise_seed))
+            self.backdrop.match(rgb, inst, start, int(w.noise_seed), falls)
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
         for b in {id(b): b for b in bgs}.values():      # the chunk's poses but the one kept (`_frame_view`)
             if b is not self._bg and b.pooled:

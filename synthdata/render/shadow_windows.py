@@ -202,3 +202,15 @@ def _windows(kind, center, end, axes, size, sun, cams, plain, W, H, S, out):
                     use = (max(a_ground[0], b_ground[0]), max(a_ground[1], b_ground[1]),
                            min(a_ground[2], b_ground[2]), min(a_ground[3], b_ground[3]))
             out[t, p, 0], out[t, p, 1], out[t, p, 2], out[t, p, 3] = use
+
+
+def window_extents(windows: np.ndarray) -> np.ndarray:
+    """(T, 4) y0, y1, x0, x1: the box around each frame's non-empty windows of (T, P, 4) [x0, y0,
+    x1, y1) (an empty box, all zeros, where there are none)."""
+    x0, y0, x1, y1 = np.moveaxis(windows, -1, 0)
+    some = (x1 > x0) & (y1 > y0)
+    big = np.iinfo(np.int64).max
+    out = np.stack([np.where(some, y0, big).min(1, initial=big), np.where(some, y1, 0).max(1, initial=0),
+                    np.where(some, x0, big).min(1, initial=big), np.where(some, x1, 0).max(1, initial=0)], 1)
+    out[~some.any(1)] = 0
+    return out
