@@ -216,3 +216,24 @@ def test_command_line_bad_input_is_one_line_and_exit_2(tmp_path):
         assert r.returncode == 2, (args, r.stderr)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and says in lines[0], (args, r.stderr)
+
+
+def test_clips_of_a_plate_share_its_image_and_geometry_and_render_as_if_alone(tmp_path):
+    """A worker keeps a plate's image and its pose's geometry for the clips that follow
+    (render/backdrop.py `shared`); a clip under another light renders the same with them kept
+    as with nothing kept, and a shaking camera (a pose of its own each frame) renders too."""
+    from synthdata.render import backdrop
+
+    plate = make_plate(tmp_path / "p", sketch={"walkable": [[[0, 60], [320, 60], [320, 180], [0, 180]]]})
+    rec = load_recipe(recipe_text(plate, plate / "sketch.json", people=3, frames=2))
+    first, second = (simulate(sample_clip(rec, i, seed=10 + i, clip_id=f"c{i}")) for i in range(2))
+    backdrop._SHARED.clear()
+    Renderer(first, "cpu").render(0, 2)
+    assert {k[0] for k in backdrop._SHARED} == {"plate", "occluders", "pose"}
+    kept = Renderer(second, "cpu").render(0, 2).rgb.numpy().copy()
+    backdrop._SHARED.clear()
+    alone = Renderer(second, "cpu").render(0, 2).rgb.numpy()
+    assert np.array_equal(kept, alone)
+    shaking = load_recipe(recipe_text(plate, plate / "sketch.json", people=3, frames=2), ["scene.sensor.shake_deg=0.4"])
+    moved = Renderer(simulate(sample_clip(shaking, 0, seed=10, clip_id="s")), "cpu").render(0, 2).rgb.numpy()
+    assert moved.shape == kept.shape and not np.array_equal(moved[1], moved[0])

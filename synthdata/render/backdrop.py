@@ -15,7 +15,12 @@ noise (actors get the footage's noise; the cleaner plate gets what its median re
 from __future__ import annotations
 
 import hashlib
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,12 +55,45 @@ def plate_gains(lin: torch.Tensor, ground: torch.Tensor, ref: torch.Tensor) -> t
       brightest, mostly neutral surfaces dominate), limited to CAST_LIMIT per channel. The ground's
       mean colour is not used for it: a wooden floor or grass is the surface's colour, not the
       light's, and would tint every actor (it cut the blue of actors in the shipped lobby plate 5x)."""
+    return gains_from(ground.mean(0), plate_light(lin), ref)
+
+
+def plate_light(lin: torch.Tensor) -> torch.Tensor:
+    """The plate's light (3,): the shades-of-grey estimate (`plate_gains`) over linear pixels lin."""
+    return lin.reshape(-1, 3).double().pow(GREY_NORM).mean(0).pow(1.0 / GREY_NORM).float()
+
+
+def gains_from(ground_mean: torch.Tensor, light: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """`plate_gains` from the ground's mean linear colour (3,) and the plate's light (3,)."""
     luma = torch.tensor(LUMA, dtype=torch.float32, device=ref.device)
-    exposure = (ground.mean(0) @ luma) / (ref @ luma).clamp_min(1e-6)
-    light = lin.reshape(-1, 3).double().pow(GREY_NORM).mean(0).pow(1.0 / GREY_NORM).float()
+    exposure = (ground_mean @ luma) / (ref @ luma).clamp_min(1e-6)
     chroma = light / (light @ luma).clamp_min(1e-6)
     cast = (chroma / (ref / (ref @ luma).clamp_min(1e-6))).clamp(1 / CAST_LIMIT, CAST_LIMIT)
     return (exposure * cast).clamp(0.2, 5.0)
+
+
+_SHARED: OrderedDict[tuple, Any] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+SHARED_KEEP = 4     # plates' images and poses kept for the clips that follow (a worker renders many of a plate)
+
+
+def shared(key: tuple, make: Callable[[], Any]) -> Any:
+    """make(), kept in this process under key for later clips (the SHARED_KEEP last used): what a
+    plate gives every clip that sees it the same way (its image, a pose's geometry). Read only."""
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            _SHARED.move_to_end(key)
+            return _SHARED[key]
+    value = make()
+    with _SHARED_LOCK:
+        _SHARED[key] = value
+        while len(_SHARED) > SHARED_KEEP:
+            _SHARED.popitem(last=False)
+    return value
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha1(pickle.dumps(value)).hexdigest()
 
 
 def in_boxes(boxes: np.ndarray, H: int, W: int, device: torch.device) -> torch.Tensor:
@@ -100,14 +138,14 @@ class PlateBackdrop:
         b = world.backdrop
         self.world, self.b, self.light, self.device = world, b, light, device
         W, H = world.width, world.height
-        img = torch.as_tensor(load_plate_image(b.image, b.sha256), device=device).permute(2, 0, 1)[None].float()
-        if img.shape[-2:] != (H, W):
-            img = F.interpolate(img, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
-        self.plate = img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous()
         self.scale = W / b.size[0]
         self.base: Camera = b.camera if b.camera is not None else world.camera.frame(0)
         self.lut = untonemap_lut(device)
-        self.occ = torch.as_tensor(self._occluder_ids(W, H), device=device)
+        # what clips of this plate share (kept in the process: `shared`)
+        self._key = (b.image, b.sha256, W, H, str(device), _digest(b.occluders), _digest(b.receivers))
+        self.plate = shared(("plate",) + self._key[:5], lambda: self._plate_image(W, H))
+        self.occ = shared(("occluders",) + self._key[:6],
+                          lambda: torch.as_tensor(self._occluder_ids(W, H), device=device))
         self.contacts = [torch.as_tensor(np.asarray(o["contact"], float), dtype=torch.float32, device=device)
                          for o in b.occluders]
         self._gains: torch.Tensor | None = None
@@ -115,6 +153,13 @@ class PlateBackdrop:
         lit, dark = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in reference_ground(light))
         self.ref = (lit * light.exposure).clamp_min(1e-6)
         self.shadow_ratio = (dark / lit.clamp_min(1e-6)).clamp(0, 1)
+
+    def _plate_image(self, W: int, H: int) -> torch.Tensor:
+        img = torch.as_tensor(load_plate_image(self.b.image, self.b.sha256), device=self.device).permute(2, 0, 1)
+        img = img[None].float()
+        if img.shape[-2:] != (H, W):
+            img = F.interpolate(img, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
+        return img[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).contiguous()
 
     def _occluder_ids(self, W: int, H: int) -> np.ndarray:
         ids = np.zeros((H, W), np.int32)
@@ -131,17 +176,42 @@ class PlateBackdrop:
 
     # ---- background ---------------------------------------------------------------------------
     def background(self, cam: Camera, rays: torch.Tensor) -> Background:
-        dev = self.device
-        C = torch.as_tensor(cam.C[0], dtype=torch.float32, device=dev)
-        fwd = torch.as_tensor(cam.R[0][2], dtype=torch.float32, device=dev)
-        scale = (rays * fwd).sum(-1)
+        """The Background seen by cam (one pose) along rays (H, W, 3). The plate's own pose gives
+        every clip the same geometry and plate pixels (kept: `shared`); the clip's light then
+        gives the shadowed plate, the albedo and the gains, through tables of the 256 values."""
+        if self._same_pose(cam):
+            pose = (cam.C[0].tobytes(), cam.R[0].tobytes(), cam.ray_key(0))
+            st = shared(("pose",) + self._key + pose, lambda: self._static(cam, rays, self.plate, self.occ))
+        else:
+            hits = self._ground_hits(cam, rays)
+            st = self._static(cam, rays, *self._resample(cam, rays, hits), hits)
+        rgb, receiver = st["rgb"], st["receiver"]
+        index = rgb.long() + torch.arange(0, 768, 256, device=self.device)       # (value, channel) into the tables
+        shade = tonemap(self.lut[:, None] * self.shadow_ratio, 1.0)           # (256, 3)
+        rgb_shadow = torch.where(receiver.unsqueeze(-1), shade.T.reshape(-1)[index], rgb)
+        albedo = (self.lut[:, None] / self.ref * REF_ALBEDO).clamp(0, 1).T.reshape(-1)[index]
+        if self._gains is None:
+            self._gains = gains_from(st["ground_mean"], st["light"], self.ref)
+        bg = Background(rgb.clone(), rgb_shadow.contiguous(), st["depth"], st["point"], receiver, albedo, st["normal"],
+                        st["material"])
+        self._last = bg if self._same_pose(cam) else None
+        return bg
+
+    def _ground_hits(self, cam: Camera, rays: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(C, distance along each ray to the ground plane, whether it meets it within range, the point)."""
+        C = torch.as_tensor(cam.C[0], dtype=torch.float32, device=self.device)
         tg = ray_plane_z(C.expand_as(rays), rays)
         ok = torch.isfinite(tg) & (tg < MAX_RANGE_M)
-        gpt = C + tg.clamp(max=MAX_RANGE_M).unsqueeze(-1) * rays
-        if self._same_pose(cam):
-            rgb, occ = self.plate, self.occ
-        else:
-            rgb, occ = self._resample(cam, rays, gpt, ok)
+        return C, tg, ok, C + tg.clamp(max=MAX_RANGE_M).unsqueeze(-1) * rays
+
+    def _static(self, cam: Camera, rays: torch.Tensor, rgb: torch.Tensor, occ: torch.Tensor,
+                hits: tuple[torch.Tensor, ...] | None = None) -> dict[str, torch.Tensor]:
+        """What the plate shows along rays whatever the light: plate pixels, depth, world point,
+        receivers, normal and material, and the linear plate's ground mean and light (`plate_gains`)."""
+        dev = self.device
+        C, tg, ok, gpt = hits if hits is not None else self._ground_hits(cam, rays)
+        fwd = torch.as_tensor(cam.R[0][2], dtype=torch.float32, device=dev)
+        scale = (rays * fwd).sum(-1)
         depth = torch.where(ok, tg * scale, torch.full_like(tg, float("inf")))
         point = torch.where(ok.unsqueeze(-1), gpt, torch.zeros_like(gpt))
         for k, contact in enumerate(self.contacts):
@@ -150,32 +220,26 @@ class PlateBackdrop:
                 s = self._wall_distance(C, rays[m], contact)
                 depth[m] = s * scale[m]
                 point[m] = C + s.unsqueeze(-1) * rays[m]
-        ground = ok & (occ == 0)
-        receiver = ground & self._receivers(point)
+        receiver = ok & (occ == 0) & self._receivers(point)
         lin = self.lut[rgb.long()]
-        rgb_shadow = tonemap(lin * self.shadow_ratio, 1.0)
-        rgb_shadow = torch.where(receiver.unsqueeze(-1), rgb_shadow, rgb)
         normal = torch.zeros_like(rays)
         normal[..., 2] = 1
-        albedo = (lin / self.ref * REF_ALBEDO).clamp(0, 1)
-        material = torch.full(receiver.shape, MATERIAL["concrete"], dtype=torch.long, device=dev)
-        if self._gains is None:
-            g = lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)
-            self._gains = plate_gains(lin, g, self.ref)
-        bg = Background(rgb.contiguous().clone(), rgb_shadow.contiguous(), depth, point, receiver, albedo, normal,
-                        material)
-        self._last = bg if self._same_pose(cam) else None
-        return bg
+        return {"rgb": rgb.contiguous(), "depth": depth, "point": point, "receiver": receiver, "normal": normal,
+                "material": torch.full(receiver.shape, MATERIAL["concrete"], dtype=torch.long, device=dev),
+                "ground_mean": (lin[receiver] if bool(receiver.any()) else lin.reshape(-1, 3)).mean(0),
+                "light": plate_light(lin)}
 
     def _same_pose(self, cam: Camera) -> bool:
         b = self.base
         return bool(np.allclose(cam.R[0], b.R[0]) and np.allclose(cam.C[0], b.C[0]) and np.isclose(cam.fx[0], b.fx[0])
                     and (cam.skew is None or not np.any(cam.skew)))
 
-    def _resample(self, cam: Camera, rays: torch.Tensor, gpt: torch.Tensor, ok: torch.Tensor):
+    def _resample(self, cam: Camera, rays: torch.Tensor,
+                  hits: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """The plate seen from a moved camera: each pixel's ground point (or far point along its
-        ray) projected into the plate's camera; bilinear colour, nearest occluder id."""
-        far = torch.as_tensor(cam.C[0], dtype=torch.float32, device=self.device) + 1e5 * rays
+        ray; `_ground_hits`) projected into the plate's camera; bilinear colour, nearest occluder id."""
+        C, _, ok, gpt = hits
+        far = C + 1e5 * rays
         P = torch.where(ok.unsqueeze(-1), gpt, far).cpu().numpy().astype(np.float64)
         uv, z = self.base.project(P.reshape(-1, 3), 0)
         uv = np.where((z > 0)[:, None] & np.isfinite(uv), uv, -10.0).reshape(P.shape[:2] + (2,))
