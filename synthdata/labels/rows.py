@@ -207,10 +207,16 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
 
 @njit(cache=True, nogil=True)
 def _extents(inst, count, lo, hi):
-    """`visible_extents` of an instance buffer (T, H, W) on the CPU, row by row."""
+    """`visible_extents` of an instance buffer (T, H, W) on the CPU, row by row (a row of
+    background alone skipped after a test that vectorises)."""
     T, H, W = inst.shape
     for t in range(T):
         for y in range(H):
+            seen = np.int32(0)
+            for x in range(W):
+                seen |= inst[t, y, x]
+            if seen == 0:
+                continue
             for x in range(W):
                 k = inst[t, y, x]
                 if k > 0:

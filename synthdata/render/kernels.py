@@ -125,6 +125,11 @@ def _shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, 
         tp = t if prm.shape[0] > 1 else 0
         for y in range(H):
             n = 0
+            none = np.int32(-1)         # a row without hits (all -1) is skipped after a test that vectorises
+            for x in range(W):
+                none &= gprim[t, y, x]
+            if none == -1:
+                continue
             for x in range(W):
                 p = gprim[t, y, x]
                 if p >= 0 and not done[p]:

@@ -59,10 +59,17 @@ def _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shu
         xt, vt = x[t], vel[t]
         prev, cur, nxt = cams[t, 0], cams[t, 1], cams[t, 2]    # views made once a frame, not a pixel
         ri = t if rays.shape[0] > 1 else 0
+        still_rows = not everything[t] and not moves[t, 0]      # the background (id 0) does not move
         y0, y1, x0, x1 = H, 0, W, 0
         n = 0
         for y in range(H):
             n_row = 0                       # the row's moving pixels, their motion, then the rest
+            if still_rows:                  # a row of background alone is skipped whole (a test that vectorises)
+                seen = np.int32(0)
+                for xx in range(W):
+                    seen |= inst[t, y, xx]
+                if seen == 0:
+                    continue
             for xx in range(W):
                 if everything[t] or moves[t, inst[t, y, xx]]:
                     cols[n_row] = xx
