@@ -288,6 +288,11 @@ def _recolour(rgb, inst, table):
     T, H, W, _ = rgb.shape
     for t in range(T):
         for y in range(H):
+            seen = np.int32(0)          # a row of plate alone skipped after a test that vectorises
+            for x in range(W):
+                seen |= inst[t, y, x]
+            if seen == 0:
+                continue
             for x in range(W):
                 if inst[t, y, x] > 0:
                     for c in range(3):
