@@ -188,8 +188,8 @@ class PlateBackdrop:
         rgb, receiver = st["rgb"], st["receiver"]
         index = rgb.long() + torch.arange(0, 768, 256, device=self.device)       # (value, channel) into the tables
         shade = tonemap(self.lut[:, None] * self.shadow_ratio, 1.0)           # (256, 3)
-        rgb_shadow = torch.where(receiver.unsqueeze(-1), shade.T.reshape(-1)[index], rgb)
-        albedo = (self.lut[:, None] / self.ref * REF_ALBEDO).clamp(0, 1).T.reshape(-1)[index]
+        rgb_shadow = torch.where(receiver.unsqueeze(-1), torch.take(shade.T.reshape(-1), index), rgb)
+        albedo = torch.take((self.lut[:, None] / self.ref * REF_ALBEDO).clamp(0, 1).T.reshape(-1), index)
         if self._gains is None:
             self._gains = gains_from(st["ground_mean"], st["light"], self.ref)
         bg = Background(rgb.clone(), rgb_shadow.contiguous(), st["depth"], st["point"], receiver, albedo, st["normal"],
