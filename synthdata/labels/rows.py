@@ -32,6 +32,7 @@ from numba import njit
 
 from synthdata.labels.extents import TrackExtents, project_keypoints
 from synthdata.labels.rle import encode_window
+from synthdata.render.pixel import row_is
 from synthdata.render.renderer import FrameBatch
 from synthdata.world.types import World
 
@@ -212,10 +213,7 @@ def _extents(inst, count, lo, hi):
     T, H, W = inst.shape
     for t in range(T):
         for y in range(H):
-            seen = np.int32(0)
-            for x in range(W):
-                seen |= inst[t, y, x]
-            if seen == 0:
+            if row_is(inst, t, y, np.int32(0)):
                 continue
             for x in range(W):
                 k = inst[t, y, x]

@@ -179,7 +179,8 @@ class PlateBackdrop:
         """The Background seen by cam (one pose) along rays (H, W, 3). The plate's own pose gives
         every clip the same geometry and plate pixels (kept: `shared`); the clip's light then
         gives the shadowed plate, the albedo and the gains, through tables of the 256 values."""
-        if self._same_pose(cam):
+        own_pose = self._same_pose(cam)
+        if own_pose:
             pose = (cam.C[0].tobytes(), cam.R[0].tobytes(), cam.ray_key(0))
             st = shared(("pose",) + self._key + pose, lambda: self._static(cam, rays, self.plate, self.occ))
         else:
@@ -194,7 +195,7 @@ class PlateBackdrop:
             self._gains = gains_from(st["ground_mean"], st["light"], self.ref)
         bg = Background(rgb.clone(), rgb_shadow.contiguous(), st["depth"], st["point"], receiver, albedo, st["normal"],
                         st["material"])
-        self._last = bg if self._same_pose(cam) else None
+        self._last = bg if own_pose else None
         return bg
 
     def _ground_hits(self, cam: Camera, rays: torch.Tensor) -> tuple[torch.Tensor, ...]:

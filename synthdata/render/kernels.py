@@ -33,7 +33,7 @@ from synthdata.render.motion_pass import motion_blur
 from synthdata.render.planes import kept
 from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
                                     normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
-                                    zbuffer_hit)
+                                    zbuffer_hit, row_is)
 from synthdata.render.sensor_pass import decode_linear, sensor_encode
 from synthdata.render.surface_shading import shade_surface
 
@@ -125,10 +125,7 @@ def _shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, 
         tp = t if prm.shape[0] > 1 else 0
         for y in range(H):
             n = 0
-            none = np.int32(-1)         # a row without hits (all -1) is skipped after a test that vectorises
-            for x in range(W):
-                none &= gprim[t, y, x]
-            if none == -1:
+            if row_is(gprim, t, y, np.int32(-1)):       # a row without hits
                 continue
             for x in range(W):
                 p = gprim[t, y, x]

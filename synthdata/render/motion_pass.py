@@ -12,6 +12,7 @@ from numba import njit
 
 from synthdata.render.background_pass import SHADE_NO_REFS as NO_REFS  # kernels.py's flags
 from synthdata.render.motion_blur import MIN_BLUR_PX, pixel_motion, reach, streak_rgb
+from synthdata.render.pixel import row_is
 from synthdata.render.planes import kept
 
 __all__ = ["motion_blur"]
@@ -64,12 +65,8 @@ def _motion_blur(x, inst, depth, rays, cams, steps, disp, everything, moves, shu
         n = 0
         for y in range(H):
             n_row = 0                       # the row's moving pixels, their motion, then the rest
-            if still_rows:                  # a row of background alone is skipped whole (a test that vectorises)
-                seen = np.int32(0)
-                for xx in range(W):
-                    seen |= inst[t, y, xx]
-                if seen == 0:
-                    continue
+            if still_rows and row_is(inst, t, y, np.int32(0)):     # a row of background alone
+                continue
             for xx in range(W):
                 if everything[t] or moves[t, inst[t, y, xx]]:
                     cols[n_row] = xx

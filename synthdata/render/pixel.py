@@ -315,6 +315,17 @@ def encode(x, enc):
 
 
 @inlined
+def row_is(buf, t, y, value):
+    """Whether row y of frame t of an integer buffer (T, H, W) holds `value` throughout: an OR of
+    each element XOR value, without a branch, so the loop vectorises (the CPU kernels skip a row of
+    background alone: instance id 0, primitive index -1)."""
+    acc = buf[t, y, 0] ^ value
+    for x in range(1, buf.shape[2]):
+        acc |= buf[t, y, x] ^ value
+    return acc == 0
+
+
+@inlined
 def on_silhouette(inst, t, y, x):
     """Whether pixel (y, x) of frame t differs from a 4-neighbour in the instance buffer."""
     H, W = inst.shape[1], inst.shape[2]

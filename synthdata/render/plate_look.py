@@ -23,6 +23,7 @@ import torch
 from numba import njit
 
 from synthdata.render.counter_noise import noise_sample32
+from synthdata.render.pixel import row_is
 from synthdata.render.planes import kept
 
 JIT = dict(cache=True, nogil=True)
@@ -288,10 +289,7 @@ def _recolour(rgb, inst, table):
     T, H, W, _ = rgb.shape
     for t in range(T):
         for y in range(H):
-            seen = np.int32(0)          # a row of plate alone skipped after a test that vectorises
-            for x in range(W):
-                seen |= inst[t, y, x]
-            if seen == 0:
+            if row_is(inst, t, y, np.int32(0)):     # a row of plate alone
                 continue
             for x in range(W):
                 if inst[t, y, x] > 0:
