@@ -62,32 +62,51 @@ def test_hard_shadows_are_looked_for_in_the_shadows_box_only():
 
 
 @pytest.mark.parametrize("sigma", [0.8, 1.7])
-def test_blur_at_needed_pixels_is_the_whole_frame_gaussian(sigma):
+def test_blurred_needed_pixels_are_the_whole_frame_gaussian(sigma):
     rng = np.random.default_rng(2)
     x = (rng.random((40, 60, 3)) * 255).astype(np.float32)
     need = rng.random((40, 60)) > 0.7
     need[:, 0] = need[0, :] = need[-1, :] = True               # borders: replicated
-    out = np.zeros_like(x)
-    plate_look._blur_at(x, need, plate_look.gaussian_taps(sigma), out, *plate_look._bbox(need))
+    out = np.full_like(x, -1.0)
+    plate_look._blur_tiles(x, need, plate_look.gaussian_taps(sigma), out, *plate_look._bbox(need))
     want = gaussian_blur(torch.from_numpy(x).permute(2, 0, 1)[None], sigma)[0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(out[need], want[need], rtol=0, atol=2e-4)
-    assert not out[~need].any()                                  # nothing else computed
+
+
+def test_blur_box_is_the_gaussian_over_the_box_alone():
+    """`_blur_box` writes its box and nothing else; any scratch contents are overwritten."""
+    rng = np.random.default_rng(4)
+    x = (rng.random((30, 50, 3)) * 255).astype(np.float32)
+    taps = plate_look.gaussian_taps(1.2)
+    r = (len(taps) - 1) // 2
+    out = np.full_like(x, -1.0)
+    pad, horiz, acc = (np.full(n, np.nan, np.float32) for n in ((40 + 2 * r) * 3, ((12 + 2 * r), 40 * 3), 40 * 3))
+    plate_look._blur_box(x, taps, out, 3, 15, 0, 40, pad, horiz, acc)
+    want = gaussian_blur(torch.from_numpy(x).permute(2, 0, 1)[None], 1.2)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(out[3:15, :40], want[3:15, :40], rtol=0, atol=2e-4)
+    inside = np.zeros(out.shape[:2], bool)
+    inside[3:15, :40] = True
+    assert (out[~inside] == -1.0).all()
 
 
 def test_blur_tile_by_tile_is_the_same_bits_as_over_the_whole_box():
-    """`_blur_tiles` (the needed pixels' own tiles) gives exactly `_blur_at` over the box around
-    all of them: clusters far apart, one on a tile's edge, one at the frame's corner."""
+    """`_blur_tiles` (the needed pixels' own tiles) gives exactly `_blur_box` over the box around
+    all of them at every needed pixel: clusters far apart, one on a tile's edge, one at the frame's
+    corner."""
     rng = np.random.default_rng(3)
     x = (rng.random((150, 170, 3)) * 255).astype(np.float32)
     need = np.zeros((150, 170), bool)
     need[5:20, 3:30] = need[60:66, 30:35] = need[120:150, 140:170] = True
     need |= rng.random((150, 170)) > 0.995
     taps = plate_look.gaussian_taps(1.7)
-    box = plate_look._bbox(need)
+    r = (len(taps) - 1) // 2
+    y0, y1, x0, x1 = plate_look._bbox(need)
     whole, tiled = np.zeros_like(x), np.zeros_like(x)
-    plate_look._blur_at(x, need, taps, whole, *box)
-    plate_look._blur_tiles(x, need, taps, tiled, *box)
-    assert np.array_equal(whole, tiled) and tiled[need].any()
+    scratch = (np.empty((x1 - x0 + 2 * r) * 3, np.float32), np.empty((y1 - y0 + 2 * r, (x1 - x0) * 3), np.float32),
+               np.empty((x1 - x0) * 3, np.float32))
+    plate_look._blur_box(x, taps, whole, y0, y1, x0, x1, *scratch)
+    plate_look._blur_tiles(x, need, taps, tiled, y0, y1, x0, x1)
+    assert np.array_equal(whole[need], tiled[need]) and tiled[need].any()
 
 
 @pytest.mark.parametrize("name", ["plate_car_park", "plate_lobby"])

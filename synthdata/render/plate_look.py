@@ -9,8 +9,8 @@ them on CPU frames): each touches only the pixels it changes.
   (the sensor noise's draw; the torch path draws the same bits with `noise_field`).
 
 The blur is the separable Gaussian of render/blur.py `gaussian_blur` (replicated borders; the
-same taps), evaluated over the bounding box of the pixels that need it and kept at those pixels;
-float32 sums in tap order. torch's conv2d sums in its own order, so a value can differ from it
+same taps), evaluated over the boxes of the pixels that need it, 32 x 32 pixels at a time, and
+read at those pixels; float32 sums in tap order. torch's conv2d sums in its own order, so a value can differ from it
 in the last bits of float32 and, rounded to uint8, by one level where it falls on a half (see
 tests/test_plate_look.py).
 """
@@ -64,8 +64,8 @@ def _dilate(mask, r, out, sy0, sy1, sx0, sx1):
     """out (H, W) bool: pixels within r (square) of a True pixel of mask (H, W) set True (only
     within the mask's bounding box grown by r); returns that box (y0, y1, x0, x1; y1 == 0 if
     mask has no True pixel). The mask's True pixels are all within sy0, sy1, sx0, sx1 (searched
-    for its box). Rows are dilated first, then columns by a running count of the dilated rows
-    within r above and below (a pass over the box, whatever r)."""
+    for its box). Rows are dilated first, then each output row ORs the dilated rows within r above
+    and below: 2r + 1 flat passes of bytes a row, without branches, which vectorise."""
     H, W = mask.shape
     y0, y1, x0, x1 = _bbox(mask[sy0:sy1, sx0:sx1])
     if y1 == 0:
@@ -73,80 +73,81 @@ def _dilate(mask, r, out, sy0, sy1, sx0, sx1):
     y0, y1, x0, x1 = y0 + sy0, y1 + sy0, x0 + sx0, x1 + sx0
     y0, y1, x0, x1 = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
     n = x1 - x0
-    rows = np.zeros((y1 - y0, n), np.bool_)
+    rows = np.empty((y1 - y0, n), np.bool_)
     for y in range(y0, y1):
         _dilate_line(mask[y, x0:x1], r, rows[y - y0])
-    count = np.zeros(n, np.int32)
-    for y in range(y0, min(y0 + r, y1)):        # the rows within r below the first
-        src = rows[y - y0]
-        for x in range(n):
-            count[x] += src[x]
     for y in range(y0, y1):
-        if y + r < y1:                          # the row coming into reach below
-            src = rows[y + r - y0]
+        o = out[y, x0:x1].view(np.uint8)
+        for yy in range(max(y - r, y0), min(y + r + 1, y1)):
+            src = rows[yy - y0].view(np.uint8)
             for x in range(n):
-                count[x] += src[x]
-        if y - r - 1 >= y0:                     # the row leaving reach above
-            src = rows[y - r - 1 - y0]
-            for x in range(n):
-                count[x] -= src[x]
-        o = out[y, x0:x1]
-        for x in range(n):
-            o[x] |= count[x] > 0
+                o[x] |= src[x]
     return y0, y1, x0, x1
 
 
 @njit(**JIT)
 def _dilate_line(src, r, dst):
-    """dst[i] = any of src[i - r .. i + r] (1-D)."""
+    """dst[i] = any of src[i - r .. i + r] (1-D bool): src ORed in shifted by each of -r .. r, as
+    bytes (flat passes that vectorise)."""
     n = src.shape[0]
-    last = -2 * (r + 1)
-    for i in range(n):                  # forwards: the last True at or before i
-        if src[i]:
-            last = i
-        dst[i] = i - last <= r
-    last = n + 2 * (r + 1)
-    for i in range(n - 1, -1, -1):      # backwards: the next True at or after i
-        if src[i]:
-            last = i
-        if last - i <= r:
-            dst[i] = True
+    a, d = src.view(np.uint8), dst.view(np.uint8)
+    for i in range(n):
+        d[i] = a[i]
+    for k in range(1, min(r, n - 1) + 1):        # indices written as sums of non-negative terms:
+        for i in range(n - k):                  # a difference (i - k) kept these loops scalar
+            d[i] |= a[i + k]
+        for i in range(n - k):
+            d[i + k] |= a[i]
 
 
 @njit(**JIT)
-def _blur_at(x, need, taps, out, y0, y1, x0, x1):
-    """out[y, x, c] (float32) = Gaussian blur of x (H, W, C) at the pixels of need (H, W), whose
-    bounding box is y0, y1, x0, x1 (`_bbox`), borders replicated. Both passes run over the whole
-    box (the rows pass also over the rows within reach above and below), taps outermost so the
-    inner loop runs along a row's values; each value still sums its taps in order from zero."""
+def _blur_box(x, taps, out, y0, y1, x0, x1, pad, horiz, acc):
+    """out[y0:y1, x0:x1] (float32, H x W x C) = the Gaussian blur of x (H, W, C), borders
+    replicated. The rows pass runs over the box's rows and those within reach above and below,
+    then the columns pass; taps outermost so that the inner loops run along a row's values (flat,
+    over slices: they vectorise), each value summing its taps in order (the first one stored).
+    Scratch: pad ((x1 - x0 + 2r) C), horiz ((y1 - y0 + 2r) x (x1 - x0) C), acc ((x1 - x0) C) at
+    least, any values."""
     H, W, C = x.shape
     r = (taps.shape[0] - 1) // 2
     ry0, ry1 = max(y0 - r, 0), min(y1 + r, H)
     n = (x1 - x0) * C
-    pad = np.empty((x1 - x0 + 2 * r) * C, np.float32)
-    horiz = np.zeros((ry1 - ry0, n), np.float32)
+    flat, dst = x.reshape(H, W * C), out.reshape(H, W * C)
+    lo, hi = max(x0 - r, 0), min(x1 + r, W)     # the row's own values, then its borders replicated
+    m, left = (hi - lo) * C, (lo - (x0 - r)) * C
     for y in range(ry0, ry1):
-        for k in range(x1 - x0 + 2 * r):            # the row, borders replicated
-            xs = min(max(x0 - r + k, 0), W - 1)
+        src = flat[y, lo * C:hi * C]
+        into = pad[left:left + m]
+        for i in range(m):
+            into[i] = np.float32(src[i])
+        for k in range(lo - (x0 - r)):
             for c in range(C):
-                pad[k * C + c] = np.float32(x[y, xs, c])
+                pad[k * C + c] = np.float32(flat[y, c])
+        for k in range(hi - (x0 - r), x1 - x0 + 2 * r):
+            for c in range(C):
+                pad[k * C + c] = np.float32(flat[y, (W - 1) * C + c])
         h = horiz[y - ry0]
-        for j in range(taps.shape[0]):
+        t0 = taps[0]
+        for q in range(n):
+            h[q] = t0 * pad[q]
+        for j in range(1, taps.shape[0]):
             tj = taps[j]
+            p = pad[j * C:j * C + n]            # a slice: an index q + j * C kept this loop scalar
             for q in range(n):
-                h[q] += tj * pad[q + j * C]
-    acc = np.empty(n, np.float32)
+                h[q] += tj * p[q]
     for y in range(y0, y1):
-        acc[:] = 0.0
-        for j in range(taps.shape[0]):
+        row = horiz[max(y - r, 0) - ry0]
+        t0 = taps[0]
+        for q in range(n):
+            acc[q] = t0 * row[q]
+        for j in range(1, taps.shape[0]):
             tj = taps[j]
-            h = horiz[min(max(y + j - r, 0), H - 1) - ry0]
+            row = horiz[min(max(y + j - r, 0), H - 1) - ry0]
             for q in range(n):
-                acc[q] += tj * h[q]
-        for xx in range(x0, x1):
-            if need[y, xx]:
-                for c in range(C):
-                    out[y, xx, c] = acc[(xx - x0) * C + c]
+                acc[q] += tj * row[q]
+        o = dst[y, x0 * C:x1 * C]
+        for q in range(n):
+            o[q] = acc[q]
 
 
 BLUR_TILE = 32   # `_blur_tiles`: the blur runs over 32 x 32 tiles holding needed pixels, not their whole box
@@ -154,16 +155,23 @@ BLUR_TILE = 32   # `_blur_tiles`: the blur runs over 32 x 32 tiles holding neede
 
 @njit(**JIT)
 def _blur_tiles(x, need, taps, out, y0, y1, x0, x1):
-    """`_blur_at` over the pixels of need within y0, y1, x0, x1, a BLUR_TILE tile at a time (each
-    over the box of its own needed pixels; tiles without any are skipped): the same values, since
-    every value sums its taps in the same order from the same neighbours, at the cost of the
-    needed pixels' neighbourhood rather than of the box around all of them (actors and shadows
-    spread over the frame)."""
+    """The Gaussian blur (`_blur_box`) at the pixels of need within y0, y1, x0, x1, a BLUR_TILE
+    tile at a time, each over the box of its own needed pixels (tiles without any are skipped);
+    out is written over those boxes, which hold every needed pixel (its other pixels are scratch
+    to the callers). Every value sums its taps in the same order from the same neighbours, so a
+    needed pixel's value is the same whatever the tiling, at the cost of the needed pixels'
+    neighbourhood rather than of the box around all of them (actors and shadows spread over the
+    frame)."""
+    C = x.shape[2]
+    r = (taps.shape[0] - 1) // 2
+    pad = np.empty((BLUR_TILE + 2 * r) * C, np.float32)
+    horiz = np.empty((BLUR_TILE + 2 * r, BLUR_TILE * C), np.float32)
+    acc = np.empty(BLUR_TILE * C, np.float32)
     for ty in range(y0, y1, BLUR_TILE):
         for tx in range(x0, x1, BLUR_TILE):
             ya, yb, xa, xb = _bbox(need[ty:min(ty + BLUR_TILE, y1), tx:min(tx + BLUR_TILE, x1)])
             if yb > 0:
-                _blur_at(x, need, taps, out, ty + ya, ty + yb, tx + xa, tx + xb)
+                _blur_box(x, taps, out, ty + ya, ty + yb, tx + xa, tx + xb, pad, horiz, acc)
 
 
 @njit(**JIT)
@@ -178,32 +186,39 @@ def _soften(rgb, inst, lit, shade, receiver, taps, hmask, near, hard, soft, by0,
     by0, by1, bx0, bx1 = max(by0, 0), min(by1, H), max(bx0, 0), min(bx1, W)
     if by1 <= by0 or bx1 <= bx0:
         return
-    for y in range(by0, by1):
-        for x in range(bx0, bx1):   # without branches (& and |, not `and` and `or`): it vectorises
-            differs, same = False, True
-            for c in range(3):
-                differs |= rgb[y, x, c] != lit[y, x, c]
-                same &= rgb[y, x, c] == shade[y, x, c]
-            hmask[y, x] = differs & same & (inst[y, x] == 0) & receiver[y, x]
+    nb = (bx1 - bx0) * 3
+    differs, same = np.empty(nb, np.bool_), np.empty(nb, np.bool_)
+    flat_rgb, flat_lit, flat_shade = rgb.reshape(H, W * 3), lit.reshape(H, W * 3), shade.reshape(H, W * 3)
+    for y in range(by0, by1):       # a row's values compared in flat loops, then its pixels (without branches)
+        v, a, b = flat_rgb[y, bx0 * 3:bx1 * 3], flat_lit[y, bx0 * 3:bx1 * 3], flat_shade[y, bx0 * 3:bx1 * 3]
+        for q in range(nb):
+            differs[q] = v[q] != a[q]
+            same[q] = v[q] == b[q]
+        for x in range(bx1 - bx0):
+            k = bx0 + x
+            hmask[y, k] = ((differs[3 * x] | differs[3 * x + 1] | differs[3 * x + 2])
+                           & (same[3 * x] & same[3 * x + 1] & same[3 * x + 2]) & (inst[y, k] == 0) & receiver[y, k])
     r = (taps.shape[0] - 1) // 2
     y0, y1, x0, x1 = _dilate(hmask, r, near, by0, by1, bx0, bx1)
     if y1 > 0:
         ya, yb, xa, xb = max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W)
         for y in range(ya, yb):                 # read within r of `near`: set there, zero elsewhere
             for x in range(xa, xb):
-                if hmask[y, x]:
-                    hard[y, x, 0] = 1.0
-        _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)     # soft: written (and read) at `near` only
-        one = np.float32(1.0)
-        for y in range(y0, y1):
-            for x in range(x0, x1):
-                if not near[y, x] or inst[y, x] != 0 or not receiver[y, x]:
-                    continue
-                s = min(max(soft[y, x, 0], np.float32(0.0)), one)
-                if s > np.float32(1e-3):
-                    for c in range(3):
-                        v = np.float32(lit[y, x, c]) * (one - s) + np.float32(shade[y, x, c]) * s
-                        rgb[y, x, c] = np.uint8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+                hard[y, x, 0] = np.float32(hmask[y, x])
+        _blur_tiles(hard, near, taps, soft, y0, y1, x0, x1)     # soft: read at `near` only
+        one, zero, top = np.float32(1.0), np.float32(0.0), np.float32(255.0)
+        n = (x1 - x0) * 3
+        sv = np.empty(n, np.float32)
+        for y in range(y0, y1):                 # a row at a time: each value's s, then a select (they vectorise)
+            for x in range(x1 - x0):
+                k = x0 + x
+                s = min(max(soft[y, k, 0], zero), one) if near[y, k] & (inst[y, k] == 0) & receiver[y, k] else zero
+                sv[3 * x] = sv[3 * x + 1] = sv[3 * x + 2] = s
+            v, a, b = flat_rgb[y, x0 * 3:x1 * 3], flat_lit[y, x0 * 3:x1 * 3], flat_shade[y, x0 * 3:x1 * 3]
+            for q in range(n):
+                s = sv[q]
+                m = np.float32(a[q]) * (one - s) + np.float32(b[q]) * s
+                v[q] = np.uint8(min(max(np.rint(m), zero), top)) if s > np.float32(1e-3) else v[q]
         for y in range(ya, yb):                 # the scratch left as it came
             for x in range(xa, xb):
                 hard[y, x, 0] = 0.0
@@ -240,12 +255,18 @@ def _ring_blur(rgb, inst, taps, out, actor, ring):
     if y1 == 0:
         return
     _blur_tiles(rgb, ring, taps, out, y0, y1, x0, x1)
-    for y in range(y0, y1):
-        for x in range(x0, x1):
-            if ring[y, x]:
-                ring[y, x] = False
-                for c in range(3):
-                    rgb[y, x, c] = np.uint8(min(max(np.rint(out[y, x, c]), np.float32(0.0)), np.float32(255.0)))
+    n = (x1 - x0) * 3
+    sel = np.empty(n, np.bool_)
+    src, dst = out.reshape(H, W * 3), rgb.reshape(H, W * 3)
+    lo, hi = np.float32(0.0), np.float32(255.0)
+    for y in range(y0, y1):                 # a row at a time: which values, then a select (it vectorises)
+        m = ring[y, x0:x1]
+        for x in range(x1 - x0):
+            sel[3 * x] = sel[3 * x + 1] = sel[3 * x + 2] = m[x]
+            m[x] = False
+        o, v = src[y, x0 * 3:x1 * 3], dst[y, x0 * 3:x1 * 3]
+        for q in range(n):
+            v[q] = np.uint8(min(max(np.rint(o[q]), lo), hi)) if sel[q] else v[q]
 
 
 def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
