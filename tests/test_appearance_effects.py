@@ -236,7 +236,7 @@ def test_kept_scratch_of_motion_blur_and_light_pools_is_left_clean():
         frames = render(_mover(shutter=1.0)).rgb.clone()
         kept = planes._local.__dict__["kept"]
         best, src, _, _, _, row_m, _, _, _ = kept["motion_blur"][1]
-        return first, frames, best, src, row_m, kept["light_pools"][1]
+        return first, frames, best, src, row_m, kept["light_pools"][1][0]
 
     with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
         want = a.submit(alone).result()

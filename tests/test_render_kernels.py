@@ -146,11 +146,11 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     """The kernels whose pixel loops call inlined helpers taking arrays compile without numba's
     reference counting (kernels.NO_REFS): with it, every array handed to a helper costs an atomic
     increment and decrement per pixel (shade_hits 1.8x slower). Their scratch comes from wrappers."""
-    from synthdata.render import background_pass, kernels, motion_pass
+    from synthdata.render import background_pass, kernels, light_pass, motion_pass
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels._shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             kernels._light_pools, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds,
+             light_pass._light_pools, light_pass.lamp_row, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds,
              background_pass._paint]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 

@@ -13,6 +13,7 @@ views of the render tensors (no copies); every kernel writes in place.
 - `antialias`: silhouette pixels take the mean of themselves and their 3x3 average.
 - `motion_blur`: blur along each moving pixel's image motion (render/motion_pass.py, maths in
   render/motion_blur.py).
+- `light_pools`: moving lights' pools on the background (render/light_pass.py).
 - `decode_linear`, `sensor_encode` (render/sensor_pass.py): the effects chain's way in and out
   of linear light; sensor noise from a counter-based hash (the same bits on every device),
   vignetting and the tone curve fused in one pass.
@@ -29,11 +30,11 @@ from numba import njit
 
 from synthdata.render.background_pass import shade_tone
 from synthdata.render.hit_shading import hit_radiance, hit_surface, store_tone
+from synthdata.render.light_pass import light_pools
 from synthdata.render.motion_pass import motion_blur
 from synthdata.render.planes import kept
-from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, encode, hit_primitive, in_shadow, lamp, lamp_response,
-                                    normal_primitive, on_silhouette, soften, shadow_form, sun_basis,
-                                    zbuffer_hit, row_is)
+from synthdata.render.pixel import (PRM_RAD, PRM_REF, NPRM, hit_primitive, in_shadow, normal_primitive, on_silhouette,
+                                    soften, shadow_form, sun_basis, zbuffer_hit, row_is)
 from synthdata.render.sensor_pass import decode_linear, sensor_encode
 from synthdata.render.surface_shading import shade_surface
 
@@ -288,61 +289,6 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                                 rgb[t, y, x, 1] = rgb_shadow[u, y, x, 1]
                                 rgb[t, y, x, 2] = rgb_shadow[u, y, x, 2]
                             break
-
-
-def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                dpos, daxis, dcol, drange, dcos, lwin):
-    """Add the moving lights' pools to the background pixels (inst == 0, receiver) inside each
-    frame's window win (T, 4) (x0, y0, x1, y1): rgb takes tone(lut[rgb] + response * exposure).
-    Background buffers (U, H, W, ...) are picked per frame by which (T,). Each light is summed
-    only inside its own window lwin (T, L, 4) (where it can reach), in light order, so each
-    pixel's sum is pixel.moving_irradiance's. The sums' plane is the thread's, kept zeroed from
-    call to call (render/planes.py `kept`)."""
-    H, W = inst.shape[1], inst.shape[2]
-    acc = kept("light_pools", (H, W), lambda: np.zeros((H, W, 3)))
-    _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                 dpos, daxis, dcol, drange, dcos, lwin, acc)
-
-
-@njit(**NO_REFS)
-def _light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material, frame0, lut, enc, light, mats,
-                 dpos, daxis, dcol, drange, dcos, lwin, acc):
-    """`light_pools` with its scratch: acc (H, W, 3) zeros, left as it came."""
-    T, H, W = inst.shape
-    e = light[9]
-    for t in range(T):
-        u = which[t]
-        f = frame0 + t
-        x0, y0, x1, y1 = win[t, 0], win[t, 1], win[t, 2], win[t, 3]
-        if x1 <= x0 or y1 <= y0:
-            continue
-        for i in range(dpos.shape[0]):
-            if dcol[i, f, 0] == 0.0 and dcol[i, f, 1] == 0.0 and dcol[i, f, 2] == 0.0:
-                continue
-            for y in range(max(lwin[t, i, 1], y0), min(lwin[t, i, 3], y1)):
-                for x in range(max(lwin[t, i, 0], x0), min(lwin[t, i, 2], x1)):
-                    if inst[t, y, x] != 0 or not receiver[u, y, x]:
-                        continue
-                    k = lamp(normal[u, y, x, 0], normal[u, y, x, 1], normal[u, y, x, 2], point[u, y, x, 0],
-                             point[u, y, x, 1], point[u, y, x, 2], dpos[i, f, 0], dpos[i, f, 1], dpos[i, f, 2],
-                             drange[i], daxis[i, f, 0], daxis[i, f, 1], daxis[i, f, 2], dcos[i])
-                    acc[y, x, 0] += dcol[i, f, 0] * k
-                    acc[y, x, 1] += dcol[i, f, 1] * k
-                    acc[y, x, 2] += dcol[i, f, 2] * k
-        for y in range(y0, y1):
-            for x in range(x0, x1):
-                er, eg, eb = acc[y, x, 0], acc[y, x, 1], acc[y, x, 2]
-                if er == 0.0 and eg == 0.0 and eb == 0.0:
-                    continue
-                acc[y, x, 0] = acc[y, x, 1] = acc[y, x, 2] = 0.0
-                r, g, b = lamp_response(albedo[u, y, x, 0], albedo[u, y, x, 1], albedo[u, y, x, 2], material[u, y, x],
-                                        er, eg, eb, light, mats)
-                rgb[t, y, x, 0] = encode(lut[rgb[t, y, x, 0]] + r * e, enc)
-                rgb[t, y, x, 1] = encode(lut[rgb[t, y, x, 1]] + g * e, enc)
-                rgb[t, y, x, 2] = encode(lut[rgb[t, y, x, 2]] + b * e, enc)
-
-
-light_pools.kernel = _light_pools      # what render/backend.py counts and caches
 
 
 @njit(**JIT)
