@@ -200,10 +200,10 @@ def sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, r
     (the same pixels are tested against the same primitives in the same order wherever a disc holds
     them: the same marks; under a low sun a body's square holds a long shadow, and most of its
     primitives' discs miss any one pixel)."""
-    P = win.shape[1]
+    P, W = win.shape[1], inst.shape[2]
     _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first,
                  np.zeros((P, 3)), np.zeros((P, 4)), np.zeros(SHADOW_GRID * SHADOW_GRID, np.int64),
-                 np.zeros((SHADOW_GRID * SHADOW_GRID, P), np.int64))
+                 np.zeros((SHADOW_GRID * SHADOW_GRID, P), np.int64), np.empty(W, np.bool_), np.empty((2, W)))
 
 
 SHADOW_GRID = 8
@@ -211,12 +211,14 @@ SHADOW_GRID = 8
 
 @njit(**NO_REFS)
 def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, rgb, rgb_shadow, first, forms, disc,
-                 count, cells):
+                 count, cells, test, qs):
     """`sun_shadows` with its scratch: forms (P, 3), each primitive's shadow form, and disc (P, 4),
     its bounding sphere's shadow in the sun-orthogonal plane: centre u, v, radius squared, radius;
     count (G * G,) and cells (G * G, P): a body's grid of cells (SHADOW_GRID = G) and the
-    primitives listed in each."""
+    primitives listed in each; test (W,) and qs (2, W): a row's pixels to test and their place in
+    the sun's plane, found first in a flat loop without branches (it vectorises)."""
     T, P = win.shape[0], win.shape[1]
+    H, W = inst.shape[1], inst.shape[2]
     B = first.shape[0]
     sx, sy, sz = sun[0], sun[1], sun[2]
     e1x, e1y, e1z, e2x, e2y, e2z = sun_basis(sx, sy, sz)
@@ -234,6 +236,7 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                 r = r + 1e-6 + 1e-4 * r                     # a margin far above rounding
                 disc[p, 0], disc[p, 1] = e1x * cx + e1y * cy + e1z * cz, e2x * cx + e2y * cy + e2z * cz
                 disc[p, 2], disc[p, 3] = r * r, r
+        org = origin[u].reshape(H, W * 3)
         for b in range(B):
             p0, p1 = first[b], (first[b + 1] if b + 1 < B else P)
             x0, y0, x1, y1 = 1 << 30, 1 << 30, -1, -1         # the body's window and disc square
@@ -264,15 +267,21 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
                         c = i * G + j
                         cells[c, count[c]] = p
                         count[c] += 1
+            n = x1 - x0
             for y in range(y0, y1):
-                for x in range(x0, x1):
-                    if shadowed[t, y, x] or inst[t, y, x] != 0 or not receiver[u, y, x]:
-                        continue
-                    qx, qy, qz = origin[u, y, x, 0], origin[u, y, x, 1], origin[u, y, x, 2]
+                sh, ids, rec, o = shadowed[t, y, x0:x1], inst[t, y, x0:x1], receiver[u, y, x0:x1], org[y, 3 * x0:3 * x1]
+                for i in range(n):      # free receivers whose sun line meets the body's square
+                    qx, qy, qz = o[3 * i], o[3 * i + 1], o[3 * i + 2]
                     qu = e1x * qx + e1y * qy + e1z * qz
                     qv = e2x * qx + e2y * qy + e2z * qz
-                    if qu < u0 or qu > u1 or qv < v0 or qv > v1:
-                        continue                                # the sun line misses the body
+                    qs[0, i], qs[1, i] = qu, qv
+                    test[i] = (sh[i] == 0) & (ids[i] == 0) & rec[i] & (qu >= u0) & (qu <= u1) & (qv >= v0) & (qv <= v1)
+                for i in range(n):
+                    if not test[i]:
+                        continue
+                    x = x0 + i
+                    qx, qy, qz = o[3 * i], o[3 * i + 1], o[3 * i + 2]
+                    qu, qv = qs[0, i], qs[1, i]
                     c = min(int((qu - u0) * gu), G - 1) * G + min(int((qv - v0) * gv), G - 1)
                     for k in range(count[c]):
                         p = cells[c, k]
