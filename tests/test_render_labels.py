@@ -337,6 +337,7 @@ def test_antialias_in_object_boxes_equals_the_whole_frame_search():
             if k:
                 ys, xs = (inst[t] == k).nonzero(as_tuple=True)
                 boxes.append([t, int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1])
+    boxes += [[0, 0, W + 2, 5, W + 2], [1, 3, W - 1, 9, W], [2, 0, 0, H, 1]]   # off the frame, its last and first columns
     rgb = torch.randint(0, 256, (T, H, W, 3), generator=gen, dtype=torch.uint8)
     fast, ref = rgb.clone(), rgb.clone()
     antialias(fast, inst, torch.tensor(boxes))

@@ -304,17 +304,32 @@ def _sun_shadows(prm, kinds, win, sun, which, origin, receiver, inst, shadowed, 
 def antialias(rgb, inst, boxes, mark):
     """Silhouette pixels (differing from a 4-neighbour in inst) inside boxes (G, 5) of (frame, y0,
     x0, y1, x1) grown by one pixel take the mean of themselves and their 3x3 average (colours
-    only; inst keeps hard edges). mark (T, H, W) uint8 is scratch: zeros, left zeros."""
+    only; inst keeps hard edges). mark (T, H, W) uint8 is scratch: zeros, left zeros. A box row's
+    silhouette pixels are found in a flat loop over slices of the row and its neighbours (it
+    vectorises), the frame's first and last columns apart."""
     T, H, W = inst.shape
     G = boxes.shape[0]
     n = 0
+    new = np.empty(W, np.uint8)
     for g in range(G):
         t = boxes[g, 0]
+        xa, xb = max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)
+        if xb <= xa:
+            continue
+        ia, ib = max(xa, 1), min(xb, W - 1)         # columns with a neighbour on both sides
         for y in range(max(boxes[g, 1] - 1, 0), min(boxes[g, 3] + 1, H)):
-            for x in range(max(boxes[g, 2] - 1, 0), min(boxes[g, 4] + 1, W)):
-                if mark[t, y, x]:
-                    continue
-                if on_silhouette(inst, t, y, x):
+            row, up, down = inst[t, y], inst[t, max(y - 1, 0)], inst[t, min(y + 1, H - 1)]
+            if ia < ib:             # (the row itself stands in for a missing row above or below)
+                v, lft, rgt, a, b = row[ia:ib], row[ia - 1:ib - 1], row[ia + 1:ib + 1], up[ia:ib], down[ia:ib]
+                m, f = mark[t, y, ia:ib], new[:ib - ia]
+                for i in range(ib - ia):
+                    f[i] = np.uint8(((lft[i] != v[i]) | (rgt[i] != v[i]) | (a[i] != v[i]) | (b[i] != v[i]))
+                                    & (m[i] == 0))
+                for i in range(ib - ia):
+                    n += f[i]
+                    m[i] |= f[i]
+            for x in (xa, xb - 1):
+                if (x < ia or x >= ib) and mark[t, y, x] == 0 and on_silhouette(inst, t, y, x):
                     mark[t, y, x] = 1
                     n += 1
     out = np.empty((n, 3), np.uint8)
