@@ -153,6 +153,10 @@ class PlateBackdrop:
         lit, dark = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in reference_ground(light))
         self.ref = (lit * light.exposure).clamp_min(1e-6)
         self.shadow_ratio = (dark / lit.clamp_min(1e-6)).clamp(0, 1)
+        # the clip's light as tables of the 256 values of each channel, flat (channel, value), for
+        # `background`: the shadowed plate and the albedo
+        self._shade_table = tonemap(self.lut[:, None] * self.shadow_ratio, 1.0).T.reshape(-1)
+        self._albedo_table = (self.lut[:, None] / self.ref * REF_ALBEDO).clamp(0, 1).T.reshape(-1)
 
     def _plate_image(self, W: int, H: int) -> torch.Tensor:
         img = torch.as_tensor(load_plate_image(self.b.image, self.b.sha256), device=self.device).permute(2, 0, 1)
@@ -188,9 +192,8 @@ class PlateBackdrop:
             st = self._static(cam, rays, *self._resample(cam, rays, hits), hits)
         rgb, receiver = st["rgb"], st["receiver"]
         index = rgb.long() + torch.arange(0, 768, 256, device=self.device)       # (value, channel) into the tables
-        shade = tonemap(self.lut[:, None] * self.shadow_ratio, 1.0)           # (256, 3)
-        rgb_shadow = torch.where(receiver.unsqueeze(-1), torch.take(shade.T.reshape(-1), index), rgb)
-        albedo = torch.take((self.lut[:, None] / self.ref * REF_ALBEDO).clamp(0, 1).T.reshape(-1), index)
+        rgb_shadow = torch.where(receiver.unsqueeze(-1), torch.take(self._shade_table, index), rgb)
+        albedo = torch.take(self._albedo_table, index)
         if self._gains is None:
             self._gains = gains_from(st["ground_mean"], st["light"], self.ref)
         bg = Background(rgb.clone(), rgb_shadow.contiguous(), st["depth"], st["point"], receiver, albedo, st["normal"],

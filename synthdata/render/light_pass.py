@@ -7,13 +7,11 @@ pixel.moving_irradiance per pixel: the same terms in the same order.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import SHADE_NO_REFS as NO_REFS  # kernels.py's flags
-from synthdata.render.pixel import encode, lamp_response
+from synthdata.render.pixel import encode, lamp_response, lamp_terms
 from synthdata.render.planes import kept
 
 __all__ = ["light_pools"]
@@ -36,21 +34,14 @@ def light_pools(rgb, inst, win, which, receiver, point, normal, albedo, material
 @njit(**NO_REFS)
 def lamp_row(nrm, pnt, ok, lx, ly, lz, rng, ax, ay, az, c0, k, n):
     """pixel.lamp for n pixels of a row: k[i] the factor at the pixel whose normal and point are
-    nrm[3i:3i + 3], pnt[3i:3i + 3], 0 where ok[i] is False. Every term is computed and the cases
-    where lamp returns early (beyond the range, outside the cone) are selected to 0 after it: the
-    same values, in a loop without branches."""
+    nrm[3i:3i + 3], pnt[3i:3i + 3], 0 where ok[i] is False. lamp's terms (`pixel.lamp_terms`) are
+    computed for every pixel and its early returns (beyond the range, outside the cone) become a
+    select after them: the same values, in a loop without branches."""
     for i in range(n):
         vx, vy, vz = lx - pnt[3 * i], ly - pnt[3 * i + 1], lz - pnt[3 * i + 2]
         d2 = vx * vx + vy * vy + vz * vz
-        d = max(math.sqrt(d2), 1e-6)
-        inv = 1.0 / d
-        off = -(vx * ax + vy * ay + vz * az) * inv - c0
-        cone = min(max(off * (3.0 / max(1.0 - c0, 1e-3)), 0.0), 1.0) if c0 > -1.0 else 1.0
-        ndl = max((nrm[3 * i] * vx + nrm[3 * i + 1] * vy + nrm[3 * i + 2] * vz) * inv, 0.0)
-        q = min(d * (1.0 / rng), 1.0)
-        q *= q
-        fall = (1.0 - q * q) ** 2 * (inv * inv if d2 > 0.25 else 4.0) * cone
-        k[i] = ndl * fall if ok[i] & (d2 < rng * rng) & ((c0 <= -1.0) | (off > 0.0)) else 0.0
+        f, lit = lamp_terms(nrm[3 * i], nrm[3 * i + 1], nrm[3 * i + 2], vx, vy, vz, d2, rng, ax, ay, az, c0)
+        k[i] = f if ok[i] & (d2 < rng * rng) & lit else 0.0
 
 
 @njit(**NO_REFS)

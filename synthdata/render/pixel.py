@@ -145,24 +145,30 @@ def in_shadow(kind, qx, qy, qz, prm, sx, sy, sz, e1x, e1y, e1z, e2x, e2y, e2z, m
 @register_jitable
 def lamp(nx, ny, nz, px, py, pz, lx, ly, lz, rng, ax, ay, az, c0):
     """Irradiance factor (colour excluded) of one point/spot light at a surface point: inverse
-    square with a smooth cut-off at its range, a spot cone when c0 > -1."""
+    square with a smooth cut-off at its range, a spot cone when c0 > -1 (`lamp_terms`)."""
     vx, vy, vz = lx - px, ly - py, lz - pz
     d2 = vx * vx + vy * vy + vz * vz
-    if d2 >= rng * rng:                       # beyond its reach (the fall-off below is 0 there)
+    if d2 >= rng * rng:                       # beyond its reach (the fall-off is 0 there)
         return 0.0
+    k, lit = lamp_terms(nx, ny, nz, vx, vy, vz, d2, rng, ax, ay, az, c0)
+    return k if lit else 0.0
+
+
+@register_jitable
+def lamp_terms(nx, ny, nz, vx, vy, vz, d2, rng, ax, ay, az, c0):
+    """`lamp` within the light's reach (d2 < rng ** 2), from the vector to the light (vx, vy, vz)
+    and its squared length d2: (the factor, whether the point is inside the spot's cone). Without
+    branches, so a loop over pixels vectorises (render/light_pass.py); outside the cone the
+    factor is 0 (`lamp`)."""
     d = max(math.sqrt(d2), 1e-6)
     inv = 1.0 / d                             # one division (the divider, not the rest, bounds this)
-    cone = 1.0
-    if c0 > -1.0:
-        off = -(vx * ax + vy * ay + vz * az) * inv - c0
-        if off <= 0.0:                        # outside the spot's cone (the factor below is 0 there)
-            return 0.0
-        cone = min(max(off * (3.0 / max(1.0 - c0, 1e-3)), 0.0), 1.0)
+    off = -(vx * ax + vy * ay + vz * az) * inv - c0
+    cone = min(max(off * (3.0 / max(1.0 - c0, 1e-3)), 0.0), 1.0) if c0 > -1.0 else 1.0
     ndl = max((nx * vx + ny * vy + nz * vz) * inv, 0.0)
     q = min(d * (1.0 / rng), 1.0)
     q *= q
     fall = (1.0 - q * q) ** 2 * (inv * inv if d2 > 0.25 else 4.0) * cone     # 1 / max(d2, 0.25)
-    return ndl * fall
+    return ndl * fall, (c0 <= -1.0) | (off > 0.0)
 
 
 @register_jitable
