@@ -59,7 +59,7 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     out = rgb.reshape(T, H, n)
     row = np.empty(n, np.float32)
     draw = np.empty(n, np.float32)
-    bucket = np.empty(n, np.int32)
+    bucket = np.empty(n, np.uint32)     # unsigned: the gather below reads it without a wrap test
     for t in range(T):
         seed = np.uint32(seeds[t] & 0xFFFFFFFF)
         for y in range(H):
