@@ -262,6 +262,7 @@ def view_terms(nx, ny, nz, px, py, pz, vx, vy, vz, light):
 def shade_pair_terms(ar, ag, ab, m, nx, ny, nz, px, py, pz, vx, vy, vz, fx, fy, fz, sunlit, sunlit2, light, mats,
                      points, er, eg, eb, ndl, ndh):
     """`shade_pixel_pair` given its `view_terms` (ndl, ndh)."""
+    m = np.uint64(m)        # a material (>= 0): unsigned, numba reads mats by it without a wrap test
     pr, pg, pb = 0.0, 0.0, 0.0
     if points.shape[0]:
         pr, pg, pb = point_irradiance(nx, ny, nz, px, py, pz, points)
