@@ -150,7 +150,8 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
     from synthdata.world.geometry import camera_rows
 
     loops = [kernels.raster, kernels._shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
-             light_pass._light_pools, light_pass.lamp_row, motion_pass._motion_blur, motion_pass._spread, background_pass._shade_tone, camera_rows._bounds,
+             light_pass._light_pools, light_pass.lamp_row, motion_pass._motion_blur, motion_pass._spread,
+             motion_pass._row_motion, motion_pass._project_row, background_pass._shade_tone, camera_rows._bounds,
              background_pass._paint]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 
@@ -187,6 +188,39 @@ def test_motion_spread_by_rows_and_columns_is_the_square_scatter():
         motion_pass._spread(at, ms, n, start, row_m, row_x, best, src)
         assert np.array_equal(best, want_m) and np.array_equal(src, want_src), trial
         assert not start.any() and not row_m.any()      # scratch left as it came
+
+
+def test_a_rows_motion_in_steps_is_pixel_motion_pixel_by_pixel():
+    """Motion blur's `_row_motion` (pixel_motion's steps over a row, for cameras without fisheye)
+    gives each pixel what pixel_motion gives it: a turning camera with Brown distortion and skew,
+    tracks that move and one that does not, the sky (infinite depth), points behind a camera."""
+    from synthdata.render import motion_pass
+    from synthdata.render.motion_blur import pixel_motion
+    from synthdata.world.geometry.camera import Camera, look_rotation
+    from synthdata.world.geometry.camera_rows import pack_camera
+
+    rng = np.random.default_rng(11)
+    W, K = 97, 4
+    R = np.stack([look_rotation(p, 30.0 + 0.3 * i, 0.5 * i) for i, p in enumerate((10.0, 12.5, 16.0))])
+    cam = Camera(W, 60, np.array([300.0, 320.0, 345.0]), np.array([300.0, 321.0, 344.0]), 48.0, 30.0, R,
+                 np.tile([1.0, -2.0, 6.0], (3, 1)), k1=-0.21, k2=0.04, skew=np.array([0.0, 0.4, 0.9]))
+    prev, cur, nxt = (pack_camera(cam, t) for t in range(3))
+    rays = rng.normal(size=(W, 3))
+    rays[:, 2] -= 0.2                                   # some rays far off the axis, some behind the next view
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    depth = (rng.random(W) * 40 + 0.5).astype(np.float32)
+    depth[::9] = np.inf
+    inst = rng.integers(0, K, W).astype(np.int32)
+    disp = rng.normal(scale=0.3, size=(K, 3))
+    disp[0] = 0.0
+    cols = np.sort(rng.choice(W, 61, replace=False)).astype(np.int64)
+    lanes = np.full((motion_pass.LANES, W), np.nan)
+    motion_pass._row_motion(prev, cur, nxt, rays.astype(np.float32), depth, inst, disp, 1.0, 2.0, 0.5, 24.0, cols,
+                            len(cols), lanes)
+    want = np.array([pixel_motion(prev, cur, nxt, *np.float32(rays[x]).astype(float), float(depth[x]), *disp[inst[x]],
+                                  1.0, 2.0, 0.5, 24.0) for x in cols])
+    assert (want == 0).all(axis=1).any() and (np.abs(want) < 24).all(axis=1).any()     # both kinds of pixel
+    np.testing.assert_allclose(lanes[:2, :len(cols)].T, want, rtol=1e-9, atol=1e-9)
 
 
 def test_the_way_into_linear_light_matches_its_per_value_maths_with_and_without_fog():

@@ -19,7 +19,7 @@ from numba.extending import register_jitable
 
 from synthdata.render.inline import inlined
 from synthdata.render.rounding import ceil, floor
-from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_row  # noqa: F401 (re-exported)
+from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_brown, project_row  # noqa: F401 (re-exported)
 
 MIN_BLUR_PX = 0.5    # slower pixels neither blur nor spread their motion
 
@@ -29,16 +29,32 @@ def pixel_motion(prev, cur, nxt, rx, ry, rz, d, dx, dy, dz, back, ahead, shutter
     """Image motion (pixels per exposure) of the point seen at camera-axis depth d along unit
     ray (rx, ry, rz) of camera row `cur`, moving by (dx, dy, dz) a frame; back / ahead frames to
     the previous / next camera rows. Zero when either end is behind its camera."""
-    along = rx * cur[6] + ry * cur[7] + rz * cur[8]
-    dist = d / max(along, 1e-6) if math.isfinite(d) else 1e4
-    px, py, pz = cur[9] + dist * rx, cur[10] + dist * ry, cur[11] + dist * rz
+    px, py, pz = motion_point(cur[6], cur[7], cur[8], cur[9], cur[10], cur[11], rx, ry, rz, d)
     u0, v0, z0 = project_row(prev, px - dx * back, py - dy * back, pz - dz * back)
     u1, v1, z1 = project_row(nxt, px + dx * ahead, py + dy * ahead, pz + dz * ahead)
-    if z0 <= 0.0 or z1 <= 0.0:
-        return 0.0, 0.0
-    span = back + ahead
+    return motion_of(u0, v0, z0, u1, v1, z1, back + ahead, shutter, max_px)
+
+
+@inlined
+def motion_point(a0, a1, a2, c0, c1, c2, rx, ry, rz, d):
+    """The world point at camera-axis depth d along unit ray (rx, ry, rz) of a camera with optical
+    axis a and centre c (a camera row's values 6-8 and 9-11); an infinite depth (sky) 10 km out."""
+    along = rx * a0 + ry * a1 + rz * a2
+    dist = d / max(along, 1e-6)
+    if not math.isfinite(d):
+        dist = 1e4
+    return c0 + dist * rx, c1 + dist * ry, c2 + dist * rz
+
+
+@inlined
+def motion_of(u0, v0, z0, u1, v1, z1, span, shutter, max_px):
+    """Motion (pixels per exposure) of a point projected at (u0, v0) and, span frames later, at
+    (u1, v1), clamped to +- max_px; zero when either end is behind its camera (z <= 0)."""
     vx, vy = (u1 - u0) / span * shutter, (v1 - v0) / span * shutter
-    return min(max(vx, -max_px), max_px), min(max(vy, -max_px), max_px)
+    vx, vy = min(max(vx, -max_px), max_px), min(max(vy, -max_px), max_px)
+    if (z0 <= 0.0) | (z1 <= 0.0):
+        vx, vy = 0.0, 0.0
+    return vx, vy
 
 
 def turn_blur_px(cam: Any, prev: int, nxt: int, f: int, shutter: float) -> float:
@@ -81,10 +97,10 @@ def streak_rgb(img, y, x, vx, vy):
     a0 = np.float32(0.0)
     a1 = np.float32(0.0)
     a2 = np.float32(0.0)
-    for j in range(n):
+    for j in range(n):      # unsigned indices (clamped >= 0): numba would wrap signed ones at every read
         s = -0.5 + j / (n - 1)
-        sy = min(max(int(floor(y + 0.5 + vy * s)), 0), H - 1)
-        sx = min(max(int(floor(x + 0.5 + vx * s)), 0), W - 1)
+        sy = np.uint64(min(max(int(floor(y + 0.5 + vy * s)), 0), H - 1))
+        sx = np.uint64(min(max(int(floor(x + 0.5 + vx * s)), 0), W - 1))
         a0 += img[sy, sx, 0]
         a1 += img[sy, sx, 1]
         a2 += img[sy, sx, 2]

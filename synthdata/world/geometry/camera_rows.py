@@ -49,23 +49,38 @@ def pack_cameras(camera: Any, frames: int) -> np.ndarray:
 def project_row(cam, px, py, pz):
     """World point -> (u, v, z) by a packed camera row (Camera.project's model: Brown k1/k2 or
     equidistant fisheye, skew); z <= 0 is behind the camera."""
+    if not cam[19] > 0.5:
+        return project_brown(cam[0], cam[1], cam[2], cam[3], cam[4], cam[5], cam[6], cam[7], cam[8], cam[9], cam[10],
+                             cam[11], cam[12], cam[13], cam[14], cam[15], cam[18], cam[16], cam[17], cam[20], px, py, pz)
     qx, qy, qz = px - cam[9], py - cam[10], pz - cam[11]
     cx_ = cam[0] * qx + cam[1] * qy + cam[2] * qz
     cy_ = cam[3] * qx + cam[4] * qy + cam[5] * qz
     z = cam[6] * qx + cam[7] * qy + cam[8] * qz
     zs = z if z > 1e-6 else 1.0
     x, y = cx_ / zs, cy_ / zs
-    r2 = x * x + y * y
-    if cam[19] > 0.5:
-        r = math.sqrt(r2)
-        th = math.atan(r)
-        u = min(th * th, cam[20])
-        scale = th * (1.0 + cam[16] * u + cam[17] * u * u) / r if r > 1e-12 else 1.0
-    else:
-        u = min(r2, cam[20])
-        scale = 1.0 + cam[16] * u + cam[17] * u * u
+    r = math.sqrt(x * x + y * y)
+    th = math.atan(r)
+    u = min(th * th, cam[20])
+    scale = th * (1.0 + cam[16] * u + cam[17] * u * u) / r if r > 1e-12 else 1.0
     x, y = x * scale, y * scale
     return cam[12] * x + cam[18] * y + cam[14], cam[13] * y + cam[15], z
+
+
+@register_jitable
+def project_brown(r0, r1, r2, r3, r4, r5, r6, r7, r8, c0, c1, c2, fx, fy, cx, cy, skew, k1, k2, fold, px, py, pz):
+    """`project_row` of a camera without fisheye (Brown k1/k2, or none), its row's values passed
+    one by one: rotation r (row-major), centre c, intrinsics, distortion and its fold. A loop that
+    reads them once before it vectorises (render/motion_pass.py); the same operations in order."""
+    qx, qy, qz = px - c0, py - c1, pz - c2
+    cx_ = r0 * qx + r1 * qy + r2 * qz
+    cy_ = r3 * qx + r4 * qy + r5 * qz
+    z = r6 * qx + r7 * qy + r8 * qz
+    zs = z if z > 1e-6 else 1.0
+    x, y = cx_ / zs, cy_ / zs
+    u = min(x * x + y * y, fold)
+    scale = 1.0 + k1 * u + k2 * u * u
+    x, y = x * scale, y * scale
+    return fx * x + skew * y + cx, fy * y + cy, z
 
 
 @register_jitable
