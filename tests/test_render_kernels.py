@@ -151,7 +151,7 @@ def test_pixel_loop_kernels_compile_without_reference_counting():
 
     loops = [kernels.raster, kernels._shade_hits, kernels.shade_surfaces, kernels.surfaces, kernels._sun_shadows,
              light_pass._light_pools, light_pass.lamp_row, motion_pass._motion_blur, motion_pass._spread,
-             motion_pass._row_motion, motion_pass._project_row, background_pass._shade_tone, camera_rows._bounds,
+             motion_pass._row_motion, motion_pass._project_points, background_pass._shade_tone, camera_rows._bounds,
              background_pass._paint]
     assert [f.py_func.__name__ for f in loops if f.targetoptions.get("_nrt", True)] == []
 
@@ -220,6 +220,7 @@ def test_a_rows_motion_in_steps_is_pixel_motion_pixel_by_pixel():
     want = np.array([pixel_motion(prev, cur, nxt, *np.float32(rays[x]).astype(float), float(depth[x]), *disp[inst[x]],
                                   1.0, 2.0, 0.5, 24.0) for x in cols])
     assert (want == 0).all(axis=1).any() and (np.abs(want) < 24).all(axis=1).any()     # both kinds of pixel
+    assert (want != 0).all(axis=1).sum() > len(cols) // 4       # many pixels do move
     np.testing.assert_allclose(lanes[:2, :len(cols)].T, want, rtol=1e-9, atol=1e-9)
 
 

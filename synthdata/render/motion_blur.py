@@ -19,7 +19,7 @@ from numba.extending import register_jitable
 
 from synthdata.render.inline import inlined
 from synthdata.render.rounding import ceil, floor
-from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_brown, project_row  # noqa: F401 (re-exported)
+from synthdata.world.geometry.camera_rows import NCAM, pack_camera, project_row  # noqa: F401 (re-exported)
 
 MIN_BLUR_PX = 0.5    # slower pixels neither blur nor spread their motion
 

@@ -11,10 +11,10 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import SHADE_NO_REFS as NO_REFS  # kernels.py's flags
-from synthdata.render.motion_blur import (MIN_BLUR_PX, motion_of, motion_point, pixel_motion, project_brown, reach,
-                                          streak_rgb)
+from synthdata.render.motion_blur import MIN_BLUR_PX, motion_of, motion_point, pixel_motion, reach, streak_rgb
 from synthdata.render.pixel import row_is
 from synthdata.render.planes import kept
+from synthdata.world.geometry.camera_rows import project_brown
 
 __all__ = ["motion_blur"]
 
@@ -140,8 +140,8 @@ def _row_motion(prev, cur, nxt, rays, depth, inst, disp, back, ahead, shutter, m
     for q in range(n):
         tid = np.uint64(inst[cols[q]])      # unsigned: read without numba's wrap test
         dsp[0, q], dsp[1, q], dsp[2, q] = disp[tid, 0], disp[tid, 1], disp[tid, 2]
-    _project_row(prev, pts, dsp, -back, n, a)
-    _project_row(nxt, pts, dsp, ahead, n, b)
+    _project_points(prev, pts, dsp, -back, n, a)
+    _project_points(nxt, pts, dsp, ahead, n, b)
     span = back + ahead
     for q in range(n):
         lanes[0, q], lanes[1, q] = motion_of(a[0, q], a[1, q], a[2, q], b[0, q], b[1, q], b[2, q], span, shutter,
@@ -149,8 +149,8 @@ def _row_motion(prev, cur, nxt, rays, depth, inst, disp, back, ahead, shutter, m
 
 
 @njit(**NO_REFS)
-def _project_row(cam, pts, dsp, k, n, out):
-    """out[:, :n] = camera row cam's (u, v, z) of the points pts + k * dsp (each (3, n+))."""
+def _project_points(cam, pts, dsp, k, n, out):
+    """out[:, :n] = the (u, v, z) by camera row cam (camera_rows.project_brown) of the points pts + k * dsp (each (3, n+))."""
     r0, r1, r2, r3, r4, r5, r6, r7, r8 = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5], cam[6], cam[7], cam[8]
     c0, c1, c2, fx, fy, cx, cy = cam[9], cam[10], cam[11], cam[12], cam[13], cam[14], cam[15]
     skew, k1, k2, fold = cam[18], cam[16], cam[17], cam[20]
