@@ -21,7 +21,7 @@ from synthdata.render.background_pass import SHADE_JIT, step_level, step_table
 from synthdata.render.inline import inlined
 from synthdata.render.patterns import pattern_mix, pattern_shade
 from synthdata.render.pixel import (CAPSULE, CONE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
-                                    normal_primitive, shade_pixel, tone, unit)
+                                    normal_primitive, shade_pair_terms, tone, unit, view_terms)
 
 S_COLOR, S_PATTERN, S_COLOR2, S_SCALE, S_SEED, S_MATERIAL2 = 0, 3, 4, 7, 8, 9
 NSURF = 10
@@ -98,12 +98,23 @@ def hit_radiance(px, py, pz, nx, ny, nz, ar, ag, ab, m, tc, frame, C, fwd, light
                  drange, dcos):
     """Exposed linear radiance (r, g, b) of a hit surface point (`hit_surface`): the scene's
     lights and the moving lights of clip frame `frame`, seen from camera row tc."""
+    ndl, ndh = view_terms(nx, ny, nz, px, py, pz, C[tc, 0], C[tc, 1], C[tc, 2], light)
+    return hit_radiance_of(px, py, pz, nx, ny, nz, ar, ag, ab, m, tc, frame, C, fwd, light, mats, points, dpos, daxis,
+                           dcol, drange, dcos, ndl, ndh)
+
+
+@inlined
+def hit_radiance_of(px, py, pz, nx, ny, nz, ar, ag, ab, m, tc, frame, C, fwd, light, mats, points, dpos, daxis, dcol,
+                    drange, dcos, ndl, ndh):
+    """`hit_radiance` given the point's pixel.view_terms (ndl, ndh): the CPU kernel computes those
+    for a row's pixels in a loop of their own, which vectorises (pixel.shade_pixel is view_terms
+    then shade_pair_terms, so the same numbers)."""
     er = eg = eb = 0.0
     if dpos.shape[0]:
         er, eg, eb = moving_irradiance(nx, ny, nz, px, py, pz, frame, dpos, daxis, dcol, drange, dcos)
-    r, g, b = shade_pixel(ar, ag, ab, m, nx, ny, nz, px, py, pz,
-                          C[tc, 0], C[tc, 1], C[tc, 2], fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, light, mats, points,
-                          er, eg, eb)
+    r, g, b, _, _, _ = shade_pair_terms(ar, ag, ab, m, nx, ny, nz, px, py, pz, C[tc, 0], C[tc, 1], C[tc, 2],
+                                        fwd[tc, 0], fwd[tc, 1], fwd[tc, 2], 1.0, 1.0, light, mats, points, er, eg, eb,
+                                        ndl, ndh)
     e = light[L_EXPOSURE]
     return r * e, g * e, b * e
 
