@@ -141,13 +141,16 @@ def test_labels_are_those_of_rendering_every_pose_and_chunks_do_not_matter(overr
     world = clip(overrides)
     calls = []
     real_pass = background.ground_pass
+    real_pose = pose_cache.pose_geometry
     monkeypatch.setattr(background, "ground_pass",
                         lambda *a, **k: calls.append(k.get("texture", True)) or real_pass(*a, **k))
+    monkeypatch.setattr(pose_cache, "pose_geometry", lambda *a, **k: calls.append("pose") or real_pose(*a, **k))
     r = Renderer(world, "cpu")
     whole = r.render(0, 16)
     ref_cam = plan_reference(world.camera)
     bands = -(-ref_cam.height // ((world.width * world.height) // ref_cam.width))
-    assert calls == [True] * bands + [False] * 16         # textured only for the reference (in bands of rows)
+    # textured only for the reference (in bands of rows); each pose's ground made with its rays
+    assert calls == [True] * bands + ["pose"] * 16
     parts = [Renderer(world, "cpu").render(0, 5), Renderer(world, "cpu").render(5, 16)]
     for name in ("rgb", "instance", "depth", "part"):
         assert torch.equal(getattr(whole, name), torch.cat([getattr(p, name) for p in parts])), name
@@ -234,3 +237,29 @@ def test_frames_skip_no_blur_that_the_kernel_would_draw(monkeypatch):
     monkeypatch.setattr(effects, "turn_blur_px", lambda *a: np.inf)
     every = Renderer(world, "cpu").render(0, 12)
     assert torch.equal(bounded.rgb, every.rgb)
+
+
+@pytest.mark.parametrize("k1", [0.0, -0.12], ids=["pinhole", "distorted"])
+def test_a_poses_rays_ground_and_reference_pixels_in_one_pass_are_the_separate_passes(k1):
+    """pose_cache.pose_geometry gives, bit for bit, the world rays of Camera.pixel_rays, the
+    ground of background_pass.ground_pass (no texture) and the reference pixels that
+    resample_background finds from those rays, for poses of a shaking camera."""
+    from synthdata.render.background_pass import ground_look, ground_pass
+    world = clip(["scene.sensor.shake_deg=0.6", f"scene.camera.k1={k1}", "scene.camera.tilt_deg=10"])
+    r = Renderer(world, "cpu")
+    ref = render_reference(r.lit_world, plan_reference(world.camera), r.light, r.device, False,
+                           world.width * world.height)
+    H, W = world.height, world.width
+    for t in (0, 7, 15):
+        cam = world.camera.frame(t)
+        rays = cam.pixel_rays(0, dtype=np.float32)
+        depth, point, _, ok, _, _ = ground_pass(rays, np.asarray(cam.C[0], np.float32),
+                                                np.asarray(cam.R[0][2], np.float32),
+                                                ground_look(world.ground, world.texture_seed), texture=False)
+        at = np.empty((H, W, 4), np.int32)
+        pose_cache._coordinates(rays, *pose_cache._view(ref), at)
+        got_rays = np.full((H, W, 3), np.nan, np.float32)
+        g_depth, g_point, g_ok, g_at = pose_cache.pose_geometry(cam, ref, got_rays)
+        assert np.array_equal(got_rays, rays) and np.array_equal(g_depth, depth) and np.array_equal(g_point, point)
+        assert np.array_equal(g_ok, ok) and np.array_equal(g_at, at)
+        assert 0.2 < ok.mean() < 1.0 and len(np.unique(at[..., 2])) > 100   # ground and sky; sub-pixel weights vary

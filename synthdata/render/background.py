@@ -210,14 +210,16 @@ def _raised_table(receiver, z, floor, S):
 
 def render_background(world: World, camera: Camera, rays: torch.Tensor, light: LightingT,
                       device: torch.device, reference: Reference | None = None, pooled: bool = False,
-                      lazy_dark: bool = False) -> Background:
+                      lazy_dark: bool = False, geometry: tuple | None = None) -> Background:
     """Everything static, seen by `camera` (a single frame) with per-pixel rays (H, W, 3). With a
     `reference` (render/pose_cache.py: the clip's background rendered once, same camera centre)
     only the geometry is computed here; the colours are read from the reference. pooled: on a
     CPU, its depth, points, receivers and colours are planes.pose_buffer arrays (listed in
     Background.pooled), for a moving camera's poses. lazy_dark (with a reference, CPU kernels): no
     rgb_shadow; the renderer reads the shadowed colours where an actor's shadow falls. With the
-    CUDA kernels the colours are read from the reference on the device."""
+    CUDA kernels the colours are read from the reference on the device. geometry (CPU, with a
+    reference): (depth, point, ok, at) that pose_cache.pose_geometry made with the rays (pose
+    buffers when pooled, given back with the background's)."""
     H, W = rays.shape[:2]
     C = torch.as_tensor(camera.C[0], dtype=torch.float32, device=device)
     k = kernels_for(device)
@@ -237,7 +239,14 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
         """A float32 tensor on the device, contents undefined: a pose buffer when pooled."""
         return torch.from_numpy(take(shape, np.float32)) if pooled else torch.empty(shape, device=device)
     look, fwd = ground_look(world.ground, world.texture_seed), np.asarray(camera.R[0][2], np.float32)
-    if on_gpu:
+    at = None
+    if geometry is not None:
+        depth, point, ground_ok, at = geometry
+        if pooled:
+            taken.extend((depth, point, ground_ok))
+        depth, point, ground_ok = (torch.from_numpy(a) for a in (depth, point, ground_ok))
+        gpt = albedo = material = None
+    elif on_gpu:
         depth, point, gpt, ground_ok, albedo, material = ground_pass_on_device(
             k, rays.to(device), camera.C[0], fwd, look, texture=reference is None)
     else:
@@ -283,7 +292,7 @@ def render_background(world: World, camera: Camera, rays: torch.Tensor, light: L
             rgb, rgb_shadow, albedo, material = resample_on_device(k, reference, rays.to(device))
         else:
             rgb, rgb_shadow, albedo, material = (None if a is None else torch.from_numpy(a).to(device) for a in
-                                                 resample_background(reference, rays_np, take, dark=not lazy))
+                                                 resample_background(reference, rays_np, take, dark=not lazy, at=at))
         return Background(rgb, rgb_shadow, depth, point, finite(depth, take), albedo,
                           None if albedo is None else normal, material, tuple(taken),   # normals: for light pools
                           reference if lazy else None)

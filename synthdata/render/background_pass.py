@@ -276,23 +276,33 @@ def _ground(rays, C, fwd, max_range, lat, hue, base, beyond, extent, scales, con
 
 
 @inlined
+def ground_hit(dx, dy, dz, c0, c1, c2, f0, f1, f2, max_range):
+    """Where float32 ray (dx, dy, dz) from (c0, c1, c2) meets the ground (z = 0), the camera's
+    optical axis (f0, f1, f2): (scale, the depth a metre along the ray; t, the distance along the
+    ray (inf: never); the point at min(t, 1e6); whether it is a hit within max_range). Branch free
+    but for selects, so a loop of it vectorises (render/pose_cache.py `_pose_rows`)."""
+    zero = np.float32(0.0)
+    tiny, far = np.float32(1e-12), np.float32(1e6)
+    scale = dx * f0 + dy * f1 + dz * f2
+    steep = abs(dz) > tiny
+    t = (zero - c2) / (dz if steep else tiny)
+    if not (t > zero and steep):
+        t = np.float32(np.inf)
+    tc = min(t, far)
+    hit = math.isfinite(t) and t < max_range
+    return scale, t, c0 + tc * dx, c1 + tc * dy, c2 + tc * dz, hit
+
+
+@inlined
 def ground_pixel(y, x, rays, C, fwd, max_range, lat0, lat1, lat2, hue, base, beyond, extent, scales, consts, texture,
                  depth, point, gpt, ok, albedo):
     """`ground_pass` at pixel (y, x): the ray's ground point, depth and (texture >= 0) albedo; the
     CPU loop above and the CUDA kernel `ground` (render/gpu.py) run it."""
     one, zero = np.float32(1.0), np.float32(0.0)
-    tiny, far = np.float32(1e-12), np.float32(1e6)
     dx, dy, dz = rays[y, x, 0], rays[y, x, 1], rays[y, x, 2]
-    scale = dx * fwd[0] + dy * fwd[1] + dz * fwd[2]
-    steep = abs(dz) > tiny
-    t = (zero - C[2]) / (dz if steep else tiny)
-    if not (t > zero and steep):
-        t = np.float32(np.inf)
-    tc = min(t, far)
-    gx, gy, gz = C[0] + tc * dx, C[1] + tc * dy, C[2] + tc * dz
+    scale, t, gx, gy, gz, hit = ground_hit(dx, dy, dz, C[0], C[1], C[2], fwd[0], fwd[1], fwd[2], max_range)
     if texture >= 0:
         gpt[y, x, 0], gpt[y, x, 1], gpt[y, x, 2] = gx, gy, gz
-    hit = math.isfinite(t) and t < max_range
     ok[y, x] = hit
     if hit:
         depth[y, x] = t * scale

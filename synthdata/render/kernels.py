@@ -139,8 +139,8 @@ def _shade_hits(prm, kinds, surface, material, done, gprim, dist, rays, C, fwd, 
                     t, y, xs[i], tr, tc, tp, prm, kinds, surface, material, gprim, dist, rays, C)
                 g[9, i] = m
             for i in range(n):
-                g[10, i], g[11, i] = view_terms(g[3, i], g[4, i], g[5, i], g[0, i], g[1, i], g[2, i], C[tc, 0], C[tc, 1],
-                                                C[tc, 2], light)
+                g[10, i], g[11, i] = view_terms(g[3, i], g[4, i], g[5, i], g[0, i], g[1, i], g[2, i], C[tc, 0],
+                                                C[tc, 1], C[tc, 2], light)
             for i in range(n):
                 g[0, i], g[1, i], g[2, i] = hit_radiance_of(g[0, i], g[1, i], g[2, i], g[3, i], g[4, i], g[5, i],
                                                             g[6, i], g[7, i], g[8, i], int(g[9, i]), tc, frame0 + t, C,

@@ -121,16 +121,22 @@ class Renderer:
         # (planes.pose_buffer) and give them back when done: the rays when the next pose replaces
         # them, the background when the chunk is rendered (`render`); the CUDA ones make rays there
         pooled = not self.static_camera and self.backdrop is None and not hasattr(self.k, "pose_rays")
+        geometry = None
         if pooled:
             if self._rays is not None and self._rays_pooled:
                 give_back_pose(self._rays.numpy())
             H, W = self.world.height, self.world.width
-            rays = torch.from_numpy(cam.pixel_rays(0, dtype=np.float32, out=pose_buffer((H, W, 3), np.float32)))
+            out = pose_buffer((H, W, 3), np.float32)
+            if self._reference() is not None:    # the rays, the ground and where the colours are, in one pass
+                geometry = pose_cache.pose_geometry(cam, self._reference(), out, pose_buffer)
+                rays = torch.from_numpy(out)
+            else:
+                rays = torch.from_numpy(cam.pixel_rays(0, dtype=np.float32, out=out))
         else:
             rays = world_rays(cam, self.device)
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
               else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
-                                     lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST))
+                                     lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST, geometry=geometry))
         self._rays, self._bg, self._bg_run, self._rays_pooled = rays, bg, run, pooled
         return rays, bg
 
