@@ -263,3 +263,20 @@ def test_a_poses_rays_ground_and_reference_pixels_in_one_pass_are_the_separate_p
         assert np.array_equal(got_rays, rays) and np.array_equal(g_depth, depth) and np.array_equal(g_point, point)
         assert np.array_equal(g_ok, ok) and np.array_equal(g_at, at)
         assert 0.2 < ok.mean() < 1.0 and len(np.unique(at[..., 2])) > 100   # ground and sky; sub-pixel weights vary
+
+
+def test_a_patrols_dwells_across_chunks_render_as_the_whole_clip():
+    """A moving camera's new poses write their rays straight into the chunk's rays; a dwell that
+    goes on into the next chunk makes its rays again there. Chunks cut inside dwells and slews
+    give the frames of rendering the clip at once (a PTZ patrol long enough for a reference)."""
+    world = clip(["scene.sensor.ptz.enabled=true"], frames=320, size=(160, 120))
+    T, runs = world.num_frames, world.camera.pose_runs()
+    whole = Renderer(world, "cpu").render(0, T)
+    r = Renderer(world, "cpu")
+    cuts = [0, 3, 7, 8, 12, 30, 31, 40, 150, T]
+    parts = [r.render(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
+    assert r._reference() is not None and len(np.unique(runs)) > 20
+    assert any(runs[c - 1] == runs[c] for c in cuts[1:-1])      # a dwell spans a cut
+    assert any(runs[c - 1] != runs[c] for c in cuts[1:-1])      # and a slew
+    for name in ("rgb", "instance", "depth"):
+        assert torch.equal(getattr(whole, name), torch.cat([getattr(p, name) for p in parts])), name

@@ -102,6 +102,7 @@ class Renderer:
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
         self._rays_pooled = False
+        self._rays_slot = False      # self._rays is a slot of the chunk's rays (`_frame_view`'s into)
         self._tiles_of: Background | None = None
         self._tiles: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0, 3)), np.zeros((0, 0)))
         self._own = own_store(self)     # kept from call to call (planes.stack_into)
@@ -110,23 +111,29 @@ class Renderer:
         self.shadows = lighting.shadows and self.sun[2] > 0.02 and lighting.sun_intensity > 0.05
 
     # ---- per-clip state ----------------------------------------------------------------------
-    def _frame_view(self, t: int) -> tuple[torch.Tensor, Background]:
+    def _frame_view(self, t: int, into: torch.Tensor | None = None) -> tuple[torch.Tensor, Background]:
         """Rays and background of frame t; kept while the camera holds its pose (the whole clip
-        for a fixed camera, a dwell for a PTZ patrol), rendered again when it moves."""
+        for a fixed camera, a dwell for a PTZ patrol), rendered again when it moves. into: (H, W,
+        3) float32 on the CPU, where a moving camera's new pose writes its rays with the CPU
+        kernels (`render`'s slot of frame t in the chunk's rays: no copy there)."""
         run = int(self._runs[min(t, len(self._runs) - 1)])
         if self._bg is not None and self._bg_run == run:
+            if self._rays is None:       # a pose kept from the last chunk, whose rays were its buffer's
+                self._rays = torch.from_numpy(self.world.camera.frame(t).pixel_rays(
+                    0, dtype=np.float32, out=None if into is None else into.numpy()))
             return self._rays, self._bg
         cam = self.world.camera.frame(t)
         # with the CPU kernels a moving camera's poses take their buffers from the thread's
         # (planes.pose_buffer) and give them back when done: the rays when the next pose replaces
-        # them, the background when the chunk is rendered (`render`); the CUDA ones make rays there
+        # them (unless written into `into`), the background when the chunk is rendered (`render`);
+        # the CUDA ones make rays there
         pooled = not self.static_camera and self.backdrop is None and not hasattr(self.k, "pose_rays")
         geometry = None
         if pooled:
             if self._rays is not None and self._rays_pooled:
                 give_back_pose(self._rays.numpy())
             H, W = self.world.height, self.world.width
-            out = pose_buffer((H, W, 3), np.float32)
+            out = pose_buffer((H, W, 3), np.float32) if into is None else into.numpy()
             if self._reference() is not None:    # the rays, the ground and where the colours are, in one pass
                 geometry = pose_cache.pose_geometry(cam, self._reference(), out, pose_buffer)
                 rays = torch.from_numpy(out)
@@ -137,7 +144,8 @@ class Renderer:
         bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
               else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
                                      lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST, geometry=geometry))
-        self._rays, self._bg, self._bg_run, self._rays_pooled = rays, bg, run, pooled
+        self._rays, self._bg, self._bg_run = rays, bg, run
+        self._rays_pooled, self._rays_slot = pooled and into is None, pooled and into is not None
         return rays, bg
 
     def _reference(self) -> Reference | None:
@@ -167,10 +175,14 @@ class Renderer:
         else:
             rays = self._kept_buffer("rays", (T, H, W, 3), torch.float32)
             bgs = []
+            cpu = dev.type == "cpu"
             for i in range(T):           # each pose's rays straight into the kept buffer
-                r, bg = self._frame_view(start + i)
-                rays[i] = r
+                r, bg = self._frame_view(start + i, rays[i] if cpu else None)
+                if r.data_ptr() != rays[i].data_ptr():
+                    rays[i] = r
                 bgs.append(bg)
+            if self._rays_slot:
+                self._rays = None        # a slot of this chunk's rays, which the next chunk writes over
             torch.stack([b.rgb for b in bgs], out=rgb)
             depth = torch.stack([b.depth for b in bgs], out=self._out("depth", (T, H, W), torch.float32))
         k = self.k
