@@ -31,7 +31,7 @@ from synthdata.render import pose_cache
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
-from synthdata.render.shadow_windows import SHADOW_LIFT, hull_windows, shadow_windows, window_extents
+from synthdata.render.shadow_windows import hull_windows, lifted_points, shadow_windows, window_extents
 from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
@@ -390,8 +390,7 @@ class Renderer:
         which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else rgb.shape[0]), np.int64)
         if len(self._stacked) != len(distinct) or any(a is not b for a, b in zip(self._stacked, distinct)):
             self._stacked = distinct
-            origin = stack_into(self._own, "origin", [b.point for b in distinct])
-            origin[..., 2].add_(SHADOW_LIFT)  # lifted off the surface (the same bits as adding (0, 0, 0.01))
+            origin = lifted_points(self._own, [b.point for b in distinct])    # lifted off the surface
             self._stack = (origin,
                            stack_into(self._own, "receiver", [b.receiver for b in distinct]),
                            None if ref is not None else stack_into(self._own, "rgb_shadow",

@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from numba import njit
 
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
+from synthdata.render.planes import stack_into
 from synthdata.world.geometry.camera_rows import unchanged
 from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 
@@ -64,6 +66,31 @@ def hull_windows(points: np.ndarray, camera) -> np.ndarray:
     for i in range(pts.shape[0]):
         _bound(pts[i], pts.shape[1], pack_camera(camera, 0), plain, camera.width, camera.height, out[i])
     return out
+
+
+def lifted_points(store: dict, points: list[torch.Tensor]) -> torch.Tensor:
+    """(N, H, W, 3) float32: the surface points (H, W, 3) of each of a chunk's backgrounds lifted by
+    SHADOW_LIFT in z, where shadow rays start, into store["origin"] (a buffer its owner keeps,
+    planes.stack_into). On the CPU each is copied and lifted in one pass (`_lift`); elsewhere
+    stacked, then lifted. The same values either way: the float32 sum z + SHADOW_LIFT."""
+    shape, buf = (len(points),) + tuple(points[0].shape), store.get("origin")
+    n = math.prod(shape)
+    if points[0].device.type != "cpu":
+        out = stack_into(store, "origin", points)
+        out[..., 2].add_(SHADOW_LIFT)
+        return out
+    if buf is None or buf.numel() < n or buf.dtype != points[0].dtype or buf.device != points[0].device:
+        buf = store["origin"] = torch.empty(n, dtype=points[0].dtype)
+    out = buf[:n].view(shape)
+    for i, p in enumerate(points):
+        _lift(p.numpy().reshape(-1, 3), out[i].numpy().reshape(-1, 3), np.float32(SHADOW_LIFT))
+    return out
+
+
+@njit(**JIT)
+def _lift(src, dst, lift):
+    for i in range(src.shape[0]):
+        dst[i, 0], dst[i, 1], dst[i, 2] = src[i, 0], src[i, 1], src[i, 2] + lift
 
 
 @njit(**JIT)
