@@ -291,7 +291,7 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
     receiving points in reach) give exactly the pixels of summing every light over the whole
     frame; the boxes hold the cone."""
     from synthdata.render import raster
-    from synthdata.render import renderer as renderer_module
+    from synthdata.render import shadow_windows
     from tests.scenes import lit_vehicle
     w = night(make(T=2, people=0, boxes=0, vehicle_lights=True, sensor_gain=0.0))
     w.static = w.static.__class__.empty()
@@ -300,15 +300,15 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
                 for i, (x, y, yaw) in enumerate([(-4.0, 6.0, 0.0), (3.0, 12.0, 2.5), (0.0, 3.0, -1.2)])]
     fast = render(w)
     huge = lambda pos, axis, reach, cos: raster._CUBE[None] * 1e4 * np.ones((len(reach), 1, 3))
-    monkeypatch.setattr(renderer_module, "light_reach_boxes", huge)
+    monkeypatch.setattr(shadow_windows, "light_reach_boxes", huge)
     everywhere = lambda centre, radius, pos, *rest: np.tile([0, 0, w.width, w.height], (len(pos), 1))
-    monkeypatch.setattr(renderer_module, "reach_windows", everywhere)       # nor the tiles in reach
+    monkeypatch.setattr(shadow_windows, "reach_windows", everywhere)       # nor the tiles in reach
     assert torch.equal(fast.rgb, render(w).rgb)
     monkeypatch.undo()
-    tiles = renderer_module.receiver_tiles(np.zeros((20, 20, 3)) + [1.0, 2.0, 0.0], np.ones((20, 20), bool))
-    win = renderer_module.reach_windows(*tiles, np.array([[1.0, 2.0, 5.0], [1.0, 2.0, 30.0], [1.0, 2.0, 5.0]]),
-                                        np.array([6.0, 6.0, 6.0]), np.array([[0, 0, -1.0], [0, 0, -1.0], [0, 0, 1.0]]),
-                                        np.array([-1.0, -1.0, 0.5]), 20, 20)
+    tiles = raster.receiver_tiles(np.zeros((20, 20, 3)) + [1.0, 2.0, 0.0], np.ones((20, 20), bool))
+    win = raster.reach_windows(*tiles, np.array([[1.0, 2.0, 5.0], [1.0, 2.0, 30.0], [1.0, 2.0, 5.0]]),
+                               np.array([6.0, 6.0, 6.0]), np.array([[0, 0, -1.0], [0, 0, -1.0], [0, 0, 1.0]]),
+                               np.array([-1.0, -1.0, 0.5]), 20, 20)
     assert win.tolist() == [[0, 0, 20, 20], [0, 0, 0, 0], [0, 0, 0, 0]]    # in reach; too far; cone turned away
     w.appearance = w.appearance.with_values(vehicle_lights=False)
     assert (fast.rgb.int() - render(w).rgb.int()).abs().sum(-1).gt(20).sum() > 200     # the pools are there

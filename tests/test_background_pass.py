@@ -13,7 +13,8 @@ import torch
 from synthdata.pipeline import clip_seed
 from synthdata.recipe.loader import load_recipe
 from synthdata.render.background import ground_albedo, ray_plane_z, sky
-from synthdata.render.background_pass import ground_look, ground_pass, shade_tone, tone_level, tone_table
+from synthdata.render.background_pass import ground_look, ground_pass, shade_tone
+from synthdata.render.tone_steps import tone_level, tone_table
 from synthdata.render.kernels import shade_surfaces
 from synthdata.render.nir import nir_sky
 from synthdata.render.packing import pack_lighting

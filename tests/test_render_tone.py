@@ -1,11 +1,12 @@
 """The tone curve of shaded hits (pixel.tone: exp and pow per value) looked up in its step table
-(hit_shading.hit_tone_table / background_pass.step_level) gives the same display level for every value."""
+(hit_shading.hit_tone_table / tone_steps.step_level) gives the same display level for every value."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from synthdata.render.background_pass import SHADE_JIT, step_level
+from synthdata.render.background_pass import SHADE_JIT
+from synthdata.render.tone_steps import step_level
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.pixel import tone
 

@@ -17,7 +17,8 @@ import torch
 from numba import njit
 
 from synthdata.render.backend import kernels_for
-from synthdata.render.background_pass import ground_look, ground_pass, ground_pass_on_device, paint_pass, tone_table
+from synthdata.render.background_pass import ground_look, ground_pass, ground_pass_on_device, paint_pass
+from synthdata.render.tone_steps import tone_table
 from synthdata.render.nir import nir_sky
 from synthdata.render.noise import value_noise
 from synthdata.render.packing import Bodies, pack_lighting

@@ -2,7 +2,7 @@
 (render/kernels.py and render/gpu.py `shade_hits`): hit point and normal (render/pixel.py), the
 primitive's surface (flat albedo, or a procedural pattern of render/patterns.py evaluated at the
 hit point in the primitive's own frame), then pixel.shade_pixel and the tone curve (pixel.tone,
-looked up in its step table: `hit_tone_table`, background_pass.step_level).
+looked up in its step table: `hit_tone_table`, tone_steps.step_level).
 
 Surface rows (P, NSURF) float64, packed by render/packing.py `pack_surfaces`: albedo (linear RGB),
 pattern kind (patterns.PATTERNS index, 0 = flat), the pattern's second colour, its feature size in
@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from synthdata.render.background_pass import SHADE_JIT, step_level, step_table
+from synthdata.render.background_pass import SHADE_JIT
+from synthdata.render.tone_steps import step_level, step_table
 from synthdata.render.inline import inlined
 from synthdata.render.patterns import pattern_mix, pattern_shade
 from synthdata.render.pixel import (CAPSULE, CONE, L_EXPOSURE, PRM_CENTER, PRM_END, local3, moving_irradiance,
@@ -68,7 +69,7 @@ def _tones(values, out):
 
 @lru_cache(maxsize=1)
 def hit_tone_table() -> tuple[np.ndarray, np.ndarray]:
-    """`pixel.tone` as a step table (background_pass.step_table) for `step_level`: the same levels
+    """`pixel.tone` as a step table (tone_steps.step_table) for `step_level`: the same levels
     as tone itself (tests/test_render_tone.py), without exp and pow."""
     def levels_of(values: np.ndarray) -> np.ndarray:
         out = np.empty(len(values))

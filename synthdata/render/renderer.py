@@ -29,16 +29,14 @@ from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
 from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, pose_buffer, stack_into
 from synthdata.render import pose_cache
 from synthdata.render.pose_cache import Reference, plan_reference
-from synthdata.render.raster import light_reach_boxes, reach_windows, receiver_tiles, shape_windows
+from synthdata.render.raster import receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
-from synthdata.render.shadow_windows import hull_windows, lifted_points, shadow_windows, window_extents
+from synthdata.render.shadow_windows import lifted_points, light_windows, shadow_windows, window_extents
 from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
 
-_EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
-_STEPS = np.linspace(0.0, 1.0, 9)
 
 
 @dataclass
@@ -334,34 +332,11 @@ class Renderer:
         inside the screen window of its reach: its cone's box for a spot light (the whole frame
         under lens distortion or when the reach crosses the camera plane), cut to the tiles of
         receiving points within its range."""
-        dyn, W = self.dyn, self.world.width
-        on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
-        pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
-        axis, cos = dyn.axis.cpu().numpy(), dyn.cos.cpu().numpy()
-        T, L = stop - start, len(reach)
         distinct = list({id(b): b for b in bgs}.values())
         first = {id(b): i for i, b in enumerate(distinct)}
-        which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else T), np.int64)
-        lwin = np.zeros((T, L, 4), np.int64)
-        plain = not cam.k1 and not cam.k2      # under radial distortion box edges bow: points along them
-        for i in range(T):
-            lit = np.flatnonzero(on[:, start + i])
-            if not len(lit):
-                continue
-            box = light_reach_boxes(pos[lit, start + i], axis[lit, start + i], reach[lit], cos[lit])   # (n, 8, 3)
-            if not plain:
-                box = (box[:, _EDGES[:, 0], None] + _STEPS[None, None, :, None]
-                       * (box[:, _EDGES[:, 1], None] - box[:, _EDGES[:, 0], None])).reshape(len(lit), -1, 3)
-            hull = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
-            # and only the tiles whose receiving points the light can reach (its whole reach box can
-            # cross the camera's plane and cover the image)
-            near = reach_windows(*self._receiver_tiles(distinct[which[i]]), pos[lit, start + i], reach[lit],
-                                 axis[lit, start + i], cos[lit], W, self.world.height)
-            lwin[i, lit] = np.concatenate([np.maximum(hull[:, :2], near[:, :2]), np.minimum(hull[:, 2:], near[:, 2:])], 1)
-        win = np.concatenate([lwin[..., :2].min(1, initial=W), lwin[..., 2:].max(1, initial=0)], 1) if L else \
-            np.zeros((T, 4), np.int64)
-        lit_frames = on[:, start:stop].any(0) if L else np.zeros(T, bool)
-        win[~lit_frames] = 0
+        which = np.array([first[id(b)] for b in bgs] * (1 if len(bgs) > 1 else stop - start), np.int64)
+        win, lwin = light_windows(self.dyn, start, stop, cam, lambda i: self._receiver_tiles(distinct[which[i]]),
+                                  self.world.width, self.world.height)
         if not (win[:, 2] > win[:, 0]).any():
             return
         k = self.k

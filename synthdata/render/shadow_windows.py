@@ -28,6 +28,7 @@ from numba import njit
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
 from synthdata.render.planes import stack_into
+from synthdata.render.raster import light_reach_boxes, reach_windows
 from synthdata.world.geometry.camera_rows import unchanged
 from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
 
@@ -66,6 +67,41 @@ def hull_windows(points: np.ndarray, camera) -> np.ndarray:
     for i in range(pts.shape[0]):
         _bound(pts[i], pts.shape[1], pack_camera(camera, 0), plain, camera.width, camera.height, out[i])
     return out
+
+
+_EDGES = np.array([(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1])   # (12, 2)
+_STEPS = np.linspace(0.0, 1.0, 9)
+
+
+def light_windows(dyn, start: int, stop: int, cam, tiles, W: int, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """Screen windows of the moving lights dyn (render/shading.py vehicle_lights) in frames
+    [start, stop) seen by cam: lwin (T, L, 4) each light's, x0, y0, x1, y1 (its cone's box for a
+    spot light: the hull of its corners, or of points along its edges under radial distortion,
+    where box edges bow; cut to the tiles of receiving points within its range: tiles(i), frame
+    i's raster.receiver_tiles, asked only for frames with a light on), and win (T, 4) their union
+    (empty where no light is on)."""
+    on = (dyn.col.abs().sum(-1) > 0).cpu().numpy()
+    pos, reach = dyn.pos.cpu().numpy(), dyn.range.cpu().numpy()
+    axis, cos = dyn.axis.cpu().numpy(), dyn.cos.cpu().numpy()
+    T, L = stop - start, len(reach)
+    lwin = np.zeros((T, L, 4), np.int64)
+    plain = not cam.k1 and not cam.k2
+    for i in range(T):
+        lit = np.flatnonzero(on[:, start + i])
+        if not len(lit):
+            continue
+        box = light_reach_boxes(pos[lit, start + i], axis[lit, start + i], reach[lit], cos[lit])   # (n, 8, 3)
+        if not plain:
+            box = (box[:, _EDGES[:, 0], None] + _STEPS[None, None, :, None]
+                   * (box[:, _EDGES[:, 1], None] - box[:, _EDGES[:, 0], None])).reshape(len(lit), -1, 3)
+        hull = hull_windows(box, cam.frame(i) if cam.num_frames > 1 else cam)
+        # its whole reach box can cross the camera's plane and cover the image: cut to the tiles
+        near = reach_windows(*tiles(i), pos[lit, start + i], reach[lit], axis[lit, start + i], cos[lit], W, H)
+        lwin[i, lit] = np.concatenate([np.maximum(hull[:, :2], near[:, :2]), np.minimum(hull[:, 2:], near[:, 2:])], 1)
+    win = np.concatenate([lwin[..., :2].min(1, initial=W), lwin[..., 2:].max(1, initial=0)], 1) if L else \
+        np.zeros((T, 4), np.int64)
+    win[~(on[:, start:stop].any(0) if L else np.zeros(T, bool))] = 0
+    return win, lwin
 
 
 def lifted_points(store: dict, points: list[torch.Tensor]) -> torch.Tensor:
