@@ -38,7 +38,6 @@ from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
 
 
-
 @dataclass
 class FrameBatch:
     """Frames [start, stop) of a clip, all tensors on the render device.
