@@ -150,7 +150,8 @@ def _row_motion(prev, cur, nxt, rays, depth, inst, disp, back, ahead, shutter, m
 
 @njit(**NO_REFS)
 def _project_points(cam, pts, dsp, k, n, out):
-    """out[:, :n] = the (u, v, z) by camera row cam (camera_rows.project_brown) of the points pts + k * dsp (each (3, n+))."""
+    """out[:, :n] = the (u, v, z) by camera row cam (camera_rows.project_brown) of the points
+    pts + k * dsp (each (3, n+))."""
     r0, r1, r2, r3, r4, r5, r6, r7, r8 = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5], cam[6], cam[7], cam[8]
     c0, c1, c2, fx, fy, cx, cy = cam[9], cam[10], cam[11], cam[12], cam[13], cam[14], cam[15]
     skew, k1, k2, fold = cam[18], cam[16], cam[17], cam[20]

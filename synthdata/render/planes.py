@@ -54,14 +54,20 @@ def plane(name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.d
 
 
 def stack_into(store: dict[str, torch.Tensor], name: str, parts: list[torch.Tensor]) -> torch.Tensor:
-    """torch.stack(parts) into store[name], a buffer its owner keeps: made again only when it is too
-    small or of another dtype or device (a moving camera's chunks of 32 and then 16 frames share one,
-    instead of mapping fresh memory for each chunk)."""
-    shape, buf = (len(parts),) + tuple(parts[0].shape), store.get(name)
-    n = math.prod(shape)
-    if buf is None or buf.numel() < n or buf.dtype != parts[0].dtype or buf.device != parts[0].device:
-        buf = store[name] = torch.empty(n, dtype=parts[0].dtype, device=parts[0].device)
-    return torch.stack(parts, out=buf[:n].view(shape))
+    """torch.stack(parts) into `stored(store, name, ...)`."""
+    return torch.stack(parts, out=stored(store, name, (len(parts),) + tuple(parts[0].shape), parts[0].dtype,
+                                          parts[0].device))
+
+
+def stored(store: dict[str, torch.Tensor], name: str, shape: tuple[int, ...], dtype: torch.dtype,
+           device: torch.device) -> torch.Tensor:
+    """A (shape) tensor, contents undefined, from store[name], a buffer its owner keeps: made again
+    only when it is too small or of another dtype or device (a moving camera's chunks of 32 and
+    then 16 frames share one, instead of mapping fresh memory for each chunk)."""
+    buf, n = store.get(name), math.prod(shape)
+    if buf is None or buf.numel() < n or buf.dtype != dtype or buf.device != device:
+        buf = store[name] = torch.empty(n, dtype=dtype, device=device)
+    return buf[:n].view(shape)
 
 
 class FramePool:

@@ -16,6 +16,8 @@ pixels whose centres lie within a pixel (PAD) of these bounds.
 A point set wholly in front of the camera is bounded by its projections. With an undistorted
 pinhole camera, a set wholly behind gets an empty window, and one crossing the camera plane the
 image of its axis-aligned box cut at the near plane; otherwise (lens distortion) the whole image.
+The moving lights' windows (`light_windows`: the hulls of their reach boxes, cut to the tiles of
+receivers in range) use the same bounds; `lifted_points` makes the shadow rays' origins.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from numba import njit
 
 from synthdata.render.kernels import JIT
 from synthdata.render.motion_blur import pack_camera, project_row
-from synthdata.render.planes import stack_into
+from synthdata.render.planes import stack_into, stored
 from synthdata.render.raster import light_reach_boxes, reach_windows
 from synthdata.world.geometry.camera_rows import unchanged
 from synthdata.world.types import BOX, CAPSULE, CONE, FRUSTUM
@@ -109,15 +111,11 @@ def lifted_points(store: dict, points: list[torch.Tensor]) -> torch.Tensor:
     SHADOW_LIFT in z, where shadow rays start, into store["origin"] (a buffer its owner keeps,
     planes.stack_into). On the CPU each is copied and lifted in one pass (`_lift`); elsewhere
     stacked, then lifted. The same values either way: the float32 sum z + SHADOW_LIFT."""
-    shape, buf = (len(points),) + tuple(points[0].shape), store.get("origin")
-    n = math.prod(shape)
     if points[0].device.type != "cpu":
         out = stack_into(store, "origin", points)
         out[..., 2].add_(SHADOW_LIFT)
         return out
-    if buf is None or buf.numel() < n or buf.dtype != points[0].dtype or buf.device != points[0].device:
-        buf = store["origin"] = torch.empty(n, dtype=points[0].dtype)
-    out = buf[:n].view(shape)
+    out = stored(store, "origin", (len(points),) + tuple(points[0].shape), points[0].dtype, points[0].device)
     for i, p in enumerate(points):
         _lift(p.numpy().reshape(-1, 3), out[i].numpy().reshape(-1, 3), np.float32(SHADOW_LIFT))
     return out
