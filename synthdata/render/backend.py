@@ -86,8 +86,14 @@ def announce_compile(module: Any) -> None:
     missing = [d for d in wanted if not cached(d)]
     if missing:
         print(f"synthdata: compiling render kernels for this machine ({len(missing)} of "
-              f"{len(wanted)}; first run "
-              "only, about 10-30 s; later runs load them from numba's cache) ...", file=sys.stderr, flush=True)
+              f"{len(wanted)}; first run only, one to three minutes of a core; later runs load them "
+              "from numba's cache) ...", file=sys.stderr, flush=True)
+
+
+def announced() -> None:
+    """The first-run line is said already (synthdata/precompile.py `warm_up` says its own)."""
+    global _announced
+    _announced = True
 
 
 def antialias(rgb: torch.Tensor, inst: torch.Tensor, boxes: torch.Tensor) -> None:

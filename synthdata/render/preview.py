@@ -182,6 +182,8 @@ def check_out(path: Path, video: bool) -> None:
 
 def _preview(recipe_path: str, overrides: tuple[str, ...], out: str, clips: int, video: bool,
              frames: int | None, device: str, views: tuple[str, ...]) -> None:
+    from synthdata.pipeline import resolve_device
+    from synthdata.precompile import compiling
     from synthdata.recipe.loader import load_recipe
 
     check_out(Path(out), video)
@@ -194,15 +196,19 @@ def _preview(recipe_path: str, overrides: tuple[str, ...], out: str, clips: int,
     path = Path(out)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    if video:
-        from synthdata.io.video import encode_video
+    # on a CPU, a first run's kernels compile on every core (synthdata/precompile.py), with a message
+    on_cpu = resolve_device(device).type == "cpu"
+    with compiling(lambda line: click.echo(line, err=True)) if on_cpu else contextlib.nullcontext():
+        if video:
+            from synthdata.io.video import encode_video
 
-        drawn = []
-        for i in range(n):
-            fr, rows, _ = render_clip_frames(recipe, i, device)
-            drawn.extend(np.asarray(draw_labels(f, rows.get(t, []))) for t, f in enumerate(fr))
-        encode_video(np.stack(drawn), str(path), fps=recipe.output.fps)
-        click.echo(f"wrote {path} ({len(drawn)} frames from {n} clips)")
-    else:
-        contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views))).save(path, compress_level=1)
-        click.echo(f"wrote {path} ({n} clips x first/middle/last frame)")
+            drawn = []
+            for i in range(n):
+                fr, rows, _ = render_clip_frames(recipe, i, device)
+                drawn.extend(np.asarray(draw_labels(f, rows.get(t, []))) for t, f in enumerate(fr))
+            encode_video(np.stack(drawn), str(path), fps=recipe.output.fps)
+            click.echo(f"wrote {path} ({len(drawn)} frames from {n} clips)")
+            return
+        sheet = contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views)))
+    sheet.save(path, compress_level=1)
+    click.echo(f"wrote {path} ({n} clips x first/middle/last frame)")

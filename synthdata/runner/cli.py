@@ -36,26 +36,13 @@ def parse_shards(text: str | None) -> slice | None:
     return slice(*values)
 
 
-def _compile_kernels(recipe) -> None:
-    """When the CPU render kernels are not in numba's cache yet, compile them here (with a
-    message and the time it took) by rendering two tiny frames of the recipe's first clip, so
-    the workers started next load them from the cache instead of each compiling them."""
-    import sys
-    import time
+def _compile_kernels(recipe, quiet: bool) -> None:
+    """When CPU render kernels are not in numba's cache yet, compile them here, on every core
+    (synthdata/precompile.py), so the workers started next load them from the cache instead of
+    each compiling them; a message and the time it took unless quiet."""
+    from synthdata.precompile import warm_up
 
-    from synthdata.pipeline import generate_clip
-    from synthdata.render import backend, kernels
-
-    if all(backend.cached(getattr(kernels, k)) for k in backend.KERNELS):
-        return
-    t0 = time.perf_counter()
-    small = recipe.model_copy(deep=True)
-    w, h = recipe.output.resolution        # keep the recipe's aspect: a plate layout refuses another
-    small.output.resolution = (128, max(16, 2 * round(64 * h / w)))
-    small.output.frames_per_clip, small.output.chunk_frames = 2, 2
-    for _ in generate_clip(small, 0, device="cpu").chunks:
-        pass
-    print(f"synthdata: render kernels compiled in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    warm_up(recipe, None if quiet else (lambda line: print(line, file=sys.stderr, flush=True)))
 
 
 def _device(device: str, options: ClusterOptions) -> str:
@@ -139,8 +126,8 @@ def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out
         previous = None
     try:
         run = prepare_run(loaded, out, shards=shard_slice, overwrite=overwrite)  # before any cluster
-        if run.todo and options.device == "cpu" and not quiet:
-            _compile_kernels(loaded)   # once, with a message, instead of silently in every worker
+        if run.todo and options.device == "cpu":
+            _compile_kernels(loaded, quiet)   # once, on every core, instead of in every worker
         with open_client(options) if run.todo else contextlib.nullcontext() as client:
             execute(run, client=client, device=options.device, retries=retries, progress=progress,
                     cluster=describe(options) if run.todo else "no workers needed")
