@@ -13,6 +13,7 @@ takes minutes here, so the default is one run each.
     python benchmarks/bench_first_run.py                          # synthdata run, parking_lot_day
     python benchmarks/bench_first_run.py --against /tmp/prev      # against another checkout
     python benchmarks/bench_first_run.py --preview --recipe recipes/people_randomized.yaml
+    python benchmarks/bench_first_run.py --quick                  # seconds: kernels as cached, 4 small frames
 """
 from __future__ import annotations
 
@@ -30,16 +31,20 @@ import benchlib
 CLI = "import sys; from synthdata.cli import main; sys.argv[0] = 'synthdata'; sys.exit(main())"
 
 
-def first_run(root: Path, recipe: str, preview: bool, cache: str | None = None, one_core: bool = False
-              ) -> tuple[float, str]:
+def first_run(root: Path, recipe: str, preview: bool, cache: str | None = None, one_core: bool = False,
+              quick: bool = False) -> tuple[float, str]:
     """Wall seconds of one command with the package at `root` and numba's cache at `cache` (a new
-    empty folder when None), held to one core if asked; and its "compiled in" line."""
+    empty folder when None), held to one core if asked; and its "compiled in" line. quick: in the
+    cache the environment names, 4 frames at 128x96 (the script's plumbing, in seconds)."""
     folder = tempfile.mkdtemp(prefix="bench_first_run-")
     try:
         out = os.path.join(folder, "out.png" if preview else "out")
-        args = (["preview", recipe, "--out", out] if preview else
-                ["run", recipe, "--out", out, "--workers", "0", "output.clips=1", "output.clips_per_shard=1"])
-        env = dict(benchlib.START_ENV, PYTHONPATH=str(root), NUMBA_CACHE_DIR=cache or os.path.join(folder, "numba"))
+        small = ["output.frames_per_clip=4", "output.resolution=[128,96]"] if quick else []
+        args = (["preview", recipe, "--out", out, *small] if preview else
+                ["run", recipe, "--out", out, "--workers", "0", "output.clips=1", "output.clips_per_shard=1", *small])
+        env = dict(benchlib.START_ENV, PYTHONPATH=str(root))
+        if not quick:
+            env["NUMBA_CACHE_DIR"] = cache or os.path.join(folder, "numba")
         t0 = time.perf_counter()
         pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
         done = subprocess.run([sys.executable, "-c", CLI, *args], env=env, capture_output=True, text=True, cwd=root,
@@ -63,20 +68,21 @@ def main() -> None:
     benchlib.print_machine()
     recipe = str(Path(args.recipe).resolve())
     what = "preview" if args.preview else "run --workers 0, one clip"
-    print(f"synthdata {what} of {Path(recipe).name} with an empty numba cache, best of {n}")
+    cache_is = "numba's cache as it is, 4 frames at 128x96 (--quick)" if args.quick else "an empty numba cache"
+    print(f"synthdata {what} of {Path(recipe).name} with {cache_is}, best of {n}")
     here, there = [], []
     label = "there" if args.against else "1 core"
     cache = tempfile.mkdtemp(prefix="bench_first_run-cache-")     # the first run here fills it
     try:
         for i in range(n):
-            wall, line = first_run(benchlib.ROOT, recipe, args.preview, cache if i == 0 else None)
+            wall, line = first_run(benchlib.ROOT, recipe, args.preview, cache if i == 0 else None, quick=args.quick)
             here.append(wall)
             print(f"  here   {wall:7.1f} s  {line}", flush=True)
             wall, line = first_run(Path(args.against or benchlib.ROOT), recipe, args.preview,
-                                   one_core=not args.against)
+                                   one_core=not args.against, quick=args.quick)
             there.append(wall)
             print(f"  {label:6s} {wall:7.1f} s  {line}", flush=True)
-        warm, _ = first_run(benchlib.ROOT, recipe, args.preview, cache)
+        warm, _ = first_run(benchlib.ROOT, recipe, args.preview, cache, quick=args.quick)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     print(f"  here, with the kernels cached: {warm:.1f} s")

@@ -102,6 +102,10 @@ def test_report():
     assert check("bench_report.py", "report")["verdict"] in ("pass", "fail")
 
 
+def test_first_run():
+    assert check("bench_first_run.py", "first_run")["verdict"] in ("pass", "fail")
+
+
 def test_a_crashing_benchmark_is_caught():
     proc, m = run_bench("bench_e2e.py", "--quick", "--recipe", "no/such/recipe.yaml")
     assert proc.returncode != 0 and m is None
@@ -110,7 +114,8 @@ def test_a_crashing_benchmark_is_caught():
 def test_every_benchmark_script_is_smoke_tested():
     covered = {"bench_e2e.py", "bench_recipes.py", "bench_scaling.py", "bench_loader.py", "bench_memory.py",
                "bench_peer_bpy.py", "bench_gpu.py", "bench_report.py", "bench_dense.py", "bench_scale.py",
-               "bench_cameras.py", "bench_refiner.py", "bench_realism.py", "bench_sim2real.py"}
+               "bench_cameras.py", "bench_refiner.py", "bench_realism.py", "bench_sim2real.py",
+               "bench_first_run.py"}
     assert {p.name for p in BENCH.glob("bench_*.py")} == covered
 
 
