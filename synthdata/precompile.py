@@ -8,16 +8,18 @@ of the shipped recipes and their variants compile, with the argument types it is
 the seconds its compile took when recorded and its rank (the recorded case that first needed it:
 0 for the base recipe's, which nearly every recipe calls).
 
-`warm_up(recipe)` (the driver of `synthdata run`, and `synthdata preview`, before they render)
-renders two tiny frames of the recipe. At the first kernel that is not in numba's on-disk cache
-it starts a pool of processes, one a core, that compile the listed kernels the cache lacks (the
-lowest rank and the longest first; a kernel compiled inside another one is left to it), each
-saving its work to the cache (synthdata/kernel_cache.py keys it to the package's sources). From
-then on a kernel the render calls that the pool is compiling is waited for and loaded from the
-cache, one the pool has not started is compiled here, one not listed compiles here as it always
-did. Once the recipe's kernels are in, the pool's unstarted work is dropped and what is left
-running is stopped (a cache entry is written whole or not at all). The list only decides what
-compiles ahead and where, never what runs: a stale or missing list costs time, not results.
+`warm_up(recipe)` (the driver of `synthdata run`, before its workers start) renders a few tiny
+frames of the recipe (`synthdata preview` watches its own render the same way: `compiling`). At
+the first kernel that is not in numba's on-disk cache it starts a pool of processes, one a core,
+that compile the listed kernels the cache lacks (the lowest rank and the longest first; a
+kernel compiled inside another one is left to it), each saving its work to the cache
+(synthdata/kernel_cache.py keys it to the package's sources). From then on a kernel the render
+calls that the pool is compiling is waited for and loaded from the cache, one the pool has not
+started is compiled here, one not listed compiles here as it always did. Once the recipe's
+kernels are in, the pool's unstarted work is dropped and what is left running is stopped (numba
+writes a cache entry's code to a temporary file and renames it: a stopped compile leaves at most
+an index entry without code, which numba compiles again). The list only decides what compiles
+ahead and where, never what runs: a stale or missing list costs time, not results.
 
     python -m synthdata.precompile --record     # rewrite kernels.json (after changing a kernel's arguments)
     python -m synthdata.precompile              # compile every listed kernel this machine lacks
@@ -46,6 +48,7 @@ MANIFEST = Path(__file__).with_name("kernels.json")
 # recorded after the shipped recipes (the base one first): the variants that reach other kernels,
 # with the frames they render (a camera that turns takes a reference view from a few poses on)
 VARIANT_BASE = "parking_lot_day"
+WARM_UP_FRAMES = 16     # enough for a turning camera's reference view and slews; milliseconds at 128 px
 VARIANTS = {"ptz": (["scene.sensor.ptz.enabled=true"], 16), "shake": (["scene.sensor.shake_deg=0.3"], 16),
             "night": (["scene.lighting.time_of_day=night"], 2), "rain": (["scene.weather.condition=rain"], 2),
             "fog": (["scene.weather.condition=fog"], 2),
@@ -160,8 +163,8 @@ class Pool:
             return False
 
     def stop(self) -> None:
-        """Drop the unstarted tasks and stop the running ones (numba writes a cache entry to a
-        temporary file and renames it: a stopped compile leaves nothing behind)."""
+        """Drop the unstarted tasks and stop the running ones (see the module docstring for what a
+        stopped compile leaves in the cache)."""
         for fut in self.tasks.values():
             fut.cancel()
         for proc in list(getattr(self._executor, "_processes", {}).values()):
@@ -219,13 +222,13 @@ def _name(disp: Any) -> str:
 
 
 def warm_up(recipe: Any, say: Callable[[str], None] | None = None, processes: int | None = None) -> float | None:
-    """Have every CPU kernel `recipe` calls in numba's cache, by rendering two tiny frames of it
-    within `compiling`: None when nothing compiled (or every listed kernel was cached already, and
+    """Have every CPU kernel `recipe` calls in numba's cache, by rendering WARM_UP_FRAMES tiny
+    frames of it within `compiling`: None when nothing compiled (or every listed kernel was cached already, and
     nothing was rendered), else the seconds it took."""
     if not missing():
         return None
     with compiling(say, processes) as took:
-        tiny_render(recipe)
+        tiny_render(recipe, frames=WARM_UP_FRAMES)
     seconds = took()
     if seconds is not None and say:
         say(f"synthdata: render kernels compiled in {seconds:.0f} s")
