@@ -1,4 +1,4 @@
-"""Command line: `synthdata run|validate|preview|inspect|verify|export|report ...`.
+"""Command line: `synthdata run|validate|preview|inspect|verify|export|report|precompile ...`.
 
 Each room owns its commands (recipe/cli.py, runner/cli.py, ...); this module builds the group and
 turns every SynthdataError into one line on stderr plus the documented exit code.
@@ -25,6 +25,7 @@ COMMANDS = {
     "synthdata.plate.cli": ("plate",),
     "synthdata.report.cli": ("report",),
     "synthdata.refine.cli": ("refiner",),
+    "synthdata.precompile": ("precompile",),
 }
 
 # each command's first docstring sentence, so that `synthdata --help` lists the commands without
@@ -44,6 +45,7 @@ SHORT_HELP = {
     "report": "Write a self-contained HTML quality report of the dataset in DIR (local folder or URL): counts, "
               "label distributions, events, parameter coverage, sample frames with labels, warnings.",
     "refiner": "A learned sim-to-real refiner: make renders look like your camera (labels unchanged).",
+    "precompile": "Compile every CPU render kernel numba's cache lacks on this machine, one process a core.",
 }
 
 

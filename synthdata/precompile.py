@@ -21,8 +21,8 @@ writes a cache entry's code to a temporary file and renames it: a stopped compil
 an index entry without code, which numba compiles again). The list only decides what compiles
 ahead and where, never what runs: a stale or missing list costs time, not results.
 
-    python -m synthdata.precompile --record     # rewrite kernels.json (after changing a kernel's arguments)
-    python -m synthdata.precompile              # compile every listed kernel this machine lacks
+    synthdata precompile                  # compile every listed kernel this machine lacks
+    python -m synthdata.kernel_record     # rewrite kernels.json (after changing a kernel's arguments)
 
 tests/test_precompile.py holds the list to what the tiny renders call.
 """
@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,15 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 MANIFEST = Path(__file__).with_name("kernels.json")
-# recorded after the shipped recipes (the base one first): the variants that reach other kernels,
-# with the frames they render (a camera that turns takes a reference view from a few poses on)
-VARIANT_BASE = "parking_lot_day"
 WARM_UP_FRAMES = 16     # enough for a turning camera's reference view and slews; milliseconds at 128 px
-VARIANTS = {"ptz": (["scene.sensor.ptz.enabled=true"], 16), "shake": (["scene.sensor.shake_deg=0.3"], 16),
-            "night": (["scene.lighting.time_of_day=night"], 2), "rain": (["scene.weather.condition=rain"], 2),
-            "fog": (["scene.weather.condition=fog"], 2),
-            "dense": (["output.modalities=[rgb,depth,flow,backflow,instances,classes]"], 2)}
 
 
 @dataclass(frozen=True)
@@ -189,7 +183,7 @@ def _compile_group(group: list[tuple[str, str]]) -> list[bool]:
 
 
 @contextlib.contextmanager
-def _compiles_hooked(before: Callable[[Any, Any, int], None], after: Callable[[Any, Any, int, float], None]
+def compiles_hooked(before: Callable[[Any, Any, int], None], after: Callable[[Any, Any, int, float], None]
                      ) -> Iterator[None]:
     """Within: before(dispatcher, sig, depth) and after(dispatcher, sig, depth, seconds) around
     every numba compile in this process, from any thread (depth 0: called from Python, not from
@@ -217,7 +211,8 @@ def _compiles_hooked(before: Callable[[Any, Any, int], None], after: Callable[[A
         Dispatcher.compile = original
 
 
-def _name(disp: Any) -> str:
+def kernel_name(disp: Any) -> str:
+    """A dispatcher's "module:qualname"."""
     return f"{disp.py_func.__module__}:{disp.py_func.__qualname__}"
 
 
@@ -256,13 +251,13 @@ def compiling(say: Callable[[str], None] | None = None, processes: int | None = 
             started = state["t0"] is not None
             if not started and not _in_cache(disp, tuple(sig)):
                 state["t0"] = time.perf_counter()     # the first compile: done here, a pool does the rest
-                state["pool"] = _start(say, processes, exclude=(_name(disp), str(sig)))
+                state["pool"] = _start(say, processes, exclude=(kernel_name(disp), str(sig)))
                 return
         if started and state["pool"] is not None:
-            state["pool"].claim(_name(disp))
+            state["pool"].claim(kernel_name(disp))
 
     try:
-        with _compiles_hooked(before, lambda *a: None):
+        with compiles_hooked(before, lambda *a: None):
             yield lambda: state["seconds"]
     finally:
         if state["pool"] is not None:
@@ -314,64 +309,50 @@ def tiny_render(recipe: Any, overrides: list[str] | None = None, frames: int = 2
         pass
 
 
-def record_cases(folder: Path) -> list[tuple[str, list[str], int]]:
-    """(recipe path, overrides, frames) rendered by `record`: the base recipe, the other shipped
-    ones, then the base recipe's VARIANTS."""
-    base = folder / f"{VARIANT_BASE}.yaml"
-    cases = [(str(base), [], 2)] + [(str(p), [], 2) for p in sorted(folder.glob("*.yaml")) if p != base]
-    return cases + [(str(base), v, n) for v, n in VARIANTS.values()]
+def compile_missing(processes: int | None = None, say: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Compile every listed kernel the cache lacks in a Pool of `processes` (default one a core);
+    say(line) as each function is done. Returns (compiled, missing before)."""
+    todo = missing()
+    if not todo:
+        return 0, 0
+    names = {k.name for k in todo}
+    pool = Pool(todo, min(processes or cores(), len(names)))
+    done = 0
+    for k, (name, fut) in enumerate(_as_done(pool.tasks), 1):
+        oks = fut.exception() is None and fut.result()
+        done += sum(oks) if oks else 0
+        if say:
+            say(f"  {k}/{len(names)} {name}{'' if oks and all(oks) else ' (failed: it compiles when called)'}")
+    pool.join()
+    return done, len(todo)
 
 
-def record(path: Path = MANIFEST, recipes: Path | None = None) -> list[Kernel]:
-    """Tiny renders of `record_cases` in this process with a fresh numba cache; writes to `path`
-    every cached synthdata kernel compiled, with its types, compile seconds and the case that
-    first called it. Kernels compiled from inside another one are listed too: a later process may
-    load the caller from the cache and then call them from Python. Needs a process where numba has
-    not loaded anything (`python -m synthdata.precompile --record`)."""
-    if "numba" in sys.modules:
-        raise RuntimeError("record() needs a fresh process: numba is imported already")
-    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="synthdata-record-")
-    found: dict[tuple[str, str], Kernel] = {}
-    rank = [0]
+def _as_done(tasks: dict[str, Future]) -> Iterator[tuple[str, Future]]:
+    """(name, future) of tasks as they finish."""
+    from concurrent.futures import as_completed
 
-    def after(disp: Any, sig: Any, depth: int, seconds: float) -> None:
-        name = _name(disp)
-        cached = type(getattr(disp, "_cache", None)).__name__ != "NullCache"
-        if cached and name.startswith("synthdata.") and (name, str(sig)) not in found:
-            found[(name, str(sig))] = Kernel(name, str(sig), round(seconds, 2), rank[0], depth > 0)
+    names = {fut: name for name, fut in tasks.items()}
+    for fut in as_completed(names):
+        yield names[fut], fut
 
-    folder = recipes or Path(__file__).resolve().parent.parent / "recipes"
-    with _compiles_hooked(lambda *a: None, after):
-        for i, (recipe, overrides, frames) in enumerate(record_cases(folder)):
-            rank[0] = i
-            tiny_render(recipe, overrides, frames)
-    import numba
 
-    kernels = sorted(found.values(), key=lambda k: (k.rank, k.name, k.signature))
-    path.write_text(json.dumps({"numba": numba.__version__, "recorded_with": "python -m synthdata.precompile --record",
-                                "kernels": [{"kernel": k.name, "signature": k.signature, "seconds": k.seconds,
-                                             "rank": k.rank, "nested": k.nested} for k in kernels]}, indent=1) + "\n")
-    return kernels
+@click.command("precompile")
+@click.option("--processes", type=click.IntRange(1, 1024), default=None, help="compiling processes (default: one a core)")
+@click.option("--quiet", "-q", is_flag=True, help="no line per kernel")
+def precompile_command(processes: int | None, quiet: bool) -> None:
+    """Compile every CPU render kernel numba's cache lacks on this machine, one process a core.
+
+    Runs and previews do this for what they need on their own; this compiles every kernel the
+    package lists (synthdata/kernels.json) ahead, e.g. once on a cluster's compute node before
+    workers started by hand (docs/slurm.md). Later runs load them from the cache."""
+    t0 = time.perf_counter()
+    done, todo = compile_missing(processes, None if quiet else click.echo)
+    click.echo(f"{todo} kernel(s) were not in numba's cache; {done} compiled in {time.perf_counter() - t0:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--record"]:
-        kernels = record()
-        top = [k for k in kernels if not k.nested]
-        print(f"wrote {MANIFEST} ({len(top)} kernels called from Python, {sum(k.seconds for k in top):.0f} s of "
-              f"compiling; {len(kernels) - len(top)} compiled inside them)")
-        return 0
-    if args:
-        print("usage: python -m synthdata.precompile [--record]", file=sys.stderr)
-        return 2
-    todo = missing()
-    t0 = time.perf_counter()
-    if todo:
-        pool = Pool(todo, min(cores(), len({k.name for k in todo})))
-        pool.join()
-    print(f"{len(todo)} kernels were not in the cache; compiled in {time.perf_counter() - t0:.0f} s")
-    return 0
+    """`python -m synthdata.precompile`: `synthdata precompile`."""
+    return precompile_command.main(sys.argv[1:] if argv is None else argv, prog_name="python -m synthdata.precompile")
 
 
 if __name__ == "__main__":

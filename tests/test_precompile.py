@@ -46,25 +46,25 @@ def test_argument_types_reads_numba_types_and_nothing_else():
 
 def test_manifest_lists_every_kernel_the_recorded_cases_call():
     """A kernel whose arguments changed, or a new one, shows here: rerun
-    `python -m synthdata.precompile --record`."""
+    `python -m synthdata.kernel_record`."""
     out = _python("""
         import json
         from pathlib import Path
-        from synthdata import precompile
+        from synthdata import kernel_record, precompile
         seen = set()
         def after(disp, sig, depth, seconds):
-            name = precompile._name(disp)
+            name = precompile.kernel_name(disp)
             if name.startswith("synthdata.") and type(disp._cache).__name__ != "NullCache":
                 seen.add((name, str(sig)))
-        with precompile._compiles_hooked(lambda *a: None, after):
-            for recipe, overrides, frames in precompile.record_cases(Path("recipes")):
+        with precompile.compiles_hooked(lambda *a: None, after):
+            for recipe, overrides, frames in kernel_record.record_cases(Path("recipes")):
                 precompile.tiny_render(recipe, overrides, frames)
         print(json.dumps(sorted(seen)))
     """)
     seen = {tuple(x) for x in json.loads(out.strip().splitlines()[-1])}
     listed = {(k.name, k.signature) for k in precompile.manifest()}
     assert seen, "no kernel was called"
-    assert not seen - listed, f"not in synthdata/kernels.json (run python -m synthdata.precompile --record): " \
+    assert not seen - listed, f"not in synthdata/kernels.json (run python -m synthdata.kernel_record): " \
                               f"{sorted(seen - listed)[:3]}"
 
 
@@ -96,3 +96,25 @@ def test_a_pool_compiles_into_the_cache_and_warm_up_loads_from_it(tmp_path):
     first, second = out.strip().splitlines()[-2:]
     assert first == "True True 2 2"
     assert second == "None"
+
+
+def test_the_precompile_command_compiles_what_the_cache_lacks(tmp_path):
+    out = _python("""
+        from synthdata import precompile
+        from synthdata.cli import main
+        small = sorted((k for k in precompile.manifest() if not k.nested), key=lambda k: k.seconds)
+        pick = [k for k in small if k.name.startswith("synthdata.labels.rle:")][:1] + \\
+               [k for k in small if k.name.startswith("synthdata.world.geometry.shapes:")][:1]
+        precompile.manifest = lambda path=None: pick
+        for _ in range(2):
+            try:
+                main(["precompile", "--processes", "2"])
+            except SystemExit as e:
+                assert not e.code, e.code
+        print(all(precompile.is_cached(k) for k in pick))
+    """, env={"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
+    lines = out.strip().splitlines()
+    assert lines[-1] == "True"
+    assert lines[-2].startswith("0 kernel(s) were not in numba's cache; 0 compiled")
+    assert lines[-3].startswith("2 kernel(s) were not in numba's cache; 2 compiled")
+    assert {ln.split()[0] for ln in lines[-5:-3]} == {"1/2", "2/2"}
