@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -329,8 +329,6 @@ def compile_missing(processes: int | None = None, say: Callable[[str], None] | N
 
 def _as_done(tasks: dict[str, Future]) -> Iterator[tuple[str, Future]]:
     """(name, future) of tasks as they finish."""
-    from concurrent.futures import as_completed
-
     names = {fut: name for name, fut in tasks.items()}
     for fut in as_completed(names):
         yield names[fut], fut
