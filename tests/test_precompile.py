@@ -17,6 +17,12 @@ from synthdata import precompile
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# in a test's fresh process: two small listed kernels (about a second each to compile)
+PICK = ("small = sorted((k for k in precompile.manifest() if not k.nested), key=lambda k: k.seconds); "
+        "pick = [k for k in small if k.name.startswith('synthdata.labels.rle:')][:1] + "
+        "[k for k in small if k.name.startswith('synthdata.world.geometry.shapes:')][:1]")
+
+
 def _python(code: str, env: dict | None = None, timeout: int = 600) -> str:
     """Run code in a fresh Python (numba's state starts empty there); its stdout."""
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
@@ -73,12 +79,9 @@ def test_a_pool_compiles_into_the_cache_and_warm_up_loads_from_it(tmp_path):
     compiles here and starts a pool, which compiles the second while this process waits for it
     and then loads it. Both are cached after, a message said so, and a second warm-up has
     nothing to do."""
-    out = _python("""
-        import numpy as np
+    out = _python(f"""
         from synthdata import precompile
-        small = sorted((k for k in precompile.manifest() if not k.nested), key=lambda k: k.seconds)
-        pick = [k for k in small if k.name.startswith("synthdata.labels.rle:")][:1] + \\
-               [k for k in small if k.name.startswith("synthdata.world.geometry.shapes:")][:1]
+        {PICK}
         assert len(pick) == 2, pick
         assert not any(precompile.is_cached(k) for k in pick)
         precompile.manifest = lambda path=None: pick
@@ -99,12 +102,10 @@ def test_a_pool_compiles_into_the_cache_and_warm_up_loads_from_it(tmp_path):
 
 
 def test_the_precompile_command_compiles_what_the_cache_lacks(tmp_path):
-    out = _python("""
+    out = _python(f"""
         from synthdata import precompile
         from synthdata.cli import main
-        small = sorted((k for k in precompile.manifest() if not k.nested), key=lambda k: k.seconds)
-        pick = [k for k in small if k.name.startswith("synthdata.labels.rle:")][:1] + \\
-               [k for k in small if k.name.startswith("synthdata.world.geometry.shapes:")][:1]
+        {PICK}
         precompile.manifest = lambda path=None: pick
         for _ in range(2):
             try:
