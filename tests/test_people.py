@@ -20,7 +20,7 @@ from synthdata.world.geometry.shapes import to_world, yaw_axes
 from synthdata.world.planning.planner import PERSON_TURN_S
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
-from synthdata.world.types import Shapes
+from synthdata.world.types import CAPSULE, CONE, Shapes
 
 STAND = ("sit", "crouch", "weight_shift")
 WALK = ("push_pram", "push_trolley", "walk_together")
@@ -183,6 +183,42 @@ actors: [{type: person, count: 40, behavior: {choice: {walk: 0.6, stand: 0.4}}}]
     assert all(p.height_m < 1.5 and p.head_scale > 1.1 and p.leg_ratio < 0.95 for p in kids)
     dark = sum(int(p.top_color[1:3], 16) < 0x60 for p in people) / len(people)
     assert dark > 0.5                                              # mostly dark and neutral clothing
+
+
+LIMB_JOINTS = {5: "shoulder", 6: "shoulder", 7: "elbow", 8: "elbow", 9: "wrist", 10: "wrist", 13: "knee", 14: "knee",
+               15: "ankle", 16: "ankle"}
+
+
+def test_each_limb_joints_keypoint_radius_holds_the_garments_that_meet_there():
+    """A joint counts as visible when the depth in front of it is within its keypoint radius
+    (labels/rows.py), so that radius must reach the surface of every sleeve, trouser leg or bare
+    limb whose end is at the joint: else an unoccluded knee in wide trousers is flagged hidden."""
+    tops, bottoms = ("tshirt", "sweater", "jacket", "coat", "dress"), ("trousers", "jeans", "shorts", "skirt")
+    groups = "\n".join(f"  - {{type: person, count: 1, behavior: stand, top: {t}, bottom: {b}, enters: false}}"
+                       for t in tops for b in bottoms)
+    r = load_recipe(f"""
+name: outfits
+seed: 2
+output: {{clips: 1, frames_per_clip: 2, fps: 5, resolution: [64, 48]}}
+scene: {{layout: {{type: street, size_m: [40, 30]}}}}
+actors:
+{groups}
+""", [], source="<outfits>")
+    checked = set()
+    for seed in range(2):
+        world = simulate(sample_clip(r, 0, seed=seed, clip_id="o-000000"))
+        for a in (a for a in world.actors if a.category == "person"):
+            s, outfit = a.shapes, (a.attributes["top"], a.attributes["bottom"])
+            for q in np.nonzero((s.kind == CONE) | (s.kind == CAPSULE))[0]:
+                ends = ((s.center[:, q], s.size[:, q, 0]), (s.end[:, q], s.size[:, q, 1 if s.kind[q] == CONE else 0]))
+                for at, radius in ends:
+                    near = np.linalg.norm(a.keypoints - at[:, None], axis=-1).max(0) < 1e-6     # (17,)
+                    for j in np.nonzero(near)[0]:
+                        if j in LIMB_JOINTS:
+                            assert radius.max() <= a.keypoint_radius[j] + 1e-9, (outfit, LIMB_JOINTS[j])
+                            checked.add((outfit, LIMB_JOINTS[j]))
+    assert len({o for o, _ in checked}) >= 15                     # most of the 20 outfits drawn and placed
+    assert {j for _, j in checked} == set(LIMB_JOINTS.values())
 
 
 def _compiled_patterns(kind, x, y, z, scale, seed, fp, mix, shade):

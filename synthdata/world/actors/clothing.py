@@ -26,6 +26,11 @@ BOTTOMS = ("trousers", "jeans", "shorts", "skirt")
 HATS = ("none", "cap", "beanie", "hood")
 HAIRS = ("short", "long", "ponytail", "bald", "covered", "helmet")
 SIDE = np.array([1.0, -1.0])
+# Garment radii, fractions of the person's height (times build): a trouser leg's at the knee, at the
+# knee below it and at the hem (regular trousers hang straight, about 11 cm across at the hem for a
+# 1.75 m person; jeans are slimmer); a sleeve's at the shoulder, the elbow and the cuff.
+LEG_CUT = {"trousers": (0.036, 0.036, 0.032), "jeans": (0.034, 0.034, 0.028)}
+SLEEVE = (0.031, 0.027, 0.024)
 
 
 def default_outfit(p: PersonParams) -> Outfit:
@@ -35,6 +40,26 @@ def default_outfit(p: PersonParams) -> Outfit:
 
 def _covers_legs(o: Outfit) -> bool:
     return o.top == "dress" or o.bottom == "skirt"
+
+
+def _long_sleeves(p: PersonParams, o: Outfit) -> bool:
+    return p.sleeves == "long" or o.top in ("sweater", "hoodie", "jacket", "coat")
+
+
+def limb_radii(p: PersonParams, o: Outfit) -> dict[str, tuple[float, float, bool]]:
+    """Each limb segment's radii at its two ends (fractions of the height, build included) and
+    whether it is bare skin: "upper_arm", "forearm", "thigh", "shin". `dress` draws the limbs with
+    them, and `keypoint_radius` takes each joint's from the segments that meet there."""
+    g = p.build
+    sleeve = (1.15 if o.top in ("coat", "jacket") else 1.0) * o.loose * g
+    cut = LEG_CUT["jeans" if o.bottom == "jeans" else "trousers"]
+    wide = 1.08 if o.bottom == "shorts" else 1.0
+    bare_thigh, bare_shin = _covers_legs(o), o.bottom == "shorts" or _covers_legs(o)
+    return {"upper_arm": (SLEEVE[0] * sleeve, SLEEVE[1] * sleeve, False),
+            "forearm": (SLEEVE[1] * sleeve, SLEEVE[2] * sleeve, False) if _long_sleeves(p, o) else
+                       (0.02 * g, 0.015 * g, True),
+            "thigh": (0.045 * g, 0.029 * g, True) if bare_thigh else (0.05 * g * wide, cut[0] * g * wide, False),
+            "shin": (0.029 * g, 0.017 * g, True) if bare_shin else (cut[1] * g, cut[2] * g, False)}
 
 
 def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple[Shapes, list[str]]:
@@ -114,33 +139,21 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
                   0.78 if long else 0.7, torso_w[..., 0], col, "cloth")
         b.pattern_last(k if k != PRINT else CLOTH, c2, hem_r if k == OPEN_COAT else o.fabric_scale_m, seed)
         b.name_last("coat" if long else "skirt")
-    # ---- arms
-    long_sleeves = p.sleeves == "long" or o.top in ("sweater", "hoodie", "jacket", "coat")
-    sleeve = 1.15 if coat else 1.0
-    for i in range(2):
-        b.cone(W(sk.shoulders[:, i]), W(sk.elbows[:, i]), 0.029 * H * g * sleeve, 0.022 * H * g * sleeve, top, "cloth")
-        b.pattern_last(kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH, c2_top, o.fabric_scale_m, seed + i)
-        if long_sleeves:
-            b.cone(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.022 * H * g * sleeve, 0.018 * H * g * sleeve, top, "cloth")
-            b.pattern_last(kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH, c2_top, o.fabric_scale_m, seed + i)
-        else:
-            b.cone(W(sk.elbows[:, i]), W(sk.wrists[:, i]), 0.02 * H * g, 0.015 * H * g, skin, "skin")
-        b.capsule(W(sk.wrists[:, i]), W(sk.hands[:, i]), 0.018 * H, skin, "skin")
-    # ---- legs
-    bare_thigh = _covers_legs(o)
-    bare_shin = o.bottom == "shorts" or _covers_legs(o)
-    for i in range(2):
-        if bare_thigh:
-            b.cone(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.045 * H * g, 0.029 * H * g, skin, "skin")
-        else:
-            wide = 1.08 if o.bottom == "shorts" else 1.0
-            b.cone(W(sk.hips[:, i]), W(sk.knees[:, i]), 0.05 * H * g * wide, 0.033 * H * g * wide, bottom, "cloth")
-            b.pattern_last(bkind, c2_bottom, o.fabric_scale_m, seed + 2 + i)
-        if bare_shin:
-            b.cone(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.029 * H * g, 0.017 * H * g, skin, "skin")
-        else:
-            b.cone(W(sk.knees[:, i]), W(sk.ankles[:, i]), 0.032 * H * g, 0.025 * H * g, bottom, "cloth")
-            b.pattern_last(bkind, c2_bottom, o.fabric_scale_m, seed + 4 + i)
+    # ---- arms and legs: sleeves hang loose round the arm (a jacket's about 11 cm across at the
+    # elbow, 10 at the cuff), trouser legs straight from the knee
+    radii = limb_radii(p, o)
+    sleeve_pattern = kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH
+    for limbs in ((("upper_arm", sk.shoulders, sk.elbows, 0), ("forearm", sk.elbows, sk.wrists, 0)),
+                  (("thigh", sk.hips, sk.knees, 2), ("shin", sk.knees, sk.ankles, 4))):
+        col, pat, c2 = (top, sleeve_pattern, c2_top) if limbs[0][0] == "upper_arm" else (bottom, bkind, c2_bottom)
+        for i in range(2):
+            for name, a, z, s0 in limbs:
+                r0, r1, bare = radii[name]
+                b.cone(W(a[:, i]), W(z[:, i]), r0 * H, r1 * H, skin if bare else col, "skin" if bare else "cloth")
+                if not bare:
+                    b.pattern_last(pat, c2, o.fabric_scale_m, seed + s0 + i)
+            if limbs[0][0] == "upper_arm":
+                b.capsule(W(sk.wrists[:, i]), W(sk.hands[:, i]), 0.018 * H, skin, "skin")
     for i in range(2):                                   # feet last
         fa = pitch_axes(sk.foot_pitch[:, i])
         fc = sk.ankles[:, i] + np.einsum("tij,j->ti", fa, np.array([0.3 * pr.foot, 0, -0.55 * pr.ankle_z]))
@@ -201,13 +214,18 @@ def keypoint_radius(p: PersonParams, pr) -> np.ndarray:
     o = p.outfit or default_outfit(p)
     g = p.build
     coat = 1.15 if o.top in ("coat", "jacket") else 1.0
-    knee = 0.032 * g
+    limb = limb_radii(p, o)
+    shoulder = max(0.035 * g * coat * o.loose, limb["upper_arm"][0])
+    elbow = max(limb["upper_arm"][1], limb["forearm"][0])
+    wrist = max(0.02, limb["forearm"][1])                # the hand's capsule is 0.018
+    knee = max(0.032 * g, limb["thigh"][1], limb["shin"][0])
+    ankle = max(0.024, limb["shin"][1])                  # the shoe reaches above the ankle
     hip = 0.07 * g
     if o.top == "coat" or _covers_legs(o):
         knee, hip = max(knee, 0.075 * g * coat), max(hip, 0.1 * g * coat)
     head = 0.012 * p.head_scale
     if o.hat == "hood" or p.hair in ("long", "helmet"):
         head += 0.02
-    r = [head, 0.01, 0.01, head, head, 0.035 * g * coat, 0.035 * g * coat, 0.026 * g * coat, 0.026 * g * coat,
-         0.02, 0.02, hip, hip, knee, knee, 0.024, 0.024]
+    r = [head, 0.01, 0.01, head, head, shoulder, shoulder, elbow, elbow, wrist, wrist, hip, hip, knee, knee, ankle,
+         ankle]
     return np.array(r) * p.height_m
