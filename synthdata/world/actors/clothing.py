@@ -31,6 +31,8 @@ SIDE = np.array([1.0, -1.0])
 # 1.75 m person; jeans are slimmer); a sleeve's at the shoulder, the elbow and the cuff.
 LEG_CUT = {"trousers": (0.036, 0.036, 0.032), "jeans": (0.034, 0.034, 0.028)}
 SLEEVE = (0.031, 0.027, 0.024)
+# Bare limbs, the same way (a forearm about 8 cm across below the elbow, a calf 11 below the knee)
+BARE = {"forearm": (0.023, 0.016), "thigh": (0.045, 0.032), "shin": (0.032, 0.019)}
 
 
 def default_outfit(p: PersonParams) -> Outfit:
@@ -57,9 +59,10 @@ def limb_radii(p: PersonParams, o: Outfit) -> dict[str, tuple[float, float, bool
     bare_thigh, bare_shin = _covers_legs(o), o.bottom == "shorts" or _covers_legs(o)
     return {"upper_arm": (SLEEVE[0] * sleeve, SLEEVE[1] * sleeve, False),
             "forearm": (SLEEVE[1] * sleeve, SLEEVE[2] * sleeve, False) if _long_sleeves(p, o) else
-                       (0.02 * g, 0.015 * g, True),
-            "thigh": (0.045 * g, 0.029 * g, True) if bare_thigh else (0.05 * g * wide, cut[0] * g * wide, False),
-            "shin": (0.029 * g, 0.017 * g, True) if bare_shin else (cut[1] * g, cut[2] * g, False)}
+                       (BARE["forearm"][0] * g, BARE["forearm"][1] * g, True),
+            "thigh": (BARE["thigh"][0] * g, BARE["thigh"][1] * g, True) if bare_thigh else
+                     (0.05 * g * wide, cut[0] * g * wide, False),
+            "shin": (BARE["shin"][0] * g, BARE["shin"][1] * g, True) if bare_shin else (cut[1] * g, cut[2] * g, False)}
 
 
 def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple[Shapes, list[str]]:
