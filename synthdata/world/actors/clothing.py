@@ -146,16 +146,16 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     # elbow, 10 at the cuff), trouser legs straight from the knee
     radii = limb_radii(p, o)
     sleeve_pattern = kind if kind in (STRIPES, CHECKS, KNIT) else CLOTH
-    for limbs in ((("upper_arm", sk.shoulders, sk.elbows, 0), ("forearm", sk.elbows, sk.wrists, 0)),
-                  (("thigh", sk.hips, sk.knees, 2), ("shin", sk.knees, sk.ankles, 4))):
-        col, pat, c2 = (top, sleeve_pattern, c2_top) if limbs[0][0] == "upper_arm" else (bottom, bkind, c2_bottom)
+    arms = (("upper_arm", sk.shoulders, sk.elbows, 0), ("forearm", sk.elbows, sk.wrists, 0))
+    legs = (("thigh", sk.hips, sk.knees, 2), ("shin", sk.knees, sk.ankles, 4))
+    for limbs, (col, pat, c2) in ((arms, (top, sleeve_pattern, c2_top)), (legs, (bottom, bkind, c2_bottom))):
         for i in range(2):
             for name, a, z, s0 in limbs:
                 r0, r1, bare = radii[name]
                 b.cone(W(a[:, i]), W(z[:, i]), r0 * H, r1 * H, skin if bare else col, "skin" if bare else "cloth")
                 if not bare:
                     b.pattern_last(pat, c2, o.fabric_scale_m, seed + s0 + i)
-            if limbs[0][0] == "upper_arm":
+            if limbs is arms:
                 b.capsule(W(sk.wrists[:, i]), W(sk.hands[:, i]), 0.018 * H, skin, "skin")
     for i in range(2):                                   # feet last
         fa = pitch_axes(sk.foot_pitch[:, i])
