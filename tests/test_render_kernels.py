@@ -8,7 +8,8 @@ from numba import njit
 
 from synthdata.render import backend, kernels
 from synthdata.render.background_pass import paint_pass, painted
-from synthdata.render.counter_noise import noise_field, noise_sample, noise_sample32, sensor_value
+from synthdata.render.counter_noise import (element_hashes, hash32, noise_field, noise_of_hash, noise_sample, noise_sample32,
+                                            sensor_value)
 from synthdata.render.effects import encode_table
 from synthdata.render.pixel import encode32
 
@@ -62,6 +63,29 @@ def test_the_cpu_kernels_32_bit_hash_draws_the_same_bits_as_the_definition():
         # and numpy's vectorised draw (the plate noise's torch path) is the kernels'
         field = noise_field(seed, 1280 * 720 * 3)
         assert np.array_equal(field[elements].view(np.uint32), got.view(np.uint32)), seed
+
+
+
+@njit(cache=False)
+def _draws_of_table(seed, hashes):
+    out = np.empty(len(hashes), np.float32)
+    s = np.uint32(seed & 0xFFFFFFFF)
+    for i in range(len(hashes)):
+        out[i] = noise_of_hash(s, hashes[i])
+    return out
+
+
+def test_a_frames_table_of_first_hash_rounds_draws_the_definitions_bits_at_every_size():
+    # the sensor pass and the plates' noise draw from a table per frame size (the thread's, made
+    # again when the size changes); every entry is the element's first round, whatever came before
+    for count in (13 * 9 * 3, 64 * 48 * 3, 13 * 9 * 3):
+        table = element_hashes(count)
+        assert table.shape == (count,) and table.dtype == np.uint32
+        assert all(int(table[e]) == hash32(e) for e in (0, 1, 2, count // 2, count - 1))
+        for seed in (0, 7, 0xFFFFFFF0):
+            want = noise_field(seed, count)
+            assert np.array_equal(_draws_of_table(seed, table).view(np.uint32), want.view(np.uint32)), (count, seed)
+    assert element_hashes(64 * 48 * 3) is element_hashes(64 * 48 * 3)     # made once a size
 
 
 def test_sensor_pass_with_vignette_and_one_draw_a_pixel_matches_the_scalar_maths():

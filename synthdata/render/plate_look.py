@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from synthdata.render.counter_noise import noise_sample32
+from synthdata.render.counter_noise import element_hashes, noise_of_hash
 from synthdata.render.pixel import row_is
 from synthdata.render.planes import kept
 
@@ -280,13 +280,20 @@ def ring_blur(rgb: np.ndarray, inst: np.ndarray, sigma: float) -> None:
         _ring_blur(rgb[t], inst[t], taps, *scratch)
 
 
-@njit(**JIT)
-def add_noise(rgb, seed32, inst, actor_sigma, plate_sigma):
+def add_noise(rgb: np.ndarray, seed32: np.uint32, inst: np.ndarray, actor_sigma: np.float32,
+              plate_sigma: np.float32) -> None:
     """One frame rgb (H, W, 3) uint8 in place: + a unit draw (counter_noise.noise_sample of seed32
     and the value's flat index) times actor_sigma on actor pixels, plate_sigma elsewhere (float32,
-    already in per-channel units), rounded half to even. A row at a time in flat loops over its
-    W * 3 values, which vectorise: its draws, each value's sigma, then the values (a loop per
-    pixel over its channels, with the actor test inside, ran 4.7x slower)."""
+    already in per-channel units), rounded half to even."""
+    _add_noise(rgb, seed32, inst, actor_sigma, plate_sigma, element_hashes(rgb.size))
+
+
+@njit(**JIT)
+def _add_noise(rgb, seed32, inst, actor_sigma, plate_sigma, hashes):
+    """`add_noise` with hashes (H * W * 3,) each element's first hash round
+    (counter_noise.element_hashes). A row at a time in flat loops over its W * 3 values, which
+    vectorise: its draws, each value's sigma, then the values (a loop per pixel over its channels,
+    with the actor test inside, ran 4.7x slower)."""
     H, W, _ = rgb.shape
     n = W * 3
     flat = rgb.reshape(H, n)
@@ -295,8 +302,9 @@ def add_noise(rgb, seed32, inst, actor_sigma, plate_sigma):
     lo, hi = np.float32(0.0), np.float32(255.0)
     for y in range(H):
         base = y * n
+        hrow = hashes[base:base + n]
         for i in range(n):
-            draw[i] = noise_sample32(seed32, base, i)
+            draw[i] = noise_of_hash(seed32, hrow[i])
         for x in range(W):
             s = actor_sigma if inst[y, x] > 0 else plate_sigma
             sig[3 * x], sig[3 * x + 1], sig[3 * x + 2] = s, s, s

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from synthdata.render.background_pass import SHADE_JIT as JIT  # the kernels' flags (render/kernels.py)
-from synthdata.render.counter_noise import noise_sample32, sensor_value
+from synthdata.render.counter_noise import element_hashes, noise_of_hash, sensor_value
 from synthdata.render.pixel import encode_index
 
 __all__ = ["decode_linear", "sensor_encode"]
@@ -43,14 +43,20 @@ def decode_linear(rgb, lut, gain, depth, fog_m, air, x):
                     x[t, y, xx, c] = lut[rgb[t, y, xx, c]] * k * (1.0 - f) + air[c] * f
 
 
-@njit(**JIT)
 def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
     """Sensor noise, vignetting and the tone curve in one pass: x (T, H, W, 3) exposed linear
     float32 -> rgb uint8. Noise has variance a * x + b (counter_noise.sensor_value), drawn from a
     counter hash of (seeds[t], flat element index) (one draw for all channels when mono).
     vignette (H, W) or empty; enc the tone-curve table over sqrt(x) in [0, 16]
-    (render/effects.py ENCODE_*). Each row is a few flat loops over W * 3 values, which vectorise:
-    the draws of a row first (noise_sample32), then the values, then the table's buckets."""
+    (render/effects.py ENCODE_*)."""
+    _sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb, element_hashes(x.shape[1] * x.shape[2] * 3))
+
+
+@njit(**JIT)
+def _sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb, hashes):
+    """`sensor_encode` with hashes (H * W * 3,) the first hash round of each element
+    (counter_noise.element_hashes). Each row is a few flat loops over W * 3 values, which
+    vectorise: the draws of a row first (noise_of_hash), then the values, then the table's buckets."""
     T, H, W, _ = x.shape          # 3 channels: the constant 3 below divides by multiplication
     vig = vignette.shape[0] > 0
     noisy = a > 0.0 or b > 0.0
@@ -72,18 +78,22 @@ def sensor_encode(x, seeds, a, b, mono, vignette, enc, rgb):
             else:
                 for i in range(n):
                     row[i] = xf[t, y, i]
+            hrow = hashes[base:base + n]
             if noisy and mono:
                 for xx in range(W):          # one draw a pixel, shared by its channels
-                    draw[xx] = noise_sample32(seed, base, 3 * xx)
+                    draw[xx] = noise_of_hash(seed, hrow[3 * xx])
                 for xx in range(W):
                     for c in range(3):
                         row[3 * xx + c] = sensor_value(row[3 * xx + c], draw[xx], a, b)
             elif noisy:
                 for i in range(n):
-                    draw[i] = noise_sample32(seed, base, i)
+                    draw[i] = noise_of_hash(seed, hrow[i])
                 for i in range(n):
                     row[i] = sensor_value(row[i], draw[i], a, b)
             for i in range(n):           # the table's buckets (vectorised), then its values (a gather)
                 bucket[i] = encode_index(row[i], enc)
             for i in range(n):
                 out[t, y, i] = enc[bucket[i]]
+
+
+sensor_encode.kernel = _sensor_encode      # what render/backend.py counts and caches
