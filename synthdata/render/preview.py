@@ -210,5 +210,9 @@ def _preview(recipe_path: str, overrides: tuple[str, ...], out: str, clips: int,
             click.echo(f"wrote {path} ({len(drawn)} frames from {n} clips)")
             return
         sheet = contact_sheet(recipe, n, device, views=tuple(dict.fromkeys(views)))
-    sheet.save(path, compress_level=1)
+    if path.suffix.lower() == ".png":
+        from synthdata.io.png import write_png
+        write_png(path, np.asarray(sheet))
+    else:
+        sheet.save(path)
     click.echo(f"wrote {path} ({n} clips x first/middle/last frame)")
