@@ -162,48 +162,53 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
                 margin = (a.keypoint_radius[jj] if a.keypoint_radius is not None else 0.05) + KEYPOINT_MARGIN_M
                 flags[tt, jj] = np.where(dbuf >= z[tt, jj] - margin, 2, 1)
             kp_cache[i] = (uv, flags)
-    for f in range(s0, s1):
-        lt = f - s0
-        for i in order:
-            if not ext.in_view[i, f]:
-                continue
-            a = world.actors[i]
-            tid = a.track_id
-            n_vis = int(vis["count"][lt, tid])
-            n_am = int(amodal_px[i, lt])
-            b = ext.box[i, f]
-            cols["clip_id"].append(clip_id)
-            cols["frame"].append(f)
-            cols["track_id"].append(int(tid))
-            cols["category"].append(a.category)
-            if n_vis:
-                x0, x1 = int(vis["x0"][lt, tid]), int(vis["x1"][lt, tid])
-                y0, y1 = int(vis["y0"][lt, tid]), int(vis["y1"][lt, tid])
-                cols["x"].append(float(x0)); cols["y"].append(float(y0))
-                cols["w"].append(float(x1 - x0 + 1)); cols["h"].append(float(y1 - y0 + 1))
-                cols["mask"].append(encode_window(inst_np[lt], tid, x0, x1, y0, y1) if masks else None)
-            else:
-                for c in ("x", "y", "w", "h", "mask"):
-                    cols[c].append(None)
-            cols["ax"].append(float(b[0])); cols["ay"].append(float(b[1]))
-            cols["aw"].append(float(b[2] - b[0])); cols["ah"].append(float(b[3] - b[1]))
-            cols["visibility"].append(float(min(n_vis / n_am, 1.0)) if n_am else 0.0)
-            cols["truncation"].append(float(ext.truncation[i, f]))
-            cols["depth"].append(float(ext.depth[i, f]))
-            if i in kp_cache:
-                uv, flags = kp_cache[i]
-                v = flags[lt]
-                xy = np.where((v > 0)[:, None], uv[lt], 0.0)
-                cols["keypoints"].append(np.concatenate([xy, v[:, None]], 1).reshape(-1).astype(float).tolist())
-            else:
-                cols["keypoints"].append(None)
-            p = a.position[f]
-            cols["world_x"].append(float(p[0])); cols["world_y"].append(float(p[1])); cols["world_z"].append(float(p[2]))
-            cols["heading"].append(float(a.heading[f]))
-            cols["visible_pixels"].append(n_vis)
-            cols["amodal_pixels"].append(n_am)
-            cols["action"].append(str(a.actions[f]) if a.actions is not None else None)
+    # one row per (frame, actor in view), frames first, then track ids: gathered column by column
+    ranked = np.asarray(order, np.int64)
+    lt, rank = np.nonzero(ext.in_view[ranked, s0:s1].T)
+    ii = ranked[rank]
+    f = lt + s0
+    n = len(ii)
+    if not n:
+        return {}
+    tid = np.array([a.track_id for a in world.actors], np.int64)[ii]
+    n_vis = vis["count"][lt, tid].astype(np.int64)
+    n_am = amodal_px[ii, lt].astype(np.int64)
+    seen = n_vis > 0
+    x0, x1, y0, y1 = (vis[k][lt, tid].astype(np.int64) for k in ("x0", "x1", "y0", "y1"))
+    b = ext.box[ii, f]
+    cols["clip_id"] = [clip_id] * n
+    cols["frame"] = f.tolist()
+    cols["track_id"] = tid.tolist()
+    cols["category"] = [world.actors[i].category for i in ii.tolist()]
+    for c, v in (("x", x0), ("y", y0), ("w", x1 - x0 + 1), ("h", y1 - y0 + 1)):
+        cols[c] = [float(q) if on else None for q, on in zip(v.tolist(), seen.tolist())]
+    cols["mask"] = [encode_window(inst_np[t], k, a0, a1, b0, b1) if on and masks else None
+                    for t, k, a0, a1, b0, b1, on in zip(lt.tolist(), tid.tolist(), x0.tolist(), x1.tolist(),
+                                                          y0.tolist(), y1.tolist(), seen.tolist())]
+    cols["ax"], cols["ay"] = b[:, 0].tolist(), b[:, 1].tolist()
+    cols["aw"], cols["ah"] = (b[:, 2] - b[:, 0]).tolist(), (b[:, 3] - b[:, 1]).tolist()
+    ratio = np.minimum(np.divide(n_vis, n_am, out=np.zeros(n), where=n_am > 0), 1.0)
+    cols["visibility"] = np.where(n_am > 0, ratio, 0.0).tolist()
+    cols["truncation"] = ext.truncation[ii, f].astype(float).tolist()
+    cols["depth"] = ext.depth[ii, f].astype(float).tolist()
+    points = {i: _keypoint_rows(*kp_cache[i]) for i in kp_cache}
+    cols["keypoints"] = [points[i][t] if i in points else None for i, t in zip(ii.tolist(), lt.tolist())]
+    where = np.stack([np.asarray(world.actors[i].position)[s0:s1] for i in order])     # (A, T, 3), rank order
+    heading = np.stack([np.asarray(world.actors[i].heading)[s0:s1] for i in order])
+    p = where[rank, lt].astype(float)
+    cols["world_x"], cols["world_y"], cols["world_z"] = p[:, 0].tolist(), p[:, 1].tolist(), p[:, 2].tolist()
+    cols["heading"] = heading[rank, lt].astype(float).tolist()
+    cols["visible_pixels"], cols["amodal_pixels"] = n_vis.tolist(), n_am.tolist()
+    cols["action"] = [str(world.actors[i].actions[t]) if world.actors[i].actions is not None else None
+                      for i, t in zip(ii.tolist(), f.tolist())]
     return dict(cols)
+
+
+def _keypoint_rows(uv: np.ndarray, flags: np.ndarray) -> list[list[float]]:
+    """Per frame, a person's keypoints as the column holds them: [x, y, v] * 17, x = y = 0 where
+    v = 0 (uv (T, 17, 2) pixels, flags (T, 17))."""
+    xy = np.where((flags > 0)[..., None], uv, 0.0)
+    return np.concatenate([xy, flags[..., None]], 2).reshape(len(flags), -1).astype(float).tolist()
 
 
 @njit(cache=True, nogil=True)
