@@ -23,7 +23,6 @@ objects columns, one row per object per frame (rows sorted by frame, then track_
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -137,7 +136,7 @@ def extents_by_torch(instance: torch.Tensor, max_id: int) -> dict[str, np.ndarra
 def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents, *, masks: bool = True
                 ) -> dict[str, list]:
     """Object rows for the frames of `batch` (column -> values; no columns when there are no rows)."""
-    cols: dict[str, list] = defaultdict(list)
+    cols: dict[str, list] = {}
     s0, s1 = batch.start, batch.stop
     if not world.actors:
         return {}
@@ -193,15 +192,15 @@ def label_chunk(world: World, batch: FrameBatch, clip_id: str, ext: TrackExtents
     cols["depth"] = ext.depth[ii, f].astype(float).tolist()
     points = {i: _keypoint_rows(*kp_cache[i]) for i in kp_cache}
     cols["keypoints"] = [points[i][t] if i in points else None for i, t in zip(ii.tolist(), lt.tolist())]
-    where = np.stack([np.asarray(world.actors[i].position)[s0:s1] for i in order])     # (A, T, 3), rank order
+    pos = np.stack([np.asarray(world.actors[i].position)[s0:s1] for i in order])     # (A, T, 3), rank order
     heading = np.stack([np.asarray(world.actors[i].heading)[s0:s1] for i in order])
-    p = where[rank, lt].astype(float)
+    p = pos[rank, lt].astype(float)
     cols["world_x"], cols["world_y"], cols["world_z"] = p[:, 0].tolist(), p[:, 1].tolist(), p[:, 2].tolist()
     cols["heading"] = heading[rank, lt].astype(float).tolist()
     cols["visible_pixels"], cols["amodal_pixels"] = n_vis.tolist(), n_am.tolist()
     cols["action"] = [str(world.actors[i].actions[t]) if world.actors[i].actions is not None else None
                       for i, t in zip(ii.tolist(), f.tolist())]
-    return dict(cols)
+    return cols
 
 
 def _keypoint_rows(uv: np.ndarray, flags: np.ndarray) -> list[list[float]]:
