@@ -7,7 +7,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from synthdata.world.geometry.discs import dwell_cover, largest_group, min_enclosing_circle
+from synthdata.world.geometry.discs import dwell_cover, largest_group, may_group, min_enclosing_circle
 from synthdata.world.security.events import EventConfig, detect_events
 from synthdata.world.types import Zone
 from tests.test_events_zones import FPS, actor, of_type, rect, world
@@ -208,3 +208,19 @@ def test_largest_group_beats_every_disc_we_can_find(seed, n, radius):
     probes = np.concatenate([rng.uniform(-5, 5, (400, 2)), xy])
     counts = (np.hypot(*(probes[:, None] - xy[None]).transpose(2, 0, 1)) <= radius).sum(1)
     assert counts.max() <= len(idx)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 9), need=st.integers(2, 6), radius=st.floats(0.3, 3.0))
+def test_frames_left_out_of_the_crowd_search_hold_no_group_of_that_size(seed, n, need, radius):
+    # crowds() runs largest_group only in may_group's frames: every other frame must hold no group of `need`
+    rng = np.random.default_rng(seed)
+    T = 30
+    xy = rng.uniform(-4, 4, (T, n, 2)) * rng.uniform(0.2, 1.0, (T, 1, 1))     # some frames tight, some spread
+    present = rng.random((T, n)) < 0.8
+    maybe = may_group(xy, present, need, radius)
+    for f in range(T):
+        pts = xy[f][present[f]]
+        found = len(largest_group(pts, radius)) if len(pts) else 0
+        assert maybe[f] or found < need, (f, found)
+    assert may_group(xy[:, :0], present[:, :0], need, radius).shape == (T,)

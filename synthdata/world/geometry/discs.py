@@ -97,3 +97,13 @@ def largest_group(xy: np.ndarray, radius: float) -> np.ndarray:
     c = np.concatenate(cands)
     inside = np.hypot(*(c[:, None, :] - xy[None]).transpose(2, 0, 1)) <= radius + 1e-9
     return np.flatnonzero(inside[int(np.argmax(inside.sum(1)))])
+
+
+def may_group(xy: np.ndarray, present: np.ndarray, need: int, radius: float) -> np.ndarray:
+    """(T,) frames of points xy (T, n, 2), present (T, n), where `need` present points could fit in
+    one disc of `radius` (`largest_group`): some point has need - 1 others within the disc's
+    diameter (two points in one disc are at most that far apart; a little more is allowed), all
+    frames at once. Frames outside it cannot hold such a group."""
+    gap = np.hypot(*(xy[:, :, None, :] - xy[:, None, :, :]).transpose(3, 0, 1, 2))
+    close = (gap <= 2 * radius + 1e-6) & present[:, :, None] & present[:, None, :]     # itself included
+    return close.sum(2).max(1, initial=0) >= need

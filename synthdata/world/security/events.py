@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdata.world.geometry.discs import dwell_cover, largest_group
+from synthdata.world.geometry.discs import dwell_cover, largest_group, may_group
 from synthdata.world.geometry.shapes import points_in_polygon
 from synthdata.world.types import Actor, Event, World, Zone
 
@@ -334,7 +334,10 @@ def crowds(people: list[_Track], num_frames: int, cfg: EventConfig, fps: float) 
     need = int(cfg.crowd_min_people)
     members: list[list[int]] = [[] for _ in range(num_frames)]
     walkers = [t for t in people if not t.is_rider]
-    for f in np.flatnonzero(_may_crowd(walkers, num_frames, need, cfg.crowd_radius_m)).tolist():
+    maybe = (may_group(np.stack([t.xy[:num_frames] for t in walkers], 1),
+                       np.stack([t.present[:num_frames] for t in walkers], 1), need, cfg.crowd_radius_m)
+             if len(walkers) >= need else np.zeros(num_frames, bool))
+    for f in np.flatnonzero(maybe).tolist():      # `largest_group` where a crowd may be
         here = [t for t in walkers if t.present[f]]
         if len(here) >= need:
             idx = largest_group(np.array([t.xy[f] for t in here]), cfg.crowd_radius_m)
@@ -349,20 +352,6 @@ def crowds(people: list[_Track], num_frames: int, cfg: EventConfig, fps: float) 
                              {"alarm_frame": s + n_min - 1,
                               "max_people": max(len(m) for m in members[s:e + 1])}))
     return out
-
-
-def _may_crowd(walkers: list[_Track], num_frames: int, need: int, radius: float) -> np.ndarray:
-    """(num_frames,) frames where `need` people present could fit in one disc of `radius`: some
-    person has need - 1 others within its diameter (two people in one disc are at most that far
-    apart; a little more is allowed), all frames at once. Only these are searched by
-    `largest_group`: the same crowds, without its search in frames that cannot hold one."""
-    if len(walkers) < need:
-        return np.zeros(num_frames, bool)
-    xy = np.stack([t.xy[:num_frames] for t in walkers], 1)                # (T, n, 2)
-    here = np.stack([t.present[:num_frames] for t in walkers], 1)         # (T, n)
-    gap = np.hypot(*(xy[:, :, None, :] - xy[:, None, :, :]).transpose(3, 0, 1, 2))
-    close = (gap <= 2 * radius + 1e-6) & here[:, :, None] & here[:, None, :]     # self included
-    return close.sum(2).max(1) >= need
 
 
 # ---- bags -----------------------------------------------------------------------------------
