@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -35,8 +36,10 @@ def pitch_axes(pitch: np.ndarray | float) -> np.ndarray:
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
 
 
+@functools.lru_cache(maxsize=4096)
 def hex_to_linear(color: str) -> tuple[float, float, float]:
-    """'#rrggbb' (sRGB) -> linear RGB in 0..1."""
+    """'#rrggbb' (sRGB) -> linear RGB in 0..1 (remembered: a clip's people ask for a few hundred
+    colours from small palettes, 37 us each in numpy)."""
     v = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], float) / 255.0
     lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
     return tuple(float(x) for x in lin)
