@@ -10,6 +10,7 @@ from synthdata.world.spec import BagParams, PersonParams
 from synthdata.world.types import Actor, Shapes
 
 SIDE = np.array([1.0, -1.0])
+PACK_TOP = 0.18      # a backpack's rounded top: this share of its height
 CATEGORY = {"backpack": "bag", "handbag": "bag", "box": "bag", "pram": "cart", "trolley": "cart"}
 
 
@@ -27,9 +28,14 @@ def bag_actor(bag: BagParams, owner: PersonParams, sk, present: np.ndarray) -> A
     if bag.style == "backpack":
         ax = sk.torso_axes
         c = sk.chest + np.einsum("tij,j->ti", ax, np.array([-(0.066 * g * H + d / 2 + 0.005), 0, -0.02 * H]))
-        b.box(c, [d / 2, w / 2, h / 2], color, "cloth", ax)
+        up = ax[:, :, 2]
+        # a soft pack, not a crate: an oval body narrowing a little upwards under a rounded top,
+        # w wide, d deep and h tall in all; primitive 0's axes are the pack's own (security/enact.py)
+        shoulder = c + (0.5 - PACK_TOP) * h * up
+        b.frustum(c - 0.5 * h * up, shoulder, w / 2, 0.92 * w / 2, d / w, ax[:, :, 0], color, "cloth")
+        b.ellipsoid(shoulder, [0.92 * d / 2, 0.92 * w / 2, PACK_TOP * h], color, "cloth", ax)
         for i in range(2):
-            top = c + np.einsum("tij,j->ti", ax, np.array([d / 2, SIDE[i] * w * 0.3, h / 2]))
+            top = c + np.einsum("tij,j->ti", ax, np.array([0.3 * d, SIDE[i] * w * 0.3, 0.45 * h]))
             b.capsule(top, sk.shoulders[:, i] + np.einsum("tij,j->ti", ax, np.array([0.03 * H, 0, 0.025 * H])),
                       0.012, color, "cloth")
         bottom = c - np.einsum("tij,j->ti", ax, np.array([0, 0, h / 2]))

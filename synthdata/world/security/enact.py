@@ -25,7 +25,7 @@ from synthdata.world.geometry.shapes import yaw_axes
 from synthdata.world.security.events import detect_events
 from synthdata.world.security.params import BagDropScript, SecurityParams
 from synthdata.world.security.zones import build_zones, zone_paint
-from synthdata.world.types import CAPSULE, Actor, World
+from synthdata.world.types import BOX, CAPSULE, Actor, Shapes, World
 
 RIGHT_WRIST = 10
 BODY_THICKNESS = 0.07       # lift of a lying body, fraction of its height
@@ -90,37 +90,68 @@ def fall(actor: Actor, fps: float, start_s: float, duration_s: float, direction:
     actor.attributes["fell"] = True
 
 
+def _bag_size(sh: Shapes) -> tuple[float, float, float]:
+    """(half width, height, height of primitive 0's centre above the bag's bottom): a box bag's
+    from its half extents (d, w, h) / 2, a soft pack's (a frustum from its bottom, then a rounded
+    top: world/actors/props.py) from its length and top."""
+    if sh.kind[0] == BOX:
+        half = sh.size[0, 0]
+        return float(half[1]), float(2 * half[2]), float(half[2])
+    return float(sh.size[0, 0, 0]), float(np.linalg.norm(sh.end[0, 0] - sh.center[0, 0]) + sh.size[0, 1, 2]), 0.0
+
+
+def _body(sh: Shapes, base: np.ndarray, R: np.ndarray, centre: np.ndarray, end: np.ndarray, axes: np.ndarray) -> None:
+    """A soft pack's primitives but straps (..., P) moved rigidly from frame 0 (its bottom and
+    primitive 0's axes) to stand on `base` (..., 3) with axes R (..., 3, 3), into centre, end, axes."""
+    o, R0 = sh.center[0, 0], sh.axes[0, 0]
+    for i in range(sh.num_shapes):
+        if sh.kind[i] != CAPSULE:
+            centre[..., i, :] = base + np.einsum("...ij,j->...i", R, R0.T @ (sh.center[0, i] - o))
+            end[..., i, :] = base + np.einsum("...ij,j->...i", R, R0.T @ (sh.end[0, i] - o))
+            axes[..., i, :, :] = np.einsum("...ij,jk->...ik", R, R0.T @ sh.axes[0, i])
+
+
 def _rest_pose(bag: Actor, xy: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre, end (P, 3) and axes (P, 3, 3) of the bag standing upright at xy: the box on the
-    ground, straps folded onto its top."""
+    """Centre, end (P, 3) and axes (P, 3, 3) of the bag standing upright at xy: the box (or pack)
+    on the ground, straps folded onto its top."""
     sh = bag.shapes
-    half = sh.size[0, 0]                                             # box half extents (d, w, h) / 2
+    half_w, height, lift = _bag_size(sh)
     ax = yaw_axes(yaw)
-    top = np.array([xy[0], xy[1], 2 * half[2]])
+    top = np.array([xy[0], xy[1], height])
     centre = np.tile(top, (sh.num_shapes, 1))
     end = centre.copy()
-    centre[0] = [xy[0], xy[1], half[2]]
-    end[0] = centre[0]
+    axes = np.broadcast_to(ax, (sh.num_shapes, 3, 3)).copy()
+    if sh.kind[0] == BOX:
+        centre[0] = [xy[0], xy[1], lift]
+        end[0] = centre[0]
+    else:
+        _body(sh, np.array([xy[0], xy[1], 0.0]), ax, centre, end, axes)
     straps = [i for i in range(sh.num_shapes) if sh.kind[i] == CAPSULE]
     for n, i in enumerate(straps):
-        off = ax[:, 1] * (0.5 * half[1]) * (1 if n % 2 == 0 else -1)
+        off = ax[:, 1] * (0.5 * half_w) * (1 if n % 2 == 0 else -1)
         centre[i], end[i] = top - off * 0.6, top + off * 0.6
-    return centre, end, np.broadcast_to(ax, (sh.num_shapes, 3, 3)).copy()
+    return centre, end, axes
 
 
 def _held_pose(bag: Actor, wrist: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame pose (T, P, ...) of the bag hanging from a wrist (T, 3)."""
     sh = bag.shapes
     P = sh.num_shapes
-    half = sh.size[0, 0]
-    box = wrist - np.array([0.0, 0.0, 0.08 + half[2]])
+    _, height, lift = _bag_size(sh)
     centre = np.repeat(wrist[:, None, :], P, axis=1)
     end = centre.copy()
-    centre[:, 0], end[:, 0] = box, box
+    axes = np.repeat(yaw_axes(yaw)[:, None], P, axis=1)
+    if sh.kind[0] == BOX:
+        box = wrist - np.array([0.0, 0.0, 0.08 + lift])
+        centre[:, 0], end[:, 0] = box, box
+        top = box + np.array([0.0, 0.0, lift])
+    else:
+        bottom = wrist - np.array([0.0, 0.0, 0.08 + height])
+        _body(sh, bottom, axes[:, 0], centre, end, axes)
+        top = bottom + np.array([0.0, 0.0, height])
     for i in range(1, P):
         if sh.kind[i] == CAPSULE:
-            centre[:, i] = box + np.array([0.0, 0.0, half[2]])
-    axes = np.repeat(yaw_axes(yaw)[:, None], P, axis=1)
+            centre[:, i] = top
     return centre, end, axes
 
 
@@ -130,10 +161,11 @@ def drop_bag(world: World, d: BagDropScript) -> None:
     t = np.arange(T) / fps
     sh = bag.shapes
     center, end = sh.center.copy(), sh.end.copy()
-    axes, size = sh.axes.copy(), sh.size.copy()
+    axes = sh.axes.copy()
     position, heading, present = bag.position.copy(), bag.heading.copy(), bag.present.copy()
     rest_xy = np.asarray(d.rest_xy, float)
     rc, re, ra = _rest_pose(bag, rest_xy, float(d.yaw))
+    lift = _bag_size(sh)[2]            # primitive 0's centre above the bag's bottom
     rest_pos = np.array([rest_xy[0], rest_xy[1], 0.0])
     k_drop = int(np.clip(np.ceil(d.drop_s * fps - 1e-9), 0, T))
     lift_s = d.pickup.lift_s if d.pickup else np.inf
@@ -158,7 +190,7 @@ def drop_bag(world: World, d: BagDropScript) -> None:
             hc, he, ha = held[0][k], held[1][k], held[2][k]
             center[k], end[k] = rc + (hc - rc) * u, re + (he - re) * u
             axes[k] = ha if u >= 0.5 else ra
-            position[k] = rest_pos + (np.append(hc[0, :2], hc[0, 2] - size[k, 0, 2]) - rest_pos) * u
+            position[k] = rest_pos + (np.append(hc[0, :2], hc[0, 2] - lift) - rest_pos) * u
             present[k] = bool(world.actor(d.pickup.by_track_id).present[k])
         heading[k] = float(d.yaw)
     bag.shapes = dataclasses.replace(sh, center=center, end=end, axes=axes)
