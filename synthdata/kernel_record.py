@@ -43,6 +43,8 @@ def record(path: Path = MANIFEST, recipes: Path | None = None) -> list[Kernel]:
     if "numba" in sys.modules:
         raise RuntimeError("record() needs a fresh process: numba is imported already")
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="synthdata-record-")
+    from synthdata.refine import apply      # the bfloat16 refiner's kernels too, on any CPU (emulated
+    apply.native_bfloat16 = lambda: True    # where it lacks bfloat16; its fused pass needs oneDNN's)
     found: dict[tuple[str, str], Kernel] = {}
     rank = [0]
 

@@ -1,8 +1,10 @@
 """The refiner's precision paths (synthdata/refine): the bfloat16 residual against float32, the
-compiled steps around the network on that path, and its upsampling through float32."""
+compiled steps around the network on that path, its upsampling through float32, and the fused
+residual (refine/fused.py) against the module's."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from synthdata.refine.apply import load_refiner, refine_frames
@@ -47,7 +49,7 @@ def test_bfloat16_path_compiled_steps_give_the_torch_expressions_bytes(strong, m
     the float path's expression, and whole refined frames are the bytes of the torch ops."""
     from synthdata.refine import apply
 
-    levels, inputs, deltas = apply._bfloat16_io(0.25)
+    levels, inputs, centred, deltas = apply._bfloat16_io(0.25)
     rng = np.random.default_rng(5)
     lv = np.concatenate([[0, 1, 2, 127, 128, 254, 255], rng.integers(0, 256, 9)]).astype(np.uint8)
     rgb = np.repeat(lv, 65536)
@@ -61,8 +63,10 @@ def test_bfloat16_path_compiled_steps_give_the_torch_expressions_bytes(strong, m
     assert np.array_equal(mine[real], theirs[real]) and not mine[~real].any()      # NaN gives 0
     x16 = np.empty(256, np.int16)
     apply._to_input(np.arange(256, dtype=np.uint8), inputs, x16)
-    assert torch.equal(torch.from_numpy(x16).view(torch.bfloat16),
-                       (torch.arange(256, dtype=torch.uint8).float() / 255.0).to(torch.bfloat16))
+    x = (torch.arange(256, dtype=torch.uint8).float() / 255.0).to(torch.bfloat16)
+    assert torch.equal(torch.from_numpy(x16).view(torch.bfloat16), x)
+    apply._to_input(np.arange(256, dtype=np.uint8), centred, x16)
+    assert torch.equal(torch.from_numpy(x16).view(torch.bfloat16), x * 2 - 1)     # the network's first step
 
     frames = torch.from_numpy(render(TINY_RECIPE).frames)
     apply._load.cache_clear()
@@ -72,7 +76,7 @@ def test_bfloat16_path_compiled_steps_give_the_torch_expressions_bytes(strong, m
         expected = []
         for f in frames:
             x = f.permute(2, 0, 1)[None].float() / 255.0
-            y = low.generator.bounded(x, low.low.residual(x.to(torch.bfloat16)))
+            y = low.generator.bounded(x, low.residual(x))
             expected.append((y[0] * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0))
     got = refine_frames(frames, low)
     assert torch.equal(got, torch.stack(expected)) and not torch.equal(got, frames)
@@ -101,3 +105,52 @@ def test_bfloat16_upsampling_in_float32_is_pytorchs_bfloat16_result():
     x32 = torch.randn(1, 4, 6, 8, generator=g)
     assert torch.equal(_upsample(x32, torch.empty(1, 4, 12, 16)),
                        F.interpolate(x32, size=(12, 16), mode="bilinear", align_corners=False))
+
+
+def test_fused_residual_is_the_modules_in_float32_and_rounds_once_in_bfloat16(strong):
+    """The CPU's fused residual: in float32 the module's bits at any size (padding and cropping as
+    it does); in bfloat16 other bits than the module's bfloat16 residual (a fused step rounds once
+    where the module rounds twice), no further from float32's on average or at worst."""
+    import copy
+
+    from synthdata.refine import fused
+
+    if not fused.available():
+        pytest.skip("this torch has no oneDNN fused convolutions")
+    gen = load_refiner(strong, "cpu", "float32").generator
+    low = copy.deepcopy(gen).to(torch.bfloat16)
+    g = torch.Generator().manual_seed(4)
+    with torch.inference_mode():
+        for h, w in ((48, 64), (30, 45), (7, 5)):
+            x = torch.rand(1, h, w, 3, generator=g).permute(0, 3, 1, 2)       # channels-last, as frames are
+            exact = gen.residual(x)
+            assert torch.equal(fused.FusedResidual(gen)(x), exact)
+            if not fused.available(torch.bfloat16):         # oneDNN has no bfloat16 on this CPU
+                continue
+            mine, theirs = fused.FusedResidual(low)(x.to(torch.bfloat16)), low.residual(x.to(torch.bfloat16))
+            assert mine.dtype == torch.bfloat16 and mine.shape == exact.shape
+            if min(h, w) < fused.MIN_SIDE:                  # a few pixels: the module itself
+                assert torch.equal(mine, theirs)
+                continue
+            assert not torch.equal(mine, theirs)                                # it ran fused
+            err_mine, err_theirs = (mine.float() - exact).abs(), (theirs.float() - exact).abs()
+            assert err_mine.mean() <= err_theirs.mean() * 1.1 and err_mine.max() <= err_theirs.max() * 1.5
+
+
+def test_upsample_add_leaky_pass_is_torchs_bfloat16_operations():
+    """The bfloat16 path's compiled "upsample 2x, add, leaky ReLU": the bits of torch's bilinear
+    upsampling in float32 rounded to bfloat16, then its bfloat16 sum and leaky ReLU, at the
+    generator's sizes, odd ones and one row or column."""
+    import torch.nn.functional as F
+
+    from synthdata.refine.fused import SLOPE, up_add_leaky
+
+    g = torch.Generator().manual_seed(8)
+    for c, h, w in ((24, 12, 16), (6, 24, 32), (5, 7, 9), (3, 1, 4), (2, 3, 1)):
+        a = (torch.randn(1, c, h, w, generator=g) * 3).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+        b = (torch.randn(1, c, 2 * h, 2 * w, generator=g) * 3).to(torch.bfloat16)
+        b = b.contiguous(memory_format=torch.channels_last)
+        up = F.interpolate(a.float(), size=b.shape[-2:], mode="bilinear", align_corners=False).to(torch.bfloat16)
+        theirs = F.leaky_relu(up + b, SLOPE)
+        mine = up_add_leaky(a, b)
+        assert mine.shape == theirs.shape and torch.equal(mine, theirs)

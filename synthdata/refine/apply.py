@@ -15,6 +15,10 @@ it is float32 throughout. On that bfloat16 path the steps around the network (th
 [0, 1] in bfloat16 before it; tanh, the bounded sum, clamping and rounding to 8 bits after it) run
 as two compiled passes over each frame, reading tables made by torch's own operations: the same
 bytes as the torch expressions (`_bfloat16_io`), in one pass each instead of about a dozen.
+
+On the CPU the residual runs through refine/fused.py (oneDNN convolutions with their leaky ReLU
+or sum as a post-op, and on the bfloat16 path one compiled pass for each "upsample, add, leaky
+ReLU"): in float32 the module's bits, in bfloat16 rounded once where the module rounds twice.
 """
 from __future__ import annotations
 
@@ -26,22 +30,34 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from numba import njit
 
 from synthdata.refine.checkpoint import load_checkpoint
+from synthdata.refine.fused import MIN_SIDE, FusedResidual, available
 from synthdata.refine.model import Generator
 
 
 @dataclass
 class Refiner:
     """A checkpoint's generator on one device; `low`: its bfloat16 copy for the residual, or None
-    (float32 throughout)."""
+    (float32 throughout); `fused`: the residual of `low` (else the generator) in fused steps on
+    the CPU, or None (the module's own)."""
 
     path: str
     sha256: str
     generator: Generator
     device: torch.device
     low: Generator | None = None
+    fused: FusedResidual | None = None
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual of x (N, 3, H, W) in [0, 1], in `low`'s precision when there is one."""
+        if self.low is not None:
+            x = x.to(torch.bfloat16)
+        if self.fused is not None and x.device.type == "cpu":
+            return self.fused(x)
+        return (self.low or self.generator).residual(x)
 
 
 def load_refiner(path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "auto") -> Refiner:
@@ -64,7 +80,9 @@ def _load(path: str, device: str, precision: str, _stamp: tuple[int, int]) -> Re
     low = None
     if precision == "auto" and dev.type == "cpu" and native_bfloat16():
         low = copy.deepcopy(gen).to(torch.bfloat16)
-    return Refiner(path, ck.sha256, gen, dev, low)
+    net = low or gen
+    quick = FusedResidual(net) if dev.type == "cpu" and available(next(net.parameters()).dtype) else None
+    return Refiner(path, ck.sha256, gen, dev, low, quick)
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,7 +115,7 @@ def refine_frames(rgb: torch.Tensor, refiner: Refiner, strength: float = 1.0) ->
     with torch.inference_mode():
         for i in range(rgb.shape[0]):
             x = rgb[i].permute(2, 0, 1)[None].float() / 255.0
-            y = gen(x) if refiner.low is None else gen.bounded(x, refiner.low.residual(x.to(torch.bfloat16)))
+            y = gen.bounded(x, refiner.residual(x))
             if strength < 1.0:
                 y = x + strength * (y - x)
             out[i] = (y[0] * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0)
@@ -108,28 +126,37 @@ def _refine_bfloat16(rgb: torch.Tensor, refiner: Refiner) -> torch.Tensor:
     """refine_frames at strength 1 with a bfloat16 residual on the CPU: each frame goes to the
     network's bfloat16 input and from its residual to 8 bits in one compiled pass each."""
     T, H, W, _ = rgb.shape
-    levels, inputs, deltas = _bfloat16_io(float(refiner.generator.config.max_delta))
+    levels, inputs, centred, deltas = _bfloat16_io(float(refiner.generator.config.max_delta))
+    quick = refiner.fused if min(H, W) >= MIN_SIDE else None
     out = torch.empty((T, H, W, 3), dtype=torch.uint8)
     x16 = np.empty(H * W * 3, np.int16)
+    ph, pw = (-H) % 4, (-W) % 4
     with torch.inference_mode():
         for i in range(T):
             src = rgb[i].contiguous().numpy().reshape(-1)
-            _to_input(src, inputs, x16)
+            _to_input(src, inputs if quick is None else centred, x16)
             x = torch.from_numpy(x16).view(torch.bfloat16).reshape(1, H, W, 3).permute(0, 3, 1, 2)
-            r = refiner.low.residual(x).permute(0, 2, 3, 1).contiguous().view(torch.int16)
+            if quick is None:
+                r = refiner.low.residual(x)
+            else:           # x is already 2x - 1, the network's first step
+                r = quick.of_input(F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x)[..., :H, :W]
+            r = r.permute(0, 2, 3, 1).contiguous().view(torch.int16)
             _to_frame(src, r.numpy().reshape(-1), levels, deltas, out[i].numpy().reshape(-1))
     return out
 
 
 @functools.lru_cache(maxsize=4)
-def _bfloat16_io(max_delta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _bfloat16_io(max_delta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tables made with the torch operations of the float path, so the compiled passes give its
     bytes: each 8-bit level's float32 value (`rgb.float() / 255`), the same as bfloat16 bits (the
-    network's input), and `max_delta * tanh(r)` in float32 for every bfloat16 r (by its bits + 32768)."""
+    network's input), those times 2 minus 1 in bfloat16 (its first step), and `max_delta * tanh(r)`
+    in float32 for every bfloat16 r (by its bits + 32768)."""
     level = torch.arange(256, dtype=torch.uint8).float() / 255.0
+    low = level.to(torch.bfloat16)
     bits = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16)
     delta = max_delta * torch.tanh(bits.view(torch.bfloat16).float())
-    return level.numpy(), level.to(torch.bfloat16).view(torch.int16).numpy(), delta.numpy()
+    return (level.numpy(), low.view(torch.int16).numpy(), (low * 2 - 1).view(torch.int16).numpy(),
+            delta.numpy())
 
 
 @njit(cache=True, nogil=True)
