@@ -132,14 +132,23 @@ def main() -> None:
     p.add_argument("--clips", type=int, default=1)
     p.add_argument("--threads", type=int, default=1, help="torch threads (a Dask worker uses 1)")
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a recipe override, as `synthdata run` takes them (repeatable), e.g. "
+                        "scene.sensor.ptz.enabled=true: bench_recipes.py's variants")
     p.add_argument("--profile", action="store_true", help="also cProfile one end-to-end run")
     p.add_argument("--top", type=int, default=25, help="functions shown per profile table")
     args = p.parse_args()
     if args.quick:
         args.width, args.height, args.frames = 96, 64, 6
     n = benchlib.repeats(args, 3)
-    recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
-                                           clips=args.clips, recipe=args.recipe)
+    from synthdata.errors import SynthdataError
+
+    try:
+        recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
+                                               clips=args.clips, recipe=args.recipe, overrides=args.set)
+    except SynthdataError as e:     # a bad --set or recipe: its one line, no traceback
+        raise SystemExit(f"error: {e}") from None
+    source += "".join(f" {o}" for o in args.set)
     benchlib.set_threads(args.threads)
     benchlib.print_machine()
     v = recipe.output.video

@@ -41,6 +41,18 @@ def test_e2e_reports_stage_split():
         assert re.search(rf"^\s+{stage}\s+\d+\.\d+ s", proc.stdout, re.MULTILINE), f"no {stage} line:\n{proc.stdout}"
 
 
+def test_e2e_takes_recipe_overrides():
+    """--set takes a recipe override as `synthdata run` does (a PTZ patrol here, which the
+    recipe line names); a bad one gets the recipe loader's one line and a non-zero exit."""
+    proc, m = run_bench("bench_e2e.py", "--quick", "--set", "scene.sensor.ptz.enabled=true")
+    assert proc.returncode == 0 and m is not None and m["name"] == "e2e", proc.stderr[-3000:]
+    assert "recipes/parking_lot_day.yaml scene.sensor.ptz.enabled=true;" in proc.stdout
+    proc, m = run_bench("bench_e2e.py", "--quick", "--set", "scene.sensor.ptz.nope=1")
+    assert proc.returncode != 0 and m is None
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "scene.sensor.ptz.nope: unknown key" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_recipes_table():
     assert check("bench_recipes.py", "recipes", "--only", "indoor_lobby")["verdict"] in ("pass", "fail")
 
