@@ -137,6 +137,31 @@ def test_fused_residual_is_the_modules_in_float32_and_rounds_once_in_bfloat16(st
             assert err_mine.mean() <= err_theirs.mean() * 1.1 and err_mine.max() <= err_theirs.max() * 1.5
 
 
+def test_fused_residual_of_a_batch_is_each_frames(strong):
+    """Frames (N, 3, H, W) through the fused residual give each frame's own residual, in float32
+    (the module's batch) and in bfloat16 (whose compiled upsampling takes one frame: the batch goes
+    a frame at a time, not just its first frame)."""
+    import copy
+
+    from synthdata.refine import fused
+
+    if not fused.available():
+        pytest.skip("this torch has no oneDNN fused convolutions")
+    gen = load_refiner(strong, "cpu", "float32").generator
+    x = torch.rand(3, 40, 52, 3, generator=torch.Generator().manual_seed(5)).permute(0, 3, 1, 2)
+    with torch.inference_mode():
+        batch = fused.FusedResidual(gen)(x)
+        assert torch.equal(batch, gen.residual(x))
+        if not fused.available(torch.bfloat16):         # oneDNN has no bfloat16 on this CPU
+            return
+        quick, xb = fused.FusedResidual(copy.deepcopy(gen).to(torch.bfloat16)), x.to(torch.bfloat16)
+        batch = quick(xb)
+        assert batch.shape == (3, 3, 40, 52)
+        assert torch.equal(batch, torch.cat([quick(xb[i:i + 1]) for i in range(3)]))
+        with pytest.raises(ValueError, match="takes"):
+            fused.up_add_leaky(torch.zeros(2, 4, 3, 5, dtype=torch.bfloat16), torch.zeros(2, 4, 6, 10, dtype=torch.bfloat16))
+
+
 def test_upsample_add_leaky_pass_is_torchs_bfloat16_operations():
     """The bfloat16 path's compiled "upsample 2x, add, leaky ReLU": the bits of torch's bilinear
     upsampling in float32 rounded to bfloat16, then its bfloat16 sum and leaky ReLU, at the

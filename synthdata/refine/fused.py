@@ -61,7 +61,10 @@ class FusedResidual:
         return self.of_input(h.contiguous(memory_format=torch.channels_last))[..., :H, :W]
 
     def of_input(self, h: torch.Tensor) -> torch.Tensor:
-        """The residual of h = 2x - 1, already padded to multiples of 4."""
+        """The residual of h = 2x - 1 (N, 3, H, W), already padded to multiples of 4 (in bfloat16
+        a frame at a time: the compiled upsampling pass takes one)."""
+        if self.low and h.shape[0] != 1:
+            return torch.cat([self.of_input(h[i:i + 1]) for i in range(h.shape[0])])
         g = self.gen
         f0 = _conv(g.inc, h, "leaky_relu")
         f1 = _conv(g.down1, f0, "leaky_relu")
@@ -98,7 +101,9 @@ def up_add_leaky(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """leaky(upsample2x(a) + b) of bfloat16 tensors (1, C, h, w) and (1, C, 2h, 2w), channels-last:
     bilinear (align_corners=False) in float32 rounded to bfloat16, the sum rounded, the leaky ReLU
     rounded, as torch's bfloat16 operations round each step."""
-    _, C, h, w = a.shape
+    n, C, h, w = a.shape
+    if n != 1 or b.shape != (1, C, 2 * h, 2 * w):
+        raise ValueError(f"up_add_leaky takes (1, C, h, w) and (1, C, 2h, 2w), got {tuple(a.shape)}, {tuple(b.shape)}")
     out = torch.empty((1, 2 * h, 2 * w, C), dtype=torch.bfloat16)
     skip = _bits(b).reshape(2 * h, 2 * w * C)
     _up_add_leaky(_bits(a), skip, out.view(torch.int16).numpy().reshape(2 * h, 2 * w * C), np.float32(SLOPE))
