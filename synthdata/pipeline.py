@@ -80,11 +80,12 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
     seen = replace(exts[0], in_view=np.any([e.in_view for e in exts], axis=0)) if len(exts) > 1 else exts[0]
     tracks = track_rows(world, cid, seen)
     records = []
+    own, _ = recipe.for_clip(seed)      # a mix entry's own refiner, if it has one
     for k, ((name, w), ext) in enumerate(zip(views, exts)):
         t = timings if k == 0 else {}
         row = dict(clip_row(w, cid, seed, params_json), camera=name)
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
-        refine = refiner_step(recipe, device, row)
+        refine = refiner_step(own, device, row)
         edges = (ramp and k == 0, taper and k == len(views) - 1)
         records.append(ClipData(cid, row, tracks if k == 0 else [], events,
                                 _chunks(w, cid, ext, recipe, device, t, refine, edges),

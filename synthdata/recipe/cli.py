@@ -5,6 +5,8 @@ Problems are raised as RecipeError (one line each; synthdata/cli.py prints them 
 """
 from __future__ import annotations
 
+import os
+
 import click
 
 from synthdata.errors import BadInput
@@ -99,6 +101,10 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
         f"  estimate    ~{human_bytes(video + table)}: ~{human_bytes(video)} video, "
         f"~{human_bytes(table)} tables (~{rows:,} object rows)",
     ]
+    if recipe.postprocess.refiner:
+        post = recipe.postprocess
+        lines.append(f"  refiner     {os.path.basename(post.refiner)}, strength {post.strength:g}, precision {post.precision}"
+                     + (" (mix entries with their own refiner keep theirs)" if recipe.mix else ""))
     if out.dense_modalities:
         lines.append(f"  dense       {', '.join(out.dense_modalities)}: ~{human_bytes(estimate_dense_bytes(recipe))} "
                      f"more (one PNG per frame each)")
@@ -117,8 +123,9 @@ def summarize(recipe: Recipe, source: str = "", overrides: int = 0) -> str:
         total = sum(e.weight for e in recipe.mix)
         lines.append(f"  mix         {len(recipe.mix)} entries, each clip from one (scene and actors of the entry)")
         for i, e in enumerate(recipe.mix):
+            refined = f", refiner {os.path.basename(e.postprocess.refiner)}" if e.postprocess and e.postprocess.refiner else ""
             lines.append(f"    [{i}] {100 * e.weight / total:.0f} %: {e.source or 'inline'}, layout {show_value(e.scene.layout.type).strip(chr(39))}, "
-                         f"{len(e.actors)} actor group{'s' * (len(e.actors) != 1)}")
+                         f"{len(e.actors)} actor group{'s' * (len(e.actors) != 1)}{refined}")
     else:
         lines.append("  actors      none (empty scenes)")
     return "\n".join(lines)

@@ -70,14 +70,17 @@ def _paths_from_recipe_dir(data: dict, path_or_text: Any) -> dict:
     if isinstance(path_or_text, bytes) or _is_text(path_or_text):
         return data
     base = Path(path_or_text).parent
-    for keys in RECIPE_RELATIVE_PATHS + RECIPE_OR_CWD_PATHS:
-        parent = data
-        for k in keys[:-1]:
-            parent = parent.get(k) if isinstance(parent, dict) else None
-        value = parent.get(keys[-1]) if isinstance(parent, dict) else None
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            if keys in RECIPE_RELATIVE_PATHS or (base / value).exists():
-                parent[keys[-1]] = str(base / value)
+    blocks = [data] + [e for e in data.get("mix", ()) if isinstance(e, dict)] if isinstance(data.get("mix"), list) \
+        else [data]                     # a mix entry's inline blocks are written in this file too
+    for block in blocks:
+        for keys in RECIPE_RELATIVE_PATHS + RECIPE_OR_CWD_PATHS:
+            parent = block
+            for k in keys[:-1]:
+                parent = parent.get(k) if isinstance(parent, dict) else None
+            value = parent.get(keys[-1]) if isinstance(parent, dict) else None
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                if keys in RECIPE_RELATIVE_PATHS or (base / value).exists():
+                    parent[keys[-1]] = str(base / value)
     return data
 
 
@@ -284,14 +287,15 @@ def resolve_mix_files(data: dict, lines: dict, source: str, base: Path | None) -
         if sub.mix:
             raise RecipeError(f"mix[{i}].recipe: {ref} is itself a mix recipe; mixes do not nest",
                               source=source, line=line)
-        block = {k: v for k, v in entry.items() if k != "recipe"}
-        block["source"] = str(ref)
-        block.update(_dump_blocks(sub))
+        # the file's blocks, then the entry's own keys (weight, and a postprocess of its own wins)
+        block = _dump_blocks(sub) | {k: v for k, v in entry.items() if k != "recipe"} | {"source": str(ref)}
         out.append(block)
     return {**data, "mix": out}
 
 
 def _dump_blocks(sub: Any) -> dict:
-    """The scene blocks of a loaded recipe as plain YAML values (round-trip through the writer)."""
+    """The scene blocks of a loaded recipe as plain YAML values (round-trip through the writer),
+    and its postprocess when that sets a refiner (its path already absolute)."""
     plain = yaml.safe_load(recipe_to_yaml(sub))
-    return {k: plain[k] for k in MIX_KEYS if k in plain}
+    own = {"postprocess": plain["postprocess"]} if sub.postprocess.refiner else {}
+    return {k: plain[k] for k in MIX_KEYS if k in plain} | own

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.json_schema import SCHEMA_DIALECT, distribution_defs, resolve_refs
 from synthdata.recipe.mix import MIX_KEYS, MixEntry, pick_entry
+from synthdata.recipe.postprocess import PostprocessSpec
 from synthdata.recipe.scene import SceneSpec
 from synthdata.recipe.security import EventsSpec, ScenarioSpec, ZoneSpec, scenario_zone_refs, unique_zones
 from synthdata.recipe.types import Model
@@ -66,34 +67,6 @@ class OutputSpec(Model):
         return v
 
 
-class PostprocessSpec(Model):
-    """Steps applied to each rendered chunk before encoding; labels never change."""
-
-    refiner: str | None = Field(None, description="a refiner checkpoint from `synthdata refiner train` "
-                                "(a path relative to the recipe file, or absolute)")
-    strength: float = Field(1.0, ge=0, le=1, description="0 = the render as is, 1 = fully refined")
-    precision: Literal["auto", "float32"] = Field(
-        "auto", description="auto: the refiner's residual in bfloat16 on CPUs with bfloat16 in hardware "
-        "(about 1.7x faster; values within one or two 8-bit levels of float32's), float32 elsewhere; float32: always")
-
-    @field_validator("refiner")
-    @classmethod
-    def _refiner(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        from pathlib import Path
-
-        from synthdata.errors import BadInput
-        from synthdata.refine.apply import load_refiner
-
-        path = str(Path(v).expanduser().resolve())
-        try:
-            load_refiner(path)
-        except BadInput as e:
-            raise ValueError(str(e)) from None
-        return path
-
-
 RECIPE_VERSION = 1
 
 
@@ -122,13 +95,15 @@ class Recipe(Model):
         return v
 
     def for_clip(self, seed: int) -> tuple["Recipe", int | None]:
-        """The recipe clip `seed` is drawn from: itself, or its mix entry's scene blocks under this
-        recipe's name, seed and output; and the entry's index (None without a mix)."""
+        """The recipe clip `seed` is drawn from: itself, or its mix entry's scene blocks (and
+        postprocess, if the entry has one) under this recipe's name, seed and output; and the
+        entry's index (None without a mix)."""
         if not self.mix:
             return self, None
         k = pick_entry([e.weight for e in self.mix], seed)
         entry = self.mix[k]
-        return self.model_copy(update={key: getattr(entry, key) for key in MIX_KEYS} | {"mix": []}), k
+        own = {"postprocess": entry.postprocess} if entry.postprocess is not None else {}
+        return self.model_copy(update={key: getattr(entry, key) for key in MIX_KEYS} | own | {"mix": []}), k
 
     _zones = field_validator("zones")(classmethod(unique_zones))
     _scenario = field_validator("scenario")(classmethod(scenario_zone_refs))

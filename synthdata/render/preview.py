@@ -89,7 +89,8 @@ def render_some_frames(recipe, index: int, device: str, pick=lambda T: sorted({0
     shown = pick(world.num_frames)
     ext = track_extents(world, np.asarray(shown))      # extents of the shown frames only
     renderer = Renderer(world, resolve_device(device), part_bounds=ext.parts, parts=False, recycle=True)
-    refine = refiner_step(recipe, renderer.device, {})    # postprocess.refiner, as in a run
+    own, _ = recipe.for_clip(clip_seed(recipe.seed, index))     # a mix entry's own refiner, as in a run
+    refine = refiner_step(own, renderer.device, {})             # postprocess.refiner, as in a run
     frames, rows = {}, {}
     for t in shown:
         batch = renderer.render(t, t + 1)
