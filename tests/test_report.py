@@ -231,3 +231,27 @@ def test_warnings_name_each_problem_and_only_real_ones():
     assert any("'bag' has only 3 tracks" in w for w in found)
     assert any("40% of 'person' object rows are fully hidden" in w for w in found)
     assert any("60 visible 'person' boxes (10.0%) are under 4 px" in w for w in found)
+
+
+def test_the_summary_names_the_refiners_that_made_the_clips(fake, tmp_path):
+    """Clips by refiner (sha256 and strength) in the page's numbers, and a summary line once any
+    clip was refined (a mix can refine some entries' clips and not others)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert write_report(str(fake), str(tmp_path / "plain.html"), samples=1)["refiners"] == {"none": 5}
+    assert "sim-to-real refiner" not in (tmp_path / "plain.html").read_text()
+    mixed = tmp_path / "ds"
+    shutil.copytree(fake, mixed)
+    files = sorted((mixed / "tables" / "clips").glob("*.parquet"))
+    t = pq.read_table(files[0])
+    sha = pa.array(["ab" * 32] * t.num_rows, t.schema.field("refiner_sha256").type)
+    pq.write_table(t.set_column(t.schema.get_field_index("refiner_sha256"), "refiner_sha256", sha)
+                    .set_column(t.schema.get_field_index("refiner_strength"), "refiner_strength",
+                                pa.array([0.5] * t.num_rows, pa.float64())), files[0])
+    data = write_report(str(mixed), str(tmp_path / "mixed.html"), samples=1)
+    assert data["refiners"] == {"none": 5 - t.num_rows, f"{'ab' * 6} at strength 0.5": t.num_rows}
+    text = re.sub(r"<[^>]+>", " ", (tmp_path / "mixed.html").read_text())
+    assert re.search(rf"sim-to-real refiner\s+none \(\d clips?\), {'ab' * 6} at strength 0.5 \({t.num_rows} clips?\)", text)

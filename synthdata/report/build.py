@@ -32,7 +32,8 @@ def build_report(path: str, *, samples: int = 12, threads: int | None = None) ->
         "counts": s.counts, "categories": {k: vars(v) for k, v in s.categories.items()},
         "histograms": {k: h.to_json() for k, h in s.histograms.items()},
         "events_per_type": s.events_per_type, "resolutions": s.resolutions, "fps": s.fps,
-        "empty_clips": s.empty_clip_count, "coverage": {p.name: p.to_json() for p in params},
+        "empty_clips": s.empty_clip_count, "refiners": s.refiners,
+        "coverage": {p.name: p.to_json() for p in params},
         "warnings": alerts,
         "samples": [{"clip_id": x.clip_id, "camera": x.camera, "frame": x.frame, "objects": x.objects,
                      "zones": x.zones} for x in shots],
@@ -59,6 +60,8 @@ def _summary(page: Page, s: Stats, m: dict[str, Any], path: str) -> None:
              ["categories", ", ".join(m.get("categories", []))],
              ["resolution", ", ".join(f"{k} ({count_noun(v, 'clip')})" for k, v in s.resolutions.items())],
              ["frame rate", ", ".join(f"{k} fps ({count_noun(v, 'clip')})" for k, v in s.fps.items())]]
+    if set(s.refiners) - {"none"}:          # a refined dataset (or a mix with some entries refined)
+        facts.append(["sim-to-real refiner", ", ".join(f"{k} ({count_noun(v, 'clip')})" for k, v in s.refiners.items())])
     run = (m.get("timings") or {}).get("run") or {}
     if "wall_s" in run:
         facts.append(["generation wall time", f"{run['wall_s']:g} s"])

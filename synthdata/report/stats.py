@@ -52,6 +52,7 @@ class Stats:
     resolutions: dict[str, int]
     fps: dict[str, int]
     tiny_px: float
+    refiners: dict[str, int] = field(default_factory=dict)    # clips by the refiner that made them ("none")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,7 +90,17 @@ def compute_stats(con: Any, ds: Dataset, *, tiny_px: float = 4.0, timeline_clips
                  event_clip_count=int(scalar(con, "SELECT count(DISTINCT clip_id) FROM events")),
                  empty_clips=[r[0] for r in empty[:20]], empty_clip_count=len(empty),
                  resolutions={str(k): int(v) for k, v in res}, fps={f"{k:g}": int(v) for k, v in fps},
-                 tiny_px=tiny_px)
+                 tiny_px=tiny_px, refiners=_refiners(con, counts["clips"]))
+
+
+def _refiners(con: Any, clips: int) -> dict[str, int]:
+    """Clips by the refiner applied to their frames: its sha256 (12 digits) and strength, or
+    "none" (every clip of a dataset from before schema version 3)."""
+    if "refiner_sha256" not in columns(con, "clips"):
+        return {"none": clips} if clips else {}
+    found = rows(con, "SELECT refiner_sha256, refiner_strength, count(*) FROM clips GROUP BY 1, 2 "
+                      "ORDER BY 1 NULLS FIRST, 2")
+    return {"none" if sha is None else f"{sha[:12]} at strength {strength:g}": int(n) for sha, strength, n in found}
 
 
 def _counts(con: Any, ds: Dataset) -> dict[str, int]:
