@@ -117,6 +117,7 @@ def test_inspect_json_matches_the_tables(pristine, capsys):
     assert sum(s["visibility"]["histogram"].values()) == len(objects)
     assert s["events"] == {"enter": 4, "group": 2}
     assert s["modalities"] == {"rgb": 4}          # no dense maps in this dataset
+    assert s["refiners"] == {"none": 4}
 
 
 def test_inspect_text_names_the_numbers(pristine, capsys):
@@ -124,3 +125,25 @@ def test_inspect_text_names_the_numbers(pristine, capsys):
     assert code == 0
     assert "2 shards, 4 clips, 24 frames, 48 object rows (44 visible), 8 tracks, 6 events" in out
     assert "events: enter 4, group 2" in out
+    assert "refiner" not in out                     # nothing refined: no line
+
+
+def test_inspect_counts_videos_by_refiner(pristine, tmp_path, capsys):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ds = tmp_path / "ds"
+    shutil.copytree(pristine, ds)
+    first = sorted((ds / "tables" / "clips").glob("*.parquet"))[0]
+    t = pq.read_table(first)
+    n = t.num_rows
+    t = t.set_column(t.schema.get_field_index("refiner_sha256"), "refiner_sha256",
+                     pa.array(["cd" * 32] * n, t.schema.field("refiner_sha256").type))
+    pq.write_table(t.set_column(t.schema.get_field_index("refiner_strength"), "refiner_strength",
+                                pa.array([1.0] * n, pa.float64())), first)
+    code, out, _ = run(["inspect", str(ds), "--json"], capsys)
+    assert code == 0 and json.loads(out)["refiners"] == {"none": 4 - n, f"{'cd' * 6} at strength 1": n}
+    code, out, _ = run(["inspect", str(ds)], capsys)
+    assert f"refiner: none ({4 - n} video{'s' * (4 - n != 1)}), {'cd' * 6} at strength 1 ({n} video" in out

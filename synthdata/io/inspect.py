@@ -63,7 +63,19 @@ def inspect_dataset(path: str) -> dict[str, Any]:
         "events": dict(sorted(Counter(events["type"].to_pylist()).items())),
         "modalities": dict(Counter(m for cid, cam in ds.views() for m in ds.modalities(cid, cam))),
         "cameras": _per_camera(clips, objects.to_pylist()),
+        "refiners": _refiners(ds),
     }
+
+
+def _refiners(ds: Any) -> dict[str, int]:
+    """Videos by the refiner applied to their frames ("sha256[:12] at strength s", or "none";
+    every video of a dataset from before schema version 3 is "none")."""
+    if "refiner_sha256" not in ds.clips.schema.names:
+        return {"none": ds.clips.count_rows()} if ds.clips.count_rows() else {}
+    rows = ds.clips.to_table(columns=["refiner_sha256", "refiner_strength"]).to_pylist()
+    found = Counter("none" if r["refiner_sha256"] is None else f"{r['refiner_sha256'][:12]} at strength "
+                    f"{r['refiner_strength']:g}" for r in rows)
+    return dict(sorted(found.items(), key=lambda kv: (kv[0] != "none", kv[0])))
 
 
 def _per_camera(clips: list[dict], objects: list[dict]) -> dict[str, dict[str, int]]:
@@ -101,6 +113,8 @@ def format_summary(s: dict[str, Any]) -> str:
              "  modalities: " + ", ".join(f"{k} ({count_noun(v, 'video')})" for k, v in s["modalities"].items()),
              "  cameras: " + ", ".join(f"{k} ({count_noun(v['clips'], 'clip')}, {v['objects']} object rows)"
                                        for k, v in s["cameras"].items()),
+             *(["  refiner: " + ", ".join(f"{k} ({count_noun(v, 'video')})" for k, v in s["refiners"].items())]
+               if set(s.get("refiners", ())) - {"none"} else []),
              "  per category:        tracks   objects   visible"]
     for cat, n in s["categories"].items():
         lines.append(f"    {cat:<16} {n['tracks']:>9} {n['objects']:>9} {n['visible_objects']:>9}")
