@@ -73,9 +73,14 @@ def _refiners(ds: Any) -> dict[str, int]:
     if "refiner_sha256" not in ds.clips.schema.names:
         return {"none": ds.clips.count_rows()} if ds.clips.count_rows() else {}
     rows = ds.clips.to_table(columns=["refiner_sha256", "refiner_strength"]).to_pylist()
-    found = Counter("none" if r["refiner_sha256"] is None else f"{r['refiner_sha256'][:12]} at strength "
-                    f"{r['refiner_strength']:g}" for r in rows)
+    found = Counter(refiner_label(r["refiner_sha256"], r["refiner_strength"]) for r in rows)
     return dict(sorted(found.items(), key=lambda kv: (kv[0] != "none", kv[0])))
+
+
+def refiner_label(sha256: str | None, strength: float | None) -> str:
+    """How a clip's refiner is named in summaries: "none", or its sha256's first 12 digits and
+    the strength it was applied at."""
+    return "none" if sha256 is None else f"{sha256[:12]} at strength {strength:g}"
 
 
 def _per_camera(clips: list[dict], objects: list[dict]) -> dict[str, dict[str, int]]:

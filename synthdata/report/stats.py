@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthdata.io.inspect import refiner_label
 from synthdata.io.reader import Dataset
 from synthdata.report.tables import Histogram, columns, histogram, integer_edges, rows, scalar
 
@@ -100,7 +101,7 @@ def _refiners(con: Any, clips: int) -> dict[str, int]:
         return {"none": clips} if clips else {}
     found = rows(con, "SELECT refiner_sha256, refiner_strength, count(*) FROM clips GROUP BY 1, 2 "
                       "ORDER BY 1 NULLS FIRST, 2")
-    return {"none" if sha is None else f"{sha[:12]} at strength {strength:g}": int(n) for sha, strength, n in found}
+    return {refiner_label(sha, strength): int(n) for sha, strength, n in found}
 
 
 def _counts(con: Any, ds: Dataset) -> dict[str, int]:
