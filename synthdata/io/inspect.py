@@ -34,8 +34,10 @@ def inspect_dataset(path: str) -> dict[str, Any]:
     objects = ds.objects.to_table(columns=["category", "h", "visibility"] + (["camera"] if has_camera else []))
     tracks = ds.tracks.to_table(columns=["category"])
     events = ds.events.to_table(columns=["type"])
+    refined = "refiner_sha256" in ds.clips.schema.names         # schema version 3
     clips = ds.clips.to_table(columns=["clip_id", "width", "height", "fps", "num_frames"]
-                              + (["camera"] if has_camera else [])).to_pylist()
+                              + (["camera"] if has_camera else [])
+                              + (["refiner_sha256", "refiner_strength"] if refined else [])).to_pylist()
     cats = objects["category"].to_pylist()
     heights = objects["h"].to_numpy(zero_copy_only=False)
     visible = ~np.isnan(heights.astype(np.float64))
@@ -63,17 +65,14 @@ def inspect_dataset(path: str) -> dict[str, Any]:
         "events": dict(sorted(Counter(events["type"].to_pylist()).items())),
         "modalities": dict(Counter(m for cid, cam in ds.views() for m in ds.modalities(cid, cam))),
         "cameras": _per_camera(clips, objects.to_pylist()),
-        "refiners": _refiners(ds),
+        "refiners": _refiners(clips),
     }
 
 
-def _refiners(ds: Any) -> dict[str, int]:
+def _refiners(clips: list[dict]) -> dict[str, int]:
     """Videos by the refiner applied to their frames ("sha256[:12] at strength s", or "none";
     every video of a dataset from before schema version 3 is "none")."""
-    if "refiner_sha256" not in ds.clips.schema.names:
-        return {"none": ds.clips.count_rows()} if ds.clips.count_rows() else {}
-    rows = ds.clips.to_table(columns=["refiner_sha256", "refiner_strength"]).to_pylist()
-    found = Counter(refiner_label(r["refiner_sha256"], r["refiner_strength"]) for r in rows)
+    found = Counter(refiner_label(c.get("refiner_sha256"), c.get("refiner_strength")) for c in clips)
     return dict(sorted(found.items(), key=lambda kv: (kv[0] != "none", kv[0])))
 
 

@@ -70,8 +70,8 @@ def _paths_from_recipe_dir(data: dict, path_or_text: Any) -> dict:
     if isinstance(path_or_text, bytes) or _is_text(path_or_text):
         return data
     base = Path(path_or_text).parent
-    blocks = [data] + [e for e in data.get("mix", ()) if isinstance(e, dict)] if isinstance(data.get("mix"), list) \
-        else [data]                     # a mix entry's inline blocks are written in this file too
+    mix = data.get("mix")              # a mix entry's inline blocks are written in this file too
+    blocks = [data] + ([e for e in mix if isinstance(e, dict)] if isinstance(mix, list) else [])
     for block in blocks:
         for keys in RECIPE_RELATIVE_PATHS + RECIPE_OR_CWD_PATHS:
             parent = block

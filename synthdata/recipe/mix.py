@@ -22,7 +22,7 @@ draws elsewhere never changes it.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import ConfigDict, Field, SerializationInfo, field_validator, model_serializer
+from pydantic import ConfigDict, Field, field_validator, model_serializer
 
 from synthdata.recipe.actors import ActorGroup
 from synthdata.recipe.postprocess import PostprocessSpec
@@ -60,7 +60,7 @@ class MixEntry(Model):
     _scenario = field_validator("scenario")(classmethod(scenario_zone_refs))
 
     @model_serializer(mode="wrap")
-    def _without_default_postprocess(self, handler, info: SerializationInfo) -> dict:
+    def _without_default_postprocess(self, handler) -> dict:
         """No `postprocess` key when the entry has none, so a mix without refiners in its entries
         dumps (and hashes: plan.recipe_sha256) as it did before entries could hold one."""
         out = handler(self)
