@@ -88,7 +88,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         refine = refiner_step(own, device, row)
         edges = (ramp and k == 0, taper and k == len(views) - 1)
         records.append(ClipData(cid, row, tracks if k == 0 else [], events,
-                                _chunks(w, cid, ext, recipe, device, t, refine, edges),
+                                _refined(_chunks(w, cid, ext, recipe, device, t, edges), refine, t),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
     first = records[0]
     first.views = records[1:]
@@ -123,11 +123,9 @@ def _halves(a: int, stop: int) -> list[tuple[int, int]]:
 
 
 def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
-            timings: dict[str, float], refine: Any = None,
-            edges: tuple[bool, bool] = (False, False)) -> Iterator[FrameChunk]:
+            timings: dict[str, float], edges: tuple[bool, bool] = (False, False)) -> Iterator[FrameChunk]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), then refine the frames (`refine`,
-    from refiner_step); adds the seconds spent to `timings`."""
+    it, chunk by chunk (`chunk_spans`, edges: ramp and taper); adds the seconds spent to `timings`."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -154,15 +152,44 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
         rgb, done = batch.rgb, batch.done
         del batch       # its depth, instance and part planes are not kept while the next chunk renders
-        if refine is not None:   # after labelling: labels come from the buffers, never these pixels
-            t3 = time.perf_counter()
-            refined = refine(rgb)
-            if refined is not rgb and done is not None:
-                done()          # the rendered frames are read no more
-                done = None
-            rgb = refined
-            timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t3)
         yield FrameChunk(start, rgb, objects, maps, done)     # the writer gives the frames back once encoded
+
+
+def _refined(chunks: Iterator[FrameChunk], refine: Any, timings: dict[str, float]) -> Iterator[FrameChunk]:
+    """`chunks` with their frames refined (`refine`, from refiner_step; None: as they are), each on
+    a thread of its own while the next chunk renders and labels: a chunk leaves one chunk late, and
+    on a spare core the refiner adds little beyond the longer of the two. The frames are those
+    refined in line (the refiner sees each chunk alone); labels come from the render buffers,
+    never these pixels. Adds the refiner's seconds to `timings`."""
+    if refine is None:
+        yield from chunks
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    # torch's thread count is per thread for oneDNN's convolutions: a new thread would take every core
+    with ThreadPoolExecutor(1, thread_name_prefix="synthdata-refine", initializer=torch.set_num_threads,
+                            initargs=(torch.get_num_threads(),)) as pool:
+        pending = None
+        for chunk in chunks:
+            job = pool.submit(_refine_chunk, chunk, refine, timings)
+            if pending is not None:
+                yield pending.result()
+            pending = job
+        if pending is not None:
+            yield pending.result()
+
+
+def _refine_chunk(chunk: FrameChunk, refine: Any, timings: dict[str, float]) -> FrameChunk:
+    from dataclasses import replace
+
+    t0 = time.perf_counter()
+    refined = refine(chunk.frames)
+    timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t0)   # only this thread writes it
+    if refined is chunk.frames:
+        return chunk
+    if chunk.done is not None:
+        chunk.done()            # the rendered frames are read no more
+    return replace(chunk, frames=refined, done=None)
 
 
 def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:

@@ -48,6 +48,77 @@ def test_refiner_changes_pixels_not_labels(strong):
     assert "refiner_sha256" not in plain.clip_row
 
 
+def test_frames_refined_beside_the_render_are_those_refined_in_line(strong):
+    over = ["output.chunk_frames=2"]        # three chunks: each refined while the next renders
+    plain = render(TINY_RECIPE, over)
+    refined = render(TINY_RECIPE, over + [f"postprocess.refiner={strong}"])
+    expected = refine_frames(torch.from_numpy(plain.frames), load_refiner(strong)).numpy()
+    assert np.array_equal(refined.frames, expected)
+    assert refined.objects == plain.objects
+
+
+def _omp_threads() -> int | None:
+    """This thread's OpenMP thread count as torch's libgomp sees it (None where it is not found)."""
+    import ctypes
+    import re
+
+    try:
+        libs = re.findall(r"\S*libgomp\S*\.so\S*", open("/proc/self/maps").read())
+    except OSError:
+        return None
+    return ctypes.CDLL(libs[0]).omp_get_max_threads() if libs else None
+
+
+def test_refine_thread_keeps_torchs_thread_count_and_order():
+    from synthdata.io.records import FrameChunk
+    from synthdata.pipeline import _refined
+
+    seen, given = [], []
+
+    def chunks():
+        for k in range(4):
+            seen.append(("rendered", k))
+            yield FrameChunk(k, np.full((1, 2, 2, 3), k, np.uint8), {}, done=lambda k=k: given.append(k))
+
+    def refine(frames):
+        seen.append(("refined", int(frames[0, 0, 0, 0]), _omp_threads()))
+        return frames + 10
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = []
+        for c in _refined(chunks(), refine, timings := {}):
+            seen.append(("out", c.start))
+            out.append(c)
+    finally:
+        torch.set_num_threads(before)
+    assert [c.start for c in out] == [0, 1, 2, 3] and [int(c.frames[0, 0, 0, 0]) for c in out] == [10, 11, 12, 13]
+    assert given == [0, 1, 2, 3] and all(c.done is None for c in out)    # rendered buffers given back
+    assert timings["refine"] > 0
+    # a chunk leaves once the next one is rendered (it was refined meanwhile)
+    order = [s[:2] for s in seen]
+    assert order.index(("rendered", 1)) < order.index(("out", 0))
+    assert order.index(("refined", 0)) < order.index(("out", 0))
+    threads = {s[2] for s in seen if s[0] == "refined"}
+    assert threads <= {1, None}     # not every core: torch's count, in the refiner's own thread
+
+
+def test_refine_errors_reach_the_caller():
+    from synthdata.io.records import FrameChunk
+    from synthdata.pipeline import _refined
+
+    def chunks():
+        for k in range(3):
+            yield FrameChunk(k, np.zeros((1, 2, 2, 3), np.uint8), {})
+
+    def refine(frames):
+        raise RuntimeError("refiner failed")
+
+    with pytest.raises(RuntimeError, match="refiner failed"):
+        list(_refined(chunks(), refine, {}))
+
+
 def test_colour_changes_are_bounded(strong):
     plain = render(TINY_RECIPE).frames.astype(int)
     full = render(TINY_RECIPE, [f"postprocess.refiner={strong}"]).frames.astype(int)
