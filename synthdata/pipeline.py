@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -87,8 +90,8 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
         refine = refiner_step(own, device, row)
         edges = (ramp and k == 0, taper and k == len(views) - 1)
-        records.append(ClipData(cid, row, tracks if k == 0 else [], events,
-                                _refined(_chunks(w, cid, ext, recipe, device, t, edges), refine, t),
+        chunks = _chunks(w, cid, ext, recipe, device, t, edges, defer=refine is None)
+        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _finished(chunks, refine, t),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
     first = records[0]
     first.views = records[1:]
@@ -123,9 +126,13 @@ def _halves(a: int, stop: int) -> list[tuple[int, int]]:
 
 
 def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
-            timings: dict[str, float], edges: tuple[bool, bool] = (False, False)) -> Iterator[FrameChunk]:
+            timings: dict[str, float], edges: tuple[bool, bool] = (False, False), defer: bool = True
+            ) -> Iterator[tuple[FrameChunk, Any]]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk (`chunk_spans`, edges: ramp and taper); adds the seconds spent to `timings`."""
+    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), each with the camera's passes the
+    renderer left (`_finished` applies them; None: none). defer: leave them (a refiner, which
+    runs on the helper thread, is the larger part: then the passes stay on this thread, in line).
+    Adds the seconds spent to `timings`."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -133,7 +140,8 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
     modalities = recipe.output.dense_modalities
-    renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities), recycle=not modalities)
+    renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities), recycle=not modalities,
+                        defer=defer)
     dense = DenseLabeler(world, modalities) if modalities else None
     for start, stop in chunk_spans(world.num_frames, chunk_frames, *edges):
         t0 = time.perf_counter()
@@ -150,41 +158,69 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
                 for k, v in dense.finish().items():
                     maps[k] = np.concatenate([maps[k], v])
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-        rgb, done = batch.rgb, batch.done
+        rgb, done, finish = batch.rgb, batch.done, batch.finish
         del batch       # its depth, instance and part planes are not kept while the next chunk renders
-        yield FrameChunk(start, rgb, objects, maps, done)     # the writer gives the frames back once encoded
+        yield FrameChunk(start, rgb, objects, maps, done), finish   # the writer gives the frames back once encoded
 
 
-def _refined(chunks: Iterator[FrameChunk], refine: Any, timings: dict[str, float]) -> Iterator[FrameChunk]:
-    """`chunks` with their frames refined (`refine`, from refiner_step; None: as they are), each on
-    a thread of its own while the next chunk renders and labels: a chunk leaves one chunk late, and
-    on a spare core the refiner adds little beyond the longer of the two. The frames are those
-    refined in line (the refiner sees each chunk alone); labels come from the render buffers,
-    never these pixels. Adds the refiner's seconds to `timings`."""
-    if refine is None:
-        yield from chunks
-        return
+def _finished(chunks: Iterator[tuple[FrameChunk, Any]], refine: Any, timings: dict[str, float]
+              ) -> Iterator[FrameChunk]:
+    """The chunks of `_chunks` with the camera's passes that the renderer left (`finish`, see
+    Renderer defer) applied and their frames refined (`refine`, from refiner_step; None: none),
+    each on a helper thread while the next chunk renders and labels: a chunk leaves one chunk
+    late, and on a spare core these passes add little to the wall time. The frames are those made
+    in line (each pass sees its own chunk alone, in order); labels come from the render buffers,
+    never these pixels. Adds the helper's seconds to `timings` ("camera", "refine")."""
+    pool, queued = None, deque()
+    try:
+        for chunk, finish in chunks:
+            if finish is None and refine is None:
+                while queued:
+                    yield queued.popleft().result()
+                yield chunk
+                continue
+            pool = pool or _helper()
+            queued.append(pool.submit(_finish_chunk, chunk, finish, refine, timings, torch.get_num_threads()))
+            if len(queued) == 2:
+                yield queued.popleft().result()
+        while queued:
+            yield queued.popleft().result()
+    finally:
+        for job in queued:      # stopped early: the helper leaves the kept planes before they render again
+            job.exception()
+
+
+_helpers = threading.local()
+
+
+def _helper() -> Any:
+    """The calling thread's helper thread (`_finished`), kept from clip to clip so the scratch it
+    keeps (render/planes.py, per thread) is reused; a new one in a forked child."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # torch's thread count is per thread for oneDNN's convolutions: a new thread would take every core
-    with ThreadPoolExecutor(1, thread_name_prefix="synthdata-refine", initializer=torch.set_num_threads,
-                            initargs=(torch.get_num_threads(),)) as pool:
-        pending = None
-        for chunk in chunks:
-            job = pool.submit(_refine_chunk, chunk, refine, timings)
-            if pending is not None:
-                yield pending.result()
-            pending = job
-        if pending is not None:
-            yield pending.result()
+    pid, pool = getattr(_helpers, "pool", (None, None))
+    if pid != os.getpid():
+        pool = ThreadPoolExecutor(1, thread_name_prefix="synthdata-camera")
+        _helpers.pool = (os.getpid(), pool)
+    return pool
 
 
-def _refine_chunk(chunk: FrameChunk, refine: Any, timings: dict[str, float]) -> FrameChunk:
+def _finish_chunk(chunk: FrameChunk, finish: Any, refine: Any, timings: dict[str, float],
+                  threads: int) -> FrameChunk:
     from dataclasses import replace
 
+    # torch's thread count is per thread for oneDNN's convolutions: a new thread would take every core
+    torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    refined = refine(chunk.frames)
-    timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t0)   # only this thread writes it
+    if finish is not None:
+        finish()
+    t1 = time.perf_counter()
+    refined = refine(chunk.frames) if refine is not None else chunk.frames
+    t2 = time.perf_counter()
+    if finish is not None:          # only this thread writes these two
+        timings["camera"] = timings.get("camera", 0.0) + (t1 - t0)
+    if refine is not None:
+        timings["refine"] = timings.get("refine", 0.0) + (t2 - t1)
     if refined is chunk.frames:
         return chunk
     if chunk.done is not None:

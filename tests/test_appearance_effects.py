@@ -324,3 +324,29 @@ def test_each_light_is_summed_only_where_it_can_reach_and_nothing_is_lost(monkey
     assert inside.sum() > 100
     assert np.all((pts[inside] >= box.min(0) - 1e-9) & (pts[inside] <= box.max(0) + 1e-9))
     assert np.prod(box.max(0) - box.min(0)) < 0.5 * 80 ** 3          # much smaller than the range cube
+
+
+@pytest.mark.parametrize("position", ["top_left", "bottom_right"])
+def test_overlay_occluders_written_ahead_are_what_the_overlay_writes_and_go_back(position):
+    """mark_overlay writes the overlay's occluders into the label planes before the picture is
+    finished (render/renderer.py defer) and puts back the scene under them when asked."""
+    import torch
+
+    from synthdata.render.overlay import draw_overlay, mark_overlay
+
+    g = torch.Generator().manual_seed(0)
+    inst = torch.randint(1, 9, (3, 240, 320), generator=g, dtype=torch.int32)
+    depth, part = torch.rand((3, 240, 320), generator=g) + 1, torch.randint(0, 5, (3, 240, 320), generator=g)
+    part = part.to(torch.int16)
+    rgb = torch.zeros((3, 240, 320, 3), dtype=torch.uint8)
+    args = (range(8, 11), "2024-05-01 23:59:58", "GATE 2", 2.0, position)
+    drawn = [p.clone() for p in (inst, depth, part)]
+    draw_overlay(rgb, *drawn[:2], args[0], *args[1:], part=drawn[2])
+    marked = [p.clone() for p in (inst, depth, part)]
+    undo = mark_overlay(*marked, *args)
+    for a, b in zip(marked, drawn):
+        assert torch.equal(a, b)
+    assert (marked[0] == 0).sum() > 100
+    undo()
+    for a, b in zip(marked, (inst, depth, part)):
+        assert torch.equal(a, b)

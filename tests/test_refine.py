@@ -71,14 +71,14 @@ def _omp_threads() -> int | None:
 
 def test_refine_thread_keeps_torchs_thread_count_and_order():
     from synthdata.io.records import FrameChunk
-    from synthdata.pipeline import _refined
+    from synthdata.pipeline import _finished
 
     seen, given = [], []
 
     def chunks():
         for k in range(4):
             seen.append(("rendered", k))
-            yield FrameChunk(k, np.full((1, 2, 2, 3), k, np.uint8), {}, done=lambda k=k: given.append(k))
+            yield FrameChunk(k, np.full((1, 2, 2, 3), k, np.uint8), {}, done=lambda k=k: given.append(k)), None
 
     def refine(frames):
         seen.append(("refined", int(frames[0, 0, 0, 0]), _omp_threads()))
@@ -88,7 +88,7 @@ def test_refine_thread_keeps_torchs_thread_count_and_order():
     torch.set_num_threads(1)
     try:
         out = []
-        for c in _refined(chunks(), refine, timings := {}):
+        for c in _finished(chunks(), refine, timings := {}):
             seen.append(("out", c.start))
             out.append(c)
     finally:
@@ -106,17 +106,17 @@ def test_refine_thread_keeps_torchs_thread_count_and_order():
 
 def test_refine_errors_reach_the_caller():
     from synthdata.io.records import FrameChunk
-    from synthdata.pipeline import _refined
+    from synthdata.pipeline import _finished
 
     def chunks():
         for k in range(3):
-            yield FrameChunk(k, np.zeros((1, 2, 2, 3), np.uint8), {})
+            yield FrameChunk(k, np.zeros((1, 2, 2, 3), np.uint8), {}), None
 
     def refine(frames):
         raise RuntimeError("refiner failed")
 
     with pytest.raises(RuntimeError, match="refiner failed"):
-        list(_refined(chunks(), refine, {}))
+        list(_finished(chunks(), refine, {}))
 
 
 def test_colour_changes_are_bounded(strong):

@@ -354,3 +354,45 @@ def test_a_moving_body_keeps_its_ties_with_a_still_body_drawn_ahead(monkeypatch)
     slow = Renderer(w, "cpu").render(0, 4)
     for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
         assert torch.equal(getattr(fast, name), getattr(slow, name)), name
+
+
+@pytest.mark.parametrize("recipe, overrides", [
+    ("plate_lobby.yaml", []),                                       # the plate's look on people
+    ("parking_lot_day.yaml", ["scene.sensor.ptz.enabled=true", "scene.sensor.shutter=0.02",
+                              "output.resolution=[160,120]"]),       # a moving camera, motion blur
+])
+def test_camera_passes_on_the_helper_thread_give_the_frames_made_in_line(recipe, overrides):
+    """The pipeline's renderer leaves the camera's passes to FrameBatch.finish, run on a helper
+    thread while the next chunk renders (kept planes alternate between two sets): the frames are
+    those of one render with the passes in line, and so are the labels."""
+    from synthdata.pipeline import render_clip
+    from synthdata.recipe.loader import load_recipe
+
+    r = load_recipe(str(ROOT / "recipes" / recipe), overrides + ["output.frames_per_clip=14", "output.chunk_frames=3"])
+    clip = render_clip(r, 0, device="cpu")
+    whole = Renderer(clip.world, "cpu", recycle=True, defer=False)
+    assert Renderer(clip.world, "cpu", defer=True).deferred and not whole.deferred
+    batch = whole.render(0, 14)
+    assert batch.finish is None
+    np.testing.assert_array_equal(clip.frames, batch.rgb.numpy())
+    from synthdata.labels.extents import track_extents
+    from synthdata.labels.rows import label_chunk
+    assert label_chunk(clip.world, batch, clip.clip_id, track_extents(clip.world)) == clip.objects
+
+
+def test_a_cover_over_the_lens_keeps_the_camera_passes_in_line():
+    """An opaque cover sliding over the lens changes labels: never deferred (a sprayed lens only
+    blurs pixels; the overlay's occluders are written ahead, `mark_overlay`)."""
+    import dataclasses
+
+    from synthdata.world.appearance import OverlayLook, TamperEntry
+
+    w = random_world(3)
+    assert Renderer(w, "cpu", defer=True).deferred and not Renderer(w, "cpu").deferred
+
+    def look(**kw):
+        return dataclasses.replace(w, appearance=dataclasses.replace(w.appearance, **kw))
+
+    assert Renderer(look(overlay=OverlayLook(enabled=True)), "cpu", defer=True).deferred
+    assert not Renderer(look(tampering=[TamperEntry("covered", 1, 2)]), "cpu", defer=True).deferred
+    assert Renderer(look(tampering=[TamperEntry("blur", 1, 2)]), "cpu", defer=True).deferred

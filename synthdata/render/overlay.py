@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -90,30 +92,58 @@ def draw_overlay(rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, fra
                  fps: float, position: str = "top_left", part: torch.Tensor | None = None) -> None:
     """Burn the overlay into frames (t, H, W, 3) uint8 in place; its pixels become occluders
     (instance 0, depth 0 m, and part PART_LENS when the part buffer is given)."""
-    _T, H, W = inst.shape
+    planes = _planes([rgb, inst, depth] + ([part] if part is not None else []))
+    for i, (y, x), ink, edge, cover in _placed(inst.shape[1:], frames, start, name, fps, position, rgb.device):
+        region = planes[0][i, y, x]
+        region[edge] = OUTLINE
+        region[ink] = INK
+        for plane, value in zip(planes[1:], (0, 0.0, PART_LENS)):
+            plane[i, y, x][cover] = value
+
+
+def mark_overlay(inst: torch.Tensor, depth: torch.Tensor, part: torch.Tensor | None, frames: range, start: str,
+                 name: str, fps: float, position: str = "top_left") -> Callable[[], None]:
+    """What `draw_overlay` writes into the label planes, written now (so labels can be read before
+    the picture is finished), and the function that puts back what was under it (the camera's
+    passes before the overlay read the scene there; `draw_overlay` then writes it again)."""
+    planes = _planes([inst, depth] + ([part] if part is not None else []))
+    held = []
+    for i, (y, x), _ink, _edge, cover in _placed(inst.shape[1:], frames, start, name, fps, position, inst.device):
+        held.append((i, y, x, [p[i, y, x].clone() if hasattr(p, "clone") else p[i, y, x].copy() for p in planes]))
+        for plane, value in zip(planes, (0, 0.0, PART_LENS)):
+            plane[i, y, x][cover] = value
+
+    def undo() -> None:
+        for i, y, x, saved in held:
+            for plane, was in zip(planes, saved):
+                plane[i, y, x] = was
+    return undo
+
+
+def _planes(planes: list[torch.Tensor]) -> list:
+    """numpy views on the CPU: a few masked writes a frame, without torch's overhead."""
+    return [p.numpy() for p in planes] if planes[0].device.type == "cpu" else planes
+
+
+def _placed(size: tuple[int, int], frames: range, start: str, name: str, fps: float, position: str,
+            device: torch.device) -> Iterator[tuple[int, tuple[slice, slice], Any, Any, Any]]:
+    """For each frame i of `frames` with text: (i, (rows, columns) of the text's block in an
+    (H, W) frame, ink, outline and both, as masks of that block: numpy on the CPU, else tensors)."""
+    H, W = size
     scale = max(1, H // 200)
     margin = 2 * scale
-    on_cpu = rgb.device.type == "cpu"      # numpy views: a few masked writes a frame, without torch's overhead
-    planes = [rgb, inst, depth] + ([part] if part is not None else [])
-    if on_cpu:
-        planes = [p.numpy() for p in planes]
     cache: dict[tuple, tuple] = {}
     for i, f in enumerate(frames):
-        lines = overlay_lines(start, name, f, fps)
-        key = tuple(lines)
+        key = tuple(overlay_lines(start, name, f, fps))
         if key not in cache:
-            ink, edge = block_mask(lines, scale)
+            ink, edge = block_mask(list(key), scale)
             h, w = min(ink.shape[0], H - margin), min(ink.shape[1], W - margin)
             masks = ink[:h, :w], edge[:h, :w], ink[:h, :w] | edge[:h, :w]
-            cache[key] = masks if on_cpu else tuple(torch.as_tensor(m, device=rgb.device) for m in masks)
+            cache[key] = masks if device.type == "cpu" else tuple(torch.as_tensor(m, device=device) for m in masks)
         ink_t, edge_t, cover = cache[key]
         h, w = ink_t.shape
         if h <= 0 or w <= 0:
             continue
         y0 = margin if position.startswith("top") else H - margin - h
         x0 = margin if position.endswith("left") else W - margin - w
-        region = planes[0][i, y0:y0 + h, x0:x0 + w]
-        region[edge_t] = OUTLINE
-        region[ink_t] = INK
-        for plane, value in zip(planes[1:], (0, 0.0, PART_LENS)):
-            plane[i, y0:y0 + h, x0:x0 + w][cover] = value
+        yield i, (slice(y0, y0 + h), slice(x0, x0 + w)), ink_t, edge_t, cover

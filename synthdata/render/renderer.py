@@ -15,6 +15,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from synthdata.render.background import (Background, elevated_table, elevated_ta
                                          render_reference)
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
+from synthdata.render.overlay import mark_overlay
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
@@ -57,6 +59,7 @@ class FrameBatch:
     amodal_pixels: torch.Tensor
     part: torch.Tensor | None = None
     done: Callable[[], None] | None = None      # gives rgb's memory back (planes.FramePool) once unread
+    finish: Callable[[], None] | None = None    # the camera's passes still to apply to rgb (Renderer defer)
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -65,11 +68,17 @@ class FrameBatch:
 class Renderer:
     def __init__(self, world: World, device: torch.device | str = "cpu",
                  part_bounds: list[tuple[np.ndarray, np.ndarray]] | None = None, parts: bool = True,
-                 recycle: bool = False):
+                 recycle: bool = False, defer: bool = False):
         """part_bounds: per actor, the primitives' screen bounds over the whole clip as computed by
         labels/extents.py (screen_bounds); given, they are reused instead of projected again.
         parts: fill FrameBatch.part (only dense ground truth reads it). recycle: a FrameBatch's instance
-        and depth planes are kept buffers (render/planes.py) the thread's next render call overwrites."""
+        and depth planes are kept buffers (render/planes.py) the thread's next render call overwrites.
+        defer: on the CPU, unless an opaque cover slides over the lens (it changes labels), leave the
+        camera's passes to FrameBatch.finish, which a caller may run on another thread while the
+        next chunk renders (the plate's look, lens, weather, motion blur, sensor, overlay: a third
+        to a half of a plate or moving camera's render; the overlay's occluders are in the label
+        planes already); each chunk's finish must end before the chunk after the next renders,
+        since kept planes alternate between two sets (`deferred`)."""
         self.world = world
         self.device = torch.device(device)
         self.part_bounds, self.parts, self.recycle = part_bounds, parts, recycle
@@ -90,6 +99,9 @@ class Renderer:
             self.backdrop = PlateBackdrop(world, self.light, self.device)
             self.effects.s.read_noise_e, self.effects.s.full_well_e = 0.0, math.inf   # the plate's noise instead
         self.static_camera = world.camera.is_static
+        tampering = world.appearance.tampering
+        self.deferred = defer and self.device.type == "cpu" and not any(e.kind == "covered" for e in tampering)
+        self._set = 0       # which of the two sets of kept planes this chunk uses (deferred)
         self._bg: Background | None = None
         self._bg_run = -1
         self._ref: Reference | bool | None = None     # False: no reference for this clip
@@ -162,6 +174,8 @@ class Renderer:
         """Render frames [start, stop) (0-based, stop exclusive)."""
         w = self.world
         T, H, W, dev = stop - start, w.height, w.width, self.device
+        if self.deferred:
+            self._set ^= 1
         rgb, give_back = frame_pool().take((T, H, W, 3), torch.uint8, dev)
         if self.static_camera:
             rays1, bg = self._frame_view(0)
@@ -170,7 +184,7 @@ class Renderer:
             rays = rays1.unsqueeze(0)
             bgs = [bg]
         else:
-            rays = self._kept_buffer("rays", (T, H, W, 3), torch.float32)
+            rays = self._kept_buffer(f"rays{self._set}", (T, H, W, 3), torch.float32)
             bgs = []
             cpu = dev.type == "cpu"
             for i in range(T):           # each pose's rays straight into the kept buffer
@@ -248,13 +262,30 @@ class Renderer:
         if len(bi):
             box = np.concatenate([ti[:, None], boxes[bi, ti]], 1)
             k.antialias(k.array(rgb), k.array(inst), box, k.array(self._marks(T, H, W)))
-        if self.backdrop is not None:
-            self.backdrop.match(rgb, inst, start, int(w.noise_seed), falls)
-        self.effects.apply(rgb, inst, depth, start, stop, rays, part)
         for b in {id(b): b for b in bgs}.values():      # the chunk's poses but the one kept (`_frame_view`)
             if b is not self._bg and b.pooled:
                 give_back_pose(*b.pooled)
-        return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back)
+        if not self.deferred:
+            self._camera(rgb, inst, depth, start, stop, rays, part, falls)
+            return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back)
+        s, undo = self.effects.s, None
+        if s.overlay:       # the labels see the burned-in text now, the camera's passes the scene under it
+            undo = mark_overlay(inst, depth, part, range(start, stop), s.overlay_start, s.camera_name, w.fps,
+                                s.overlay_position)
+        finish = partial(self._camera, rgb, inst, depth, start, stop, rays, part, falls, undo)
+        return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back, finish)
+
+    def _camera(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
+                rays: torch.Tensor, part: torch.Tensor | None, falls: np.ndarray,
+                undo: Callable[[], None] | None = None) -> None:
+        """The camera's passes over the rendered chunk, in place on rgb: the plate's look, then
+        lens, weather, sensor and what sits at the lens (render/effects.py). undo: puts back the
+        label planes under the overlay that `mark_overlay` wrote ahead (the overlay writes them again)."""
+        if undo is not None:
+            undo()
+        if self.backdrop is not None:
+            self.backdrop.match(rgb, inst, start, int(self.world.noise_seed), falls)
+        self.effects.apply(rgb, inst, depth, start, stop, rays, part)
 
     def _still(self, shapes: list[Shapes], presence: list[np.ndarray], start: int, stop: int) -> np.ndarray:
         """(B,) the bodies that hold still through frames [start, stop) (present in all, the same
@@ -323,7 +354,7 @@ class Renderer:
 
     def _out(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
         """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh."""
-        return plane("batch." + name, shape, dtype, self.device, fresh=not self.recycle)
+        return plane(f"batch.{name}{self._set}", shape, dtype, self.device, fresh=not self.recycle)
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
