@@ -10,7 +10,6 @@ import json
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -46,10 +45,12 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "auto", ramp: bool = False,
-                  taper: bool = False) -> ClipData:
+                  taper: bool = False, defer: bool = False) -> ClipData:
     """Sample, simulate and prepare clip `index` of the recipe; frames render lazily per chunk
     (ramp: its first view's first chunk is rendered in pieces, taper: its last view's last chunk;
-    `chunk_spans`)."""
+    `chunk_spans`). defer: the frames' last steps (the camera's passes, the refiner) run on a
+    helper thread beside the render, and each chunk's `prepare` waits for them: for a consumer that
+    calls it (the shard writer, on its encoder's thread)."""
     from synthdata.world.sample import sample_clip
     from synthdata.world.simulate import simulate
 
@@ -61,12 +62,13 @@ def generate_clip(recipe: Recipe, index: int, *, device: str | torch.device = "a
     spec = sample_clip(recipe, index, seed=seed, clip_id=cid)
     world = simulate(spec)
     timings["simulate"] = time.perf_counter() - t0
-    return clip_from_world(world, cid, index, seed, spec.to_json(), recipe, dev, timings, ramp=ramp, taper=taper)
+    return clip_from_world(world, cid, index, seed, spec.to_json(), recipe, dev, timings, ramp=ramp, taper=taper,
+                           defer=defer)
 
 
 def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict, recipe: Recipe,
                     device: torch.device, timings: dict[str, float] | None = None, *, ramp: bool = False,
-                    taper: bool = False) -> ClipData:
+                    taper: bool = False, defer: bool = False) -> ClipData:
     """Wrap an already simulated World as ClipData (used by generate_clip and by tests that
     script a World by hand). A World with several cameras gives ClipData for its first camera
     with one ClipRecord per further camera in `views`: the World is simulated once and each
@@ -90,8 +92,8 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
         refine = refiner_step(own, device, row)
         edges = (ramp and k == 0, taper and k == len(views) - 1)
-        chunks = _chunks(w, cid, ext, recipe, device, t, edges, defer=refine is None)
-        records.append(ClipData(cid, row, tracks if k == 0 else [], events, _finished(chunks, refine, t),
+        records.append(ClipData(cid, row, tracks if k == 0 else [], events,
+                                _chunks(w, cid, ext, recipe, device, t, refine, edges, defer),
                                 t, list(recipe.output.dense_modalities), camera=name, index=index, world=w))
     first = records[0]
     first.views = records[1:]
@@ -126,13 +128,13 @@ def _halves(a: int, stop: int) -> list[tuple[int, int]]:
 
 
 def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.device,
-            timings: dict[str, float], edges: tuple[bool, bool] = (False, False), defer: bool = True
-            ) -> Iterator[tuple[FrameChunk, Any]]:
+            timings: dict[str, float], refine: Any = None, edges: tuple[bool, bool] = (False, False),
+            defer: bool = False) -> Iterator[FrameChunk]:
     """Render, label (and with output.modalities, make dense maps of) `world` as its camera sees
-    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), each with the camera's passes the
-    renderer left (`_finished` applies them; None: none). defer: leave them (a refiner, which
-    runs on the helper thread, is the larger part: then the passes stay on this thread, in line).
-    Adds the seconds spent to `timings`."""
+    it, chunk by chunk (`chunk_spans`, edges: ramp and taper), then refine the frames (`refine`,
+    from refiner_step); adds the seconds spent to `timings`. defer: the last steps (`_last_steps`:
+    the refiner, or without one the camera's passes) start on a helper thread while the next chunk
+    renders, and the chunk's `prepare` waits for them (the shard writer's encoder calls it)."""
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
@@ -141,7 +143,9 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
     with_masks = recipe.output.masks
     modalities = recipe.output.dense_modalities
     renderer = Renderer(world, device, part_bounds=ext.parts, parts=bool(modalities), recycle=not modalities,
-                        defer=defer)
+                        defer=defer and refine is None)   # a refiner is the larger part: the passes stay here
+    if defer:       # FrameChunk.prepare adds to them on another thread: the keys exist before
+        timings.update({k: timings.get(k, 0.0) for k in ("camera", "refine")})
     dense = DenseLabeler(world, modalities) if modalities else None
     for start, stop in chunk_spans(world.num_frames, chunk_frames, *edges):
         t0 = time.perf_counter()
@@ -158,74 +162,57 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
                 for k, v in dense.finish().items():
                     maps[k] = np.concatenate([maps[k], v])
             timings["dense"] = timings.get("dense", 0.0) + (time.perf_counter() - t2)
-        rgb, done, finish = batch.rgb, batch.done, batch.finish
+        rgb, done = batch.rgb, batch.done
+        prepare = _last_steps(rgb, done, batch.finish, refine, timings)
         del batch       # its depth, instance and part planes are not kept while the next chunk renders
-        yield FrameChunk(start, rgb, objects, maps, done), finish   # the writer gives the frames back once encoded
-
-
-def _finished(chunks: Iterator[tuple[FrameChunk, Any]], refine: Any, timings: dict[str, float]
-              ) -> Iterator[FrameChunk]:
-    """The chunks of `_chunks` with the camera's passes that the renderer left (`finish`, see
-    Renderer defer) applied and their frames refined (`refine`, from refiner_step; None: none),
-    each on a helper thread while the next chunk renders and labels: a chunk leaves one chunk
-    late, and on a spare core these passes add little to the wall time. The frames are those made
-    in line (each pass sees its own chunk alone, in order); labels come from the render buffers,
-    never these pixels. Adds the helper's seconds to `timings` ("camera", "refine")."""
-    pool, queued = None, deque()
-    try:
-        for chunk, finish in chunks:
-            if finish is None and refine is None:
-                while queued:
-                    yield queued.popleft().result()
-                yield chunk
-                continue
-            pool = pool or _helper()
-            queued.append(pool.submit(_finish_chunk, chunk, finish, refine, timings, torch.get_num_threads()))
-            if len(queued) == 2:
-                yield queued.popleft().result()
-        while queued:
-            yield queued.popleft().result()
-    finally:
-        for job in queued:      # stopped early: the helper leaves the kept planes before they render again
-            job.exception()
+        if prepare is not None and not defer:
+            ready = prepare()
+            rgb, done, prepare = ready, (done if ready is rgb else None), None
+        elif prepare is not None:      # started now, beside the next chunk's render; the encoder waits for it
+            prepare = _helper().submit(prepare).result
+        yield FrameChunk(start, rgb, objects, maps, done, prepare)     # the writer gives the frames back once encoded
 
 
 _helpers = threading.local()
 
 
 def _helper() -> Any:
-    """The calling thread's helper thread (`_finished`), kept from clip to clip so the scratch it
-    keeps (render/planes.py, per thread) is reused; a new one in a forked child."""
+    """The calling thread's helper thread for the chunks' last steps (`_chunks` defer), kept from
+    clip to clip so the scratch it keeps (render/planes.py, per thread) is reused; a new one in a
+    forked child. Chunks run on it one at a time, in order."""
     from concurrent.futures import ThreadPoolExecutor
 
     pid, pool = getattr(_helpers, "pool", (None, None))
     if pid != os.getpid():
-        pool = ThreadPoolExecutor(1, thread_name_prefix="synthdata-camera")
+        pool = ThreadPoolExecutor(1, thread_name_prefix="synthdata-finish")
         _helpers.pool = (os.getpid(), pool)
     return pool
 
 
-def _finish_chunk(chunk: FrameChunk, finish: Any, refine: Any, timings: dict[str, float],
-                  threads: int) -> FrameChunk:
-    from dataclasses import replace
+def _last_steps(rgb: torch.Tensor, done: Any, finish: Any, refine: Any, timings: dict[str, float]) -> Any:
+    """A chunk's last steps as one function returning its frames to read (FrameChunk.prepare):
+    the camera's passes the renderer left (`finish`, Renderer defer), then the refiner (after the
+    labels, which come from the render buffers, never these pixels); None: nothing is left."""
+    if finish is None and refine is None:
+        return None
+    threads = torch.get_num_threads()
 
-    # torch's thread count is per thread for oneDNN's convolutions: a new thread would take every core
-    torch.set_num_threads(threads)
-    t0 = time.perf_counter()
-    if finish is not None:
-        finish()
-    t1 = time.perf_counter()
-    refined = refine(chunk.frames) if refine is not None else chunk.frames
-    t2 = time.perf_counter()
-    if finish is not None:          # only this thread writes these two
-        timings["camera"] = timings.get("camera", 0.0) + (t1 - t0)
-    if refine is not None:
-        timings["refine"] = timings.get("refine", 0.0) + (t2 - t1)
-    if refined is chunk.frames:
-        return chunk
-    if chunk.done is not None:
-        chunk.done()            # the rendered frames are read no more
-    return replace(chunk, frames=refined, done=None)
+    def prepare() -> torch.Tensor:
+        # torch's thread count is per thread for oneDNN's convolutions: another thread takes every core
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        if finish is not None:
+            finish()
+            timings["camera"] = timings.get("camera", 0.0) + (time.perf_counter() - t0)
+        if refine is None:
+            return rgb
+        t0 = time.perf_counter()
+        refined = refine(rgb)
+        timings["refine"] = timings.get("refine", 0.0) + (time.perf_counter() - t0)
+        if refined is not rgb and done is not None:
+            done()              # the rendered frames are read no more
+        return refined
+    return prepare
 
 
 def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:
@@ -249,7 +236,7 @@ def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = 
         indices = list(shard.clip_indices)
         for index in indices:       # the encoder starts sooner and has less left at the end
             writer.add_clip(generate_clip(recipe, index, device=device, ramp=index == indices[0],
-                                          taper=index == indices[-1]))
+                                          taper=index == indices[-1], defer=True))
         return writer.commit()
 
 

@@ -195,7 +195,7 @@ def test_a_clips_video_is_finished_while_the_next_clip_renders(tmp_path, monkeyp
 def test_an_encoder_failing_after_its_clip_was_added_fails_the_shard(tmp_path, monkeypatch):
     from synthdata.io import video
 
-    def broken(self, arr, first, done=None):
+    def broken(self, arr, first, done=None, prepare=None):
         raise OSError("disk full while encoding")
 
     recipe = fake_recipe()

@@ -166,9 +166,9 @@ def test_done_is_called_once_a_chunks_frames_are_no_longer_read(tmp_path, backgr
     encoded, calls = [], []
     real = enc._encode
 
-    def tracked(arr, first, done=None):
+    def tracked(arr, first, done=None, prepare=None):
         encoded.append(first)       # from here on this chunk is the encoder's
-        real(arr, first, done)
+        real(arr, first, done, prepare)
 
     enc._encode = tracked
 
@@ -212,7 +212,7 @@ def test_finish_flushes_on_the_thread_and_close_waits_for_it(tmp_path, backgroun
 def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monkeypatch):
     enc = VideoEncoder(str(tmp_path / "e.mp4"), width=W, height=H, fps=10, background=True)
 
-    def broken(arr, first, done=None):
+    def broken(arr, first, done=None, prepare=None):
         raise RuntimeError(f"encoder broke at frame {first}")
 
     monkeypatch.setattr(enc, "_encode", broken)
@@ -223,3 +223,37 @@ def test_background_encoding_raises_the_threads_error_and_aborts(tmp_path, monke
         enc.close()
     enc.abort()                 # ends the thread and closes the container without a flush
     assert enc._pool is None and enc._container is None
+
+
+@pytest.mark.parametrize("background,copy", [(False, False), (True, True), (True, False)])
+def test_prepare_runs_a_chunks_last_steps_before_it_is_encoded(tmp_path, background, copy):
+    """FrameChunk.prepare: the frames' last steps, run once before encoding (on the encoder's
+    thread when it may, while the caller goes on), in place or giving new frames; the video is
+    that of the prepared frames."""
+    import threading
+
+    frames = patterned_frames(w=160, h=128)
+    plain = encode(tmp_path, frames, "plain.mp4", chunks=(5,))
+    enc = VideoEncoder(str(tmp_path / "p.mp4"), width=160, height=128, fps=12.5, background=background)
+    ran = []
+
+    def steps(buf, start):
+        def prepare():
+            ran.append((start, threading.current_thread() is threading.main_thread()))
+            if start == 5:
+                return torch.from_numpy(frames[5:10].copy())     # new frames
+            buf[:] = frames[start:start + 5]                       # in place
+            return buf
+        return prepare
+
+    for start in range(0, T, 5):
+        buf = np.zeros((5, 128, 160, 3), np.uint8)      # not final until prepared
+        enc.add(buf, copy=copy, prepare=steps(buf, start))
+    assert enc.close() == T and (tmp_path / "p.mp4").read_bytes() == plain
+    assert [r[0] for r in ran] == [0, 5, 10]
+    assert all(main == (not background or copy) for _, main in ran)    # off the caller's thread when it can
+    bad = VideoEncoder(str(tmp_path / "b.mp4"), width=160, height=128, fps=12.5, background=True)
+    bad.add(np.zeros((5, 128, 160, 3), np.uint8), copy=False, prepare=lambda: frames[:4])
+    with pytest.raises(ValueError, match="prepared frames are"):
+        bad.close()
+    bad.abort()

@@ -69,54 +69,48 @@ def _omp_threads() -> int | None:
     return ctypes.CDLL(libs[0]).omp_get_max_threads() if libs else None
 
 
-def test_refine_thread_keeps_torchs_thread_count_and_order():
-    from synthdata.io.records import FrameChunk
-    from synthdata.pipeline import _finished
+def test_last_steps_on_another_thread_keep_torchs_thread_count():
+    """A chunk's last steps (FrameChunk.prepare: the refiner) run on the encoder's thread with the
+    renderer's torch thread count (oneDNN's convolutions would otherwise take every core there)."""
+    import threading
+
+    from synthdata.pipeline import _last_steps
 
     seen, given = [], []
-
-    def chunks():
-        for k in range(4):
-            seen.append(("rendered", k))
-            yield FrameChunk(k, np.full((1, 2, 2, 3), k, np.uint8), {}, done=lambda k=k: given.append(k)), None
+    rgb = torch.full((1, 2, 2, 3), 7, dtype=torch.uint8)
 
     def refine(frames):
-        seen.append(("refined", int(frames[0, 0, 0, 0]), _omp_threads()))
+        seen.append(_omp_threads())
         return frames + 10
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        out = []
-        for c in _finished(chunks(), refine, timings := {}):
-            seen.append(("out", c.start))
-            out.append(c)
+        prepare = _last_steps(rgb, lambda: given.append(1), None, refine, timings := {})
+        t = threading.Thread(target=lambda: seen.append(prepare()))
+        t.start()
+        t.join()
     finally:
         torch.set_num_threads(before)
-    assert [c.start for c in out] == [0, 1, 2, 3] and [int(c.frames[0, 0, 0, 0]) for c in out] == [10, 11, 12, 13]
-    assert given == [0, 1, 2, 3] and all(c.done is None for c in out)    # rendered buffers given back
-    assert timings["refine"] > 0
-    # a chunk leaves once the next one is rendered (it was refined meanwhile)
-    order = [s[:2] for s in seen]
-    assert order.index(("rendered", 1)) < order.index(("out", 0))
-    assert order.index(("refined", 0)) < order.index(("out", 0))
-    threads = {s[2] for s in seen if s[0] == "refined"}
-    assert threads <= {1, None}     # not every core: torch's count, in the refiner's own thread
+    assert seen[0] in (1, None) and torch.equal(seen[1], rgb + 10)
+    assert given == [1] and timings["refine"] > 0         # the rendered frames given back
+    assert _last_steps(rgb, None, None, None, {}) is None
 
 
-def test_refine_errors_reach_the_caller():
-    from synthdata.io.records import FrameChunk
-    from synthdata.pipeline import _finished
+def test_a_refiners_error_on_the_encoders_thread_fails_the_shard(tmp_path, strong, monkeypatch):
+    from synthdata.pipeline import generate_shard
+    from synthdata.plan import plan
+    from synthdata.recipe.loader import load_recipe
+    import synthdata.refine.apply as apply
 
-    def chunks():
-        for k in range(3):
-            yield FrameChunk(k, np.zeros((1, 2, 2, 3), np.uint8), {}), None
-
-    def refine(frames):
+    def broken(rgb, refiner, strength=1.0):
         raise RuntimeError("refiner failed")
 
+    monkeypatch.setattr(apply, "refine_frames", broken)
+    recipe = load_recipe(TINY_RECIPE, [f"postprocess.refiner={strong}"], source="<t>")
     with pytest.raises(RuntimeError, match="refiner failed"):
-        list(_finished(chunks(), refine, {}))
+        generate_shard(recipe, plan(recipe)[0], str(tmp_path / "out"), device="cpu")
+    assert not list((tmp_path / "out").rglob("*.parquet"))     # nothing committed
 
 
 def test_colour_changes_are_bounded(strong):

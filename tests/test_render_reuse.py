@@ -361,23 +361,35 @@ def test_a_moving_body_keeps_its_ties_with_a_still_body_drawn_ahead(monkeypatch)
     ("parking_lot_day.yaml", ["scene.sensor.ptz.enabled=true", "scene.sensor.shutter=0.02",
                               "output.resolution=[160,120]"]),       # a moving camera, motion blur
 ])
-def test_camera_passes_on_the_helper_thread_give_the_frames_made_in_line(recipe, overrides):
-    """The pipeline's renderer leaves the camera's passes to FrameBatch.finish, run on a helper
-    thread while the next chunk renders (kept planes alternate between two sets): the frames are
-    those of one render with the passes in line, and so are the labels."""
-    from synthdata.pipeline import render_clip
+def test_camera_passes_beside_the_render_give_the_frames_made_in_line(recipe, overrides):
+    """For the shard writer the renderer leaves the camera's passes to a helper thread while later
+    chunks render (the planes they read are pooled until then), and FrameChunk.prepare, called on
+    the encoder's thread, waits for them: the frames are those of one render with the passes in
+    line, and so are the labels."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from synthdata.labels.rows import label_chunk
+    from synthdata.pipeline import generate_clip
     from synthdata.recipe.loader import load_recipe
 
     r = load_recipe(str(ROOT / "recipes" / recipe), overrides + ["output.frames_per_clip=14", "output.chunk_frames=3"])
-    clip = render_clip(r, 0, device="cpu")
+    clip = generate_clip(r, 0, device="cpu", defer=True)
+    frames, objects, queued = [], {}, []
+    with ThreadPoolExecutor(1) as encoder:
+        for chunk in clip.chunks:
+            assert chunk.prepare is not None
+            for k, v in chunk.objects.items():
+                objects.setdefault(k, []).extend(v)
+            queued.append(chunk)
+            if len(queued) == 3:        # two chunks late, as the encoder's queue allows
+                frames.append(encoder.submit(queued.pop(0).prepare).result())
+        frames += [encoder.submit(c.prepare).result() for c in queued]
     whole = Renderer(clip.world, "cpu", recycle=True, defer=False)
     assert Renderer(clip.world, "cpu", defer=True).deferred and not whole.deferred
     batch = whole.render(0, 14)
     assert batch.finish is None
-    np.testing.assert_array_equal(clip.frames, batch.rgb.numpy())
-    from synthdata.labels.extents import track_extents
-    from synthdata.labels.rows import label_chunk
-    assert label_chunk(clip.world, batch, clip.clip_id, track_extents(clip.world)) == clip.objects
+    np.testing.assert_array_equal(torch.cat(frames).numpy(), batch.rgb.numpy())
+    assert label_chunk(clip.world, batch, clip.clip_id, track_extents(clip.world)) == objects
 
 
 def test_a_cover_over_the_lens_keeps_the_camera_passes_in_line():

@@ -21,6 +21,11 @@ class FrameChunk:
     done: called with no arguments by a consumer that has finished with `frames` and holds no view
           of them (the shard writer, once the chunk is encoded): their maker may then write into
           that memory again. Optional; a consumer that keeps the frames never calls it.
+    prepare: the frames' last steps, still running elsewhere while the next chunk renders: called
+          once, with no arguments, before `frames` are read (the shard writer calls it on its
+          encoder's thread), it returns the frames to read (`frames` finished in place, or new ones
+          of the same shape). Optional; None: `frames` are final. Only a consumer that asked for
+          it gets one (pipeline.generate_clip `defer`).
     """
 
     start: int
@@ -28,6 +33,7 @@ class FrameChunk:
     objects: dict[str, list]
     dense: dict[str, Any] = field(default_factory=dict)
     done: Callable[[], None] | None = None
+    prepare: Callable[[], Any] | None = None
 
 
 @dataclass

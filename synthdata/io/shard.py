@@ -185,7 +185,8 @@ class ShardWriter:
                 if chunk.start != expected:
                     raise ValueError(f"{where}: chunk starts at frame {chunk.start}, expected {expected}")
                 t0 = time.perf_counter()
-                enc.add(chunk.frames, copy=False, done=chunk.done)     # a buffer of the chunk's own
+                # a buffer of the chunk's own; its last steps (`prepare`) on the encoder's thread
+                enc.add(chunk.frames, copy=False, done=chunk.done, prepare=chunk.prepare)
                 self._timings["encode"] += time.perf_counter() - t0
                 if expected == 0:
                     self._finish_view()

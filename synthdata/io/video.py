@@ -94,19 +94,22 @@ class VideoEncoder:
         self._finishing = False     # `finish` was called: no more frames
         self._flushed = False       # the encoder is flushed and the file closed (by `_flush`)
 
-    def add(self, frames: Any, *, copy: bool = True, done: Callable[[], None] | None = None) -> None:
+    def add(self, frames: Any, *, copy: bool = True, done: Callable[[], None] | None = None,
+            prepare: Callable[[], Any] | None = None) -> None:
         """Append (t, H, W, 3) uint8 RGB frames (numpy, or torch on any device). With background
         encoding the thread gets a copy, or with `copy=False` the caller's own buffer, which the
         caller must then leave unchanged (a pipeline that makes a new buffer for every chunk).
         `done` (optional) is called, from whichever thread, once the encoder holds no view of
         `frames`: after the copy, or after the chunk is encoded (not if encoding stops on an error
-        or `abort`), so their maker may reuse that memory."""
+        or `abort`), so their maker may reuse that memory. `prepare` (optional, FrameChunk.prepare):
+        the frames' last steps, run just before they are encoded (with background encoding on the
+        encoder's thread, unless copying), returning the frames to encode."""
         if self._finishing:
             raise RuntimeError(f"{self.path}: frames added after finish()")
-        arr = to_numpy_frames(frames)
-        if arr.shape[1:3] != (self.height, self.width):
-            raise ValueError(f"frames are {arr.shape[2]}x{arr.shape[1]}, "
-                             f"the clip is {self.width}x{self.height}")
+        if prepare is not None and (self._pool is None or copy):
+            frames, prepare = prepare(), None
+        arr = to_numpy_frames(frames) if prepare is None else frames    # converted once prepared
+        self._check(arr)
         if self._pool is None:
             self._encode(arr, self.frames_written, done)
         else:
@@ -117,12 +120,25 @@ class VideoEncoder:
                 if done is not None:
                     done()
                     done = None
-            self._queued.append(self._pool.submit(self._encode, arr, self.frames_written, done))
+            self._queued.append(self._pool.submit(self._encode, arr, self.frames_written, done, prepare))
         self.frames_written += len(arr)
 
-    def _encode(self, arr: np.ndarray, first: int, done: Callable[[], None] | None = None) -> None:
+    def _check(self, frames: Any) -> None:
+        shape = tuple(frames.shape)
+        if len(shape) != 4 or shape[-1] != 3:
+            raise ValueError(f"frames must be (t, H, W, 3) uint8 RGB, got {shape}")
+        if shape[1:3] != (self.height, self.width):
+            raise ValueError(f"frames are {shape[2]}x{shape[1]}, the clip is {self.width}x{self.height}")
+
+    def _encode(self, arr: np.ndarray, first: int, done: Callable[[], None] | None = None,
+                prepare: Callable[[], Any] | None = None) -> None:
         import av
 
+        if prepare is not None:
+            ready = to_numpy_frames(prepare())
+            if ready.shape != tuple(arr.shape):
+                raise ValueError(f"{self.path}: prepared frames are {ready.shape}, expected {tuple(arr.shape)}")
+            arr = ready
         for k, img in enumerate(arr):
             # swscale's RGB -> BT.601 limited-range yuv420p, read in place (no copy of the RGB),
             # done here so x264 gets a frame it owns

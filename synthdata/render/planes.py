@@ -20,7 +20,9 @@ keeps whole sets of scratch a kernel leaves as it found them (motion blur's zero
 A chunk's output frames leave the renderer: the shard writer's encoder thread reads them while the
 next chunk renders. They come from the thread's `FramePool` instead (`frame_pool()`): a buffer
 goes back to it only when its consumer says it is done with it (FrameChunk.done), and a consumer
-that keeps its frames simply never gives them back.
+that keeps its frames simply never gives them back. The planes the camera's passes read when the
+renderer defers them (instance, depth, a moving camera's rays) come from a second pool
+(`plane_pool()`) and go back once those passes are done.
 """
 from __future__ import annotations
 
@@ -123,6 +125,13 @@ def _give_store(spare: list, store: dict) -> None:
 def frame_pool() -> FramePool:
     """The calling thread's FramePool."""
     return _local.__dict__.setdefault("frames", FramePool())
+
+
+def plane_pool() -> FramePool:
+    """The calling thread's FramePool for the planes a deferred camera pass reads after the
+    renderer returns (render/renderer.py defer): instance, depth and a moving camera's rays of
+    each chunk queued at the encoder or rendering."""
+    return _local.__dict__.setdefault("planes", FramePool(keep=9))
 
 
 def kept(name: str, key: tuple, make: Callable[[], object]) -> object:

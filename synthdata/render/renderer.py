@@ -28,7 +28,8 @@ from synthdata.render.overlay import mark_overlay
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, pose_buffer, stack_into
+from synthdata.render.planes import (frame_pool, give_back_pose, kept, own_store, plane, plane_pool, pose_buffer,
+                                     stack_into)
 from synthdata.render import pose_cache
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import receiver_tiles, shape_windows
@@ -77,8 +78,8 @@ class Renderer:
         camera's passes to FrameBatch.finish, which a caller may run on another thread while the
         next chunk renders (the plate's look, lens, weather, motion blur, sensor, overlay: a third
         to a half of a plate or moving camera's render; the overlay's occluders are in the label
-        planes already); each chunk's finish must end before the chunk after the next renders,
-        since kept planes alternate between two sets (`deferred`)."""
+        planes already). The planes they read then come from a pool and go back to it once read,
+        so later chunks may render meanwhile (`deferred`)."""
         self.world = world
         self.device = torch.device(device)
         self.part_bounds, self.parts, self.recycle = part_bounds, parts, recycle
@@ -101,7 +102,6 @@ class Renderer:
         self.static_camera = world.camera.is_static
         tampering = world.appearance.tampering
         self.deferred = defer and self.device.type == "cpu" and not any(e.kind == "covered" for e in tampering)
-        self._set = 0       # which of the two sets of kept planes this chunk uses (deferred)
         self._bg: Background | None = None
         self._bg_run = -1
         self._ref: Reference | bool | None = None     # False: no reference for this clip
@@ -174,17 +174,17 @@ class Renderer:
         """Render frames [start, stop) (0-based, stop exclusive)."""
         w = self.world
         T, H, W, dev = stop - start, w.height, w.width, self.device
-        if self.deferred:
-            self._set ^= 1
+        taken: list[Callable[[], None]] = []    # planes the deferred passes read, given back after them
         rgb, give_back = frame_pool().take((T, H, W, 3), torch.uint8, dev)
         if self.static_camera:
             rays1, bg = self._frame_view(0)
             rgb.copy_(bg.rgb.expand(T, H, W, 3))
-            depth = self._out("depth", (T, H, W), torch.float32).copy_(bg.depth.expand(T, H, W))
+            depth = self._out("depth", (T, H, W), torch.float32, taken).copy_(bg.depth.expand(T, H, W))
             rays = rays1.unsqueeze(0)
             bgs = [bg]
         else:
-            rays = self._kept_buffer(f"rays{self._set}", (T, H, W, 3), torch.float32)
+            rays = (self._pooled((T, H, W, 3), torch.float32, taken) if self.deferred
+                    else self._kept_buffer("rays", (T, H, W, 3), torch.float32))
             bgs = []
             cpu = dev.type == "cpu"
             for i in range(T):           # each pose's rays straight into the kept buffer
@@ -195,9 +195,9 @@ class Renderer:
             if self._rays_slot:
                 self._rays = None        # a slot of this chunk's rays, which the next chunk writes over
             torch.stack([b.rgb for b in bgs], out=rgb)
-            depth = torch.stack([b.depth for b in bgs], out=self._out("depth", (T, H, W), torch.float32))
+            depth = torch.stack([b.depth for b in bgs], out=self._out("depth", (T, H, W), torch.float32, taken))
         k = self.k
-        inst = self._out("inst", (T, H, W), torch.int32).zero_()
+        inst = self._out("inst", (T, H, W), torch.int32, taken).zero_()
         gprim, dist = self._scratch(T)
         cam = w.camera.frames(start, stop)
         C, fwd = np.ascontiguousarray(cam.C, np.float64), np.ascontiguousarray(cam.R[:, 2], np.float64)
@@ -272,20 +272,23 @@ class Renderer:
         if s.overlay:       # the labels see the burned-in text now, the camera's passes the scene under it
             undo = mark_overlay(inst, depth, part, range(start, stop), s.overlay_start, s.camera_name, w.fps,
                                 s.overlay_position)
-        finish = partial(self._camera, rgb, inst, depth, start, stop, rays, part, falls, undo)
+        finish = partial(self._camera, rgb, inst, depth, start, stop, rays, part, falls, undo, taken)
         return FrameBatch(start, stop, rgb, inst, depth, amodal, part, give_back, finish)
 
     def _camera(self, rgb: torch.Tensor, inst: torch.Tensor, depth: torch.Tensor, start: int, stop: int,
                 rays: torch.Tensor, part: torch.Tensor | None, falls: np.ndarray,
-                undo: Callable[[], None] | None = None) -> None:
+                undo: Callable[[], None] | None = None, taken: list[Callable[[], None]] = ()) -> None:
         """The camera's passes over the rendered chunk, in place on rgb: the plate's look, then
         lens, weather, sensor and what sits at the lens (render/effects.py). undo: puts back the
-        label planes under the overlay that `mark_overlay` wrote ahead (the overlay writes them again)."""
+        label planes under the overlay that `mark_overlay` wrote ahead (the overlay writes them again);
+        taken: gives back the planes taken for the deferred passes (`_pooled`) once they are read."""
         if undo is not None:
             undo()
         if self.backdrop is not None:
             self.backdrop.match(rgb, inst, start, int(self.world.noise_seed), falls)
         self.effects.apply(rgb, inst, depth, start, stop, rays, part)
+        for give in taken:
+            give()
 
     def _still(self, shapes: list[Shapes], presence: list[np.ndarray], start: int, stop: int) -> np.ndarray:
         """(B,) the bodies that hold still through frames [start, stop) (present in all, the same
@@ -352,9 +355,19 @@ class Renderer:
             held[0] = torch.zeros((T, H, W), dtype=torch.uint8)
         return held[0][:T]
 
-    def _out(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
-        """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh."""
-        return plane(f"batch.{name}{self._set}", shape, dtype, self.device, fresh=not self.recycle)
+    def _out(self, name: str, shape: tuple, dtype: torch.dtype, taken: list[Callable[[], None]]) -> torch.Tensor:
+        """A plane that leaves in the FrameBatch: kept when recycling (see __init__), else fresh;
+        recycled from a pool when the camera's passes are deferred (`_pooled`)."""
+        if self.recycle and self.deferred:
+            return self._pooled(shape, dtype, taken)
+        return plane("batch." + name, shape, dtype, self.device, fresh=not self.recycle)
+
+    def _pooled(self, shape: tuple, dtype: torch.dtype, taken: list[Callable[[], None]]) -> torch.Tensor:
+        """A plane the deferred camera passes read, maybe on another thread while later chunks
+        render: from the thread's plane pool (render/planes.py), given back by FrameBatch.finish."""
+        buf, give = plane_pool().take(shape, dtype, self.device)
+        taken.append(give)
+        return buf
 
     def _light_pools(self, rgb: torch.Tensor, inst: torch.Tensor, bgs: list[Background], start: int, stop: int,
                      cam) -> None:
