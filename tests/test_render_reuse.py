@@ -314,16 +314,19 @@ def test_still_bodies_drawn_once_a_chunk_give_the_same_frames(seed, monkeypatch)
     """Bodies that hold still through a chunk (parked vehicles, a person standing stock-still) are
     rastered, shadowed and shaded once for it and copied; moving people pass in front of and
     behind them. Every buffer equals drawing each frame whole."""
+    import synthdata.render.renderer as renderer_module
+    from synthdata.render.still import still_bodies
+
     w = random_world(seed, T=6, n_people=5, n_boxes=3)
     for a in w.actors[5:] + w.actors[:1]:          # the vehicles and one person hold still
         for name in ("center", "end", "axes", "size"):
             x = getattr(a.shapes, name)
             x[:] = x[:1]
     fast = Renderer(w, "cpu")
-    still = fast._still([a.shapes for a in w.actors], [np.ones(6, bool)] * len(w.actors), 0, 6)
+    still = still_bodies([a.shapes for a in w.actors], [np.ones(6, bool)] * len(w.actors), 0, 6, fast.static_camera)
     assert still.tolist() == [True, False, False, False, False, True, True, True]
     got = [fast.render(0, 3), fast.render(3, 6)]
-    monkeypatch.setattr(Renderer, "_still", lambda self, shapes, presence, start, stop: np.zeros(len(shapes), bool))
+    monkeypatch.setattr(renderer_module, "still_bodies", lambda shapes, *a: np.zeros(len(shapes), bool))
     slow = Renderer(w, "cpu")
     want = [slow.render(0, 3), slow.render(3, 6)]
     for g, x in zip(got, want):
@@ -338,6 +341,8 @@ def test_a_moving_body_keeps_its_ties_with_a_still_body_drawn_ahead(monkeypatch)
     as when every body is drawn in order (pixel.zbuffer_hit)."""
     import copy
 
+    import synthdata.render.renderer as renderer_module
+
     w = random_world(1, T=4, n_people=2, n_boxes=1)
     car = w.actors[2]
     for name in ("center", "end", "axes", "size"):
@@ -350,7 +355,7 @@ def test_a_moving_body_keeps_its_ties_with_a_still_body_drawn_ahead(monkeypatch)
     fast = Renderer(w, "cpu").render(0, 4)
     assert (fast.instance[1:] == w.actors[0].track_id).sum() > 100
     assert not (fast.instance[1:] == car.track_id).any()      # every tie went to the earlier body
-    monkeypatch.setattr(Renderer, "_still", lambda self, shapes, presence, start, stop: np.zeros(len(shapes), bool))
+    monkeypatch.setattr(renderer_module, "still_bodies", lambda shapes, *a: np.zeros(len(shapes), bool))
     slow = Renderer(w, "cpu").render(0, 4)
     for name in ("rgb", "instance", "depth", "amodal_pixels", "part"):
         assert torch.equal(getattr(fast, name), getattr(slow, name)), name

@@ -34,6 +34,7 @@ from synthdata.render import pose_cache
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
+from synthdata.render.still import draw_still, still_bodies
 from synthdata.render.shadow_windows import lifted_points, light_windows, shadow_windows, window_extents
 from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
@@ -233,19 +234,19 @@ class Renderer:
         boxes[..., :2], boxes[..., 2:] = (H, W), -1
         if B:
             a = k.array
-            still = self._still(shapes, presence, start, stop)
+            still = still_bodies(shapes, presence, start, stop, self.static_camera)
             held = still[body.prim_body]                    # (P,) primitives of still bodies
             # their colours too, unless a vehicle light lit in the chunk changes them frame by frame
             lit = self._lamps_lit(start, stop)
             done = (held & (not lit)).astype(np.uint8)
             if held.any():      # still bodies drawn and shadowed once, in frame 0, and copied
-                self._draw_still(body, held, not lit, sw if self.shadows else None, bgs, rays, C, fwd, start,
-                                 (rgb, depth, dist, gprim, inst), own, boxes)
+                draw_still(self, body, held, not lit, sw if self.shadows else None, bgs, rays, C, fwd, start,
+                           (rgb, depth, dist, gprim, inst), own, boxes)
                 body = dataclasses.replace(body, win=np.where(held[None, :, None], 0, body.win))
                 sw = np.where(held[None, :, None], 0, sw) if self.shadows else None
             k.raster(body.prm, body.kinds, body.win, body.prim_body, body.body_track, a(rays), C, fwd, a(depth),
                      a(dist), a(gprim), a(inst), np.empty((H, W), np.int32), own, boxes)
-            own[still], boxes[still] = own[still, :1], boxes[still, :1]      # (from _draw_still)
+            own[still], boxes[still] = own[still, :1], boxes[still, :1]      # (from draw_still)
             if self.shadows:
                 self._cast_shadow(body, sw, bgs, rgb, inst, rays)
             k.shade_hits(body.prm, body.kinds, body.surface, body.material, done, a(gprim), a(dist), a(rays), C, fwd,
@@ -290,48 +291,9 @@ class Renderer:
         for give in taken:
             give()
 
-    def _still(self, shapes: list[Shapes], presence: list[np.ndarray], start: int, stop: int) -> np.ndarray:
-        """(B,) the bodies that hold still through frames [start, stop) (present in all, the same
-        primitives in all) seen by a fixed camera: their pixels and shadow are the same in every
-        frame (and their colours, unless a vehicle light is lit: `_lamps_lit`)."""
-        same = lambda sh: all(bool((x == x[:1]).all()) for x in (sh.center, sh.end, sh.axes, sh.size))  # noqa: E731
-        return np.array([self.static_camera and stop - start > 1 and bool(p.all()) and same(sh)
-                         for sh, p in zip(shapes, presence)], bool)
-
     def _lamps_lit(self, start: int, stop: int) -> bool:
         """Whether a vehicle light is lit in frames [start, stop) (it lights bodies frame by frame)."""
         return self.dyn is not None and bool(self.dyn.col[:, start:stop].any())
-
-    def _draw_still(self, body: Bodies, held: np.ndarray, shade: bool, sw: np.ndarray | None,
-                    bgs: list[Background], rays: torch.Tensor, C: np.ndarray, fwd: np.ndarray, start: int,
-                    bufs: tuple, own: np.ndarray, boxes: np.ndarray) -> None:
-        """Raster and shadow the still bodies' primitives (held (P,)) in frame 0 only, shade them
-        there too if `shade`, copy what they changed to the other frames and fill their own
-        pixels and boxes of frame 0. The moving bodies are then drawn over them in every frame; ties
-        between the two go as if all were drawn in order (pixel.zbuffer_hit)."""
-        k, a = self.k, self.k.array
-        rgb, depth, dist, gprim, inst = bufs
-        H, W = inst.shape[1:]
-        win = np.where(held[None, :, None], body.win[:1], 0)
-        own1, boxes1 = np.zeros_like(own[:, :1]), boxes[:, :1].copy()
-        k.raster(body.prm[:1], body.kinds, win, body.prim_body, body.body_track, a(rays), C[:1], fwd[:1],
-                 a(depth[:1]), a(dist[:1]), a(gprim[:1]), a(inst[:1]), np.empty((H, W), np.int32), own1, boxes1)
-        areas = [win[0]]
-        if sw is not None:
-            sw1 = np.where(held[None, :, None], sw[:1], 0)
-            self._cast_shadow(body, sw1, bgs[:1], rgb[:1], inst[:1], rays[:1])
-            areas.append(sw1[0])
-        if shade:
-            k.shade_hits(body.prm[:1], body.kinds, body.surface, body.material, np.zeros(len(held), np.uint8),
-                         a(gprim[:1]), a(dist[:1]), a(rays), C[:1], fwd[:1], start, *self.light_rows,
-                         *self.moving, *hit_tone_table(), a(rgb[:1]))
-        area = np.concatenate(areas)
-        area = area[(area[:, 2] > area[:, 0]) & (area[:, 3] > area[:, 1])]
-        if len(area):
-            (x0, y0), (x1, y1) = area[:, :2].min(0), area[:, 2:].max(0)
-            for buf in bufs:
-                buf[1:, y0:y1, x0:x1] = buf[:1, y0:y1, x0:x1]
-        own[:, :1], boxes[:, :1] = own1, boxes1
 
     def _scratch(self, T: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The z-buffer's primitive index (-1) and ray distance buffers for T frames, kept between
