@@ -11,7 +11,8 @@ The shard writer encodes on a thread of its own while the next chunk (or clip) r
 ratio says how far rendering falls short of hiding behind the encoder, not a per-core cost.
 The per-stage split comes from the shard marker's timings (ClipData.timings for simulate/render/
 label, the ShardWriter for encode/write: the time spent waiting on the encoder); `other` is the
-rest of the wall time (Parquet tables, Python glue).
+rest of the wall time (Parquet tables, Python glue). A chunk's last steps (the camera's passes, or
+a refiner) run on a helper thread beside the next chunk's render: their seconds are printed apart.
 
     python benchmarks/bench_e2e.py                 # 640x480, 64 frames, best of 3
     python benchmarks/bench_e2e.py --profile       # also cProfile one run, top functions
@@ -32,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
 
 STAGES = ("simulate", "render", "label", "encode", "write")
+BESIDE = ("camera", "refine")       # the chunks' last steps, on a helper thread
 TARGET = 0.5
 ENCODE_RUNS = 3     # encode-alone runs after each end-to-end run (short, so they swing most with the load)
 
@@ -98,6 +100,10 @@ def print_split(timings: dict, wall: float) -> None:
     for name, sec in parts:
         print(f"  {name:<9} {sec:8.3f} s  {100 * sec / wall:5.1f} %")
     print(f"  {'wall':<9} {wall:8.3f} s")
+    beside = [(s, timings.get(s, 0.0)) for s in BESIDE if timings.get(s, 0.0) > 0]
+    if beside:      # on the helper thread while the next chunk renders (pipeline._chunks defer)
+        print("  beside the render, on a helper thread: "
+              + ", ".join(f"{name} {sec:.3f} s ({100 * sec / wall:.1f} %)" for name, sec in beside))
 
 
 def profile(recipe, folder: str, top: int) -> None:
