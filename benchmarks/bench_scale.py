@@ -34,7 +34,7 @@ TARGET = 1.0
 CPU_BUDGET_S = 0.010   # driver CPU seconds per shard that the ratio is measured against
 
 
-def stand_in_shard(recipe, spec, out: str, device: str) -> dict:
+def stand_in_shard(recipe, spec, out: str, device: str, helper: bool = False) -> dict:
     """Runs on a worker instead of `runner.submit.render_shard`: commits a marker of the real
     shape (no video, no tables) and returns it, as a generated shard does."""
     import hashlib

@@ -345,3 +345,38 @@ def test_a_local_cuda_cluster_shares_each_gpu_among_worker_processes(monkeypatch
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: types.SimpleNamespace(total_memory=gib * 2**30))
     monkeypatch.setattr(cluster.os, "cpu_count", lambda: cores)
     assert cluster.gpu_workers() == want
+
+
+def test_a_helper_thread_only_where_a_shard_task_has_a_spare_core(monkeypatch):
+    """pipeline.generate_shard's helper thread fills a spare core; with a worker on every core it
+    made two workers about 10 % slower, so a run turns it on only where each task has one."""
+    from synthdata.runner.cluster import helper_thread
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert helper_thread(ClusterOptions(workers=0))                        # in this process
+    assert not helper_thread(ClusterOptions())                             # a worker per core
+    assert helper_thread(ClusterOptions(workers=4))
+    assert not helper_thread(ClusterOptions(workers=5))
+    assert not helper_thread(ClusterOptions(workers=3, threads_per_worker=2))
+    assert helper_thread(ClusterOptions(workers=2, threads_per_worker=2))
+    assert not helper_thread(ClusterOptions(scheduler="tcp://h:8786"))
+    assert not helper_thread(ClusterOptions(slurm=SlurmOptions(walltime="00:20:00", cores=4)))
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not helper_thread(ClusterOptions(workers=0))
+
+
+def test_a_shard_with_and_without_the_helper_thread_has_the_same_bytes(tmp_path):
+    from synthdata.pipeline import generate_shard
+    from synthdata.recipe.loader import load_recipe
+
+    recipe = load_recipe(str(os.path.join(os.path.dirname(__file__), "..", "recipes", "plate_lobby.yaml")),
+                         ["output.frames_per_clip=12", "output.chunk_frames=4", "output.clips=2",
+                          "output.clips_per_shard=2"])
+    spec = plan(recipe)[0]
+    digests = []
+    for helper in (True, False):
+        out = tmp_path / str(helper)
+        generate_shard(recipe, spec, str(out), device="cpu", helper=helper)
+        digests.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+                        if p.is_file() and p.suffix in (".tar", ".parquet")})
+    assert digests[0] == digests[1] and len(digests[0]) == 5

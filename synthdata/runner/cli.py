@@ -9,7 +9,8 @@ import sys
 import click
 
 from synthdata.errors import BadInput
-from synthdata.runner.cluster import ClusterOptions, SlurmOptions, describe, open_client, parse_duration
+from synthdata.runner.cluster import (ClusterOptions, SlurmOptions, describe, helper_thread, open_client,
+                                      parse_duration)
 from synthdata.runner.progress import LOG_FORMATS, make_progress
 
 SLURM_ONLY = ("queue", "account", "walltime", "jobs", "job_cores", "job_memory", "gpus_per_job",
@@ -130,7 +131,8 @@ def run_command(ctx: click.Context, recipe: str, overrides: tuple[str, ...], out
             _compile_kernels(loaded, quiet)   # once, on every core, instead of in every worker
         with open_client(options) if run.todo else contextlib.nullcontext() as client:
             execute(run, client=client, device=options.device, retries=retries, progress=progress,
-                    cluster=describe(options) if run.todo else "no workers needed")
+                    cluster=describe(options) if run.todo else "no workers needed",
+                    helper=helper_thread(options))
         if report:
             _write_report(run.out, quiet)
     except KeyboardInterrupt:

@@ -169,6 +169,30 @@ def gpu_workers() -> int:
     return max(gpus, min(os.cpu_count() or 1, per_gpu * gpus))
 
 
+def local_workers(options: ClusterOptions) -> int:
+    """The local cluster's worker processes: --workers, else one per GPU share (`gpu_workers`) or
+    one per `threads_per_worker` cores."""
+    if options.workers is not None:
+        return options.workers
+    if options.device == "cuda":
+        return gpu_workers()
+    return max(1, (os.cpu_count() or 1) // (options.threads_per_worker or 1))
+
+
+def helper_thread(options: ClusterOptions) -> bool:
+    """Whether each shard task runs its chunks' last steps on a helper thread beside the render
+    (pipeline.generate_shard `helper`): only where a task has a spare core. In this process: with
+    two cores or more; a local cluster: when its workers leave a core each beside their threads
+    (with a worker on every core a helper made 2 workers about 10 % slower, benchmarks/README.md);
+    SLURM and an existing scheduler: no (their workers usually take every core)."""
+    cores = os.cpu_count() or 1
+    if options.scheduler or options.slurm is not None:
+        return False
+    if options.workers == 0:
+        return cores > 1
+    return cores >= local_workers(options) * ((options.threads_per_worker or 1) + 1)
+
+
 def local_cluster(options: ClusterOptions) -> Any:
     """A `distributed.LocalCluster` of worker processes, one shard at a time each. With
     device cuda: `gpu_workers()` processes, each offering the resource GPU=1 (each task asks
@@ -178,12 +202,7 @@ def local_cluster(options: ClusterOptions) -> Any:
 
     threads = options.threads_per_worker or 1
     gpu = options.device == "cuda"
-    if options.workers is not None:
-        n = options.workers
-    elif gpu:
-        n = gpu_workers()
-    else:
-        n = max(1, (os.cpu_count() or 1) // threads)
+    n = local_workers(options)
     # Set around the spawn of each worker process, so read by its interpreter and by torch.
     env = {name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     # Dask's default (MALLOC_TRIM_THRESHOLD_=65536) disables glibc's adaptive mmap threshold, so

@@ -42,7 +42,7 @@ def shard_key(spec: ShardSpec) -> str:
     return f"shard-{spec.recipe_sha256[:12]}-{spec.index}"
 
 
-def render_shard(recipe: Recipe, spec: ShardSpec, out: str, device: str) -> dict:
+def render_shard(recipe: Recipe, spec: ShardSpec, out: str, device: str, helper: bool = False) -> dict:
     """The task: generate and commit one shard, return its commit summary.
 
     Bad input (for example `--device cuda` on a worker without CUDA) is returned as
@@ -50,7 +50,7 @@ def render_shard(recipe: Recipe, spec: ShardSpec, out: str, device: str) -> dict
     from synthdata import pipeline
 
     try:
-        return pipeline.generate_shard(recipe, spec, out, device=device)
+        return pipeline.generate_shard(recipe, spec, out, device=device, helper=helper)
     except BadInput as e:
         return {"bad_input": str(e)}
 
@@ -92,9 +92,10 @@ def prepare_run(recipe: Recipe, out: str, *, shards: slice | None = None, overwr
 
 
 def execute(run: RunPlan, *, client: Any = None, device: str = "auto", retries: int = RETRIES,
-            progress: Progress | None = None, cluster: str = "") -> RunResult:
+            progress: Progress | None = None, cluster: str = "", helper: bool = False) -> RunResult:
     """Generate `run.todo` with `client` (None: in this process, one shard after another) and
-    write dataset.json if every shard of the plan is then committed.
+    write dataset.json if every shard of the plan is then committed. helper: each shard task
+    may use a helper thread (pipeline.generate_shard; runner/cluster.py `helper_thread`).
 
     Raises BadInput when the shards themselves report bad input, PartialFailure (exit 3) after
     committing every shard that could be."""
@@ -107,9 +108,9 @@ def execute(run: RunPlan, *, client: Any = None, device: str = "auto", retries: 
                    "shards_committed": len(run.committed), "clips_todo": sum(s.num_clips for s in todo)})
     try:
         if client is None:
-            _run_inline(recipe, todo, out, device, retries, result, progress)
+            _run_inline(recipe, todo, out, device, retries, result, progress, helper)
         else:
-            _run_dask(client, recipe, todo, out, device, retries, result, progress)
+            _run_dask(client, recipe, todo, out, device, retries, result, progress, helper)
         _finalize_if_complete(run, result)
         if (result.done or result.failed) and (result.manifest is not None or run.shards is None):
             from synthdata.io.shard import clean_leftovers
@@ -166,11 +167,11 @@ def describe_error(error: BaseException) -> str:
 
 
 def _run_inline(recipe: Recipe, todo: list[ShardSpec], out: str, device: str, retries: int,
-                result: RunResult, progress: Progress) -> None:
+                result: RunResult, progress: Progress, helper: bool = False) -> None:
     for spec in todo:
         for attempt in range(retries + 1):
             try:
-                summary = render_shard(recipe, spec, out, device)
+                summary = render_shard(recipe, spec, out, device, helper)
             except Exception as e:
                 if os.environ.get("SYNTHDATA_DEBUG"):
                     raise
@@ -186,7 +187,7 @@ def _same(recipe: Recipe) -> Recipe:
 
 
 def _run_dask(client: Any, recipe: Recipe, todo: list[ShardSpec], out: str, device: str, retries: int,
-              result: RunResult, progress: Progress) -> None:
+              result: RunResult, progress: Progress, helper: bool = False) -> None:
     """Dask retries a task that raised (`retries`) and reschedules one whose worker died (up to
     the scheduler's allowed-failures); a task lost some other way is resubmitted here."""
     from distributed import as_completed
@@ -202,12 +203,13 @@ def _run_dask(client: Any, recipe: Recipe, todo: list[ShardSpec], out: str, devi
     def submit(spec: ShardSpec) -> Any:
         n = resubmits.get(spec.index, 0)
         key = shard_key(spec) + (f"-again{n}" if n else "")
-        return client.submit(render_shard, recipe_future, spec, out, device, key=key, retries=retries,
+        return client.submit(render_shard, recipe_future, spec, out, device, helper, key=key, retries=retries,
                              resources=resources, pure=False)
 
     # One batched submission (a single message to the scheduler) rather than one per shard.
     batch = client.map(render_shard, [recipe_future] * len(todo), todo, [out] * len(todo),
-                       [device] * len(todo), key=[shard_key(spec) for spec in todo], retries=retries,
+                       [device] * len(todo), [helper] * len(todo), key=[shard_key(spec) for spec in todo],
+                       retries=retries,
                        resources=resources, pure=False)
     futures = dict(zip(batch, todo))
     pending = as_completed(list(futures))
