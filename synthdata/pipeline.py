@@ -229,12 +229,12 @@ def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> A
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",
-                   package_version: str | None = None, helper: bool = True) -> dict[str, Any]:
+                   package_version: str | None = None, helper: bool = False) -> dict[str, Any]:
     """Render every clip of `shard` and commit it atomically under `out`; returns the commit
     summary (sizes, sha256, row counts, timings). Idempotent: the same inputs give the same bytes.
     helper: a chunk's last steps (the camera's passes, a refiner) on a helper thread beside the next
-    chunk's render (`generate_clip` defer), worth it where this task has a spare core; the same
-    bytes either way (runner/cluster.py `helper_thread` decides for a run)."""
+    chunk's render (`generate_clip` defer), worth it only where this task has a spare core; the
+    same bytes either way (runner/cluster.py `helper_thread` decides for a run)."""
     with shard_writer(out, shard, recipe) as writer:
         indices = list(shard.clip_indices)
         for index in indices:       # the encoder starts sooner and has less left at the end
