@@ -256,14 +256,15 @@ def shard_writer(out: str, shard: ShardSpec, recipe: Recipe) -> Any:
 
 
 def finalize_dataset(out: str, recipe: Recipe, markers: Mapping[int, dict] | Iterable[dict],
-                     timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                     timings: Mapping[str, Any] | None = None, sha: str | None = None) -> dict[str, Any]:
     """Write recipe.yaml and dataset.json for `recipe` once every shard of its plan is committed
-    (`markers`, as the shard writers returned them); returns the manifest (io.manifest.finalize)."""
+    (`markers`, as the shard writers returned them; `sha`: the hash they carry, default
+    recipe_sha256); returns the manifest (io.manifest.finalize)."""
     from synthdata.io.manifest import finalize
     from synthdata.recipe.loader import recipe_to_yaml
 
     return finalize(out, markers, name=recipe.name, num_shards=recipe.num_shards,
-                    recipe_sha256=recipe_sha256(recipe), recipe_text=recipe_to_yaml(recipe), timings=timings)
+                    recipe_sha256=sha or recipe_sha256(recipe), recipe_text=recipe_to_yaml(recipe), timings=timings)
 
 
 @dataclass

@@ -61,6 +61,18 @@ def _manifest_sha(fs: Any, root: str) -> str | None:
     return sha if isinstance(sha, str) else None
 
 
+def recorded_shas(out: str) -> set[str]:
+    """The recipe hashes OUT's dataset.json and committed shard markers carry (none for a new
+    or empty folder)."""
+    from synthdata.io import shard as io_shard
+
+    fs, root = open_fs(out)
+    if not fs.isdir(root):
+        return set()
+    top = _manifest_sha(fs, root) if fs.exists(f"{root}/dataset.json") else None
+    return {str(m.get("recipe_sha256")) for m in io_shard.committed_shards(out).values()} | ({top} if top else set())
+
+
 def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
                 clean: bool = True) -> dict[int, dict]:
     """Make OUT ready for the recipe with hash `sha`; return the markers it already committed.

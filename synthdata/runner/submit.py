@@ -16,7 +16,7 @@ from typing import Any
 from synthdata.errors import BadInput, PartialFailure
 from synthdata.plan import ShardSpec, plan, recipe_sha256
 from synthdata.recipe.schema import Recipe
-from synthdata.runner.outdir import normalise_out, prepare_out
+from synthdata.runner.outdir import normalise_out, prepare_out, recorded_shas
 from synthdata.runner.progress import Progress
 
 RETRIES = 2  # extra attempts for a shard whose task raised (a lost worker is rescheduled by Dask)
@@ -82,7 +82,10 @@ def prepare_run(recipe: Recipe, out: str, *, shards: slice | None = None, overwr
     t0 = time.perf_counter()
     out = normalise_out(out)
     sha = recipe_sha256(recipe)
-    specs = plan(recipe)
+    earlier = recipe_sha256(recipe, by_path=True)      # a recipe naming files, as hashed before
+    if earlier != sha and earlier in (seen := recorded_shas(out)) and sha not in seen:
+        sha = earlier                                  # a dataset made then resumes under its hash
+    specs = plan(recipe, sha)
     # Concurrent `--shards` invocations may be writing into OUT: only a whole-dataset run cleans
     # leftovers before it starts; any run cleans them once every shard is committed.
     committed = prepare_out(out, sha, len(specs), overwrite=overwrite, clean=shards is None)
@@ -256,7 +259,7 @@ def _finalize_if_complete(run: RunPlan, result: RunResult) -> None:
             result.manifest = manifest
             return
     timings = {"wall_s": round(time.perf_counter() - run.t0, 3), "shards_generated": len(result.done)}
-    result.manifest = finalize_dataset(run.out, run.recipe, markers, timings)
+    result.manifest = finalize_dataset(run.out, run.recipe, markers, timings, run.sha)
 
 
 def done_event(result: RunResult) -> dict[str, Any]:
