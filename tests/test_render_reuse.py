@@ -180,7 +180,9 @@ def test_chunk_spans_ramp_up_and_taper_off_and_cover_the_clip():
     assert sizes(64, 32, False, True) == [32, 16, 8, 8]
     assert sizes(48, 32, True, True) == [8, 8, 16, 8, 8]
     assert sizes(200, 10, True, True)[:3] == [5, 5, 10] and sizes(200, 10, True, True)[-3:] == [10, 5, 5]
-    for n, c in [(0, 32), (1, 32), (5, 32), (20, 32), (33, 32), (70, 32), (200, 10), (33, 4)]:
+    assert sizes(48, 21, True, True) == [5, 5, 11, 14, 7, 6]     # a short last chunk is cut with the one before
+    assert sizes(38, 16, False, True) == [16, 11, 6, 5] and sizes(22, 16, True, True) == [8, 8, 6]
+    for n, c in [(0, 32), (1, 32), (5, 32), (20, 32), (33, 32), (70, 32), (200, 10), (33, 4), (33, 9), (47, 13)]:
         for edges in [(False, False), (True, False), (False, True), (True, True)]:
             spans = chunk_spans(n, c, *edges)
             starts, stops = [a for a, _ in spans], [b for _, b in spans]
@@ -210,7 +212,7 @@ def test_a_shard_starts_and_ends_in_small_chunks_and_writes_the_same_bytes(tmp_p
         return shard_digests(recipe, out), list(handed)
 
     whole, edged = files(tmp_path / "whole", 10**9), files(tmp_path / "edged", 4)
-    assert whole[1] == [16, 8, 16, 8] and edged[1] == [4, 4, 8, 8, 16, 4, 4]
+    assert whole[1] == [16, 8, 16, 8] and edged[1] == [4, 4, 8, 8, 12, 6, 3, 3]   # the last clip: 16 + 8 cut together
     assert whole[0] == edged[0]
 
 

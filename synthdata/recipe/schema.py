@@ -36,16 +36,19 @@ class OutputSpec(Model):
     modalities: list[Modality] = Field(["rgb"], description="per-frame outputs: rgb (the video, always "
                                        "written) and any of depth, flow, backflow, instances, classes")
     chunk_frames: int | None = Field(None, ge=1, description="frames rendered at once (bounds memory); "
-                                                           "default: about 10 megapixels' worth")
+                                                           "default: about 4 megapixels' worth")
 
     @property
     def frames_per_chunk(self) -> int:
         """Frames rendered, labelled and encoded at once: chunk_frames, or by default as many as
-        make about 10 million pixels (32 at 640x480, 10 at 1280x720), between 2 and 64."""
+        make about 4 million pixels (13 at 640x480, 4 at 1280x720), between 2 and 64. Smaller
+        chunks keep a shard's encoder and helper thread fed sooner and leave less to encode after
+        the last frame renders; at 10 million (the default before) the same shards took 5-15 %
+        longer (benchmarks/README.md)."""
         if self.chunk_frames:
             return self.chunk_frames
         w, h = self.resolution
-        return max(2, min(64, 10_000_000 // (w * h)))
+        return max(2, min(64, 4_000_000 // (w * h)))
 
     @field_validator("modalities")
     @classmethod
