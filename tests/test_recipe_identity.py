@@ -65,7 +65,8 @@ def test_a_dataset_hashed_by_path_resumes_under_its_own_hash(tmp_path):
     from synthdata.runner.submit import prepare_run
     from tests.fakes import fake_clip
 
-    recipe = load_recipe(str(ROOT / "recipes" / "plate_lobby.yaml"), SMALL + ["output.clips=4", "output.clips_per_shard=2"])
+    recipe = load_recipe(str(ROOT / "recipes" / "plate_lobby.yaml"),
+                         SMALL + ["output.clips=4", "output.clips_per_shard=2"])
     old, new = recipe_sha256(recipe, by_path=True), recipe_sha256(recipe)
     assert old != new
     out = tmp_path / "out"

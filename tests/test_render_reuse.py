@@ -2,6 +2,7 @@
 extents reused, part indices skipped, planes kept and recycled) gives the same pixels as doing it all."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,27 @@ def test_a_cover_over_the_lens_keeps_the_camera_passes_in_line():
     assert Renderer(look(overlay=OverlayLook(enabled=True)), "cpu", defer=True).deferred
     assert not Renderer(look(tampering=[TamperEntry("covered", 1, 2)]), "cpu", defer=True).deferred
     assert Renderer(look(tampering=[TamperEntry("blur", 1, 2)]), "cpu", defer=True).deferred
+
+
+def test_a_shards_marker_counts_the_camera_passes_the_helper_ran_after_the_clip_rendered(tmp_path, monkeypatch):
+    """The helper thread runs a chunk's camera passes while the next chunk renders, the last ones
+    after the clip's chunks were all handed on; the marker's `camera` seconds hold every chunk's."""
+    from synthdata import pipeline
+    from synthdata.plan import plan
+    from synthdata.recipe.loader import load_recipe
+
+    last_steps, spent = pipeline._last_steps, []
+
+    def slow(rgb, done, finish, refine, timings):
+        def passes():
+            t0 = time.perf_counter()
+            time.sleep(0.05)
+            finish()
+            spent.append(time.perf_counter() - t0)
+        return last_steps(rgb, done, passes, refine, timings)
+
+    monkeypatch.setattr(pipeline, "_last_steps", slow)
+    recipe = load_recipe(ROOT / "recipes" / "plate_lobby.yaml", ["output.frames_per_clip=12", "output.chunk_frames=4",
+                                                                 "output.clips=1", "output.resolution=[64,36]"])
+    marker = pipeline.generate_shard(recipe, plan(recipe)[0], str(tmp_path), device="cpu", helper=True)
+    assert len(spent) == 3 and marker["timings"]["camera"] == pytest.approx(sum(spent), abs=0.01)

@@ -70,7 +70,7 @@ class ShardWriter:
         self._frames = 0
         self._t0 = time.perf_counter()
         self.marker: dict[str, Any] | None = None
-        self._pending: tuple | None = None     # (encoder, clips row, key, mp4 path, pngs) of the last view
+        self._pending: tuple | None = None     # (encoder, clips row, key, mp4 path, pngs, timings) of the last view
 
     def __enter__(self) -> ShardWriter:
         return self
@@ -133,12 +133,10 @@ class ShardWriter:
         pngs: dict[str, list[bytes]] = {m: [] for m in modalities}
         enc, objects = self._encode(clip, row, mp4, where, pngs)
         self._finish_view()     # done after the first chunk already; here for a view without chunks
-        self._pending = (enc, row, key, mp4, pngs)
+        self._pending = (enc, row, key, mp4, pngs, clip.timings)
         self._events += [{"clip_id": cid, "camera": camera, **r} for r in clip.events]
         self._objects.append(((cid, camera), objects))
         self._frames += int(row["num_frames"])
-        for k, v in clip.timings.items():
-            self._timings[k] += v
         return int(row["num_frames"]), objects.num_rows
 
     def _finish_view(self) -> None:
@@ -146,7 +144,7 @@ class ShardWriter:
         its `<key>.json` into the tar; its clips row gets the tar offsets."""
         if self._pending is None:
             return
-        enc, row, key, mp4, pngs = self._pending
+        enc, row, key, mp4, pngs, timings = self._pending
         self._pending = None
         t0 = time.perf_counter()
         try:
@@ -156,6 +154,9 @@ class ShardWriter:
             raise
         t1 = time.perf_counter()
         self._timings["encode"] += t1 - t0
+        # the view's own seconds, read once its encoder took every chunk: a chunk's last steps
+        # (FrameChunk.prepare, on a helper thread) add theirs until the encoder has waited for them
+        self._timings.update(timings)
         member = f"{key}.mp4"
         offset, size = self._tar.add_file(member, mp4)
         os.remove(mp4)
