@@ -9,6 +9,7 @@ import torch
 
 import synthdata.render.background as background
 import synthdata.render.effects as effects
+import synthdata.render.pose_ahead as pose_ahead
 import synthdata.render.pose_cache as pose_cache
 import synthdata.render.renderer as renderer
 from synthdata.recipe.loader import load_recipe
@@ -191,7 +192,7 @@ def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(mon
         monkeypatch.setattr(renderer, "plan_reference", lambda camera: None)
     planes.release()
     first = Renderer(world, "cpu", recycle=False).render(0, 16)
-    spare = {a.ctypes.data for free in planes._local.poses.values() for a in free}
+    spare = {a.ctypes.data for free in planes._poses.values() for a in free}
     per_pose = 6 if direct else 5     # rays, depth, points, masks, receivers, colours (lit and shadowed
     assert len(spare) >= 15 * per_pose  # when rendered; lit only when read: shadows are read where cast)
     taken = []
@@ -201,7 +202,7 @@ def test_poses_reuse_the_buffers_of_poses_done_with_and_draw_the_same_frames(mon
         taken.append(real(*a))
         return taken[-1]
     monkeypatch.setattr(background, "pose_buffer", spy)
-    monkeypatch.setattr(renderer, "pose_buffer", spy)
+    monkeypatch.setattr(pose_ahead, "pose_buffer", spy)
     r = Renderer(world, "cpu", recycle=False)
     again = [r.render(0, 7), r.render(7, 16)]         # the kept pose crosses the chunks
     assert len(taken) >= 16 * per_pose and np.mean([a.ctypes.data in spare for a in taken]) > 0.9
@@ -280,3 +281,36 @@ def test_a_patrols_dwells_across_chunks_render_as_the_whole_clip():
     assert any(runs[c - 1] != runs[c] for c in cuts[1:-1])      # and a slew
     for name in ("rgb", "instance", "depth"):
         assert torch.equal(getattr(whole, name), torch.cat([getattr(p, name) for p in parts])), name
+
+
+@pytest.mark.parametrize("overrides", [["scene.sensor.shake_deg=0.6"],
+                                       ["scene.sensor.shake_deg=0.6", "scene.lighting.time_of_day=night"],
+                                       ["scene.sensor.ptz.enabled=true", "scene.sensor.ptz.dwell_s=0.3"]],
+                         ids=["shake", "shake-night", "ptz"])
+def test_poses_rendered_ahead_on_the_pose_thread_give_the_shard_made_in_line(overrides, tmp_path, monkeypatch):
+    """With a core to spare (the helper), every other new pose of a chunk is rendered on the pose
+    thread (render/pose_ahead.py): the shard's video and tables are the bytes made in line."""
+    import threading
+
+    from synthdata.pipeline import generate_shard
+    from synthdata.plan import plan
+
+    r = load_recipe("recipes/parking_lot_day.yaml", ["output.frames_per_clip=24", "output.chunk_frames=8",
+                                                    "output.resolution=[160,120]", "output.clips=1"] + overrides)
+    threads: list[str] = []
+    real = pose_ahead.new_pose
+    def spy(*a):
+        threads.append(threading.current_thread().name)
+        return real(*a)
+    monkeypatch.setattr(pose_ahead, "new_pose", spy)
+    monkeypatch.setattr(renderer, "new_pose", spy)
+    files = []
+    for helper in (False, True):
+        out = tmp_path / str(helper)
+        threads.clear()
+        generate_shard(r, plan(r)[0], str(out), device="cpu", helper=helper)
+        files.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+                      if p.is_file() and p.suffix in (".tar", ".parquet")})
+        ahead = sum(name.startswith("synthdata-pose") for name in threads)
+        assert (ahead > 3 and len(threads) - ahead > 3) if helper else (ahead == 0 and len(threads) > 6)
+    assert files[0] == files[1] and len(files[0]) == 5

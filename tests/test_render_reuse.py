@@ -36,7 +36,7 @@ def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypa
     poses, and the frames equal those rendered with a fresh background every frame."""
     import dataclasses
 
-    import synthdata.render.renderer as renderer_module
+    import synthdata.render.pose_ahead as pose_ahead
     from synthdata.world.geometry.camera import Camera, look_rotation
 
     w = random_world(5, T=6)
@@ -48,8 +48,8 @@ def test_a_camera_holding_its_pose_renders_its_background_once_per_pose(monkeypa
                  np.repeat(c.C[:1], 6, 0), c.k1, c.k2, c.model)
     w = dataclasses.replace(w, camera=cam)
     calls = []
-    real = renderer_module.render_background
-    monkeypatch.setattr(renderer_module, "render_background", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = pose_ahead.render_background
+    monkeypatch.setattr(pose_ahead, "render_background", lambda *a, **k: calls.append(1) or real(*a, **k))
     held = Renderer(w, "cpu")
     frames = [held.render(0, 4), held.render(4, 6)]
     assert len(calls) == 3

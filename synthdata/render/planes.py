@@ -15,7 +15,9 @@ Renderer.render call (or, for the instance and depth planes a recycling Renderer
 its caller's next call); what a renderer keeps from call to call is its own (`stack_into`).
 Buffers are per thread (a Dask worker with several threads renders clips side by side) and grow
 to the largest size asked; `release()` drops the calling thread's buffers. `kept(name, key, make)`
-keeps whole sets of scratch a kernel leaves as it found them (motion blur's zeroed planes).
+keeps whole sets of scratch a kernel leaves as it found them (motion blur's zeroed planes). A
+moving camera's pose buffers (`pose_buffer`) are the process's: a pose rendered ahead on the pose
+thread (render/pose_ahead.py) is given back by the thread that rendered its chunk.
 
 A chunk's output frames leave the renderer: the shard writer's encoder thread reads them while the
 next chunk renders. They come from the thread's `FramePool` instead (`frame_pool()`): a buffer
@@ -37,7 +39,9 @@ import torch
 
 _local = threading.local()
 STORES = 4          # spare stores a thread keeps (one per camera of a several-camera clip)
-POSE_KEEP = 64      # spare pose buffers a thread keeps of each shape (a chunk's poses)
+POSE_KEEP = 64      # spare pose buffers kept of each shape (a chunk's poses)
+_poses: dict[tuple, list[np.ndarray]] = {}
+_poses_lock = threading.Lock()
 
 
 def plane(name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str,
@@ -147,27 +151,32 @@ def kept(name: str, key: tuple, make: Callable[[], object]) -> object:
 
 def pose_buffer(shape: tuple[int, ...], dtype: type) -> np.ndarray:
     """A (shape) numpy array of dtype, contents undefined, for one pose's background of a moving
-    camera: from the calling thread's arrays of that shape given back by `give_back_pose`, else
-    new. A turning camera renders a background for every pose, about 7 MB at 640x480 in arrays
-    below the sizes numpy and torch map on huge pages; fresh ones cost a page fault every 4 KiB,
-    a third of such a pose's CPU time."""
-    free = _local.__dict__.setdefault("poses", {}).get((tuple(shape), np.dtype(dtype)))
-    return free.pop() if free else np.empty(shape, dtype)
+    camera: from the arrays of that shape given back by `give_back_pose`, else new. A turning
+    camera renders a background for every pose, about 7 MB at 640x480 in arrays below the sizes
+    numpy and torch map on huge pages; fresh ones cost a page fault every 4 KiB, a third of such a
+    pose's CPU time. The arrays are the process's, not a thread's: a pose rendered ahead on
+    another thread (render/pose_ahead.py) is given back by the thread that rendered its chunk."""
+    with _poses_lock:
+        free = _poses.get((tuple(shape), np.dtype(dtype)))
+        got = free.pop() if free else None
+    return np.empty(shape, dtype) if got is None else got
 
 
 def give_back_pose(*arrays: np.ndarray) -> None:
     """Hand `pose_buffer` arrays back once nothing reads or writes them (at most POSE_KEEP of a
     shape are kept: a chunk's poses)."""
-    store = _local.__dict__.setdefault("poses", {})
-    for a in arrays:
-        free = store.setdefault((a.shape, a.dtype), [])
-        if len(free) < POSE_KEEP:
-            free.append(a)
+    with _poses_lock:
+        for a in arrays:
+            free = _poses.setdefault((a.shape, a.dtype), [])
+            if len(free) < POSE_KEEP:
+                free.append(a)
 
 
 def release() -> None:
-    """Drop the calling thread's kept buffers (their memory goes back once nothing views them)."""
-    _local.__dict__.pop("poses", None)
+    """Drop the calling thread's kept buffers and the spare pose buffers (their memory goes back
+    once nothing views them)."""
+    with _poses_lock:
+        _poses.clear()
     _local.__dict__.pop("pool", None)
     _local.__dict__.pop("kept", None)
     _local.__dict__.pop("frames", None)

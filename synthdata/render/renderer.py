@@ -20,23 +20,21 @@ from functools import partial
 import numpy as np
 import torch
 
-from synthdata.render.background import (Background, elevated_table, elevated_tables, render_background,
-                                         render_reference)
+from synthdata.render.background import Background, elevated_table, elevated_tables, render_reference
 from synthdata.render.effects import Effects
 from synthdata.render.nir import NirT
 from synthdata.render.overlay import mark_overlay
 from synthdata.render.backend import kernels_for
 from synthdata.render.hit_shading import hit_tone_table
 from synthdata.render.packing import Bodies, pack_lighting, pack_moving_lights
-from synthdata.render.planes import (frame_pool, give_back_pose, kept, own_store, plane, plane_pool, pose_buffer,
-                                     stack_into)
+from synthdata.render.planes import frame_pool, give_back_pose, kept, own_store, plane, plane_pool, stack_into
 from synthdata.render import pose_cache
+from synthdata.render.pose_ahead import new_pose, render_ahead
 from synthdata.render.pose_cache import Reference, plan_reference
 from synthdata.render.raster import receiver_tiles, shape_windows
 from synthdata.render.shading import LightingT, vehicle_lights
 from synthdata.render.still import draw_still, still_bodies
 from synthdata.render.shadow_windows import lifted_points, light_windows, shadow_windows, window_extents
-from synthdata.render.view_rays import world_rays
 from synthdata.render.weather import adjust_lighting
 from synthdata.world.geometry.projection import screen_bounds
 from synthdata.world.types import Shapes, World
@@ -109,6 +107,8 @@ class Renderer:
         self._stacked: list[Background] = []
         self._stack: tuple = ()
         self._runs = world.camera.pose_runs()
+        self._pose_pooled = not self.static_camera and self.backdrop is None and not hasattr(self.k, "pose_rays")
+        self._ahead: dict = {}     # poses being rendered on the pose thread, by run
         self._elev: np.ndarray | None = None
         self._rays: torch.Tensor | None = None
         self._rays_pooled = False
@@ -132,28 +132,14 @@ class Renderer:
                 self._rays = torch.from_numpy(self.world.camera.frame(t).pixel_rays(
                     0, dtype=np.float32, out=None if into is None else into.numpy()))
             return self._rays, self._bg
-        cam = self.world.camera.frame(t)
-        # with the CPU kernels a moving camera's poses take their buffers from the thread's
-        # (planes.pose_buffer) and give them back when done: the rays when the next pose replaces
-        # them (unless written into `into`), the background when the chunk is rendered (`render`);
-        # the CUDA ones make rays there
-        pooled = not self.static_camera and self.backdrop is None and not hasattr(self.k, "pose_rays")
-        geometry = None
-        if pooled:
-            if self._rays is not None and self._rays_pooled:
-                give_back_pose(self._rays.numpy())
-            H, W = self.world.height, self.world.width
-            out = pose_buffer((H, W, 3), np.float32) if into is None else into.numpy()
-            if self._reference() is not None:    # the rays, the ground and where the colours are, in one pass
-                geometry = pose_cache.pose_geometry(cam, self._reference(), out, pose_buffer)
-                rays = torch.from_numpy(out)
-            else:
-                rays = torch.from_numpy(cam.pixel_rays(0, dtype=np.float32, out=out))
-        else:
-            rays = world_rays(cam, self.device)
-        bg = (self.backdrop.background(cam, rays) if self.backdrop is not None
-              else render_background(self.lit_world, cam, rays, self.light, self.device, self._reference(), pooled,
-                                     lazy_dark=pose_cache.READ_SHADOWS_WHERE_CAST, geometry=geometry))
+        # with the CPU kernels a moving camera's poses take their buffers from planes.pose_buffer
+        # and give them back when done: the rays when the next pose replaces them (unless written
+        # into `into`), the background when the chunk is rendered (`render`); the CUDA ones make rays
+        pooled = self._pose_pooled
+        if pooled and self._rays is not None and self._rays_pooled:
+            give_back_pose(self._rays.numpy())
+        ahead = self._ahead.pop(run, None)      # rendered on the pose thread (render/pose_ahead.py)
+        rays, bg = ahead.result() if ahead is not None else new_pose(self, t, into)
         self._rays, self._bg, self._bg_run = rays, bg, run
         self._rays_pooled, self._rays_slot = pooled and into is None, pooled and into is not None
         return rays, bg
@@ -188,6 +174,8 @@ class Renderer:
                     else self._kept_buffer("rays", (T, H, W, 3), torch.float32))
             bgs = []
             cpu = dev.type == "cpu"
+            if self.deferred and self._pose_pooled:     # a core to spare: every other new pose beside
+                self._ahead = render_ahead(self, start, stop, rays)
             for i in range(T):           # each pose's rays straight into the kept buffer
                 r, bg = self._frame_view(start + i, rays[i] if cpu else None)
                 if r.data_ptr() != rays[i].data_ptr():
