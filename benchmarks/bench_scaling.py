@@ -104,7 +104,7 @@ def main() -> None:
     p.add_argument("--recipe", help="another recipe file (default recipes/parking_lot_day.yaml)")
     args = p.parse_args()
     if args.quick:
-        args.width, args.height, args.frames, args.clips = 48, 32, 1, 2
+        args.width, args.height, args.frames, args.clips = 64, 48, 1, 2     # 64 wide: a 16:9 plate at 64x36
     n = benchlib.repeats(args, 2)
     benchlib.print_machine()
     recipe, source = benchlib.bench_recipe(width=args.width, height=args.height, frames=args.frames,
@@ -115,7 +115,7 @@ def main() -> None:
         print("note: fewer than 2 cores here, 2 workers cannot scale")
     folder = tempfile.mkdtemp(prefix="bench_scaling-")
     try:
-        tiny, _ = benchlib.bench_recipe(width=48, height=32, frames=1, clips=2, clips_per_shard=1,
+        tiny, _ = benchlib.bench_recipe(width=64, height=48, frames=1, clips=2, clips_per_shard=1,
                                         recipe=args.recipe)
         fps = {}
         found = measure(recipe, n, folder, tiny, args.quick)
