@@ -104,11 +104,11 @@ def chunk_spans(num_frames: int, chunk_frames: int, ramp: bool = False, taper: b
     """Frame spans [start, stop) a clip renders in: chunk_frames each; with ramp the first chunk
     is cut in pieces doubling from about EDGE_FRAMES (32 frames: 8, 8, 16), with taper the last
     one in pieces halving down to it (16, 8, 8; a last chunk shorter than the others is cut
-    with the one before it: 16 and 6 frames -> 11, 6, 5). Rendering, labels and video do not depend on
-    the spans (tests/test_render_reuse.py, tests/test_io_video.py). A shard's encoder works
-    beside the renderer, so the shard's wall time holds what the encoder waits for before its
-    first frames and what is left to encode after the last are rendered: one small piece each,
-    not a whole chunk."""
+    with the one before it: 16 and 6 frames -> 11, 6, 5). Rendering, labels and video do not
+    depend on the spans (tests/test_render_reuse.py, tests/test_io_video.py). A shard's encoder
+    works beside the renderer, so the shard's wall time holds what the encoder waits for before
+    its first frames and what is left to encode after the last are rendered: one small piece
+    each, not a whole chunk."""
     spans = [(a, min(a + chunk_frames, num_frames)) for a in range(0, num_frames, chunk_frames)]
     if taper and spans:                 # a short last chunk is cut with the whole one before it
         short = EDGE_FRAMES < chunk_frames and spans[-1][1] - spans[-1][0] < chunk_frames

@@ -34,7 +34,8 @@ def test_a_plate_sketch_or_refiner_changed_in_place_changes_the_hash(tmp_path):
     recipe = tmp_path / "r.yaml"
     text = (ROOT / "recipes" / "plate_car_park_refined.yaml").read_text()
     text = (text.replace("../examples/plates/car_park/sketch.json", "plate/sketch.json")
-            .replace("../examples/plates/car_park", "plate").replace("../examples/refiners/car_park.pt", "refiner.pt"))
+            .replace("../examples/plates/car_park", "plate")
+            .replace("../examples/refiners/car_park.pt", "refiner.pt"))
     recipe.write_text(text)
     r = load_recipe(str(recipe))
     assert (r.scene.layout.plate, r.scene.layout.sketch, r.postprocess.refiner) == (

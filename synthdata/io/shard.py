@@ -70,7 +70,8 @@ class ShardWriter:
         self._frames = 0
         self._t0 = time.perf_counter()
         self.marker: dict[str, Any] | None = None
-        self._pending: tuple | None = None     # (encoder, clips row, key, mp4 path, pngs, timings) of the last view
+        # (encoder, clips row, key, mp4 path, pngs, timings) of the last view
+        self._pending: tuple | None = None
 
     def __enter__(self) -> ShardWriter:
         return self

@@ -78,7 +78,8 @@ class Renderer:
         next chunk renders (the plate's look, lens, weather, motion blur, sensor, overlay: a third
         to a half of a plate or moving camera's render; the overlay's occluders are in the label
         planes already). The planes they read then come from a pool and go back to it once read,
-        so later chunks may render meanwhile (`deferred`)."""
+        so later chunks may render meanwhile (`deferred`). A deferring renderer has a core to spare:
+        a moving camera's new poses render two at a time (render/pose_ahead.py)."""
         self.world = world
         self.device = torch.device(device)
         self.part_bounds, self.parts, self.recycle = part_bounds, parts, recycle

@@ -70,7 +70,8 @@ def recorded_shas(out: str) -> set[str]:
     if not fs.isdir(root):
         return set()
     top = _manifest_sha(fs, root) if fs.exists(f"{root}/dataset.json") else None
-    return {str(m.get("recipe_sha256")) for m in io_shard.committed_shards(out).values()} | ({top} if top else set())
+    found = {str(m.get("recipe_sha256")) for m in io_shard.committed_shards(out).values()}
+    return found | ({top} if top else set())
 
 
 def prepare_out(out: str, sha: str, num_shards: int, *, overwrite: bool = False,
