@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -141,6 +139,7 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
     from synthdata.labels.dense import DenseLabeler
     from synthdata.labels.rows import label_chunk
     from synthdata.render.renderer import Renderer
+    from synthdata.render.threads import side_thread
 
     chunk_frames = recipe.output.frames_per_chunk
     with_masks = recipe.output.masks
@@ -172,24 +171,8 @@ def _chunks(world: World, cid: str, ext: Any, recipe: Recipe, device: torch.devi
             ready = prepare()
             rgb, done, prepare = ready, (done if ready is rgb else None), None
         elif prepare is not None:      # started now, beside the next chunk's render; the encoder waits for it
-            prepare = _helper().submit(prepare).result
+            prepare = side_thread("finish").submit(prepare).result
         yield FrameChunk(start, rgb, objects, maps, done, prepare)     # the writer gives the frames back once encoded
-
-
-_helpers = threading.local()
-
-
-def _helper() -> Any:
-    """The calling thread's helper thread for the chunks' last steps (`_chunks` defer), kept from
-    clip to clip so the scratch it keeps (render/planes.py, per thread) is reused; a new one in a
-    forked child. Chunks run on it one at a time, in order."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pid, pool = getattr(_helpers, "pool", (None, None))
-    if pid != os.getpid():
-        pool = ThreadPoolExecutor(1, thread_name_prefix="synthdata-finish")
-        _helpers.pool = (os.getpid(), pool)
-    return pool
 
 
 def _last_steps(rgb: torch.Tensor, done: Any, finish: Any, refine: Any, timings: dict[str, float]) -> Any:

@@ -10,9 +10,7 @@ the same bytes; the pose buffers they use are the process's (planes.pose_buffer)
 """
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -21,18 +19,8 @@ import torch
 from synthdata.render import pose_cache
 from synthdata.render.background import Background, render_background
 from synthdata.render.planes import pose_buffer
+from synthdata.render.threads import side_thread
 from synthdata.render.view_rays import world_rays
-
-_threads = threading.local()
-
-
-def pose_thread() -> ThreadPoolExecutor:
-    """The calling thread's pose thread, kept from chunk to chunk; a new one in a forked child."""
-    pid, pool = getattr(_threads, "pool", (None, None))
-    if pid != os.getpid():
-        pool = ThreadPoolExecutor(1, thread_name_prefix="synthdata-pose")
-        _threads.pool = (os.getpid(), pool)
-    return pool
 
 
 def render_ahead(renderer: Any, start: int, stop: int, rays: torch.Tensor) -> dict[int, Future]:
@@ -46,7 +34,7 @@ def render_ahead(renderer: Any, start: int, stop: int, rays: torch.Tensor) -> di
     if not ahead:
         return {}
     renderer._reference()                # made once, on this thread, before a pose reads it
-    pool = pose_thread()
+    pool = side_thread("pose")
     return {int(runs[i]): pool.submit(new_pose, renderer, start + i, rays[i]) for i in ahead}
 
 
