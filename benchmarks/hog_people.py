@@ -217,10 +217,13 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
     return out
 
 
-def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None = None):
+def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None = None,
+                  max_truncation: float = 1.0):
     """Rendered frames of a recipe: (rgb, targets, ignored boxes, daylight?, targets' lean in
     degrees) per frame. Each clip is as long as the frames taken from it (its first frames), or
-    `clip_frames` long with the frames taken evenly across it."""
+    `clip_frames` long with the frames taken evenly across it. A person with more than
+    `max_truncation` of their amodal box outside the frame (the objects table's `truncation`) is
+    ignored rather than a target (default: none is)."""
     from synthdata.pipeline import render_clip
     from synthdata.recipe.loader import load_recipe
 
@@ -239,7 +242,7 @@ def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None =
                 if o["frame"][k] != f or o["category"][k] != "person" or o["w"][k] is None:
                     continue
                 box = [o["x"][k], o["y"][k], o["w"][k], o["h"][k]]
-                if o["visibility"][k] >= MIN_VIS and o["h"][k] >= MIN_H:
+                if o["visibility"][k] >= MIN_VIS and o["h"][k] >= MIN_H and o["truncation"][k] <= max_truncation:
                     tgt.append(box)
                     lean.append(lean_deg(o["keypoints"][k]))
                 else:
