@@ -166,6 +166,30 @@ def test_matched_windows_keep_upright_whole_people():
     assert len(hp.matched_windows(recipe, 2, 24, 3, 0.0)[0]) < len(wins)   # every third frame
 
 
+def test_recipe_frames_ignore_people_the_frame_cuts_when_asked():
+    """bench_sim2real's positives: people whole in the frame; those the edge cuts become ignored."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import hog_people as hp
+    finally:
+        sys.path.remove(str(BENCH))
+    import numpy as np
+
+    recipe = BENCH.parent / "recipes" / "plate_lobby.yaml"      # people come in from under the camera, cut
+    every = hp.recipe_frames(recipe, 12, 3, clip_frames=40)
+    whole = hp.recipe_frames(recipe, 12, 3, clip_frames=40, max_truncation=0.02)
+    moved = 0
+    for (img, t0, i0, _d, _l), (img1, t1, i1, _d1, _l1) in zip(every, whole):
+        assert np.array_equal(img, img1)
+        rows = lambda a: {tuple(np.round(b, 3)) for b in a}            # noqa: E731
+        assert rows(t1) <= rows(t0) and rows(t0) | rows(i0) == rows(t1) | rows(i1)
+        H, W = img.shape[:2]
+        for x, y, w, h in t1:                                        # a whole person's box lies inside
+            assert x >= 0 and y >= 0 and x + w <= W and y + h <= H
+        moved += len(t0) - len(t1)
+    assert moved > 0
+
+
 def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
     proc, m = run_bench("bench_sim2real.py", "--quick", timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
