@@ -107,6 +107,24 @@ class TestMot(MotReadBack):
         assert any(r["w"] is None for r in table_rows(dataset_dir)), "the test data should hold hidden rows"
 
 
+    def test_visibility_counts_the_image_border_as_mot17_does(self, dataset_dir: str, exported: str) -> None:
+        """MOT17's visibility counts occlusion and the image border: ours (visible / amodal pixels
+        in the image) times the share of the amodal box inside the image."""
+        rows = {(r["clip_id"], r["frame"] + 1, r["track_id"]): r for r in table_rows(dataset_dir)}
+        cut = 0
+        for cid in clip_meta(dataset_dir):
+            for f, tid, *_, vis in read_gt(os.path.join(exported, cid)):
+                r = rows[cid, int(f), int(tid)]
+                if r["w"] is None:
+                    continue
+                want = r["visibility"] * (1.0 - r["truncation"])
+                assert vis == pytest.approx(max(want, 1e-5), abs=1e-5)
+                if r["truncation"] > 0.05:
+                    assert vis < r["visibility"] - 0.04       # the border takes its share
+                    cut += 1
+        assert cut, "the test data should hold an object the image border cuts"
+
+
 def test_riders_are_class_2_person_on_vehicle(tmp_path) -> None:
     from synthdata.export import export_dataset
     from tests.fakes import CAR, PERSON, write_fake_dataset

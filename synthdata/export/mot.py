@@ -8,7 +8,10 @@
 gt.txt follows MOT17: frames are 1-based (our frame f is MOT frame f + 1); ids are our track ids
 (1-based, unique within the clip); every box is the *amodal* box (the whole object, also where it
 is occluded or outside the image), so fully hidden objects stay in gt with visibility 0, as MOT17
-keeps occluded pedestrians. Box coordinates are our pixels (top-left origin), written without an
+keeps occluded pedestrians. The visibility column is MOT17's, how much of the object is visible with
+occlusion and the image border both counted: our `visibility` (visible / amodal pixels inside the
+image) times the share of the amodal box inside it (1 - `truncation`); a person half out of the
+frame and otherwise unoccluded is 0.5, not 1 (at least 0.00001 while any of it is visible). Box coordinates are our pixels (top-left origin), written without an
 offset, which is how MOT converters (mmtracking mot2coco, ByteTrack) read them. Lines are sorted by
 frame, then id. --min-visibility drops rows below it (hidden rows have visibility 0).
 
@@ -51,11 +54,19 @@ def _fmt(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
+def mot_visibility(row: dict[str, Any]) -> float:
+    """MOT17's visibility of an object row (module docstring), rounded to 5 decimals."""
+    if row.get("w") is None:
+        return 0.0
+    inside = 1.0 - min(max(float(row.get("truncation") or 0.0), 0.0), 1.0)
+    return max(round(float(row["visibility"] or 0.0) * inside, 5), 1e-5)
+
+
 def gt_line(frame: int, row: dict[str, Any], *, rider: bool = False) -> str:
     """The gt.txt line of an object row at 0-based `frame`."""
     cls, conf = mot_class(row["category"], rider=rider)
     x, y, w, h = amodal_box(row)
-    vis = round(float(row["visibility"] or 0.0), 5)
+    vis = mot_visibility(row)
     return ",".join([str(frame + 1), str(int(row["track_id"])), _fmt(x), _fmt(y), _fmt(w), _fmt(h),
                      str(conf), str(cls), f"{vis:g}"])
 
