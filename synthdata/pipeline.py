@@ -88,7 +88,7 @@ def clip_from_world(world: World, cid: str, index: int, seed: int, params: dict,
         t = timings if k == 0 else {}
         row = dict(clip_row(w, cid, seed, params_json), camera=name)
         events = [dict(e, camera=name) for e in event_rows(world, cid, view=w)]   # the scene's event ids
-        refine = refiner_step(own, device, row)
+        refine = refiner_step(own, device, row, pair=defer)
         edges = (ramp and k == 0, taper and k == len(views) - 1)
         records.append(ClipData(cid, row, tracks if k == 0 else [], events,
                                 _chunks(w, cid, ext, recipe, device, t, refine, edges, defer),
@@ -201,9 +201,11 @@ def _last_steps(rgb: torch.Tensor, done: Any, finish: Any, refine: Any, timings:
     return prepare
 
 
-def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> Any:
+def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any], pair: bool = False) -> Any:
     """The recipe's postprocess.refiner as a function of a chunk's rgb (None without one); records
-    the checkpoint's sha256 and the strength in the clip's `row`."""
+    the checkpoint's sha256 and the strength in the clip's `row`. pair: frames two at a time on the
+    CPU (refine_frames), where the chunks' last steps have a core to spare (`defer`): the rendering
+    thread renders the next chunk in about half the time the refiner takes, then waits."""
     post = recipe.postprocess
     if not post.refiner:
         return None
@@ -211,7 +213,7 @@ def refiner_step(recipe: Recipe, device: torch.device, row: dict[str, Any]) -> A
 
     refiner = load_refiner(post.refiner, device, post.precision)
     row["refiner_sha256"], row["refiner_strength"] = refiner.sha256, float(post.strength)
-    return lambda rgb: refine_frames(rgb, refiner, post.strength)
+    return lambda rgb: refine_frames(rgb, refiner, post.strength, pair=pair)
 
 
 def generate_shard(recipe: Recipe, shard: ShardSpec, out: str, *, device: str = "auto",

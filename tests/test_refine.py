@@ -103,7 +103,7 @@ def test_a_refiners_error_on_the_encoders_thread_fails_the_shard(tmp_path, stron
     from synthdata.recipe.loader import load_recipe
     import synthdata.refine.apply as apply
 
-    def broken(rgb, refiner, strength=1.0):
+    def broken(rgb, refiner, strength=1.0, pair=False):
         raise RuntimeError("refiner failed")
 
     monkeypatch.setattr(apply, "refine_frames", broken)

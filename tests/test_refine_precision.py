@@ -179,3 +179,38 @@ def test_upsample_add_leaky_pass_is_torchs_bfloat16_operations():
         theirs = F.leaky_relu(up + b, SLOPE)
         mine = up_add_leaky(a, b)
         assert mine.shape == theirs.shape and torch.equal(mine, theirs)
+
+
+def test_frames_two_at_a_time_give_the_same_bytes(strong, monkeypatch):
+    """pair: every other frame refined on the calling thread's side thread "refine", the same bytes
+    as one thread, on the bfloat16 path and the float path (strength below 1) alike."""
+    import threading
+
+    from synthdata.refine import apply
+
+    frames = torch.from_numpy(render(TINY_RECIPE).frames)
+    assert frames.shape[0] >= 3
+    apply._load.cache_clear()
+    monkeypatch.setattr(apply, "native_bfloat16", lambda: True)
+    low = load_refiner(strong, "cpu", "auto")
+    seen = []
+    real = apply._refine_into
+
+    def spy(rgb, refiner, strength, out, frames_):
+        seen.append((threading.current_thread().name, list(frames_)))
+        real(rgb, refiner, strength, out, frames_)
+
+    monkeypatch.setattr(apply, "_refine_into", spy)
+    for strength in (1.0, 0.6):
+        seen.clear()
+        one = refine_frames(frames, low, strength)
+        two = refine_frames(frames, low, strength, pair=True)
+        assert torch.equal(one, two) and not torch.equal(one, frames)
+        T = frames.shape[0]
+        me = threading.current_thread().name
+        assert seen[0] == (me, list(range(T)))                      # one thread: every frame here
+        (side, odd), = [s for s in seen[1:] if s[0] != me]
+        assert side.startswith("synthdata-refine") and odd == list(range(1, T, 2))
+        assert [s for s in seen[1:] if s[0] == me] == [(me, list(range(0, T, 2)))]
+    assert torch.equal(refine_frames(frames[:1], low, pair=True), refine_frames(frames[:1], low))   # one frame
+    apply._load.cache_clear()
