@@ -350,3 +350,33 @@ def test_overlay_occluders_written_ahead_are_what_the_overlay_writes_and_go_back
     undo()
     for a, b in zip(marked, (inst, depth, part)):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["rain", "snow"])
+def test_compiled_precipitation_gives_the_torch_operations_bits(kind, monkeypatch):
+    """On the CPU the particles are drawn by a compiled pass (render/precip_pass.py); the torch
+    operations (a GPU's, and the near-infrared illuminator's boost) give the same bits, and only
+    the pixels a particle reaches change."""
+    from synthdata.render import precip_pass
+    from synthdata.render.weather import PARTICLE_NEAR_M, WeatherT, precipitation
+
+    calls = []
+    real = precip_pass.splat_particles
+    monkeypatch.setattr(precip_pass, "splat_particles", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(3)
+    T, H, W = 3, 90, 120
+    x = torch.from_numpy(rng.uniform(0.0, 1.2, (T, H, W, 3)).astype(np.float32))
+    depth = torch.from_numpy(rng.uniform(0.5, 40.0, (T, H, W)).astype(np.float32))
+    depth[:, :30] = PARTICLE_NEAR_M / 2            # a near wall across the top: no particle in front
+    w = WeatherT(rain=0.8 if kind == "rain" else 0.0, snow=0.8 if kind == "snow" else 0.0, wind_deg=12.0, seed=5)
+    colour = torch.tensor([0.31, 0.33, 0.36])
+    args = (np.arange(7, 7 + T), 12.5, np.full(T, 300.0), w, 0.3, colour)
+    fast = x.clone()
+    precipitation(fast, depth, *args)
+    assert len(calls) == T                          # the compiled pass drew every frame
+    slow = x.clone()
+    precipitation(slow, depth, *args, compiled=False)
+    assert len(calls) == T and torch.equal(fast, slow)
+    changed = (fast != x).any(-1)
+    assert changed.any() and not changed[:, :30].any()
+    assert (fast[changed] >= 0).all()

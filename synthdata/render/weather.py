@@ -24,6 +24,11 @@ SNOW_ALBEDO = (0.80, 0.82, 0.86)
 RAIN_SPEED_MPS = 8.0          # terminal speed of rain drops
 SNOW_SPEED_MPS = 1.0
 PARTICLE_NEAR_M, PARTICLE_FAR_M = 0.8, 30.0
+RAIN_STEPS = np.linspace(-0.5, 0.5, 12)      # a streak's samples along its length
+RAIN_WEIGHTS = np.ones(12)
+SNOW_OFFSETS = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [0.7, 0.7], [-0.7, 0.7], [0.7, -0.7], [-0.7, -0.7]])
+SNOW_DU, SNOW_DV = (np.ascontiguousarray(SNOW_OFFSETS[:, k]) for k in (0, 1))    # a flake's samples across and down
+SNOW_WEIGHTS = np.r_[1.0, [0.6] * 8]          # a flake's centre, then its rim
 
 
 @dataclass
@@ -143,16 +148,24 @@ def wet_reflections(point: torch.Tensor, view_origin: torch.Tensor, gloss: torch
 
 
 def precipitation(x: torch.Tensor, depth: torch.Tensor, frames: np.ndarray, fps: float, fy: np.ndarray,
-                  w: WeatherT, shutter: float, colour: torch.Tensor, near_boost: float = 0.0) -> None:
+                  w: WeatherT, shutter: float, colour: torch.Tensor, near_boost: float = 0.0,
+                  compiled: bool | None = None) -> None:
     """Draw falling rain streaks / snow flakes into linear-light frames x (T, H, W, C) in place.
 
     Particles sit at depths PARTICLE_NEAR_M..PARTICLE_FAR_M in front of the camera, keep their
     seeded positions from frame to frame (absolute frame numbers, so chunks agree) and are hidden
     behind anything nearer (depth test). Rain: streaks as long as the drop falls during the
     exposure; snow: soft flakes drifting down. `near_boost` brightens near particles (an IR
-    illuminator beside the lens lights close drops brightly)."""
+    illuminator beside the lens lights close drops brightly). On the CPU without near_boost the
+    samples are drawn by a compiled pass (render/precip_pass.py), the same bits as the torch
+    operations here (`compiled`: None chooses so, False forces the torch operations)."""
     _T, H, W = depth.shape
     dev = x.device
+    if compiled is None:
+        compiled = dev.type == "cpu" and near_boost <= 0
+    if compiled:
+        from synthdata.render.precip_pass import splat_particles
+        col32 = np.ascontiguousarray(colour.detach().cpu().numpy(), np.float32)
     for kind, amount in (("rain", w.rain), ("snow", w.snow)):
         if amount <= 0:
             continue
@@ -160,6 +173,7 @@ def precipitation(x: torch.Tensor, depth: torch.Tensor, frames: np.ndarray, fps:
         rng = np.random.default_rng(np.random.SeedSequence([w.seed, 0xA1 if kind == "rain" else 0x5E]))
         u0, v0, ph = rng.uniform(0, W, n), rng.uniform(0, H, n), rng.uniform(0, 2 * np.pi, n)
         z = PARTICLE_NEAR_M + (PARTICLE_FAR_M - PARTICLE_NEAR_M) * rng.uniform(0, 1, n) ** 1.5
+        z32 = z.astype(np.float32)
         speed = RAIN_SPEED_MPS if kind == "rain" else SNOW_SPEED_MPS
         slant = math.radians(w.wind_deg)
         for i, f in enumerate(frames):
@@ -168,20 +182,25 @@ def precipitation(x: torch.Tensor, depth: torch.Tensor, frames: np.ndarray, fps:
             tsec = f / fps
             v = (v0 + drop * tsec * math.cos(slant)) % H
             u = (u0 + drop * tsec * math.sin(slant) + (np.sin(ph + tsec * 1.3) * 0.4 * f_px / z if kind == "snow" else 0)) % W
+            # sample j of particle k: (u + du[j] grow[k] cx, v + dv[j] grow[k] cy), alpha amp[k] weight[j]
             if kind == "rain":
-                length = np.clip(drop * max(shutter, 0.1) / fps, 1.5, H / 3)
-                steps = np.linspace(-0.5, 0.5, 12)
-                pu = u[:, None] + steps * length[:, None] * math.sin(slant)
-                pv = v[:, None] + steps * length[:, None] * math.cos(slant)
+                grow = np.clip(drop * max(shutter, 0.1) / fps, 1.5, H / 3)      # the streak's length
+                du = dv = RAIN_STEPS
+                cx, cy = math.sin(slant), math.cos(slant)
                 # nearer drops are brighter but, out of focus, fainter again right at the lens
-                strength = 0.2 * np.clip(4.0 / z, 0.1, 1.0) * np.clip(z / 2.5, 0.3, 1.0)
-                alpha = np.broadcast_to(strength[:, None], pu.shape)
+                amp, weight = 0.2 * np.clip(4.0 / z, 0.1, 1.0) * np.clip(z / 2.5, 0.3, 1.0), RAIN_WEIGHTS
             else:
-                r = np.clip(0.012 * f_px / z, 0.5, 4.0)
-                off = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [0.7, 0.7], [-0.7, 0.7], [0.7, -0.7], [-0.7, -0.7]])
-                pu = u[:, None] + off[None, :, 0] * r[:, None] * 0.8
-                pv = v[:, None] + off[None, :, 1] * r[:, None] * 0.8
-                alpha = np.broadcast_to((0.9 * np.clip(r / 2, 0.3, 1.0))[:, None], pu.shape) * np.r_[1.0, [0.6] * 8][None]
+                grow = np.clip(0.012 * f_px / z, 0.5, 4.0)                        # the flake's radius
+                du, dv = SNOW_DU, SNOW_DV
+                cx = cy = 0.8
+                amp, weight = 0.9 * np.clip(grow / 2, 0.3, 1.0), SNOW_WEIGHTS
+            if compiled:
+                splat_particles(x[i].numpy(), np.ascontiguousarray(depth[i].numpy()), u, v, z32, grow, du, dv, cx, cy,
+                                amp, weight, col32)
+                continue
+            pu = u[:, None] + du[None, :] * grow[:, None] * cx
+            pv = v[:, None] + dv[None, :] * grow[:, None] * cy
+            alpha = amp[:, None] * weight[None, :]
             zz = np.broadcast_to(z[:, None], pu.shape)
             iu, iv = np.floor(pu).astype(np.int64), np.floor(pv).astype(np.int64)
             ok = (iu >= 0) & (iu < W) & (iv >= 0) & (iv < H)
