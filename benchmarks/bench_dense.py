@@ -37,6 +37,7 @@ FFV1_PIX = {"gray16": ("gray16le", "gray16le"), "gray8": ("gray", "gray"), "flow
 
 def ffv1_bytes(frames: np.ndarray, kind: str, fps: float) -> bytes:
     import av
+    from synthdata.io.video import sws
 
     src, pix = FFV1_PIX[kind]
     buf = io.BytesIO()
@@ -47,7 +48,7 @@ def ffv1_bytes(frames: np.ndarray, kind: str, fps: float) -> bytes:
         s.codec_context.options = {"level": "3", "g": "1", "coder": "range_def", "context": "1"}
         for f in frames:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format=src)
-            for p in s.encode(vf if src == pix else vf.reformat(format=pix)):
+            for p in s.encode(vf if src == pix else vf.reformat(format=pix, **sws())):
                 c.mux(p)
         for p in s.encode():
             c.mux(p)
@@ -56,9 +57,10 @@ def ffv1_bytes(frames: np.ndarray, kind: str, fps: float) -> bytes:
 
 def ffv1_decode(data: bytes, kind: str) -> np.ndarray:
     import av
+    from synthdata.io.video import sws
 
     with av.open(io.BytesIO(data)) as c:
-        return np.stack([f.to_ndarray(format=FFV1_PIX[kind][0]) for f in c.decode(video=0)])
+        return np.stack([f.to_ndarray(format=FFV1_PIX[kind][0], **sws()) for f in c.decode(video=0)])
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ def clip_ranges(out: str) -> list[tuple[str, int, int]]:
 def raw_decode(ranges: list[tuple[str, int, int]], threads: int) -> int:
     """Plain PyAV: read each clip's bytes, decode every frame to RGB; returns frames."""
     import av
+    from synthdata.io.video import sws
 
     n = 0
     for path, offset, size in ranges:
@@ -62,7 +63,7 @@ def raw_decode(ranges: list[tuple[str, int, int]], threads: int) -> int:
             if threads > 1:
                 s.thread_type = "FRAME"
             for frame in c.decode(s):
-                frame.to_ndarray(format="rgb24")
+                frame.to_ndarray(format="rgb24", **sws())
                 n += 1
     return n
 

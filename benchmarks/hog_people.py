@@ -187,6 +187,7 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
     """Frames of a real clip with one person at a time, boxed against its clean plate: (rgb,
     targets, ignored) per frame, every `step`-th frame (at most `limit`)."""
     import av
+    from synthdata.io.video import sws
     import cv2
     from PIL import Image
 
@@ -197,7 +198,7 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
         for i, frame in enumerate(box.decode(video=0)):
             if i % step:
                 continue
-            rgb = frame.to_ndarray(format="rgb24")
+            rgb = frame.to_ndarray(format="rgb24", **sws())
             fg = (np.abs(rgb.astype(np.int16) - bg).max(2) > BLOB_LEVELS).astype(np.uint8)
             fg = cv2.morphologyEx(cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel_open), cv2.MORPH_CLOSE, kernel_close)
             n, _, stats, _ = cv2.connectedComponentsWithStats(fg)

@@ -257,3 +257,23 @@ def test_prepare_runs_a_chunks_last_steps_before_it_is_encoded(tmp_path, backgro
     with pytest.raises(ValueError, match="prepared frames are"):
         bad.close()
     bad.abort()
+
+
+def test_conversions_run_on_one_swscale_thread_and_give_the_same_bytes():
+    """PyAV 18.1.1 keeps a pool of swscale threads that a forked child cannot use (it hung): every
+    conversion here asks for one thread where PyAV takes the option, with the same bytes."""
+    import av
+
+    from synthdata.io.video import SWS_THREADS, sws
+
+    rgb = np.random.default_rng(2).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    try:
+        frame.reformat(format="gray", threads=2)
+    except TypeError:
+        assert sws() == {}                          # an older PyAV: no pool, no option
+        return
+    assert sws() == {"threads": SWS_THREADS} == {"threads": 1}
+    yuv, yuv1 = frame.reformat(format="yuv420p"), frame.reformat(format="yuv420p", **sws())
+    assert np.array_equal(yuv.to_ndarray(), yuv1.to_ndarray())        # the planes' pixels, not their padding
+    assert np.array_equal(yuv.to_ndarray(format="rgb24"), yuv1.to_ndarray(format="rgb24", **sws()))

@@ -103,11 +103,13 @@ def decode_png(modality: str, data: bytes) -> np.ndarray:
     """PNG bytes -> the stored integers (uint16 or uint8; flow (H, W, 3))."""
     import av
 
+    from synthdata.io.video import sws
+
     ctx = av.CodecContext.create("png", "r")       # a fresh decoder per image: formats differ
     frames = ctx.decode(av.Packet(data))
     if not frames:
         raise ValueError(f"{modality}: PNG did not decode")
-    return frames[0].to_ndarray(format=_PIX[FORMATS[modality]][0])
+    return frames[0].to_ndarray(format=_PIX[FORMATS[modality]][0], **sws())
 
 
 # ---- a modality's span of tar members -------------------------------------------------------------

@@ -6,6 +6,8 @@ container carries no creation time), so shards hash the same after any retry.
 """
 from __future__ import annotations
 
+import functools
+
 import ctypes
 import io
 import os
@@ -20,6 +22,11 @@ from typing import Any
 import numpy as np
 
 PIX_FMT = "yuv420p"
+# swscale's threads for every conversion here: one (`sws`). PyAV 18.1.1 scales with a pool of slice
+# threads by default and keeps it, so a process forked after a conversion (a DataLoader worker, a
+# pool's child) hung on its first conversion, waiting for threads the fork did not copy. One thread
+# gives the same bytes (a test forks after converting).
+SWS_THREADS = 1
 
 # x264 on x86-64 is held to the baseline instruction set (SSE2): its AVX-512 routines gave
 # different bytes from run to run for the same frames (x264 core 165), while the baseline gave
@@ -142,7 +149,8 @@ class VideoEncoder:
         for k, img in enumerate(arr):
             # swscale's RGB -> BT.601 limited-range yuv420p, read in place (no copy of the RGB),
             # done here so x264 gets a frame it owns
-            frame = av.VideoFrame.from_numpy_buffer(img, format="rgb24").reformat(format=PIX_FMT)
+            frame = av.VideoFrame.from_numpy_buffer(img, format="rgb24")
+            frame = frame.reformat(format=PIX_FMT, **sws())
             frame.pts = first + k
             self._container.mux(self._stream.encode(frame))
         if done is not None:
@@ -198,6 +206,19 @@ def encode_video(frames: Any, path: str, *, fps: float, **settings: Any) -> int:
     return enc.close()
 
 
+@functools.lru_cache(maxsize=1)
+def sws() -> dict[str, int]:
+    """Keyword arguments for PyAV's `reformat` and `to_ndarray`: threads=SWS_THREADS where this
+    PyAV takes them (newer ones); older ones scale on the calling thread anyway."""
+    import av
+
+    try:
+        av.VideoFrame(2, 2, "rgb24").reformat(format="gray", threads=SWS_THREADS)
+    except TypeError:
+        return {}
+    return {"threads": SWS_THREADS}
+
+
 _OPEN: weakref.WeakSet[VideoClip] = weakref.WeakSet()  # clips holding an open decoder
 
 
@@ -216,11 +237,11 @@ def _rgb_into(frame: Any, out: np.ndarray, channels_first: bool) -> None:
     `out`: (H, W, 3) packed, or (3, H, W) from swscale's planar G, B, R (the same values)."""
     H, W = frame.height, frame.width
     if channels_first:
-        planar = frame.reformat(format="gbrp")
+        planar = frame.reformat(format="gbrp", **sws())
         for channel, plane in zip((1, 2, 0), planar.planes):
             out[channel] = np.frombuffer(plane, np.uint8).reshape(H, plane.line_size)[:, :W]
     else:
-        plane = frame.reformat(format="rgb24").planes[0]
+        plane = frame.reformat(format="rgb24", **sws()).planes[0]
         out[...] = np.frombuffer(plane, np.uint8).reshape(H, plane.line_size)[:, :3 * W].reshape(H, W, 3)
 
 
@@ -262,7 +283,7 @@ class VideoClip:
             s = c.streams.video[0]
             s.thread_type = "AUTO"
             for fr in c.decode(s):
-                yield fr.to_ndarray(format="rgb24")
+                yield fr.to_ndarray(format="rgb24", **sws())
 
     def decode(self) -> np.ndarray:
         """All frames as (T, H, W, 3) uint8."""
