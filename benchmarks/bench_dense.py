@@ -37,6 +37,7 @@ FFV1_PIX = {"gray16": ("gray16le", "gray16le"), "gray8": ("gray", "gray"), "flow
 
 def ffv1_bytes(frames: np.ndarray, kind: str, fps: float) -> bytes:
     import av
+
     from synthdata.io.video import sws
 
     src, pix = FFV1_PIX[kind]
@@ -57,6 +58,7 @@ def ffv1_bytes(frames: np.ndarray, kind: str, fps: float) -> bytes:
 
 def ffv1_decode(data: bytes, kind: str) -> np.ndarray:
     import av
+
     from synthdata.io.video import sws
 
     with av.open(io.BytesIO(data)) as c:

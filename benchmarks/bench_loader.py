@@ -50,6 +50,7 @@ def clip_ranges(out: str) -> list[tuple[str, int, int]]:
 def raw_decode(ranges: list[tuple[str, int, int]], threads: int) -> int:
     """Plain PyAV: read each clip's bytes, decode every frame to RGB; returns frames."""
     import av
+
     from synthdata.io.video import sws
 
     n = 0

@@ -187,9 +187,10 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
     """Frames of a real clip with one person at a time, boxed against its clean plate: (rgb,
     targets, ignored) per frame, every `step`-th frame (at most `limit`)."""
     import av
-    from synthdata.io.video import sws
     import cv2
     from PIL import Image
+
+    from synthdata.io.video import sws
 
     bg = np.asarray(Image.open(plate).convert("RGB"), np.int16)
     kernel_open, kernel_close = np.ones((3, 3), np.uint8), np.ones((9, 9), np.uint8)

@@ -11,9 +11,9 @@ is occluded or outside the image), so fully hidden objects stay in gt with visib
 keeps occluded pedestrians. The visibility column is MOT17's, how much of the object is visible with
 occlusion and the image border both counted: our `visibility` (visible / amodal pixels inside the
 image) times the share of the amodal box inside it (1 - `truncation`); a person half out of the
-frame and otherwise unoccluded is 0.5, not 1 (at least 0.00001 while any of it is visible). Box coordinates are our pixels (top-left origin), written without an
-offset, which is how MOT converters (mmtracking mot2coco, ByteTrack) read them. Lines are sorted by
-frame, then id. --min-visibility drops rows below it (hidden rows have visibility 0).
+frame and otherwise unoccluded is 0.5, not 1 (at least 0.00001 while any of it is visible). Box
+coordinates are our pixels (top-left origin), written without an offset, which is how MOT
+converters (mmtracking mot2coco, ByteTrack) read them. Lines are sorted by frame, then id. --min-visibility drops rows below it (hidden rows have visibility 0).
 
 OUT is a split folder (like MOT17/train/): TrackEval's run_mot_challenge.py reads it with
 `--GT_FOLDER OUT --SKIP_SPLIT_FOL True --BENCHMARK MOT17 --SPLIT_TO_EVAL train` (the seqmap is

@@ -6,9 +6,8 @@ container carries no creation time), so shards hash the same after any retry.
 """
 from __future__ import annotations
 
-import functools
-
 import ctypes
+import functools
 import io
 import os
 import platform
