@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthdata.world.actors.clothing import CHEST_DEPTH
 from synthdata.world.geometry.shapes import ShapeBuilder, hex_to_linear, yaw_axes
 from synthdata.world.spec import BagParams, PersonParams
 from synthdata.world.types import Actor, Shapes
@@ -27,7 +28,7 @@ def bag_actor(bag: BagParams, owner: PersonParams, sk, present: np.ndarray) -> A
     b = ShapeBuilder(T)
     if bag.style == "backpack":
         ax = sk.torso_axes
-        c = sk.chest + np.einsum("tij,j->ti", ax, np.array([-(0.066 * g * H + d / 2 + 0.005), 0, -0.02 * H]))
+        c = sk.chest + np.einsum("tij,j->ti", ax, np.array([-(CHEST_DEPTH * g * H + d / 2 + 0.005), 0, -0.02 * H]))
         up = ax[:, :, 2]
         # a soft pack, not a crate: an oval body narrowing a little upwards under a rounded top,
         # w wide, d deep and h tall in all; primitive 0's axes are the pack's own (security/enact.py)
