@@ -2,9 +2,11 @@
 what `synthdata run` does with an output folder that already holds something."""
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import tempfile
 
 import pytest
 
@@ -261,6 +263,16 @@ def test_an_out_that_cannot_be_created_is_refused_up_front(tmp_path, monkeypatch
     assert str(result.exception) == (f"--out {tmp_path}/file/ds: cannot create the folder: {tmp_path}/file "
                                      f"is a file, not a folder")
     assert not list(tmp_path.rglob("*.parquet"))
+    check_can_create(str(tmp_path / "new" / "ds"))          # a writable parent: accepted, nothing left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "r.yaml"]      # (r.yaml: the recipe `_cli` ran)
+
+    def read_only(**kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+    with monkeypatch.context() as m:   # root on a read-only mount: the permissions say yes, making a folder fails
+        m.setattr(tempfile, "mkdtemp", read_only)
+        with pytest.raises(DatasetError, match=r"^--out .*/new/ds: cannot write into its parent .* "
+                                               r"\(Read-only file system\)$"):
+            check_can_create(str(tmp_path / "new" / "ds"))
     monkeypatch.setattr(os, "access", lambda path, mode: False)    # as a user without write permission
     with pytest.raises(DatasetError, match=r"cannot write into its parent .* \(permission denied\)"):
         check_can_create(str(tmp_path / "new" / "ds"))

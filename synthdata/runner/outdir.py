@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from typing import Any
 
 from synthdata.errors import DatasetError
@@ -145,7 +146,8 @@ def _remove_shards(fs: Any, root: str, files: list[str], shards: set[int]) -> No
 
 def check_can_create(out: str) -> None:
     """Refuse (DatasetError, exit 2) a local OUT that cannot be created or written, before any
-    shard is generated, instead of failing in every shard. Creates nothing."""
+    shard is generated, instead of failing in every shard: a folder is made there and removed
+    again. Leaves nothing behind."""
     base = out
     while not os.path.exists(base):
         parent = os.path.dirname(base)
@@ -154,9 +156,13 @@ def check_can_create(out: str) -> None:
         base = parent
     if not os.path.isdir(base):
         raise DatasetError(f"--out {out}: cannot create the folder: {base} is a file, not a folder")
+    what = "the folder" if base == out else f"its parent {base}"
     if not os.access(base, os.W_OK | os.X_OK):
-        what = "the folder" if base == out else f"its parent {base}"
         raise DatasetError(f"--out {out}: cannot write into {what} (permission denied)")
+    try:        # permissions do not tell everything (root on a read-only or virtual file system)
+        os.rmdir(tempfile.mkdtemp(prefix=".synthdata-probe-", dir=base))
+    except OSError as e:
+        raise DatasetError(f"--out {out}: cannot write into {what} ({e.strerror or e})") from None
 
 
 def _remove_foreign(fs: Any, root: str, files: list[str], sha: str, top: str | None,
