@@ -213,7 +213,7 @@ def main() -> None:
         for path in paths:
             per = frames // len(paths)
             got = hp.recipe_frames(path, per, max(1, clips // len(paths)), max_truncation=MAX_TRUNCATION)
-            synth += [(img, tgt, ign) for img, tgt, ign, _d, _l in got]
+            synth += [(img, tgt, ign) for img, tgt, ign, *_ in got]
         name = " + ".join(q.stem for q in paths)
         print(f"training on {name}: {len(synth)} frames, {sum(len(t) for _, t, _ in synth)} people "
               f"({time.perf_counter() - t0:.0f} s to render)", flush=True)

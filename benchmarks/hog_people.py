@@ -8,6 +8,7 @@ docstring says how), and a recipe's people who stand as that clip's people do (`
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,13 @@ def lean_deg(keypoints) -> float:
     return float(abs(np.degrees(np.arctan2(d[0], -d[1]))))
 
 
+def side_on(heading: float, dx: float, dy: float) -> bool:
+    """Whether a person facing `heading` (radians in the ground plane) at (dx, dy) from the camera's
+    centre is seen side-on: their facing more than 45 degrees from both towards and away from it."""
+    rel = (heading - math.atan2(dy, dx) + math.pi) % (2 * math.pi) - math.pi
+    return bool(math.pi / 4 < abs(rel) < 3 * math.pi / 4)
+
+
 REAL_CLIP = ROOT.parent / "shared" / "data" / "reference" / "one-by-one-person-detection.mp4"
 REAL_PLATE = ROOT / "examples" / "plates" / "lobby" / "plate.png"
 REAL_STEP = 5              # every 5th frame of the real clip
@@ -222,7 +230,7 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
 def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None = None,
                   max_truncation: float = 1.0):
     """Rendered frames of a recipe: (rgb, targets, ignored boxes, daylight?, targets' lean in
-    degrees) per frame. Each clip is as long as the frames taken from it (its first frames), or
+    degrees, which targets the camera sees side-on (`side_on`)) per frame. Each clip is as long as the frames taken from it (its first frames), or
     `clip_frames` long with the frames taken evenly across it. A person with more than
     `max_truncation` of their amodal box outside the frame (the objects table's `truncation`) is
     ignored rather than a target (default: none is)."""
@@ -238,8 +246,10 @@ def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None =
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
         o = clip.objects        # {} when the clip has no object rows at all
+        centres = clip.world.camera.C
         for f in np.unique(np.linspace(0, clip.frames.shape[0] - 1, per_clip).round().astype(int)):
-            tgt, ign, lean = [], [], []
+            tgt, ign, lean, side = [], [], [], []
+            cx, cy = centres[min(f, len(centres) - 1), :2]
             for k in range(len(o.get("frame", ()))):
                 if o["frame"][k] != f or o["category"][k] != "person" or o["w"][k] is None:
                     continue
@@ -247,10 +257,11 @@ def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None =
                 if o["visibility"][k] >= MIN_VIS and o["h"][k] >= MIN_H and o["truncation"][k] <= max_truncation:
                     tgt.append(box)
                     lean.append(lean_deg(o["keypoints"][k]))
+                    side.append(side_on(o["heading"][k], o["world_x"][k] - cx, o["world_y"][k] - cy))
                 else:
                     ign.append(box)
             out.append((clip.frames[f], np.asarray(tgt, float).reshape(-1, 4), np.asarray(ign, float).reshape(-1, 4),
-                        day, np.asarray(lean, float)))
+                        day, np.asarray(lean, float), np.asarray(side, bool)))
             if len(out) >= frames:
                 return out
     return out

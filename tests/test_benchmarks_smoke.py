@@ -179,7 +179,7 @@ def test_recipe_frames_ignore_people_the_frame_cuts_when_asked():
     every = hp.recipe_frames(recipe, 12, 3, clip_frames=40)
     whole = hp.recipe_frames(recipe, 12, 3, clip_frames=40, max_truncation=0.02)
     moved = 0
-    for (img, t0, i0, _d, _l), (img1, t1, i1, _d1, _l1) in zip(every, whole):
+    for (img, t0, i0, *_), (img1, t1, i1, *_) in zip(every, whole):
         assert np.array_equal(img, img1)
         rows = lambda a: {tuple(np.round(b, 3)) for b in a}            # noqa: E731
         assert rows(t1) <= rows(t0) and rows(t0) | rows(i0) == rows(t1) | rows(i1)
@@ -188,6 +188,12 @@ def test_recipe_frames_ignore_people_the_frame_cuts_when_asked():
             assert x >= 0 and y >= 0 and x + w <= W and y + h <= H
         moved += len(t0) - len(t1)
     assert moved > 0
+    sides = np.concatenate([s for *_, s in whole])
+    assert sides.dtype == bool and len(sides) == sum(len(t) for _, t, *_ in whole)
+    # bench_realism's "front" column: a person walking along +x is seen from behind, ahead of the
+    # camera on the x axis, and side-on beside it on the y axis (or walking across it)
+    assert not hp.side_on(0.0, 5.0, 0.0) and not hp.side_on(np.pi, 5.0, 0.0)
+    assert hp.side_on(0.0, 0.0, 5.0) and hp.side_on(np.pi / 2, 5.0, 0.0) and not hp.side_on(np.pi / 2, 0.0, -5.0)
 
 
 def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
