@@ -20,7 +20,7 @@ from synthdata.world.geometry.shapes import to_world, yaw_axes
 from synthdata.world.planning.planner import PERSON_TURN_S
 from synthdata.world.sample import sample_clip
 from synthdata.world.simulate import simulate
-from synthdata.world.types import CAPSULE, CONE, Shapes
+from synthdata.world.types import CAPSULE, CONE, FRUSTUM, Shapes
 
 STAND = ("sit", "crouch", "weight_shift")
 WALK = ("push_pram", "push_trolley", "walk_together")
@@ -36,7 +36,9 @@ def recipe_text(seed: int = 5) -> str:
     groups += ["  - {type: person, count: 1, behavior: walk, action: none, top: coat, bottom: skirt, hair: long,"
                " hat: hood, fabric: stripes, enters: false, leaves: false}",
                "  - {type: person, count: 1, behavior: stand, action: none, top: dress, hat: cap, hair: ponytail,"
-               " fabric: hivis}"]
+               " fabric: hivis}",
+               "  - {type: person, count: 1, behavior: walk, action: none, top: sweater, hat: none, hair: long,"
+               " enters: false, leaves: false}"]
     return f"""
 name: people
 seed: {seed}
@@ -150,6 +152,30 @@ def test_garments_and_hair_belong_to_their_persons_mask(scene, part):
     changed = full != other
     assert int(changed.sum()) > 0, f"{part} drew no pixel"
     assert bool((full[changed] == owner.track_id).all()), f"{part} pixels carry another id"
+
+
+def test_long_hair_falls_over_the_back_below_the_shoulders(scene):
+    """Long hair without a hood: besides the hair on the head, a fall from the back of the head
+    over the back, its lower end below the shoulders and behind the back's surface, drawn in the
+    owner's mask (not ended at the collar)."""
+    spec, world, batch, rows = scene
+    owner = next(p for p in spec.people if p.hair == "long" and p.outfit.hat == "none")
+    actor = world.actor(owner.track_id)
+    names = _part_names(world, owner)
+    fall = [i for i, n in enumerate(names) if n == "hair" and actor.shapes.kind[i] == FRUSTUM]
+    assert len(fall) == 1
+    f = fall[0]
+    top, low = actor.shapes.center[:, f], actor.shapes.end[:, f]
+    shoulders = actor.keypoints[:, 5:7, 2].min(1)                 # COCO left/right shoulder heights
+    assert bool((low[:, 2] < shoulders - 0.04 * owner.height_m).all()) and bool((top[:, 2] > shoulders).all())
+    forward = np.stack([np.cos(actor.heading), np.sin(actor.heading)], -1)
+    behind = np.sum((low[:, :2] - actor.position[:, :2]) * forward, -1)
+    assert bool((behind < -0.1 * owner.height_m).all())          # out from the back, not inside the torso
+    alone = dataclasses.replace(world, actors=[actor])
+    bare = dataclasses.replace(world, actors=[dataclasses.replace(actor, shapes=_without(actor.shapes, fall))])
+    full = Renderer(alone, "cpu").render(0, world.num_frames).instance
+    changed = full != Renderer(bare, "cpu").render(0, world.num_frames).instance
+    assert int(changed.sum()) > 0 and bool((full[changed] == owner.track_id).all())
 
 
 def test_the_same_seed_gives_the_same_people_and_another_seed_others():

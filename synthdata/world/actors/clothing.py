@@ -39,6 +39,9 @@ BARE = {"forearm": (0.023, 0.016), "thigh": (0.045, 0.032), "shin": (0.032, 0.01
 # the side was thinner than a real one; the deeper torso raised the HOG people detector's median
 # score on side-on windows (bench_realism.py, benchmarks/README.md).
 CHEST_DEPTH, WAIST_DEPTH, SEAT_DEPTH = 0.074, 0.069, 0.07
+# Long hair's fall (`_hair_fall`): its ends' height above the chest's centre at the shortest (down
+# to 0.08 lower), half its width there, and how far it lies out from the back; fractions of the height
+HAIR_FALL = (0.05, 0.075, 0.012)
 
 
 def default_outfit(p: PersonParams) -> Outfit:
@@ -129,6 +132,8 @@ def dress(p: PersonParams, pr, sk, W: Callable, axes: Callable, T: int) -> tuple
     b.ellipsoid(on_torso(sk.belly, 0, 0, 0.02 * H), belly_semi, top, "cloth", torso_w)
     b.pattern_last(OPEN_COAT if open_front else (kind if kind in (STRIPES, CHECKS, KNIT, DENIM) else CLOTH),
                    inner if open_front else c2_top, belly_semi[1] if open_front else o.fabric_scale_m, seed)
+    if p.hair == "long" and o.hat != "hood":
+        _hair_fall(b, p, on_head, on_torso(sk.chest, -CHEST_DEPTH * g * loose * H, 0, 0), torso_w, hair, seed)
     bkind = FABRIC_KIND.get(o.bottom_fabric, CLOTH)
     if o.bottom == "jeans":
         bkind = DENIM
@@ -196,6 +201,21 @@ def _hair(b: ShapeBuilder, p: PersonParams, o: Outfit, on_head: Callable, head_w
         b.capsule(on_head(-0.06, 0, 0.01), on_head(-0.085, 0, -0.08), 0.018 * H, hair, "hair")
         b.pattern_last(HAIR, hair, 0.01, seed)
         b.name_last("hair")
+
+
+def _hair_fall(b: ShapeBuilder, p: PersonParams, on_head: Callable, back, torso_w, hair, seed: int) -> None:
+    """Long hair falling from the back of the head over the back (`back`: the middle of the back's
+    surface at the chest, world (T, 3)): a flat truncated cone as wide as the head at the top and
+    HAIR_FALL[1] of the height at its ends, down to between the shoulder blades and the middle of
+    the back (drawn from the seed), lying HAIR_FALL[2] of the height out from the back. Without it
+    long hair ended at the collar as a narrow tube."""
+    H = p.height_m
+    u = ((seed * 2654435761) & 0xFFFFFFFF) / 2.0 ** 32
+    down = back + torso_w[..., 2] * (HAIR_FALL[0] - 0.08 * u) * H - torso_w[..., 0] * HAIR_FALL[2] * H
+    b.frustum(on_head(-0.045, 0, -0.035), down, 0.045 * H * p.head_scale, HAIR_FALL[1] * H, 0.3, torso_w[..., 0],
+              hair, "hair")
+    b.pattern_last(HAIR, hair, 0.01, seed)
+    b.name_last("hair")
 
 
 def _hat(b: ShapeBuilder, o: Outfit, on_head: Callable, head_w, top, H: float) -> None:
