@@ -228,21 +228,22 @@ def real_frames(path: Path, plate: Path, limit: int | None = None, step: int = R
 
 
 def recipe_frames(path: Path, frames: int, clips: int, clip_frames: int | None = None,
-                  max_truncation: float = 1.0):
+                  max_truncation: float = 1.0, first_clip: int = 0):
     """Rendered frames of a recipe: (rgb, targets, ignored boxes, daylight?, targets' lean in
-    degrees, which targets the camera sees side-on (`side_on`)) per frame. Each clip is as long as the frames taken from it (its first frames), or
-    `clip_frames` long with the frames taken evenly across it. A person with more than
-    `max_truncation` of their amodal box outside the frame (the objects table's `truncation`) is
-    ignored rather than a target (default: none is)."""
+    degrees, which targets the camera sees side-on (`side_on`)) per frame, from its clips
+    first_clip, first_clip + 1, ... Each clip is as long as the frames taken from it (its first
+    frames), or `clip_frames` long with the frames taken evenly across it. A person with more
+    than `max_truncation` of their amodal box outside the frame (the objects table's `truncation`)
+    is ignored rather than a target (default: none is)."""
     from synthdata.pipeline import render_clip
     from synthdata.recipe.loader import load_recipe
 
     per_clip = max(1, -(-frames // clips))
     length = max(per_clip, clip_frames or per_clip)
-    recipe = load_recipe(str(path), [f"output.clips={clips}", f"output.frames_per_clip={length}",
+    recipe = load_recipe(str(path), [f"output.clips={first_clip + clips}", f"output.frames_per_clip={length}",
                                      "output.masks=false"])
     out = []
-    for i in range(clips):
+    for i in range(first_clip, first_clip + clips):
         clip = render_clip(recipe, i, device="cpu")
         day = clip.clip_row.get("time_of_day", "day") in ("day", "indoor")
         o = clip.objects        # {} when the clip has no object rows at all

@@ -188,6 +188,8 @@ def test_recipe_frames_ignore_people_the_frame_cuts_when_asked():
             assert x >= 0 and y >= 0 and x + w <= W and y + h <= H
         moved += len(t0) - len(t1)
     assert moved > 0
+    later = hp.recipe_frames(recipe, 8, 2, clip_frames=40, first_clip=1)    # clips 1 and 2 (--draws)
+    assert len(later) == 8 and all(np.array_equal(a[0], b[0]) for a, b in zip(later, every[4:]))
     sides = np.concatenate([s for *_, s in whole])
     assert sides.dtype == bool and len(sides) == sum(len(t) for _, t, *_ in whole)
     # bench_realism's "front" column: a person walking along +x is seen from behind, ahead of the
@@ -197,12 +199,15 @@ def test_recipe_frames_ignore_people_the_frame_cuts_when_asked():
 
 
 def test_sim2real_trains_and_tests_or_skips_without_the_real_clip():
-    proc, m = run_bench("bench_sim2real.py", "--quick", timeout=400)
+    proc, m = run_bench("bench_sim2real.py", "--quick", "--draws", "2", timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert m is not None and m["name"] == "sim2real"
     if m["verdict"] != "skip":
         assert "synthdata: people_general_mix" in proc.stdout and "real photos (INRIA" in proc.stdout
         assert re.search(r"round 2: \d+ hard negatives", proc.stdout)
+        assert "people_general_mix (draw 2)" in proc.stdout
+        each = re.search(r"synthdata: people_general_mix +([\d.]+) .*%  ([\d.]+) ([\d.]+)$", proc.stdout, re.M)
+        assert each and abs(float(each[1]) - (float(each[2]) + float(each[3])) / 2) < 1e-3     # the draws' mean
 
 
 def test_sim2real_svm_separates_what_it_was_shown():
