@@ -10,7 +10,8 @@ Protocol (issue 18): `cv2.HOGDescriptor_getDefaultPeopleDetector()` with `detect
 (winStride 8, padding 8, scale 1.05, hitThreshold -0.5 so the whole precision/recall curve is
 seen); each detection's box is shrunk as OpenCV's peopledetect sample draws it (15 % off each side,
 5 % off top and bottom). Targets are persons with visibility >= 0.5 and a visible box >= 48 px
-tall; other persons are "ignore" regions (a detection matching one counts neither way). Frames
+tall; other persons are "ignore" regions (a detection no target takes and lying in one by at
+least half of its own area counts neither way, as the Caltech benchmark matches them). Frames
 are upscaled so the median target is about 128 px tall. AP50 = area under the interpolated
 precision/recall curve at IoU 0.5 (VOC all-point), pooled over a recipe's frames.
 

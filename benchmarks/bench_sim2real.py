@@ -32,7 +32,8 @@ a window is 4/3 of its person), with `detectMultiScale` alike (stride 8, padding
 every window scoring above -0.5). Both windows become a box the same way: the middle 75 % of the
 window's height (where a training person stands), 0.41 x that height wide; targets are
 standardised to width 0.41 x height too (Caltech pedestrian benchmark, Dollar et al., PAMI 2012).
-AP50 as bench_realism.py computes it.
+AP50 as bench_realism.py computes it (a detection lying by half its area in an ignored person's box,
+such as one the frame's edge cuts, counts neither way, as that benchmark's evaluation has it).
 
 RESULT sim2real ratio = AP50 of the best synthdata-trained detector / AP50 of the detector trained
 on real photos, target 1.0 (synthdata trains as good a detector for this camera as real photos).

@@ -254,6 +254,15 @@ def test_realism_scoring_and_caltech_boxes():
     # an unmatched detection above the match halves precision at full recall
     two = [(np.concatenate([slim + [300, 0, 0, 0], slim]), np.array([2.0, 1.0]), slim, np.zeros((0, 4)))]
     assert abs(br.average_precision(two)[0] - 0.5) < 1e-9
+    # a detection on the upper half of an ignored person (one the frame's edge cuts): inside its
+    # box by all of its area, IoU 0.5 at most; Caltech's rule leaves it out, IoU's counts it wrong
+    cut = np.array([[300.0, 0.0, 41.0, 100.0]])
+    part = np.array([[300.0, 0.0, 41.0, 45.0]])
+    frames = [(np.concatenate([part, slim]), np.array([2.0, 1.0]), slim, cut)]
+    assert np.allclose(br.covered(part, cut), 1.0) and br.iou(part, cut)[0, 0] < 0.5
+    assert br.average_precision(frames)[0] == 1.0 and abs(br.average_precision(frames, "iou")[0] - 0.5) < 1e-9
+    beside = [(np.concatenate([part + [60, 0, 0, 0], slim]), np.array([2.0, 1.0]), slim, cut)]  # outside it: wrong
+    assert abs(br.average_precision(beside)[0] - 0.5) < 1e-9
 
 
 def test_dense_reports_cost_size_and_codecs():
