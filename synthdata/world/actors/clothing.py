@@ -205,12 +205,12 @@ def _hair(b: ShapeBuilder, p: PersonParams, o: Outfit, on_head: Callable, head_w
 
 def _hair_fall(b: ShapeBuilder, p: PersonParams, on_head: Callable, back, torso_w, hair, seed: int) -> None:
     """Long hair falling from the back of the head over the back (`back`: the middle of the back's
-    surface at the chest, world (T, 3)): a flat truncated cone as wide as the head at the top and
-    HAIR_FALL[1] of the height at its ends, down to between the shoulder blades and the middle of
-    the back (drawn from the seed), lying HAIR_FALL[2] of the height out from the back. Without it
-    long hair ended at the collar as a narrow tube."""
+    surface at the chest, world (T, 3)): a flat truncated cone about as wide as the head at the top
+    and 2 x HAIR_FALL[1] of the height across at its ends, down to between the shoulder blades and
+    the middle of the back (drawn from the outfit's seed), lying HAIR_FALL[2] of the height out
+    from the back. Without it long hair ended at the collar as a narrow tube."""
     H = p.height_m
-    u = ((seed * 2654435761) & 0xFFFFFFFF) / 2.0 ** 32
+    u = np.random.default_rng([seed, 0x4A12]).random()           # how far down: the person's own
     down = back + torso_w[..., 2] * (HAIR_FALL[0] - 0.08 * u) * H - torso_w[..., 0] * HAIR_FALL[2] * H
     b.frustum(on_head(-0.045, 0, -0.035), down, 0.045 * H * p.head_scale, HAIR_FALL[1] * H, 0.3, torso_w[..., 0],
               hair, "hair")
